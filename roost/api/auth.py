@@ -1,0 +1,95 @@
+"""Bearer tokens -> the viewer, and the scope every route demands.
+
+Routes declare what they need with ``Depends(user("write:statuses"))`` (an
+account must be signed in) or ``Depends(optional("read:statuses"))`` (anonymous
+is fine; a token, if sent, must be valid and carry the scope).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request
+
+from roost.domain.oauth import scopes as scope_rules
+from roost.domain.oauth.queries import PendingApproval, viewer_for_token
+from roost.domain.types import ANONYMOUS, Viewer
+from roost.errors import Forbidden, Invalid, Unauthorized
+from roost.services import Services
+
+
+def services(request: Request) -> Services:
+    result: Services = request.app.state.services
+    return result
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+        return None
+    # Browsers cannot set headers on WebSocket/EventSource; Mastodon accepts this.
+    return request.query_params.get("access_token") or None
+
+
+async def _viewer(request: Request) -> Viewer | None:
+    token = bearer_token(request)
+    if token is None:
+        return None
+    async with services(request).db.read() as conn:
+        try:
+            viewer = await viewer_for_token(conn, token)
+        except PendingApproval:
+            raise Forbidden("Your login is currently pending approval") from None
+    if viewer is None:
+        raise Unauthorized()
+    request.state.viewer = viewer
+    return viewer
+
+
+def _check_scope(viewer: Viewer, scope: str | tuple[str, ...]) -> None:
+    wanted = (scope,) if isinstance(scope, str) else scope
+    if not any(scope_rules.allows(viewer.scopes, s) for s in wanted):
+        raise Forbidden("This action is outside the authorized scopes")
+
+
+def user(scope: str | tuple[str, ...]) -> Callable[[Request], Awaitable[Viewer]]:
+    """A signed-in account holding ``scope`` (or one of several)."""
+
+    async def dependency(request: Request) -> Viewer:
+        viewer = await _viewer(request)
+        if viewer is None:
+            raise Unauthorized("The access token is invalid")
+        if viewer.account_id is None:
+            raise Invalid("This method requires an authenticated user")
+        _check_scope(viewer, scope)
+        return viewer
+
+    return dependency
+
+
+def app_or_user(scope: str | None) -> Callable[[Request], Awaitable[Viewer]]:
+    """Any valid token with ``scope`` (None: any scope), an app's own included."""
+
+    async def dependency(request: Request) -> Viewer:
+        viewer = await _viewer(request)
+        if viewer is None:
+            raise Unauthorized("The access token is invalid")
+        if scope is not None:
+            _check_scope(viewer, scope)
+        return viewer
+
+    return dependency
+
+
+def optional(scope: str) -> Callable[[Request], Awaitable[Viewer]]:
+    async def dependency(request: Request) -> Viewer:
+        viewer = await _viewer(request)
+        if viewer is None:
+            return ANONYMOUS
+        _check_scope(viewer, scope)
+        return viewer
+
+    return dependency

@@ -1,0 +1,36 @@
+"""Small helpers the resource modules share."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import RowMapping
+
+from roost.api.params import Params
+from roost.domain.pagination import make_page
+from roost.domain.privacy import Visible
+from roost.domain.types import Account, Page
+
+
+def as_account(row: Visible[RowMapping]) -> Visible[Account]:
+    return row.derive(Account.from_row)
+
+
+def flag(value: object) -> bool:
+    """Mastodon's lenient booleans in query strings ("true", "1", "on")."""
+    return str(value).lower() in {"1", "true", "on", "yes", "t"}
+
+
+class PageParams(Params):
+    max_id: int | None = None
+    since_id: int | None = None
+    min_id: int | None = None
+    limit: int | None = None
+
+    def page(self, *, max_limit: int = 40, default_limit: int = 20) -> Page:
+        return make_page(
+            self.max_id,
+            self.since_id,
+            self.min_id,
+            self.limit,
+            max_limit=max_limit,
+            default_limit=default_limit,
+        )

@@ -1,0 +1,307 @@
+"""Mastodon's JSON shapes, built from cleared domain objects only.
+
+Each function takes ``Visible[...]``: a value the privacy policy made. This is
+the only module that knows the wire format.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from roost import __version__
+from roost.config import Settings
+from roost.domain.privacy import Visible
+from roost.domain.types import (
+    Account,
+    NotificationView,
+    Relationship,
+    StatusEdit,
+    StatusView,
+)
+
+MASTODON_VERSION = "4.3.0"
+DEFAULT_AVATAR = "/avatars/original/missing.png"
+DEFAULT_HEADER = "/headers/original/missing.png"
+
+
+def timestamp(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def version() -> str:
+    return f"{MASTODON_VERSION} (compatible; Roost {__version__})"
+
+
+def _account(account: Account, base: str) -> dict[str, Any]:
+    avatar = base + DEFAULT_AVATAR
+    header = base + DEFAULT_HEADER
+    return {
+        "id": str(account.id),
+        "username": account.username,
+        "acct": account.username,
+        "display_name": account.display_name,
+        "locked": account.locked,
+        "bot": account.bot,
+        "discoverable": account.discoverable,
+        "indexable": account.indexable,
+        "group": False,
+        "created_at": timestamp(account.created_at),
+        "note": account.note_html,
+        "url": f"{base}/@{account.username}",
+        "uri": f"{base}/users/{account.username}",
+        "avatar": avatar,
+        "avatar_static": avatar,
+        "header": header,
+        "header_static": header,
+        "followers_count": account.followers_count,
+        "following_count": account.following_count,
+        "statuses_count": account.statuses_count,
+        "last_status_at": account.last_status_at.date().isoformat()
+        if account.last_status_at
+        else None,
+        "hide_collections": account.hide_collections,
+        "noindex": not account.indexable,
+        "emojis": [],
+        "roles": [],
+        "fields": [
+            {"name": f.get("name", ""), "value": f.get("value_html", ""), "verified_at": None}
+            for f in account.fields
+        ],
+    }
+
+
+def account(cleared: Visible[Account], base: str) -> dict[str, Any]:
+    return _account(cleared.value, base)
+
+
+def credential_account(
+    cleared: Visible[Account],
+    base: str,
+    *,
+    privacy: str,
+    sensitive: bool,
+    language: str | None,
+    follow_requests_count: int,
+) -> dict[str, Any]:
+    acc = cleared.value
+    data = _account(acc, base)
+    data["source"] = {
+        "privacy": privacy,
+        "sensitive": sensitive,
+        "language": language,
+        "note": acc.note,
+        "fields": [
+            {"name": f.get("name", ""), "value": f.get("value", ""), "verified_at": None}
+            for f in acc.fields
+        ],
+        "follow_requests_count": follow_requests_count,
+        "hide_collections": acc.hide_collections,
+        "discoverable": acc.discoverable,
+        "indexable": acc.indexable,
+    }
+    data["role"] = {"id": "-99", "name": "", "permissions": "0", "color": "", "highlighted": False}
+    return data
+
+
+def _status(view: StatusView, viewer_id: int | None, base: str) -> dict[str, Any]:
+    s = view.status
+    author = view.account
+    return {
+        "id": str(s.id),
+        "uri": f"{base}/users/{author.username}/statuses/{s.id}",
+        "url": f"{base}/@{author.username}/{s.id}" if s.reblog_of_id is None else None,
+        "created_at": timestamp(s.created_at),
+        "edited_at": timestamp(s.edited_at),
+        "account": _account(author, base),
+        "content": s.content,
+        "visibility": s.visibility.label,
+        "sensitive": s.sensitive,
+        "spoiler_text": s.spoiler_text,
+        "media_attachments": [],
+        "application": (
+            {"name": view.application.name, "website": view.application.website}
+            if view.application is not None and viewer_id == s.account_id
+            else None
+        ),
+        "mentions": [
+            {
+                "id": str(m.id),
+                "username": m.username,
+                "acct": m.username,
+                "url": f"{base}/@{m.username}",
+            }
+            for m in view.mentions
+        ],
+        "tags": [{"name": t.lower(), "url": f"{base}/tags/{t.lower()}"} for t in view.tags],
+        "emojis": [],
+        "reblogs_count": s.reblogs_count,
+        "favourites_count": s.favourites_count,
+        "replies_count": s.replies_count,
+        "in_reply_to_id": str(s.in_reply_to_id) if s.in_reply_to_id else None,
+        "in_reply_to_account_id": (
+            str(s.in_reply_to_account_id) if s.in_reply_to_account_id else None
+        ),
+        "reblog": _status(view.reblog, viewer_id, base) if view.reblog is not None else None,
+        "poll": None,
+        "card": None,
+        "language": s.language,
+        "text": None,
+        "favourited": view.favourited,
+        "reblogged": view.reblogged,
+        "muted": False,
+        "bookmarked": view.bookmarked,
+        "pinned": view.pinned,
+        "filtered": [],
+    }
+
+
+def status(cleared: Visible[StatusView], base: str) -> dict[str, Any]:
+    return _status(cleared.value, cleared.viewer.account_id, base)
+
+
+def status_with_source(cleared: Visible[StatusView], base: str) -> dict[str, Any]:
+    """A deleted post answers with its source text, for delete-and-redraft."""
+    data = status(cleared, base)
+    data["text"] = cleared.value.status.text
+    return data
+
+
+def status_source(cleared: Visible[StatusView]) -> dict[str, Any]:
+    s = cleared.value.status
+    return {"id": str(s.id), "text": s.text, "spoiler_text": s.spoiler_text}
+
+
+def status_edit(edit: StatusEdit, cleared: Visible[StatusView], base: str) -> dict[str, Any]:
+    return {
+        "content": edit.content,
+        "spoiler_text": edit.spoiler_text,
+        "sensitive": edit.sensitive,
+        "created_at": timestamp(edit.created_at),
+        "account": _account(cleared.value.account, base),
+        "poll": None,
+        "media_attachments": [],
+        "emojis": [],
+    }
+
+
+def relationship(rel: Relationship) -> dict[str, Any]:
+    return {
+        "id": str(rel.id),
+        "following": rel.following,
+        "showing_reblogs": rel.showing_reblogs,
+        "notifying": rel.notifying,
+        "languages": None,
+        "followed_by": rel.followed_by,
+        "blocking": rel.blocking,
+        "blocked_by": rel.blocked_by,
+        "muting": rel.muting,
+        "muting_notifications": rel.muting_notifications,
+        "requested": rel.requested,
+        "requested_by": rel.requested_by,
+        "domain_blocking": rel.domain_blocking,
+        "endorsed": rel.endorsed,
+        "note": rel.note,
+    }
+
+
+def notification(cleared: Visible[NotificationView], base: str) -> dict[str, Any]:
+    n = cleared.value
+    return {
+        "id": str(n.id),
+        "type": n.type,
+        "created_at": timestamp(n.created_at),
+        "group_key": f"ungrouped-{n.id}",
+        "account": _account(n.account, base),
+        "status": (
+            _status(n.status, cleared.viewer.account_id, base) if n.status is not None else None
+        ),
+    }
+
+
+def instance_v2(
+    settings: Settings, user_count: int, contact: Visible[Account] | None
+) -> dict[str, Any]:
+    base = settings.base_url
+    return {
+        "domain": settings.domain,
+        "title": settings.instance_title,
+        "version": version(),
+        "source_url": "https://github.com/roost-social/roost",
+        "description": settings.instance_description,
+        "usage": {"users": {"active_month": user_count}},
+        "thumbnail": {"url": base + DEFAULT_HEADER},
+        "icon": [],
+        "languages": ["en"],
+        "configuration": configuration(settings),
+        "registrations": {
+            "enabled": settings.registrations != "closed",
+            "approval_required": settings.registrations == "approval",
+            "message": None,
+            "url": None,
+        },
+        "api_versions": {"mastodon": 2},
+        "contact": {
+            "email": settings.contact_email,
+            "account": account(contact, base) if contact is not None else None,
+        },
+        "rules": [],
+    }
+
+
+def configuration(settings: Settings) -> dict[str, Any]:
+    return {
+        "urls": {
+            "streaming": settings.base_url.replace("http", "ws", 1),
+            "status": None,
+        },
+        "vapid": {"public_key": ""},
+        "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
+        "statuses": {
+            "max_characters": settings.max_post_chars,
+            "max_media_attachments": 4,
+            "characters_reserved_per_url": 23,
+        },
+        "media_attachments": {
+            "supported_mime_types": [],
+            "description_limit": 1500,
+            "image_size_limit": 16 * 1024 * 1024,
+            "image_matrix_limit": 1920 * 1920,
+            "video_size_limit": 100 * 1024 * 1024,
+            "video_frame_rate_limit": 120,
+            "video_matrix_limit": 4096 * 2160,
+        },
+        "polls": {
+            "max_options": 4,
+            "max_characters_per_option": 50,
+            "min_expiration": 300,
+            "max_expiration": 2629746,
+        },
+        "translation": {"enabled": False},
+    }
+
+
+def instance_v1(
+    settings: Settings, user_count: int, status_count: int, contact: Visible[Account] | None
+) -> dict[str, Any]:
+    base = settings.base_url
+    return {
+        "uri": settings.domain,
+        "title": settings.instance_title,
+        "short_description": settings.instance_description,
+        "description": settings.instance_description,
+        "email": settings.contact_email,
+        "version": version(),
+        "urls": {"streaming_api": base.replace("http", "ws", 1)},
+        "stats": {"user_count": user_count, "status_count": status_count, "domain_count": 0},
+        "thumbnail": base + DEFAULT_HEADER,
+        "languages": ["en"],
+        "registrations": settings.registrations != "closed",
+        "approval_required": settings.registrations == "approval",
+        "invites_enabled": False,
+        "configuration": configuration(settings),
+        "contact_account": account(contact, base) if contact is not None else None,
+        "rules": [],
+    }

@@ -1,0 +1,28 @@
+"""``Link`` headers for paged lists, in one place."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import Request
+
+
+def link_header(request: Request, newest_key: int | None, oldest_key: int | None) -> str | None:
+    """next = older than the last item shown; prev = newer than the first."""
+    if newest_key is None or oldest_key is None:
+        return None
+    base = str(request.url.remove_query_params(["max_id", "min_id", "since_id"]))
+    kept = [
+        (k, v)
+        for k, v in request.query_params.multi_items()
+        if k not in {"max_id", "min_id", "since_id"}
+    ]
+    base = base.split("?", 1)[0]
+
+    def url(extra: tuple[str, str]) -> str:
+        return f"{base}?{urlencode([*kept, extra])}"
+
+    return (
+        f'<{url(("max_id", str(oldest_key)))}>; rel="next", '
+        f'<{url(("min_id", str(newest_key)))}>; rel="prev"'
+    )

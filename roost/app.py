@@ -1,0 +1,101 @@
+"""The ASGI application: routes, middleware, and what runs beside them.
+
+``create_app(settings)`` is all a server, a test or a benchmark needs. On start
+it applies pending migrations (refusing a schema newer than it knows) and, in
+embedded mode, runs the job runner in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from roost.api import errors, health, images
+from roost.api.mastodon import (
+    accounts,
+    apps,
+    instance,
+    notifications,
+    oauth,
+    statuses,
+    timelines,
+)
+from roost.api.middleware import RequestId, TrailingSlash
+from roost.api.responses import JSON
+from roost.config import Settings
+from roost.db.migrate import upgrade
+from roost.jobs import handlers as _handlers  # noqa: F401  (registers the job kinds)
+from roost.jobs.registry import JobContext
+from roost.jobs.runner import JobRunner
+from roost.services import Services, build_services
+
+log = logging.getLogger("roost")
+
+
+def create_app(
+    settings: Settings,
+    services: Services | None = None,
+    on_ready: Callable[[], None] | None = None,
+) -> FastAPI:
+    svc = services or build_services(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await upgrade(svc.db)
+        runner = JobRunner(JobContext(svc.db, settings, {"timelines": svc.timelines}))
+        app.state.job_runner = runner
+        task = None
+        if settings.run_jobs_in_process:
+            task = asyncio.create_task(runner.run_forever(), name="roost-jobs")
+        if on_ready is not None:
+            on_ready()
+        try:
+            yield
+        finally:
+            runner.stop()
+            if task is not None:
+                try:
+                    await asyncio.wait_for(task, timeout=10)
+                except (TimeoutError, asyncio.CancelledError):
+                    task.cancel()
+            await svc.db.dispose()
+
+    app = FastAPI(
+        title="Roost",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        default_response_class=JSON,
+        redirect_slashes=False,
+    )
+    app.state.services = svc
+    errors.install(app)
+    for module in (
+        health,
+        images,
+        oauth,
+        apps,
+        accounts,
+        statuses,
+        timelines,
+        notifications,
+        instance,
+    ):
+        app.include_router(module.router)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=["Link", "X-Request-Id", "Retry-After"],
+        max_age=3600,
+    )
+    app.add_middleware(TrailingSlash)
+    app.add_middleware(RequestId)
+    return app

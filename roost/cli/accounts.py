@@ -1,0 +1,99 @@
+"""roost accounts … and roost tokens …"""
+
+from __future__ import annotations
+
+import typer
+
+from roost.cli.base import accounts_app, fail, prompt_password, run_with_db, tokens_app
+from roost.config import Settings
+from roost.db.engine import Database
+from roost.domain.accounts import actions
+from roost.domain.accounts.queries import account_id_for_username
+from roost.domain.oauth import scopes as scope_rules
+from roost.domain.oauth.actions import do_issue_token, do_revoke_all_for_account
+
+
+@accounts_app.command("create")
+def create(
+    name: str = typer.Argument(..., help="The username, e.g. alice"),
+    email: str = typer.Option(..., "--email", help="The account's email address"),
+    password: str = typer.Option(
+        None, "--password", help="Asked for on the terminal when left out"
+    ),
+    admin: bool = typer.Option(False, "--admin", help="Make the account an administrator"),
+    locked: bool = typer.Option(False, "--locked", help="Followers must be approved"),
+) -> None:
+    """Create an account (approved at once)."""
+    secret = password if password is not None else prompt_password()
+
+    async def body(settings: Settings, db: Database) -> int:
+        async with db.write() as tx:
+            return await actions.do_create_account(
+                tx,
+                actions.NewAccount(
+                    username=name,
+                    email=email,
+                    password=secret,
+                    admin=admin,
+                    locked=locked,
+                    approved=True,
+                ),
+            )
+
+    account_id = run_with_db(body)
+    typer.echo(f"created @{name} (id {account_id})")
+
+
+@accounts_app.command("approve")
+def approve(name: str = typer.Argument(..., help="The username")) -> None:
+    """Approve an account that signed up while registrations need approval."""
+
+    async def body(settings: Settings, db: Database) -> None:
+        async with db.write() as tx:
+            account_id = await account_id_for_username(tx.conn, name)
+            if account_id is None:
+                raise fail(f"no account named {name}")
+            await actions.do_approve(tx, account_id)
+
+    run_with_db(body)
+    typer.echo(f"approved @{name}")
+
+
+@tokens_app.command("create")
+def create_token(
+    name: str = typer.Argument(..., help="The username the token acts for"),
+    scopes: str = typer.Option(
+        "read write follow push", "--scopes", help="Space-separated OAuth scopes"
+    ),
+) -> None:
+    """Issue an access token and print it (only the token, for scripts)."""
+    try:
+        granted = scope_rules.parse(scopes)
+    except scope_rules.ScopeError as error:
+        raise fail(
+            f"{error}; known scopes: {' '.join(scope_rules.TOP_LEVEL)} and their read:/write: parts"
+        ) from None
+
+    async def body(settings: Settings, db: Database) -> str:
+        async with db.write() as tx:
+            account_id = await account_id_for_username(tx.conn, name)
+            if account_id is None:
+                raise fail(f"no account named {name}; create it with `roost accounts create`")
+            issued = await do_issue_token(tx, account_id, None, granted)
+            return issued.token
+
+    typer.echo(run_with_db(body))
+
+
+@tokens_app.command("revoke-all")
+def revoke_all(name: str = typer.Argument(..., help="The username")) -> None:
+    """Revoke every token of an account at once (a stolen laptop, a leaked token)."""
+
+    async def body(settings: Settings, db: Database) -> int:
+        async with db.write() as tx:
+            account_id = await account_id_for_username(tx.conn, name)
+            if account_id is None:
+                raise fail(f"no account named {name}")
+            return await do_revoke_all_for_account(tx, account_id)
+
+    typer.echo(f"revoked {run_with_db(body)} token(s) of @{name}")

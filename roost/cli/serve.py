@@ -1,0 +1,105 @@
+"""roost serve and roost worker"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+
+import typer
+import uvicorn
+
+from roost.cli.base import app, fail, run_with_db, settings_or_exit
+from roost.config import Settings
+from roost.db.engine import Database
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on"),
+    port: int = typer.Option(8000, "--port", help="Port to listen on"),
+    log_level: str = typer.Option("info", "--log-level", help="debug, info, warning, error"),
+) -> None:
+    """Run the server (embedded by default: SQLite and local files in ROOST_DATA_DIR)."""
+    started = time.monotonic()
+    settings = settings_or_exit()
+    from roost.app import create_app
+    from roost.db.migrate import SchemaTooNew
+
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    url = f"http://{host}:{port}"
+
+    def ready() -> None:
+        typer.secho(
+            f"Roost is ready at {url} ({time.monotonic() - started:.2f}s)",
+            fg=typer.colors.GREEN,
+            err=True,
+        )
+        typer.echo(
+            f"  data directory: {settings.data_dir.resolve()}\n"
+            f"  database:       {'SQLite (embedded)' if settings.is_sqlite else 'PostgreSQL'}\n"
+            "  first account:  .venv/bin/roost accounts create NAME --email you@example.org "
+            "--admin\n"
+            "  a token:        .venv/bin/roost tokens create NAME",
+            err=True,
+        )
+
+    config = uvicorn.Config(
+        create_app(settings, on_ready=ready),
+        host=host,
+        port=port,
+        log_level=log_level,
+        loop="auto",
+        http="auto",
+        proxy_headers=True,
+        server_header=False,
+        timeout_graceful_shutdown=15,
+    )
+    server = uvicorn.Server(config)
+    try:
+        server.run()
+    except SchemaTooNew as error:
+        raise fail(str(error)) from None
+    except OSError as error:
+        raise fail(
+            f"cannot listen on {host}:{port}: {error.strerror}; "
+            "pick another --port or stop what uses it"
+        ) from None
+    if not server.started:
+        raise typer.Exit(1)
+
+
+@app.command()
+def worker(
+    concurrency: int = typer.Option(
+        1, "--concurrency", min=1, max=64, help="Jobs run at once by this process"
+    ),
+) -> None:
+    """Run background jobs only (scaled mode; set ROOST_RUN_JOBS_IN_PROCESS=false on servers).
+
+    SIGTERM finishes the job in hand, hands back the rest and exits.
+    """
+    from roost.jobs import handlers as _handlers  # noqa: F401
+    from roost.jobs.registry import JobContext
+    from roost.jobs.runner import JobRunner
+    from roost.services import build_services
+
+    async def body(settings: Settings, db: Database) -> None:
+        svc = build_services(settings)
+        svc.db = db
+        runners = [
+            JobRunner(JobContext(db, settings, {"timelines": svc.timelines}))
+            for _ in range(concurrency)
+        ]
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, lambda: [r.stop() for r in runners])
+        typer.echo(f"roost worker: running jobs with {concurrency} runner(s)", err=True)
+        await asyncio.gather(*(r.run_forever() for r in runners))
+        typer.echo("roost worker: stopped", err=True)
+
+    logging.basicConfig(level="INFO")
+    run_with_db(body)

@@ -1,0 +1,9 @@
+"""The one place that reads the wall clock, so tests can move time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

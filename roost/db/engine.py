@@ -1,0 +1,156 @@
+"""The database handle: short transactions, one writer at a time on SQLite.
+
+``Database.read()`` gives a connection for queries; ``Database.write()`` gives a
+``Tx`` whose statements commit together, with callbacks that run only after the
+commit (waking the job runner, publishing to streams). An exception inside
+``write()`` rolls everything back: nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, nullcontext
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Result
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+from sqlalchemy.sql import Executable
+
+from roost.config import Settings
+from roost.errors import Unavailable
+
+AfterCommit = Callable[[], Awaitable[None] | None]
+
+
+class Tx:
+    """One write transaction. Execute statements; register work for after commit."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+        self._after_commit: list[AfterCommit] = []
+
+    async def execute(self, statement: Executable, params: Any = None) -> Result[Any]:
+        return await self.conn.execute(statement, params)
+
+    def after_commit(self, callback: AfterCommit) -> None:
+        self._after_commit.append(callback)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # We issue BEGIN ourselves (below), so the driver must not.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        # Deleted content is overwritten, not left in free pages for a later
+        # reader of the file to find.
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # A writer takes the lock up front: a deferred transaction that later
+        # upgrades to a write can fail with "database is locked" at once,
+        # ignoring busy_timeout.
+        immediate = conn.get_execution_options().get("roost_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Database:
+    def __init__(self, settings: Settings) -> None:
+        self.url = settings.sqlalchemy_url
+        self.is_sqlite = settings.is_sqlite
+        kwargs: dict[str, Any] = {}
+        if self.is_sqlite:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            if ":memory:" in self.url:
+                kwargs["poolclass"] = NullPool
+        else:
+            kwargs.update(
+                pool_size=settings.db_pool_size,
+                max_overflow=settings.db_pool_size // 2,
+                pool_timeout=10,
+                pool_pre_ping=True,
+                connect_args={
+                    "server_settings": {
+                        "statement_timeout": str(settings.db_statement_timeout_ms),
+                        "idle_in_transaction_session_timeout": "60000",
+                    },
+                    "timeout": 10,
+                },
+            )
+        self.engine = create_async_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+        # SQLite allows one writer; queueing writers here is cheaper than letting
+        # them collide on the file lock.
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        try:
+            async with self.engine.connect() as conn:
+                yield conn
+        except (OperationalError, InterfaceError, OSError, ConnectionError) as error:
+            raise _unavailable(error) from error
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Tx]:
+        lock: Any = self._write_lock if self._write_lock is not None else nullcontext()
+        async with lock, _WriteScope(self.engine) as tx:
+            yield tx
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+class _WriteScope:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._conn: AsyncConnection | None = None
+        self._tx: Tx | None = None
+
+    async def __aenter__(self) -> Tx:
+        try:
+            self._conn = await self._engine.connect()
+            await self._conn.execution_options(roost_write=True)
+            await self._conn.begin()
+        except (OperationalError, InterfaceError, OSError, ConnectionError) as error:
+            if self._conn is not None:
+                await self._conn.close()
+            raise _unavailable(error) from error
+        self._tx = Tx(self._conn)
+        return self._tx
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        assert self._conn is not None and self._tx is not None
+        try:
+            if exc_type is None:
+                try:
+                    await self._conn.commit()
+                except (OperationalError, InterfaceError, OSError, ConnectionError) as error:
+                    raise _unavailable(error) from error
+            else:
+                await self._conn.rollback()
+        except DBAPIError:
+            if exc_type is None:
+                raise
+        finally:
+            await self._conn.close()
+        if exc_type is None:
+            for callback in self._tx._after_commit:
+                result = callback()
+                if result is not None:
+                    await result
+
+
+def _unavailable(error: Exception) -> Unavailable:
+    return Unavailable("The database is unavailable; try again shortly", retry_after=5)

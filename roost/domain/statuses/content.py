@@ -1,0 +1,140 @@
+"""Plain text in, sanitised HTML out: links, @mentions and #hashtags.
+
+The author's plain source is kept beside the HTML (for edit and redraft);
+the HTML is rebuilt from it, never edited in place. Mentions link only to local
+accounts that exist; anything else stays text. The result is passed through nh3
+as a last line of defence, although everything was escaped while building it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import nh3
+
+# Mastodon counts every link as 23 characters, whatever its length.
+URL_WEIGHT = 23
+
+_URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]}]", re.IGNORECASE)
+_MENTION = re.compile(r"(?<![\w@/])@([a-zA-Z0-9_]{1,30})(?:@([a-zA-Z0-9.-]+\.[a-zA-Z]{2,}))?")
+_HASHTAG = re.compile(r"(?<![\w#/&])#(\w{1,100})", re.UNICODE)
+_TOKEN = re.compile(f"{_URL.pattern}|{_MENTION.pattern}|{_HASHTAG.pattern}", re.IGNORECASE)
+
+_ALLOWED_TAGS = {"p", "br", "a", "span"}
+_ALLOWED_ATTRIBUTES = {"a": {"href", "class", "rel", "target", "translate"}, "span": {"class"}}
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    html: str
+    mentioned_ids: list[int]
+    tags: list[str]
+
+
+def mentioned_usernames(text: str) -> list[str]:
+    """Local usernames the text mentions (``@name`` without a domain, or ours)."""
+    names: list[str] = []
+    for match in _MENTION.finditer(text):
+        if match.group(1).lower() not in names:
+            names.append(match.group(1).lower())
+    return names
+
+
+def hashtags(text: str) -> list[str]:
+    seen: dict[str, str] = {}
+    for match in _HASHTAG.finditer(text):
+        name = match.group(1)
+        if not name.isdigit():
+            seen.setdefault(name.lower(), name)
+    return list(seen.values())
+
+
+def character_count(text: str) -> int:
+    """Length as Mastodon clients count it: links weigh 23, remote mentions
+    count only their local part."""
+    total = len(text)
+    for match in _URL.finditer(text):
+        total += URL_WEIGHT - len(match.group(0))
+    for match in _MENTION.finditer(text):
+        if match.group(2):
+            total -= len(match.group(2)) + 1
+    return total
+
+
+def render(text: str, local_accounts: Mapping[str, tuple[int, str]], base_url: str) -> Rendered:
+    """Turn the author's text into HTML.
+
+    ``local_accounts`` maps a lower-cased username to (account id, username) for
+    every mentioned name that exists here.
+    """
+    mentioned: list[int] = []
+    tags: list[str] = []
+    paragraphs = [p for p in re.split(r"\n{2,}", text.strip()) if p.strip()]
+    rendered: list[str] = []
+    for paragraph in paragraphs:
+        pieces: list[str] = []
+        position = 0
+        for match in _TOKEN.finditer(paragraph):
+            pieces.append(html.escape(paragraph[position : match.start()], quote=False))
+            pieces.append(_render_token(match, local_accounts, base_url, mentioned, tags))
+            position = match.end()
+        pieces.append(html.escape(paragraph[position:], quote=False))
+        rendered.append("<p>" + "".join(pieces).replace("\n", "<br>") + "</p>")
+    clean = nh3.clean(
+        "".join(rendered),
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        link_rel=None,
+    )
+    return Rendered(html=clean, mentioned_ids=mentioned, tags=tags)
+
+
+def _render_token(
+    match: re.Match[str],
+    local_accounts: Mapping[str, tuple[int, str]],
+    base_url: str,
+    mentioned: list[int],
+    tags: list[str],
+) -> str:
+    token = match.group(0)
+    if token.startswith("@"):
+        username, domain = match.group(1), match.group(2)
+        local = local_accounts.get(username.lower())
+        if local is None or (domain and domain.lower() != _host(base_url)):
+            return html.escape(token, quote=False)
+        account_id, canonical = local
+        if account_id not in mentioned:
+            mentioned.append(account_id)
+        href = html.escape(f"{base_url}/@{canonical}")
+        return (
+            f'<span class="h-card" translate="no"><a href="{href}" class="u-url mention">'
+            f"@<span>{html.escape(canonical)}</span></a></span>"
+        )
+    if token.startswith("#"):
+        name = match.group(3)
+        if name.isdigit():
+            return html.escape(token, quote=False)
+        if name.lower() not in (t.lower() for t in tags):
+            tags.append(name)
+        href = html.escape(f"{base_url}/tags/{name.lower()}")
+        return (
+            f'<a href="{href}" class="mention hashtag" rel="tag">'
+            f"#<span>{html.escape(name)}</span></a>"
+        )
+    href = html.escape(token)
+    return (
+        f'<a href="{href}" target="_blank" rel="nofollow noopener noreferrer" '
+        f'translate="no">{html.escape(token, quote=False)}</a>'
+    )
+
+
+def _host(base_url: str) -> str:
+    return base_url.split("://", 1)[-1].split("/", 1)[0].split(":")[0].lower()
+
+
+def note_html(text: str) -> str:
+    """A profile note or field value: text with links, no mentions resolved."""
+    return render(text, {}, "").html if text.strip() else ""

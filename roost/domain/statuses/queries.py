@@ -1,0 +1,341 @@
+"""Reading posts. Every function here takes its rows from the privacy policy,
+and builds ``StatusView``s only from cleared rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost.db.tables import (
+    accounts,
+    applications,
+    bookmarks,
+    favourites,
+    mentions,
+    pins,
+    status_edits,
+    status_tags,
+    statuses,
+    tags,
+)
+from roost.domain import privacy
+from roost.domain.pagination import newest_first, page_of
+from roost.domain.privacy import Visible
+from roost.domain.types import Account, AppInfo, Page, Status, StatusEdit, StatusView, Viewer
+from roost.errors import NotFound
+
+
+async def hydrate(
+    conn: AsyncConnection, viewer: Viewer, rows: Sequence[Visible[RowMapping]]
+) -> list[Visible[StatusView]]:
+    """Cleared status rows -> cleared views, in a fixed number of queries.
+
+    A boost whose original the viewer may not see is dropped: the original is
+    fetched through the policy like any other read.
+    """
+    if not rows:
+        return []
+    boosted_ids = {r.value["reblog_of_id"] for r in rows if r.value["reblog_of_id"] is not None}
+    originals: dict[int, Visible[RowMapping]] = {}
+    if boosted_ids:
+        for row in await privacy.visible_statuses(
+            conn, viewer, select(statuses).where(statuses.c.id.in_(boosted_ids))
+        ):
+            originals[row.value["id"]] = row
+    every = [r.value for r in rows] + [r.value for r in originals.values()]
+    status_ids = [s["id"] for s in every]
+    account_ids = {s["account_id"] for s in every}
+
+    mention_rows = (
+        await conn.execute(
+            select(mentions.c.status_id, mentions.c.account_id).where(
+                mentions.c.status_id.in_(status_ids)
+            )
+        )
+    ).all()
+    account_ids |= {m.account_id for m in mention_rows}
+    account_map = {
+        row.value["id"]: Account.from_row(row.value)
+        for row in await privacy.visible_accounts(
+            conn, viewer, select(accounts).where(accounts.c.id.in_(account_ids))
+        )
+    }
+    tag_map: dict[int, list[str]] = {}
+    for row in await conn.execute(
+        select(status_tags.c.status_id, tags.c.name)
+        .join(tags, tags.c.id == status_tags.c.tag_id)
+        .where(status_tags.c.status_id.in_(status_ids))
+    ):
+        tag_map.setdefault(row.status_id, []).append(row.name)
+    mention_map: dict[int, list[Account]] = {}
+    for m in mention_rows:
+        if m.account_id in account_map:
+            mention_map.setdefault(m.status_id, []).append(account_map[m.account_id])
+    app_ids = {s["application_id"] for s in every if s["application_id"] is not None}
+    app_map: dict[int, AppInfo] = {}
+    if app_ids:
+        for row in await conn.execute(
+            select(applications.c.id, applications.c.name, applications.c.website).where(
+                applications.c.id.in_(app_ids)
+            )
+        ):
+            app_map[row.id] = AppInfo(name=row.name, website=row.website)
+
+    flags = await _viewer_flags(conn, viewer, status_ids)
+
+    def view(row: RowMapping, reblog: StatusView | None) -> StatusView | None:
+        author = account_map.get(row["account_id"])
+        if author is None:
+            return None
+        sid = row["id"]
+        return StatusView(
+            status=Status.from_row(row),
+            account=author,
+            mentions=mention_map.get(sid, []),
+            tags=tag_map.get(sid, []),
+            reblog=reblog,
+            application=app_map.get(row["application_id"]) if row["application_id"] else None,
+            favourited=sid in flags["favourited"],
+            reblogged=sid in flags["reblogged"],
+            bookmarked=sid in flags["bookmarked"],
+            pinned=sid in flags["pinned"],
+        )
+
+    result: list[Visible[StatusView]] = []
+    for row in rows:
+        original_view = None
+        boosted = row.value["reblog_of_id"]
+        if boosted is not None:
+            original = originals.get(boosted)
+            if original is None:
+                continue
+            original_view = view(original.value, None)
+            if original_view is None:
+                continue
+        built = view(row.value, original_view)
+        if built is not None:
+            result.append(row.derive(lambda _row, built=built: built))
+    return result
+
+
+async def _viewer_flags(
+    conn: AsyncConnection, viewer: Viewer, status_ids: list[int]
+) -> dict[str, set[int]]:
+    flags: dict[str, set[int]] = {
+        "favourited": set(),
+        "reblogged": set(),
+        "bookmarked": set(),
+        "pinned": set(),
+    }
+    if viewer.account_id is None:
+        return flags
+    me = viewer.account_id
+    for name, table in (("favourited", favourites), ("bookmarked", bookmarks), ("pinned", pins)):
+        rows = await conn.execute(
+            select(table.c.status_id).where(
+                table.c.account_id == me, table.c.status_id.in_(status_ids)
+            )
+        )
+        flags[name] = {r.status_id for r in rows}
+    rows = await conn.execute(
+        select(statuses.c.reblog_of_id).where(
+            statuses.c.account_id == me, statuses.c.reblog_of_id.in_(status_ids)
+        )
+    )
+    flags["reblogged"] = {r.reblog_of_id for r in rows}
+    return flags
+
+
+async def status(conn: AsyncConnection, viewer: Viewer, status_id: int) -> Visible[StatusView]:
+    row = await privacy.check_status(conn, viewer, status_id)
+    views = await hydrate(conn, viewer, [row])
+    if not views:
+        raise NotFound()
+    return views[0]
+
+
+async def statuses_by_ids(
+    conn: AsyncConnection, viewer: Viewer, ids: Sequence[int]
+) -> list[Visible[StatusView]]:
+    """The visible ones among ``ids``, in the order given."""
+    if not ids:
+        return []
+    rows = await privacy.visible_statuses(
+        conn, viewer, select(statuses).where(statuses.c.id.in_(list(ids)))
+    )
+    views = {v.value.status.id: v for v in await hydrate(conn, viewer, rows)}
+    return [views[i] for i in ids if i in views]
+
+
+async def paged(
+    conn: AsyncConnection, viewer: Viewer, query: Any, page: Page
+) -> list[Visible[StatusView]]:
+    """A page of a status query, newest first, through the policy."""
+    rows = await privacy.visible_statuses(conn, viewer, page_of(query, statuses.c.id, page))
+    return await hydrate(conn, viewer, newest_first(rows, page))
+
+
+async def context(
+    conn: AsyncConnection, viewer: Viewer, status_id: int
+) -> tuple[list[Visible[StatusView]], list[Visible[StatusView]]]:
+    """Ancestors (oldest first) and descendants (depth-first, oldest first)."""
+    focus = (await status(conn, viewer, status_id)).value.status
+    ancestor_ids: list[int] = []
+    parent = focus.in_reply_to_id
+    while parent is not None and len(ancestor_ids) < 40:
+        row = (
+            await conn.execute(
+                select(statuses.c.id, statuses.c.in_reply_to_id).where(statuses.c.id == parent)
+            )
+        ).first()
+        if row is None:
+            break
+        ancestor_ids.append(row.id)
+        parent = row.in_reply_to_id
+    ancestor_ids.reverse()
+
+    descendant_ids: list[int] = []
+    frontier = [focus.id]
+    children: dict[int, list[int]] = {}
+    while frontier and len(descendant_ids) < 4096:
+        rows = (
+            await conn.execute(
+                select(statuses.c.id, statuses.c.in_reply_to_id)
+                .where(statuses.c.in_reply_to_id.in_(frontier))
+                .order_by(statuses.c.id)
+            )
+        ).all()
+        frontier = []
+        for row in rows:
+            children.setdefault(row.in_reply_to_id, []).append(row.id)
+            frontier.append(row.id)
+            descendant_ids.append(row.id)
+    ordered: list[int] = []
+
+    def walk(node: int) -> None:
+        for child in children.get(node, []):
+            ordered.append(child)
+            walk(child)
+
+    walk(focus.id)
+    # Only what the viewer may see; a hidden post also hides the replies below
+    # it, so a reply cannot reveal the part of a thread the viewer may not see.
+    visible_desc = {v.value.status.id: v for v in await statuses_by_ids(conn, viewer, ordered)}
+    shown: list[Visible[StatusView]] = []
+    reachable = {focus.id}
+    for sid in ordered:
+        view = visible_desc.get(sid)
+        if view is None or view.value.status.in_reply_to_id not in reachable:
+            continue
+        reachable.add(sid)
+        shown.append(view)
+    ancestors = await statuses_by_ids(conn, viewer, ancestor_ids)
+    return ancestors, shown
+
+
+async def history(
+    conn: AsyncConnection, viewer: Viewer, status_id: int
+) -> tuple[Visible[StatusView], list[StatusEdit]]:
+    view = await status(conn, viewer, status_id)
+    rows = await conn.execute(
+        select(status_edits)
+        .where(status_edits.c.status_id == status_id)
+        .order_by(status_edits.c.id)
+    )
+    edits = [
+        StatusEdit(
+            text=r.text,
+            content=r.content,
+            spoiler_text=r.spoiler_text,
+            sensitive=r.sensitive,
+            created_at=r.created_at,
+        )
+        for r in rows
+    ]
+    return view, edits
+
+
+def account_statuses_query(
+    account_id: int,
+    *,
+    exclude_replies: bool,
+    exclude_reblogs: bool,
+    tagged: str | None,
+    pinned_only: bool,
+) -> Any:
+    query = select(statuses).where(statuses.c.account_id == account_id)
+    if exclude_replies:
+        # Replies to oneself (threads) still belong on the profile.
+        query = query.where(
+            (statuses.c.in_reply_to_id.is_(None))
+            | (statuses.c.in_reply_to_account_id == account_id)
+        )
+    if exclude_reblogs:
+        query = query.where(statuses.c.reblog_of_id.is_(None))
+    if tagged:
+        query = query.where(
+            statuses.c.id.in_(
+                select(status_tags.c.status_id)
+                .join(tags, tags.c.id == status_tags.c.tag_id)
+                .where(tags.c.name_key == tagged.lower().lstrip("#"))
+            )
+        )
+    if pinned_only:
+        query = query.where(
+            statuses.c.id.in_(select(pins.c.status_id).where(pins.c.account_id == account_id))
+        )
+    return query
+
+
+async def interaction_list(
+    conn: AsyncConnection, viewer: Viewer, table: Any, page: Page
+) -> tuple[list[Visible[StatusView]], int | None, int | None]:
+    """The viewer's favourites or bookmarks, paged by when they acted.
+
+    Returns the views and the interaction ids at both ends, for Link headers.
+    """
+    assert viewer.account_id is not None
+    query = page_of(
+        select(table.c.id, table.c.status_id).where(table.c.account_id == viewer.account_id),
+        table.c.id,
+        page,
+    )
+    rows = newest_first((await conn.execute(query)).all(), page)
+    views = await statuses_by_ids(conn, viewer, [r.status_id for r in rows])
+    if not rows:
+        return views, None, None
+    return views, rows[0].id, rows[-1].id
+
+
+async def interacting_accounts(
+    conn: AsyncConnection, viewer: Viewer, status_id: int, kind: str, page: Page
+) -> tuple[list[Visible[RowMapping]], int | None, int | None]:
+    """Who favourited or boosted a post the viewer can see."""
+    await privacy.check_status(conn, viewer, status_id)
+    if kind == "favourited_by":
+        source = select(favourites.c.id.label("key"), favourites.c.account_id).where(
+            favourites.c.status_id == status_id
+        )
+        key = favourites.c.id
+    else:
+        source = select(statuses.c.id.label("key"), statuses.c.account_id).where(
+            statuses.c.reblog_of_id == status_id
+        )
+        key = statuses.c.id
+    rows = newest_first((await conn.execute(page_of(source, key, page))).all(), page)
+    by_id = {
+        r.value["id"]: r
+        for r in await privacy.visible_accounts(
+            conn,
+            viewer,
+            select(accounts).where(accounts.c.id.in_([row.account_id for row in rows])),
+        )
+    }
+    ordered = [by_id[row.account_id] for row in rows if row.account_id in by_id]
+    if not rows:
+        return ordered, None, None
+    return ordered, rows[0].key, rows[-1].key

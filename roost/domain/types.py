@@ -1,0 +1,180 @@
+"""The domain's vocabulary: plain frozen records, no wire format.
+
+The Mastodon JSON shapes are built from these in roost/api/mastodon/serializers.py;
+another API (ActivityPub, the web pages) would build its own from the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+
+from sqlalchemy.engine import RowMapping
+
+
+class Visibility(IntEnum):
+    PUBLIC = 0
+    UNLISTED = 1
+    PRIVATE = 2  # followers only
+    DIRECT = 3  # mentioned accounts only
+
+    @classmethod
+    def parse(cls, name: str) -> Visibility:
+        try:
+            return _VISIBILITY_NAMES[name]
+        except KeyError:
+            raise ValueError(f"unknown visibility {name!r}") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+_VISIBILITY_NAMES = {v.name.lower(): v for v in Visibility}
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who is asking: an account (or nobody), with the scopes of their token."""
+
+    account_id: int | None
+    scopes: frozenset[str] = frozenset()
+    application_id: int | None = None
+    token_id: int | None = None
+    is_admin: bool = False
+
+    @property
+    def anonymous(self) -> bool:
+        return self.account_id is None
+
+
+ANONYMOUS = Viewer(account_id=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: int
+    username: str
+    display_name: str
+    note: str
+    note_html: str
+    fields: list[dict[str, Any]]
+    locked: bool
+    bot: bool
+    discoverable: bool
+    indexable: bool
+    hide_collections: bool
+    followers_count: int
+    following_count: int
+    statuses_count: int
+    last_status_at: datetime | None
+    created_at: datetime
+    suspended_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> Account:
+        return cls(**{name: row[name] for name in _ACCOUNT_FIELDS})
+
+
+_ACCOUNT_FIELDS = tuple(Account.__dataclass_fields__)
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    id: int
+    account_id: int
+    in_reply_to_id: int | None
+    in_reply_to_account_id: int | None
+    reblog_of_id: int | None
+    application_id: int | None
+    visibility: Visibility
+    text: str
+    content: str
+    spoiler_text: str
+    sensitive: bool
+    language: str | None
+    replies_count: int
+    reblogs_count: int
+    favourites_count: int
+    created_at: datetime
+    edited_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> Status:
+        values = {name: row[name] for name in _STATUS_FIELDS}
+        values["visibility"] = Visibility(values["visibility"])
+        return cls(**values)
+
+
+_STATUS_FIELDS = tuple(Status.__dataclass_fields__)
+
+
+@dataclass(frozen=True, slots=True)
+class AppInfo:
+    name: str
+    website: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusView:
+    """A post with everything needed to show it to one viewer."""
+
+    status: Status
+    account: Account
+    mentions: list[Account] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    reblog: StatusView | None = None
+    application: AppInfo | None = None
+    favourited: bool = False
+    reblogged: bool = False
+    bookmarked: bool = False
+    pinned: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StatusEdit:
+    text: str
+    content: str
+    spoiler_text: str
+    sensitive: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Relationship:
+    id: int
+    following: bool = False
+    showing_reblogs: bool = False
+    notifying: bool = False
+    followed_by: bool = False
+    requested: bool = False
+    requested_by: bool = False
+    blocking: bool = False
+    blocked_by: bool = False
+    muting: bool = False
+    muting_notifications: bool = False
+    domain_blocking: bool = False
+    endorsed: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Mastodon's id-based paging: newest first below ``max_id``, or the oldest
+    ones just above ``min_id``, never older than ``since_id``."""
+
+    max_id: int | None = None
+    since_id: int | None = None
+    min_id: int | None = None
+    limit: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationView:
+    id: int
+    type: str
+    created_at: datetime
+    account: Account
+    status: StatusView | None

@@ -1,0 +1,163 @@
+"""Claiming and running jobs, with leases, retries and parking.
+
+A job is claimed by setting a lease (``locked_until``). If the process dies
+mid-job, the lease runs out and another runner claims it again: at-least-once.
+A job that fails is retried with exponential backoff and jitter; after
+``max_attempts`` it is parked (state ``parked``) where ``roost jobs list`` and
+/metrics show it, instead of being retried forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select, update
+
+from roost.clock import utcnow
+from roost.db.engine import Database
+from roost.db.tables import jobs
+from roost.jobs import outbox
+from roost.jobs.registry import JobContext, handler_for
+
+log = logging.getLogger("roost.jobs")
+
+LEASE = timedelta(seconds=60)
+BASE_BACKOFF_S = 2.0
+MAX_BACKOFF_S = 3600.0
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential with full jitter: spreads retries of a failed dependency."""
+    ceiling = min(MAX_BACKOFF_S, BASE_BACKOFF_S * (2 ** max(0, attempts - 1)))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+class JobRunner:
+    def __init__(self, context: JobContext, *, batch: int = 20, poll_s: float = 1.0) -> None:
+        self.context = context
+        self.db: Database = context.db
+        self.batch = batch
+        self.poll_s = poll_s
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self.processed = 0
+        self.failed = 0
+
+    async def claim(self) -> list[dict[str, Any]]:
+        now = utcnow()
+        ready = and_(
+            jobs.c.state == "queued",
+            jobs.c.run_at <= now,
+            or_(jobs.c.locked_until.is_(None), jobs.c.locked_until < now),
+        )
+        candidates = select(jobs.c.id).where(ready).order_by(jobs.c.run_at).limit(self.batch)
+        if not self.db.is_sqlite:
+            candidates = candidates.with_for_update(skip_locked=True)
+        async with self.db.write() as tx:
+            result = await tx.execute(
+                update(jobs)
+                .where(jobs.c.id.in_(candidates.scalar_subquery()), ready)
+                .values(
+                    locked_until=now + LEASE,
+                    locked_by=self.worker_id,
+                    attempts=jobs.c.attempts + 1,
+                )
+                .returning(
+                    jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts, jobs.c.max_attempts
+                )
+            )
+            return [dict(row) for row in result.mappings()]
+
+    async def run_job(self, job: dict[str, Any]) -> bool:
+        handler = handler_for(job["kind"])
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for job kind {job['kind']!r}")
+            await handler(self.context, job["payload"])
+        except asyncio.CancelledError:
+            await self._release(job)
+            raise
+        except Exception as error:
+            self.failed += 1
+            await self._failed(job, error)
+            return False
+        async with self.db.write() as tx:
+            await tx.execute(
+                delete(jobs).where(jobs.c.id == job["id"], jobs.c.locked_by == self.worker_id)
+            )
+        self.processed += 1
+        return True
+
+    async def _failed(self, job: dict[str, Any], error: Exception) -> None:
+        message = f"{type(error).__name__}: {error}"[:2000]
+        parked = job["attempts"] >= job["max_attempts"]
+        values: dict[str, Any] = {"locked_until": None, "locked_by": None, "last_error": message}
+        if parked:
+            values["state"] = "parked"
+            log.error(
+                "job %s (%s) parked after %s attempts: %s",
+                job["id"],
+                job["kind"],
+                job["attempts"],
+                message,
+            )
+        else:
+            values["run_at"] = utcnow() + timedelta(seconds=backoff_seconds(job["attempts"]))
+            log.warning("job %s (%s) failed, will retry: %s", job["id"], job["kind"], message)
+        async with self.db.write() as tx:
+            await tx.execute(update(jobs).where(jobs.c.id == job["id"]).values(**values))
+
+    async def _release(self, job: dict[str, Any]) -> None:
+        """Give a claimed job back at once (graceful stop), not after its lease."""
+        async with self.db.write() as tx:
+            await tx.execute(
+                update(jobs)
+                .where(jobs.c.id == job["id"], jobs.c.locked_by == self.worker_id)
+                .values(locked_until=None, locked_by=None, attempts=jobs.c.attempts - 1)
+            )
+
+    async def run_once(self) -> int:
+        """Claim one batch and run it; returns how many jobs were claimed."""
+        batch = await self.claim()
+        for job in batch:
+            if self._stopping:
+                await self._release(job)
+                continue
+            await self.run_job(job)
+        return len(batch)
+
+    async def drain(self, max_rounds: int = 1000) -> None:
+        """Run until nothing is ready (tests, and the CLI's `jobs run`)."""
+        for _ in range(max_rounds):
+            if await self.run_once() == 0:
+                return
+
+    async def run_forever(self) -> None:
+        unsubscribe = outbox.on_enqueue(self._wake.set)
+        try:
+            while not self._stopping:
+                try:
+                    claimed = await self.run_once()
+                except Exception:
+                    log.exception("job runner: claiming failed; backing off")
+                    claimed = 0
+                    await asyncio.sleep(self.poll_s)
+                if claimed == 0 and not self._stopping:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=self.poll_s)
+        finally:
+            unsubscribe()
+
+    def stop(self) -> None:
+        """Finish the job in hand, release the rest of the batch, then return."""
+        self._stopping = True
+        self._wake.set()

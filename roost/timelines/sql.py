@@ -1,0 +1,95 @@
+"""Timelines computed from the database at read time (the embedded default)."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost.db.tables import follows, status_tags, statuses, tags
+from roost.domain.privacy import Visible
+from roost.domain.statuses.queries import paged
+from roost.domain.types import Page, StatusView, Viewer, Visibility
+
+
+class SqlTimelineStore:
+    async def home(
+        self, conn: AsyncConnection, viewer: Viewer, page: Page
+    ) -> list[Visible[StatusView]]:
+        assert viewer.account_id is not None
+        me = viewer.account_id
+        followed = select(follows.c.target_account_id).where(follows.c.account_id == me)
+        muted_boosts = select(follows.c.target_account_id).where(
+            follows.c.account_id == me, follows.c.show_reblogs.is_(False)
+        )
+        query = select(statuses).where(
+            or_(statuses.c.account_id == me, statuses.c.account_id.in_(followed)),
+            # A reply shows when it answers someone the viewer also follows (or
+            # the viewer): half of a conversation with strangers is noise.
+            or_(
+                statuses.c.in_reply_to_account_id.is_(None),
+                statuses.c.in_reply_to_account_id == me,
+                statuses.c.in_reply_to_account_id.in_(followed),
+            ),
+            or_(statuses.c.reblog_of_id.is_(None), statuses.c.account_id.not_in(muted_boosts)),
+        )
+        return await paged(conn, viewer, query, page)
+
+    async def public(
+        self,
+        conn: AsyncConnection,
+        viewer: Viewer,
+        page: Page,
+        *,
+        local_only: bool,
+        remote_only: bool,
+        only_media: bool,
+    ) -> list[Visible[StatusView]]:
+        if remote_only or only_media:
+            # Every account is local and media arrives with the media issue.
+            return []
+        query = select(statuses).where(
+            statuses.c.visibility == int(Visibility.PUBLIC), statuses.c.reblog_of_id.is_(None)
+        )
+        return await paged(conn, viewer, query, page)
+
+    async def tag(
+        self,
+        conn: AsyncConnection,
+        viewer: Viewer,
+        page: Page,
+        *,
+        any_of: list[str],
+        all_of: list[str],
+        none_of: list[str],
+        local_only: bool,
+        remote_only: bool,
+        only_media: bool,
+    ) -> list[Visible[StatusView]]:
+        if remote_only or only_media or not any_of:
+            return []
+
+        def tagged(names: list[str]):  # type: ignore[no-untyped-def]
+            return statuses.c.id.in_(
+                select(status_tags.c.status_id)
+                .join(tags, tags.c.id == status_tags.c.tag_id)
+                .where(tags.c.name_key.in_([n.lower() for n in names]))
+            )
+
+        conditions = [
+            statuses.c.visibility == int(Visibility.PUBLIC),
+            statuses.c.reblog_of_id.is_(None),
+            tagged(any_of),
+        ]
+        conditions += [tagged([name]) for name in all_of]
+        conditions.append(~tagged(none_of) if none_of else true())
+        query = select(statuses).where(and_(*conditions))
+        return await paged(conn, viewer, query, page)
+
+    async def on_published(self, status_id: int) -> None:
+        return None
+
+    async def on_deleted(self, status_id: int, account_id: int) -> None:
+        return None
+
+
+__all__ = ["SqlTimelineStore"]

@@ -1,0 +1,55 @@
+"""Where timelines come from.
+
+``TimelineStore`` is the seam between "which posts belong on this timeline" and
+how that is computed. Embedded Roost uses ``SqlTimelineStore``: the home
+timeline is a query over followed accounts at read time, so a post needs no
+fan-out. A scaled deployment can put a cache in front (fan-out on write into
+per-follower lists) behind the same interface; whatever a store returns still
+goes through the privacy policy before anyone sees it.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost.domain.privacy import Visible
+from roost.domain.types import Page, StatusView, Viewer
+
+
+class TimelineStore(Protocol):
+    async def home(
+        self, conn: AsyncConnection, viewer: Viewer, page: Page
+    ) -> list[Visible[StatusView]]: ...
+
+    async def public(
+        self,
+        conn: AsyncConnection,
+        viewer: Viewer,
+        page: Page,
+        *,
+        local_only: bool,
+        remote_only: bool,
+        only_media: bool,
+    ) -> list[Visible[StatusView]]: ...
+
+    async def tag(
+        self,
+        conn: AsyncConnection,
+        viewer: Viewer,
+        page: Page,
+        *,
+        any_of: list[str],
+        all_of: list[str],
+        none_of: list[str],
+        local_only: bool,
+        remote_only: bool,
+        only_media: bool,
+    ) -> list[Visible[StatusView]]: ...
+
+    async def on_published(self, status_id: int) -> None:
+        """A post was committed (run from the outbox job)."""
+
+    async def on_deleted(self, status_id: int, account_id: int) -> None:
+        """A post was deleted (run from the outbox job)."""
