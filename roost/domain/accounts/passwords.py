@@ -9,6 +9,16 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
 
+
+def use_fast_hashing_for_tests() -> None:
+    """Cheap argon2 parameters: test suites create thousands of accounts.
+
+    Never called by the server; only tests/conftest.py uses it.
+    """
+    global _hasher, DUMMY_HASH
+    _hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    DUMMY_HASH = _hasher.hash("not a real password")
+
 MIN_LENGTH = 8
 MAX_LENGTH = 1000
 

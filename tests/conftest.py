@@ -1,0 +1,230 @@
+"""Fixtures every test shares.
+
+Backends: each test that takes ``settings`` (directly or through ``client``)
+runs on SQLite, and again on PostgreSQL when ROOST_TEST_DATABASE_URL names a
+server (a fresh database is created for the run and dropped at the end). With
+ROOST_REQUIRE_BACKENDS=1 (set by .ci/run) a missing backend fails the run
+instead of skipping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from roost.app import create_app
+from roost.config import Settings, load_settings
+from roost.db.engine import Database
+from roost.db.migrate import upgrade
+from roost.db.tables import metadata
+from roost.domain.accounts import passwords
+from roost.domain.accounts.actions import NewAccount, do_create_account
+from roost.domain.oauth.actions import do_issue_token
+from roost.domain.oauth.scopes import parse as parse_scopes
+
+T = TypeVar("T")
+
+passwords.use_fast_hashing_for_tests()
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+PG_URL = os.environ.get("ROOST_TEST_DATABASE_URL", "")
+REQUIRE_BACKENDS = os.environ.get("ROOST_REQUIRE_BACKENDS") == "1"
+
+for _name in list(os.environ):
+    # The developer's own ROOST_* settings must not leak into tests.
+    if _name.startswith("ROOST_") and not _name.startswith(("ROOST_TEST_", "ROOST_REQUIRE")):
+        del os.environ[_name]
+
+
+def _skip_or_fail(reason: str) -> None:
+    if REQUIRE_BACKENDS:
+        pytest.fail(f"{reason}, and ROOST_REQUIRE_BACKENDS=1 demands every backend")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file, copied for each test (migrating each time is slow)."""
+    directory = tmp_path_factory.mktemp("template")
+    settings = load_settings(data_dir=directory, secret_key="t" * 40)
+
+    async def migrate() -> None:
+        db = Database(settings)
+        await upgrade(db)
+        await db.dispose()
+
+    asyncio.run(migrate())
+    return directory / "roost.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database made for this run on ROOST_TEST_DATABASE_URL's server, then dropped."""
+    if not PG_URL:
+        _skip_or_fail("ROOST_TEST_DATABASE_URL is not set")
+    import asyncpg
+
+    name = f"roost_test_{secrets.token_hex(4)}"
+    admin_url = PG_URL.replace("postgresql+asyncpg://", "postgresql://")
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(admin_url)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    base, _, _ = admin_url.rpartition("/")
+    url = f"{base}/{name}"
+    settings = load_settings(database_url=url, secret_key="t" * 40)
+
+    async def migrate() -> None:
+        db = Database(settings)
+        await upgrade(db)
+        await db.dispose()
+
+    asyncio.run(migrate())
+    try:
+        yield url
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _truncate(url: str) -> None:
+    db = Database(load_settings(database_url=url, secret_key="t" * 40))
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    async with db.engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {names} CASCADE"))
+    await db.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Settings:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    overrides: dict[str, Any] = getattr(request, "param", {}) or {}
+    marker = request.node.get_closest_marker("settings")
+    if marker is not None:
+        overrides = {**overrides, **marker.kwargs}
+    if backend == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        shutil.copy(template, data_dir / "roost.sqlite3")
+        return load_settings(data_dir=data_dir, secret_key="s" * 40, **overrides)
+    url = request.getfixturevalue("postgres_url")
+    asyncio.run(_truncate(url))
+    return load_settings(data_dir=data_dir, database_url=url, secret_key="s" * 40, **overrides)
+
+
+@dataclass
+class Roost:
+    """A running app in a test, with helpers that act through the real actions."""
+
+    client: TestClient
+    settings: Settings
+
+    def run(self, body: Callable[[], Awaitable[T]]) -> T:
+        """Run async code on the app's own event loop."""
+        portal = self.client.portal
+        assert portal is not None
+        return portal.call(body)
+
+    @property
+    def db(self) -> Database:
+        db: Database = self.client.app.state.services.db  # type: ignore[attr-defined]
+        return db
+
+    def drain_jobs(self) -> None:
+        runner = self.client.app.state.job_runner  # type: ignore[attr-defined]
+        self.run(runner.drain)
+
+    def account(
+        self, username: str, *, locked: bool = False, admin: bool = False,
+        scopes: str = "read write follow push",
+    ) -> User:
+        async def create() -> tuple[int, str]:
+            async with self.db.write() as tx:
+                account_id = await do_create_account(
+                    tx, NewAccount(username=username, email=f"{username}@example.org",
+                                   password="correct horse battery", locked=locked,
+                                   admin=admin),
+                )
+                issued = await do_issue_token(tx, account_id, None, parse_scopes(scopes))
+            return account_id, issued.token
+
+        account_id, token = self.run(create)
+        return User(self, username, str(account_id), token)
+
+
+@dataclass
+class User:
+    roost: Roost
+    username: str
+    id: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.roost.client.get(path, headers=self.headers, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        return self.roost.client.post(path, headers=self.headers, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> Any:
+        return self.roost.client.put(path, headers=self.headers, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> Any:
+        return self.roost.client.patch(path, headers=self.headers, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Any:
+        return self.roost.client.delete(path, headers=self.headers, **kwargs)
+
+    def post_status(self, text: str, **fields: Any) -> dict[str, Any]:
+        response = self.post("/api/v1/statuses", json={"status": text, **fields})
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+    def follow(self, other: User) -> dict[str, Any]:
+        response = self.post(f"/api/v1/accounts/{other.id}/follow")
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+
+@pytest.fixture
+def roost(settings: Settings) -> Iterator[Roost]:
+    # Jobs run when a test drains them, so each test sees a known state.
+    test_settings = settings.model_copy(update={"run_jobs_in_process": False})
+    app = create_app(test_settings)
+    with TestClient(app) as client:
+        yield Roost(client, test_settings)
+
+
+@pytest.fixture
+def client(roost: Roost) -> TestClient:
+    return roost.client
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "settings(**overrides): Roost settings for this test")
