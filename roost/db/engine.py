@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Result
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -33,7 +33,7 @@ class Tx:
         self.conn = conn
         self._after_commit: list[AfterCommit] = []
 
-    async def execute(self, statement: Executable, params: Any = None) -> Result[Any]:
+    async def execute(self, statement: Executable, params: Any = None) -> CursorResult[Any]:
         return await self.conn.execute(statement, params)
 
     def after_commit(self, callback: AfterCommit) -> None:

@@ -3,7 +3,7 @@ and builds ``StatusView``s only from cleared rows."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -65,12 +65,12 @@ async def hydrate(
         )
     }
     tag_map: dict[int, list[str]] = {}
-    for row in await conn.execute(
+    for tag_row in await conn.execute(
         select(status_tags.c.status_id, tags.c.name)
         .join(tags, tags.c.id == status_tags.c.tag_id)
         .where(status_tags.c.status_id.in_(status_ids))
     ):
-        tag_map.setdefault(row.status_id, []).append(row.name)
+        tag_map.setdefault(tag_row.status_id, []).append(tag_row.name)
     mention_map: dict[int, list[Account]] = {}
     for m in mention_rows:
         if m.account_id in account_map:
@@ -78,12 +78,12 @@ async def hydrate(
     app_ids = {s["application_id"] for s in every if s["application_id"] is not None}
     app_map: dict[int, AppInfo] = {}
     if app_ids:
-        for row in await conn.execute(
+        for app_row in await conn.execute(
             select(applications.c.id, applications.c.name, applications.c.website).where(
                 applications.c.id.in_(app_ids)
             )
         ):
-            app_map[row.id] = AppInfo(name=row.name, website=row.website)
+            app_map[app_row.id] = AppInfo(name=app_row.name, website=app_row.website)
 
     flags = await _viewer_flags(conn, viewer, status_ids)
 
@@ -118,8 +118,12 @@ async def hydrate(
                 continue
         built = view(row.value, original_view)
         if built is not None:
-            result.append(row.derive(lambda _row, built=built: built))
+            result.append(row.derive(_constant(built)))
     return result
+
+
+def _constant(value: StatusView) -> Callable[[RowMapping], StatusView]:
+    return lambda _row: value
 
 
 async def _viewer_flags(
