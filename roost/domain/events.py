@@ -1,0 +1,42 @@
+"""Domain events: facts a committed change announces (Zulip's send_event_on_commit).
+
+Actions call ``tx.emit(...)``; the database layer hands the events to its
+listeners only after the transaction commits, so nobody hears of a change that
+was rolled back. Listeners (the streaming bus) live outside the domain; the
+domain does not know who listens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class StatusCreated:
+    status_id: int
+    author_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatusEdited:
+    status_id: int
+    author_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatusDeleted:
+    status_id: int
+    author_id: int
+    visibility: int
+    # Who was mentioned: with the visibility, enough to tell afterwards who
+    # could have seen the post, once its rows are gone.
+    mentioned_ids: tuple[int, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationCreated:
+    notification_id: int
+    recipient_id: int
+
+
+DomainEvent = StatusCreated | StatusEdited | StatusDeleted | NotificationCreated

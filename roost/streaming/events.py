@@ -1,0 +1,40 @@
+"""What happened, as the streaming layer hears of it: ids only, never content.
+
+Events carry ids so that each subscriber's copy is loaded through the privacy
+policy for that subscriber; nothing rendered for one viewer is ever sent to
+another. They are plain data so a bus between processes can carry them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+STATUS_CREATED = "status.created"
+STATUS_EDITED = "status.edited"
+STATUS_DELETED = "status.deleted"
+NOTIFICATION = "notification"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEvent:
+    kind: str
+    status_id: int | None = None
+    author_id: int | None = None
+    # For a deleted post, who could have seen it: its visibility and the
+    # accounts it mentioned (the rows are gone by the time the event is routed).
+    visibility: int | None = None
+    audience: tuple[int, ...] = field(default_factory=tuple)
+    notification_id: int | None = None
+    recipient_id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["audience"] = list(self.audience)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StreamEvent:
+        values = dict(data)
+        values["audience"] = tuple(values.get("audience") or ())
+        return cls(**values)
