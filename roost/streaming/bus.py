@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
 from roost.streaming.events import StreamEvent
@@ -35,10 +35,10 @@ class Subscription:
         except asyncio.QueueFull:
             self.overflowed = True
 
-    async def next(self, timeout: float) -> StreamEvent | None:
-        """The next event, or None when ``timeout`` passes without one."""
+    async def next(self, wait_s: float) -> StreamEvent | None:
+        """The next event, or None when ``wait_s`` seconds pass without one."""
         try:
-            return await asyncio.wait_for(self.queue.get(), timeout=timeout)
+            return await asyncio.wait_for(self.queue.get(), timeout=wait_s)
         except TimeoutError:
             return None
 
@@ -46,13 +46,7 @@ class Subscription:
 class EventBus(Protocol):
     async def publish(self, event: StreamEvent) -> None: ...
 
-    def subscribe(self) -> AsyncIteratorContext: ...
-
-
-class AsyncIteratorContext(Protocol):
-    async def __aenter__(self) -> Subscription: ...
-
-    async def __aexit__(self, *exc: object) -> None: ...
+    def subscribe(self) -> AbstractAsyncContextManager[Subscription]: ...
 
 
 class InProcessBus:
@@ -72,7 +66,7 @@ class InProcessBus:
         finally:
             self._subscriptions.discard(subscription)
 
-    def subscribe(self) -> AsyncIteratorContext:
+    def subscribe(self) -> AbstractAsyncContextManager[Subscription]:
         return self._subscribe()
 
     @property
