@@ -15,14 +15,19 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from roost.api import errors, health, images
+from roost.api import errors, health, images, media_files
 from roost.api.mastodon import (
     accounts,
     apps,
+    conversations,
+    graph,
     instance,
+    media,
     notifications,
     oauth,
+    search,
     statuses,
+    streaming,
     timelines,
 )
 from roost.api.middleware import RequestId, TrailingSlash
@@ -30,8 +35,9 @@ from roost.api.responses import JSON
 from roost.config import Settings
 from roost.db.migrate import upgrade
 from roost.jobs import handlers as _handlers  # noqa: F401  (registers the job kinds)
-from roost.jobs.registry import JobContext
 from roost.jobs.runner import JobRunner
+from roost.media import urls as media_urls
+from roost.observability.http import RequestMetrics
 from roost.services import Services, build_services
 
 log = logging.getLogger("roost")
@@ -47,7 +53,9 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await upgrade(svc.db)
-        runner = JobRunner(JobContext(svc.db, settings, {"timelines": svc.timelines}))
+        await svc.db.refresh_statistics()
+        statistics = asyncio.create_task(svc.db.keep_statistics_fresh(), name="roost-statistics")
+        runner = JobRunner(svc.job_context())
         app.state.job_runner = runner
         task = None
         if settings.run_jobs_in_process:
@@ -57,13 +65,14 @@ def create_app(
         try:
             yield
         finally:
+            statistics.cancel()
             runner.stop()
             if task is not None:
                 try:
                     await asyncio.wait_for(task, timeout=10)
                 except (TimeoutError, asyncio.CancelledError):
                     task.cancel()
-            await svc.db.dispose()
+            await svc.close()
 
     app = FastAPI(
         title="Roost",
@@ -75,6 +84,8 @@ def create_app(
         redirect_slashes=False,
     )
     app.state.services = svc
+    # Media URLs of non-public posts are signed with a key from the secret.
+    media_urls.configure(settings.secret_key)
     errors.install(app)
     for module in (
         health,
@@ -85,7 +96,13 @@ def create_app(
         statuses,
         timelines,
         notifications,
+        graph,
+        conversations,
+        search,
         instance,
+        streaming,
+        media,
+        media_files,
     ):
         app.include_router(module.router)
     app.add_middleware(
@@ -96,6 +113,7 @@ def create_app(
         expose_headers=["Link", "X-Request-Id", "Retry-After"],
         max_age=3600,
     )
+    app.add_middleware(RequestMetrics, metrics=svc.metrics)
     app.add_middleware(TrailingSlash)
     app.add_middleware(RequestId)
     return app

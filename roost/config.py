@@ -7,6 +7,7 @@ it expects: an operator at 4 a.m. should not have to read a traceback.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from enum import StrEnum
 from pathlib import Path
@@ -20,6 +21,11 @@ class Registrations(StrEnum):
     OPEN = "open"
     APPROVAL = "approval"
     CLOSED = "closed"
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
 
 
 class SettingsError(Exception):
@@ -46,6 +52,47 @@ class Settings(BaseSettings):
     sign_in_attempts: int = Field(default=5, ge=1)
     sign_in_window_s: int = Field(default=300, ge=1)
     run_jobs_in_process: bool = True
+    # Scaled mode (ROOST_REDIS_URL set): keys are namespaced so several
+    # installations (or test runs) can share one Redis.
+    redis_prefix: str = Field(default="roost:", min_length=1, max_length=64)
+    redis_timeout_ms: int = Field(default=500, ge=10, le=60_000)
+    timeline_max_entries: int = Field(default=800, ge=40, le=100_000)
+    # Followers who have not read their home timeline for this long get no
+    # fan-out; their timeline is rebuilt from the database when they return.
+    timeline_active_days: int = Field(default=30, ge=1, le=3650)
+    # Accounts with more followers than this are merged into home timelines at
+    # read time instead of fanned out on write.
+    fanout_max_followers: int = Field(default=10_000, ge=1)
+    job_lease_s: int = Field(default=60, ge=1, le=3600)
+    # /readyz reports the job queue as failing when a due job has waited longer.
+    jobs_ready_max_age_s: int = Field(default=300, ge=1)
+    log_format: LogFormat = LogFormat.TEXT
+    # Media (roost/media): where files live, what is accepted, how images are
+    # cut down. Sizes are in bytes; media_max_image_pixels refuses
+    # decompression bombs before any pixel is decoded.
+    media_dir: Path | None = None
+    media_max_image_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    media_max_video_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
+    media_image_max_dimension: int = Field(default=1920, ge=64, le=16_384)
+    media_max_image_pixels: int = Field(default=8192 * 8192, ge=64 * 64)
+    # Empty: never run ffmpeg even where it is installed.
+    media_ffmpeg: str = "ffmpeg"
+    # Backups (roost/ops): where they go, how often the server takes one itself
+    # (e.g. "6h", "1d"; empty: never), the key that encrypts those, and how
+    # many the scheduled prune keeps. doctor warns past backup_max_age_h.
+    backup_dir: Path | None = None
+    backup_interval: str = ""
+    backup_key_file: Path | None = None
+    backup_keep_daily: int = Field(default=7, ge=0, le=3650)
+    backup_keep_weekly: int = Field(default=4, ge=0, le=520)
+    backup_max_age_h: int = Field(default=26, ge=1)
+    # Where pg_dump and pg_restore are, when not on PATH.
+    pg_bin_dir: str = ""
+    # Disk guard: uploads answer 507 when the media volume has less free space
+    # than either limit; text posts go on. doctor warns under disk_warn_free_percent.
+    media_min_free_mb: int = Field(default=1024, ge=0)
+    media_min_free_percent: float = Field(default=2.0, ge=0, le=90)
+    disk_warn_free_percent: float = Field(default=10.0, ge=0, le=99)
 
     @field_validator("domain")
     @classmethod
@@ -61,11 +108,25 @@ class Settings(BaseSettings):
             raise ValueError("a sqlite:/// or postgresql:// URL")
         return value
 
+    @field_validator("backup_interval")
+    @classmethod
+    def _interval(cls, value: str) -> str:
+        if value and parse_duration(value) is None:
+            raise ValueError("a duration such as 30m, 6h or 1d (at least 1m), or empty for never")
+        return value.strip().lower()
+
     @field_validator("redis_url")
     @classmethod
     def _known_redis(cls, value: str) -> str:
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("a redis:// URL")
+        return value
+
+    @field_validator("redis_prefix")
+    @classmethod
+    def _plain_prefix(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9:_.-]+", value):
+            raise ValueError("letters, digits and : _ - . only (it starts every Redis key)")
         return value
 
     @property
@@ -92,6 +153,26 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.sqlalchemy_url.startswith("sqlite")
+
+    @property
+    def backup_interval_s(self) -> int | None:
+        return parse_duration(self.backup_interval) if self.backup_interval else None
+
+    @property
+    def backups_path(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> int | None:
+    """"90m", "6h", "1d" -> seconds; None when malformed or under a minute."""
+    match = re.fullmatch(r"\s*(\d+)\s*([smhd])\s*", text.lower())
+    if match is None:
+        return None
+    seconds = int(match.group(1)) * _UNITS[match.group(2)]
+    return seconds if seconds >= 60 else None
 
 
 def _describe(error: ValidationError) -> str:

@@ -1,7 +1,10 @@
 """What a running Roost holds: settings, the database and the pluggable stores.
 
-Built once at start (roost.app) and handed to handlers through the request; jobs
-get the same through their context.
+Built once at start (roost.app, roost worker) and handed to handlers through the
+request; jobs get the same through their context. Settings choose the
+implementations: with ROOST_REDIS_URL, home timelines and rate limits live in
+Redis (falling back to the database and to in-process counts when it is down);
+without it, everything stays in this process and the database.
 """
 
 from __future__ import annotations
@@ -10,7 +13,12 @@ from dataclasses import dataclass, field
 
 from roost.config import Settings
 from roost.db.engine import Database
+from roost.jobs.registry import JobContext
+from roost.observability.metrics import Metrics
 from roost.ratelimit import MemoryRateLimiter, RateLimiter
+from roost.redis_link import RedisLink
+from roost.streaming.bus import EventBus, InProcessBus
+from roost.streaming.publish import bus_listener
 from roost.timelines.sql import SqlTimelineStore
 from roost.timelines.store import TimelineStore
 
@@ -21,12 +29,51 @@ class Services:
     db: Database
     timelines: TimelineStore
     sign_in_limiter: RateLimiter = field(default_factory=MemoryRateLimiter)
+    metrics: Metrics = field(default_factory=Metrics)
+    redis: RedisLink | None = None
+    # Live events for streaming clients; in-process unless a cross-process bus
+    # is configured.
+    bus: EventBus = field(default_factory=InProcessBus)
+
+    def job_context(self) -> JobContext:
+        return JobContext(
+            self.db,
+            self.settings,
+            {"timelines": self.timelines, "metrics": self.metrics, "bus": self.bus},
+        )
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.close()
+        await self.db.dispose()
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(settings: Settings, db: Database | None = None) -> Services:
+    services = _build(settings, db)
+    services.db.listeners.append(bus_listener(services.bus))
+    return services
+
+
+def _build(settings: Settings, db: Database | None) -> Services:
+    database = db or Database(settings)
+    metrics = Metrics()
+    if not settings.redis_url:
+        return Services(
+            settings=settings,
+            db=database,
+            timelines=SqlTimelineStore(),
+            sign_in_limiter=MemoryRateLimiter(),
+            metrics=metrics,
+        )
+    from roost.ratelimit_redis import RedisRateLimiter
+    from roost.timelines.redis import RedisTimelineStore
+
+    link = RedisLink(settings, metrics)
     return Services(
         settings=settings,
-        db=Database(settings),
-        timelines=SqlTimelineStore(),
-        sign_in_limiter=MemoryRateLimiter(),
+        db=database,
+        timelines=RedisTimelineStore(settings, database, link, metrics),
+        sign_in_limiter=RedisRateLimiter(link),
+        metrics=metrics,
+        redis=link,
     )

@@ -38,6 +38,7 @@ passwords.use_fast_hashing_for_tests()
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 PG_URL = os.environ.get("ROOST_TEST_DATABASE_URL", "")
+REDIS_URL = os.environ.get("ROOST_TEST_REDIS_URL", "")
 REQUIRE_BACKENDS = os.environ.get("ROOST_REQUIRE_BACKENDS") == "1"
 
 for _name in list(os.environ):
@@ -109,15 +110,48 @@ async def _truncate(url: str) -> None:
     await db.dispose()
 
 
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """ROOST_TEST_REDIS_URL, checked to answer. Tests share it through key
+    prefixes (``redis_prefix``): each test's keys are its own and only those are
+    deleted, so a developer's other data in that Redis is left alone."""
+    if not REDIS_URL:
+        _skip_or_fail("ROOST_TEST_REDIS_URL is not set")
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        _skip_or_fail(f"ROOST_TEST_REDIS_URL does not answer ({error})")
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix for one test; its keys are deleted afterwards."""
+    import redis
+
+    prefix = f"roost-test-{secrets.token_hex(4)}:"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=prefix + "*", count=1000))
+        for start in range(0, len(keys), 500):
+            client.delete(*keys[start : start + 500])
+    finally:
+        client.close()
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
 @pytest.fixture
-def settings(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> Settings:
+def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     overrides: dict[str, Any] = getattr(request, "param", {}) or {}
@@ -130,6 +164,14 @@ def settings(
         return load_settings(data_dir=data_dir, secret_key="s" * 40, **overrides)
     url = request.getfixturevalue("postgres_url")
     asyncio.run(_truncate(url))
+    if REDIS_URL or REQUIRE_BACKENDS:
+        # The scaled stack: PostgreSQL with Redis, so every test also runs
+        # against the Redis timeline store and rate limiter.
+        overrides = {
+            "redis_url": request.getfixturevalue("redis_url"),
+            "redis_prefix": request.getfixturevalue("redis_prefix"),
+            **overrides,
+        }
     return load_settings(data_dir=data_dir, database_url=url, secret_key="s" * 40, **overrides)
 
 
@@ -156,15 +198,24 @@ class Roost:
         self.run(runner.drain)
 
     def account(
-        self, username: str, *, locked: bool = False, admin: bool = False,
+        self,
+        username: str,
+        *,
+        locked: bool = False,
+        admin: bool = False,
         scopes: str = "read write follow push",
     ) -> User:
         async def create() -> tuple[int, str]:
             async with self.db.write() as tx:
                 account_id = await do_create_account(
-                    tx, NewAccount(username=username, email=f"{username}@example.org",
-                                   password="correct horse battery", locked=locked,
-                                   admin=admin),
+                    tx,
+                    NewAccount(
+                        username=username,
+                        email=f"{username}@example.org",
+                        password="correct horse battery",
+                        locked=locked,
+                        admin=admin,
+                    ),
                 )
                 issued = await do_issue_token(tx, account_id, None, parse_scopes(scopes))
             return account_id, issued.token

@@ -10,42 +10,55 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request
+from starlette.requests import HTTPConnection
 
+from roost.api import token_cache
 from roost.domain.oauth import scopes as scope_rules
-from roost.domain.oauth.queries import PendingApproval, viewer_for_token
+from roost.domain.oauth.queries import PendingApproval
 from roost.domain.types import ANONYMOUS, Viewer
 from roost.errors import Forbidden, Invalid, Unauthorized
 from roost.services import Services
 
 
-def services(request: Request) -> Services:
+def services(request: HTTPConnection) -> Services:
     result: Services = request.app.state.services
     return result
 
 
-def bearer_token(request: Request) -> str | None:
+def bearer_token(request: HTTPConnection) -> str | None:
     header = request.headers.get("authorization")
     if header:
         scheme, _, value = header.partition(" ")
         if scheme.lower() == "bearer" and value.strip():
             return value.strip()
         return None
-    # Browsers cannot set headers on WebSocket/EventSource; Mastodon accepts this.
-    return request.query_params.get("access_token") or None
+    # Browsers cannot set headers on WebSocket/EventSource; Mastodon accepts the
+    # token as a query parameter, or as the WebSocket subprotocol.
+    protocol = request.headers.get("sec-websocket-protocol")
+    return request.query_params.get("access_token") or protocol or None
 
 
-async def _viewer(request: Request) -> Viewer | None:
+async def _viewer(request: HTTPConnection) -> Viewer | None:
     token = bearer_token(request)
     if token is None:
         return None
-    async with services(request).db.read() as conn:
-        try:
-            viewer = await viewer_for_token(conn, token)
-        except PendingApproval:
-            raise Forbidden("Your login is currently pending approval") from None
+    try:
+        # Cached per process; a revocation made here counts at once (token_cache).
+        viewer = await token_cache.viewer_for(services(request).db, token)
+    except PendingApproval:
+        raise Forbidden("Your login is currently pending approval") from None
     if viewer is None:
         raise Unauthorized()
     request.state.viewer = viewer
+    return viewer
+
+
+async def connection_viewer(connection: HTTPConnection, scope: str) -> Viewer:
+    """The viewer of a long-lived connection (streaming), anonymous if no token."""
+    viewer = await _viewer(connection)
+    if viewer is None:
+        return ANONYMOUS
+    _check_scope(viewer, scope)
     return viewer
 
 

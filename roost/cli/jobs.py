@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.engine import RowMapping
 
 from roost.cli.base import fail, jobs_app, run_with_db
 from roost.clock import utcnow
@@ -31,7 +33,7 @@ def list_jobs(
                     .order_by(jobs.c.kind)
                 )
             ).all()
-            details = []
+            details: Sequence[RowMapping] = []
             if parked:
                 details = (
                     (

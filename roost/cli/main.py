@@ -11,6 +11,7 @@ from typing import Any
 import typer
 
 from roost.cli import accounts as _accounts  # noqa: F401  (registers its commands)
+from roost.cli import backup as _backup  # noqa: F401
 from roost.cli import jobs as _jobs  # noqa: F401
 from roost.cli import serve as _serve  # noqa: F401
 from roost.cli.base import app, db_app, fail, run_with_db

@@ -14,6 +14,8 @@ from roost.cli.base import app, fail, run_with_db, settings_or_exit
 from roost.config import Settings
 from roost.db.engine import Database
 
+log = logging.getLogger("roost.worker")
+
 
 @app.command()
 def serve(
@@ -26,10 +28,9 @@ def serve(
     settings = settings_or_exit()
     from roost.app import create_app
     from roost.db.migrate import SchemaTooNew
+    from roost.observability.logs import configure_logging
 
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(log_level, settings.log_format)
     url = f"http://{host}:{port}"
 
     def ready() -> None:
@@ -56,6 +57,10 @@ def serve(
         http="auto",
         proxy_headers=True,
         server_header=False,
+        # Logging is configured above (structured, with request ids); the
+        # access record comes from roost.observability.http.
+        log_config=None,
+        access_log=False,
         timeout_graceful_shutdown=15,
     )
     server = uvicorn.Server(config)
@@ -75,31 +80,39 @@ def serve(
 @app.command()
 def worker(
     concurrency: int = typer.Option(
-        1, "--concurrency", min=1, max=64, help="Jobs run at once by this process"
+        2, "--concurrency", min=1, max=64, help="Jobs run at once by this process"
     ),
+    log_level: str = typer.Option("info", "--log-level", help="debug, info, warning, error"),
 ) -> None:
     """Run background jobs only (scaled mode; set ROOST_RUN_JOBS_IN_PROCESS=false on servers).
 
-    SIGTERM finishes the job in hand, hands back the rest and exits.
+    SIGTERM (or Ctrl-C) finishes the jobs in hand, hands back the rest and exits.
     """
     from roost.jobs import handlers as _handlers  # noqa: F401
-    from roost.jobs.registry import JobContext
     from roost.jobs.runner import JobRunner
+    from roost.observability.logs import configure_logging
     from roost.services import build_services
 
     async def body(settings: Settings, db: Database) -> None:
-        svc = build_services(settings)
-        svc.db = db
-        runners = [
-            JobRunner(JobContext(db, settings, {"timelines": svc.timelines}))
-            for _ in range(concurrency)
-        ]
+        svc = build_services(settings, db)
+        # Each runner claims a couple of jobs at a time: a long batch held by
+        # one worker is work another idle worker cannot take.
+        runners = [JobRunner(svc.job_context(), batch=2) for _ in range(concurrency)]
+
+        def stop() -> None:
+            for runner in runners:
+                runner.stop()
+
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, lambda: [r.stop() for r in runners])
-        typer.echo(f"roost worker: running jobs with {concurrency} runner(s)", err=True)
-        await asyncio.gather(*(r.run_forever() for r in runners))
-        typer.echo("roost worker: stopped", err=True)
+            loop.add_signal_handler(sig, stop)
+        log.info("roost worker: running jobs with %s runner(s)", concurrency)
+        try:
+            await asyncio.gather(*(r.run_forever() for r in runners))
+        finally:
+            if svc.redis is not None:
+                await svc.redis.close()
+        log.info("roost worker: stopped")
 
-    logging.basicConfig(level="INFO")
+    configure_logging(log_level, settings_or_exit().log_format)
     run_with_db(body)

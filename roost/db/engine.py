@@ -9,6 +9,7 @@ commit (waking the job runner, publishing to streams). An exception inside
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, nullcontext
 from typing import Any
@@ -18,12 +19,20 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import CompoundSelect, Executable, Select, TextClause
+from sqlalchemy.sql.dml import UpdateBase
 
 from roost.config import Settings
 from roost.errors import Unavailable
 
 AfterCommit = Callable[[], Awaitable[None] | None]
+EventListener = Callable[[object], Awaitable[None] | None]
+
+log = logging.getLogger("roost.db")
+
+# Rows sampled per index by ANALYZE: enough for the planner's choices, and
+# quick on a database of any size.
+_ANALYSIS_LIMIT = 1000
 
 
 class Tx:
@@ -32,12 +41,17 @@ class Tx:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
         self._after_commit: list[AfterCommit] = []
+        self.events: list[object] = []
 
     async def execute(self, statement: Executable, params: Any = None) -> CursorResult[Any]:
         return await self.conn.execute(statement, params)
 
     def after_commit(self, callback: AfterCommit) -> None:
         self._after_commit.append(callback)
+
+    def emit(self, event: object) -> None:
+        """Announce a domain event to the database's listeners once this commits."""
+        self.events.append(event)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -93,6 +107,10 @@ class Database:
         # SQLite allows one writer; queueing writers here is cheaper than letting
         # them collide on the file lock.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        # Told of every domain event after its transaction commits (streaming).
+        self.listeners: list[EventListener] = []
+        self._changes: dict[str, int] = {}
+        _track_changes(self.engine, self._changes)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -105,16 +123,52 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Tx]:
         lock: Any = self._write_lock if self._write_lock is not None else nullcontext()
-        async with lock, _WriteScope(self.engine) as tx:
+        async with lock, _WriteScope(self.engine, self.listeners) as tx:
             yield tx
 
     async def dispose(self) -> None:
         await self.engine.dispose()
 
+    def change_count(self, *tables: str) -> int:
+        """How many writes this process has made to ``tables`` (or to tables it
+        could not name, such as raw SQL). An in-process cache of rows from those
+        tables is current while this number stays the same: it moves when a
+        write is executed and again once it has committed."""
+        return sum(self._changes.get(name, 0) for name in tables) + self._changes.get("*", 0)
+
+    async def refresh_statistics(self) -> None:
+        """Refresh SQLite's query-planner statistics (PostgreSQL's autovacuum keeps
+        its own, so there this does nothing).
+
+        Without them SQLite takes every indexed term for a selective one: it
+        answers a home timeline by gathering every matching post and sorting them
+        all, instead of walking the newest posts until a page is full (a hundred
+        times slower at 20,000 posts). ``analysis_limit`` bounds the work per
+        index, so this takes milliseconds at any size. A connection reads the
+        statistics when it opens, so the pool is emptied afterwards.
+        """
+        if not self.is_sqlite:
+            return
+        async with self.write() as tx:
+            await tx.conn.exec_driver_sql(f"PRAGMA analysis_limit={_ANALYSIS_LIMIT}")
+            await tx.conn.exec_driver_sql("ANALYZE")
+        await self.engine.dispose()
+
+    async def keep_statistics_fresh(self, every_s: float = 3600.0) -> None:
+        """Refresh the statistics every ``every_s`` seconds, as the data grows; runs
+        until cancelled. A failed refresh is logged and tried again next time."""
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                await self.refresh_statistics()
+            except Exception:
+                log.exception("refreshing the SQLite statistics failed")
+
 
 class _WriteScope:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, listeners: list[EventListener]) -> None:
         self._engine = engine
+        self._listeners = listeners
         self._conn: AsyncConnection | None = None
         self._tx: Tx | None = None
 
@@ -150,6 +204,55 @@ class _WriteScope:
                 result = callback()
                 if result is not None:
                     await result
+            for event in self._tx.events:
+                for listener in self._listeners:
+                    outcome = listener(event)
+                    if outcome is not None:
+                        await outcome
+
+
+_READ_ONLY_SQL = {"select", "pragma", "begin", "commit", "rollback", "savepoint", "release"}
+
+
+def _written_tables(statement: object) -> set[str] | None:
+    """The tables a statement may write, {"*"} when that cannot be told, None for a read."""
+    if isinstance(statement, UpdateBase):
+        return {getattr(statement.table, "name", "*")}
+    if isinstance(statement, (Select, CompoundSelect)):
+        return None
+    if isinstance(statement, TextClause):
+        statement = statement.text
+    if isinstance(statement, str):
+        words = statement.split(None, 1)
+        if words and words[0].lower() in _READ_ONLY_SQL:
+            return None
+    return {"*"}
+
+
+def _track_changes(engine: AsyncEngine, changes: dict[str, int]) -> None:
+    """Count writes per table for ``Database.change_count``.
+
+    A write counts when it executes and again when its connection goes back to
+    the pool, which is after its commit: a cache filled from a read that began
+    before the commit is already out of date by then.
+    """
+
+    def bump(tables: set[str]) -> None:
+        for name in tables:
+            changes[name] = changes.get(name, 0) + 1
+
+    @event.listens_for(engine.sync_engine, "after_execute")
+    def _after_execute(conn: Any, statement: Any, *_args: Any) -> None:
+        tables = _written_tables(statement)
+        if tables:
+            bump(tables)
+            conn.info.setdefault("roost_written", set()).update(tables)
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        written = record.info.pop("roost_written", None) if record is not None else None
+        if written:
+            bump(written)
 
 
 def _unavailable(error: Exception) -> Unavailable:

@@ -51,6 +51,11 @@ def _scripts() -> ScriptDirectory:
     return ScriptDirectory.from_config(_config())
 
 
+def known_revisions() -> set[str]:
+    """Every schema revision this release can run on or migrate from."""
+    return {rev.revision for rev in _scripts().walk_revisions()}
+
+
 def _status(connection: Connection) -> SchemaStatus:
     scripts = _scripts()
     head = scripts.get_current_head()

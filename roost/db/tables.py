@@ -8,10 +8,13 @@ post they show.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -69,6 +72,12 @@ accounts = Table(
     Column("last_status_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("suspended_at", UTCDateTime, nullable=True),
+    # Store keys (roost/media/store.py) of the profile images; None: the default.
+    Column("avatar_file", String(120), nullable=True),
+    Column("header_file", String(120), nullable=True),
+    # Looked up when a file may be deleted: is anything still showing it?
+    Index("ix_accounts_avatar_file", "avatar_file"),
+    Index("ix_accounts_header_file", "header_file"),
 )
 
 users = Table(
@@ -292,4 +301,363 @@ jobs = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_jobs_state_run_at", "state", "run_at"),
+)
+
+# --- The social graph beyond follows: blocks, mutes, notes, endorsements. ---
+# Each row belongs to the account that made it and goes with either account.
+
+
+def _pair(name: str, *columns: Column[Any]) -> Table:
+    """A relation one account holds towards another, at most once per pair."""
+    return Table(
+        name,
+        metadata,
+        _id(),
+        _account_fk(),
+        _account_fk("target_account_id"),
+        *columns,
+        Column("created_at", UTCDateTime, nullable=False),
+        UniqueConstraint("account_id", "target_account_id", name=f"uq_{name}_account_target"),
+        # The policy asks "who blocks me?" as often as "whom do I block?".
+        Index(f"ix_{name}_target_account_id_account_id", "target_account_id", "account_id"),
+    )
+
+
+blocks = _pair("blocks")
+
+# A mute is not a privacy rule: it filters the muter's timelines and (with
+# hide_notifications) notifications. expires_at None means until unmuted.
+mutes = _pair(
+    "mutes",
+    Column("hide_notifications", Boolean, nullable=False, default=True),
+    Column("expires_at", UTCDateTime, nullable=True),
+)
+
+account_notes = _pair("account_notes", Column("comment", Text, nullable=False))
+
+# Featured ("endorsed") accounts shown on a profile.
+endorsements = _pair("endorsements")
+
+# A muted thread is named by its root post's id. No foreign key: the root may be
+# deleted while replies below it (and the wish for quiet) remain.
+conversation_mutes = Table(
+    "conversation_mutes",
+    metadata,
+    _id(),
+    _account_fk(),
+    Column("thread_root_id", Id, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("account_id", "thread_root_id", name="uq_conversation_mutes_account_root"),
+)
+
+# --- Direct-message conversations. ---
+# A conversation is a thread of direct posts; its id is minted when the first
+# post of the thread is written. Each direct post names its conversation, and
+# each participant has a row with their own id (the one apps see), their unread
+# state and the newest post delivered to them (the list's order and paging key).
+status_conversations = Table(
+    "status_conversations",
+    metadata,
+    Column("status_id", Id, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True),
+    Column("conversation_id", Id, nullable=False),
+    Index("ix_status_conversations_conversation_id_status_id", "conversation_id", "status_id"),
+)
+
+conversation_participants = Table(
+    "conversation_participants",
+    metadata,
+    _id(),
+    Column("conversation_id", Id, nullable=False),
+    _account_fk(),
+    Column("last_status_id", Id, nullable=False),
+    Column("unread", Boolean, nullable=False, default=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint(
+        "account_id", "conversation_id", name="uq_conversation_participants_account_conversation"
+    ),
+    Index("ix_conversation_participants_account_id_last_status_id", "account_id", "last_status_id"),
+)
+
+# --- Media attachments (roost/domain/media). ---
+# An upload belongs to its uploader and, once a post takes it, to that post.
+# Deleting the post lets go of its media (SET NULL) rather than deleting the
+# rows, so delete-and-redraft can attach them again; an upload that no post
+# holds is removed after ``expires_at`` with its files.
+media_attachments = Table(
+    "media_attachments",
+    metadata,
+    _id(),
+    _account_fk(),
+    Column("status_id", Id, ForeignKey("statuses.id", ondelete="SET NULL"), nullable=True),
+    # The order of the post's media_ids.
+    Column("position", SmallInteger, nullable=False, default=0),
+    Column("type", String(16), nullable=False),
+    # "processing" until the file may be shown (video and audio via a job).
+    Column("state", String(16), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("file_key", String(120), nullable=False),
+    Column("file_size", Integer, nullable=False),
+    Column("preview_key", String(120), nullable=True),
+    Column("meta", JSON, nullable=False, default=dict),
+    Column("description", Text, nullable=True),
+    Column("blurhash", String(100), nullable=True),
+    Column("focus_x", Float, nullable=True),
+    Column("focus_y", Float, nullable=True),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_media_attachments_status_id_position", "status_id", "position"),
+    Index("ix_media_attachments_account_id_id", "account_id", "id"),
+    Index("ix_media_attachments_expires_at", "expires_at"),
+    Index("ix_media_attachments_file_key", "file_key"),
+    Index("ix_media_attachments_preview_key", "preview_key"),
+)
+
+# --- What an account keeps to organise its reading: lists, followed hashtags,
+# filters, timeline markers. Each row goes with its account. ---
+
+lists = Table(
+    "lists",
+    metadata,
+    _id(),
+    _account_fk(),
+    Column("title", String(200), nullable=False),
+    # Which replies the list shows: "followed", "list" or "none".
+    Column("replies_policy", String(16), nullable=False, default="list"),
+    # The members' posts leave the owner's home timeline (read them here instead).
+    Column("exclusive", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_lists_account_id_id", "account_id", "id"),
+)
+
+# A member is held through the owner's follow of them, as in Mastodon: an
+# unfollow (or the block that ends a follow) takes them out of the owner's lists
+# by the cascade, with no list code on the follow path.
+list_accounts = Table(
+    "list_accounts",
+    metadata,
+    _id(),
+    Column("list_id", Id, ForeignKey("lists.id", ondelete="CASCADE"), nullable=False),
+    _account_fk(),
+    Column("follow_id", Id, ForeignKey("follows.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("list_id", "account_id", name="uq_list_accounts_list_account"),
+    Index("ix_list_accounts_account_id", "account_id"),
+    Index("ix_list_accounts_follow_id", "follow_id"),
+)
+
+followed_tags = Table(
+    "followed_tags",
+    metadata,
+    _id(),
+    _account_fk(),
+    Column("tag_id", Id, ForeignKey("tags.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("account_id", "tag_id", name="uq_followed_tags_account_tag"),
+    Index("ix_followed_tags_tag_id", "tag_id"),
+)
+
+filters = Table(
+    "filters",
+    metadata,
+    _id(),
+    _account_fk(),
+    Column("title", String(200), nullable=False),
+    # Where it applies: a list of "home", "notifications", "public", "thread", "account".
+    Column("context", JSON, nullable=False),
+    # "warn" (shown behind a warning) or "hide" (left out by the server).
+    Column("action", String(16), nullable=False, default="warn"),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_filters_account_id_id", "account_id", "id"),
+)
+
+filter_keywords = Table(
+    "filter_keywords",
+    metadata,
+    _id(),
+    Column("filter_id", Id, ForeignKey("filters.id", ondelete="CASCADE"), nullable=False),
+    Column("keyword", String(200), nullable=False),
+    Column("whole_word", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_filter_keywords_filter_id", "filter_id"),
+)
+
+filter_statuses = Table(
+    "filter_statuses",
+    metadata,
+    _id(),
+    Column("filter_id", Id, ForeignKey("filters.id", ondelete="CASCADE"), nullable=False),
+    _status_fk(),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("filter_id", "status_id", name="uq_filter_statuses_filter_status"),
+    Index("ix_filter_statuses_status_id", "status_id"),
+)
+
+# Where the account stopped reading, per timeline ("home", "notifications");
+# ``version`` counts saves, as Mastodon's optimistic lock does.
+markers = Table(
+    "markers",
+    metadata,
+    _id(),
+    _account_fk(),
+    Column("timeline", String(32), nullable=False),
+    Column("last_read_id", Id, nullable=False),
+    Column("version", Integer, nullable=False, default=0),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("account_id", "timeline", name="uq_markers_account_timeline"),
+)
+
+# --- Server-wide things the operator manages from the command line. ---
+
+# The image lives in $ROOST_DATA_DIR/emoji/<file_name>, named by its content hash.
+custom_emojis = Table(
+    "custom_emojis",
+    metadata,
+    _id(),
+    Column("shortcode", String(64), nullable=False, unique=True),
+    Column("file_name", String(100), nullable=False),
+    Column("content_type", String(32), nullable=False),
+    Column("file_size", Integer, nullable=False),
+    Column("category", String(64), nullable=True),
+    Column("visible_in_picker", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+announcements = Table(
+    "announcements",
+    metadata,
+    _id(),
+    Column("text", Text, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("starts_at", UTCDateTime, nullable=True),
+    Column("ends_at", UTCDateTime, nullable=True),
+    Column("all_day", Boolean, nullable=False, default=False),
+    Column("published_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+announcement_dismissals = Table(
+    "announcement_dismissals",
+    metadata,
+    _id(),
+    Column(
+        "announcement_id",
+        Id,
+        ForeignKey("announcements.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    _account_fk(),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint(
+        "announcement_id", "account_id", name="uq_announcement_dismissals_announcement_account"
+    ),
+    Index("ix_announcement_dismissals_account_id", "account_id"),
+)
+
+announcement_reactions = Table(
+    "announcement_reactions",
+    metadata,
+    _id(),
+    Column(
+        "announcement_id",
+        Id,
+        ForeignKey("announcements.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    _account_fk(),
+    # A unicode emoji, or a custom emoji's shortcode.
+    Column("name", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint(
+        "announcement_id",
+        "account_id",
+        "name",
+        name="uq_announcement_reactions_announcement_account_name",
+    ),
+    Index("ix_announcement_reactions_account_id", "account_id"),
+)
+
+# --- Imported Twitter history (roost/importers/twitter). ---
+# Twitter's own ids (tweets, accounts, messages) are 64-bit like ours, so they
+# use the same column type. Everything here goes with the account.
+
+# One row per import: what it was asked, how far it got, and its report, so an
+# interrupted import resumes and its owner can follow it.
+twitter_imports = Table(
+    "twitter_imports",
+    metadata,
+    _id(),
+    _account_fk(),
+    Column("state", String(16), nullable=False),  # queued, running, done, failed
+    Column("source", Text, nullable=False),
+    # An upload's file is under the data directory and removed when done.
+    Column("uploaded", Boolean, nullable=False, default=False),
+    Column("fingerprint", String(64), nullable=True),
+    Column("twitter_account_id", Id, nullable=True),
+    Column("twitter_username", String(100), nullable=True),
+    Column("options", JSON, nullable=False),
+    Column("progress", JSON, nullable=False),
+    Column("report", JSON, nullable=False),
+    Column("error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Index("ix_twitter_imports_account_id_id", "account_id", "id"),
+)
+
+# Which post each tweet became: re-imports skip what is here, and threads and
+# quote links find their targets, across parts and across imports. No foreign
+# key to the post: one its owner deleted stays deleted on the next import.
+# ``pending_parent_id`` is the own tweet a reply answers that was not imported
+# yet; ``pending_links`` marks text with links to own tweets not imported yet.
+twitter_imported_tweets = Table(
+    "twitter_imported_tweets",
+    metadata,
+    Column("account_id", Id, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("tweet_id", Id, primary_key=True, autoincrement=False),
+    Column("status_id", Id, nullable=False),
+    Column("pending_parent_id", Id, nullable=True),
+    Column("pending_links", Boolean, nullable=False, default=False),
+    Index("ix_twitter_imported_tweets_account_id_pending", "account_id", "pending_parent_id"),
+)
+
+# Liked tweets: a private collection of their owner's, text and link.
+twitter_likes = Table(
+    "twitter_likes",
+    metadata,
+    _id(),
+    _account_fk(),
+    Column("tweet_id", Id, nullable=False),
+    Column("text", Text, nullable=False, default=""),
+    Column("url", String(2000), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("account_id", "tweet_id", name="uq_twitter_likes_account_tweet"),
+)
+
+# Followers, following, blocks and mutes: Twitter account ids only, kept for
+# a later follow migration.
+twitter_relations = Table(
+    "twitter_relations",
+    metadata,
+    Column("account_id", Id, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("twitter_account_id", Id, primary_key=True, autoincrement=False),
+)
+
+# Direct messages, imported only when asked; readable by their owner alone.
+twitter_direct_messages = Table(
+    "twitter_direct_messages",
+    metadata,
+    _id(),
+    _account_fk(),
+    Column("message_id", Id, nullable=False),
+    Column("conversation_id", String(100), nullable=False),
+    Column("sender_id", Id, nullable=True),
+    Column("recipient_id", Id, nullable=True),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("account_id", "message_id", name="uq_twitter_direct_messages_account_message"),
+    Index(
+        "ix_twitter_direct_messages_account_id_conversation_id", "account_id", "conversation_id"
+    ),
 )

@@ -6,19 +6,32 @@ single objects, a query through that same predicate (``check_status``). Results
 come back wrapped in ``Visible``, which only this module can make, and the
 serializers accept nothing else, so a new endpoint cannot forget the check.
 
-Deny by default: a post is visible when one of these holds, and never otherwise.
-  - its author is not suspended, AND
-  - it is public or unlisted; or the viewer wrote it; or it is followers-only and
-    the viewer follows the author; or it is followers-only or direct and
-    mentions the viewer;
-  - and, for a boost, the boosted post is visible by the same rules.
+Deny by default: a post is visible to a viewer when ALL of these hold, and
+never otherwise:
+  - its author is not suspended (staff excepted: they must see what they
+    moderate);
+  - the viewer does not block the author, and the author does not block the
+    viewer (a block hides both ways);
+  - it is public or unlisted; or the viewer wrote it; or it is followers-only
+    and the viewer is an approved follower of the author; or it is
+    followers-only or direct and mentions the viewer;
+  - for a boost, the boosted post is visible by these same rules.
 A post the viewer may not see is answered with 404, never 403: even its
 existence is not revealed.
+
+Accounts: a suspended account is shown to staff only. In *lists* of accounts
+(followers, who favourited, search, a notification's sender) an account on
+either side of a block with the viewer is left out too; a single account
+(a profile, a relationship) still shows, since that is where one unblocks.
+
+Mutes are not visibility: a muted account's posts stay readable; timelines and
+notifications filter them next to their own queries (roost/timelines/mutes.py,
+roost/domain/notifications/queries.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select, true
@@ -26,7 +39,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import FromClause
 
-from roost.db.tables import accounts, follows, mentions, statuses
+from roost.db.tables import accounts, blocks, follows, mentions, statuses
 from roost.domain.types import Viewer, Visibility
 from roost.errors import NotFound
 
@@ -59,26 +72,50 @@ class Visible(Generic[T]):
 _SHOWN = (int(Visibility.PUBLIC), int(Visibility.UNLISTED))
 
 
-def _active_authors() -> Select[Any]:
-    return select(accounts.c.id).where(accounts.c.suspended_at.is_(None))
+def _suspended() -> Select[Any]:
+    return select(accounts.c.id).where(accounts.c.suspended_at.is_not(None))
+
+
+def blocked_either_way(me: int) -> list[Select[Any]]:
+    """The accounts ``me`` blocks, and the accounts that block ``me``."""
+    return [
+        select(blocks.c.target_account_id).where(blocks.c.account_id == me),
+        select(blocks.c.account_id).where(blocks.c.target_account_id == me),
+    ]
+
+
+def listed_account_id(viewer: Viewer, author: ColumnElement[int]) -> ColumnElement[bool]:
+    """True for an account id the viewer may be shown in a list (and whose posts
+    may be shown): not suspended (staff excepted), no block either way."""
+    conditions: list[ColumnElement[bool]] = []
+    if not viewer.is_admin:
+        conditions.append(author.not_in(_suspended()))
+    if viewer.account_id is not None:
+        conditions += [author.not_in(q) for q in blocked_either_way(viewer.account_id)]
+    return and_(true(), *conditions)
 
 
 def status_clause(viewer: Viewer, table: FromClause = statuses) -> ColumnElement[bool]:
     """SQL that is true exactly for the rows of ``table`` the viewer may see."""
     c = table.c
-    author_active = c.account_id.in_(_active_authors())
-    own_rules = _own_rules_for(viewer, table)
     original = statuses.alias("policy_original")
+    # EXISTS on the original's key rather than IN over every visible post: the
+    # same rule, but SQLite checks one row per boost instead of first building
+    # the set of all posts the viewer may see.
     boosted_visible = or_(
         c.reblog_of_id.is_(None),
-        c.reblog_of_id.in_(
-            select(original.c.id).where(
-                original.c.account_id.in_(_active_authors()),
-                _own_rules_for(viewer, original),
-            )
-        ),
+        select(original.c.id)
+        .where(
+            original.c.id == c.reblog_of_id,
+            listed_account_id(viewer, original.c.account_id),
+            _own_rules_for(viewer, original),
+        )
+        .correlate(table)
+        .exists(),
     )
-    return and_(author_active, own_rules, boosted_visible)
+    return and_(
+        listed_account_id(viewer, c.account_id), _own_rules_for(viewer, table), boosted_visible
+    )
 
 
 def _own_rules_for(viewer: Viewer, table: FromClause) -> ColumnElement[bool]:
@@ -89,22 +126,38 @@ def _own_rules_for(viewer: Viewer, table: FromClause) -> ColumnElement[bool]:
     return or_(
         c.visibility.in_(_SHOWN),
         c.account_id == me,
+        # Correlated EXISTS (one unique-index probe per row) rather than IN over
+        # all of the viewer's follows or mentions: the same rule.
         and_(
             c.visibility == int(Visibility.PRIVATE),
-            c.account_id.in_(select(follows.c.target_account_id).where(follows.c.account_id == me)),
+            select(follows.c.id)
+            .where(follows.c.account_id == me, follows.c.target_account_id == c.account_id)
+            .correlate(table)
+            .exists(),
         ),
         and_(
             c.visibility.in_((int(Visibility.PRIVATE), int(Visibility.DIRECT))),
-            c.id.in_(select(mentions.c.status_id).where(mentions.c.account_id == me)),
+            select(mentions.c.status_id)
+            .where(mentions.c.status_id == c.id, mentions.c.account_id == me)
+            .correlate(table)
+            .exists(),
         ),
     )
 
 
-def account_clause(viewer: Viewer) -> ColumnElement[bool]:
-    """Suspended accounts are shown to staff only."""
+def account_clause(viewer: Viewer, table: FromClause = accounts) -> ColumnElement[bool]:
+    """One account on its own: suspended accounts are shown to staff only."""
     if viewer.is_admin:
         return true()
-    return accounts.c.suspended_at.is_(None)
+    return table.c.suspended_at.is_(None)
+
+
+def listed_account_clause(viewer: Viewer, table: FromClause = accounts) -> ColumnElement[bool]:
+    """Accounts in a list: also none on either side of a block with the viewer."""
+    clause = account_clause(viewer, table)
+    if viewer.account_id is None:
+        return clause
+    return and_(clause, *(table.c.id.not_in(q) for q in blocked_either_way(viewer.account_id)))
 
 
 async def visible_statuses(
@@ -125,20 +178,53 @@ async def check_status(
     return rows[0]
 
 
+async def visible_status_ids(conn: AsyncConnection, viewer: Viewer, ids: Iterable[int]) -> set[int]:
+    """Which of ``ids`` the viewer may see: for links to posts embedded in another
+    (a reply's parent), which must not name a post the viewer cannot see."""
+    wanted = list(set(ids))
+    if not wanted:
+        return set()
+    rows = await conn.execute(
+        select(statuses.c.id).where(statuses.c.id.in_(wanted), status_clause(viewer))
+    )
+    return {int(row.id) for row in rows}
+
+
 async def visible_accounts(
-    conn: AsyncConnection, viewer: Viewer, query: Select[Any]
+    conn: AsyncConnection, viewer: Viewer, query: Select[Any], *, include_blocked: bool = False
 ) -> list[Visible[RowMapping]]:
-    result = await conn.execute(query.where(account_clause(viewer)))
+    """Run a query over ``accounts`` as a list; ``include_blocked`` only for the
+    viewer's own lists of the accounts they block or mute."""
+    clause = account_clause(viewer) if include_blocked else listed_account_clause(viewer)
+    result = await conn.execute(query.where(clause))
     return [Visible(row, viewer, _POLICY) for row in result.mappings()]
 
 
 async def check_account(
     conn: AsyncConnection, viewer: Viewer, account_id: int
 ) -> Visible[RowMapping]:
-    rows = await visible_accounts(conn, viewer, select(accounts).where(accounts.c.id == account_id))
+    rows = await visible_accounts(
+        conn, viewer, select(accounts).where(accounts.c.id == account_id), include_blocked=True
+    )
     if not rows:
         raise NotFound()
     return rows[0]
+
+
+async def is_blocked_either_way(conn: AsyncConnection, one: int, other: int) -> bool:
+    row = (
+        await conn.execute(
+            select(blocks.c.id)
+            .where(
+                or_(
+                    and_(blocks.c.account_id == one, blocks.c.target_account_id == other),
+                    and_(blocks.c.account_id == other, blocks.c.target_account_id == one),
+                )
+            )
+            .limit(1)
+        )
+    ).first()
+    return row is not None
 
 
 def cleared_ids(rows: Sequence[Visible[RowMapping]]) -> list[int]:

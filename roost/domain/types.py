@@ -72,6 +72,8 @@ class Account:
     last_status_at: datetime | None
     created_at: datetime
     suspended_at: datetime | None
+    avatar_file: str | None = None
+    header_file: str | None = None
 
     @classmethod
     def from_row(cls, row: RowMapping) -> Account:
@@ -112,6 +114,38 @@ _STATUS_FIELDS = tuple(Status.__dataclass_fields__)
 
 
 @dataclass(frozen=True, slots=True)
+class MediaAttachment:
+    """An uploaded file as the domain knows it; its URLs are the API's business."""
+
+    id: int
+    account_id: int
+    status_id: int | None
+    type: str  # image, video, audio
+    state: str  # processing, ready
+    content_type: str
+    file_key: str
+    file_size: int
+    preview_key: str | None
+    meta: dict[str, Any]
+    description: str | None
+    blurhash: str | None
+    focus_x: float | None
+    focus_y: float | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> MediaAttachment:
+        return cls(**{name: row[name] for name in _MEDIA_FIELDS})
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "ready"
+
+
+_MEDIA_FIELDS = tuple(MediaAttachment.__dataclass_fields__)
+
+
+@dataclass(frozen=True, slots=True)
 class AppInfo:
     name: str
     website: str | None
@@ -131,6 +165,8 @@ class StatusView:
     reblogged: bool = False
     bookmarked: bool = False
     pinned: bool = False
+    muted: bool = False  # the viewer muted this post's thread
+    media: list[MediaAttachment] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,3 +214,13 @@ class NotificationView:
     created_at: datetime
     account: Account
     status: StatusView | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationView:
+    """One account's entry for a direct-message conversation."""
+
+    id: int
+    unread: bool
+    accounts: list[Account]
+    last_status: StatusView

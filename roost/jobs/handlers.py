@@ -7,8 +7,11 @@ from typing import Any
 from sqlalchemy import select
 
 from roost.db.tables import follows, mentions, statuses
+from roost.domain.media import jobs as _media_jobs  # noqa: F401  (registers media.*)
 from roost.domain.notifications.actions import do_notify
 from roost.jobs.registry import JobContext, handles
+from roost.search import jobs as _search_jobs  # noqa: F401  (registers search.*)
+from roost.timelines.store import FollowAware
 
 
 def _store(ctx: JobContext) -> Any:
@@ -25,6 +28,12 @@ async def notify(ctx: JobContext, payload: dict[str, Any]) -> None:
             from_account_id=payload["from_account_id"],
             status_id=payload.get("status_id"),
         )
+    if payload["type"] == "follow":
+        # The one job every new follow leaves: a cached home timeline takes in
+        # the followed account's recent posts here.
+        store = _store(ctx)
+        if isinstance(store, FollowAware):
+            await store.on_followed(payload["from_account_id"], payload["account_id"])
 
 
 @handles("status.published")

@@ -22,6 +22,19 @@ class JobContext:
     services: dict[str, Any]
 
 
+class RetryLater(Exception):
+    """Raised by a handler when a dependency (Redis) is down, not the job itself.
+
+    The runner puts the job back for a few seconds without counting the attempt:
+    an outage longer than the whole backoff schedule must not park every job
+    that arrived during it.
+    """
+
+    def __init__(self, reason: str, delay_s: float = 5.0) -> None:
+        super().__init__(reason)
+        self.delay_s = delay_s
+
+
 Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
 
 _handlers: dict[str, Handler] = {}

@@ -1,10 +1,16 @@
 """Claiming and running jobs, with leases, retries and parking.
 
-A job is claimed by setting a lease (``locked_until``). If the process dies
-mid-job, the lease runs out and another runner claims it again: at-least-once.
-A job that fails is retried with exponential backoff and jitter; after
-``max_attempts`` it is parked (state ``parked``) where ``roost jobs list`` and
-/metrics show it, instead of being retried forever.
+A job is claimed by setting a lease (``locked_until``, ``ROOST_JOB_LEASE_S``)
+that the runner renews while the handler works. If the process dies mid-job,
+the lease runs out and another runner claims it again: at-least-once, which is
+why handlers are idempotent. A job that fails is retried with exponential
+backoff and jitter; after ``max_attempts`` it is parked (state ``parked``) where
+``roost jobs list`` and /metrics show it, instead of being retried forever. A
+handler that finds a dependency down raises ``RetryLater``: the job waits a few
+seconds and the attempt does not count.
+
+A runner that is told to stop finishes the job in hand and releases the rest of
+its batch at once, so another worker need not wait out their leases.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import logging
 import os
 import random
 import socket
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -24,18 +31,19 @@ from roost.clock import utcnow
 from roost.db.engine import Database
 from roost.db.tables import jobs
 from roost.jobs import outbox
-from roost.jobs.registry import JobContext, handler_for
+from roost.jobs.registry import JobContext, RetryLater, handler_for
+from roost.observability.metrics import Metrics
 
 log = logging.getLogger("roost.jobs")
 
-LEASE = timedelta(seconds=60)
 BASE_BACKOFF_S = 2.0
 MAX_BACKOFF_S = 3600.0
 
 
 def backoff_seconds(attempts: int) -> float:
-    """Exponential with full jitter: spreads retries of a failed dependency."""
-    ceiling = min(MAX_BACKOFF_S, BASE_BACKOFF_S * (2 ** max(0, attempts - 1)))
+    """Exponential with jitter: the n-th failure waits between half and all of
+    2**(n-1) * BASE_BACKOFF_S (capped), so retries of a failed dependency spread."""
+    ceiling = min(MAX_BACKOFF_S, BASE_BACKOFF_S * float(2 ** max(0, attempts - 1)))
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
@@ -45,28 +53,36 @@ class JobRunner:
         self.db: Database = context.db
         self.batch = batch
         self.poll_s = poll_s
+        self.lease = timedelta(seconds=context.settings.job_lease_s)
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        metrics = context.services.get("metrics")
+        self.metrics: Metrics | None = metrics if isinstance(metrics, Metrics) else None
         self._wake = asyncio.Event()
         self._stopping = False
         self.processed = 0
         self.failed = 0
 
-    async def claim(self) -> list[dict[str, Any]]:
-        now = utcnow()
-        ready = and_(
+    def _ready(self, now: Any) -> Any:
+        return and_(
             jobs.c.state == "queued",
             jobs.c.run_at <= now,
             or_(jobs.c.locked_until.is_(None), jobs.c.locked_until < now),
         )
+
+    async def claim(self) -> list[dict[str, Any]]:
+        now = utcnow()
+        ready = self._ready(now)
         candidates = select(jobs.c.id).where(ready).order_by(jobs.c.run_at).limit(self.batch)
         if not self.db.is_sqlite:
+            # Concurrent workers each take different rows instead of queueing
+            # on the same ones.
             candidates = candidates.with_for_update(skip_locked=True)
         async with self.db.write() as tx:
             result = await tx.execute(
                 update(jobs)
                 .where(jobs.c.id.in_(candidates.scalar_subquery()), ready)
                 .values(
-                    locked_until=now + LEASE,
+                    locked_until=now + self.lease,
                     locked_by=self.worker_id,
                     attempts=jobs.c.attempts + 1,
                 )
@@ -74,27 +90,69 @@ class JobRunner:
                     jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts, jobs.c.max_attempts
                 )
             )
-            return [dict(row) for row in result.mappings()]
+            claimed = [dict(row) for row in result.mappings()]
+        claimed.sort(key=lambda job: job["id"])
+        return claimed
+
+    def _mine(self, job: dict[str, Any]) -> Any:
+        return and_(jobs.c.id == job["id"], jobs.c.locked_by == self.worker_id)
 
     async def run_job(self, job: dict[str, Any]) -> bool:
         handler = handler_for(job["kind"])
+        started = time.monotonic()
+        keeper = asyncio.create_task(self._keep_lease(job), name=f"lease-{job['id']}")
         try:
             if handler is None:
                 raise LookupError(f"no handler for job kind {job['kind']!r}")
             await handler(self.context, job["payload"])
         except asyncio.CancelledError:
-            await self._release(job)
+            await self._stop_keeping(keeper)
+            await asyncio.shield(self._release(job))
             raise
+        except RetryLater as later:
+            await self._stop_keeping(keeper)
+            await self._defer(job, later)
+            return False
         except Exception as error:
+            await self._stop_keeping(keeper)
             self.failed += 1
             await self._failed(job, error)
             return False
+        await self._stop_keeping(keeper)
         async with self.db.write() as tx:
-            await tx.execute(
-                delete(jobs).where(jobs.c.id == job["id"], jobs.c.locked_by == self.worker_id)
-            )
+            # Only while the lease is still ours: a job whose lease ran out
+            # may be running elsewhere, and stays for that run to finish.
+            await tx.execute(delete(jobs).where(self._mine(job)))
         self.processed += 1
+        if self.metrics is not None:
+            self.metrics.jobs_run.labels(job["kind"]).inc()
+            self.metrics.job_seconds.labels(job["kind"]).observe(time.monotonic() - started)
         return True
+
+    async def _keep_lease(self, job: dict[str, Any]) -> None:
+        """Renew the lease while the handler runs, so a long job is not taken
+        over by a second worker while the first is still on it."""
+        interval = self.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                async with self.db.write() as tx:
+                    renewed = await tx.execute(
+                        update(jobs)
+                        .where(self._mine(job))
+                        .values(locked_until=utcnow() + self.lease)
+                    )
+                if not renewed.rowcount:
+                    log.warning("job %s: lease lost to another worker", job["id"])
+                    return
+            except Exception:
+                log.warning("job %s: could not renew its lease", job["id"], exc_info=True)
+
+    @staticmethod
+    async def _stop_keeping(keeper: asyncio.Task[None]) -> None:
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
 
     async def _failed(self, job: dict[str, Any], error: Exception) -> None:
         message = f"{type(error).__name__}: {error}"[:2000]
@@ -112,15 +170,35 @@ class JobRunner:
         else:
             values["run_at"] = utcnow() + timedelta(seconds=backoff_seconds(job["attempts"]))
             log.warning("job %s (%s) failed, will retry: %s", job["id"], job["kind"], message)
+        if self.metrics is not None:
+            self.metrics.job_failures.labels(job["kind"], "parked" if parked else "retry").inc()
         async with self.db.write() as tx:
-            await tx.execute(update(jobs).where(jobs.c.id == job["id"]).values(**values))
+            await tx.execute(update(jobs).where(self._mine(job)).values(**values))
+
+    async def _defer(self, job: dict[str, Any], later: RetryLater) -> None:
+        delay = later.delay_s * random.uniform(0.5, 1.5)
+        log.debug("job %s (%s) deferred %.1fs: %s", job["id"], job["kind"], delay, later)
+        if self.metrics is not None:
+            self.metrics.job_failures.labels(job["kind"], "deferred").inc()
+        async with self.db.write() as tx:
+            await tx.execute(
+                update(jobs)
+                .where(self._mine(job))
+                .values(
+                    locked_until=None,
+                    locked_by=None,
+                    attempts=jobs.c.attempts - 1,
+                    run_at=utcnow() + timedelta(seconds=delay),
+                    last_error=f"deferred: {later}"[:2000],
+                )
+            )
 
     async def _release(self, job: dict[str, Any]) -> None:
         """Give a claimed job back at once (graceful stop), not after its lease."""
         async with self.db.write() as tx:
             await tx.execute(
                 update(jobs)
-                .where(jobs.c.id == job["id"], jobs.c.locked_by == self.worker_id)
+                .where(self._mine(job))
                 .values(locked_until=None, locked_by=None, attempts=jobs.c.attempts - 1)
             )
 

@@ -1,4 +1,9 @@
-"""Timelines computed from the database at read time (the embedded default)."""
+"""Timelines computed from the database at read time (the embedded default).
+
+Which posts belong is decided here; who may see them is the privacy policy's
+call (``paged`` applies it); what mutes and blocks keep off a feed is
+roost/timelines/mutes.py.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,11 @@ from sqlalchemy import and_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.db.tables import follows, status_tags, statuses, tags
+from roost.domain.media.queries import with_media
 from roost.domain.privacy import Visible
 from roost.domain.statuses.queries import paged
 from roost.domain.types import Page, StatusView, Viewer, Visibility
+from roost.timelines.mutes import home_filter, public_filter
 
 
 class SqlTimelineStore:
@@ -31,6 +38,7 @@ class SqlTimelineStore:
                 statuses.c.in_reply_to_account_id.in_(followed),
             ),
             or_(statuses.c.reblog_of_id.is_(None), statuses.c.account_id.not_in(muted_boosts)),
+            home_filter(viewer),
         )
         return await paged(conn, viewer, query, page)
 
@@ -44,12 +52,16 @@ class SqlTimelineStore:
         remote_only: bool,
         only_media: bool,
     ) -> list[Visible[StatusView]]:
-        if remote_only or only_media:
-            # Every account is local and media arrives with the media issue.
+        if remote_only:
+            # Every account is local.
             return []
         query = select(statuses).where(
-            statuses.c.visibility == int(Visibility.PUBLIC), statuses.c.reblog_of_id.is_(None)
+            statuses.c.visibility == int(Visibility.PUBLIC),
+            statuses.c.reblog_of_id.is_(None),
+            public_filter(viewer),
         )
+        if only_media:
+            query = query.where(with_media())
         return await paged(conn, viewer, query, page)
 
     async def tag(
@@ -65,7 +77,7 @@ class SqlTimelineStore:
         remote_only: bool,
         only_media: bool,
     ) -> list[Visible[StatusView]]:
-        if remote_only or only_media or not any_of:
+        if remote_only or not any_of:
             return []
 
         def tagged(names: list[str]):  # type: ignore[no-untyped-def]
@@ -79,9 +91,11 @@ class SqlTimelineStore:
             statuses.c.visibility == int(Visibility.PUBLIC),
             statuses.c.reblog_of_id.is_(None),
             tagged(any_of),
+            public_filter(viewer),
         ]
         conditions += [tagged([name]) for name in all_of]
         conditions.append(~tagged(none_of) if none_of else true())
+        conditions.append(with_media() if only_media else true())
         query = select(statuses).where(and_(*conditions))
         return await paged(conn, viewer, query, page)
 

@@ -10,7 +10,7 @@ goes through the privacy policy before anyone sees it.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -53,3 +53,10 @@ class TimelineStore(Protocol):
 
     async def on_deleted(self, status_id: int, account_id: int) -> None:
         """A post was deleted (run from the outbox job)."""
+
+
+@runtime_checkable
+class FollowAware(Protocol):
+    """A store that keeps per-account timelines and must hear of new follows."""
+
+    async def on_followed(self, account_id: int, target_id: int) -> None: ...

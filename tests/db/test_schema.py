@@ -8,12 +8,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from roost.db.tables import metadata
+from roost.search.schema import is_managed
 from tests.conftest import Roost
 
 
 def test_given_a_migrated_database_then_it_matches_the_tables_module(roost: Roost) -> None:
     def diff(connection: Any) -> list[Any]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": is_managed}
+        )
         return list(compare_metadata(context, metadata))
 
     async def compare() -> list[Any]:

@@ -9,7 +9,7 @@ from pydantic import Field
 from sqlalchemy import func, select
 
 from roost.api.auth import app_or_user, optional, services, user
-from roost.api.mastodon import serializers
+from roost.api.mastodon import serializers, uploads
 from roost.api.mastodon._common import PageParams, as_account, flag
 from roost.api.params import Params, id_list, parse, parse_id, read_params
 from roost.api.responses import JSON, paged_json
@@ -21,6 +21,7 @@ from roost.domain.accounts.queries import user_settings
 from roost.domain.graph import actions as graph_actions
 from roost.domain.graph import queries as graph_queries
 from roost.domain.oauth.actions import do_issue_token
+from roost.domain.search import queries as search_queries
 from roost.domain.statuses import queries as status_queries
 from roost.domain.types import Viewer
 from roost.errors import Forbidden, Invalid, NotFound
@@ -120,6 +121,8 @@ class ProfileParams(Params):
 async def update_credentials(
     request: Request, viewer: Viewer = Depends(user("write:accounts"))
 ) -> JSON:
+    # Read first: the size limits must be checked before the form is parsed.
+    images = await uploads.profile_uploads(request)
     params = await parse(request, ProfileParams)
     fields = None
     if params.fields_attributes is not None:
@@ -146,6 +149,7 @@ async def update_credentials(
     assert viewer.account_id is not None
     async with services(request).db.write() as tx:
         await account_actions.do_update_profile(tx, viewer.account_id, change)
+    await uploads.set_profile_images(request, viewer, images)
     return JSON(await credential_json(request, viewer))
 
 
@@ -174,27 +178,29 @@ async def relationships(request: Request, viewer: Viewer = Depends(user("read:fo
     return JSON([serializers.relationship(r) for r in rels])
 
 
+class AccountSearchParams(Params):
+    q: str = ""
+    limit: int = 40
+    offset: int = Field(default=0, ge=0)
+    following: bool = False
+    resolve: bool = False
+
+
 @router.get("/api/v1/accounts/search")
 async def search_accounts(
     request: Request, viewer: Viewer = Depends(optional("read:accounts"))
 ) -> JSON:
-    q = (request.query_params.get("q") or "").strip().lstrip("@").split("@")[0].lower()
-    limit = min(max(int(request.query_params.get("limit", "40") or 40), 1), 80)
-    if not q:
-        return JSON([])
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    params = await parse(request, AccountSearchParams)
     svc = services(request)
     async with svc.db.read() as conn:
-        rows = await privacy.visible_accounts(
+        rows = await search_queries.search_accounts(
             conn,
             viewer,
-            select(accounts)
-            .where(
-                (accounts.c.username_key.like(escaped + "%", escape="\\"))
-                | (func.lower(accounts.c.display_name).like(escaped + "%", escape="\\"))
-            )
-            .order_by(accounts.c.followers_count.desc())
-            .limit(limit),
+            params.q[:500],
+            local_domain=svc.settings.domain,
+            following=params.following,
+            limit=min(max(params.limit, 1), 80),
+            offset=params.offset,
         )
     return JSON([serializers.account(as_account(r), svc.settings.base_url) for r in rows])
 
@@ -227,17 +233,15 @@ async def account_statuses(
     svc = services(request)
     async with svc.db.read() as conn:
         await privacy.check_account(conn, viewer, target)
-        if params.only_media:
-            views = []  # media attachments arrive with the media issue
-        else:
-            query = status_queries.account_statuses_query(
-                target,
-                exclude_replies=params.exclude_replies,
-                exclude_reblogs=params.exclude_reblogs,
-                tagged=params.tagged,
-                pinned_only=params.pinned,
-            )
-            views = await status_queries.paged(conn, viewer, query, page)
+        query = status_queries.account_statuses_query(
+            target,
+            exclude_replies=params.exclude_replies,
+            exclude_reblogs=params.exclude_reblogs,
+            tagged=params.tagged,
+            pinned_only=params.pinned,
+            only_media=params.only_media,
+        )
+        views = await status_queries.paged(conn, viewer, query, page)
     items = [serializers.status(v, svc.settings.base_url) for v in views]
     ids = [v.value.status.id for v in views]
     return paged_json(request, items, ids[0] if ids else None, ids[-1] if ids else None)

@@ -48,7 +48,7 @@ async def _check_sign_in(svc: Services, login: str, password: str, client_ip: st
     limiter = svc.sign_in_limiter
     keys = [f"ip:{client_ip}", f"login:{login.strip().lower()}"]
     for key in keys:
-        wait = limiter.retry_after(key, settings.sign_in_attempts, settings.sign_in_window_s)
+        wait = await limiter.retry_after(key, settings.sign_in_attempts, settings.sign_in_window_s)
         if wait:
             raise RateLimited("Too many failed sign-in attempts; try again later", wait)
     async with svc.db.read() as conn:
@@ -56,11 +56,11 @@ async def _check_sign_in(svc: Services, login: str, password: str, client_ip: st
     ok = await verify_password(creds.password_hash if creds else DUMMY_HASH, password)
     if creds is None or not ok or creds.suspended:
         for key in keys:
-            limiter.hit(key, settings.sign_in_window_s)
+            await limiter.hit(key, settings.sign_in_window_s)
         raise Invalid("Invalid username, email or password")
     if not creds.approved:
         raise Forbidden("Your login is currently pending approval")
-    limiter.reset(f"login:{login.strip().lower()}")
+    await limiter.reset(f"login:{login.strip().lower()}")
     return creds
 
 

@@ -11,14 +11,20 @@ from typing import Any
 
 from roost import __version__
 from roost.config import Settings
+from roost.domain.media.actions import MAX_DESCRIPTION
 from roost.domain.privacy import Visible
 from roost.domain.types import (
     Account,
+    ConversationView,
+    MediaAttachment,
     NotificationView,
     Relationship,
     StatusEdit,
     StatusView,
+    Visibility,
 )
+from roost.media import urls as media_urls
+from roost.media.sniff import SUPPORTED as SUPPORTED_MEDIA
 
 MASTODON_VERSION = "4.3.0"
 DEFAULT_AVATAR = "/avatars/original/missing.png"
@@ -35,9 +41,53 @@ def version() -> str:
     return f"{MASTODON_VERSION} (compatible; Roost {__version__})"
 
 
+def _profile_image(account: Account, role: str, base: str, default: str) -> str:
+    key = account.avatar_file if role == "avatar" else account.header_file
+    if not key:
+        return base + default
+    return media_urls.profile_url(base, account.id, role, key.rsplit("/", 1)[-1])
+
+
+def _media(media: MediaAttachment, base: str, signed_for: int | None) -> dict[str, Any]:
+    def url(variant: str, key: str) -> str:
+        name = key.rsplit("/", 1)[-1]
+        return media_urls.attachment_url(base, media.id, variant, name, signed_for=signed_for)
+
+    meta = dict(media.meta)
+    if media.focus_x is not None and media.focus_y is not None:
+        meta["focus"] = {"x": media.focus_x, "y": media.focus_y}
+    return {
+        "id": str(media.id),
+        "type": media.type,
+        # Null while processing (POST /api/v2/media answered 202).
+        "url": url("original", media.file_key) if media.ready else None,
+        "preview_url": url("small", media.preview_key) if media.preview_key else None,
+        "remote_url": None,
+        "preview_remote_url": None,
+        "text_url": None,
+        "meta": meta,
+        "description": media.description,
+        "blurhash": media.blurhash,
+    }
+
+
+def own_upload(media: MediaAttachment, base: str) -> dict[str, Any]:
+    """An upload shown to its uploader, who alone may see it before a post takes
+    it (the caller found it with roost.domain.media.queries.own_unattached)."""
+    return _media(media, base, signed_for=media.account_id)
+
+
+def _status_media(view: StatusView, viewer_id: int | None, base: str) -> list[dict[str, Any]]:
+    # Media of public and unlisted posts get plain URLs anyone may fetch; the
+    # others a capability for this viewer (roost/media/urls.py says why).
+    public = view.status.visibility in (Visibility.PUBLIC, Visibility.UNLISTED)
+    signed_for = None if public else viewer_id
+    return [_media(m, base, signed_for) for m in view.media]
+
+
 def _account(account: Account, base: str) -> dict[str, Any]:
-    avatar = base + DEFAULT_AVATAR
-    header = base + DEFAULT_HEADER
+    avatar = _profile_image(account, "avatar", base, DEFAULT_AVATAR)
+    header = _profile_image(account, "header", base, DEFAULT_HEADER)
     return {
         "id": str(account.id),
         "username": account.username,
@@ -120,7 +170,7 @@ def _status(view: StatusView, viewer_id: int | None, base: str) -> dict[str, Any
         "visibility": s.visibility.label,
         "sensitive": s.sensitive,
         "spoiler_text": s.spoiler_text,
-        "media_attachments": [],
+        "media_attachments": _status_media(view, viewer_id, base),
         "application": (
             {"name": view.application.name, "website": view.application.website}
             if view.application is not None and viewer_id == s.account_id
@@ -151,7 +201,7 @@ def _status(view: StatusView, viewer_id: int | None, base: str) -> dict[str, Any
         "text": None,
         "favourited": view.favourited,
         "reblogged": view.reblogged,
-        "muted": False,
+        "muted": view.muted,
         "bookmarked": view.bookmarked,
         "pinned": view.pinned,
         "filtered": [],
@@ -204,6 +254,24 @@ def relationship(rel: Relationship) -> dict[str, Any]:
         "domain_blocking": rel.domain_blocking,
         "endorsed": rel.endorsed,
         "note": rel.note,
+    }
+
+
+def muted_account(
+    cleared: Visible[Account], expires_at: datetime | None, base: str
+) -> dict[str, Any]:
+    data = _account(cleared.value, base)
+    data["mute_expires_at"] = timestamp(expires_at)
+    return data
+
+
+def conversation(cleared: Visible[ConversationView], base: str) -> dict[str, Any]:
+    c = cleared.value
+    return {
+        "id": str(c.id),
+        "unread": c.unread,
+        "accounts": [_account(a, base) for a in c.accounts],
+        "last_status": _status(c.last_status, cleared.viewer.account_id, base),
     }
 
 
@@ -265,11 +333,11 @@ def configuration(settings: Settings) -> dict[str, Any]:
             "characters_reserved_per_url": 23,
         },
         "media_attachments": {
-            "supported_mime_types": [],
-            "description_limit": 1500,
-            "image_size_limit": 16 * 1024 * 1024,
-            "image_matrix_limit": 1920 * 1920,
-            "video_size_limit": 100 * 1024 * 1024,
+            "supported_mime_types": [f.mime for f in SUPPORTED_MEDIA],
+            "description_limit": MAX_DESCRIPTION,
+            "image_size_limit": settings.media_max_image_bytes,
+            "image_matrix_limit": settings.media_max_image_pixels,
+            "video_size_limit": settings.media_max_video_bytes,
             "video_frame_rate_limit": 120,
             "video_matrix_limit": 4096 * 2160,
         },

@@ -25,7 +25,7 @@ router = APIRouter()
 class StatusParams(Params):
     status: str = ""
     in_reply_to_id: int | None = None
-    media_ids: list[str] = Field(default_factory=list)
+    media_ids: list[str | int] | str | int | None = None
     poll: dict[str, object] | None = None
     sensitive: bool = False
     spoiler_text: str = Field(default="", max_length=1000)
@@ -41,9 +41,18 @@ def _visibility(name: str | None, default: str) -> Visibility:
         raise Invalid(f"Validation failed: unknown visibility {name!r}") from None
 
 
+def _media_ids(raw: list[str | int] | str | int | None) -> tuple[int, ...] | None:
+    """``media_ids[]`` as given (None when absent); a malformed id is refused."""
+    if raw is None:
+        return None
+    values = raw if isinstance(raw, list) else [raw]
+    ids = [str(v).strip() for v in values if str(v).strip()]
+    if not all(v.isdigit() and len(v) <= 19 for v in ids):
+        raise Invalid("Validation failed: media_ids must be attachment ids")
+    return tuple(int(v) for v in ids)
+
+
 def _refuse_unsupported(params: StatusParams) -> None:
-    if [m for m in params.media_ids if m]:
-        raise Invalid("Validation failed: media attachments are not supported by this server yet")
     if params.poll:
         raise Invalid("Validation failed: polls are not supported by this server yet")
     if params.scheduled_at:
@@ -75,6 +84,7 @@ async def create_status(request: Request, viewer: Viewer = Depends(user("write:s
         language=params.language or (prefs.default_language if prefs else None),
         idempotency_key=(request.headers.get("idempotency-key") or None),
         application_id=viewer.application_id,
+        media_ids=_media_ids(params.media_ids) or (),
     )
     async with svc.db.write() as tx:
         status_id = await actions.do_create_status(
@@ -121,7 +131,7 @@ class EditParams(Params):
     spoiler_text: str | None = Field(default=None, max_length=1000)
     sensitive: bool | None = None
     language: str | None = Field(default=None, max_length=16)
-    media_ids: list[str] = Field(default_factory=list)
+    media_ids: list[str | int] | str | int | None = None
     poll: dict[str, object] | None = None
 
 
@@ -131,8 +141,8 @@ async def edit_status(
 ) -> JSON:
     sid = parse_id(status_id)
     params = await parse(request, EditParams)
-    if [m for m in params.media_ids if m] or params.poll:
-        raise Invalid("Validation failed: media and polls are not supported by this server yet")
+    if params.poll:
+        raise Invalid("Validation failed: polls are not supported by this server yet")
     svc = services(request)
     async with svc.db.write() as tx:
         await actions.do_edit_status(
@@ -144,6 +154,7 @@ async def edit_status(
                 spoiler_text=params.spoiler_text,
                 sensitive=params.sensitive,
                 language=params.language,
+                media_ids=_media_ids(params.media_ids),
             ),
             base_url=svc.settings.base_url,
             max_chars=svc.settings.max_post_chars,

@@ -3,6 +3,7 @@
 from alembic import context
 
 from roost.db.tables import metadata
+from roost.search.schema import is_managed
 
 connection = context.config.attributes["connection"]
 context.configure(
@@ -10,6 +11,8 @@ context.configure(
     target_metadata=metadata,
     render_as_batch=True,
     compare_type=True,
+    # The search index is made by hand (see roost/search/schema.py).
+    include_name=is_managed,
 )
 with context.begin_transaction():
     context.run_migrations()

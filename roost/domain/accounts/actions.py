@@ -15,6 +15,7 @@ from roost.domain.accounts import passwords
 from roost.domain.statuses.content import note_html
 from roost.errors import Conflict, Invalid, NotFound
 from roost.ids import new_id
+from roost.jobs.outbox import enqueue
 
 USERNAME = re.compile(r"^[a-zA-Z0-9_]{1,30}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -153,6 +154,13 @@ async def do_update_profile(tx: Tx, account_id: int, change: ProfileChange) -> N
             for name, value in change.fields
             if name or value
         ]
+    if change.indexable is not None:
+        was = (
+            await tx.execute(select(accounts.c.indexable).where(accounts.c.id == account_id))
+        ).scalar()
+        if was is not None and bool(was) != change.indexable:
+            # Whether strangers may find these posts by search changed with it.
+            await enqueue(tx, "search.reindex_account", {"account_id": account_id})
     if values:
         result = await tx.execute(
             update(accounts).where(accounts.c.id == account_id).values(**values)

@@ -19,6 +19,7 @@ def use_fast_hashing_for_tests() -> None:
     _hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     DUMMY_HASH = _hasher.hash("not a real password")
 
+
 MIN_LENGTH = 8
 MAX_LENGTH = 1000
 

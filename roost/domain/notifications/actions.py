@@ -1,13 +1,26 @@
-"""Creating and clearing notifications. Created only by outbox jobs, with a
-unique key per event, so a job that runs twice still notifies once."""
+"""Creating and clearing notifications.
+
+Created only by outbox jobs, with a unique key per event, so a job that runs
+twice still notifies once. Nothing is recorded that the recipient could not be
+shown: not from or to a suspended account, not across a block, not from an
+account whose notifications the recipient muted, not about a post the
+recipient may not see or a thread they muted, and not for a follow or request
+that was undone before the job ran.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import delete, select
 
 from roost.clock import utcnow
 from roost.db.engine import Tx
-from roost.db.tables import accounts, notifications
+from roost.db.tables import accounts, follow_requests, follows, notifications, statuses
+from roost.domain import privacy
+from roost.domain.conversations.threads import is_thread_muted
+from roost.domain.events import NotificationCreated
+from roost.domain.graph.mutes import is_muting
 from roost.domain.types import Viewer
 from roost.errors import NotFound
 from roost.ids import new_id
@@ -24,6 +37,54 @@ TYPES = (
 )
 
 
+async def _both_active(tx: Tx, one: int, other: int) -> bool:
+    rows = await tx.execute(
+        select(accounts.c.id).where(
+            accounts.c.id.in_([one, other]), accounts.c.suspended_at.is_(None)
+        )
+    )
+    return len(rows.all()) == 2
+
+
+async def _pair_id(tx: Tx, table: Any, account_id: int, target_id: int) -> int | None:
+    row = (
+        await tx.execute(
+            select(table.c.id).where(
+                table.c.account_id == account_id, table.c.target_account_id == target_id
+            )
+        )
+    ).first()
+    return None if row is None else int(row.id)
+
+
+async def _wanted(
+    tx: Tx, type: str, recipient: int, sender: int, status_id: int | None
+) -> str | None:
+    """The event's key when the recipient should hear of it, else None."""
+    if not await _both_active(tx, recipient, sender):
+        return None
+    if await privacy.is_blocked_either_way(tx.conn, recipient, sender):
+        return None
+    if await is_muting(tx.conn, recipient, sender, hiding_notifications=True):
+        return None
+    if type == "follow":
+        # Keyed by the follow itself: a later follow (after an unfollow) is a new event.
+        follow_id = await _pair_id(tx, follows, sender, recipient)
+        return None if follow_id is None else f"follow:{follow_id}"
+    if type == "follow_request":
+        request_id = await _pair_id(tx, follow_requests, sender, recipient)
+        return None if request_id is None else f"follow_request:{request_id}"
+    if status_id is not None:
+        exists = await tx.execute(select(statuses.c.id).where(statuses.c.id == status_id))
+        if exists.first() is None:
+            return None
+        recipient_view = Viewer(account_id=recipient)
+        visible = await privacy.visible_status_ids(tx.conn, recipient_view, [status_id])
+        if not visible or await is_thread_muted(tx.conn, recipient, status_id):
+            return None
+    return f"{type}:{recipient}:{sender}:{status_id or ''}"
+
+
 async def do_notify(
     tx: Tx,
     *,
@@ -33,23 +94,24 @@ async def do_notify(
     status_id: int | None = None,
     event_key: str | None = None,
 ) -> bool:
-    """Record one notification; False when this event was already recorded."""
+    """Record one notification; False when it was already recorded or is not wanted."""
     if account_id == from_account_id:
         return False
     if type not in TYPES:
         raise ValueError(f"unknown notification type {type!r}")
-    recipient = (await tx.execute(select(accounts.c.id).where(accounts.c.id == account_id))).first()
-    if recipient is None:
+    key = await _wanted(tx, type, account_id, from_account_id, status_id)
+    if key is None:
         return False
-    key = event_key or f"{type}:{account_id}:{from_account_id}:{status_id or ''}"
+    key = event_key or key
     exists = (
         await tx.execute(select(notifications.c.id).where(notifications.c.dedupe_key == key))
     ).first()
     if exists is not None:
         return False
+    notification_id = new_id()
     await tx.execute(
         notifications.insert().values(
-            id=new_id(),
+            id=notification_id,
             account_id=account_id,
             from_account_id=from_account_id,
             type=type,
@@ -58,7 +120,20 @@ async def do_notify(
             created_at=utcnow(),
         )
     )
+    tx.emit(NotificationCreated(notification_id=notification_id, recipient_id=account_id))
     return True
+
+
+async def do_forget(tx: Tx, *, type: str, account_id: int, from_account_id: int) -> None:
+    """Remove the notifications of an event that was undone (a withdrawn request,
+    an unfollow): they would point at something that no longer is."""
+    await tx.execute(
+        delete(notifications).where(
+            notifications.c.type == type,
+            notifications.c.account_id == account_id,
+            notifications.c.from_account_id == from_account_id,
+        )
+    )
 
 
 async def do_dismiss(tx: Tx, viewer: Viewer, notification_id: int) -> None:

@@ -1,19 +1,70 @@
-"""Reading one's notifications. The account and the post each notification
-points at are cleared through the privacy policy for the recipient; one whose
-post the recipient may no longer see is not shown."""
+"""Reading one's notifications.
+
+What is shown is decided now, not when the notification was made: one whose
+sender the recipient may not see in a list (suspended, or a block either way),
+whose sender's notifications the recipient has muted, or whose post the
+recipient may no longer see, is left out; the filter is SQL, so pages stay full
+and the unread count agrees with the list. The account and the post each shown
+notification points at are then cleared through the privacy policy again.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roost.db.tables import accounts, notifications
+from roost.db.tables import accounts, notifications, statuses
 from roost.domain import privacy
+from roost.domain.graph.mutes import muted_ids
 from roost.domain.pagination import newest_first, page_of
 from roost.domain.privacy import Visible
 from roost.domain.statuses.queries import statuses_by_ids
-from roost.domain.types import Account, NotificationView, Page, Viewer
+from roost.domain.types import Account, NotificationView, Page, StatusView, Viewer
 from roost.errors import NotFound
+
+# Mastodon caps the unread count; apps show "99+" rather than an exact figure.
+UNREAD_LIMIT_DEFAULT = 100
+UNREAD_LIMIT_MAX = 1000
+
+
+def _shown(viewer: Viewer) -> list[ColumnElement[bool]]:
+    me = viewer.account_id
+    assert me is not None
+    post = statuses.alias("notified_status")
+    return [
+        notifications.c.account_id == me,
+        privacy.listed_account_id(viewer, notifications.c.from_account_id),
+        notifications.c.from_account_id.not_in(muted_ids(me, hiding_notifications=True)),
+        or_(
+            notifications.c.status_id.is_(None),
+            exists(
+                select(post.c.id).where(
+                    post.c.id == notifications.c.status_id, privacy.status_clause(viewer, post)
+                )
+            ),
+        ),
+    ]
+
+
+def _filtered(
+    query: Select[Any],
+    viewer: Viewer,
+    types: list[str] | None,
+    exclude_types: list[str] | None,
+    from_account_id: int | None,
+) -> Select[Any]:
+    query = query.where(*_shown(viewer))
+    if types:
+        query = query.where(notifications.c.type.in_(types))
+    if exclude_types:
+        query = query.where(notifications.c.type.not_in(exclude_types))
+    if from_account_id is not None:
+        query = query.where(notifications.c.from_account_id == from_account_id)
+    return query
 
 
 async def notification_list(
@@ -25,89 +76,88 @@ async def notification_list(
     exclude_types: list[str] | None = None,
     from_account_id: int | None = None,
 ) -> tuple[list[Visible[NotificationView]], int | None, int | None]:
-    assert viewer.account_id is not None
-    query = select(notifications).where(notifications.c.account_id == viewer.account_id)
-    if types:
-        query = query.where(notifications.c.type.in_(types))
-    if exclude_types:
-        query = query.where(notifications.c.type.not_in(exclude_types))
-    if from_account_id is not None:
-        query = query.where(notifications.c.from_account_id == from_account_id)
+    query = _filtered(select(notifications), viewer, types, exclude_types, from_account_id)
     rows = newest_first(
-        (await conn.execute(page_of(query, notifications.c.id, page))).mappings().all(), page
+        list((await conn.execute(page_of(query, notifications.c.id, page))).mappings().all()),
+        page,
     )
     views = await _views(conn, viewer, rows)
     if not rows:
         return views, None, None
-    return views, rows[0]["id"], rows[-1]["id"]
+    return views, int(rows[0]["id"]), int(rows[-1]["id"])
 
 
 async def notification(
     conn: AsyncConnection, viewer: Viewer, notification_id: int
 ) -> Visible[NotificationView]:
-    row = (
-        (
-            await conn.execute(
-                select(notifications).where(
-                    notifications.c.id == notification_id,
-                    notifications.c.account_id == viewer.account_id,
-                )
-            )
-        )
-        .mappings()
-        .first()
+    query = _filtered(select(notifications), viewer, None, None, None).where(
+        notifications.c.id == notification_id
     )
+    row = (await conn.execute(query)).mappings().first()
     views = await _views(conn, viewer, [row] if row is not None else [])
     if not views:
         raise NotFound()
     return views[0]
 
 
-async def unread_count(conn: AsyncConnection, viewer: Viewer, since_id: int | None) -> int:
-    query = (
-        select(func.count())
-        .select_from(notifications)
-        .where(notifications.c.account_id == viewer.account_id)
-    )
+async def unread_count(
+    conn: AsyncConnection,
+    viewer: Viewer,
+    since_id: int | None,
+    *,
+    limit: int = UNREAD_LIMIT_DEFAULT,
+    types: list[str] | None = None,
+    exclude_types: list[str] | None = None,
+    from_account_id: int | None = None,
+) -> int:
+    """How many shown notifications are newer than ``since_id`` (the read marker),
+    counted up to ``limit``."""
+    query = _filtered(select(notifications.c.id), viewer, types, exclude_types, from_account_id)
     if since_id is not None:
         query = query.where(notifications.c.id > since_id)
-    return int((await conn.execute(query)).scalar_one())
+    capped = query.limit(max(1, min(limit, UNREAD_LIMIT_MAX))).subquery()
+    return int((await conn.execute(select(func.count()).select_from(capped))).scalar_one())
 
 
 async def _views(
-    conn: AsyncConnection, viewer: Viewer, rows: list[object]
+    conn: AsyncConnection, viewer: Viewer, rows: list[RowMapping]
 ) -> list[Visible[NotificationView]]:
     if not rows:
         return []
-    from_ids = {r["from_account_id"] for r in rows}  # type: ignore[index]
+    from_ids = {r["from_account_id"] for r in rows}
     senders = {
         r.value["id"]: r
         for r in await privacy.visible_accounts(
             conn, viewer, select(accounts).where(accounts.c.id.in_(from_ids))
         )
     }
-    status_ids = [r["status_id"] for r in rows if r["status_id"] is not None]  # type: ignore[index]
+    status_ids = [r["status_id"] for r in rows if r["status_id"] is not None]
     posts = {v.value.status.id: v for v in await statuses_by_ids(conn, viewer, status_ids)}
-    result = []
+    result: list[Visible[NotificationView]] = []
     for r in rows:
-        sender = senders.get(r["from_account_id"])  # type: ignore[index]
+        sender = senders.get(r["from_account_id"])
         if sender is None:
             continue
         post = None
-        if r["status_id"] is not None:  # type: ignore[index]
-            cleared = posts.get(r["status_id"])  # type: ignore[index]
+        if r["status_id"] is not None:
+            cleared = posts.get(r["status_id"])
             if cleared is None:
                 continue
             post = cleared.value
-        result.append(
-            sender.derive(
-                lambda acc, r=r, post=post: NotificationView(
-                    id=r["id"],
-                    type=r["type"],
-                    created_at=r["created_at"],  # type: ignore[index]
-                    account=Account.from_row(acc),
-                    status=post,
-                )
-            )
-        )
+        result.append(sender.derive(_notification_view(r, post)))
     return result
+
+
+def _notification_view(
+    row: RowMapping, post: StatusView | None
+) -> Callable[[RowMapping], NotificationView]:
+    def make(sender: RowMapping) -> NotificationView:
+        return NotificationView(
+            id=row["id"],
+            type=row["type"],
+            created_at=row["created_at"],
+            account=Account.from_row(sender),
+            status=post,
+        )
+
+    return make

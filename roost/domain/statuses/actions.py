@@ -28,6 +28,10 @@ from roost.db.tables import (
 )
 from roost.domain import privacy
 from roost.domain.accounts.queries import local_accounts_named
+from roost.domain.conversations.actions import do_deliver_direct
+from roost.domain.events import StatusCreated, StatusDeleted, StatusEdited
+from roost.domain.media.actions import do_attach_media, do_release_media
+from roost.domain.media.queries import has_media
 from roost.domain.statuses import content
 from roost.domain.types import Status, Viewer, Visibility
 from roost.errors import Invalid, NotFound
@@ -49,6 +53,7 @@ class NewStatus:
     idempotency_key: str | None = None
     application_id: int | None = None
     created_at: datetime | None = None
+    media_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,10 +62,13 @@ class StatusChange:
     spoiler_text: str | None = None
     sensitive: bool | None = None
     language: str | None = None
+    # None: the post keeps its media; a tuple (even empty) replaces them.
+    media_ids: tuple[int, ...] | None = None
 
 
-def check_text(text: str, spoiler_text: str, max_chars: int) -> None:
-    if not text.strip():
+def check_text(text: str, spoiler_text: str, max_chars: int, *, has_media: bool = False) -> None:
+    # A post may be media alone, as on Mastodon.
+    if not text.strip() and not has_media:
         raise Invalid("Validation failed: Text can't be blank")
     if content.character_count(text) + len(spoiler_text) > max_chars:
         raise Invalid(f"Validation failed: Text character limit of {max_chars} exceeded")
@@ -129,7 +137,7 @@ async def do_create_status(
         existing = await _existing_for_key(tx, author.account_id, new.idempotency_key)
         if existing is not None:
             return existing
-    check_text(new.text, new.spoiler_text, max_chars)
+    check_text(new.text, new.spoiler_text, max_chars, has_media=bool(new.media_ids))
     in_reply_to_account_id = None
     if new.in_reply_to_id is not None:
         # Replying needs seeing: the parent goes through the policy like any read.
@@ -160,6 +168,16 @@ async def do_create_status(
         )
     )
     await _link_mentions_and_tags(tx, status_id, rendered)
+    if new.media_ids:
+        await do_attach_media(tx, author.account_id, status_id, list(new.media_ids))
+    if new.visibility == Visibility.DIRECT:
+        await do_deliver_direct(
+            tx,
+            status_id=status_id,
+            author_id=author.account_id,
+            in_reply_to_id=new.in_reply_to_id,
+            mentioned=rendered.mentioned_ids,
+        )
     await tx.execute(
         update(accounts)
         .where(accounts.c.id == author.account_id)
@@ -181,6 +199,8 @@ async def do_create_status(
             )
         )
     await enqueue(tx, "status.published", {"status_id": status_id})
+    await enqueue(tx, "search.sync", {"status_id": status_id})
+    tx.emit(StatusCreated(status_id=status_id, author_id=author.account_id))
     return status_id
 
 
@@ -204,7 +224,9 @@ async def do_edit_status(
     current = await _own_status(tx, viewer, status_id)
     spoiler = current.spoiler_text if change.spoiler_text is None else change.spoiler_text
     sensitive = current.sensitive if change.sensitive is None else change.sensitive
-    check_text(change.text, spoiler, max_chars)
+    if change.media_ids is not None:
+        await do_attach_media(tx, current.account_id, status_id, list(change.media_ids))
+    check_text(change.text, spoiler, max_chars, has_media=await has_media(tx.conn, status_id))
     now = utcnow()
     if current.edited_at is None:
         # The history starts with the original, so /history shows every version.
@@ -228,6 +250,8 @@ async def do_edit_status(
     updated = (await tx.execute(select(statuses).where(statuses.c.id == status_id))).mappings()
     await _record_version(tx, Status.from_row(updated.one()), now)
     await enqueue(tx, "status.edited", {"status_id": status_id})
+    await enqueue(tx, "search.sync", {"status_id": status_id})
+    tx.emit(StatusEdited(status_id=status_id, author_id=current.account_id))
 
 
 async def _record_version(tx: Tx, status: Status, at: datetime) -> None:
@@ -248,11 +272,23 @@ async def _record_version(tx: Tx, status: Status, at: datetime) -> None:
 async def do_delete_status(tx: Tx, viewer: Viewer, status_id: int) -> Status:
     """Delete a post for good, with its boosts; returns it (for redraft)."""
     status = await _own_status(tx, viewer, status_id)
+    mentioned = await tx.execute(
+        select(mentions.c.account_id).where(mentions.c.status_id == status_id)
+    )
+    tx.emit(StatusDeleted(status_id=status_id, author_id=status.account_id,
+                          visibility=int(status.visibility),
+                          mentioned_ids=tuple(r.account_id for r in mentioned)))
+    # Its media become unattached uploads again: a redraft can take them.
+    await do_release_media(tx, status_id)
     await _delete_rows(tx, status)
     boosts = await tx.execute(select(statuses).where(statuses.c.reblog_of_id == status_id))
     for row in boosts.mappings().all():
-        await _delete_rows(tx, Status.from_row(row))
+        boost = Status.from_row(row)
+        await _delete_rows(tx, boost)
+        tx.emit(StatusDeleted(status_id=boost.id, author_id=boost.account_id,
+                              visibility=int(boost.visibility)))
     await enqueue(tx, "status.deleted", {"status_id": status_id, "account_id": status.account_id})
+    await enqueue(tx, "search.sync", {"status_id": status_id})
     return status
 
 
@@ -425,6 +461,7 @@ async def do_reblog(tx: Tx, viewer: Viewer, status_id: int, visibility: Visibili
         .values(statuses_count=accounts.c.statuses_count + 1, last_status_at=now)
     )
     await enqueue(tx, "status.published", {"status_id": boost_id})
+    tx.emit(StatusCreated(status_id=boost_id, author_id=viewer.account_id))
     if original["account_id"] != viewer.account_id:
         await enqueue(
             tx,
@@ -460,6 +497,8 @@ async def do_unreblog(tx: Tx, viewer: Viewer, status_id: int) -> int:
         await enqueue(
             tx, "status.deleted", {"status_id": boost["id"], "account_id": viewer.account_id}
         )
+        tx.emit(StatusDeleted(status_id=boost["id"], author_id=viewer.account_id,
+                              visibility=int(boost["visibility"])))
     return int(original["id"])
 
 

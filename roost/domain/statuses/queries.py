@@ -4,9 +4,10 @@ and builds ``StatusView``s only from cleared rows."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import CompoundSelect, literal_column, null, select, union_all
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,6 +24,7 @@ from roost.db.tables import (
     tags,
 )
 from roost.domain import privacy
+from roost.domain.media import queries as media_queries
 from roost.domain.pagination import newest_first, page_of
 from roost.domain.privacy import Visible
 from roost.domain.types import Account, AppInfo, Page, Status, StatusEdit, StatusView, Viewer
@@ -39,42 +41,47 @@ async def hydrate(
     """
     if not rows:
         return []
-    boosted_ids = {r.value["reblog_of_id"] for r in rows if r.value["reblog_of_id"] is not None}
-    originals: dict[int, Visible[RowMapping]] = {}
-    if boosted_ids:
-        for row in await privacy.visible_statuses(
-            conn, viewer, select(statuses).where(statuses.c.id.in_(boosted_ids))
-        ):
-            originals[row.value["id"]] = row
-    every = [r.value for r in rows] + [r.value for r in originals.values()]
+    values = [r.value for r in rows]
+    boosted_ids = {v["reblog_of_id"] for v in values if v["reblog_of_id"] is not None}
+    parent_ids = {v["in_reply_to_id"] for v in values if v["in_reply_to_id"] is not None}
+    # Boosted originals and replied-to parents come through the policy in one
+    # query: each query is a round trip and a statement to build.
+    related = await _visible_by_id(conn, viewer, boosted_ids | parent_ids)
+    originals = {i: related[i] for i in boosted_ids if i in related}
+    every = values + [o.value for o in originals.values()]
     status_ids = [s["id"] for s in every]
+    # A reply names its parent only to a viewer who may see the parent: the id
+    # of a hidden post must not leak through a visible reply. Every parent was
+    # asked about above except those of boosted originals.
+    shown_parents = set(related)
+    asked = boosted_ids | parent_ids
+    unasked = {
+        o.value["in_reply_to_id"]
+        for o in originals.values()
+        if o.value["in_reply_to_id"] is not None and o.value["in_reply_to_id"] not in asked
+    }
+    if unasked:
+        shown_parents |= await privacy.visible_status_ids(conn, viewer, unasked)
     account_ids = {s["account_id"] for s in every}
 
-    mention_rows = (
-        await conn.execute(
-            select(mentions.c.status_id, mentions.c.account_id).where(
-                mentions.c.status_id.in_(status_ids)
-            )
-        )
-    ).all()
-    account_ids |= {m.account_id for m in mention_rows}
+    mention_rows: list[tuple[int, int]] = []
+    tag_map: dict[int, list[str]] = {}
+    for link in await conn.execute(_links(status_ids)):
+        if link.tag is None:
+            mention_rows.append((link.status_id, link.account_id))
+        else:
+            tag_map.setdefault(link.status_id, []).append(link.tag)
+    account_ids |= {account_id for _status_id, account_id in mention_rows}
     account_map = {
         row.value["id"]: Account.from_row(row.value)
         for row in await privacy.visible_accounts(
             conn, viewer, select(accounts).where(accounts.c.id.in_(account_ids))
         )
     }
-    tag_map: dict[int, list[str]] = {}
-    for tag_row in await conn.execute(
-        select(status_tags.c.status_id, tags.c.name)
-        .join(tags, tags.c.id == status_tags.c.tag_id)
-        .where(status_tags.c.status_id.in_(status_ids))
-    ):
-        tag_map.setdefault(tag_row.status_id, []).append(tag_row.name)
     mention_map: dict[int, list[Account]] = {}
-    for m in mention_rows:
-        if m.account_id in account_map:
-            mention_map.setdefault(m.status_id, []).append(account_map[m.account_id])
+    for status_id, account_id in mention_rows:
+        if account_id in account_map:
+            mention_map.setdefault(status_id, []).append(account_map[account_id])
     app_ids = {s["application_id"] for s in every if s["application_id"] is not None}
     app_map: dict[int, AppInfo] = {}
     if app_ids:
@@ -86,14 +93,18 @@ async def hydrate(
             app_map[app_row.id] = AppInfo(name=app_row.name, website=app_row.website)
 
     flags = await _viewer_flags(conn, viewer, status_ids)
+    media_map = await media_queries.for_statuses(conn, status_ids)
 
     def view(row: RowMapping, reblog: StatusView | None) -> StatusView | None:
         author = account_map.get(row["account_id"])
         if author is None:
             return None
         sid = row["id"]
+        status = Status.from_row(row)
+        if status.in_reply_to_id is not None and status.in_reply_to_id not in shown_parents:
+            status = replace(status, in_reply_to_id=None, in_reply_to_account_id=None)
         return StatusView(
-            status=Status.from_row(row),
+            status=status,
             account=author,
             mentions=mention_map.get(sid, []),
             tags=tag_map.get(sid, []),
@@ -103,6 +114,7 @@ async def hydrate(
             reblogged=sid in flags["reblogged"],
             bookmarked=sid in flags["bookmarked"],
             pinned=sid in flags["pinned"],
+            media=media_map.get(sid, []),
         )
 
     result: list[Visible[StatusView]] = []
@@ -126,9 +138,40 @@ def _constant(value: StatusView) -> Callable[[RowMapping], StatusView]:
     return lambda _row: value
 
 
+async def _visible_by_id(
+    conn: AsyncConnection, viewer: Viewer, ids: set[int]
+) -> dict[int, Visible[RowMapping]]:
+    if not ids:
+        return {}
+    return {
+        row.value["id"]: row
+        for row in await privacy.visible_statuses(
+            conn, viewer, select(statuses).where(statuses.c.id.in_(ids))
+        )
+    }
+
+
+def _links(status_ids: list[int]) -> CompoundSelect[Any]:
+    """Mentions (tag NULL) and tags (account_id NULL) of the posts, in one query."""
+    return union_all(
+        select(
+            mentions.c.status_id.label("status_id"),
+            mentions.c.account_id.label("account_id"),
+            null().label("tag"),
+        ).where(mentions.c.status_id.in_(status_ids)),
+        select(status_tags.c.status_id, null(), tags.c.name)
+        .join(tags, tags.c.id == status_tags.c.tag_id)
+        .where(status_tags.c.status_id.in_(status_ids)),
+    )
+
+
+_FLAG_SOURCES = (("favourited", favourites), ("bookmarked", bookmarks), ("pinned", pins))
+
+
 async def _viewer_flags(
     conn: AsyncConnection, viewer: Viewer, status_ids: list[int]
 ) -> dict[str, set[int]]:
+    """Which of the posts the viewer favourited, boosted, bookmarked, pinned (one query)."""
     flags: dict[str, set[int]] = {
         "favourited": set(),
         "reblogged": set(),
@@ -138,19 +181,19 @@ async def _viewer_flags(
     if viewer.account_id is None:
         return flags
     me = viewer.account_id
-    for name, table in (("favourited", favourites), ("bookmarked", bookmarks), ("pinned", pins)):
-        rows = await conn.execute(
-            select(table.c.status_id).where(
-                table.c.account_id == me, table.c.status_id.in_(status_ids)
-            )
-        )
-        flags[name] = {r.status_id for r in rows}
-    rows = await conn.execute(
-        select(statuses.c.reblog_of_id).where(
+    parts = [
+        select(
+            literal_column(f"'{name}'").label("flag"), table.c.status_id.label("status_id")
+        ).where(table.c.account_id == me, table.c.status_id.in_(status_ids))
+        for name, table in _FLAG_SOURCES
+    ]
+    parts.append(
+        select(literal_column("'reblogged'"), statuses.c.reblog_of_id).where(
             statuses.c.account_id == me, statuses.c.reblog_of_id.in_(status_ids)
         )
     )
-    flags["reblogged"] = {r.reblog_of_id for r in rows}
+    for row in await conn.execute(union_all(*parts)):
+        flags[row.flag].add(row.status_id)
     return flags
 
 
@@ -270,8 +313,11 @@ def account_statuses_query(
     exclude_reblogs: bool,
     tagged: str | None,
     pinned_only: bool,
+    only_media: bool = False,
 ) -> Any:
     query = select(statuses).where(statuses.c.account_id == account_id)
+    if only_media:
+        query = query.where(media_queries.with_media())
     if exclude_replies:
         # Replies to oneself (threads) still belong on the profile.
         query = query.where(

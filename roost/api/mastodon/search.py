@@ -1,0 +1,79 @@
+"""/api/v2/search: posts, accounts and hashtags in one answer."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import Field
+
+from roost.api.auth import optional, services
+from roost.api.mastodon import entities, serializers
+from roost.api.mastodon._common import as_account
+from roost.api.params import Params, parse
+from roost.api.responses import JSON
+from roost.domain.search import queries as search
+from roost.domain.tags import queries as tag_queries
+from roost.domain.types import Viewer
+from roost.errors import Unauthorized
+
+router = APIRouter()
+
+_TYPES = {"accounts", "statuses", "hashtags"}
+MAX_QUERY_CHARS = 500
+
+
+class SearchParams(Params):
+    q: str = ""
+    type: str | None = None
+    resolve: bool = False
+    following: bool = False
+    account_id: int | None = None
+    exclude_unreviewed: bool = False
+    max_id: int | None = None
+    min_id: int | None = None
+    limit: int = Field(default=20)
+    offset: int = Field(default=0, ge=0)
+
+
+@router.get("/api/v2/search")
+async def search_v2(request: Request, viewer: Viewer = Depends(optional("read:search"))) -> JSON:
+    params = await parse(request, SearchParams)
+    # Longer than anyone types: the rest is not searched (and not an error).
+    text = params.q[:MAX_QUERY_CHARS]
+    if viewer.anonymous and (params.offset or params.resolve):
+        # As in Mastodon: paging and remote lookups are for signed-in people.
+        raise Unauthorized("Search queries with offset or resolve require a signed-in user")
+    limit = min(max(params.limit, 1), 40)
+    wanted = {params.type} & _TYPES if params.type else _TYPES
+    svc = services(request)
+    base = svc.settings.base_url
+    result: dict[str, list[object]] = {"accounts": [], "statuses": [], "hashtags": []}
+    async with svc.db.read() as conn:
+        if "accounts" in wanted:
+            rows = await search.search_accounts(
+                conn,
+                viewer,
+                text,
+                local_domain=svc.settings.domain,
+                following=params.following,
+                limit=limit,
+                offset=params.offset,
+            )
+            result["accounts"] = [serializers.account(as_account(r), base) for r in rows]
+        if "statuses" in wanted:
+            views = await search.search_statuses(
+                conn,
+                viewer,
+                text,
+                account_id=params.account_id,
+                max_id=params.max_id,
+                min_id=params.min_id,
+                limit=limit,
+                offset=params.offset,
+            )
+            result["statuses"] = [serializers.status(v, base) for v in views]
+        if "hashtags" in wanted:
+            tags = await tag_queries.search(
+                conn, viewer, text, limit=limit, offset=params.offset
+            )
+            result["hashtags"] = [entities.tag(t, base) for t in tags]
+    return JSON(result)

@@ -1,0 +1,105 @@
+"""Serving media files, each request cleared by the privacy policy.
+
+    GET /media/<attachment id>/<original|small>/<file name>
+    GET /media/profile/<account id>/<avatar|header>/<file name>
+
+An attachment's file is served when the viewer may see its post (asked of
+roost.domain.privacy, as for the post itself); an upload no post holds, only
+to its uploader. Everything else, a wrong file name included, answers 404,
+so a URL reveals nothing about a post the viewer may not see. Who the viewer
+is: the bearer token when the request carries one, else the capability in a
+signed URL (roost/media/urls.py explains why they exist), else nobody.
+
+Range requests are answered (206), so players can seek in video and audio.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+
+from roost.api.auth import bearer_token, optional, services
+from roost.api.params import parse_id
+from roost.domain import privacy
+from roost.domain.media import queries
+from roost.domain.types import ANONYMOUS, MediaAttachment, Viewer, Visibility
+from roost.errors import NotFound
+from roost.media import urls
+from roost.media.sniff import SUPPORTED
+from roost.media.store import media_store
+
+router = APIRouter()
+
+_MIME_BY_EXTENSION = {f.extension: f.mime for f in SUPPORTED}
+_PUBLIC_CACHE = "public, max-age=3600"
+_PRIVATE_CACHE = "private, max-age=3600"
+# Uploaded bytes are only ever media: never let a browser run them as a page.
+_SAFETY = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'"}
+
+
+async def _viewer(request: Request, attachment_id: int) -> Viewer:
+    if bearer_token(request) is not None:
+        return await optional("read:statuses")(request)
+    signed = urls.signed_viewer(
+        attachment_id,
+        request.query_params.get("viewer"),
+        request.query_params.get("expires"),
+        request.query_params.get("signature"),
+    )
+    return Viewer(account_id=signed) if signed is not None else ANONYMOUS
+
+
+def _file_response(request: Request, key: str, name: str, cache: str) -> Response:
+    path = media_store(services(request).settings).path(key)
+    if path is None or key.rsplit("/", 1)[-1] != name:
+        raise NotFound()
+    extension = name.rsplit(".", 1)[-1]
+    return FileResponse(
+        path,
+        media_type=_MIME_BY_EXTENSION.get(extension, "application/octet-stream"),
+        headers={"Cache-Control": cache, **_SAFETY},
+    )
+
+
+@router.api_route("/media/profile/{account_id}/{role}/{name}", methods=["GET", "HEAD"])
+async def profile_file(request: Request, account_id: str, role: str, name: str) -> Response:
+    if role not in ("avatar", "header"):
+        raise NotFound()
+    async with services(request).db.read() as conn:
+        # A profile image is as public as the profile: hidden with a suspension.
+        account = (await privacy.check_account(conn, ANONYMOUS, parse_id(account_id))).value
+    key: Any = account[f"{role}_file"]
+    if not key:
+        raise NotFound()
+    return _file_response(request, key, name, _PUBLIC_CACHE)
+
+
+@router.api_route("/media/{attachment_id}/{variant}/{name}", methods=["GET", "HEAD"])
+async def attachment_file(
+    request: Request, attachment_id: str, variant: str, name: str
+) -> Response:
+    media_id = parse_id(attachment_id)
+    svc = services(request)
+    async with svc.db.read() as conn:
+        media = await queries.attachment(conn, media_id)
+        if media is None or not media.ready:
+            raise NotFound()
+        viewer = await _viewer(request, media_id)
+        cache = await _cache_policy(conn, viewer, media)
+    key = media.file_key if variant == "original" else media.preview_key
+    if variant not in ("original", "small") or key is None:
+        raise NotFound()
+    return _file_response(request, key, name, cache)
+
+
+async def _cache_policy(conn: Any, viewer: Viewer, media: MediaAttachment) -> str:
+    """NotFound unless the viewer may see the file; else how it may be cached."""
+    if media.status_id is None:
+        if viewer.account_id is None or viewer.account_id != media.account_id:
+            raise NotFound()
+        return _PRIVATE_CACHE
+    status = (await privacy.check_status(conn, viewer, media.status_id)).value
+    shown_to_all = Visibility(status["visibility"]) in (Visibility.PUBLIC, Visibility.UNLISTED)
+    return _PUBLIC_CACHE if shown_to_all and viewer.anonymous else _PRIVATE_CACHE

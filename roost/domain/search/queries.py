@@ -1,0 +1,121 @@
+"""Searching: posts (through the search index), accounts and hashtags.
+
+Every post and account a search returns is loaded through the privacy policy;
+the index only proposes candidates (roost/search/index.py says which).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost.db.tables import accounts, follows
+from roost.domain import privacy
+from roost.domain.accounts.queries import account_id_for_username
+from roost.domain.privacy import Visible
+from roost.domain.statuses.queries import statuses_by_ids
+from roost.domain.types import StatusView, Viewer
+from roost.search.index import Scope, index_for
+from roost.search.query import parse
+
+# Paging by offset stops here: deeper than this, narrow the query instead.
+MAX_OFFSET = 10_000
+
+
+def _one_author(*candidates: int | None) -> tuple[bool, int | None]:
+    """The single author every given constraint agrees on: (possible, author)."""
+    named = {c for c in candidates if c is not None}
+    if len(named) > 1:
+        return False, None
+    return True, next(iter(named), None)
+
+
+async def search_statuses(
+    conn: AsyncConnection,
+    viewer: Viewer,
+    text: str,
+    *,
+    account_id: int | None = None,
+    max_id: int | None = None,
+    min_id: int | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> list[Visible[StatusView]]:
+    """Posts matching ``text`` (see roost/search/query.py), newest first."""
+    query = replace(parse(text), below_id=max_id, above_id=min_id)
+    if not query.searchable or offset > MAX_OFFSET:
+        return []
+    me = viewer.account_id
+    if query.from_me and me is None:
+        return []
+    named = None
+    if query.from_username is not None:
+        named = await account_id_for_username(conn, query.from_username)
+        if named is None:
+            return []
+    possible, author = _one_author(account_id, me if query.from_me else None, named)
+    if not possible:
+        return []
+    index = index_for(conn.dialect.name)
+    ids = await index.search(
+        conn, Scope(searcher=me, author_id=author), query, window=offset + limit
+    )
+    return await statuses_by_ids(conn, viewer, ids[offset : offset + limit])
+
+
+def _like_prefix(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+async def search_accounts(
+    conn: AsyncConnection,
+    viewer: Viewer,
+    text: str,
+    *,
+    local_domain: str,
+    following: bool = False,
+    limit: int = 40,
+    offset: int = 0,
+) -> list[Visible[RowMapping]]:
+    """Accounts whose username or display name starts with the query.
+
+    The exact username always matches; other matches leave out accounts that
+    opted out of discovery, unless the viewer follows them. ``following``
+    keeps only accounts the viewer follows. Exact match first, then the most
+    followed.
+    """
+    username, _, domain = text.strip().lstrip("@").partition("@")
+    key = username.strip().lower()
+    if not key or (domain and domain.lower() != local_domain) or offset > MAX_OFFSET:
+        return []
+    me = viewer.account_id
+    followed = select(follows.c.target_account_id).where(follows.c.account_id == me)
+    exact = accounts.c.username_key == key
+    prefix = _like_prefix(key)
+    display = func.lower(accounts.c.display_name)
+    matches = or_(
+        accounts.c.username_key.like(prefix, escape="\\"),
+        display.like(prefix, escape="\\"),
+        display.like("% " + prefix, escape="\\"),
+    )
+    conditions: list[Any] = [matches]
+    discoverable: list[Any] = [exact, accounts.c.discoverable.is_(True)]
+    if me is not None:
+        discoverable += [accounts.c.id == me, accounts.c.id.in_(followed)]
+    conditions.append(or_(*discoverable))
+    if following:
+        if me is None:
+            return []
+        conditions.append(accounts.c.id.in_(followed))
+    query = (
+        select(accounts)
+        .where(*conditions)
+        .order_by(case((exact, 0), else_=1), accounts.c.followers_count.desc(), accounts.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return await privacy.visible_accounts(conn, viewer, query)

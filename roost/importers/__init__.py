@@ -1,0 +1,1 @@
+"""Bringing history from other services into Roost (``importers/twitter``)."""

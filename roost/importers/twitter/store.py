@@ -1,0 +1,366 @@
+"""Writing imported posts: the import's own path to the ``statuses`` table.
+
+A published post leaves ``status.published`` in the outbox, which fans it out
+to followers' timelines and notifies mentioned accounts and subscribers.
+Imported history must do neither, so it does not go through
+``do_create_status``: ``do_insert_posts`` writes the same rows (post, tags,
+counters) for a batch of tweets, with ids from their original dates, and
+enqueues only the search indexing of the batch. The caller's transaction
+holds the batch and the tweet-to-post records together, so a batch is either
+wholly imported or not at all.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost.clock import utcnow
+from roost.db.engine import Tx
+from roost.db.tables import accounts, status_tags, statuses, tags, twitter_imported_tweets
+from roost.domain.types import Visibility
+from roost.ids import id_for_time, new_id
+from roost.importers.twitter import mapping
+from roost.jobs.outbox import enqueue
+
+# Keep IN lists well below every engine's limit on bound parameters.
+_CHUNK = 500
+# Imported ids use the upper half of the 16 low bits; live ids take a random
+# value below 4096 there, so an imported post never takes a live post's id.
+_SALT_BASE = 0x8000
+_SALT_SPAN = 0x8000
+
+INDEX_JOB = "import.twitter.index"
+
+
+@dataclass(frozen=True, slots=True)
+class NewPost:
+    """One tweet (with the ids of all its versions) about to become a post."""
+
+    tweet_id: int
+    other_ids: tuple[int, ...]
+    moment: datetime
+    text: str
+    visibility: Visibility
+    language: str | None = None
+    sensitive: bool = False
+    parent_tweet_id: int | None = None  # an own tweet this one answers
+    linked_tweet_ids: tuple[int, ...] = ()  # own tweets its text links to
+
+
+@dataclass
+class Inserted:
+    status_ids: dict[int, int] = field(default_factory=dict)  # tweet id -> post id
+    threaded: int = 0
+    waiting_parent: int = 0
+
+
+def salt_for(account_id: int, tweet_id: int) -> int:
+    """A fixed salt per (account, tweet): an import run again computes the same id."""
+    return _SALT_BASE + zlib.crc32(f"{account_id}:{tweet_id}".encode()) % _SALT_SPAN
+
+
+def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+async def imported_posts(
+    conn: AsyncConnection, account_id: int, tweet_ids: Iterable[int]
+) -> dict[int, int]:
+    """tweet id -> post id, for those of ``tweet_ids`` already imported."""
+    wanted = sorted(set(tweet_ids))
+    found: dict[int, int] = {}
+    table = twitter_imported_tweets
+    for chunk in _chunks(wanted):
+        rows = await conn.execute(
+            select(table.c.tweet_id, table.c.status_id).where(
+                table.c.account_id == account_id, table.c.tweet_id.in_(chunk)
+            )
+        )
+        found.update({int(r.tweet_id): int(r.status_id) for r in rows})
+    return found
+
+
+async def _free_ids(tx: Tx, account_id: int, posts: Sequence[NewPost]) -> list[int]:
+    """The post id of each post: from its date and a salt, moved to the next
+    salt in the rare case another post already has it."""
+    salts = [salt_for(account_id, p.tweet_id) for p in posts]
+    while True:
+        ids = [id_for_time(p.moment, s) for p, s in zip(posts, salts, strict=True)]
+        taken: set[int] = set()
+        for chunk in _chunks(ids):
+            rows = await tx.execute(select(statuses.c.id).where(statuses.c.id.in_(chunk)))
+            taken.update(int(r.id) for r in rows)
+        seen: set[int] = set()
+        clash = False
+        for index, candidate in enumerate(ids):
+            if candidate in taken or candidate in seen:
+                salts[index] = _SALT_BASE + (salts[index] - _SALT_BASE + 1) % _SALT_SPAN
+                clash = True
+            seen.add(candidate)
+        if not clash:
+            return ids
+
+
+async def _tag_ids(tx: Tx, names: set[str]) -> dict[str, int]:
+    """Tag id by lower-cased name, making the tags nobody used yet."""
+    keys = sorted({n.lower(): n for n in names}.items())
+    found: dict[str, int] = {}
+    for start in range(0, len(keys), _CHUNK):
+        chunk = dict(keys[start : start + _CHUNK])
+        rows = await tx.execute(
+            select(tags.c.id, tags.c.name_key).where(tags.c.name_key.in_(list(chunk)))
+        )
+        found.update({r.name_key: int(r.id) for r in rows})
+        missing = [key for key in chunk if key not in found]
+        if missing:
+            now = utcnow()
+            made = [
+                {"id": new_id(), "name": chunk[k], "name_key": k, "created_at": now}
+                for k in missing
+            ]
+            await tx.execute(insert(tags), made)
+            found.update({m["name_key"]: m["id"] for m in made})
+    return found
+
+
+async def do_insert_posts(
+    tx: Tx, account_id: int, posts: Sequence[NewPost], *, base_url: str, username: str
+) -> Inserted:
+    """Write a batch of posts and their tweet records; see the module docstring."""
+    result = Inserted()
+    if not posts:
+        return result
+    status_ids = await _free_ids(tx, account_id, posts)
+    by_tweet = {p.tweet_id: sid for p, sid in zip(posts, status_ids, strict=True)}
+    referenced = {p.parent_tweet_id for p in posts if p.parent_tweet_id} | {
+        t for p in posts for t in p.linked_tweet_ids
+    }
+    known = await imported_posts(tx.conn, account_id, referenced - set(by_tweet))
+    known.update(by_tweet)
+    rows: list[dict[str, Any]] = []
+    records: list[dict[str, Any]] = []
+    tag_links: list[tuple[int, str]] = []
+    parents: dict[int, int] = {}
+    for post, status_id in zip(posts, status_ids, strict=True):
+        local = {t: _address(base_url, username, known[t]) for t in post.linked_tweet_ids if t in known}
+        text = mapping.rewrite_links(post.text, local, own_id=post.tweet_id)
+        rendered = mapping.render(text, base_url)
+        parent = known.get(post.parent_tweet_id) if post.parent_tweet_id else None
+        if parent is not None:
+            parents[parent] = parents.get(parent, 0) + 1
+            result.threaded += 1
+        elif post.parent_tweet_id is not None:
+            result.waiting_parent += 1
+        rows.append(
+            {
+                "id": status_id,
+                "account_id": account_id,
+                "in_reply_to_id": parent,
+                "in_reply_to_account_id": account_id if parent is not None else None,
+                "reblog_of_id": None,
+                "application_id": None,
+                "visibility": int(post.visibility),
+                "text": text,
+                "content": rendered.html,
+                "spoiler_text": "",
+                "sensitive": post.sensitive,
+                "language": post.language,
+                "replies_count": 0,
+                "reblogs_count": 0,
+                "favourites_count": 0,
+                "created_at": post.moment,
+                "edited_at": None,
+            }
+        )
+        for tweet_id in (post.tweet_id, *post.other_ids):
+            records.append(
+                {
+                    "account_id": account_id,
+                    "tweet_id": tweet_id,
+                    "status_id": status_id,
+                    "pending_parent_id": (
+                        post.parent_tweet_id
+                        if parent is None and tweet_id == post.tweet_id
+                        else None
+                    ),
+                    "pending_links": tweet_id == post.tweet_id
+                    and any(t not in known for t in post.linked_tweet_ids),
+                }
+            )
+        tag_links.extend((status_id, name) for name in rendered.tags)
+        result.status_ids[post.tweet_id] = status_id
+    await tx.execute(insert(statuses), rows)
+    await tx.execute(insert(twitter_imported_tweets), records)
+    if tag_links:
+        tag_ids = await _tag_ids(tx, {name for _sid, name in tag_links})
+        links = {(sid, tag_ids[name.lower()]) for sid, name in tag_links}
+        await tx.execute(
+            insert(status_tags), [{"status_id": s, "tag_id": t} for s, t in sorted(links)]
+        )
+    await _count_replies(tx, parents)
+    await _count_posts(tx, account_id, len(rows), max(p.moment for p in posts))
+    await enqueue(tx, INDEX_JOB, {"status_ids": status_ids})
+    return result
+
+
+def _address(base_url: str, username: str, status_id: int) -> str:
+    return f"{base_url}/@{username}/{status_id}"
+
+
+async def _count_replies(tx: Tx, parents: dict[int, int]) -> None:
+    if not parents:
+        return
+    await tx.execute(
+        update(statuses)
+        .where(statuses.c.id == bindparam("parent"))
+        .values(replies_count=statuses.c.replies_count + bindparam("added")),
+        [{"parent": p, "added": n} for p, n in parents.items()],
+    )
+
+
+async def _count_posts(tx: Tx, account_id: int, added: int, newest: datetime) -> None:
+    """Posts count up; the last post's date moves only forward (history is older)."""
+    await tx.execute(
+        update(accounts)
+        .where(accounts.c.id == account_id)
+        .values(statuses_count=accounts.c.statuses_count + added)
+    )
+    await tx.execute(
+        update(accounts)
+        .where(
+            accounts.c.id == account_id,
+            (accounts.c.last_status_at.is_(None)) | (accounts.c.last_status_at < newest),
+        )
+        .values(last_status_at=newest)
+    )
+
+
+async def do_link_replies(tx: Tx, account_id: int, *, limit: int = _CHUNK) -> int:
+    """Join replies to parents imported since they were; returns how many were
+    joined (fewer than ``limit``: none are left that can be joined now)."""
+    child, parent = twitter_imported_tweets.alias("child"), twitter_imported_tweets.alias("parent")
+    ready = (
+        await tx.execute(
+            select(child.c.tweet_id, child.c.status_id, parent.c.status_id.label("parent_id"))
+            .join(
+                parent,
+                and_(
+                    parent.c.account_id == child.c.account_id,
+                    parent.c.tweet_id == child.c.pending_parent_id,
+                ),
+            )
+            .where(child.c.account_id == account_id, child.c.pending_parent_id.is_not(None))
+            .limit(limit)
+        )
+    ).all()
+    if not ready:
+        return 0
+    await tx.execute(
+        update(statuses)
+        .where(statuses.c.id == bindparam("child"))
+        .values(in_reply_to_id=bindparam("parent"), in_reply_to_account_id=account_id),
+        [{"child": r.status_id, "parent": r.parent_id} for r in ready],
+    )
+    counts: dict[int, int] = {}
+    for r in ready:
+        counts[int(r.parent_id)] = counts.get(int(r.parent_id), 0) + 1
+    await _count_replies(tx, counts)
+    await _clear(tx, account_id, [int(r.tweet_id) for r in ready], "pending_parent_id", None)
+    return len(ready)
+
+
+async def _clear(tx: Tx, account_id: int, tweet_ids: list[int], column: str, value: Any) -> None:
+    table = twitter_imported_tweets
+    for chunk in _chunks(tweet_ids):
+        await tx.execute(
+            update(table)
+            .where(table.c.account_id == account_id, table.c.tweet_id.in_(chunk))
+            .values({column: value})
+        )
+
+
+async def do_relink(
+    tx: Tx,
+    account_id: int,
+    *,
+    base_url: str,
+    username: str,
+    is_own: Callable[[str | None, int], bool],
+    after: int = -1,
+    limit: int = _CHUNK,
+) -> tuple[int, int | None]:
+    """Posts whose links to own tweets were left for later: point the links to
+    tweets imported since at their posts here. A post stays marked while a link
+    to one of the owner's tweets is unresolved (a later import may bring it).
+
+    Works through the marked posts in tweet order from ``after``; returns how
+    many posts changed and where to go on from (None: the end).
+    """
+    table = twitter_imported_tweets
+    waiting = (
+        await tx.execute(
+            select(table.c.tweet_id, statuses.c.id, statuses.c.text)
+            .join(statuses, statuses.c.id == table.c.status_id)
+            .where(
+                table.c.account_id == account_id,
+                table.c.pending_links.is_(True),
+                table.c.tweet_id > after,
+            )
+            .order_by(table.c.tweet_id)
+            .limit(limit)
+        )
+    ).all()
+    if not waiting:
+        return 0, None
+    targets = {tid for row in waiting for _n, tid in mapping.status_links(row.text)}
+    known = await imported_posts(tx.conn, account_id, targets)
+    local = {t: _address(base_url, username, sid) for t, sid in known.items()}
+    changed = 0
+    finished: list[int] = []
+    for row in waiting:
+        text = mapping.rewrite_links(row.text, local, own_id=int(row.tweet_id))
+        if text != row.text:
+            await tx.execute(
+                update(statuses)
+                .where(statuses.c.id == row.id)
+                .values(text=text, content=mapping.render(text, base_url).html)
+            )
+            changed += 1
+        unresolved = [
+            tid
+            for name, tid in mapping.status_links(text)
+            if tid != row.tweet_id and tid not in known and is_own(name, tid)
+        ]
+        if not unresolved:
+            finished.append(int(row.tweet_id))
+    await _clear(tx, account_id, finished, "pending_links", False)
+    following = int(waiting[-1].tweet_id) if len(waiting) == limit else None
+    return changed, following
+
+
+async def waiting_counts(conn: AsyncConnection, account_id: int) -> tuple[int, int]:
+    """(replies whose parent is not imported, posts with links not yet local)."""
+    table = twitter_imported_tweets
+    parents = (
+        await conn.execute(
+            select(func.count()).where(
+                table.c.account_id == account_id, table.c.pending_parent_id.is_not(None)
+            )
+        )
+    ).scalar_one()
+    links = (
+        await conn.execute(
+            select(func.count()).where(
+                table.c.account_id == account_id, table.c.pending_links.is_(True)
+            )
+        )
+    ).scalar_one()
+    return int(parents), int(links)

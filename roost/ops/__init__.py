@@ -1,0 +1,1 @@
+"""Operating Roost: backups and restores, disk guard, ``roost doctor``."""

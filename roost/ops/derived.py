@@ -1,0 +1,69 @@
+"""Derived stores: what can be rebuilt from the database, and so is not backed up.
+
+A search index, a rendered-JSON cache or a Redis timeline is a function of the
+tables. A backup leaves them out (their tables are emptied in the snapshot, so
+an old backup carries no copy of them) and a restore rebuilds them, so nothing
+stale survives a restore. A store declares itself once, at import:
+
+    register_derived_store("search", tables=("search_index",), rebuild=reindex)
+
+``rebuild`` gets the restored installation's ``Services`` and must be safe to
+run on an empty store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from roost.services import Services
+
+Rebuild = Callable[["Services"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class DerivedStore:
+    name: str
+    tables: tuple[str, ...]
+    rebuild: Rebuild | None
+
+
+_stores: dict[str, DerivedStore] = {}
+
+
+def register_derived_store(
+    name: str, *, tables: tuple[str, ...] = (), rebuild: Rebuild | None = None
+) -> None:
+    if name in _stores:
+        raise RuntimeError(f"derived store {name!r} registered twice")
+    _stores[name] = DerivedStore(name, tables, rebuild)
+
+
+def derived_stores() -> list[DerivedStore]:
+    return [_stores[name] for name in sorted(_stores)]
+
+
+def derived_tables() -> list[str]:
+    return sorted({table for store in _stores.values() for table in store.tables})
+
+
+async def _forget_redis_timelines(services: Services) -> None:
+    """Cached home timelines name posts of the data that was replaced: drop them;
+    each is rebuilt from the database on its owner's next read."""
+    if services.redis is None:
+        return
+    client = services.redis.client
+    pattern = services.redis.key("tl", "*")
+    batch: list[bytes] = []
+    async for key in client.scan_iter(match=pattern, count=1000):
+        batch.append(key)
+        if len(batch) >= 500:
+            await client.delete(*batch)
+            batch.clear()
+    if batch:
+        await client.delete(*batch)
+
+
+register_derived_store("redis timelines", rebuild=_forget_redis_timelines)

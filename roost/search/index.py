@@ -1,0 +1,200 @@
+"""The search index behind a small interface, and who may find what.
+
+``SearchIndex`` has one implementation per engine (roost/search/sqlite.py,
+roost/search/postgres.py). Both answer the same question the same way: the
+newest posts that match the words and are within the searcher's reach.
+
+Reach (what a person can find by searching, as in Mastodon):
+  - their own posts;
+  - posts they favourited, bookmarked, boosted, replied to or were mentioned in;
+  - public posts of accounts that opted in to search (``indexable``).
+Nobody signed in: public posts of indexable accounts only. Boosts are never
+results (their original is). Reach is not visibility: every id a search returns
+is loaded through the privacy policy before anyone sees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    and_,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+    union,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost.db.engine import Database, Tx
+from roost.db.tables import (
+    accounts,
+    bookmarks,
+    favourites,
+    media_attachments,
+    mentions,
+    statuses,
+)
+from roost.domain.types import Visibility
+from roost.ids import min_id_for_time
+from roost.search.query import SearchQuery
+
+_MAX_ID = 2**63 - 1
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who searches, and whose posts they asked for (None: anyone's)."""
+
+    searcher: int | None
+    author_id: int | None = None
+
+
+class SearchIndex(Protocol):
+    async def sync(self, tx: Tx, status_ids: list[int]) -> None:
+        """Make the index agree with ``statuses`` for these posts: add, replace
+        or drop each one. Idempotent, so a job may run it again."""
+
+    async def search(
+        self, conn: AsyncConnection, scope: Scope, query: SearchQuery, *, window: int
+    ) -> list[int]:
+        """Up to ``window`` ids of matching posts within reach, newest first."""
+
+    async def rebuild(self, db: Database, progress: Progress | None = None) -> int:
+        """Index every post again and drop what no longer exists; returns the
+        number of posts indexed. Searching keeps working while it runs."""
+
+
+def interacted_ids(searcher: int) -> CompoundSelect[Any]:
+    """Posts the searcher favourited, bookmarked, boosted, replied to or was
+    mentioned in."""
+    mine = statuses.alias("searcher_posts")
+    return union(
+        select(favourites.c.status_id.label("id")).where(favourites.c.account_id == searcher),
+        select(bookmarks.c.status_id).where(bookmarks.c.account_id == searcher),
+        select(mine.c.reblog_of_id).where(
+            mine.c.account_id == searcher, mine.c.reblog_of_id.is_not(None)
+        ),
+        select(mine.c.in_reply_to_id).where(
+            mine.c.account_id == searcher, mine.c.in_reply_to_id.is_not(None)
+        ),
+        select(mentions.c.status_id).where(mentions.c.account_id == searcher),
+    )
+
+
+def indexable_accounts() -> Select[Any]:
+    return select(accounts.c.id).where(accounts.c.indexable.is_(True))
+
+
+def id_bounds(query: SearchQuery) -> tuple[int | None, int | None]:
+    """The date operators and paging bounds as a range of post ids (ids sort by
+    time): lowest included, highest excluded."""
+
+    def bound(moment: datetime | None) -> int | None:
+        if moment is None:
+            return None
+        return min(max(min_id_for_time(moment), 0), _MAX_ID)
+
+    low, high = bound(query.since), bound(query.until)
+    if query.above_id is not None:
+        low = max(low or 0, min(query.above_id + 1, _MAX_ID))
+    if query.below_id is not None:
+        high = min(high if high is not None else _MAX_ID, query.below_id)
+    return low, high
+
+
+def has_media() -> ColumnElement[bool]:
+    return exists(
+        select(media_attachments.c.id).where(media_attachments.c.status_id == statuses.c.id)
+    )
+
+
+def reach_clause(scope: Scope, query: SearchQuery) -> ColumnElement[bool]:
+    """True for the ``statuses`` rows within reach that the operators allow.
+
+    The one statement of reach: PostgreSQL searches with it, and SQLite checks
+    its candidates with it.
+    """
+    public_indexable = and_(
+        statuses.c.visibility == int(Visibility.PUBLIC),
+        statuses.c.account_id.in_(indexable_accounts()),
+    )
+    if scope.searcher is None:
+        reach: ColumnElement[bool] = public_indexable
+    else:
+        reach = or_(
+            statuses.c.account_id == scope.searcher,
+            public_indexable,
+            statuses.c.id.in_(interacted_ids(scope.searcher)),
+        )
+    conditions = [reach, statuses.c.reblog_of_id.is_(None)]
+    if scope.author_id is not None:
+        conditions.append(statuses.c.account_id == scope.author_id)
+    low, high = id_bounds(query)
+    if low is not None:
+        conditions.append(statuses.c.id >= low)
+    if high is not None:
+        conditions.append(statuses.c.id < high)
+    if query.has_media is True:
+        conditions.append(has_media())
+    elif query.has_media is False:
+        conditions.append(~has_media())
+    return and_(true(), *conditions)
+
+
+# Posts per write transaction when (re)indexing many.
+BATCH = 2000
+
+
+async def indexed_post_count(conn: AsyncConnection) -> int:
+    """How many posts belong in the index (every post but boosts)."""
+    query = select(func.count()).select_from(statuses).where(statuses.c.reblog_of_id.is_(None))
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def sync_all(db: Database, index: SearchIndex, progress: Progress | None = None) -> int:
+    """Run ``index.sync`` over every post, oldest first, one short transaction
+    per batch so writers are never held up for long; returns the posts synced."""
+    async with db.read() as conn:
+        total = await indexed_post_count(conn)
+    done, after = 0, -1
+    while True:
+        async with db.write() as tx:
+            ids = [
+                int(r.id)
+                for r in await tx.execute(
+                    select(statuses.c.id)
+                    .where(statuses.c.id > after, statuses.c.reblog_of_id.is_(None))
+                    .order_by(statuses.c.id)
+                    .limit(BATCH)
+                )
+            ]
+            if not ids:
+                break
+            await index.sync(tx, ids)
+        done += len(ids)
+        after = ids[-1]
+        if progress is not None:
+            progress(done, total)
+    return done
+
+
+def index_for(dialect: str) -> SearchIndex:
+    """The index implementation for an engine (``conn.dialect.name``)."""
+    if dialect == "sqlite":
+        from roost.search.sqlite import SqliteFtsIndex
+
+        return SqliteFtsIndex()
+    from roost.search.postgres import PostgresIndex
+
+    return PostgresIndex()

@@ -1,0 +1,200 @@
+"""The search index on SQLite: an FTS5 table, ``search_statuses``.
+
+Each row's rowid is the post's id; ``body`` holds its words (roost/search/text.py)
+and ``meta`` a few tokens that let FTS5 itself narrow a search to the searcher's
+reach: ``a<id>`` for the author, ``pub`` for a public post of an indexable
+account, ``m`` for a post with media. Reach is answered in two parts:
+
+  1. own posts and public-indexable posts: one FTS5 query, newest first, that
+     stops after ``window`` hits however common the words are;
+  2. posts the searcher interacted with: their ids come from the relational
+     tables, and their words are matched here, newest first, until ``window``.
+
+Every candidate is then checked against ``reach_clause`` (the one statement of
+reach), so a ``pub`` token left stale by a changed setting can hide a post for
+a moment but never show one out of reach.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost.db.engine import Database, Tx
+from roost.db.tables import statuses
+from roost.search.documents import Document, documents
+from roost.search.index import (
+    Progress,
+    Scope,
+    id_bounds,
+    interacted_ids,
+    reach_clause,
+    sync_all,
+)
+from roost.search.query import Phrase, SearchQuery
+from roost.search.text import contains_phrase
+
+# Interactions whose words are read per statement.
+BATCH = 2000
+# Above this many word matches among the interactions' id range, match the
+# interactions' own words instead of intersecting with every match.
+_INTERSECT_LIMIT = 2000
+
+_DELETE = text("DELETE FROM search_statuses WHERE rowid IN :ids").bindparams(
+    bindparam("ids", expanding=True)
+)
+_INSERT = text("INSERT INTO search_statuses (rowid, body, meta) VALUES (:id, :body, :meta)")
+_BODIES = text("SELECT rowid AS id, body FROM search_statuses WHERE rowid IN :ids").bindparams(
+    bindparam("ids", expanding=True)
+)
+
+
+def _quoted(words: Sequence[str]) -> str:
+    return '"' + " ".join(words).replace('"', '""') + '"'
+
+
+def meta_tokens(doc: Document) -> str:
+    tokens = [f"a{doc.account_id}"]
+    if doc.public_indexable:
+        tokens.append("pub")
+    if doc.has_media:
+        tokens.append("m")
+    return " ".join(tokens)
+
+
+def match_expression(query: SearchQuery, meta: list[str]) -> str:
+    """The FTS5 MATCH string: every phrase quoted, so nothing typed can be
+    read as FTS5 syntax. ``meta`` are conditions on the meta column, ANDed."""
+    expression = "body : (" + " AND ".join(_quoted(p) for p in query.include) + ")"
+    if meta:
+        expression = f"({expression}) AND meta : ({' AND '.join(meta)})"
+    if query.exclude:
+        expression += " NOT body : (" + " OR ".join(_quoted(p) for p in query.exclude) + ")"
+    if query.has_media is False:
+        expression = f'({expression}) NOT meta : "m"'
+    return expression
+
+
+def words_match(body: str, query: SearchQuery) -> bool:
+    """The same test as ``match_expression``'s body part, on one post's words."""
+    document = body.split()
+
+    def has(phrase: Phrase) -> bool:
+        return contains_phrase(document, phrase)
+
+    return all(has(p) for p in query.include) and not any(has(p) for p in query.exclude)
+
+
+class SqliteFtsIndex:
+    async def sync(self, tx: Tx, status_ids: list[int]) -> None:
+        if not status_ids:
+            return
+        docs = await documents(tx.conn, status_ids)
+        await tx.execute(_DELETE, {"ids": list(status_ids)})
+        if docs:
+            await tx.execute(
+                _INSERT,
+                [
+                    {"id": d.status_id, "body": " ".join(d.words), "meta": meta_tokens(d)}
+                    for d in docs.values()
+                ],
+            )
+
+    async def search(
+        self, conn: AsyncConnection, scope: Scope, query: SearchQuery, *, window: int
+    ) -> list[int]:
+        if not query.searchable or window <= 0:
+            return []
+        found = set(await self._own_and_public(conn, scope, query, window))
+        if scope.searcher is not None:
+            found |= set(await self._interactions(conn, scope, query, window))
+        if not found:
+            return []
+        checked = await conn.execute(
+            select(statuses.c.id).where(statuses.c.id.in_(found), reach_clause(scope, query))
+        )
+        return sorted((int(r.id) for r in checked), reverse=True)[:window]
+
+    async def _own_and_public(
+        self, conn: AsyncConnection, scope: Scope, query: SearchQuery, window: int
+    ) -> list[int]:
+        me = scope.searcher
+        if scope.author_id is not None and scope.author_id != me:
+            meta = ["pub", f'"a{scope.author_id}"']
+        elif scope.author_id is not None:
+            meta = [f'"a{me}"']
+        else:
+            meta = ["pub" if me is None else f'(pub OR "a{me}")']
+        if query.has_media is True:
+            meta.append('"m"')
+        sql = "SELECT rowid FROM search_statuses WHERE search_statuses MATCH :match"
+        params: dict[str, Any] = {"match": match_expression(query, meta), "window": window}
+        low, high = id_bounds(query)
+        if low is not None:
+            sql += " AND rowid >= :low"
+            params["low"] = low
+        if high is not None:
+            sql += " AND rowid < :high"
+            params["high"] = high
+        sql += " ORDER BY rowid DESC LIMIT :window"
+        return [int(r[0]) for r in await conn.execute(text(sql), params)]
+
+    async def _interactions(
+        self, conn: AsyncConnection, scope: Scope, query: SearchQuery, window: int
+    ) -> list[int]:
+        assert scope.searcher is not None
+        rows = await conn.execute(
+            select(statuses.c.id)
+            .where(
+                statuses.c.id.in_(interacted_ids(scope.searcher)),
+                # Own posts come from the index with their author token.
+                statuses.c.account_id != scope.searcher,
+                reach_clause(scope, query),
+            )
+            .order_by(statuses.c.id.desc())
+        )
+        ids = [int(r.id) for r in rows]
+        if not ids:
+            return []
+        # Rare words: every match within the interactions' range, intersected.
+        sql = (
+            "SELECT rowid FROM search_statuses WHERE search_statuses MATCH :match"
+            " AND rowid >= :low AND rowid <= :high ORDER BY rowid DESC LIMIT :cap"
+        )
+        params = {
+            "match": match_expression(query, []),
+            "low": ids[-1],
+            "high": ids[0],
+            "cap": _INTERSECT_LIMIT + 1,
+        }
+        hits = {int(r[0]) for r in await conn.execute(text(sql), params)}
+        if len(hits) <= _INTERSECT_LIMIT:
+            return [i for i in ids if i in hits][:window]
+        # Common words: read the interactions' own words, newest first.
+        found: list[int] = []
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            bodies = {int(r.id): r.body for r in await conn.execute(_BODIES, {"ids": chunk})}
+            found += [i for i in chunk if i in bodies and words_match(bodies[i], query)]
+            if len(found) >= window:
+                break
+        return found[:window]
+
+    async def rebuild(self, db: Database, progress: Progress | None = None) -> int:
+        done = await sync_all(db, self, progress)
+        async with db.write() as tx:
+            # Rows of posts deleted without a job (an account's erasure), then
+            # a merge, so deleted words do not linger in old index segments.
+            await tx.execute(
+                text(
+                    "DELETE FROM search_statuses WHERE rowid NOT IN"
+                    " (SELECT id FROM statuses WHERE reblog_of_id IS NULL)"
+                )
+            )
+            await tx.execute(
+                text("INSERT INTO search_statuses (search_statuses) VALUES ('optimize')")
+            )
+        return done

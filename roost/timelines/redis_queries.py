@@ -1,0 +1,227 @@
+"""The SQL behind the Redis timeline store: ids only, never rows to show.
+
+Whatever these queries pick is loaded again through the privacy policy
+(``statuses_by_ids``) before anyone sees it, so a mistake here can only leave a
+post out of a timeline or waste a slot, never reveal one.
+
+The home-timeline rule (the same as ``SqlTimelineStore.home``; the store tests
+compare the two on random graphs) is: a post belongs on a viewer's home when
+  - the viewer wrote it, or follows its author; and
+  - it is not a reply, or it replies to the viewer or to someone the viewer
+    follows; and
+  - it is not a boost, or the viewer's follow of the booster shows boosts.
+Fan-out and rebuilds write by that rule alone; what the viewer's mutes and
+blocks keep off (roost/timelines/mutes.py) is applied when reading, because a
+mute can end and the entries must then show again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost.db.tables import accounts, follows, mentions, statuses
+from roost.domain import privacy
+from roost.domain.types import Viewer, Visibility
+from roost.timelines.mutes import home_filter
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """An open id interval, walked newest first (``ascending`` for min_id pages)."""
+
+    lower: int | None
+    upper: int | None
+    ascending: bool = False
+
+    def apply(self, query: Select[Any], column: ColumnElement[int]) -> Select[Any]:
+        if self.lower is not None:
+            query = query.where(column > self.lower)
+        if self.upper is not None:
+            query = query.where(column < self.upper)
+        return query.order_by(column.asc() if self.ascending else column.desc())
+
+
+@dataclass(frozen=True)
+class Post:
+    """What fan-out needs to know about a post."""
+
+    id: int
+    account_id: int
+    reblog_of_id: int | None
+    in_reply_to_account_id: int | None
+    visibility: Visibility
+    author_followers: int
+
+
+async def post_for_fanout(conn: AsyncConnection, status_id: int) -> Post | None:
+    row = (
+        await conn.execute(
+            select(
+                statuses.c.id,
+                statuses.c.account_id,
+                statuses.c.reblog_of_id,
+                statuses.c.in_reply_to_account_id,
+                statuses.c.visibility,
+                accounts.c.followers_count,
+            )
+            .join(accounts, accounts.c.id == statuses.c.account_id)
+            .where(statuses.c.id == status_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    return Post(
+        id=row.id,
+        account_id=row.account_id,
+        reblog_of_id=row.reblog_of_id,
+        in_reply_to_account_id=row.in_reply_to_account_id,
+        visibility=Visibility(row.visibility),
+        author_followers=row.followers_count,
+    )
+
+
+async def followers_of(conn: AsyncConnection, account_id: int) -> int:
+    count = (
+        await conn.execute(select(accounts.c.followers_count).where(accounts.c.id == account_id))
+    ).scalar()
+    return int(count or 0)
+
+
+def receiving_followers(post: Post) -> Select[Any]:
+    """The followers whose home timeline the post belongs on (the author aside)."""
+    query = select(follows.c.account_id).where(follows.c.target_account_id == post.account_id)
+    if post.reblog_of_id is not None:
+        query = query.where(follows.c.show_reblogs.is_(True))
+    answered = post.in_reply_to_account_id
+    if answered is not None and answered != post.account_id:
+        also = follows.alias("also_follows")
+        query = query.where(
+            or_(
+                follows.c.account_id == answered,
+                follows.c.account_id.in_(
+                    select(also.c.account_id).where(also.c.target_account_id == answered)
+                ),
+            )
+        )
+    if post.visibility == Visibility.DIRECT:
+        # Only the people it is addressed to may see it: nobody else gets a
+        # slot they could never read.
+        query = query.where(
+            follows.c.account_id.in_(
+                select(mentions.c.account_id).where(mentions.c.status_id == post.id)
+            )
+        )
+    return query.order_by(follows.c.account_id)
+
+
+def all_followers(account_id: int) -> Select[Any]:
+    return (
+        select(follows.c.account_id)
+        .where(follows.c.target_account_id == account_id)
+        .order_by(follows.c.account_id)
+    )
+
+
+def _home_rule(me: int) -> ColumnElement[bool]:
+    followed = select(follows.c.target_account_id).where(follows.c.account_id == me)
+    muted_boosts = select(follows.c.target_account_id).where(
+        follows.c.account_id == me, follows.c.show_reblogs.is_(False)
+    )
+    return and_(
+        or_(statuses.c.account_id == me, statuses.c.account_id.in_(followed)),
+        or_(
+            statuses.c.in_reply_to_account_id.is_(None),
+            statuses.c.in_reply_to_account_id == me,
+            statuses.c.in_reply_to_account_id.in_(followed),
+        ),
+        or_(statuses.c.reblog_of_id.is_(None), statuses.c.account_id.not_in(muted_boosts)),
+    )
+
+
+async def home_ids(conn: AsyncConnection, viewer: Viewer, limit: int) -> list[int]:
+    """The newest ``limit`` ids of the viewer's home timeline: a rebuild's contents."""
+    assert viewer.account_id is not None
+    query = (
+        select(statuses.c.id)
+        .where(_home_rule(viewer.account_id), privacy.status_clause(viewer))
+        .order_by(statuses.c.id.desc())
+        .limit(limit)
+    )
+    return [int(i) for i in (await conn.execute(query)).scalars()]
+
+
+async def author_home_ids(
+    conn: AsyncConnection, viewer: Viewer, author_id: int, limit: int
+) -> list[int]:
+    """The newest posts by one author that belong on the viewer's home (a new follow)."""
+    assert viewer.account_id is not None
+    query = (
+        select(statuses.c.id)
+        .where(
+            statuses.c.account_id == author_id,
+            _home_rule(viewer.account_id),
+            privacy.status_clause(viewer),
+        )
+        .order_by(statuses.c.id.desc())
+        .limit(limit)
+    )
+    return [int(i) for i in (await conn.execute(query)).scalars()]
+
+
+async def merged_author_ids(
+    conn: AsyncConnection, me: int, threshold: int, bounds: Bounds, limit: int
+) -> list[int]:
+    """Posts by followed accounts too big to fan out, read at request time."""
+    big = (
+        select(follows.c.target_account_id)
+        .join(accounts, accounts.c.id == follows.c.target_account_id)
+        .where(follows.c.account_id == me, accounts.c.followers_count > threshold)
+    )
+    query = bounds.apply(
+        select(statuses.c.id).where(statuses.c.account_id.in_(big), _home_rule(me)), statuses.c.id
+    ).limit(limit)
+    return [int(i) for i in (await conn.execute(query)).scalars()]
+
+
+@dataclass(frozen=True)
+class Checked:
+    """Timeline entries checked against the database of now."""
+
+    shown: list[int]  # belong, and no mute or block keeps them off
+    gone: list[int]  # deleted, or no longer belong (an unfollow): drop them
+
+
+async def check_entries(conn: AsyncConnection, viewer: Viewer, ids: Sequence[int]) -> Checked:
+    """Which cached entries to show, in the order given.
+
+    The follow rule is applied against the follows of *now*, so an entry written
+    before an unfollow stops showing at once. Mutes (which can expire) only hide
+    an entry; they do not remove it, so it shows again when the mute ends, as it
+    does on the SQL timeline.
+    """
+    assert viewer.account_id is not None
+    if not ids:
+        return Checked([], [])
+    rows = (
+        await conn.execute(
+            select(
+                statuses.c.id,
+                case((_home_rule(viewer.account_id), True), else_=False).label("belongs"),
+                case((home_filter(viewer), True), else_=False).label("unmuted"),
+            ).where(statuses.c.id.in_(list(ids)))
+        )
+    ).all()
+    found = {row.id: row for row in rows}
+    shown = [i for i in ids if i in found and found[i].belongs and found[i].unmuted]
+    gone = [i for i in ids if i not in found or not found[i].belongs]
+    return Checked(shown, gone)
+
+
+def chunks(ids: Sequence[int], size: int) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]

@@ -1,0 +1,228 @@
+"""Who sees which post: followers-only, direct, unlisted, boosts, replies,
+suspended accounts. A post one may not see answers 404, never 403."""
+
+from __future__ import annotations
+
+from roost.domain.graph.counts import do_suspend, do_unsuspend
+from tests.conftest import Roost, User
+
+# Every route that names a post in its path, with its method.
+STATUS_ROUTES = [
+    ("GET", ""),
+    ("GET", "/context"),
+    ("GET", "/history"),
+    ("GET", "/source"),
+    ("GET", "/favourited_by"),
+    ("GET", "/reblogged_by"),
+    ("POST", "/favourite"),
+    ("POST", "/unfavourite"),
+    ("POST", "/bookmark"),
+    ("POST", "/unbookmark"),
+    ("POST", "/reblog"),
+    ("POST", "/unreblog"),
+    ("POST", "/mute"),
+    ("POST", "/unmute"),
+    ("POST", "/pin"),
+    ("DELETE", ""),
+    ("PUT", ""),
+]
+
+
+def ids(items: list[dict[str, object]]) -> list[object]:
+    return [item["id"] for item in items]
+
+
+def assert_hidden(roost: Roost, status_id: str, *viewers: User | None) -> None:
+    """Every route about the post answers 404 to each viewer (None: anonymous)."""
+    for viewer in viewers:
+        for method, suffix in STATUS_ROUTES:
+            path = f"/api/v1/statuses/{status_id}{suffix}"
+            headers = viewer.headers if viewer is not None else {}
+            kwargs = {"json": {"status": "edited"}} if method == "PUT" else {}
+            response = roost.client.request(method, path, headers=headers, **kwargs)
+            # Anonymous callers of routes that need an account are stopped first.
+            expected = {401, 404} if viewer is None else {404}
+            assert response.status_code in expected, (method, path, response.status_code)
+            assert status_id not in response.text
+
+
+def suspend(roost: Roost, user: User, suspended: bool = True) -> None:
+    async def change() -> None:
+        async with roost.db.write() as tx:
+            if suspended:
+                await do_suspend(tx, int(user.id))
+            else:
+                await do_unsuspend(tx, int(user.id))
+
+    roost.run(change)
+
+
+def test_given_a_followers_only_post_then_approved_followers_and_mentioned_see_it(
+    roost: Roost,
+) -> None:
+    alice = roost.account("alice", locked=True)
+    follower, pending, mentioned, stranger = (
+        roost.account(name) for name in ("follower", "pending", "mentioned", "stranger")
+    )
+    follower.follow(alice)
+    alice.post(f"/api/v1/follow_requests/{follower.id}/authorize")
+    pending.follow(alice)  # asked, never approved
+
+    post = alice.post_status("for my people, and @mentioned", visibility="private")
+
+    for viewer in (alice, follower, mentioned):
+        assert viewer.get(f"/api/v1/statuses/{post['id']}").status_code == 200
+    assert post["id"] in ids(follower.get("/api/v1/timelines/home").json())
+    assert post["id"] in ids(follower.get(f"/api/v1/accounts/{alice.id}/statuses").json())
+    assert_hidden(roost, post["id"], None, pending, stranger)
+    assert post["id"] not in ids(roost.client.get("/api/v1/timelines/public").json())
+    assert ids(stranger.get(f"/api/v1/accounts/{alice.id}/statuses").json()) == []
+
+
+def test_given_a_direct_post_then_only_the_mentioned_see_it(roost: Roost) -> None:
+    alice, bob, follower = roost.account("alice"), roost.account("bob"), roost.account("f")
+    follower.follow(alice)
+    dm = alice.post_status("@bob just us", visibility="direct")
+    assert bob.get(f"/api/v1/statuses/{dm['id']}").status_code == 200
+    assert_hidden(roost, dm["id"], None, follower)
+    assert dm["id"] not in follower.get("/api/v1/timelines/home").text
+
+
+def test_given_an_unlisted_post_then_it_stays_off_public_and_tag_timelines_only(
+    roost: Roost,
+) -> None:
+    alice, bob = roost.account("alice"), roost.account("bob")
+    bob.follow(alice)
+    quiet = alice.post_status("quietly #topic", visibility="unlisted")
+    for viewer in (None, bob):
+        client_get = roost.client.get if viewer is None else viewer.get
+        assert quiet["id"] not in ids(client_get("/api/v1/timelines/public").json())
+        assert quiet["id"] not in ids(client_get("/api/v1/timelines/tag/topic").json())
+        assert client_get(f"/api/v1/statuses/{quiet['id']}").status_code == 200
+        assert quiet["id"] in ids(client_get(f"/api/v1/accounts/{alice.id}/statuses").json())
+    assert quiet["id"] in ids(bob.get("/api/v1/timelines/home").json())
+
+
+def test_given_followers_only_and_direct_posts_when_boosted_then_refused(roost: Roost) -> None:
+    alice, bob = roost.account("alice"), roost.account("bob")
+    bob.follow(alice)
+    private = alice.post_status("followers only", visibility="private")
+    dm = alice.post_status("@bob direct", visibility="direct")
+    for post in (private, dm):
+        for booster in (alice, bob):
+            response = booster.post(f"/api/v1/statuses/{post['id']}/reblog")
+            assert response.status_code == 422
+    assert alice.get(f"/api/v1/statuses/{private['id']}/reblogged_by").json() == []
+    public = alice.post_status("public")
+    refused = bob.post(f"/api/v1/statuses/{public['id']}/reblog", json={"visibility": "direct"})
+    assert refused.status_code == 422
+
+
+def test_given_a_private_boost_then_only_the_boosters_followers_see_the_boost(
+    roost: Roost,
+) -> None:
+    alice, bob, carol = roost.account("alice"), roost.account("bob"), roost.account("carol")
+    carol.follow(bob)
+    public = alice.post_status("public")
+    boost = bob.post(f"/api/v1/statuses/{public['id']}/reblog", json={"visibility": "private"})
+    boost_id = boost.json()["id"]
+    assert carol.get(f"/api/v1/statuses/{boost_id}").status_code == 200
+    assert_hidden(roost, boost_id, None, alice)
+
+
+def test_given_a_public_reply_to_a_hidden_post_then_the_parent_is_not_revealed(
+    roost: Roost,
+) -> None:
+    alice = roost.account("alice", locked=True)
+    friend, stranger = roost.account("friend"), roost.account("stranger")
+    friend.follow(alice)
+    alice.post(f"/api/v1/follow_requests/{friend.id}/authorize")
+    secret = alice.post_status("secret plans", visibility="private")
+    reply = friend.post_status("@alice count me in", in_reply_to_id=secret["id"])
+    nested = friend.post_status("me too", in_reply_to_id=reply["id"])
+
+    for viewer in (None, stranger):
+        client_get = roost.client.get if viewer is None else viewer.get
+        shown = client_get(f"/api/v1/statuses/{reply['id']}").json()
+        assert shown["in_reply_to_id"] is None and shown["in_reply_to_account_id"] is None
+        context = client_get(f"/api/v1/statuses/{nested['id']}/context").json()
+        assert ids(context["ancestors"]) == [reply["id"]]
+        assert secret["id"] not in client_get(f"/api/v1/statuses/{nested['id']}/context").text
+        assert "secret plans" not in client_get("/api/v1/timelines/public").text
+    assert_hidden(roost, secret["id"], None, stranger)
+    # The follower sees the whole thread.
+    full = friend.get(f"/api/v1/statuses/{nested['id']}/context").json()
+    assert ids(full["ancestors"]) == [secret["id"], reply["id"]]
+    assert friend.get(f"/api/v1/statuses/{reply['id']}").json()["in_reply_to_id"] == secret["id"]
+
+
+def test_given_a_hidden_post_when_replied_to_by_a_stranger_then_404(roost: Roost) -> None:
+    alice, stranger = roost.account("alice"), roost.account("stranger")
+    secret = alice.post_status("only followers", visibility="private")
+    response = stranger.post(
+        "/api/v1/statuses", json={"status": "guess", "in_reply_to_id": secret["id"]}
+    )
+    assert response.status_code == 404
+    assert stranger.get(f"/api/v1/accounts/{stranger.id}").json()["statuses_count"] == 0
+
+
+def test_given_a_suspended_account_then_its_posts_and_profile_vanish_except_for_staff(
+    roost: Roost,
+) -> None:
+    alice, bob = roost.account("alice"), roost.account("bob")
+    staff = roost.account("staff", admin=True)
+    bob.follow(alice)
+    alice.follow(bob)
+    post = alice.post_status("soon gone #tag")
+    boost = bob.post(f"/api/v1/statuses/{post['id']}/reblog").json()
+
+    suspend(roost, alice)
+
+    assert_hidden(roost, post["id"], None, bob)
+    assert bob.get(f"/api/v1/statuses/{boost['id']}").status_code == 404
+    assert roost.client.get(f"/api/v1/accounts/{alice.id}").status_code == 404
+    for path in ("/api/v1/timelines/public", "/api/v1/timelines/tag/tag"):
+        assert post["id"] not in roost.client.get(path).text
+    assert post["id"] not in bob.get("/api/v1/timelines/home").text
+    assert staff.get(f"/api/v1/statuses/{post['id']}").status_code == 200
+    assert staff.get(f"/api/v1/accounts/{alice.id}").status_code == 200
+    # Their follows stop counting...
+    me = bob.get("/api/v1/accounts/verify_credentials").json()
+    assert me["followers_count"] == 0 and me["following_count"] == 0
+    assert bob.get(f"/api/v1/accounts/{bob.id}/followers").json() == []
+
+    suspend(roost, alice, suspended=False)
+
+    # ...and count again when the suspension is lifted.
+    me = bob.get("/api/v1/accounts/verify_credentials").json()
+    assert me["followers_count"] == 1 and me["following_count"] == 1
+    assert bob.get(f"/api/v1/statuses/{post['id']}").status_code == 200
+
+
+def test_given_a_suspended_account_when_followed_or_unfollowed_then_counts_stay_right(
+    roost: Roost,
+) -> None:
+    alice, bob = roost.account("alice"), roost.account("bob")
+    bob.follow(alice)
+    suspend(roost, alice)
+    assert bob.post(f"/api/v1/accounts/{alice.id}/unfollow").status_code == 404
+    suspend(roost, alice, suspended=False)
+    bob.post(f"/api/v1/accounts/{alice.id}/unfollow")
+    assert bob.get("/api/v1/accounts/verify_credentials").json()["following_count"] == 0
+    assert roost.client.get(f"/api/v1/accounts/{alice.id}").json()["followers_count"] == 0
+
+
+def test_given_a_bookmarked_and_favourited_post_when_it_turns_invisible_then_lists_drop_it(
+    roost: Roost,
+) -> None:
+    alice, bob = roost.account("alice"), roost.account("bob")
+    bob.follow(alice)
+    private = alice.post_status("for followers", visibility="private")
+    bob.post(f"/api/v1/statuses/{private['id']}/bookmark")
+    bob.post(f"/api/v1/statuses/{private['id']}/favourite")
+    assert ids(bob.get("/api/v1/bookmarks").json()) == [private["id"]]
+
+    alice.post(f"/api/v1/accounts/{bob.id}/remove_from_followers")
+
+    assert bob.get("/api/v1/bookmarks").json() == []
+    assert bob.get("/api/v1/favourites").json() == []
