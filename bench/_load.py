@@ -41,9 +41,11 @@ class LoadResult:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def generator() -> str:
+def generator(*, builtin: bool = False) -> str:
     """Which load generator ``measure`` uses here."""
-    return "wrk" if shutil.which("wrk") else "built-in asyncio client"
+    if shutil.which("wrk") and not builtin:
+        return "wrk (1 thread)"
+    return "built-in asyncio client (1 process)"
 
 
 def measure(
@@ -54,9 +56,12 @@ def measure(
     connections: int,
     seconds: float,
     headers: dict[str, str] | None = None,
+    builtin: bool = False,
 ) -> LoadResult:
+    """Load ``path`` for ``seconds`` over ``connections`` keep-alive connections;
+    ``builtin`` uses the asyncio client even where wrk is installed."""
     headers = headers or {}
-    if shutil.which("wrk"):
+    if shutil.which("wrk") and not builtin:
         return _wrk(host, port, path, connections, seconds, headers)
     return asyncio.run(_builtin(host, port, path, connections, seconds, headers))
 

@@ -21,6 +21,16 @@ HOST = "127.0.0.1"
 ROOST = Path(sys.executable).with_name("roost")
 
 
+def machine() -> str:
+    """Cores and load average: other work on the machine skews every figure."""
+    cores = os.cpu_count() or 0
+    try:
+        load = "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        load = "load average unknown"
+    return f"machine: {cores} cores, {load}"
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((HOST, 0))

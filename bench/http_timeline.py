@@ -35,9 +35,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--authors", type=int, default=200)
     parser.add_argument("--posts", type=int, default=20_000)
+    parser.add_argument(
+        "--builtin", action="store_true", help="use the asyncio load generator even if wrk is here"
+    )
     args = parser.parse_args(argv)
 
-    print(f"load generator: {_load.generator()}")
+    print(f"load generator: {_load.generator(builtin=args.builtin)}")
+    print(_server.machine())
     with tempfile.TemporaryDirectory(prefix="roost-bench-") as scratch:
         data_dir = Path(scratch) / "data"
         started = time.perf_counter()
@@ -49,19 +53,31 @@ def main(argv: list[str] | None = None) -> int:
         auth = {"Authorization": f"Bearer {seeded.token}"}
         with _server.running(data_dir) as server:
             _check_home(server.base + HOME, auth)
-            for path, headers in ((TRIVIAL, {}), (HOME, auth)):
-                _run(server.port, path, 16, WARM_UP_S, headers)
+
+            def run(path: str, connections: int, seconds: float) -> _load.LoadResult:
+                return _load.measure(
+                    _server.HOST,
+                    server.port,
+                    path,
+                    connections=connections,
+                    seconds=seconds,
+                    headers=auth if path == HOME else {},
+                    builtin=args.builtin,
+                )
+
+            for path in (TRIVIAL, HOME):
+                run(path, 16, WARM_UP_S)
             print(f"\n{'endpoint':<28}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}")
             ratios: list[tuple[int, float]] = []
             failed = False
             for connections in args.connections:
-                trivial = _run(server.port, TRIVIAL, connections, args.seconds, {})
-                home = _run(server.port, HOME, connections, args.seconds, auth)
+                trivial = run(TRIVIAL, connections, args.seconds)
+                home = run(HOME, connections, args.seconds)
                 for path, result in ((TRIVIAL, trivial), (HOME, home)):
                     print(_row(path, connections, result))
                     failed |= bool(result.errors or result.bad_status)
                 ratios.append((connections, home.rps / trivial.rps if trivial.rps else 0.0))
-    print()
+    print(f"\n{_server.machine()} (after)")
     for connections, ratio in ratios:
         verdict = "meets" if ratio >= TARGET else "BELOW"
         print(
@@ -72,14 +88,6 @@ def main(argv: list[str] | None = None) -> int:
         print("some requests failed: these figures are not valid", file=sys.stderr)
         return 1
     return 0
-
-
-def _run(
-    port: int, path: str, connections: int, seconds: float, headers: dict[str, str]
-) -> _load.LoadResult:
-    return _load.measure(
-        _server.HOST, port, path, connections=connections, seconds=seconds, headers=headers
-    )
 
 
 def _row(path: str, connections: int, result: _load.LoadResult) -> str:

@@ -15,29 +15,37 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from roost.api import errors, health, images, media_files
+from roost.api import erasure, errors, exports, health, images, media_files
 from roost.api.mastodon import (
     accounts,
+    announcements,
     apps,
     conversations,
+    filters,
     graph,
     instance,
+    lists,
+    markers,
     media,
     notifications,
     oauth,
     search,
     statuses,
     streaming,
+    tags,
     timelines,
 )
 from roost.api.middleware import RequestId, TrailingSlash
 from roost.api.responses import JSON
+from roost.api.roost import imports as roost_imports
 from roost.config import Settings
 from roost.db.migrate import upgrade
 from roost.jobs import handlers as _handlers  # noqa: F401  (registers the job kinds)
 from roost.jobs.runner import JobRunner
 from roost.media import urls as media_urls
 from roost.observability.http import RequestMetrics
+from roost.ops.background import start_ops_tasks
+from roost.ops.disk import register_disk_metrics
 from roost.services import Services, build_services
 
 log = logging.getLogger("roost")
@@ -60,12 +68,15 @@ def create_app(
         task = None
         if settings.run_jobs_in_process:
             task = asyncio.create_task(runner.run_forever(), name="roost-jobs")
+        ops_tasks = start_ops_tasks(settings)
         if on_ready is not None:
             on_ready()
         try:
             yield
         finally:
             statistics.cancel()
+            for ops_task in ops_tasks:
+                ops_task.cancel()
             runner.stop()
             if task is not None:
                 try:
@@ -84,6 +95,7 @@ def create_app(
         redirect_slashes=False,
     )
     app.state.services = svc
+    register_disk_metrics(svc.metrics.registry, settings)
     # Media URLs of non-public posts are signed with a key from the secret.
     media_urls.configure(settings.secret_key)
     errors.install(app)
@@ -99,12 +111,20 @@ def create_app(
         graph,
         conversations,
         search,
+        tags,
+        lists,
+        filters,
+        markers,
+        announcements,
         instance,
         streaming,
         media,
         media_files,
+        exports,
+        erasure,
     ):
         app.include_router(module.router)
+    app.include_router(roost_imports.router)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],

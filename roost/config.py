@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     # installations (or test runs) can share one Redis.
     redis_prefix: str = Field(default="roost:", min_length=1, max_length=64)
     redis_timeout_ms: int = Field(default=500, ge=10, le=60_000)
-    timeline_max_entries: int = Field(default=800, ge=40, le=100_000)
+    timeline_max_entries: int = Field(default=800, ge=10, le=100_000)
     # Followers who have not read their home timeline for this long get no
     # fan-out; their timeline is rebuilt from the database when they return.
     timeline_active_days: int = Field(default=30, ge=1, le=3650)
@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     media_min_free_mb: int = Field(default=1024, ge=0)
     media_min_free_percent: float = Field(default=2.0, ge=0, le=90)
     disk_warn_free_percent: float = Field(default=10.0, ge=0, le=99)
+    # Twitter imports (roost/importers/twitter): the largest archive upload
+    # accepted, and the zip-bomb guards (what all entries may unpack to, and
+    # how many times its packed size one entry may unpack to).
+    import_max_upload_bytes: int = Field(default=4 << 30, ge=1024)
+    import_max_unpacked_bytes: int = Field(default=16 << 30, ge=1024)
+    import_max_ratio: int = Field(default=200, ge=2)
 
     @field_validator("domain")
     @classmethod
@@ -167,7 +173,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_duration(text: str) -> int | None:
-    """"90m", "6h", "1d" -> seconds; None when malformed or under a minute."""
+    """ "90m", "6h", "1d" -> seconds; None when malformed or under a minute."""
     match = re.fullmatch(r"\s*(\d+)\s*([smhd])\s*", text.lower())
     if match is None:
         return None

@@ -2,25 +2,31 @@
 
 Built once at start (roost.app, roost worker) and handed to handlers through the
 request; jobs get the same through their context. Settings choose the
-implementations: with ROOST_REDIS_URL, home timelines and rate limits live in
-Redis (falling back to the database and to in-process counts when it is down);
-without it, everything stays in this process and the database.
+implementations: with ROOST_REDIS_URL, home timelines, rate limits and the
+streaming bus go through Redis (falling back to the database, to in-process
+counts and to in-process delivery when it is down); without it, everything
+stays in this process and the database.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from roost.config import Settings
 from roost.db.engine import Database
 from roost.jobs.registry import JobContext
 from roost.observability.metrics import Metrics
 from roost.ratelimit import MemoryRateLimiter, RateLimiter
-from roost.redis_link import RedisLink
 from roost.streaming.bus import EventBus, InProcessBus
 from roost.streaming.publish import bus_listener
 from roost.timelines.sql import SqlTimelineStore
 from roost.timelines.store import TimelineStore
+
+if TYPE_CHECKING:
+    # redis-py (and the OpenTelemetry it loads) costs a noticeable part of
+    # every start; embedded Roost never needs it.
+    from roost.redis_link import RedisLink
 
 
 @dataclass
@@ -43,6 +49,9 @@ class Services:
         )
 
     async def close(self) -> None:
+        closing = getattr(self.bus, "close", None)
+        if closing is not None:
+            await closing()
         if self.redis is not None:
             await self.redis.close()
         await self.db.dispose()
@@ -66,6 +75,8 @@ def _build(settings: Settings, db: Database | None) -> Services:
             metrics=metrics,
         )
     from roost.ratelimit_redis import RedisRateLimiter
+    from roost.redis_link import RedisLink
+    from roost.streaming.redis_bus import RedisBus
     from roost.timelines.redis import RedisTimelineStore
 
     link = RedisLink(settings, metrics)
@@ -76,4 +87,5 @@ def _build(settings: Settings, db: Database | None) -> Services:
         sign_in_limiter=RedisRateLimiter(link),
         metrics=metrics,
         redis=link,
+        bus=RedisBus(link),
     )

@@ -76,7 +76,9 @@ def retry(
             query = query.where(jobs.c.id == job_id)
         async with db.write() as tx:
             result = await tx.execute(
-                query.values(state="queued", attempts=0, run_at=utcnow(), locked_until=None)
+                query.values(
+                    state="queued", attempts=0, run_at=utcnow(), locked_until=None, locked_by=None
+                )
             )
             return int(result.rowcount)
 

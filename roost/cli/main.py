@@ -11,8 +11,15 @@ from typing import Any
 import typer
 
 from roost.cli import accounts as _accounts  # noqa: F401  (registers its commands)
+from roost.cli import announcements as _announcements  # noqa: F401
 from roost.cli import backup as _backup  # noqa: F401
+from roost.cli import doctor as _doctor  # noqa: F401
+from roost.cli import emoji as _emoji  # noqa: F401
+from roost.cli import erase as _erase  # noqa: F401
+from roost.cli import export as _export  # noqa: F401
+from roost.cli import imports as _imports  # noqa: F401
 from roost.cli import jobs as _jobs  # noqa: F401
+from roost.cli import search as _search  # noqa: F401
 from roost.cli import serve as _serve  # noqa: F401
 from roost.cli.base import app, db_app, fail, run_with_db
 from roost.config import Settings

@@ -117,7 +117,9 @@ class Database:
         try:
             async with self.engine.connect() as conn:
                 yield conn
-        except (OperationalError, InterfaceError, OSError, ConnectionError) as error:
+        except _LINK_ERRORS as error:
+            if not _link_lost(error):
+                raise
             raise _unavailable(error) from error
 
     @asynccontextmanager
@@ -190,7 +192,9 @@ class _WriteScope:
             if exc_type is None:
                 try:
                     await self._conn.commit()
-                except (OperationalError, InterfaceError, OSError, ConnectionError) as error:
+                except _LINK_ERRORS as error:
+                    if not _link_lost(error):
+                        raise
                     raise _unavailable(error) from error
             else:
                 await self._conn.rollback()
@@ -199,6 +203,10 @@ class _WriteScope:
                 raise
         finally:
             await self._conn.close()
+        if exc is not None and _link_lost(exc):
+            # The connection died mid-transaction: PostgreSQL rolled it back,
+            # so nothing was written. Say so as 503, not as a server error.
+            raise _unavailable(exc) from exc
         if exc_type is None:
             for callback in self._tx._after_commit:
                 result = callback()
@@ -255,5 +263,16 @@ def _track_changes(engine: AsyncEngine, changes: dict[str, int]) -> None:
             bump(written)
 
 
-def _unavailable(error: Exception) -> Unavailable:
+_LINK_ERRORS = (DBAPIError, OSError, ConnectionError)
+
+
+def _link_lost(error: BaseException) -> bool:
+    """True when ``error`` means the database could not be reached or the
+    connection broke, as opposed to a query the database refused."""
+    if isinstance(error, (OperationalError, InterfaceError, OSError, ConnectionError)):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
+def _unavailable(error: BaseException) -> Unavailable:
     return Unavailable("The database is unavailable; try again shortly", retry_after=5)

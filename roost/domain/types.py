@@ -9,9 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import RowMapping
+
+if TYPE_CHECKING:
+    from roost.domain.filters.model import FilterMatch
 
 
 class Visibility(IntEnum):
@@ -167,6 +170,8 @@ class StatusView:
     pinned: bool = False
     muted: bool = False  # the viewer muted this post's thread
     media: list[MediaAttachment] = field(default_factory=list)
+    # The viewer's filters that match this post (set by roost/domain/filters/apply.py).
+    filtered: tuple[FilterMatch, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

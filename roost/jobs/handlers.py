@@ -9,6 +9,7 @@ from sqlalchemy import select
 from roost.db.tables import follows, mentions, statuses
 from roost.domain.media import jobs as _media_jobs  # noqa: F401  (registers media.*)
 from roost.domain.notifications.actions import do_notify
+from roost.importers.twitter import job as _import_jobs  # noqa: F401  (registers import.*)
 from roost.jobs.registry import JobContext, handles
 from roost.search import jobs as _search_jobs  # noqa: F401  (registers search.*)
 from roost.timelines.store import FollowAware

@@ -66,4 +66,11 @@ async def _forget_redis_timelines(services: Services) -> None:
         await client.delete(*batch)
 
 
+async def _reindex_search(services: Services) -> None:
+    from roost.search.index import index_for
+
+    await index_for("sqlite" if services.db.is_sqlite else "postgresql").rebuild(services.db)
+
+
 register_derived_store("redis timelines", rebuild=_forget_redis_timelines)
+register_derived_store("search index", tables=("search_statuses",), rebuild=_reindex_search)

@@ -91,7 +91,10 @@ def _sqlite_snapshot(source: Path, dest: Path, derived: list[str]) -> Snapshot:
         live.close()
     try:
         copy.execute("PRAGMA secure_delete=ON")
-        existing = set(sqlite_tables(copy))
+        # Virtual tables too (a full-text index is one).
+        existing = {
+            r[0] for r in copy.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
         cleared = [t for t in derived if t in existing]
         for table in cleared:
             copy.execute(f"DELETE FROM {quote(table)}")

@@ -206,7 +206,7 @@ class RedisTimelineStore:
             # further ahead per round rather than inch along.
             fetch = want if round_ == 0 else want * 4
             cached = await self._range(key, cursor, fetch)
-            merged = await q.merged_author_ids(conn, me, self.threshold, cursor, fetch)
+            merged = await q.merged_ids(conn, me, self.threshold, cursor, fetch)
             ids = sorted(set(cached) | set(merged), reverse=not cursor.ascending)[:fetch]
             drained = len(cached) < fetch
             if not ids:

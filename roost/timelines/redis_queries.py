@@ -10,9 +10,11 @@ compare the two on random graphs) is: a post belongs on a viewer's home when
   - it is not a reply, or it replies to the viewer or to someone the viewer
     follows; and
   - it is not a boost, or the viewer's follow of the booster shows boosts.
-Fan-out and rebuilds write by that rule alone; what the viewer's mutes and
-blocks keep off (roost/timelines/mutes.py) is applied when reading, because a
-mute can end and the entries must then show again.
+  - (or it is a public post carrying a hashtag the viewer follows: those are
+    merged in at read time, like the posts of accounts too big to fan out).
+Fan-out and rebuilds write by that rule; what the viewer's mutes, blocks and
+exclusive lists keep off (roost/timelines/mutes.py, reading.py) is applied when
+reading, because those can end and the entries must then show again.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roost.db.tables import accounts, follows, mentions, statuses
+from roost.db.tables import accounts, followed_tags, follows, mentions, status_tags, statuses
 from roost.domain import privacy
 from roost.domain.types import Viewer, Visibility
 from roost.timelines.mutes import home_filter
+from roost.timelines.reading import followed_tag_posts, outside_exclusive_lists
 
 
 @dataclass(frozen=True)
@@ -127,13 +130,17 @@ def all_followers(account_id: int) -> Select[Any]:
     )
 
 
-def _home_rule(me: int) -> ColumnElement[bool]:
+def _home_rule(me: int, *, with_tags: bool = True) -> ColumnElement[bool]:
+    """Which posts belong on ``me``'s home: the SQL store's rule, term for term."""
     followed = select(follows.c.target_account_id).where(follows.c.account_id == me)
     muted_boosts = select(follows.c.target_account_id).where(
         follows.c.account_id == me, follows.c.show_reblogs.is_(False)
     )
+    sources = [statuses.c.account_id == me, statuses.c.account_id.in_(followed)]
+    if with_tags:
+        sources.append(followed_tag_posts(me))
     return and_(
-        or_(statuses.c.account_id == me, statuses.c.account_id.in_(followed)),
+        or_(*sources),
         or_(
             statuses.c.in_reply_to_account_id.is_(None),
             statuses.c.in_reply_to_account_id == me,
@@ -143,12 +150,37 @@ def _home_rule(me: int) -> ColumnElement[bool]:
     )
 
 
-async def home_ids(conn: AsyncConnection, viewer: Viewer, limit: int) -> list[int]:
-    """The newest ``limit`` ids of the viewer's home timeline: a rebuild's contents."""
+def _kept_on_home(viewer: Viewer) -> ColumnElement[bool]:
+    """What the viewer's own settings keep off home for now (mutes, blocks,
+    exclusive lists): hidden while they last, never removed from the cache."""
     assert viewer.account_id is not None
+    return and_(home_filter(viewer), outside_exclusive_lists(viewer.account_id))
+
+
+# Beyond this many followed accounts a rebuild names them by subquery rather
+# than as a list of bound values (drivers cap the number of parameters).
+_LISTED_AUTHORS = 5000
+
+
+async def home_ids(conn: AsyncConnection, viewer: Viewer, limit: int) -> list[int]:
+    """The newest ``limit`` ids of the viewer's home timeline: a rebuild's contents.
+
+    Driven by the followed accounts (the (account, id) index), not by walking
+    every post newest first: an account that follows few or quiet people would
+    otherwise make the database read the whole table.
+    """
+    me = viewer.account_id
+    assert me is not None
+    followed = select(follows.c.target_account_id).where(follows.c.account_id == me)
+    authors = [me, *(await conn.execute(followed)).scalars()]
+    by_author = (
+        statuses.c.account_id.in_(authors)
+        if len(authors) <= _LISTED_AUTHORS
+        else or_(statuses.c.account_id == me, statuses.c.account_id.in_(followed))
+    )
     query = (
         select(statuses.c.id)
-        .where(_home_rule(viewer.account_id), privacy.status_clause(viewer))
+        .where(by_author, _home_rule(me, with_tags=False), privacy.status_clause(viewer))
         .order_by(statuses.c.id.desc())
         .limit(limit)
     )
@@ -164,7 +196,7 @@ async def author_home_ids(
         select(statuses.c.id)
         .where(
             statuses.c.account_id == author_id,
-            _home_rule(viewer.account_id),
+            _home_rule(viewer.account_id, with_tags=False),
             privacy.status_clause(viewer),
         )
         .order_by(statuses.c.id.desc())
@@ -173,19 +205,53 @@ async def author_home_ids(
     return [int(i) for i in (await conn.execute(query)).scalars()]
 
 
-async def merged_author_ids(
+async def merged_ids(
     conn: AsyncConnection, me: int, threshold: int, bounds: Bounds, limit: int
 ) -> list[int]:
-    """Posts by followed accounts too big to fan out, read at request time."""
-    big = (
-        select(follows.c.target_account_id)
-        .join(accounts, accounts.c.id == follows.c.target_account_id)
-        .where(follows.c.account_id == me, accounts.c.followers_count > threshold)
+    """Home posts that fan-out does not deliver, read at request time: those of
+    followed accounts too big to fan out, and public posts with a followed tag.
+
+    Each source is looked up first (both are usually empty, and then cost one
+    indexed probe), so the post queries run on the (account, id) and (tag,
+    post) indexes instead of walking every post in id order.
+    """
+    big = list(
+        (
+            await conn.execute(
+                select(follows.c.target_account_id)
+                .join(accounts, accounts.c.id == follows.c.target_account_id)
+                .where(follows.c.account_id == me, accounts.c.followers_count > threshold)
+            )
+        ).scalars()
     )
-    query = bounds.apply(
-        select(statuses.c.id).where(statuses.c.account_id.in_(big), _home_rule(me)), statuses.c.id
-    ).limit(limit)
-    return [int(i) for i in (await conn.execute(query)).scalars()]
+    tag_ids = list(
+        (
+            await conn.execute(
+                select(followed_tags.c.tag_id).where(followed_tags.c.account_id == me)
+            )
+        ).scalars()
+    )
+    found: set[int] = set()
+    if big:
+        query = bounds.apply(
+            select(statuses.c.id).where(
+                statuses.c.account_id.in_(big), _home_rule(me, with_tags=False)
+            ),
+            statuses.c.id,
+        ).limit(limit)
+        found.update(int(i) for i in (await conn.execute(query)).scalars())
+    if tag_ids:
+        tagged = bounds.apply(
+            select(status_tags.c.status_id).where(status_tags.c.tag_id.in_(tag_ids)),
+            status_tags.c.status_id,
+        ).limit(limit)
+        candidates = [int(i) for i in (await conn.execute(tagged)).scalars()]
+        if candidates:
+            kept = await conn.execute(
+                select(statuses.c.id).where(statuses.c.id.in_(candidates), _home_rule(me))
+            )
+            found.update(int(i) for i in kept.scalars())
+    return sorted(found, reverse=not bounds.ascending)[:limit]
 
 
 @dataclass(frozen=True)
@@ -212,7 +278,7 @@ async def check_entries(conn: AsyncConnection, viewer: Viewer, ids: Sequence[int
             select(
                 statuses.c.id,
                 case((_home_rule(viewer.account_id), True), else_=False).label("belongs"),
-                case((home_filter(viewer), True), else_=False).label("unmuted"),
+                case((_kept_on_home(viewer), True), else_=False).label("unmuted"),
             ).where(statuses.c.id.in_(list(ids)))
         )
     ).all()

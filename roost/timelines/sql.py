@@ -2,7 +2,8 @@
 
 Which posts belong is decided here; who may see them is the privacy policy's
 call (``paged`` applies it); what mutes and blocks keep off a feed is
-roost/timelines/mutes.py.
+roost/timelines/mutes.py; what followed hashtags and exclusive lists change on
+home is roost/timelines/reading.py.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from roost.domain.privacy import Visible
 from roost.domain.statuses.queries import paged
 from roost.domain.types import Page, StatusView, Viewer, Visibility
 from roost.timelines.mutes import home_filter, public_filter
+from roost.timelines.reading import followed_tag_posts, outside_exclusive_lists
 
 
 class SqlTimelineStore:
@@ -29,7 +31,11 @@ class SqlTimelineStore:
             follows.c.account_id == me, follows.c.show_reblogs.is_(False)
         )
         query = select(statuses).where(
-            or_(statuses.c.account_id == me, statuses.c.account_id.in_(followed)),
+            or_(
+                statuses.c.account_id == me,
+                statuses.c.account_id.in_(followed),
+                followed_tag_posts(me),
+            ),
             # A reply shows when it answers someone the viewer also follows (or
             # the viewer): half of a conversation with strangers is noise.
             or_(
@@ -39,6 +45,7 @@ class SqlTimelineStore:
             ),
             or_(statuses.c.reblog_of_id.is_(None), statuses.c.account_id.not_in(muted_boosts)),
             home_filter(viewer),
+            outside_exclusive_lists(me),
         )
         return await paged(conn, viewer, query, page)
 

@@ -6,11 +6,13 @@ temporary directory and stops exactly the processes it started.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -111,3 +113,96 @@ def roost_env(**settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROOST_")}
     env.update({f"ROOST_{k.upper()}": v for k, v in settings.items()})
     return env
+
+
+class FaultyProxy:
+    """A TCP proxy in front of PostgreSQL that a drill can break on cue.
+
+    ``cut_before(marker)``: the next time a client sends bytes containing
+    ``marker`` (say ``b"COMMIT"``), those bytes are dropped and the connection
+    is closed both ways, as when a network link dies at that very moment.
+    ``refuse()`` closes every connection and turns new ones away until
+    ``restore()``.
+    """
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.port = free_port()
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        self._lock = threading.Lock()
+        self._pairs: list[tuple[socket.socket, socket.socket]] = []
+        self._marker: bytes | None = None
+        self._refusing = False
+        self.cuts = 0
+        self._closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def cut_before(self, marker: bytes) -> None:
+        with self._lock:
+            self._marker = marker
+
+    def refuse(self) -> None:
+        with self._lock:
+            self._refusing = True
+            pairs, self._pairs = self._pairs, []
+        for pair in pairs:
+            self._close(pair)
+
+    def restore(self) -> None:
+        with self._lock:
+            self._refusing = False
+
+    def close(self) -> None:
+        self._closed = True
+        self.refuse()
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                refusing = self._refusing
+            if refusing:
+                client.close()
+                continue
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            pair = (client, upstream)
+            with self._lock:
+                self._pairs.append(pair)
+            threading.Thread(target=self._pump, args=(pair, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(pair, False), daemon=True).start()
+
+    def _pump(self, pair: tuple[socket.socket, socket.socket], outbound: bool) -> None:
+        source, target = pair if outbound else (pair[1], pair[0])
+        while True:
+            try:
+                data = source.recv(65536)
+            except OSError:
+                break
+            if not data:
+                break
+            if outbound:
+                with self._lock:
+                    marker = self._marker
+                    hit = marker is not None and marker in data
+                    if hit:
+                        self._marker = None
+                        self.cuts += 1
+                if hit:
+                    break
+            try:
+                target.sendall(data)
+            except OSError:
+                break
+        self._close(pair)
+
+    @staticmethod
+    def _close(pair: tuple[socket.socket, socket.socket]) -> None:
+        for sock in pair:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                sock.close()

@@ -35,7 +35,7 @@ def test_given_every_kind_of_event_then_each_notifies_once(roost: Roost) -> None
     assert sorted(types_of(alice)) == sorted(
         ["follow", "follow_request", "status", "favourite", "mention", "update"]
     )
-    assert sorted(types_of(bob)) == ["reblog", "reblog"]
+    assert sorted(types_of(bob)) == ["follow", "reblog", "reblog"]
 
 
 def test_given_a_job_that_runs_twice_then_the_notification_is_made_once(roost: Roost) -> None:

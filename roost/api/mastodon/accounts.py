@@ -18,6 +18,7 @@ from roost.db.tables import accounts, follow_requests
 from roost.domain import privacy
 from roost.domain.accounts import actions as account_actions
 from roost.domain.accounts.queries import user_settings
+from roost.domain.filters.apply import ACCOUNT, apply_filters
 from roost.domain.graph import actions as graph_actions
 from roost.domain.graph import queries as graph_queries
 from roost.domain.oauth.actions import do_issue_token
@@ -242,7 +243,8 @@ async def account_statuses(
             only_media=params.only_media,
         )
         views = await status_queries.paged(conn, viewer, query, page)
-    items = [serializers.status(v, svc.settings.base_url) for v in views]
+        shown = await apply_filters(conn, viewer, views, ACCOUNT)
+    items = [serializers.status(v, svc.settings.base_url) for v in shown]
     ids = [v.value.status.id for v in views]
     return paged_json(request, items, ids[0] if ids else None, ids[-1] if ids else None)
 

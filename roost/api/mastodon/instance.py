@@ -67,7 +67,6 @@ async def preferences(request: Request, viewer: Viewer = Depends(user("read:acco
 # as from a server where nobody has used them yet, instead of an error that
 # breaks their start-up.
 _EMPTY_LISTS_PUBLIC = [
-    "/api/v1/custom_emojis",
     "/api/v1/instance/peers",
     "/api/v1/instance/rules",
     "/api/v1/instance/activity",
@@ -76,15 +75,10 @@ _EMPTY_LISTS_PUBLIC = [
     "/api/v1/trends/statuses",
     "/api/v1/trends/links",
     "/api/v1/directory",
-    "/api/v1/announcements",
 ]
 _EMPTY_LISTS_USER = {
-    "/api/v1/lists": "read:lists",
-    "/api/v1/filters": "read:filters",
-    "/api/v2/filters": "read:filters",
     "/api/v1/domain_blocks": "read:blocks",
     "/api/v1/featured_tags": "read:accounts",
-    "/api/v1/followed_tags": "read:follows",
     "/api/v1/suggestions": "read",
     "/api/v2/suggestions": "read",
     "/api/v1/scheduled_statuses": "read:statuses",
@@ -111,8 +105,3 @@ for _path in _EMPTY_LISTS_PUBLIC:
     _empty_public(_path)
 for _path, _scope in _EMPTY_LISTS_USER.items():
     _empty_user(_path, _scope)
-
-
-@router.get("/api/v1/markers")
-async def markers(viewer: Viewer = Depends(user("read:statuses"))) -> JSON:
-    return JSON({})

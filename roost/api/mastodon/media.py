@@ -90,6 +90,8 @@ async def _update_fields(request: Request) -> dict[str, Any]:
     if "form" in content_type:
         form = await request.form(max_files=4, max_fields=50)
         fields.update({k: v for k, v in form.items() if isinstance(v, str)})
+        # A custom thumbnail, if an app sends one, is not supported: drop it.
+        await form.close()
     return fields
 
 

@@ -9,6 +9,7 @@ from roost.api.mastodon import serializers
 from roost.api.mastodon._common import PageParams, as_account
 from roost.api.params import id_list, parse, parse_id, read_params
 from roost.api.responses import JSON, paged_json
+from roost.domain.filters.apply import apply_to_notifications
 from roost.domain.graph import actions as graph_actions
 from roost.domain.graph import queries as graph_queries
 from roost.domain.notifications import actions, queries
@@ -40,6 +41,7 @@ async def notification_list(
             exclude_types=_types(raw.get("exclude_types")),
             from_account_id=from_ids[0] if from_ids else None,
         )
+        views = await apply_to_notifications(conn, viewer, views)
     items = [serializers.notification(v, svc.settings.base_url) for v in views]
     return paged_json(request, items, newest, oldest)
 
@@ -48,8 +50,19 @@ async def notification_list(
 async def unread_count(
     request: Request, viewer: Viewer = Depends(user("read:notifications"))
 ) -> JSON:
+    raw = await read_params(request)
+    from_ids = id_list(raw.get("account_id"))
+    limit = id_list(raw.get("limit"))
     async with services(request).db.read() as conn:
-        count = await queries.unread_count(conn, viewer, None)
+        count = await queries.unread_count(
+            conn,
+            viewer,
+            None,
+            limit=limit[0] if limit else queries.UNREAD_LIMIT_DEFAULT,
+            types=_types(raw.get("types")),
+            exclude_types=_types(raw.get("exclude_types")),
+            from_account_id=from_ids[0] if from_ids else None,
+        )
     return JSON({"count": count})
 
 

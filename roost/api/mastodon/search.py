@@ -10,6 +10,7 @@ from roost.api.mastodon import entities, serializers
 from roost.api.mastodon._common import as_account
 from roost.api.params import Params, parse
 from roost.api.responses import JSON
+from roost.domain.filters.apply import apply_filters
 from roost.domain.search import queries as search
 from roost.domain.tags import queries as tag_queries
 from roost.domain.types import Viewer
@@ -70,10 +71,9 @@ async def search_v2(request: Request, viewer: Viewer = Depends(optional("read:se
                 limit=limit,
                 offset=params.offset,
             )
+            views = await apply_filters(conn, viewer, views, None)
             result["statuses"] = [serializers.status(v, base) for v in views]
         if "hashtags" in wanted:
-            tags = await tag_queries.search(
-                conn, viewer, text, limit=limit, offset=params.offset
-            )
+            tags = await tag_queries.search(conn, viewer, text, limit=limit, offset=params.offset)
             result["hashtags"] = [entities.tag(t, base) for t in tags]
     return JSON(result)

@@ -11,6 +11,7 @@ from typing import Any
 
 from roost import __version__
 from roost.config import Settings
+from roost.domain.filters.model import Filter, FilterMatch
 from roost.domain.media.actions import MAX_DESCRIPTION
 from roost.domain.privacy import Visible
 from roost.domain.types import (
@@ -204,7 +205,7 @@ def _status(view: StatusView, viewer_id: int | None, base: str) -> dict[str, Any
         "muted": view.muted,
         "bookmarked": view.bookmarked,
         "pinned": view.pinned,
-        "filtered": [],
+        "filtered": [filter_result(m) for m in view.filtered],
     }
 
 
@@ -234,6 +235,27 @@ def status_edit(edit: StatusEdit, cleared: Visible[StatusView], base: str) -> di
         "poll": None,
         "media_attachments": [],
         "emojis": [],
+    }
+
+
+def filter_summary(f: Filter) -> dict[str, Any]:
+    """A Filter without its keywords and posts (as FilterResult carries it)."""
+    return {
+        "id": str(f.id),
+        "title": f.title,
+        "context": list(f.context),
+        "expires_at": timestamp(f.expires_at),
+        "filter_action": f.action,
+    }
+
+
+def filter_result(match: FilterMatch) -> dict[str, Any]:
+    return {
+        "filter": filter_summary(match.filter),
+        "keyword_matches": list(match.keyword_matches) if match.keyword_matches else None,
+        "status_matches": (
+            [str(i) for i in match.status_matches] if match.status_matches else None
+        ),
     }
 
 

@@ -15,6 +15,7 @@ from roost.api.responses import JSON, paged_json
 from roost.db.engine import Tx
 from roost.db.tables import bookmarks, favourites
 from roost.domain.accounts.queries import user_settings
+from roost.domain.filters.apply import THREAD, apply_filters
 from roost.domain.statuses import actions, queries
 from roost.domain.types import StatusEdit, Viewer, Visibility
 from roost.errors import Invalid
@@ -110,7 +111,12 @@ async def get_many(request: Request, viewer: Viewer = Depends(optional("read:sta
 async def get_status(
     request: Request, status_id: str, viewer: Viewer = Depends(optional("read:statuses"))
 ) -> JSON:
-    return await _status_json(request, viewer, parse_id(status_id))
+    svc = services(request)
+    async with svc.db.read() as conn:
+        view = await queries.status(conn, viewer, parse_id(status_id))
+        # Matching filters are attached (apps decide); a single post is never hidden.
+        (view,) = await apply_filters(conn, viewer, [view], None)
+    return JSON(serializers.status(view, svc.settings.base_url))
 
 
 @router.delete("/api/v1/statuses/{status_id}")
@@ -201,6 +207,8 @@ async def context(
     svc = services(request)
     async with svc.db.read() as conn:
         ancestors, descendants = await queries.context(conn, viewer, parse_id(status_id))
+        ancestors = await apply_filters(conn, viewer, ancestors, THREAD)
+        descendants = await apply_filters(conn, viewer, descendants, THREAD)
     base = svc.settings.base_url
     return JSON(
         {

@@ -9,6 +9,7 @@ from roost.api.mastodon import serializers
 from roost.api.mastodon._common import PageParams
 from roost.api.params import parse, read_params
 from roost.api.responses import JSON, paged_json
+from roost.domain.filters.apply import HOME, PUBLIC, apply_filters
 from roost.domain.privacy import Visible
 from roost.domain.types import StatusView, Viewer
 
@@ -21,9 +22,13 @@ class PublicParams(PageParams):
     only_media: bool = False
 
 
-def _page_json(request: Request, views: list[Visible[StatusView]]) -> JSON:
+def _page_json(
+    request: Request, views: list[Visible[StatusView]], shown: list[Visible[StatusView]]
+) -> JSON:
+    """``shown``: ``views`` after the viewer's filters; paging follows ``views``
+    so a page that filters left empty still links to the next."""
     base = services(request).settings.base_url
-    items = [serializers.status(v, base) for v in views]
+    items = [serializers.status(v, base) for v in shown]
     ids = [v.value.status.id for v in views]
     return paged_json(request, items, ids[0] if ids else None, ids[-1] if ids else None)
 
@@ -34,7 +39,8 @@ async def home(request: Request, viewer: Viewer = Depends(user("read:statuses"))
     svc = services(request)
     async with svc.db.read() as conn:
         views = await svc.timelines.home(conn, viewer, page)
-    return _page_json(request, views)
+        shown = await apply_filters(conn, viewer, views, HOME)
+    return _page_json(request, views, shown)
 
 
 @router.get("/api/v1/timelines/public")
@@ -50,7 +56,8 @@ async def public(request: Request, viewer: Viewer = Depends(optional("read:statu
             remote_only=params.remote,
             only_media=params.only_media,
         )
-    return _page_json(request, views)
+        shown = await apply_filters(conn, viewer, views, PUBLIC)
+    return _page_json(request, views, shown)
 
 
 def _names(value: object) -> list[str]:
@@ -79,4 +86,5 @@ async def tag(
             remote_only=params.remote,
             only_media=params.only_media,
         )
-    return _page_json(request, views)
+        shown = await apply_filters(conn, viewer, views, PUBLIC)
+    return _page_json(request, views, shown)

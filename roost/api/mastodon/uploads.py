@@ -8,6 +8,8 @@ update_credentials (avatar and header).
 
 from __future__ import annotations
 
+import io
+
 from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
 
@@ -18,6 +20,7 @@ from roost.domain.media import actions
 from roost.domain.types import Viewer
 from roost.errors import Invalid, RoostError
 from roost.media.store import media_store
+from roost.ops.disk import check_upload_space
 
 # Room for the multipart boundaries and the small fields beside the file.
 _FORM_OVERHEAD = 64 * 1024
@@ -36,7 +39,9 @@ def is_multipart(request: Request) -> bool:
 
 
 async def checked_form(request: Request, settings: Settings) -> FormData:
-    """The multipart form, refused before it is read when it is too large."""
+    """The multipart form, refused before it is read when it is too large (or
+    the media volume is nearly full: 507, roost/ops/disk.py)."""
+    check_upload_space(settings)
     declared = request.headers.get("content-length", "")
     if not declared.isdigit():
         raise LengthRequired("An upload must state its size in a Content-Length header")
@@ -72,27 +77,43 @@ def size_of(upload: UploadFile) -> int:
     return size
 
 
-async def profile_uploads(request: Request) -> dict[str, UploadFile]:
-    """The avatar and header files a profile update carries (none unless multipart)."""
+async def profile_uploads(request: Request) -> dict[str, bytes]:
+    """The avatar and header files a profile update carries (none unless multipart).
+
+    Read into memory (they are images, within the image size limit) and the
+    form closed at once, so its temporary files never outlive the request.
+    """
     if not is_multipart(request):
         return {}
-    form = await checked_form(request, services(request).settings)
-    found = {role: file_field(form, role) for role in actions.PROFILE_ROLES}
-    return {role: upload for role, upload in found.items() if upload is not None}
+    settings = services(request).settings
+    form = await checked_form(request, settings)
+    found: dict[str, bytes] = {}
+    try:
+        for role in actions.PROFILE_ROLES:
+            upload = file_field(form, role)
+            if upload is None:
+                continue
+            if size_of(upload) > settings.media_max_image_bytes:
+                raise Invalid(
+                    f"Validation failed: the {role} is larger than the "
+                    f"{_megabytes(settings.media_max_image_bytes)} limit"
+                )
+            found[role] = await upload.read()
+    finally:
+        await form.close()
+    return found
 
 
-async def set_profile_images(
-    request: Request, viewer: Viewer, uploads: dict[str, UploadFile]
-) -> None:
+async def set_profile_images(request: Request, viewer: Viewer, images: dict[str, bytes]) -> None:
     svc = services(request)
     assert viewer.account_id is not None
-    for role, upload in uploads.items():
+    for role, data in images.items():
         await actions.set_profile_image(
             svc.db,
             media_store(svc.settings),
             svc.settings,
             viewer.account_id,
             role,
-            upload.file,
-            size_of(upload),
+            io.BytesIO(data),
+            len(data),
         )

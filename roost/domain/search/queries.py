@@ -88,7 +88,8 @@ async def search_accounts(
     keeps only accounts the viewer follows. Exact match first, then the most
     followed.
     """
-    username, _, domain = text.strip().lstrip("@").partition("@")
+    # PostgreSQL text cannot hold NUL; nobody's name contains one.
+    username, _, domain = text.replace("\x00", "").strip().lstrip("@").partition("@")
     key = username.strip().lower()
     if not key or (domain and domain.lower() != local_domain) or offset > MAX_OFFSET:
         return []

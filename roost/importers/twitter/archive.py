@@ -79,7 +79,8 @@ class Archive(ABC):
         return 0
 
     def close(self) -> None:
-        pass
+        """Let go of the file (only a zip holds one open)."""
+        return None
 
     def __enter__(self) -> Archive:
         return self
@@ -106,8 +107,7 @@ class ZipArchive(Archive):
             self._zip = zipfile.ZipFile(path)
         except zipfile.BadZipFile:
             raise ArchiveRefused(
-                f"{path.name} is not a zip file, or the zip is damaged: download the "
-                "archive again"
+                f"{path.name} is not a zip file, or the zip is damaged: download the archive again"
             ) from None
         except (OSError, ValueError, EOFError) as error:
             raise ArchiveRefused(f"{path.name} cannot be opened as a zip file ({error})") from None
@@ -230,7 +230,11 @@ class SingleFile(Archive):
 
 
 def open_archive(path: Path, limits: Limits) -> Archive:
-    """The archive at ``path``; ArchiveRefused with one sentence when it is not one."""
+    """The archive at ``path``; ArchiveRefused with one sentence when it is not one.
+
+    Messages name the file by its name, which for an upload is the name it
+    was sent with.
+    """
     if not path.exists():
         raise ArchiveRefused(f"{path} does not exist")
     if path.is_dir():
@@ -239,7 +243,7 @@ def open_archive(path: Path, limits: Limits) -> Archive:
         return SingleFile(path)
     if not zipfile.is_zipfile(path):
         raise ArchiveRefused(
-            f"{path.name} is not a zip file: give the archive zip, its extracted folder, "
-            "or its tweets.js"
+            f"{path.name} is not a zip file, or one cut short: give the archive zip, its "
+            "extracted folder, or its tweets.js"
         )
     return ZipArchive(path, limits)

@@ -28,7 +28,10 @@ _KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "following": (("following",), ("following",)),
     "block": (("block",), ("block",)),
     "mute": (("mute",), ("mute",)),
-    "dms": (("directMessages", "directMessagesGroup"), ("direct-messages", "direct-messages-group")),
+    "dms": (
+        ("directMessages", "directMessagesGroup"),
+        ("direct-messages", "direct-messages-group"),
+    ),
 }
 RELATION_KINDS = ("follower", "following", "block", "mute")
 _MEDIA_FOLDERS = ("tweets_media", "tweet_media", "twitter_circle_tweet_media")

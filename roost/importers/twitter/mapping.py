@@ -1,9 +1,9 @@
 """A tweet's text as a Roost post: plain source text, then HTML.
 
 Text: every t.co link becomes the URL it stood for, the t.co links of attached
-media are dropped (the media come with the post), and only then are the HTML
-entities of the archive (``&amp;``, ``&lt;``) turned back into characters, in
-that order, so an expanded URL is never mistaken for markup. A reply to
+media are dropped (the media come with the post), and then the HTML entities
+of the archive (``&amp;``, ``&lt;``) are turned back into characters in the
+text around the links, so a URL's query is never mistaken for an entity. A reply to
 someone else starts with a line naming whom it answered; a retweet ends with a
 link to the original.
 
@@ -60,21 +60,27 @@ class LongText:
 
 
 def expand(text: str, urls: Mapping[str, str], drop: frozenset[str] = frozenset()) -> str:
-    """t.co links replaced (``drop``ped for media), then entities unescaped."""
+    """t.co links replaced (``drop``ped for media), then entities unescaped.
 
-    def replace(match: re.Match[str]) -> str:
+    Only the tweet's own text is unescaped, never an expanded URL: ``&copy=1``
+    in a link's query is not the entity ``&copy``.
+    """
+    pieces: list[str] = []
+    position = 0
+    for match in _TCO.finditer(text):
+        pieces.append(html.unescape(text[position : match.start()]))
         short = match.group(0)
-        if short in drop:
-            return ""
-        return urls.get(short, short)
-
-    expanded = html.unescape(_TCO.sub(replace, text))
+        if short not in drop:
+            pieces.append(urls.get(short, short))
+        position = match.end()
+    pieces.append(html.unescape(text[position:]))
+    expanded = "".join(pieces)
     lines = [line.rstrip() for line in expanded.split("\n")]
     return "\n".join(lines).strip()
 
 
-def post_text(tweet: Tweet, owner: Owner, long: LongText | None = None) -> str:
-    """The source text of the post a tweet becomes."""
+def post_text(tweet: Tweet, *, self_reply: bool, long: LongText | None = None) -> str:
+    """The source text of the post a tweet becomes ("" for media alone)."""
     urls = dict(tweet.urls)
     source = tweet.text
     if long is not None:
@@ -83,15 +89,15 @@ def post_text(tweet: Tweet, owner: Owner, long: LongText | None = None) -> str:
     drop = frozenset(m.short_url for m in tweet.media)
     text = expand(source, urls, drop)
     if tweet.is_retweet:
-        text = f"{text}\n\n{_original_link(tweet, urls)}"
-    elif tweet.in_reply_to_id is not None and not owner.is_self(
-        tweet.in_reply_to_screen_name, tweet.in_reply_to_user_id
-    ):
-        text = f"{_reply_note(tweet)}\n\n{text}" if text else _reply_note(tweet)
-    if not text:
-        # Only media, none of which could be attached: keep a way to them.
-        text = f"{TWITTER}/i/web/status/{tweet.id}"
+        return f"{text}\n\n{_original_link(tweet, urls)}"
+    if tweet.in_reply_to_id is not None and not self_reply:
+        return f"{_reply_note(tweet)}\n\n{text}" if text else _reply_note(tweet)
     return text
+
+
+def permalink(tweet_id: int) -> str:
+    """The tweet on Twitter: the text of a post whose media could not come along."""
+    return f"{TWITTER}/i/web/status/{tweet_id}"
 
 
 def _reply_note(tweet: Tweet) -> str:
@@ -138,9 +144,7 @@ def render(text: str, base_url: str) -> content.Rendered:
     """HTML for an imported post: the usual rendering, no local mentions, and
     ``@handle`` linked to the Twitter profile."""
     rendered = content.render(text, {}, base_url)
-    return content.Rendered(
-        html=link_handles(rendered.html), mentioned_ids=[], tags=rendered.tags
-    )
+    return content.Rendered(html=link_handles(rendered.html), mentioned_ids=[], tags=rendered.tags)
 
 
 def link_handles(markup: str) -> str:

@@ -110,9 +110,9 @@ class _Cursor:
                     raise self.error("one entry is larger than any real archive's") from None
                 self._more()
                 continue
-            # A value that ends exactly at the end of the buffer may be cut
-            # short (a number); read on before trusting it.
-            if end >= len(self.buf) and not self.eof:
+            # A number may go on past what the buffer holds ("1." of "1.5"
+            # decodes as 1): read on until something ends it.
+            if not self.eof and _may_continue(value, self.buf, end):
                 self._more()
                 continue
             self.pos = end
@@ -120,6 +120,20 @@ class _Cursor:
 
 
 _DECODER = json.JSONDecoder()
+
+
+_NUMBER_CHARS = frozenset("0123456789.eE+-")
+
+
+def _may_continue(value: Any, buf: str, end: int) -> bool:
+    if end >= len(buf):
+        return True
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    rest = end
+    while rest < len(buf) and buf[rest] in _NUMBER_CHARS:
+        rest += 1
+    return rest >= len(buf)
 
 
 def _broken_before_end(problem: json.JSONDecodeError, length: int) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, select, tuple_
+from sqlalchemy import Table, select
 
 from roost.clock import utcnow
 from roost.db.engine import Tx
@@ -77,6 +77,11 @@ def relation_from_json(element: Any) -> int | None:
     return _int(inner.get("accountId")) if inner else None
 
 
+def is_message(event: Any) -> bool:
+    """A message, not another event of a conversation (a join, a rename)."""
+    return isinstance(event, dict) and isinstance(event.get("messageCreate"), dict)
+
+
 def message_from_json(conversation_id: str, event: Any) -> DirectMessage | None:
     """A message of a direct-messages file; None for other events (joins, renames)."""
     message = event.get("messageCreate") if isinstance(event, dict) else None
@@ -117,16 +122,22 @@ async def _insert_absent(tx: Tx, table: Table, rows: list[dict[str, Any]]) -> No
     """Insert, leaving out rows another writer added since they were checked."""
     if not rows:
         return
+    statement: Any
     if tx.conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects.postgresql import insert as postgres_insert
+
+        statement = postgres_insert(table).on_conflict_do_nothing()
     else:
-        from sqlalchemy.dialects.sqlite import insert
-    await tx.execute(insert(table).on_conflict_do_nothing(), rows)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(table).on_conflict_do_nothing()
+    await tx.execute(statement, rows)
 
 
 async def do_add_likes(tx: Tx, account_id: int, likes: Sequence[Like]) -> int:
     unique = list({like.tweet_id: like for like in likes}.values())
-    present = await _present(tx, twitter_likes, account_id, "tweet_id", [x.tweet_id for x in unique])
+    keys = [like.tweet_id for like in unique]
+    present = await _present(tx, twitter_likes, account_id, "tweet_id", keys)
     now = utcnow()
     rows = [
         {
@@ -151,7 +162,8 @@ async def do_add_relations(tx: Tx, account_id: int, kind: str, twitter_ids: Sequ
         int(r.twitter_account_id)
         for r in await tx.execute(
             select(table.c.twitter_account_id).where(
-                tuple_(table.c.account_id, table.c.kind) == tuple_(account_id, kind),
+                table.c.account_id == account_id,
+                table.c.kind == kind,
                 table.c.twitter_account_id.in_(wanted),
             )
         )

@@ -37,6 +37,7 @@ _SALT_BASE = 0x8000
 _SALT_SPAN = 0x8000
 
 INDEX_JOB = "import.twitter.index"
+LINK_BATCH = _CHUNK
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,12 +123,15 @@ async def _tag_ids(tx: Tx, names: set[str]) -> dict[str, int]:
         missing = [key for key in chunk if key not in found]
         if missing:
             now = utcnow()
-            made = [
-                {"id": new_id(), "name": chunk[k], "name_key": k, "created_at": now}
-                for k in missing
-            ]
-            await tx.execute(insert(tags), made)
-            found.update({m["name_key"]: m["id"] for m in made})
+            made = {key: new_id() for key in missing}
+            await tx.execute(
+                insert(tags),
+                [
+                    {"id": tag_id, "name": chunk[key], "name_key": key, "created_at": now}
+                    for key, tag_id in made.items()
+                ],
+            )
+            found.update(made)
     return found
 
 
@@ -150,7 +154,9 @@ async def do_insert_posts(
     tag_links: list[tuple[int, str]] = []
     parents: dict[int, int] = {}
     for post, status_id in zip(posts, status_ids, strict=True):
-        local = {t: _address(base_url, username, known[t]) for t in post.linked_tweet_ids if t in known}
+        local = {
+            t: _address(base_url, username, known[t]) for t in post.linked_tweet_ids if t in known
+        }
         text = mapping.rewrite_links(post.text, local, own_id=post.tweet_id)
         rendered = mapping.render(text, base_url)
         parent = known.get(post.parent_tweet_id) if post.parent_tweet_id else None
@@ -364,3 +370,35 @@ async def waiting_counts(conn: AsyncConnection, account_id: int) -> tuple[int, i
         )
     ).scalar_one()
     return int(parents), int(links)
+
+
+async def do_take_newer_version(
+    tx: Tx, account_id: int, status_id: int, post: NewPost, *, base_url: str, username: str
+) -> None:
+    """An earlier version of this edited tweet was imported before: its post
+    takes the newest text, and answers to every version's id."""
+    known = await imported_posts(tx.conn, account_id, post.linked_tweet_ids)
+    local = {t: _address(base_url, username, sid) for t, sid in known.items()}
+    text = mapping.rewrite_links(post.text, local, own_id=post.tweet_id)
+    await tx.execute(
+        update(statuses)
+        .where(statuses.c.id == status_id, statuses.c.account_id == account_id)
+        .values(text=text, content=mapping.render(text, base_url).html)
+    )
+    ids = (post.tweet_id, *post.other_ids)
+    mapped = await imported_posts(tx.conn, account_id, ids)
+    rows = [
+        {
+            "account_id": account_id,
+            "tweet_id": tweet_id,
+            "status_id": status_id,
+            "pending_parent_id": None,
+            "pending_links": tweet_id == post.tweet_id
+            and any(t not in known for t in post.linked_tweet_ids),
+        }
+        for tweet_id in ids
+        if tweet_id not in mapped
+    ]
+    if rows:
+        await tx.execute(insert(twitter_imported_tweets), rows)
+    await enqueue(tx, INDEX_JOB, {"status_ids": [status_id]})

@@ -158,7 +158,8 @@ def tweet_from_json(element: Any) -> Tweet:
         created_at = parse_date(raw_date)
     except ValueError:
         raise MalformedTweet(f"tweet {tweet_id} has an unreadable date {raw_date!r}") from None
-    entities = tweet.get("entities") if isinstance(tweet.get("entities"), dict) else {}
+    raw_entities = tweet.get("entities")
+    entities: dict[str, Any] = raw_entities if isinstance(raw_entities, dict) else {}
     extended = tweet.get("extended_entities")
     media_entries = _str_list(
         (extended if isinstance(extended, dict) else entities).get("media")

@@ -1,0 +1,142 @@
+"""/api/v1/lists, their members, and /api/v1/timelines/list/:id."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from roost.api.auth import services, user
+from roost.api.mastodon import entities, serializers
+from roost.api.mastodon._common import PageParams, as_account
+from roost.api.params import Params, id_list, parse, parse_id, read_params
+from roost.api.responses import JSON, paged_json
+from roost.domain.filters.apply import HOME, apply_filters
+from roost.domain.lists import actions, queries
+from roost.domain.types import Viewer
+
+router = APIRouter()
+
+
+class ListParams(Params):
+    title: str | None = None
+    replies_policy: str | None = None
+    exclusive: bool | None = None
+
+    def change(self) -> actions.ListChange:
+        return actions.ListChange(
+            title=self.title, replies_policy=self.replies_policy, exclusive=self.exclusive
+        )
+
+
+async def _list_json(request: Request, viewer: Viewer, list_id: int) -> JSON:
+    async with services(request).db.read() as conn:
+        info = await queries.owned_list(conn, viewer, list_id)
+    return JSON(entities.list_(info))
+
+
+@router.get("/api/v1/lists")
+async def all_lists(request: Request, viewer: Viewer = Depends(user("read:lists"))) -> JSON:
+    async with services(request).db.read() as conn:
+        owned = await queries.lists_of(conn, viewer)
+    return JSON([entities.list_(info) for info in owned])
+
+
+@router.post("/api/v1/lists")
+async def create(request: Request, viewer: Viewer = Depends(user("write:lists"))) -> JSON:
+    params = await parse(request, ListParams)
+    async with services(request).db.write() as tx:
+        list_id = await actions.do_create_list(tx, viewer, params.change())
+    return await _list_json(request, viewer, list_id)
+
+
+@router.get("/api/v1/lists/{list_id}")
+async def one(request: Request, list_id: str, viewer: Viewer = Depends(user("read:lists"))) -> JSON:
+    return await _list_json(request, viewer, parse_id(list_id))
+
+
+@router.put("/api/v1/lists/{list_id}")
+async def update(
+    request: Request, list_id: str, viewer: Viewer = Depends(user("write:lists"))
+) -> JSON:
+    params = await parse(request, ListParams)
+    lid = parse_id(list_id)
+    async with services(request).db.write() as tx:
+        await actions.do_update_list(tx, viewer, lid, params.change())
+    return await _list_json(request, viewer, lid)
+
+
+@router.delete("/api/v1/lists/{list_id}")
+async def delete(
+    request: Request, list_id: str, viewer: Viewer = Depends(user("write:lists"))
+) -> JSON:
+    async with services(request).db.write() as tx:
+        await actions.do_delete_list(tx, viewer, parse_id(list_id))
+    return JSON({})
+
+
+@router.get("/api/v1/lists/{list_id}/accounts")
+async def members(
+    request: Request, list_id: str, viewer: Viewer = Depends(user("read:lists"))
+) -> JSON:
+    params = await parse(request, PageParams)
+    # limit=0 asks for every member at once, as Mastodon allows.
+    page = None if params.limit == 0 else params.page(max_limit=80, default_limit=40)
+    svc = services(request)
+    async with svc.db.read() as conn:
+        rows, newest, oldest = await queries.members(conn, viewer, parse_id(list_id), page)
+    items = [serializers.account(as_account(r), svc.settings.base_url) for r in rows]
+    if page is None:
+        return JSON(items)
+    return paged_json(request, items, newest, oldest)
+
+
+async def _account_ids(request: Request) -> list[int]:
+    raw = await read_params(request)
+    return id_list(raw.get("account_ids"))
+
+
+@router.post("/api/v1/lists/{list_id}/accounts")
+async def add_members(
+    request: Request, list_id: str, viewer: Viewer = Depends(user("write:lists"))
+) -> JSON:
+    ids = await _account_ids(request)
+    async with services(request).db.write() as tx:
+        await actions.do_add_members(tx, viewer, parse_id(list_id), ids)
+    return JSON({})
+
+
+@router.delete("/api/v1/lists/{list_id}/accounts")
+async def remove_members(
+    request: Request, list_id: str, viewer: Viewer = Depends(user("write:lists"))
+) -> JSON:
+    ids = await _account_ids(request)
+    async with services(request).db.write() as tx:
+        await actions.do_remove_members(tx, viewer, parse_id(list_id), ids)
+    return JSON({})
+
+
+@router.get("/api/v1/accounts/{account_id}/lists")
+async def lists_with_account(
+    request: Request, account_id: str, viewer: Viewer = Depends(user("read:lists"))
+) -> JSON:
+    async with services(request).db.read() as conn:
+        found = await queries.lists_with_member(conn, viewer, parse_id(account_id))
+    return JSON([entities.list_(info) for info in found])
+
+
+@router.get("/api/v1/timelines/list/{list_id}")
+async def list_timeline(
+    request: Request, list_id: str, viewer: Viewer = Depends(user("read:lists"))
+) -> JSON:
+    page = (await parse(request, PageParams)).page()
+    svc = services(request)
+    async with svc.db.read() as conn:
+        views = await queries.list_timeline(conn, viewer, parse_id(list_id), page)
+        shown = await apply_filters(conn, viewer, views, HOME)
+    base = svc.settings.base_url
+    ids = [v.value.status.id for v in views]
+    return paged_json(
+        request,
+        [serializers.status(v, base) for v in shown],
+        ids[0] if ids else None,
+        ids[-1] if ids else None,
+    )

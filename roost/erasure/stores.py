@@ -1,0 +1,117 @@
+"""The purges of the built-in derived stores, run after the erasure commits.
+
+Others register theirs with ``register_purge`` beside their own code; the
+order here is the order they run in (files last, so the checkpoint and vacuum
+also catch what the earlier purges removed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+
+from sqlalchemy import text
+
+from roost.domain.media.actions import discard_files
+from roost.erasure.registry import PurgeResult, register_purge
+from roost.erasure.subject import Subject
+from roost.media.store import media_store
+from roost.services import Services
+
+# Tables whose rows held the account's words; vacuumed on PostgreSQL.
+_CONTENT_TABLES = (
+    "accounts",
+    "users",
+    "statuses",
+    "status_edits",
+    "media_attachments",
+    "notifications",
+    "jobs",
+    "account_notes",
+    "search_statuses",
+)
+
+
+async def _timelines(services: Services, subject: Subject) -> PurgeResult:
+    for status_id, author_id, _, _ in subject.deleted_posts:
+        await services.timelines.on_deleted(status_id, author_id)
+    dropped = 0
+    if services.redis is not None:
+        link = services.redis
+        dropped = int(
+            await link.client.delete(
+                link.key("tl", "home", subject.account_id),
+                link.key("tl", "home", subject.account_id, "lease"),
+            )
+        )
+    detail = "its own cached home timeline dropped" if dropped else ""
+    return PurgeResult(len(subject.deleted_posts), detail)
+
+
+async def _search(services: Services, subject: Subject) -> PurgeResult:
+    from roost.search.index import index_for
+
+    db = services.db
+    async with db.write() as tx:
+        await index_for(tx.conn.dialect.name).sync(tx, subject.status_ids)
+        if db.is_sqlite:
+            # FTS5 keeps a deleted row's terms in older segments until they
+            # merge; merge now, so the freed pages (zeroed by secure_delete)
+            # take the words with them.
+            await tx.conn.exec_driver_sql(
+                "INSERT INTO search_statuses(search_statuses) VALUES ('optimize')"
+            )
+    return PurgeResult(len(subject.status_ids))
+
+
+async def _media(services: Services, subject: Subject) -> PurgeResult:
+    store = media_store(services.settings)
+    before = {key for key in subject.media_keys if store.path(key) is not None}
+    await discard_files(services.db, store, subject.media_keys)
+    after = {key for key in subject.media_keys if store.path(key) is not None}
+    kept = len(after)
+    return PurgeResult(len(before - after), f"{kept} still used by others" if kept else "")
+
+
+async def _database_files(services: Services, subject: Subject) -> PurgeResult:
+    """SQLite: deleted rows are zeroed in the file (secure_delete, set on every
+    connection); a TRUNCATE checkpoint then empties the WAL, which still holds
+    the pages as they were. PostgreSQL: VACUUM the tables that held the
+    content, so the dead rows' space is reclaimed, and CHECKPOINT."""
+    db = services.db
+    if db.is_sqlite:
+        for _ in range(50):
+            async with db.engine.connect() as conn:
+                row = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+            if not row[0]:  # 0: not blocked by a reader
+                return PurgeResult(1, "WAL checkpointed and truncated")
+            await asyncio.sleep(0.1)  # a reader holds an old snapshot; wait
+        return PurgeResult(0, "the WAL could not be truncated: a reader kept it busy")
+    async with db.engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        for table in _CONTENT_TABLES:
+            with contextlib.suppress(Exception):
+                await conn.execute(text(f'VACUUM "{table}"'))
+        try:
+            await conn.execute(text("CHECKPOINT"))
+            detail = "vacuumed and checkpointed"
+        except Exception:
+            detail = "vacuumed (CHECKPOINT needs the pg_checkpoint role)"
+    return PurgeResult(len(_CONTENT_TABLES), detail)
+
+
+async def _exports(services: Services, subject: Subject) -> PurgeResult:
+    from roost.export.requests import exports_directory
+
+    directory = exports_directory(services.settings, subject.account_id)
+    count = len(list(directory.glob("*.zip"))) if directory.is_dir() else 0
+    shutil.rmtree(directory, ignore_errors=True)
+    return PurgeResult(count)
+
+
+register_purge("timelines", _timelines)
+register_purge("exports", _exports)
+register_purge("search index", _search)
+register_purge("media files", _media)
+register_purge("database files", _database_files)

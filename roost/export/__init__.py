@@ -1,0 +1,1 @@
+"""Exports of an account's data (roost/export/archive.py)."""

@@ -1,0 +1,225 @@
+"""``roost doctor``: the first command of every runbook.
+
+Each check answers ok, warn, fail or skip with one line of detail and the
+numbers behind it (``--json``). Any fail makes the command exit non-zero, so
+it can gate a deploy or page someone. A check that cannot run (a timeout, an
+unexpected error) is a fail that says so, never a silent pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+
+from roost.clock import utcnow
+from roost.config import Settings
+from roost.db.migrate import schema_status
+from roost.media.store import media_root
+from roost.ops import disk, netchecks
+from roost.ops.backup import VERIFIED_SUFFIX, list_backups
+from roost.services import Services, build_services
+
+OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
+CHECK_TIMEOUT_S = 15.0
+VERIFY_MAX_AGE = timedelta(days=7)
+FORECAST_WARN_DAYS = 14.0
+FORECAST_FAIL_DAYS = 3.0
+CERT_WARN_DAYS = 30
+
+
+@dataclass
+class Check:
+    name: str
+    status: str
+    detail: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _mib(n: float) -> str:
+    return f"{n / 2**20:,.1f} MiB"
+
+
+async def check_disk(svc: Services) -> Check:
+    settings = svc.settings
+    history = await asyncio.to_thread(disk.record_sample, settings)
+    sizes = dict(history[-1].sizes)
+    if not settings.is_sqlite:
+        async with svc.db.read() as conn:
+            sizes["database"] = int(
+                (
+                    await conn.execute(text("SELECT pg_database_size(current_database())"))
+                ).scalar_one()
+            )
+    grew = disk.growth(history)
+    free = disk.space(settings.data_dir).free
+    parts = ", ".join(f"{name} {_mib(size)}" for name, size in sorted(sizes.items()) if size)
+    data: dict[str, Any] = {"bytes": sizes, "free_bytes": free}
+    if grew is None:
+        return Check("disk use", OK, f"{parts or 'empty'}; growth: not enough history yet", data)
+    data["growth_bytes_per_day"] = {k: round(v) for k, v in grew.per_day.items()}
+    culprit = max(grew.per_day, key=lambda k: grew.per_day[k])
+    days = grew.days_until_full(free)
+    data["days_until_full"] = None if days is None else round(days, 1)
+    trend = f"fastest growing: {culprit} (+{_mib(max(0.0, grew.per_day[culprit]))}/day)"
+    if days is None:
+        return Check("disk use", OK, f"{parts}; {trend}; free space is not shrinking", data)
+    status = FAIL if days < FORECAST_FAIL_DAYS else WARN if days < FORECAST_WARN_DAYS else OK
+    return Check("disk use", status, f"{parts}; {trend}; full in about {days:.0f} days", data)
+
+
+async def check_free_space(svc: Services) -> Check:
+    settings = svc.settings
+    volumes = {"data": disk.space(settings.data_dir), "media": disk.space(media_root(settings))}
+    data = {
+        name: {"free_bytes": v.free, "free_percent": round(v.free_percent, 1)}
+        for name, v in volumes.items()
+    }
+    problem = disk.media_space_problem(settings)
+    detail = ", ".join(
+        f"{n}: {_mib(v.free)} free ({v.free_percent:.1f}%)" for n, v in volumes.items()
+    )
+    if problem is not None:
+        return Check("free space", FAIL, f"{detail}; uploads are refused (507)", data)
+    if any(v.free_percent < settings.disk_warn_free_percent for v in volumes.values()):
+        return Check(
+            "free space", WARN, f"{detail}; under {settings.disk_warn_free_percent:g}%", data
+        )
+    return Check("free space", OK, detail, data)
+
+
+async def check_database(svc: Services) -> Check:
+    async with svc.db.read() as conn:
+        await conn.execute(text("SELECT 1"))
+    status = await schema_status(svc.db)
+    data = {"revision": status.current, "head": status.head, "pending": status.pending}
+    if not status.known:
+        return Check(
+            "database", FAIL, f"schema {status.current} is newer than this release knows", data
+        )
+    if status.pending:
+        return Check(
+            "database", FAIL, f"reachable; {len(status.pending)} migration(s) pending", data
+        )
+    return Check("database", OK, f"reachable; schema {status.current} is current", data)
+
+
+async def check_redis(svc: Services) -> Check:
+    if svc.redis is None:
+        return Check("redis", SKIP, "not configured (embedded mode)")
+    if await svc.redis.ping():
+        return Check("redis", OK, "answers")
+    return Check("redis", FAIL, "does not answer; timelines are served from the database")
+
+
+async def check_jobs(svc: Services) -> Check:
+    from roost.api.health import job_backlog
+
+    backlog = await job_backlog(svc)
+    data = asdict(backlog)
+    detail = (
+        f"{backlog.queued} queued, {backlog.parked} parked, "
+        f"oldest due waiting {backlog.oldest_due_s:.0f}s"
+    )
+    if backlog.oldest_due_s > svc.settings.jobs_ready_max_age_s:
+        return Check("jobs", FAIL, detail + " (are workers running?)", data)
+    if backlog.parked:
+        return Check("jobs", WARN, detail + " (see `roost jobs list --parked`)", data)
+    return Check("jobs", OK, detail, data)
+
+
+async def check_backups(svc: Services) -> Check:
+    settings = svc.settings
+    backups = list_backups(settings.backups_path)
+    if not backups:
+        return Check(
+            "backups", FAIL, f"no backup in {settings.backups_path} (run `roost backup create`)"
+        )
+    now = utcnow()
+    age_h = (now - backups[0].taken_at).total_seconds() / 3600
+    verified = [b for b in backups if b.path.with_name(b.path.name + VERIFIED_SUFFIX).is_file()]
+    data: dict[str, Any] = {"newest": backups[0].path.name, "age_hours": round(age_h, 1)}
+    detail = f"newest {backups[0].path.name}, {age_h:.1f} h old"
+    status = OK
+    if age_h > settings.backup_max_age_h:
+        status = FAIL
+        detail += f" (older than ROOST_BACKUP_MAX_AGE_H={settings.backup_max_age_h})"
+    if not verified:
+        return Check("backups", FAIL if status == FAIL else WARN, detail + "; never verified", data)
+    record = json.loads(
+        verified[0].path.with_name(verified[0].path.name + VERIFIED_SUFFIX).read_text()
+    )
+    verified_age = now - datetime.fromisoformat(record["verified_at"])
+    data["last_verified"] = {"backup": verified[0].path.name, "at": record["verified_at"]}
+    detail += f"; last verify {verified_age.total_seconds() / 86400:.1f} days ago"
+    if verified_age > VERIFY_MAX_AGE and status == OK:
+        status = WARN
+    return Check("backups", status, detail, data)
+
+
+async def check_dns(svc: Services) -> Check:
+    host, _ = netchecks.host_and_port(svc.settings.domain)
+    if netchecks.is_local(host):
+        return Check("dns", SKIP, f"{host} is local")
+    try:
+        addresses = await netchecks.resolve(host)
+    except (OSError, TimeoutError) as error:
+        return Check("dns", FAIL, f"{host} does not resolve ({error})")
+    return Check("dns", OK, f"{host} -> {', '.join(addresses)}", {"addresses": addresses})
+
+
+async def check_tls(svc: Services) -> Check:
+    url = svc.settings.base_url
+    if not url.startswith("https://"):
+        return Check("tls", SKIP, "not served over HTTPS")
+    default = url.removeprefix("https://").split("/", 1)[0]
+    host, port = netchecks.host_and_port(default)
+    try:
+        cert = await netchecks.certificate(host, port)
+    except (OSError, TimeoutError) as error:
+        return Check("tls", FAIL, f"no TLS answer from {host}:{port} ({error})")
+    days = (cert.not_after - utcnow()).total_seconds() / 86400
+    data = {"expires": cert.not_after.isoformat(), "days_left": round(days, 1)}
+    detail = f"certificate of {host} expires {cert.not_after:%Y-%m-%d} ({days:.0f} days)"
+    if days < 0:
+        return Check("tls", FAIL, detail.replace("expires", "expired"), data)
+    if not cert.verifies:
+        return Check("tls", FAIL, f"{detail}; it does not verify: {cert.problem}", data)
+    return Check("tls", WARN if days < CERT_WARN_DAYS else OK, detail, data)
+
+
+CHECKS: list[tuple[str, Callable[[Services], Awaitable[Check]]]] = [
+    ("disk use", check_disk),
+    ("free space", check_free_space),
+    ("database", check_database),
+    ("redis", check_redis),
+    ("jobs", check_jobs),
+    ("backups", check_backups),
+    ("tls", check_tls),
+    ("dns", check_dns),
+]
+
+
+async def _guarded(
+    name: str, check: Callable[[Services], Awaitable[Check]], svc: Services
+) -> Check:
+    try:
+        return await asyncio.wait_for(check(svc), CHECK_TIMEOUT_S)
+    except TimeoutError:
+        return Check(name, FAIL, f"no answer within {CHECK_TIMEOUT_S:g}s")
+    except Exception as error:
+        message = getattr(error, "message", None) or str(error) or type(error).__name__
+        return Check(name, FAIL, f"could not check: {message}")
+
+
+async def run_doctor(settings: Settings) -> list[Check]:
+    svc = build_services(settings)
+    try:
+        return list(await asyncio.gather(*(_guarded(n, c, svc) for n, c in CHECKS)))
+    finally:
+        await svc.close()
