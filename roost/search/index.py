@@ -23,7 +23,6 @@ from typing import Any, Protocol
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
-    Select,
     and_,
     exists,
     func,
@@ -92,8 +91,24 @@ def interacted_ids(searcher: int) -> CompoundSelect[Any]:
     )
 
 
-def indexable_accounts() -> Select[Any]:
-    return select(accounts.c.id).where(accounts.c.indexable.is_(True))
+def findable_by_anyone() -> ColumnElement[bool]:
+    """Public posts of accounts that opted in to search (checked per row by
+    the author's primary key, so no list of every indexable account is built)."""
+    return and_(
+        statuses.c.visibility == int(Visibility.PUBLIC),
+        exists(
+            select(accounts.c.id).where(
+                accounts.c.id == statuses.c.account_id, accounts.c.indexable.is_(True)
+            )
+        ),
+    )
+
+
+def own_or_findable(scope: Scope) -> ColumnElement[bool]:
+    """Reach less the interactions: own posts, and what anyone may find."""
+    if scope.searcher is None:
+        return findable_by_anyone()
+    return or_(statuses.c.account_id == scope.searcher, findable_by_anyone())
 
 
 def id_bounds(query: SearchQuery) -> tuple[int | None, int | None]:
@@ -119,25 +134,9 @@ def has_media() -> ColumnElement[bool]:
     )
 
 
-def reach_clause(scope: Scope, query: SearchQuery) -> ColumnElement[bool]:
-    """True for the ``statuses`` rows within reach that the operators allow.
-
-    The one statement of reach: PostgreSQL searches with it, and SQLite checks
-    its candidates with it.
-    """
-    public_indexable = and_(
-        statuses.c.visibility == int(Visibility.PUBLIC),
-        statuses.c.account_id.in_(indexable_accounts()),
-    )
-    if scope.searcher is None:
-        reach: ColumnElement[bool] = public_indexable
-    else:
-        reach = or_(
-            statuses.c.account_id == scope.searcher,
-            public_indexable,
-            statuses.c.id.in_(interacted_ids(scope.searcher)),
-        )
-    conditions = [reach, statuses.c.reblog_of_id.is_(None)]
+def narrowed_by(scope: Scope, query: SearchQuery) -> ColumnElement[bool]:
+    """What the operators (and ``account_id``) allow, whoever searches."""
+    conditions: list[ColumnElement[bool]] = [statuses.c.reblog_of_id.is_(None)]
     if scope.author_id is not None:
         conditions.append(statuses.c.account_id == scope.author_id)
     low, high = id_bounds(query)
@@ -150,6 +149,19 @@ def reach_clause(scope: Scope, query: SearchQuery) -> ColumnElement[bool]:
     elif query.has_media is False:
         conditions.append(~has_media())
     return and_(true(), *conditions)
+
+
+def reach_clause(scope: Scope, query: SearchQuery) -> ColumnElement[bool]:
+    """True for the ``statuses`` rows within reach that the operators allow.
+
+    The one statement of reach, built from the parts above: PostgreSQL
+    searches with it whole, and SQLite checks each kind of candidate with its
+    part (roost/search/sqlite.py).
+    """
+    reach = own_or_findable(scope)
+    if scope.searcher is not None:
+        reach = or_(reach, statuses.c.id.in_(interacted_ids(scope.searcher)))
+    return and_(reach, narrowed_by(scope, query))
 
 
 # Posts per write transaction when (re)indexing many.

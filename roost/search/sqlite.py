@@ -10,9 +10,11 @@ account, ``m`` for a post with media. Reach is answered in two parts:
   2. posts the searcher interacted with: their ids come from the relational
      tables, and their words are matched here, newest first, until ``window``.
 
-Every candidate is then checked against ``reach_clause`` (the one statement of
-reach), so a ``pub`` token left stale by a changed setting can hide a post for
-a moment but never show one out of reach.
+The first part's candidates are checked against ``own_or_findable`` (that part
+of reach_clause, the one statement of reach) as the database stands now, so a
+``pub`` token left stale by a changed setting can hide a post for a moment but
+never show one out of reach. The second part's candidates are within reach by
+how they were found, and narrowed by the operators with ``narrowed_by``.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from roost.search.index import (
     Scope,
     id_bounds,
     interacted_ids,
-    reach_clause,
+    narrowed_by,
+    own_or_findable,
     sync_all,
 )
 from roost.search.query import Phrase, SearchQuery
@@ -39,8 +42,10 @@ from roost.search.text import contains_phrase
 
 # Interactions whose words are read per statement.
 BATCH = 2000
-# Above this many word matches among the interactions' id range, match the
-# interactions' own words instead of intersecting with every match.
+# Up to this many interactions, reading their words is cheaper than asking FTS5
+# for every match in their range; past it, FTS5 is asked first, and its answer
+# is used when it holds at most _INTERSECT_LIMIT matches.
+_READ_WORDS_UP_TO = 2000
 _INTERSECT_LIMIT = 2000
 
 _DELETE = text("DELETE FROM search_statuses WHERE rowid IN :ids").bindparams(
@@ -108,15 +113,18 @@ class SqliteFtsIndex:
     ) -> list[int]:
         if not query.searchable or window <= 0:
             return []
-        found = set(await self._own_and_public(conn, scope, query, window))
-        if scope.searcher is not None:
+        found: set[int] = set()
+        candidates = await self._own_and_public(conn, scope, query, window)
+        if candidates:
+            # The tokens say where a post was findable when it was indexed;
+            # whether its author still lets strangers find it is checked now.
+            checked = await conn.execute(
+                select(statuses.c.id).where(statuses.c.id.in_(candidates), own_or_findable(scope))
+            )
+            found |= {int(r.id) for r in checked}
+        if scope.searcher is not None and scope.author_id != scope.searcher:
             found |= set(await self._interactions(conn, scope, query, window))
-        if not found:
-            return []
-        checked = await conn.execute(
-            select(statuses.c.id).where(statuses.c.id.in_(found), reach_clause(scope, query))
-        )
-        return sorted((int(r.id) for r in checked), reverse=True)[:window]
+        return sorted(found, reverse=True)[:window]
 
     async def _own_and_public(
         self, conn: AsyncConnection, scope: Scope, query: SearchQuery, window: int
@@ -145,35 +153,42 @@ class SqliteFtsIndex:
     async def _interactions(
         self, conn: AsyncConnection, scope: Scope, query: SearchQuery, window: int
     ) -> list[int]:
+        """Matches among the posts the searcher interacted with (within reach
+        by definition), newest first."""
         assert scope.searcher is not None
-        rows = await conn.execute(
-            select(statuses.c.id)
-            .where(
-                statuses.c.id.in_(interacted_ids(scope.searcher)),
-                # Own posts come from the index with their author token.
-                statuses.c.account_id != scope.searcher,
-                reach_clause(scope, query),
-            )
-            .order_by(statuses.c.id.desc())
-        )
-        ids = [int(r.id) for r in rows]
+        rows = await conn.execute(interacted_ids(scope.searcher))
+        ids = sorted({int(r[0]) for r in rows if r[0] is not None}, reverse=True)
+        low, high = id_bounds(query)
+        ids = [i for i in ids if (low is None or i >= low) and (high is None or i < high)]
+        if ids and (scope.author_id is not None or query.has_media is not None):
+            kept: set[int] = set()
+            for start in range(0, len(ids), BATCH):
+                narrowed = await conn.execute(
+                    select(statuses.c.id).where(
+                        statuses.c.id.in_(ids[start : start + BATCH]), narrowed_by(scope, query)
+                    )
+                )
+                kept |= {int(r.id) for r in narrowed}
+            ids = [i for i in ids if i in kept]
         if not ids:
             return []
-        # Rare words: every match within the interactions' range, intersected.
-        sql = (
-            "SELECT rowid FROM search_statuses WHERE search_statuses MATCH :match"
-            " AND rowid >= :low AND rowid <= :high ORDER BY rowid DESC LIMIT :cap"
-        )
-        params = {
-            "match": match_expression(query, []),
-            "low": ids[-1],
-            "high": ids[0],
-            "cap": _INTERSECT_LIMIT + 1,
-        }
-        hits = {int(r[0]) for r in await conn.execute(text(sql), params)}
-        if len(hits) <= _INTERSECT_LIMIT:
-            return [i for i in ids if i in hits][:window]
-        # Common words: read the interactions' own words, newest first.
+        if len(ids) > _READ_WORDS_UP_TO:
+            # Many interactions: when the words are rare, every match in the
+            # interactions' range is fewer rows than their words, so intersect.
+            sql = (
+                "SELECT rowid FROM search_statuses WHERE search_statuses MATCH :match"
+                " AND rowid >= :low AND rowid <= :high ORDER BY rowid DESC LIMIT :cap"
+            )
+            params = {
+                "match": match_expression(query, []),
+                "low": ids[-1],
+                "high": ids[0],
+                "cap": _INTERSECT_LIMIT + 1,
+            }
+            hits = {int(r[0]) for r in await conn.execute(text(sql), params)}
+            if len(hits) <= _INTERSECT_LIMIT:
+                return [i for i in ids if i in hits][:window]
+        # Read the interactions' own words, newest first, until enough match.
         found: list[int] = []
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]

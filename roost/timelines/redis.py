@@ -30,6 +30,7 @@ import asyncio
 import secrets
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -102,6 +103,25 @@ def _above(status_id: int | None) -> str:
     return "-" if status_id is None else "(" + member(status_id)
 
 
+def _lex_range(bounds: q.Bounds) -> tuple[str, str]:
+    """ZRANGE's start and stop for ``bounds`` (stop first when walking down)."""
+    if bounds.ascending:
+        return _above(bounds.lower), _below(bounds.upper)
+    return _below(bounds.upper), _above(bounds.lower)
+
+
+def _ids(raw: Any) -> list[int]:
+    return [int(m) for m in raw if isinstance(m, bytes) and m != COMPLETE.encode()]
+
+
+@dataclass(frozen=True)
+class _State:
+    complete: bool
+    size: int  # entries, the COMPLETE marker included
+    oldest: int | None
+    window: list[int]  # the first ids of the page asked for
+
+
 class RedisTimelineStore:
     def __init__(self, settings: Settings, db: Database, link: RedisLink, metrics: Metrics) -> None:
         self.db = db
@@ -142,8 +162,11 @@ class RedisTimelineStore:
         me = viewer.account_id
         assert me is not None
         key = self._key(me)
-        complete, size, oldest = await self._state(key)
-        if complete:
+        ascending = page.min_id is not None
+        lower = max(page.min_id or 0, page.since_id or 0) or None
+        bounds = q.Bounds(lower=lower, upper=page.max_id, ascending=ascending)
+        state = await self._state(key, bounds, page.limit)
+        if state.complete:
             self.metrics.timeline_reads.labels("hit").inc()
         else:
             how = await self._build(conn, viewer)
@@ -151,17 +174,17 @@ class RedisTimelineStore:
                 self.metrics.timeline_reads.labels("database").inc()
                 return await self.sql.home(conn, viewer, page)
             self.metrics.timeline_reads.labels(how).inc()
-            complete, size, oldest = await self._state(key)
+            state = await self._state(key, bounds, page.limit)
         self.link.succeeded()
         # A set at its cap has lost its oldest entries: a page that reaches
         # below them is the database's to answer.
-        truncated = size > self.cap
-        ascending = page.min_id is not None
-        lower = max(page.min_id or 0, page.since_id or 0) or None
+        truncated = state.size > self.cap
+        oldest = state.oldest
         if ascending and truncated and oldest is not None and lower is not None and lower < oldest:
             return await self.sql.home(conn, viewer, page)
-        bounds = q.Bounds(lower=lower, upper=page.max_id, ascending=ascending)
-        shown, drained, last = await self._collect(conn, viewer, key, bounds, page.limit)
+        shown, drained, last = await self._collect(
+            conn, viewer, key, bounds, page.limit, state.window
+        )
         if ascending:
             shown.reverse()
         elif len(shown) < page.limit and (truncated or not drained):
@@ -175,19 +198,29 @@ class RedisTimelineStore:
             shown += await self.sql.home(conn, viewer, rest)
         return shown
 
-    async def _state(self, key: str) -> tuple[bool, int, int | None]:
-        """Whether the timeline is complete, its size (marker included), its oldest id."""
+    async def _state(self, key: str, bounds: q.Bounds, count: int) -> _State:
+        """One round trip: completeness, size, oldest entry, the first window of
+        the page, and a renewed TTL (reading is what keeps a timeline active)."""
         pipe = self.link.client.pipeline(transaction=False)
         pipe.zscore(key, COMPLETE)
         pipe.zcard(key)
         pipe.zrange(key, 0, 0)
+        pipe.zrange(
+            key, *_lex_range(bounds), desc=not bounds.ascending, bylex=True, offset=0, num=count
+        )
         pipe.expire(key, self.ttl_s)
-        marker, size, first, _ = await pipe.execute()
+        marker, size, first, window, _ = await pipe.execute()
         oldest = int(first[0]) if first and first[0] != COMPLETE.encode() else None
-        return marker is not None, int(size), oldest
+        return _State(marker is not None, int(size), oldest, _ids(window))
 
     async def _collect(
-        self, conn: AsyncConnection, viewer: Viewer, key: str, bounds: q.Bounds, limit: int
+        self,
+        conn: AsyncConnection,
+        viewer: Viewer,
+        key: str,
+        bounds: q.Bounds,
+        limit: int,
+        first: list[int],
     ) -> tuple[list[Visible[StatusView]], bool, int | None]:
         """Walk the timeline from ``bounds`` until ``limit`` posts pass the checks.
 
@@ -205,7 +238,7 @@ class RedisTimelineStore:
             # Later rounds mean entries are being filtered out (mutes): look
             # further ahead per round rather than inch along.
             fetch = want if round_ == 0 else want * 4
-            cached = await self._range(key, cursor, fetch)
+            cached = first if round_ == 0 else await self._range(key, cursor, fetch)
             merged = await q.merged_ids(conn, me, self.threshold, cursor, fetch)
             ids = sorted(set(cached) | set(merged), reverse=not cursor.ascending)[:fetch]
             drained = len(cached) < fetch
@@ -225,22 +258,10 @@ class RedisTimelineStore:
         return shown[:limit], drained, last
 
     async def _range(self, key: str, bounds: q.Bounds, count: int) -> list[int]:
-        client = self.link.client
-        if bounds.ascending:
-            raw = await client.zrange(
-                key, _above(bounds.lower), _below(bounds.upper), bylex=True, offset=0, num=count
-            )
-        else:
-            raw = await client.zrange(
-                key,
-                _below(bounds.upper),
-                _above(bounds.lower),
-                desc=True,
-                bylex=True,
-                offset=0,
-                num=count,
-            )
-        return [int(m) for m in raw if isinstance(m, bytes) and m != COMPLETE.encode()]
+        raw = await self.link.client.zrange(
+            key, *_lex_range(bounds), desc=not bounds.ascending, bylex=True, offset=0, num=count
+        )
+        return _ids(raw)
 
     async def _load(
         self, conn: AsyncConnection, viewer: Viewer, key: str, ids: Sequence[int]
@@ -265,6 +286,10 @@ class RedisTimelineStore:
         client = self.link.client
         if await client.set(lease, token, nx=True, px=LEASE_MS):
             try:
+                # Another reader may have finished a rebuild between our look
+                # and taking the lease: check again, or it would be done twice.
+                if await client.zscore(key, COMPLETE) is not None:
+                    return "waited"
                 await self._rebuild(conn, viewer, key)
             finally:
                 await self._release(keys=[lease], args=[token])

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.db.tables import accounts, followed_tags, follows, mentions, status_tags, statuses
@@ -205,6 +205,9 @@ async def author_home_ids(
     return [int(i) for i in (await conn.execute(query)).scalars()]
 
 
+_BIG, _TAG = 1, 2
+
+
 async def merged_ids(
     conn: AsyncConnection, me: int, threshold: int, bounds: Bounds, limit: int
 ) -> list[int]:
@@ -215,22 +218,17 @@ async def merged_ids(
     indexed probe), so the post queries run on the (account, id) and (tag,
     post) indexes instead of walking every post in id order.
     """
-    big = list(
-        (
-            await conn.execute(
-                select(follows.c.target_account_id)
-                .join(accounts, accounts.c.id == follows.c.target_account_id)
-                .where(follows.c.account_id == me, accounts.c.followers_count > threshold)
-            )
-        ).scalars()
+    sources = union_all(
+        select(literal(_BIG).label("kind"), follows.c.target_account_id.label("ref"))
+        .join(accounts, accounts.c.id == follows.c.target_account_id)
+        .where(follows.c.account_id == me, accounts.c.followers_count > threshold),
+        select(literal(_TAG).label("kind"), followed_tags.c.tag_id.label("ref")).where(
+            followed_tags.c.account_id == me
+        ),
     )
-    tag_ids = list(
-        (
-            await conn.execute(
-                select(followed_tags.c.tag_id).where(followed_tags.c.account_id == me)
-            )
-        ).scalars()
-    )
+    rows = (await conn.execute(sources)).all()
+    big = [row.ref for row in rows if row.kind == _BIG]
+    tag_ids = [row.ref for row in rows if row.kind == _TAG]
     found: set[int] = set()
     if big:
         query = bounds.apply(

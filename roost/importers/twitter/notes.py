@@ -72,6 +72,8 @@ class NoteIndex:
         if not self._by_second:
             return None
         short = _comparable(tweet.text)[:_COMPARED]
+        if not short:
+            return None  # nothing to recognise the note by
         second = _second(tweet.created_at)
         for candidate_second in (second, second - 1, second + 1):
             notes = self._by_second.get(candidate_second)

@@ -312,13 +312,25 @@ class Importer:
                     self.positions[phase] = position
                     await self._save(tx, phase)
 
+    # The sources are generators that hold only the file being read, so
+    # closing one closes that file, wherever the reading stopped.
+
+    def _entries(self, kind: str) -> Generator[Any, None, None]:
+        for name in self.layout.of(kind):
+            yield from elements(self.archive, name)
+
+    def _messages(self) -> Generator[tuple[str, Any], None, None]:
+        for name in self.layout.of("dms"):
+            for item in messages(self.archive, name):
+                if records.is_message(item[1]):
+                    yield item
+
     async def likes(self) -> None:
         account_id = self.run.account_id
-        source = (e for n in self.layout.of("likes") for e in elements(self.archive, n))
         await self._records(
             "likes",
             "likes",
-            source,
+            self._entries("likes"),
             lambda tx, rows: records.do_add_likes(tx, account_id, rows),
             records.like_from_json,
         )
@@ -333,9 +345,12 @@ class Importer:
             return write
 
         for kind in RELATION_KINDS:
-            source = (e for n in self.layout.of(kind) for e in elements(self.archive, n))
             await self._records(
-                kind, REPORT_KIND[kind], source, writer(kind), records.relation_from_json
+                kind,
+                REPORT_KIND[kind],
+                self._entries(kind),
+                writer(kind),
+                records.relation_from_json,
             )
 
     async def direct_messages(self) -> None:
@@ -348,11 +363,10 @@ class Importer:
             )
             return
         account_id = self.run.account_id
-        source = (m for n in self.layout.of("dms") for m in messages(self.archive, n))
         await self._records(
             "dms",
             "direct_messages",
-            (item for item in source if records.is_message(item[1])),
+            self._messages(),
             lambda tx, rows: records.do_add_messages(tx, account_id, rows),
             lambda item: records.message_from_json(*item),
         )

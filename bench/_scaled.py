@@ -1,0 +1,261 @@
+"""The scaled stack for benchmarks: a fresh PostgreSQL database, a private Redis,
+and ``roost serve`` / ``roost worker`` processes on them.
+
+    ROOST_BENCH_DATABASE_URL   the PostgreSQL server to make the database on
+                               (default postgresql://postgres@127.0.0.1:5432/postgres)
+
+The database is created for the run and dropped afterwards; the redis-server
+is started on a free port with no persistence and stopped afterwards, so a
+benchmark that flushes it disturbs nothing else.
+
+Accounts that only follow (thousands of them) are inserted in bulk with
+SQLAlchemy Core, as ``do_create_account`` and ``do_follow`` would leave them
+(counters included); accounts that sign in get a real token from the actions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from sqlalchemy import insert, update
+
+from bench import _server
+from roost.clock import utcnow
+from roost.config import Settings, load_settings
+from roost.db.engine import Database
+from roost.db.migrate import upgrade
+from roost.db.tables import accounts, follows, statuses
+from roost.domain.accounts import passwords
+from roost.domain.accounts.actions import NewAccount, do_create_account
+from roost.domain.oauth.actions import do_issue_token
+from roost.domain.oauth.scopes import parse as parse_scopes
+from roost.domain.types import Visibility
+from roost.ids import new_id
+
+ADMIN_URL = os.environ.get(
+    "ROOST_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+_CHUNK = 5000
+
+
+@dataclass
+class Stack:
+    database_url: str
+    redis_port: int
+    data_dir: Path
+    prefix: str = "bench:"
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://127.0.0.1:{self.redis_port}/0"
+
+    def settings(self, **extra: Any) -> Settings:
+        return load_settings(
+            data_dir=self.data_dir,
+            database_url=self.database_url,
+            redis_url=self.redis_url,
+            redis_prefix=self.prefix,
+            secret_key="b" * 40,
+            **extra,
+        )
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = _server.server_env(self.data_dir)
+        env.update(
+            ROOST_DATABASE_URL=self.database_url,
+            ROOST_REDIS_URL=self.redis_url,
+            ROOST_REDIS_PREFIX=self.prefix,
+            ROOST_SECRET_KEY="b" * 40,
+            ROOST_RUN_JOBS_IN_PROCESS="false",
+        )
+        env.update({f"ROOST_{k.upper()}": v for k, v in extra.items()})
+        return env
+
+
+async def _admin(sql: str) -> None:
+    conn = await asyncpg.connect(ADMIN_URL)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@contextlib.contextmanager
+def stack(scratch: Path) -> Iterator[Stack]:
+    if shutil.which("redis-server") is None:
+        raise SystemExit("redis-server is not on PATH")
+    name = f"roost_bench_{secrets.token_hex(4)}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    port = _server.free_port()
+    redis = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+        + ["--appendonly", "no", "--dir", str(scratch)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base, _, _ = ADMIN_URL.rpartition("/")
+        built = Stack(f"{base}/{name}", port, scratch / "data")
+        built.data_dir.mkdir(parents=True, exist_ok=True)
+        asyncio.run(_migrate(built.settings()))
+        yield built
+    finally:
+        redis.terminate()
+        redis.wait(timeout=10)
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _migrate(settings: Settings) -> None:
+    db = Database(settings)
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()
+
+
+@contextlib.contextmanager
+def processes(stack: Stack, *commands: Sequence[str], **env: str) -> Iterator[list[int]]:
+    """Start ``roost`` subcommands; for each ``serve`` a port is chosen and
+    waited on. Yields the ports (in order of the serve commands)."""
+    started: list[subprocess.Popen[bytes]] = []
+    ports: list[int] = []
+    try:
+        for number, command in enumerate(commands):
+            args = list(command)
+            port = 0
+            if args[0] == "serve":
+                port = _server.free_port()
+                args += ["--host", _server.HOST, "--port", str(port), "--log-level", "warning"]
+            elif args[0] == "worker":
+                args += ["--log-level", "warning"]
+            log = stack.data_dir / f"{args[0]}-{number}.log"
+            with log.open("ab") as out:
+                process = subprocess.Popen(
+                    [str(_server.ROOST), *args],
+                    env=stack.env(**env),
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                )
+            started.append(process)
+            if port:
+                _server.wait_until_answering(process, port)
+                ports.append(port)
+        time.sleep(0.5)  # workers: past their start-up, waiting for jobs
+        yield ports
+    finally:
+        for process in started:
+            _server.stop(process)
+
+
+# -- seeding -----------------------------------------------------------------
+
+
+def run(settings: Settings, body: Any) -> Any:
+    async def main() -> Any:
+        db = Database(settings)
+        try:
+            return await body(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(main())
+
+
+async def signed_in(db: Database, name: str) -> tuple[int, str]:
+    """An account with a user and a token, made by the actions."""
+    passwords.use_fast_hashing_for_tests()
+    async with db.write() as tx:
+        account_id = await do_create_account(
+            tx, NewAccount(name, f"{name}@example.org", "a long enough password")
+        )
+        issued = await do_issue_token(tx, account_id, None, parse_scopes("read write follow"))
+    return account_id, issued.token
+
+
+async def bulk_accounts(db: Database, prefix: str, count: int) -> list[int]:
+    now = utcnow()
+    ids: list[int] = []
+    for start in range(0, count, _CHUNK):
+        rows = []
+        for n in range(start, min(count, start + _CHUNK)):
+            account_id = new_id()
+            ids.append(account_id)
+            rows.append(
+                {
+                    "id": account_id,
+                    "username": f"{prefix}{n}",
+                    "username_key": f"{prefix}{n}".lower(),
+                    "created_at": now,
+                }
+            )
+        async with db.write() as tx:
+            await tx.execute(insert(accounts), rows)
+    return ids
+
+
+async def bulk_follow(db: Database, followers: Sequence[int], target: int) -> None:
+    now = utcnow()
+    for start in range(0, len(followers), _CHUNK):
+        chunk = followers[start : start + _CHUNK]
+        async with db.write() as tx:
+            await tx.execute(
+                insert(follows),
+                [
+                    {
+                        "id": new_id(),
+                        "account_id": follower,
+                        "target_account_id": target,
+                        "created_at": now,
+                    }
+                    for follower in chunk
+                ],
+            )
+            await tx.execute(
+                update(accounts)
+                .where(accounts.c.id.in_(chunk))
+                .values(following_count=accounts.c.following_count + 1)
+            )
+    async with db.write() as tx:
+        await tx.execute(
+            update(accounts)
+            .where(accounts.c.id == target)
+            .values(followers_count=accounts.c.followers_count + len(followers))
+        )
+
+
+async def bulk_posts(db: Database, authors: Sequence[int], count: int) -> list[int]:
+    """Plain public posts, oldest first, spread over the authors."""
+    now = utcnow()
+    ids: list[int] = []
+    rows = []
+    for n in range(count):
+        status_id = new_id()
+        ids.append(status_id)
+        text = f"post number {n} about the weather and the garden"
+        rows.append(
+            {
+                "id": status_id,
+                "account_id": authors[n % len(authors)],
+                "visibility": int(Visibility.PUBLIC),
+                "text": text,
+                "content": f"<p>{text}</p>",
+                "language": "en",
+                "created_at": now,
+            }
+        )
+    for start in range(0, len(rows), _CHUNK):
+        async with db.write() as tx:
+            await tx.execute(insert(statuses), rows[start : start + _CHUNK])
+    return ids
