@@ -21,13 +21,14 @@ import os
 import secrets
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import insert, update
 
 from bench import _server
@@ -92,15 +93,26 @@ async def _admin(sql: str) -> None:
 
 
 @contextlib.contextmanager
-def stack(scratch: Path) -> Iterator[Stack]:
+def stack() -> Iterator[Stack]:
+    with (
+        tempfile.TemporaryDirectory(prefix="roost-bench-") as directory,
+        _stack(Path(directory)) as built,
+    ):
+        yield built
+
+
+@contextlib.contextmanager
+def _stack(scratch: Path) -> Iterator[Stack]:
     if shutil.which("redis-server") is None:
         raise SystemExit("redis-server is not on PATH")
     name = f"roost_bench_{secrets.token_hex(4)}"
     asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     port = _server.free_port()
     redis = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-        + ["--appendonly", "no", "--dir", str(scratch)],
+        [
+            *("redis-server", "--port", str(port), "--bind", "127.0.0.1"),
+            *("--save", "", "--appendonly", "no", "--dir", str(scratch)),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -124,8 +124,14 @@ class Settings(BaseSettings):
     @field_validator("redis_url")
     @classmethod
     def _known_redis(cls, value: str) -> str:
-        if value and not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("a redis:// URL")
+        if value and not value.startswith(
+            ("redis://", "rediss://", "unix://", "redis+sentinel://")
+        ):
+            raise ValueError("a redis:// URL, or redis+sentinel://host:port[,host:port]/service")
+        if value.startswith("redis+sentinel://"):
+            from roost.redis_link import parse_sentinel_url
+
+            parse_sentinel_url(value)
         return value
 
     @field_validator("redis_prefix")

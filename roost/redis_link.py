@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
+from urllib.parse import unquote
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
@@ -27,18 +30,53 @@ log = logging.getLogger("roost.redis")
 REDIS_DOWN = (RedisError, OSError, ConnectionError, TimeoutError)
 
 
+SENTINEL_SCHEME = "redis+sentinel://"
+
+
+def _client(url: str, timeout: float) -> Redis:
+    options: dict[str, Any] = {
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+        # One quick retry covers a pooled connection that died with a restarted
+        # (or failed-over) server; more would only make a real outage slower.
+        "retry": Retry(NoBackoff(), 1),
+        "health_check_interval": 30,
+    }
+    if not url.startswith(SENTINEL_SCHEME):
+        return Redis.from_url(url, **options)
+    sentinels, service, db, password = parse_sentinel_url(url)
+    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+        sentinels,
+        sentinel_kwargs={"socket_timeout": timeout, "socket_connect_timeout": timeout},
+    )
+    # The client asks the sentinels for the current primary on each new
+    # connection, so after a failover it follows the promoted replica.
+    client: Redis = sentinel.master_for(service, db=db, password=password, **options)
+    return client
+
+
+def parse_sentinel_url(url: str) -> tuple[list[tuple[str, int]], str, int, str | None]:
+    """``redis+sentinel://[:password@]host:port[,host:port...]/service[/db]`` ->
+    the sentinels, the monitored service's name, the db number, the password."""
+    rest = url.removeprefix(SENTINEL_SCHEME)
+    password = None
+    if "@" in rest:
+        secret, rest = rest.rsplit("@", 1)
+        password = unquote(secret.removeprefix(":")) or None
+    hosts, _, path = rest.partition("/")
+    service, _, db = path.partition("/")
+    if not hosts or not service:
+        raise ValueError("redis+sentinel://host:port[,host:port]/service[/db]")
+    sentinels = []
+    for host in hosts.split(","):
+        name, _, port = host.rpartition(":")
+        sentinels.append((name or host, int(port) if name else 26379))
+    return sentinels, service, int(db or 0), password
+
+
 class RedisLink:
     def __init__(self, settings: Settings, metrics: Metrics, *, retry_s: float = 1.0) -> None:
-        timeout = settings.redis_timeout_ms / 1000
-        self.client: Redis = Redis.from_url(
-            settings.redis_url,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            # One quick retry covers a pooled connection that died with a
-            # restarted server; more would only make a real outage slower.
-            retry=Retry(NoBackoff(), 1),
-            health_check_interval=30,
-        )
+        self.client: Redis = _client(settings.redis_url, settings.redis_timeout_ms / 1000)
         self.prefix = settings.redis_prefix
         self.metrics = metrics
         self.retry_s = retry_s

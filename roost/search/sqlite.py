@@ -8,7 +8,8 @@ account, ``m`` for a post with media. Reach is answered in two parts:
   1. own posts and public-indexable posts: one FTS5 query, newest first, that
      stops after ``window`` hits however common the words are;
   2. posts the searcher interacted with: their ids come from the relational
-     tables, and their words are matched here, newest first, until ``window``.
+     tables; FTS5 lists the matches in their range when there are few, or
+     their words are read and matched here, newest first, until ``window``.
 
 The first part's candidates are checked against ``own_or_findable`` (that part
 of reach_clause, the one statement of reach) as the database stands now, so a
@@ -42,11 +43,10 @@ from roost.search.text import contains_phrase
 
 # Interactions whose words are read per statement.
 BATCH = 2000
-# Up to this many interactions, reading their words is cheaper than asking FTS5
-# for every match in their range; past it, FTS5 is asked first, and its answer
-# is used when it holds at most _INTERSECT_LIMIT matches.
-_READ_WORDS_UP_TO = 2000
-_INTERSECT_LIMIT = 2000
+# Up to this many matches in the interactions' range, FTS5's list of them is
+# intersected with the interactions; past it (common words), the interactions'
+# own words are read instead, and common words match among the first few.
+_FEW_MATCHES = 256
 
 _DELETE = text("DELETE FROM search_statuses WHERE rowid IN :ids").bindparams(
     bindparam("ids", expanding=True)
@@ -172,30 +172,30 @@ class SqliteFtsIndex:
             ids = [i for i in ids if i in kept]
         if not ids:
             return []
-        if len(ids) > _READ_WORDS_UP_TO:
-            # Many interactions: when the words are rare, every match in the
-            # interactions' range is fewer rows than their words, so intersect.
-            sql = (
-                "SELECT rowid FROM search_statuses WHERE search_statuses MATCH :match"
-                " AND rowid >= :low AND rowid <= :high ORDER BY rowid DESC LIMIT :cap"
-            )
-            params = {
-                "match": match_expression(query, []),
-                "low": ids[-1],
-                "high": ids[0],
-                "cap": _INTERSECT_LIMIT + 1,
-            }
-            hits = {int(r[0]) for r in await conn.execute(text(sql), params)}
-            if len(hits) <= _INTERSECT_LIMIT:
-                return [i for i in ids if i in hits][:window]
-        # Read the interactions' own words, newest first, until enough match.
+        # Every match in the interactions' range, if there are few (rare words):
+        # then the answer is their intersection.
+        sql = (
+            "SELECT rowid FROM search_statuses WHERE search_statuses MATCH :match"
+            " AND rowid >= :low AND rowid <= :high ORDER BY rowid DESC LIMIT :cap"
+        )
+        params = {
+            "match": match_expression(query, []),
+            "low": ids[-1],
+            "high": ids[0],
+            "cap": _FEW_MATCHES + 1,
+        }
+        hits = {int(r[0]) for r in await conn.execute(text(sql), params)}
+        if len(hits) <= _FEW_MATCHES:
+            return [i for i in ids if i in hits][:window]
+        # Read the interactions' own words, newest first, until enough match:
+        # a few at first (common words match at once), then more each round.
         found: list[int] = []
-        for start in range(0, len(ids), BATCH):
-            chunk = ids[start : start + BATCH]
+        start, size = 0, 2 * window
+        while start < len(ids) and len(found) < window:
+            chunk = ids[start : start + size]
             bodies = {int(r.id): r.body for r in await conn.execute(_BODIES, {"ids": chunk})}
             found += [i for i in chunk if i in bodies and words_match(bodies[i], query)]
-            if len(found) >= window:
-                break
+            start, size = start + size, min(size * 4, BATCH)
         return found[:window]
 
     async def rebuild(self, db: Database, progress: Progress | None = None) -> int:

@@ -144,6 +144,8 @@ def render(text: str, base_url: str) -> content.Rendered:
     """HTML for an imported post: the usual rendering, no local mentions, and
     ``@handle`` linked to the Twitter profile."""
     rendered = content.render(text, {}, base_url)
+    if "@" not in rendered.html:
+        return rendered
     return content.Rendered(html=link_handles(rendered.html), mentioned_ids=[], tags=rendered.tags)
 
 

@@ -26,7 +26,7 @@ from roost.importers.twitter.mapping import Owner
 from roost.importers.twitter.notes import NoteIndex
 from roost.importers.twitter.parse import conversation_messages, read_ytd
 from roost.importers.twitter.records import is_message
-from roost.importers.twitter.tweets import MalformedTweet, tweet_from_json
+from roost.importers.twitter.tweets import identify, short_links
 
 _TCO = re.compile(r"https?://t\.co/[A-Za-z0-9]+")
 _DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
@@ -131,21 +131,22 @@ def scan(archive: Archive, layout: Layout, *, include_dms: bool) -> Scan:
         for name in layout.of(kind):
             for element in elements(archive, name):
                 posts += 1
-                try:
-                    tweet = tweet_from_json(element)
-                except MalformedTweet:
-                    continue
-                result.own_ids.add(tweet.id)
+                found = identify(element)
+                if found is None:
+                    continue  # counted as failed by the second pass
+                tweet_id, versions = found
+                result.own_ids.add(tweet_id)
                 if kind == "circle":
-                    result.circle_ids.add(tweet.id)
-                elif tweet.id in result.circle_ids:
-                    result.circle_in_tweets.add(tweet.id)
-                group = tweet.edit_group
-                if group is not None:
-                    newest = result.newest_version.get(group, 0)
-                    result.newest_version[group] = max(newest, tweet.id)
+                    result.circle_ids.add(tweet_id)
+                elif tweet_id in result.circle_ids:
+                    result.circle_in_tweets.add(tweet_id)
+                if len(versions) > 1:
+                    group = versions[0]
+                    result.newest_version[group] = max(
+                        result.newest_version.get(group, 0), tweet_id
+                    )
                 if wanted_links:
-                    for short, expanded in tweet.urls:
+                    for short, expanded in short_links(element):
                         if short in wanted_links:
                             result.expansions[short] = expanded
     result.totals["posts"] = posts

@@ -137,17 +137,49 @@ def _edit_ids(tweet: dict[str, Any], tweet_id: int) -> tuple[int, ...]:
     if not isinstance(info, dict):
         return (tweet_id,)
     control = info.get("initial") or (info.get("edit") or {}).get("editControlInitial") or {}
-    ids = {i for i in (_int(x) for x in control.get("editTweetIds") or []) if i is not None}
+    listed = control.get("editTweetIds") or []
+    if len(listed) < 2:
+        return (tweet_id,)  # never edited: nearly every tweet
+    ids = {i for i in (_int(x) for x in listed) if i is not None}
     ids.add(tweet_id)
     return tuple(sorted(ids))
 
 
+def _unwrap(element: Any) -> dict[str, Any] | None:
+    """The tweet object of either layout: ``{"tweet": {...}}`` or the bare one."""
+    tweet = element.get("tweet") if isinstance(element, dict) else None
+    if isinstance(tweet, dict):
+        return tweet
+    return element if isinstance(element, dict) else None
+
+
+def identify(element: Any) -> tuple[int, tuple[int, ...]] | None:
+    """A tweet's id and its versions' ids, read cheaply (the first pass reads
+    every tweet only for these); None for an entry that is no tweet."""
+    tweet = _unwrap(element)
+    tweet_id = _int(tweet.get("id_str") or tweet.get("id")) if tweet is not None else None
+    if tweet is None or tweet_id is None:
+        return None
+    return tweet_id, _edit_ids(tweet, tweet_id)
+
+
+def short_links(element: Any) -> list[tuple[str, str]]:
+    """(t.co, expanded) of a tweet's links."""
+    tweet = _unwrap(element) or {}
+    entities = tweet.get("entities")
+    if not isinstance(entities, dict):
+        return []
+    return [
+        (u["url"], u.get("expanded_url") or u["url"])
+        for u in _str_list(entities.get("urls"))
+        if isinstance(u.get("url"), str)
+    ]
+
+
 def tweet_from_json(element: Any) -> Tweet:
     """One element of tweets.js (either layout) as a Tweet."""
-    tweet = element.get("tweet") if isinstance(element, dict) else None
-    if not isinstance(tweet, dict):
-        tweet = element
-    if not isinstance(tweet, dict):
+    tweet = _unwrap(element)
+    if tweet is None:
         raise MalformedTweet("an entry is not an object")
     tweet_id = _int(tweet.get("id_str") or tweet.get("id"))
     text = tweet.get("full_text", tweet.get("text"))

@@ -1,0 +1,292 @@
+"""The route crawler: scenarios 8 and 12 (a URL that shows what it must not).
+
+Canaries are planted: a locked account's followers-only post (with an image),
+a direct message with an image and its direct reply, a followers-only boost,
+a suspended account's public post, a private list title and a private note,
+and, for the blocked account only, the blocker's public post. Then every HTTP
+route the app has, read from its own router (a new route is crawled without
+editing this file), is called as nobody, as a stranger and as a blocked
+account, with every canary id put into every path parameter, and with query or
+body parameters that name canaries. No answer may contain a canary's text or
+id, and the hidden images answer 404 at their exact paths (and at the owner's
+signed URLs when a token says who is asking). Afterwards the owner's side is
+unchanged: nothing the crawl did as someone else removed, read or answered
+anything of theirs.
+
+Responses are read through a small ASGI call with a time limit, so streaming
+routes (server-sent events) are crawled too: whatever they send within the
+limit is checked. WebSocket routes are the one kind not crawled here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import orjson
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+
+from roost.domain.graph.counts import do_suspend
+from tests.conftest import Roost, User
+from tests.media import samples
+
+_PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")
+STREAM_WINDOW_S = 0.3
+
+
+@dataclass
+class Canaries:
+    texts: list[str] = field(default_factory=list)  # hidden from every crawler
+    ids: list[str] = field(default_factory=list)
+    blocked_texts: list[str] = field(default_factory=list)  # hidden from the blocked only
+    blocked_ids: list[str] = field(default_factory=list)
+    extra_ids: list[str] = field(default_factory=list)  # not secret, but worth trying
+    exact_urls: list[str] = field(default_factory=list)  # a hidden file's path
+    signed_urls: list[str] = field(default_factory=list)  # the owner's capability URLs
+
+    def found_in(self, body: str, blocked: bool) -> list[str]:
+        needles = self.texts + self.ids
+        if blocked:
+            needles += self.blocked_texts + self.blocked_ids
+        return [needle for needle in needles if needle in body]
+
+
+def _upload(user: User) -> dict[str, Any]:
+    response = user.post("/api/v2/media", files={"file": ("p.png", samples.png(), "image/png")})
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()
+    return data
+
+
+def _plant(roost: Roost) -> tuple[Canaries, dict[str, User]]:
+    tag = secrets.token_hex(6)
+    secret, only_blocked = f"zq{tag}", f"zb{tag}"
+    c = Canaries()
+    owner = roost.account("owner", locked=True)
+    friend = roost.account("friend", locked=True)
+    stranger, blocked, gone = (roost.account(n) for n in ("stranger", "blocked", "gone"))
+    friend.follow(owner)
+    assert owner.post(f"/api/v1/follow_requests/{friend.id}/authorize").status_code == 200
+    owner.post(f"/api/v1/accounts/{blocked.id}/block")
+
+    private_media, direct_media = _upload(owner), _upload(owner)
+    private = owner.post_status(
+        f"{secret} followers only #{secret}", visibility="private", media_ids=[private_media["id"]]
+    )
+    dm = owner.post_status(
+        f"@friend {secret} direct", visibility="direct", media_ids=[direct_media["id"]]
+    )
+    dm_reply = friend.post_status(
+        f"@owner {secret} direct reply", visibility="direct", in_reply_to_id=dm["id"]
+    )
+    public = friend.post_status("a public post anyone may see")
+    boost = friend.post(f"/api/v1/statuses/{public['id']}/reblog", json={"visibility": "private"})
+    # Public, and answering a hidden post: its own text may show, the parent may not.
+    friend.post_status("@owner count me in", in_reply_to_id=private["id"])
+    friend.post(f"/api/v1/statuses/{private['id']}/favourite")
+    friend.post(f"/api/v1/statuses/{private['id']}/bookmark")
+    gone_post = gone.post_status(f"{secret} from an account about to be suspended")
+    for_others = owner.post_status(f"{only_blocked} public, but not for the blocked #{tag}")
+    owner.post(f"/api/v1/accounts/{stranger.id}/note", json={"comment": f"{secret} note"})
+    listed = owner.post("/api/v1/lists", json={"title": f"{secret} list"})
+    roost.drain_jobs()
+
+    async def suspend() -> None:
+        async with roost.db.write() as tx:
+            await do_suspend(tx, int(gone.id))
+
+    roost.run(suspend)
+
+    c.texts += [secret]
+    c.ids += [private["id"], dm["id"], dm_reply["id"], boost.json()["id"], gone_post["id"]]
+    c.ids += [private_media["id"], direct_media["id"]]
+    c.blocked_texts += [only_blocked]
+    c.blocked_ids += [for_others["id"]]
+    c.extra_ids += [owner.id, friend.id, gone.id, public["id"]]
+    c.extra_ids += [n["id"] for n in owner.get("/api/v1/notifications").json()]
+    for user in (owner, friend):
+        c.extra_ids += [e["id"] for e in user.get("/api/v1/conversations").json()]
+    if listed.status_code == 200:
+        c.extra_ids.append(listed.json()["id"])
+    for seen in owner.get("/api/v1/statuses", params={"id[]": [private["id"], dm["id"]]}).json():
+        for media in seen["media_attachments"]:
+            for url in (media["url"], media["preview_url"]):
+                if url:
+                    parts = urlsplit(url)
+                    c.exact_urls.append(parts.path)
+                    if parts.query:
+                        c.signed_urls.append(f"{parts.path}?{parts.query}")
+    assert len(c.exact_urls) >= 2, "the canary images must have URLs to try"
+    return c, {"owner": owner, "friend": friend, "stranger": stranger, "blocked": blocked}
+
+
+def _http_routes(routes: list[BaseRoute], prefix: str = "") -> tuple[list[tuple[str, str]], int]:
+    """(method, path) for every HTTP route, and how many WebSocket routes there are."""
+    found: list[tuple[str, str]] = []
+    sockets = 0
+    for route in routes:
+        if isinstance(route, WebSocketRoute):
+            sockets += 1
+        elif hasattr(route, "original_router"):
+            # FastAPI keeps an included router whole and matches into it lazily.
+            context = getattr(route, "include_context", None)
+            inner_prefix = prefix + (getattr(context, "prefix", "") or "")
+            inner, inner_sockets = _http_routes(list(route.original_router.routes), inner_prefix)
+            found += inner
+            sockets += inner_sockets
+        elif isinstance(route, Mount):
+            inner, inner_sockets = _http_routes(list(route.routes), prefix + route.path)
+            found += inner
+            sockets += inner_sockets
+        elif isinstance(route, (APIRoute, Route)):
+            for method in sorted(route.methods or {"GET"}):
+                if method not in {"HEAD", "OPTIONS"}:
+                    found.append((method, prefix + route.path))
+        else:
+            sockets += 1 if "websocket" in type(route).__name__.lower() else 0
+    return found, sockets
+
+
+async def _call(
+    app: Any, method: str, target: str, headers: dict[str, str], body: bytes
+) -> tuple[int, bytes]:
+    """One request through the ASGI app; a response still streaming after
+    STREAM_WINDOW_S is cut off (the client disconnects) and what came is returned."""
+    path, _, query = target.partition("?")
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    gone = asyncio.Event()
+    sent = False
+    status = 0
+    chunks: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    task = asyncio.ensure_future(app(scope, receive, send))
+    done, _ = await asyncio.wait({task}, timeout=STREAM_WINDOW_S)
+    if not done:
+        gone.set()
+        done, _ = await asyncio.wait({task}, timeout=1)
+        if not done:
+            task.cancel()
+    elif isinstance(task.exception(), Warning):
+        # The test run turns warnings into errors; a server only logs them. What
+        # matters here is what was sent, and nothing was.
+        return -1, b"".join(chunks)
+    elif task.exception() is not None:
+        raise task.exception()  # type: ignore[misc]
+    return status, b"".join(chunks)
+
+
+def _fill(path: str, value: str) -> str:
+    return _PARAM.sub(value, path)
+
+
+def _probes(c: Canaries, method: str, path: str) -> list[tuple[str, bytes]]:
+    """(target, body) pairs for one route."""
+    names = _PARAM.findall(path)
+    values = [*c.ids, *c.blocked_ids, *c.extra_ids, c.texts[0], "original"] if names else [""]
+    every_id = c.ids + c.blocked_ids
+    targets = [_fill(path, value) for value in values]
+    if method == "GET":
+        queries = [
+            {},
+            {"id[]": every_id},
+            {"q": c.texts[0], "resolve": "true"},
+            {"account_id": c.extra_ids[0], "limit": "80"},
+        ]
+        if names:
+            queries = queries[:2]
+        return [
+            (t + ("?" + urlencode(q, doseq=True) if q else ""), b"")
+            for t in targets
+            for q in queries
+        ]
+    bodies = [
+        {},
+        {"status": "probe", "in_reply_to_id": c.ids[0], "id": every_id},
+        {"status": "probe", "in_reply_to_id": c.blocked_ids[0], "account_ids": c.extra_ids},
+    ]
+    if names:
+        bodies = bodies[:2]
+    return [(t, orjson.dumps(b)) for t in targets for b in bodies]
+
+
+def test_given_canaries_of_every_hidden_kind_then_no_route_shows_them_to_outsiders(
+    roost: Roost,
+) -> None:
+    canaries, users = _plant(roost)
+    owner, friend = users["owner"], users["friend"]
+    before = {
+        "notifications": owner.get("/api/v1/notifications").json(),
+        "conversations": owner.get("/api/v1/conversations").json(),
+        "bookmarks": friend.get("/api/v1/bookmarks").json(),
+    }
+    app = roost.client.app
+    routes, sockets = _http_routes(list(app.routes))  # type: ignore[attr-defined]
+    assert len(routes) > 100, "the crawler should see the whole API"
+    viewers: list[tuple[str, dict[str, str]]] = [("anonymous", {})]
+    viewers += [(name, users[name].headers) for name in ("stranger", "blocked")]
+
+    async def crawl() -> list[str]:
+        problems: list[str] = []
+        for name, auth in viewers:
+            requests = [(m, t, b) for m, p in routes for t, b in _probes(canaries, m, p)]
+            hidden_files = list(canaries.exact_urls)
+            if auth:
+                # A capability URL someone passed on is judged by the bearer
+                # token when one is sent (roost/media/urls.py): still hidden.
+                hidden_files += canaries.signed_urls
+            requests += [("GET", url, b"") for url in hidden_files]
+            for method, target, body in requests:
+                headers = {**auth, "content-type": "application/json"}
+                status, answer = await _call(app, method, target, headers, body)
+                if status >= 500:
+                    problems.append(f"{name} {method} {target}: {status}")
+                found = canaries.found_in(answer.decode(errors="replace"), name == "blocked")
+                if found:
+                    problems.append(f"{name} {method} {target}: {status} shows {found}")
+                if target in hidden_files and status != 404:
+                    problems.append(f"{name} GET {target}: hidden media answered {status}")
+        return problems
+
+    problems = roost.run(crawl)
+
+    assert problems == [], "\n".join(problems[:40])
+    assert sockets <= 1, "only the streaming WebSocket is left uncrawled"
+    # The owner's side is as it was: no outsider dismissed, read or removed anything.
+    assert owner.get("/api/v1/notifications").json() == before["notifications"]
+    assert owner.get("/api/v1/conversations").json() == before["conversations"]
+    assert friend.get("/api/v1/bookmarks").json() == before["bookmarks"]
+    for url in canaries.exact_urls + canaries.signed_urls:
+        assert roost.client.get(url, headers=owner.headers).status_code == 200
