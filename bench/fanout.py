@@ -32,7 +32,7 @@ import redis
 
 from bench import _scaled, _server
 from roost.db.engine import Database
-from roost.timelines.redis import COMPLETE, member
+from roost.timelines.redis_keys import COMPLETE, member
 
 _PRIME_BATCH = 5000
 

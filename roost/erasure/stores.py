@@ -43,6 +43,7 @@ async def _timelines(services: Services, subject: Subject) -> PurgeResult:
             await link.client.delete(
                 link.key("tl", "home", subject.account_id),
                 link.key("tl", "home", subject.account_id, "lease"),
+                link.key("tl", "home", subject.account_id, "src"),
             )
         )
     detail = "its own cached home timeline dropped" if dropped else ""

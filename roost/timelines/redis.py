@@ -9,6 +9,8 @@ Each active account's home timeline is a sorted set of at most
                               score would round 64-bit ids); the member "~"
                               sorts last and marks the set as complete
     tl:home:<account>:lease   held by the one process rebuilding that timeline
+    tl:home:<account>:src     for a minute: which followed accounts and hashtags
+                              are merged at read time (usually none)
 
 Activity is the key's own life: every read renews its TTL
 (``timeline_active_days``); fan-out writes only to timelines that exist (or are
@@ -38,16 +40,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roost.config import Settings
 from roost.db.engine import Database
 from roost.domain.privacy import Visible
-from roost.domain.statuses.queries import statuses_by_ids
+from roost.domain.statuses.queries import paged
 from roost.domain.types import Page, StatusView, Viewer
 from roost.jobs.registry import RetryLater
 from roost.observability.metrics import Metrics
 from roost.redis_link import REDIS_DOWN, RedisLink
 from roost.timelines import redis_queries as q
+from roost.timelines.redis_keys import ADD, COMPLETE, RELEASE, REMOVE, ids_of, lex_range, member
 from roost.timelines.sql import SqlTimelineStore
 
-COMPLETE = "~"
-_WIDTH = 20
 # Followers handled per Redis script call: large enough that a 100,000-follower
 # fan-out is a few dozen calls, small enough that one call blocks Redis for
 # only a few milliseconds.
@@ -57,61 +58,7 @@ LEASE_MS = 30_000
 # answering from the database itself.
 REBUILD_WAIT_S = 2.0
 _MAX_ROUNDS = 4
-
-# Add ARGV[2..] to each timeline in KEYS (pairs: timeline, lease) that exists or
-# is being rebuilt, then trim it to ARGV[1] entries plus the COMPLETE marker.
-_ADD = """
-local keep = tonumber(ARGV[1]) + 1
-local added = 0
-for i = 1, #KEYS, 2 do
-  if redis.call('EXISTS', KEYS[i]) == 1 or redis.call('EXISTS', KEYS[i + 1]) == 1 then
-    for j = 2, #ARGV do
-      redis.call('ZADD', KEYS[i], 0, ARGV[j])
-    end
-    redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -(keep + 1))
-    added = added + 1
-  end
-end
-return added
-"""
-
-_REMOVE = """
-for i = 1, #KEYS do
-  redis.call('ZREM', KEYS[i], unpack(ARGV))
-end
-return #KEYS
-"""
-
-# Release a lease only if it is still ours (it may have expired and been taken).
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
-
-
-def member(status_id: int) -> str:
-    return f"{status_id:0{_WIDTH}d}"
-
-
-def _below(status_id: int | None) -> str:
-    return "(~" if status_id is None else "(" + member(status_id)
-
-
-def _above(status_id: int | None) -> str:
-    return "-" if status_id is None else "(" + member(status_id)
-
-
-def _lex_range(bounds: q.Bounds) -> tuple[str, str]:
-    """ZRANGE's start and stop for ``bounds`` (stop first when walking down)."""
-    if bounds.ascending:
-        return _above(bounds.lower), _below(bounds.upper)
-    return _below(bounds.upper), _above(bounds.lower)
-
-
-def _ids(raw: Any) -> list[int]:
-    return [int(m) for m in raw if isinstance(m, bytes) and m != COMPLETE.encode()]
+SOURCES_TTL_S = 60
 
 
 @dataclass(frozen=True)
@@ -120,6 +67,7 @@ class _State:
     size: int  # entries, the COMPLETE marker included
     oldest: int | None
     window: list[int]  # the first ids of the page asked for
+    sources: bytes | None  # the cached merge sources, if any
 
 
 class RedisTimelineStore:
@@ -132,9 +80,9 @@ class RedisTimelineStore:
         self.ttl_s = settings.timeline_active_days * 86_400
         self.threshold = settings.fanout_max_followers
         client = link.client
-        self._add = client.register_script(_ADD)
-        self._remove = client.register_script(_REMOVE)
-        self._release = client.register_script(_RELEASE)
+        self._add = client.register_script(ADD)
+        self._remove = client.register_script(REMOVE)
+        self._release = client.register_script(RELEASE)
 
     def _key(self, account_id: int) -> str:
         return self.link.key("tl", "home", account_id)
@@ -182,9 +130,7 @@ class RedisTimelineStore:
         oldest = state.oldest
         if ascending and truncated and oldest is not None and lower is not None and lower < oldest:
             return await self.sql.home(conn, viewer, page)
-        shown, drained, last = await self._collect(
-            conn, viewer, key, bounds, page.limit, state.window
-        )
+        shown, drained, last = await self._collect(conn, viewer, key, bounds, page.limit, state)
         if ascending:
             shown.reverse()
         elif len(shown) < page.limit and (truncated or not drained):
@@ -206,12 +152,24 @@ class RedisTimelineStore:
         pipe.zcard(key)
         pipe.zrange(key, 0, 0)
         pipe.zrange(
-            key, *_lex_range(bounds), desc=not bounds.ascending, bylex=True, offset=0, num=count
+            key, *lex_range(bounds), desc=not bounds.ascending, bylex=True, offset=0, num=count
         )
         pipe.expire(key, self.ttl_s)
-        marker, size, first, window, _ = await pipe.execute()
+        pipe.get(key + ":src")
+        marker, size, first, window, _, sources = await pipe.execute()
         oldest = int(first[0]) if first and first[0] != COMPLETE.encode() else None
-        return _State(marker is not None, int(size), oldest, _ids(window))
+        return _State(marker is not None, int(size), oldest, ids_of(window), sources)
+
+    async def _sources(self, conn: AsyncConnection, me: int, cached: bytes | None) -> q.Sources:
+        """Where merged posts come from (big accounts followed, hashtags followed),
+        kept for SOURCES_TTL_S so that most reads need no query to know there
+        are none. A new follow clears it (``on_followed``); a followed hashtag
+        shows within SOURCES_TTL_S."""
+        if cached is not None:
+            return q.Sources.from_json(cached)
+        sources = await q.merge_sources(conn, me, self.threshold)
+        await self.link.client.set(self._key(me) + ":src", sources.to_json(), ex=SOURCES_TTL_S)
+        return sources
 
     async def _collect(
         self,
@@ -220,7 +178,7 @@ class RedisTimelineStore:
         key: str,
         bounds: q.Bounds,
         limit: int,
-        first: list[int],
+        state: _State,
     ) -> tuple[list[Visible[StatusView]], bool, int | None]:
         """Walk the timeline from ``bounds`` until ``limit`` posts pass the checks.
 
@@ -229,6 +187,8 @@ class RedisTimelineStore:
         """
         me = viewer.account_id
         assert me is not None
+        sources = await self._sources(conn, me, state.sources)
+        first = state.window
         shown: list[Visible[StatusView]] = []
         cursor = bounds
         last: int | None = None
@@ -239,13 +199,13 @@ class RedisTimelineStore:
             # further ahead per round rather than inch along.
             fetch = want if round_ == 0 else want * 4
             cached = first if round_ == 0 else await self._range(key, cursor, fetch)
-            merged = await q.merged_ids(conn, me, self.threshold, cursor, fetch)
+            merged = await q.merged_ids(conn, me, sources, cursor, fetch)
             ids = sorted(set(cached) | set(merged), reverse=not cursor.ascending)[:fetch]
             drained = len(cached) < fetch
             if not ids:
                 break
             last = ids[-1]
-            shown += await self._load(conn, viewer, key, ids)
+            shown += await self._load(conn, viewer, key, ids, cursor.ascending)
             if len(shown) >= limit or (drained and len(merged) < fetch):
                 break
             cursor = (
@@ -259,19 +219,30 @@ class RedisTimelineStore:
 
     async def _range(self, key: str, bounds: q.Bounds, count: int) -> list[int]:
         raw = await self.link.client.zrange(
-            key, *_lex_range(bounds), desc=not bounds.ascending, bylex=True, offset=0, num=count
+            key, *lex_range(bounds), desc=not bounds.ascending, bylex=True, offset=0, num=count
         )
-        return _ids(raw)
+        return ids_of(raw)
 
     async def _load(
-        self, conn: AsyncConnection, viewer: Viewer, key: str, ids: Sequence[int]
+        self,
+        conn: AsyncConnection,
+        viewer: Viewer,
+        key: str,
+        ids: Sequence[int],
+        ascending: bool,
     ) -> list[Visible[StatusView]]:
-        checked = await q.check_entries(conn, viewer, ids)
-        if checked.gone:
-            # Deleted, or left behind by an unfollow: tidy up so the next read
-            # does not look at them again.
-            await self.link.client.zrem(key, *(member(i) for i in checked.gone))
-        return await statuses_by_ids(conn, viewer, checked.shown)
+        """The entries that pass the policy and the home rules of now, in one query
+        (plus the hydration every loaded post needs)."""
+        views = await paged(conn, viewer, q.shown_on_home(viewer, ids), Page(limit=len(ids)))
+        if len(views) < len(ids):
+            checked = await q.check_entries(conn, viewer, ids)
+            if checked.gone:
+                # Deleted, or left behind by an unfollow: tidy up so the next
+                # read does not look at them again.
+                await self.link.client.zrem(key, *(member(i) for i in checked.gone))
+        if ascending:
+            views.reverse()
+        return views
 
     # -- rebuilds ------------------------------------------------------------
 
@@ -343,6 +314,11 @@ class RedisTimelineStore:
         """A new follow: bring the followed account's recent posts into the timeline
         (if it is cached; a missing timeline is rebuilt whole when next read)."""
         self._usable()
+        try:
+            await self.link.client.delete(self._key(account_id) + ":src")
+        except REDIS_DOWN as error:
+            self.link.failed("fanout", error)
+            raise RetryLater("redis is unavailable") from error
         viewer = Viewer(account_id=account_id, scopes=frozenset())
         async with self.db.read() as conn:
             if await q.followers_of(conn, target_id) > self.threshold:

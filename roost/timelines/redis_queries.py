@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement, Select, and_, case, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -208,16 +209,24 @@ async def author_home_ids(
 _BIG, _TAG = 1, 2
 
 
-async def merged_ids(
-    conn: AsyncConnection, me: int, threshold: int, bounds: Bounds, limit: int
-) -> list[int]:
-    """Home posts that fan-out does not deliver, read at request time: those of
-    followed accounts too big to fan out, and public posts with a followed tag.
+@dataclass(frozen=True)
+class Sources:
+    """What a viewer's home merges in at read time."""
 
-    Each source is looked up first (both are usually empty, and then cost one
-    indexed probe), so the post queries run on the (account, id) and (tag,
-    post) indexes instead of walking every post in id order.
-    """
+    big_accounts: list[int]
+    tags: list[int]
+
+    def to_json(self) -> bytes:
+        return orjson.dumps([self.big_accounts, self.tags])
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> Sources:
+        big, tag_ids = orjson.loads(raw)
+        return cls([int(i) for i in big], [int(i) for i in tag_ids])
+
+
+async def merge_sources(conn: AsyncConnection, me: int, threshold: int) -> Sources:
+    """Followed accounts too big to fan out, and followed hashtags, in one query."""
     sources = union_all(
         select(literal(_BIG).label("kind"), follows.c.target_account_id.label("ref"))
         .join(accounts, accounts.c.id == follows.c.target_account_id)
@@ -227,8 +236,22 @@ async def merged_ids(
         ),
     )
     rows = (await conn.execute(sources)).all()
-    big = [row.ref for row in rows if row.kind == _BIG]
-    tag_ids = [row.ref for row in rows if row.kind == _TAG]
+    return Sources(
+        [int(r.ref) for r in rows if r.kind == _BIG], [int(r.ref) for r in rows if r.kind == _TAG]
+    )
+
+
+async def merged_ids(
+    conn: AsyncConnection, me: int, sources: Sources, bounds: Bounds, limit: int
+) -> list[int]:
+    """Home posts that fan-out does not deliver, read at request time: those of
+    followed accounts too big to fan out, and public posts with a followed tag.
+
+    Driven by the sources (usually none: then no query at all), so the post
+    queries run on the (account, id) and (tag, post) indexes instead of walking
+    every post in id order.
+    """
+    big, tag_ids = sources.big_accounts, sources.tags
     found: set[int] = set()
     if big:
         query = bounds.apply(
@@ -250,6 +273,15 @@ async def merged_ids(
             )
             found.update(int(i) for i in kept.scalars())
     return sorted(found, reverse=not bounds.ascending)[:limit]
+
+
+def shown_on_home(viewer: Viewer, ids: Sequence[int]) -> Select[Any]:
+    """Those of ``ids`` that belong on the viewer's home now, for ``paged`` (which
+    adds the privacy policy)."""
+    assert viewer.account_id is not None
+    return select(statuses).where(
+        statuses.c.id.in_(list(ids)), _home_rule(viewer.account_id), _kept_on_home(viewer)
+    )
 
 
 @dataclass(frozen=True)

@@ -47,4 +47,5 @@ def test_given_an_imported_archive_then_mastodon_py_reads_the_history_back(
         results = owner.api.search_v2("bramblings", result_type="statuses")
         return [s["id"] for s in results["statuses"]]
 
-    assert eventually(found, timeout=15) == [by_text["<p>Unrelated: a note on bramblings</p>"]["id"]]
+    brambling = by_text["<p>Unrelated: a note on bramblings</p>"]
+    assert eventually(found, timeout=15) == [brambling["id"]]

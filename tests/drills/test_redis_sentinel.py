@@ -46,6 +46,16 @@ def _role(port: int) -> str:
         client.close()
 
 
+def _linked(replica: int) -> bool:
+    client = redis.Redis(port=replica, socket_timeout=2)
+    try:
+        return client.info("replication").get("master_link_status") == "up"
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+
+
 def _knows_replica(sentinel: int) -> bool:
     client = redis.Redis(port=sentinel, socket_timeout=2)
     try:
@@ -70,7 +80,7 @@ def sentinel_setup(tmp_path: Path) -> Iterator[tuple[int, int, int]]:
         _redis(primary, tmp_path / "primary"),
         _redis(replica, tmp_path / "replica", "--replicaof", "127.0.0.1", str(primary)),
     ]
-    wait_for(lambda: _role(replica) == "slave", 15, "the replica to attach")
+    wait_for(lambda: _linked(replica), 15, "the replica to attach")
     processes.append(
         subprocess.Popen(
             ["redis-server", str(config), "--sentinel"],
@@ -103,7 +113,8 @@ def test_given_a_sentinel_url_when_the_primary_fails_over_then_writes_reach_the_
         link = RedisLink(settings, Metrics())
         try:
             await link.client.set("sentinel:before", "1")
-            await link.client.execute_command("WAIT", 1, 2000)  # on the replica too
+            # On the replica too before the failover is asked for.
+            assert await link.client.execute_command("WAIT", 1, 2000) == 1
             await asyncio.to_thread(
                 lambda: redis.Redis(port=sentinel).execute_command("SENTINEL FAILOVER roost")
             )

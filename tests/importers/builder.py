@@ -235,7 +235,11 @@ class ArchiveBuilder:
         if recipient is not None:
             create["recipientId"] = str(recipient)
         found = next(
-            (c for c in self.conversations if c["dmConversation"]["conversationId"] == conversation),
+            (
+                c
+                for c in self.conversations
+                if c["dmConversation"]["conversationId"] == conversation
+            ),
             None,
         )
         if found is None:

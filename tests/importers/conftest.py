@@ -119,7 +119,9 @@ def rich_archive() -> Rich:
         "Look https://t.co/quote00002",
         urls={"https://t.co/quote00002": "https://twitter.com/erin/status/111222333"},
     )
-    long_tweet = add("long", "The beginning of a very long post about pelicans… https://t.co/long000001")
+    long_tweet = add(
+        "long", "The beginning of a very long post about pelicans… https://t.co/long000001"
+    )
     b.note(
         long_tweet,
         "The beginning of a very long post about pelicans, which goes on and on " * 6

@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import delete
+
+from roost.db.tables import twitter_imports
 from tests.conftest import Roost, User
 from tests.importers.builder import ArchiveBuilder
 from tests.importers.conftest import rich_archive
@@ -138,3 +141,20 @@ def test_given_no_token_or_a_read_only_token_then_uploading_is_refused(
     files = {"archive": ("a.zip", data, "application/zip")}
     assert roost.client.post("/api/v1/roost/imports", files=files).status_code == 401
     assert _upload(reader, data).status_code == 403
+
+
+def test_given_an_upload_whose_import_is_gone_then_its_job_removes_the_file(
+    roost: Roost, tmp_path: Path
+) -> None:
+    alice = roost.account("alice")
+    queued = _upload(alice, rich_archive().builder.write_zip(tmp_path / "a.zip").read_bytes())
+    assert len(_uploads(roost)) == 1
+
+    async def forget() -> None:
+        async with roost.db.write() as tx:
+            await tx.execute(delete(twitter_imports))
+
+    roost.run(forget)
+    roost.drain_jobs()
+
+    assert queued.status_code == 202 and _uploads(roost) == []

@@ -18,8 +18,12 @@ BASE = "https://roost.example"
 
 
 def _tweet(text: str, **fields: object) -> Tweet:
-    body = {"id_str": "1400000000000000000", "full_text": text, "created_at": "2021-06-02T01:02:03Z"}
-    body.update({k: v for k, v in fields.items()})
+    body: dict[str, object] = {
+        "id_str": "1400000000000000000",
+        "full_text": text,
+        "created_at": "2021-06-02T01:02:03Z",
+    }
+    body.update(fields)
     return tweet_from_json({"tweet": body})
 
 
@@ -71,9 +75,7 @@ def test_imported_ids_sort_by_original_date_whatever_the_salt(
 ) -> None:
     earlier = first.replace(tzinfo=UTC)
     later = earlier + timedelta(milliseconds=gap_ms)
-    assert id_for_time(earlier, salt_for(7, tweets[0])) < id_for_time(
-        later, salt_for(7, tweets[1])
-    )
+    assert id_for_time(earlier, salt_for(7, tweets[0])) < id_for_time(later, salt_for(7, tweets[1]))
 
 
 def test_given_an_imported_post_from_a_second_ago_then_it_sorts_below_a_live_post() -> None:
@@ -137,9 +139,7 @@ def test_given_a_long_post_then_its_note_is_found_by_time_and_beginning() -> Non
     notes = NoteIndex()
     other = "Something else entirely, posted the same second"
     for text in (other, "A long story about herons that goes on and on and on."):
-        notes.add(
-            {"noteTweet": {"createdAt": "2021-06-02T01:02:03.000Z", "core": {"text": text}}}
-        )
+        notes.add({"noteTweet": {"createdAt": "2021-06-02T01:02:03.000Z", "core": {"text": text}}})
     found = notes.take(tweet)
     assert found is not None and found.text.endswith("on and on.")
     assert notes.take(tweet) is None

@@ -59,7 +59,7 @@ def test_any_array_reads_back_element_by_element_whatever_the_chunk_size(
 def test_given_a_byte_order_mark_and_a_trailing_semicolon_then_it_still_reads(
     tiny_chunks: None,
 ) -> None:
-    raw = "\ufeffwindow.YTD.like.part0 = [ {\"like\": {\"tweetId\": \"1\"}} ];\n".encode()
+    raw = '\ufeffwindow.YTD.like.part0 = [ {"like": {"tweetId": "1"}} ];\n'.encode()
     assert list(read_ytd(io.BytesIO(raw), "like.js")) == [{"like": {"tweetId": "1"}}]
 
 
@@ -75,10 +75,10 @@ def test_given_multibyte_text_split_across_chunks_then_characters_survive(
     [
         ("var tweets = []", "does not start with window.YTD"),
         ("Grailbird.data.tweets_2012_01 = []", "pre-2019"),
-        ("window.YTD.tweets.part0 = [ {\"a\": 1} {\"b\": 2} ]", "expected ',' or ']'"),
-        ("window.YTD.tweets.part0 = [ {\"a\": tru} ]", "broken JSON"),
-        ("window.YTD.tweets.part0 = [ {\"a\": 1}", "found 'the end'"),
-        ("window.YTD.tweets.part0 = [ {\"a\": 1, ", "broken JSON"),
+        ('window.YTD.tweets.part0 = [ {"a": 1} {"b": 2} ]', "expected ',' or ']'"),
+        ('window.YTD.tweets.part0 = [ {"a": tru} ]', "broken JSON"),
+        ('window.YTD.tweets.part0 = [ {"a": 1}', "found 'the end'"),
+        ('window.YTD.tweets.part0 = [ {"a": 1, ', "broken JSON"),
         ("window.YTD.tweets.part0 = [ 1 ] alert(1)", "something follows the array"),
     ],
 )

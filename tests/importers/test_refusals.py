@@ -124,9 +124,7 @@ def test_given_bad_input_when_imported_then_one_sentence_exit_1_and_nothing_writ
     assert not (tmp_path.parent / "escaped.txt").exists()
 
 
-def test_given_another_accounts_archive_then_it_needs_force(
-    data_dir: Path, tmp_path: Path
-) -> None:
+def test_given_another_accounts_archive_then_it_needs_force(data_dir: Path, tmp_path: Path) -> None:
     builder = _archive()
     builder.username = "someone_else"
     path = builder.write_zip(tmp_path / "archive.zip")

@@ -37,6 +37,7 @@ from tests.media import samples
 
 _PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 STREAM_WINDOW_S = 0.3
+NEVER_USED = "4242424242"  # an id no object has: what "does not exist" looks like
 
 
 @dataclass
@@ -49,11 +50,11 @@ class Canaries:
     exact_urls: list[str] = field(default_factory=list)  # a hidden file's path
     signed_urls: list[str] = field(default_factory=list)  # the owner's capability URLs
 
-    def found_in(self, body: str, blocked: bool) -> list[str]:
+    def found_in(self, body: str, blocked: bool, sent: str) -> list[str]:
         needles = self.texts + self.ids
         if blocked:
             needles += self.blocked_texts + self.blocked_ids
-        return [needle for needle in needles if needle in body]
+        return [needle for needle in needles if needle in body and needle not in sent]
 
 
 def _upload(user: User) -> dict[str, Any]:
@@ -104,10 +105,11 @@ def _plant(roost: Roost) -> tuple[Canaries, dict[str, User]]:
 
     c.texts += [secret]
     c.ids += [private["id"], dm["id"], dm_reply["id"], boost.json()["id"], gone_post["id"]]
+    c.ids += [gone.id]  # a suspended account is as hidden as its posts
     c.ids += [private_media["id"], direct_media["id"]]
     c.blocked_texts += [only_blocked]
     c.blocked_ids += [for_others["id"]]
-    c.extra_ids += [owner.id, friend.id, gone.id, public["id"]]
+    c.extra_ids += [owner.id, friend.id, public["id"]]
     c.extra_ids += [n["id"] for n in owner.get("/api/v1/notifications").json()]
     for user in (owner, friend):
         c.extra_ids += [e["id"] for e in user.get("/api/v1/conversations").json()]
@@ -208,38 +210,63 @@ async def _call(
     return status, b"".join(chunks)
 
 
-def _fill(path: str, value: str) -> str:
-    return _PARAM.sub(value, path)
+@dataclass(frozen=True)
+class Probe:
+    method: str
+    target: str
+    body: bytes
+    named: str | None  # the canary id put into the path's id parameters, if any
+    unknown: str | None = None  # the same request naming an id that never existed
 
 
-def _probes(c: Canaries, method: str, path: str) -> list[tuple[str, bytes]]:
-    """(target, body) pairs for one route."""
+def _is_id(name: str) -> bool:
+    return name == "id" or name.endswith("_id")
+
+
+def _probes(c: Canaries, method: str, path: str) -> list[Probe]:
+    """Every request to try on one route: each canary id in its id parameters
+    (a word, or a canary's text, in the others), with query or body parameters
+    that name canaries too."""
     names = _PARAM.findall(path)
-    values = [*c.ids, *c.blocked_ids, *c.extra_ids, c.texts[0], "original"] if names else [""]
+    fills: list[tuple[str, str | None]] = [(path, None)]
+    never = path
+    if names:
+        ids = [*c.ids, *c.blocked_ids, *c.extra_ids]
+        words = [c.texts[0], c.blocked_texts[0], "original"]
+        ids_only = all(_is_id(n) for n in names)
+        values = ids if ids_only else [*ids, *words]
+
+        def fill(value: str) -> str:
+            word = value if not value.isdigit() else "original"
+            return _PARAM.sub(lambda m: value if _is_id(m.group(1)) else word, path)
+
+        fills = [(fill(v), v if v.isdigit() and any(map(_is_id, names)) else None) for v in values]
+        never = fill(NEVER_USED)
     every_id = c.ids + c.blocked_ids
-    targets = [_fill(path, value) for value in values]
     if method == "GET":
-        queries = [
+        queries: list[dict[str, Any]] = [
             {},
             {"id[]": every_id},
             {"q": c.texts[0], "resolve": "true"},
             {"account_id": c.extra_ids[0], "limit": "80"},
         ]
-        if names:
-            queries = queries[:2]
+        queries = queries[:2] if names else queries
         return [
-            (t + ("?" + urlencode(q, doseq=True) if q else ""), b"")
-            for t in targets
+            Probe(method, t + _query(q), b"", named, never + _query(q))
+            for t, named in fills
             for q in queries
         ]
-    bodies = [
+    bodies: list[dict[str, Any]] = [
         {},
         {"status": "probe", "in_reply_to_id": c.ids[0], "id": every_id},
         {"status": "probe", "in_reply_to_id": c.blocked_ids[0], "account_ids": c.extra_ids},
     ]
-    if names:
-        bodies = bodies[:2]
-    return [(t, orjson.dumps(b)) for t in targets for b in bodies]
+    bodies = bodies[:2] if names else bodies
+    return [Probe(method, t, orjson.dumps(b), named, never) for t, named in fills for b in bodies]
+
+
+def _query(params: dict[str, Any]) -> str:
+    return f"?{urlencode(params, doseq=True)}" if params else ""
 
 
 def test_given_canaries_of_every_hidden_kind_then_no_route_shows_them_to_outsiders(
@@ -261,23 +288,42 @@ def test_given_canaries_of_every_hidden_kind_then_no_route_shows_them_to_outside
     async def crawl() -> list[str]:
         problems: list[str] = []
         for name, auth in viewers:
-            requests = [(m, t, b) for m, p in routes for t, b in _probes(canaries, m, p)]
+            probes = [probe for m, p in routes for probe in _probes(canaries, m, p)]
             hidden_files = list(canaries.exact_urls)
             if auth:
                 # A capability URL someone passed on is judged by the bearer
                 # token when one is sent (roost/media/urls.py): still hidden.
                 hidden_files += canaries.signed_urls
-            requests += [("GET", url, b"") for url in hidden_files]
-            for method, target, body in requests:
+            probes += [Probe("GET", url, b"", None) for url in hidden_files]
+            blocked = name == "blocked"
+            secret_ids = set(canaries.ids + (canaries.blocked_ids if blocked else []))
+            baseline: dict[tuple[str, str, bytes], int] = {}
+            for probe in probes:
                 headers = {**auth, "content-type": "application/json"}
-                status, answer = await _call(app, method, target, headers, body)
+                status, answer = await _call(app, probe.method, probe.target, headers, probe.body)
+                where = f"{name} {probe.method} {probe.target}"
                 if status >= 500:
-                    problems.append(f"{name} {method} {target}: {status}")
-                found = canaries.found_in(answer.decode(errors="replace"), name == "blocked")
+                    problems.append(f"{where}: {status}")
+                # What the request itself carried may come back (a tag named by
+                # the caller, a search term); anything else is a leak.
+                sent = probe.target + probe.body.decode()
+                found = canaries.found_in(answer.decode(errors="replace"), blocked, sent)
                 if found:
-                    problems.append(f"{name} {method} {target}: {status} shows {found}")
-                if target in hidden_files and status != 404:
-                    problems.append(f"{name} GET {target}: hidden media answered {status}")
+                    problems.append(f"{where}: {status} shows {found}")
+                if probe.named in secret_ids and probe.unknown is not None:
+                    # A hidden object must answer as one that never existed.
+                    key = (probe.method, probe.unknown, probe.body)
+                    if key not in baseline:
+                        baseline[key] = (
+                            await _call(app, probe.method, probe.unknown, headers, probe.body)
+                        )[0]
+                    if status != baseline[key]:
+                        problems.append(
+                            f"{where}: {status}, where an id that never existed gets "
+                            f"{baseline[key]}: the hidden object's existence shows"
+                        )
+                if probe.target in hidden_files and status != 404:
+                    problems.append(f"{where}: hidden media answered {status}")
         return problems
 
     problems = roost.run(crawl)

@@ -11,7 +11,7 @@ from tests.conftest import Roost
 
 @pytest.mark.parametrize("few_matches", [1000, 1], ids=["intersect", "read-words"])
 def test_given_favourites_among_many_matches_then_exactly_the_favourited_are_found(
-    roost: Roost, backend: str, few_matches: int, monkeypatch: pytest.MonkeyPatch
+    roost: Roost, few_matches: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sqlite, "_FEW_MATCHES", few_matches)
     alice, bob = roost.account("alice"), roost.account("bob")

@@ -20,7 +20,8 @@ from roost.db.engine import Database
 from roost.domain.types import Page, Viewer
 from roost.observability.metrics import Metrics
 from roost.services import Services
-from roost.timelines.redis import RedisTimelineStore, member
+from roost.timelines.redis import RedisTimelineStore
+from roost.timelines.redis_keys import member
 from roost.timelines.sql import SqlTimelineStore
 from tests.conftest import Roost, User
 

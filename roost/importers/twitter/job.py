@@ -38,7 +38,12 @@ async def run_upload(ctx: JobContext, payload: dict[str, Any]) -> None:
     run_id = int(payload["import_id"])
     async with ctx.db.read() as conn:
         run = await get_run(conn, run_id)
-    if run is None or run.state in (DONE, FAILED):
+    if run is None:
+        # Its account was erased meanwhile: the upload goes too.
+        folder = uploads_dir(ctx.settings.data_dir) / str(run_id)
+        _remove_upload(ctx.settings.data_dir, folder / "archive.zip", True)
+        return
+    if run.state in (DONE, FAILED):
         return
     request = ImportRequest(
         account_id=run.account_id, source=Path(run.source), options=run.options, run_id=run.id

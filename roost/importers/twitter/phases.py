@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 from roost.config import Settings
 from roost.db.engine import Database, Tx
 from roost.domain.types import Visibility
-from roost.importers.twitter import mapping, records, store
+from roost.importers.twitter import links, mapping, records, store
 from roost.importers.twitter.archive import Archive
 from roost.importers.twitter.layout import RELATION_KINDS, Layout
 from roost.importers.twitter.media import MediaImporter
@@ -30,13 +30,14 @@ from roost.importers.twitter.scan import Scan, elements, messages
 from roost.importers.twitter.tweets import (
     MalformedTweet,
     Tweet,
+    identify,
     moment_of,
     snowflake_time,
     tweet_from_json,
 )
 
 T = TypeVar("T")
-POST_BATCH = 500
+POST_BATCH = 1000
 RECORD_BATCH = 1000
 # follower.js -> "followers" in the report, and so on.
 REPORT_KIND = {
@@ -146,16 +147,30 @@ class Importer:
                 position += len(chunk)
 
     async def _posts_chunk(self, chunk: list[tuple[Any, bool]], start: int, before: int) -> None:
-        """One chunk of tweets; those up to ``start`` were done before a resume."""
+        """One chunk of tweets; those up to ``start`` were done before a resume.
+
+        Tweets imported before are recognised by their ids alone, before the
+        work of reading them whole: importing an archive again is quick.
+        """
+        if before + len(chunk) <= start:
+            return
+        entries = chunk[max(0, start - before) :]
+        found = [identify(element) for element, _circle in entries]
+        async with self.db.read() as conn:
+            existing = await store.imported_posts(
+                conn, self.run.account_id, [i for f in found if f is not None for i in f[1]]
+            )
         wanted: list[tuple[Tweet, bool]] = []
-        for offset, (element, from_circle) in enumerate(chunk, start=before + 1):
-            if offset <= start:
+        for (element, from_circle), ident in zip(entries, found, strict=True):
+            if ident is not None and from_circle and ident[0] in self.scan.circle_in_tweets:
+                continue  # the same tweet, already met in tweets.js
+            if ident is not None and ident[0] in existing:
+                self.report.skip("posts", "already imported")
                 continue
             picked = self._pick(element, from_circle)
             if picked is not None:
                 wanted.append(picked)
-        if before + len(chunk) > start:
-            await self._write_posts(wanted, before + len(chunk))
+        await self._write_posts(wanted, existing, before + len(chunk))
 
     def _pick(self, element: Any, from_circle: bool) -> tuple[Tweet, bool] | None:
         try:
@@ -163,8 +178,6 @@ class Importer:
         except MalformedTweet:
             self.report.add("posts", "failed")
             return None
-        if from_circle and tweet.id in self.scan.circle_in_tweets:
-            return None  # the same tweet, already met in tweets.js
         group = tweet.edit_group
         if group is not None and self.scan.newest_version.get(group) != tweet.id:
             self.report.skip("posts", "earlier version of an edited tweet")
@@ -208,12 +221,10 @@ class Importer:
             linked_tweet_ids=links,
         )
 
-    async def _write_posts(self, wanted: list[tuple[Tweet, bool]], position: int) -> None:
+    async def _write_posts(
+        self, wanted: list[tuple[Tweet, bool]], existing: dict[int, int], position: int
+    ) -> None:
         account_id = self.run.account_id
-        async with self.db.read() as conn:
-            existing = await store.imported_posts(
-                conn, account_id, [i for tweet, _c in wanted for i in tweet.edit_ids]
-            )
         fresh: list[store.NewPost] = []
         newer: list[tuple[int, store.NewPost]] = []
         media_ids: dict[int, list[int]] = {}
@@ -259,7 +270,7 @@ class Importer:
     async def threads(self) -> None:
         while True:
             async with self.db.write() as tx:
-                joined = await store.do_link_replies(tx, self.run.account_id)
+                joined = await links.do_link_replies(tx, self.run.account_id)
                 self.report.tally("replies threaded", joined)
                 await self._save(tx, "threads")
             if joined < store.LINK_BATCH:
@@ -267,7 +278,7 @@ class Importer:
         after: int | None = -1
         while after is not None:
             async with self.db.write() as tx:
-                changed, after = await store.do_relink(
+                changed, after = await links.do_relink(
                     tx,
                     self.run.account_id,
                     base_url=self.settings.base_url,
@@ -278,7 +289,7 @@ class Importer:
                 self.report.tally("links pointed to imported posts", changed)
                 await self._save(tx, "threads")
         async with self.db.read() as conn:
-            parents, _links = await store.waiting_counts(conn, self.run.account_id)
+            parents, _links = await links.waiting_counts(conn, self.run.account_id)
         self.report.details["replies waiting for an earlier post not imported"] = parents
 
     # --- likes, lists, messages --------------------------------------------

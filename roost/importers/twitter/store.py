@@ -13,12 +13,12 @@ wholly imported or not at all.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.clock import utcnow
@@ -59,7 +59,6 @@ class NewPost:
 class Inserted:
     status_ids: dict[int, int] = field(default_factory=dict)  # tweet id -> post id
     threaded: int = 0
-    waiting_parent: int = 0
 
 
 def salt_for(account_id: int, tweet_id: int) -> int:
@@ -67,7 +66,7 @@ def salt_for(account_id: int, tweet_id: int) -> int:
     return _SALT_BASE + zlib.crc32(f"{account_id}:{tweet_id}".encode()) % _SALT_SPAN
 
 
-def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
+def chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
     for start in range(0, len(values), _CHUNK):
         yield values[start : start + _CHUNK]
 
@@ -79,7 +78,7 @@ async def imported_posts(
     wanted = sorted(set(tweet_ids))
     found: dict[int, int] = {}
     table = twitter_imported_tweets
-    for chunk in _chunks(wanted):
+    for chunk in chunks(wanted):
         rows = await conn.execute(
             select(table.c.tweet_id, table.c.status_id).where(
                 table.c.account_id == account_id, table.c.tweet_id.in_(chunk)
@@ -96,7 +95,7 @@ async def _free_ids(tx: Tx, account_id: int, posts: Sequence[NewPost]) -> list[i
     while True:
         ids = [id_for_time(p.moment, s) for p, s in zip(posts, salts, strict=True)]
         taken: set[int] = set()
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             rows = await tx.execute(select(statuses.c.id).where(statuses.c.id.in_(chunk)))
             taken.update(int(r.id) for r in rows)
         seen: set[int] = set()
@@ -155,7 +154,7 @@ async def do_insert_posts(
     parents: dict[int, int] = {}
     for post, status_id in zip(posts, status_ids, strict=True):
         local = {
-            t: _address(base_url, username, known[t]) for t in post.linked_tweet_ids if t in known
+            t: address(base_url, username, known[t]) for t in post.linked_tweet_ids if t in known
         }
         text = mapping.rewrite_links(post.text, local, own_id=post.tweet_id)
         rendered = mapping.render(text, base_url)
@@ -163,8 +162,6 @@ async def do_insert_posts(
         if parent is not None:
             parents[parent] = parents.get(parent, 0) + 1
             result.threaded += 1
-        elif post.parent_tweet_id is not None:
-            result.waiting_parent += 1
         rows.append(
             {
                 "id": status_id,
@@ -211,17 +208,17 @@ async def do_insert_posts(
         await tx.execute(
             insert(status_tags), [{"status_id": s, "tag_id": t} for s, t in sorted(links)]
         )
-    await _count_replies(tx, parents)
+    await count_replies(tx, parents)
     await _count_posts(tx, account_id, len(rows), max(p.moment for p in posts))
     await enqueue(tx, INDEX_JOB, {"status_ids": status_ids})
     return result
 
 
-def _address(base_url: str, username: str, status_id: int) -> str:
+def address(base_url: str, username: str, status_id: int) -> str:
     return f"{base_url}/@{username}/{status_id}"
 
 
-async def _count_replies(tx: Tx, parents: dict[int, int]) -> None:
+async def count_replies(tx: Tx, parents: dict[int, int]) -> None:
     if not parents:
         return
     await tx.execute(
@@ -249,136 +246,13 @@ async def _count_posts(tx: Tx, account_id: int, added: int, newest: datetime) ->
     )
 
 
-async def do_link_replies(tx: Tx, account_id: int, *, limit: int = _CHUNK) -> int:
-    """Join replies to parents imported since they were; returns how many were
-    joined (fewer than ``limit``: none are left that can be joined now)."""
-    child, parent = twitter_imported_tweets.alias("child"), twitter_imported_tweets.alias("parent")
-    ready = (
-        await tx.execute(
-            select(child.c.tweet_id, child.c.status_id, parent.c.status_id.label("parent_id"))
-            .join(
-                parent,
-                and_(
-                    parent.c.account_id == child.c.account_id,
-                    parent.c.tweet_id == child.c.pending_parent_id,
-                ),
-            )
-            .where(child.c.account_id == account_id, child.c.pending_parent_id.is_not(None))
-            .limit(limit)
-        )
-    ).all()
-    if not ready:
-        return 0
-    await tx.execute(
-        update(statuses)
-        .where(statuses.c.id == bindparam("child"))
-        .values(in_reply_to_id=bindparam("parent"), in_reply_to_account_id=account_id),
-        [{"child": r.status_id, "parent": r.parent_id} for r in ready],
-    )
-    counts: dict[int, int] = {}
-    for r in ready:
-        counts[int(r.parent_id)] = counts.get(int(r.parent_id), 0) + 1
-    await _count_replies(tx, counts)
-    await _clear(tx, account_id, [int(r.tweet_id) for r in ready], "pending_parent_id", None)
-    return len(ready)
-
-
-async def _clear(tx: Tx, account_id: int, tweet_ids: list[int], column: str, value: Any) -> None:
-    table = twitter_imported_tweets
-    for chunk in _chunks(tweet_ids):
-        await tx.execute(
-            update(table)
-            .where(table.c.account_id == account_id, table.c.tweet_id.in_(chunk))
-            .values({column: value})
-        )
-
-
-async def do_relink(
-    tx: Tx,
-    account_id: int,
-    *,
-    base_url: str,
-    username: str,
-    is_own: Callable[[str | None, int], bool],
-    after: int = -1,
-    limit: int = _CHUNK,
-) -> tuple[int, int | None]:
-    """Posts whose links to own tweets were left for later: point the links to
-    tweets imported since at their posts here. A post stays marked while a link
-    to one of the owner's tweets is unresolved (a later import may bring it).
-
-    Works through the marked posts in tweet order from ``after``; returns how
-    many posts changed and where to go on from (None: the end).
-    """
-    table = twitter_imported_tweets
-    waiting = (
-        await tx.execute(
-            select(table.c.tweet_id, statuses.c.id, statuses.c.text)
-            .join(statuses, statuses.c.id == table.c.status_id)
-            .where(
-                table.c.account_id == account_id,
-                table.c.pending_links.is_(True),
-                table.c.tweet_id > after,
-            )
-            .order_by(table.c.tweet_id)
-            .limit(limit)
-        )
-    ).all()
-    if not waiting:
-        return 0, None
-    targets = {tid for row in waiting for _n, tid in mapping.status_links(row.text)}
-    known = await imported_posts(tx.conn, account_id, targets)
-    local = {t: _address(base_url, username, sid) for t, sid in known.items()}
-    changed = 0
-    finished: list[int] = []
-    for row in waiting:
-        text = mapping.rewrite_links(row.text, local, own_id=int(row.tweet_id))
-        if text != row.text:
-            await tx.execute(
-                update(statuses)
-                .where(statuses.c.id == row.id)
-                .values(text=text, content=mapping.render(text, base_url).html)
-            )
-            changed += 1
-        unresolved = [
-            tid
-            for name, tid in mapping.status_links(text)
-            if tid != row.tweet_id and tid not in known and is_own(name, tid)
-        ]
-        if not unresolved:
-            finished.append(int(row.tweet_id))
-    await _clear(tx, account_id, finished, "pending_links", False)
-    following = int(waiting[-1].tweet_id) if len(waiting) == limit else None
-    return changed, following
-
-
-async def waiting_counts(conn: AsyncConnection, account_id: int) -> tuple[int, int]:
-    """(replies whose parent is not imported, posts with links not yet local)."""
-    table = twitter_imported_tweets
-    parents = (
-        await conn.execute(
-            select(func.count()).where(
-                table.c.account_id == account_id, table.c.pending_parent_id.is_not(None)
-            )
-        )
-    ).scalar_one()
-    links = (
-        await conn.execute(
-            select(func.count()).where(
-                table.c.account_id == account_id, table.c.pending_links.is_(True)
-            )
-        )
-    ).scalar_one()
-    return int(parents), int(links)
-
-
 async def do_take_newer_version(
     tx: Tx, account_id: int, status_id: int, post: NewPost, *, base_url: str, username: str
 ) -> None:
     """An earlier version of this edited tweet was imported before: its post
     takes the newest text, and answers to every version's id."""
     known = await imported_posts(tx.conn, account_id, post.linked_tweet_ids)
-    local = {t: _address(base_url, username, sid) for t, sid in known.items()}
+    local = {t: address(base_url, username, sid) for t, sid in known.items()}
     text = mapping.rewrite_links(post.text, local, own_id=post.tweet_id)
     await tx.execute(
         update(statuses)

@@ -1,0 +1,71 @@
+"""How home timelines are laid out in Redis: members, ranges and scripts.
+
+Members are post ids zero-padded to 20 digits, all with score 0, so a sorted
+set orders them by id exactly (a float score would round 64-bit ids) and pages
+are lexicographic ranges. The member COMPLETE ("~") sorts after every id and
+marks a timeline as complete; ranges stop short of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from roost.timelines.redis_queries import Bounds
+
+COMPLETE = "~"
+_WIDTH = 20
+
+# Add ARGV[2..] to each timeline in KEYS (pairs: timeline, lease) that exists or
+# is being rebuilt, then trim it to ARGV[1] entries plus the COMPLETE marker.
+ADD = """
+local keep = tonumber(ARGV[1]) + 1
+local added = 0
+for i = 1, #KEYS, 2 do
+  if redis.call('EXISTS', KEYS[i]) == 1 or redis.call('EXISTS', KEYS[i + 1]) == 1 then
+    for j = 2, #ARGV do
+      redis.call('ZADD', KEYS[i], 0, ARGV[j])
+    end
+    redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -(keep + 1))
+    added = added + 1
+  end
+end
+return added
+"""
+
+REMOVE = """
+for i = 1, #KEYS do
+  redis.call('ZREM', KEYS[i], unpack(ARGV))
+end
+return #KEYS
+"""
+
+# Release a lease only if it is still ours (it may have expired and been taken).
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+def member(status_id: int) -> str:
+    return f"{status_id:0{_WIDTH}d}"
+
+
+def below(status_id: int | None) -> str:
+    return "(~" if status_id is None else "(" + member(status_id)
+
+
+def above(status_id: int | None) -> str:
+    return "-" if status_id is None else "(" + member(status_id)
+
+
+def lex_range(bounds: Bounds) -> tuple[str, str]:
+    """ZRANGE's start and stop for ``bounds`` (stop first when walking down)."""
+    if bounds.ascending:
+        return above(bounds.lower), below(bounds.upper)
+    return below(bounds.upper), above(bounds.lower)
+
+
+def ids_of(raw: Any) -> list[int]:
+    return [int(m) for m in raw if isinstance(m, bytes) and m != COMPLETE.encode()]
