@@ -60,7 +60,13 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await upgrade(svc.db)
+        try:
+            await upgrade(svc.db)
+        except BaseException:
+            # Refusing to start (a schema newer than this release) must not
+            # leave database connections open behind it.
+            await svc.close()
+            raise
         await svc.db.refresh_statistics()
         statistics = asyncio.create_task(svc.db.keep_statistics_fresh(), name="roost-statistics")
         runner = JobRunner(svc.job_context())

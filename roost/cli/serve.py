@@ -17,6 +17,10 @@ from roost.db.engine import Database
 log = logging.getLogger("roost.worker")
 
 
+async def _migrated(settings: Settings, db: Database) -> None:
+    return None
+
+
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on"),
@@ -26,6 +30,9 @@ def serve(
     """Run the server (embedded by default: SQLite and local files in ROOST_DATA_DIR)."""
     started = time.monotonic()
     settings = settings_or_exit()
+    # Migrate (or refuse a schema newer than this release) before uvicorn: a
+    # refusal then reads as one line, not as a failed start-up in its log.
+    run_with_db(_migrated)
     from roost.app import create_app
     from roost.db.migrate import SchemaTooNew
     from roost.observability.logs import configure_logging

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from roost.errors import Invalid
-from roost.media.sniff import M4A, MOV, MP3, MP4, Format, Kind
+from roost.media.sniff import M4A, MOV, MP3, MP4, Format
 
 log = logging.getLogger("roost.media")
 
@@ -279,7 +279,3 @@ async def remux_without_metadata(tools: Tools, path: Path, fmt: Format) -> IO[by
         raise
     output.seek(0)
     return output
-
-
-def kind_label(fmt: Format) -> str:
-    return "video" if fmt.kind == Kind.VIDEO else "audio"

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete
+import pytest
+from sqlalchemy import delete, select
 
-from roost.db.tables import twitter_imports
+from roost.db.tables import jobs, notifications, twitter_imports
+from roost.importers.twitter import job, phases
 from tests.conftest import Roost, User
 from tests.importers.builder import ArchiveBuilder
 from tests.importers.conftest import rich_archive
+
+
+@pytest.fixture(autouse=True)
+def patient_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job's turn waits for its whole import, so draining the queue finishes it
+    (the test of the default, brief wait is below)."""
+    monkeypatch.setattr(job, "WAIT_S", 60.0)
 
 
 def _upload(user: User, data: bytes, **fields: str) -> Any:
@@ -158,3 +170,46 @@ def test_given_an_upload_whose_import_is_gone_then_its_job_removes_the_file(
     roost.drain_jobs()
 
     assert queued.status_code == 202 and _uploads(roost) == []
+
+
+def test_given_a_long_import_then_other_jobs_run_while_it_goes_on(
+    roost: Roost, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(job, "WAIT_S", 0.0)
+    monkeypatch.setattr(job, "RECHECK_S", 0.2)
+    gate = threading.Event()
+    real_posts = phases.Importer.posts
+
+    async def held_posts(self: phases.Importer) -> None:
+        await asyncio.to_thread(gate.wait, 60)  # at work for as long as the test says
+        await real_posts(self)
+
+    monkeypatch.setattr(phases.Importer, "posts", held_posts)
+    alice, bob = roost.account("alice"), roost.account("bob")
+    queued = _upload(alice, rich_archive().builder.write_zip(tmp_path / "a.zip").read_bytes())
+    status = f"/api/v1/roost/imports/{queued.json()['id']}"
+    runner = roost.client.app.state.job_runner  # type: ignore[attr-defined]
+
+    roost.run(runner.run_once)  # the import starts; its job goes back to the queue
+    bob.follow(alice)
+    roost.drain_jobs()
+
+    follows = _all(roost, select(notifications.c.type).where(notifications.c.type == "follow"))
+    assert len(follows) == 1
+    assert alice.get(status).json()["state"] == "running"
+    assert "import.twitter" in [r.kind for r in _all(roost, select(jobs.c.kind))]
+    gate.set()
+    deadline = time.monotonic() + 60
+    while "import.twitter" in [r.kind for r in _all(roost, select(jobs.c.kind))]:
+        assert time.monotonic() < deadline, "the import's job did not finish"
+        roost.run(runner.run_once)
+        time.sleep(0.05)
+    assert alice.get(status).json()["state"] == "done"
+
+
+def _all(roost: Roost, query: Any) -> list[Any]:
+    async def read() -> list[Any]:
+        async with roost.db.read() as conn:
+            return list((await conn.execute(query)).all())
+
+    return roost.run(read)

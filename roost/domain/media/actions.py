@@ -250,7 +250,8 @@ async def finish_processing(
     source = store.path(media.file_key)
     if tools is not None and source is not None:
         try:
-            values.update(await _with_ffmpeg(tools, store, settings, media.content_type, source))
+            # Fills ``values`` step by step: what succeeded before a failure is kept.
+            await _with_ffmpeg(tools, store, settings, media.content_type, source, values)
         except (RuntimeError, OSError, ValueError, Invalid) as error:
             log.warning("media %s: ffmpeg processing failed, kept as uploaded: %s", media_id, error)
     new_keys = [values[k] for k in ("file_key", "preview_key") if k in values]
@@ -267,15 +268,20 @@ async def finish_processing(
 
 
 async def _with_ffmpeg(
-    tools: av.Tools, store: MediaStore, settings: Settings, content_type: str, source: Any
-) -> dict[str, Any]:
+    tools: av.Tools,
+    store: MediaStore,
+    settings: Settings,
+    content_type: str,
+    source: Any,
+    values: dict[str, Any],
+) -> None:
     fmt = next(f for f in SUPPORTED if f.mime == content_type)
-    values: dict[str, Any] = {}
     with await av.remux_without_metadata(tools, source, fmt) as remuxed:
         stored = await store.put_stream(remuxed, fmt.extension)
     values.update(file_key=stored.key, file_size=stored.size)
     path = store.path(stored.key) or source
     meta = await av.probe(tools, path)
+    values["meta"] = meta
     if fmt.kind == Kind.VIDEO:
         poster = await av.poster_frame(tools, path)
         if poster:
@@ -285,8 +291,6 @@ async def _with_ffmpeg(
             preview = await store.put(done.small.data, done.small.format.extension)
             values.update(preview_key=preview.key, blurhash=done.blurhash)
             meta["small"] = _size_meta(done.small.width, done.small.height)
-    values["meta"] = meta
-    return values
 
 
 async def do_update_media(

@@ -118,7 +118,7 @@ async def _present(tx: Tx, table: Table, account_id: int, column: str, keys: lis
     return {int(r[0]) for r in rows}
 
 
-async def _insert_absent(tx: Tx, table: Table, rows: list[dict[str, Any]]) -> None:
+async def insert_absent(tx: Tx, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert, leaving out rows another writer added since they were checked."""
     if not rows:
         return
@@ -151,7 +151,7 @@ async def do_add_likes(tx: Tx, account_id: int, likes: Sequence[Like]) -> int:
         for like in unique
         if like.tweet_id not in present
     ]
-    await _insert_absent(tx, twitter_likes, rows)
+    await insert_absent(tx, twitter_likes, rows)
     return len(rows)
 
 
@@ -173,7 +173,7 @@ async def do_add_relations(tx: Tx, account_id: int, kind: str, twitter_ids: Sequ
         for twitter_id in wanted
         if twitter_id not in present
     ]
-    await _insert_absent(tx, table, rows)
+    await insert_absent(tx, table, rows)
     return len(rows)
 
 
@@ -195,5 +195,5 @@ async def do_add_messages(tx: Tx, account_id: int, messages: Sequence[DirectMess
         for m in unique
         if m.message_id not in present
     ]
-    await _insert_absent(tx, table, rows)
+    await insert_absent(tx, table, rows)
     return len(rows)

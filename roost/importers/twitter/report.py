@@ -22,8 +22,9 @@ KINDS = (
     "direct_messages",
     "media",
 )
-# A long list of missing files says no more than its first entries and a count.
+# A long list says no more than its first entries (and, for files, a count).
 MAX_LISTED_MISSING = 200
+MAX_NOTES = 100
 
 
 @dataclass
@@ -59,7 +60,7 @@ class Report:
         self.details[detail] = self.details.get(detail, 0) + amount
 
     def note(self, text: str) -> None:
-        if text not in self.notes:
+        if text not in self.notes and len(self.notes) < MAX_NOTES:
             self.notes.append(text)
 
     def to_json(self) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from roost.db.tables import accounts, status_tags, statuses, tags, twitter_impor
 from roost.domain.types import Visibility
 from roost.ids import id_for_time, new_id
 from roost.importers.twitter import mapping
+from roost.importers.twitter.records import insert_absent
 from roost.jobs.outbox import enqueue
 
 # Keep IN lists well below every engine's limit on bound parameters.
@@ -122,15 +123,19 @@ async def _tag_ids(tx: Tx, names: set[str]) -> dict[str, int]:
         missing = [key for key in chunk if key not in found]
         if missing:
             now = utcnow()
-            made = {key: new_id() for key in missing}
-            await tx.execute(
-                insert(tags),
+            # A post written meanwhile may make the same tag: theirs is kept.
+            await insert_absent(
+                tx,
+                tags,
                 [
-                    {"id": tag_id, "name": chunk[key], "name_key": key, "created_at": now}
-                    for key, tag_id in made.items()
+                    {"id": new_id(), "name": chunk[key], "name_key": key, "created_at": now}
+                    for key in missing
                 ],
             )
-            found.update(made)
+            rows = await tx.execute(
+                select(tags.c.id, tags.c.name_key).where(tags.c.name_key.in_(missing))
+            )
+            found.update({r.name_key: int(r.id) for r in rows})
     return found
 
 
