@@ -34,6 +34,10 @@ _CONTENT_TABLES = (
 
 
 async def _timelines(services: Services, subject: Subject) -> PurgeResult:
+    forget = getattr(services.timelines, "forget", None)
+    if forget is not None:
+        # The author's follows are already gone: the store must not need them.
+        await forget([status_id for status_id, _, _, _ in subject.deleted_posts])
     for status_id, author_id, _, _ in subject.deleted_posts:
         await services.timelines.on_deleted(status_id, author_id)
     dropped = 0

@@ -310,6 +310,36 @@ class RedisTimelineStore:
             followers = list((await conn.execute(q.all_followers(account_id))).scalars())
         await self._write(self._remove, [account_id, *followers], [member(status_id)])
 
+    async def forget(self, status_ids: Sequence[int]) -> int:
+        """Remove posts from every cached timeline, whoever follows whom now
+        (erasure: by the time it purges, the author's follows are gone, so the
+        followers cannot be looked up). Walks every timeline key: seconds for
+        100,000 timelines, which an erasure can afford. Returns the timelines
+        changed."""
+        if not status_ids:
+            return 0
+        client = self.link.client
+        members = [member(i) for i in status_ids]
+        changed = 0
+        batch: list[bytes] = []
+
+        async def remove(keys: list[bytes]) -> int:
+            pipe = client.pipeline(transaction=False)
+            for key in keys:
+                pipe.zrem(key, *members)
+            return sum(1 for removed in await pipe.execute() if removed)
+
+        async for key in client.scan_iter(match=self.link.key("tl", "home", "*"), count=1000):
+            if key.endswith((b":lease", b":src")):
+                continue
+            batch.append(key)
+            if len(batch) >= 1000:
+                changed += await remove(batch)
+                batch = []
+        if batch:
+            changed += await remove(batch)
+        return changed
+
     async def on_followed(self, account_id: int, target_id: int) -> None:
         """A new follow: bring the followed account's recent posts into the timeline
         (if it is cached; a missing timeline is rebuilt whole when next read)."""

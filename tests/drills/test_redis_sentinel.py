@@ -66,6 +66,19 @@ def _knows_replica(sentinel: int) -> bool:
         client.close()
 
 
+def _fail_over(sentinel: int) -> bool:
+    """Ask for a failover; False while the sentinel has no replica it will promote
+    yet (it learns of the replica's state a moment after seeing it)."""
+    client = redis.Redis(port=sentinel, socket_timeout=2)
+    try:
+        client.execute_command("SENTINEL FAILOVER roost")
+        return True
+    except redis.ResponseError:
+        return False
+    finally:
+        client.close()
+
+
 @pytest.fixture
 def sentinel_setup(tmp_path: Path) -> Iterator[tuple[int, int, int]]:
     primary, replica, sentinel = free_port(), free_port(), free_port()
@@ -115,9 +128,7 @@ def test_given_a_sentinel_url_when_the_primary_fails_over_then_writes_reach_the_
             await link.client.set("sentinel:before", "1")
             # On the replica too before the failover is asked for.
             assert await link.client.execute_command("WAIT", 1, 2000) == 1
-            await asyncio.to_thread(
-                lambda: redis.Redis(port=sentinel).execute_command("SENTINEL FAILOVER roost")
-            )
+            await asyncio.to_thread(wait_for, lambda: _fail_over(sentinel), 30, "a failover")
             await asyncio.to_thread(
                 wait_for, lambda: _role(replica) == "master", 30, "the replica's promotion"
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from roost.importers.twitter.parse import (
     read_ytd,
 )
 from roost.importers.twitter.tweets import parse_date, tweet_from_json
-from tests.importers.builder import ytd
+from tests.importers.builder import classic_date, ytd
 
 
 def _stream(text: str) -> io.BytesIO:
@@ -131,11 +132,9 @@ def test_given_a_manifest_then_its_object_is_read() -> None:
     assert read_manifest(_stream(text), "data/manifest.js") == config
 
 
-@given(st.datetimes(min_value=__import__("datetime").datetime(2006, 3, 21)))
-def test_any_classic_date_parses_to_the_same_moment_without_the_locale(moment: Any) -> None:
-    from tests.importers.builder import classic_date
-
-    aware = moment.replace(tzinfo=__import__("datetime").UTC, microsecond=0)
+@given(st.datetimes(min_value=datetime(2006, 3, 21)))
+def test_any_classic_date_parses_to_the_same_moment_without_the_locale(moment: datetime) -> None:
+    aware = moment.replace(tzinfo=UTC, microsecond=0)
     assert parse_date(classic_date(aware)) == aware
 
 

@@ -41,6 +41,12 @@ async def _down(ctx: JobContext, payload: dict[str, Any]) -> None:
     raise RetryLater("redis is unavailable")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_counts() -> None:
+    # One count per test: the same scenario runs once per backend.
+    calls.clear()
+
+
 def _later(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
     """Move the runner's clock forward."""
     moved = utcnow() + timedelta(seconds=seconds)

@@ -122,3 +122,21 @@ def test_given_a_subscriber_who_cannot_see_a_post_then_no_status_notification(
     roost.drain_jobs()
     assert types_of(alice) == []
     assert types_of(carol) == ["mention"]
+
+
+def test_given_a_read_marker_then_the_unread_count_counts_only_newer_ones(roost: Roost) -> None:
+    alice, bob = roost.account("alice"), roost.account("bob")
+    bob.post_status("@alice one")
+    roost.drain_jobs()
+    (first,) = alice.get("/api/v1/notifications").json()
+    bob.post_status("@alice two")
+    bob.post_status("@alice three")
+    roost.drain_jobs()
+    assert alice.get("/api/v1/notifications/unread_count").json() == {"count": 3}
+
+    saved = alice.post("/api/v1/markers", json={"notifications": {"last_read_id": first["id"]}})
+
+    assert saved.status_code == 200, saved.text
+    assert alice.get("/api/v1/notifications/unread_count").json() == {"count": 2}
+    capped = alice.get("/api/v1/notifications/unread_count", params={"limit": 1})
+    assert capped.json() == {"count": 1}

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roost.db.tables import accounts, notifications, statuses
 from roost.domain import privacy
 from roost.domain.graph.mutes import muted_ids
+from roost.domain.markers.queries import markers_of
 from roost.domain.pagination import newest_first, page_of
 from roost.domain.privacy import Visible
 from roost.domain.statuses.queries import statuses_by_ids
@@ -110,8 +111,11 @@ async def unread_count(
     exclude_types: list[str] | None = None,
     from_account_id: int | None = None,
 ) -> int:
-    """How many shown notifications are newer than ``since_id`` (the read marker),
-    counted up to ``limit``."""
+    """How many shown notifications are newer than ``since_id`` (by default the
+    account's notifications read marker, as Mastodon counts), up to ``limit``."""
+    if since_id is None:
+        marker = (await markers_of(conn, viewer, ["notifications"])).get("notifications")
+        since_id = marker.last_read_id if marker is not None else None
     query = _filtered(select(notifications.c.id), viewer, types, exclude_types, from_account_id)
     if since_id is not None:
         query = query.where(notifications.c.id > since_id)
