@@ -119,4 +119,5 @@ class RedisLink:
         return True
 
     async def close(self) -> None:
-        await self.client.aclose()
+        # The pool too: a Sentinel client's pool is not closed with the client.
+        await self.client.aclose(close_connection_pool=True)

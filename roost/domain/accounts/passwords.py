@@ -13,7 +13,8 @@ _hasher = PasswordHasher()
 def use_fast_hashing_for_tests() -> None:
     """Cheap argon2 parameters: test suites create thousands of accounts.
 
-    Never called by the server; only tests/conftest.py uses it.
+    Never called by the server; only tests/conftest.py and the benchmarks' seeding
+    (bench/_seed.py) use it.
     """
     global _hasher, DUMMY_HASH
     _hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
