@@ -33,7 +33,8 @@ REDIS_DOWN = (RedisError, OSError, ConnectionError, TimeoutError)
 SENTINEL_SCHEME = "redis+sentinel://"
 
 
-def _client(url: str, timeout: float) -> Redis:
+def _client(url: str, timeout: float) -> tuple[Redis, list[Redis]]:
+    """The client, and the clients of the sentinels behind it (closed with it)."""
     options: dict[str, Any] = {
         "socket_timeout": timeout,
         "socket_connect_timeout": timeout,
@@ -43,7 +44,7 @@ def _client(url: str, timeout: float) -> Redis:
         "health_check_interval": 30,
     }
     if not url.startswith(SENTINEL_SCHEME):
-        return Redis.from_url(url, **options)
+        return Redis.from_url(url, **options), []
     sentinels, service, db, password = parse_sentinel_url(url)
     sentinel = Sentinel(  # type: ignore[no-untyped-call]
         sentinels,
@@ -52,7 +53,7 @@ def _client(url: str, timeout: float) -> Redis:
     # The client asks the sentinels for the current primary on each new
     # connection, so after a failover it follows the promoted replica.
     client: Redis = sentinel.master_for(service, db=db, password=password, **options)
-    return client
+    return client, list(sentinel.sentinels)
 
 
 def parse_sentinel_url(url: str) -> tuple[list[tuple[str, int]], str, int, str | None]:
@@ -76,7 +77,7 @@ def parse_sentinel_url(url: str) -> tuple[list[tuple[str, int]], str, int, str |
 
 class RedisLink:
     def __init__(self, settings: Settings, metrics: Metrics, *, retry_s: float = 1.0) -> None:
-        self.client: Redis = _client(settings.redis_url, settings.redis_timeout_ms / 1000)
+        self.client, self._sentinels = _client(settings.redis_url, settings.redis_timeout_ms / 1000)
         self.prefix = settings.redis_prefix
         self.metrics = metrics
         self.retry_s = retry_s
@@ -121,3 +122,5 @@ class RedisLink:
     async def close(self) -> None:
         # The pool too: a Sentinel client's pool is not closed with the client.
         await self.client.aclose(close_connection_pool=True)
+        for sentinel in self._sentinels:
+            await sentinel.aclose()
