@@ -657,7 +657,5 @@ twitter_direct_messages = Table(
     Column("text", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("account_id", "message_id", name="uq_twitter_direct_messages_account_message"),
-    Index(
-        "ix_twitter_direct_messages_account_id_conversation_id", "account_id", "conversation_id"
-    ),
+    Index("ix_twitter_direct_messages_account_id_conversation_id", "account_id", "conversation_id"),
 )

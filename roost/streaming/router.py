@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.api.mastodon import serializers
 from roost.db.tables import follows
+from roost.domain.filters.apply import apply_filters, apply_to_notifications
 from roost.domain.notifications import queries as notification_queries
 from roost.domain.privacy import Visible
 from roost.domain.types import Page, StatusView, Viewer, Visibility
@@ -67,6 +68,10 @@ class Message:
 
     def sse(self) -> str:
         return f"event: {self.event}\ndata: {self.payload}\n\n"
+
+
+def _filter_context(stream: Stream) -> str:
+    return "home" if stream.name == "user" else "public"
 
 
 def _window(status_id: int) -> Page:
@@ -124,8 +129,13 @@ async def messages_for(
         name = "update" if event.kind == events.STATUS_CREATED else "status.update"
         for stream in streams:
             view = await _on_stream(conn, viewer, stream, event.status_id)
-            if view is not None:
-                payload = orjson.dumps(serializers.status(view, base_url)).decode()
+            if view is None:
+                continue
+            # The viewer's filters apply as on the REST timeline: matches are
+            # attached as `filtered`, and a `hide` filter keeps the post off.
+            shown = await apply_filters(conn, viewer, [view], _filter_context(stream))
+            if shown:
+                payload = orjson.dumps(serializers.status(shown[0], base_url)).decode()
                 out.append(Message(stream, name, payload))
     elif event.kind == events.STATUS_DELETED:
         for stream in streams:
@@ -144,7 +154,10 @@ async def messages_for(
                 )
             except NotFound:
                 return out
-            payload = orjson.dumps(serializers.notification(cleared, base_url)).decode()
+            shown = await apply_to_notifications(conn, viewer, [cleared])
+            if not shown:
+                return out
+            payload = orjson.dumps(serializers.notification(shown[0], base_url)).decode()
             out.append(Message(stream, "notification", payload))
     return out
 

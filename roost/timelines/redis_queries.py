@@ -181,11 +181,23 @@ async def home_ids(conn: AsyncConnection, viewer: Viewer, limit: int) -> list[in
     )
     query = (
         select(statuses.c.id)
-        .where(by_author, _home_rule(me, with_tags=False), privacy.status_clause(viewer))
+        .where(by_author, _home_rule(me, with_tags=False), _addressed(me))
         .order_by(statuses.c.id.desc())
         .limit(limit)
     )
     return [int(i) for i in (await conn.execute(query)).scalars()]
+
+
+def _addressed(me: int) -> ColumnElement[bool]:
+    """Leaves out direct posts to others, the one kind of post by a followed
+    account that the viewer can never see; the rest of the policy (suspensions,
+    blocks, boosted originals) is applied when the timeline is read, and costs a
+    rebuild of 800 entries ten times as much as this."""
+    return or_(
+        statuses.c.visibility != int(Visibility.DIRECT),
+        statuses.c.account_id == me,
+        statuses.c.id.in_(select(mentions.c.status_id).where(mentions.c.account_id == me)),
+    )
 
 
 async def author_home_ids(

@@ -126,3 +126,36 @@ def test_given_a_bad_token_when_connecting_then_the_socket_is_closed(roost: Roos
 def test_given_the_health_endpoint_then_ok(roost: Roost) -> None:
     response = roost.client.get("/api/v1/streaming/health")
     assert response.status_code == 200 and response.text == "OK"
+
+
+def test_given_a_hide_filter_when_a_matching_post_streams_then_it_is_held_back(
+    roost: Roost,
+) -> None:
+    alice, bob = roost.account("alice"), roost.account("bob")
+    alice.follow(bob)
+    made = alice.post(
+        "/api/v2/filters",
+        json={
+            "title": "spoilers",
+            "context": ["home"],
+            "filter_action": "hide",
+            "keywords_attributes": [{"keyword": "finale", "whole_word": True}],
+        },
+    )
+    assert made.status_code == 200, made.text
+    warned = alice.post(
+        "/api/v2/filters",
+        json={
+            "title": "food",
+            "context": ["home"],
+            "filter_action": "warn",
+            "keywords_attributes": [{"keyword": "soup", "whole_word": True}],
+        },
+    )
+    assert warned.status_code == 200, warned.text
+    with _connect(roost, alice, "user") as socket:
+        bob.post_status("the finale was something")
+        soup = bob.post_status("soup tonight")
+        _, event, payload = _next(socket)
+    assert (event, payload["id"]) == ("update", soup["id"])
+    assert payload["filtered"][0]["filter"]["title"] == "food"

@@ -275,9 +275,14 @@ async def do_delete_status(tx: Tx, viewer: Viewer, status_id: int) -> Status:
     mentioned = await tx.execute(
         select(mentions.c.account_id).where(mentions.c.status_id == status_id)
     )
-    tx.emit(StatusDeleted(status_id=status_id, author_id=status.account_id,
-                          visibility=int(status.visibility),
-                          mentioned_ids=tuple(r.account_id for r in mentioned)))
+    tx.emit(
+        StatusDeleted(
+            status_id=status_id,
+            author_id=status.account_id,
+            visibility=int(status.visibility),
+            mentioned_ids=tuple(r.account_id for r in mentioned),
+        )
+    )
     # Its media become unattached uploads again: a redraft can take them.
     await do_release_media(tx, status_id)
     await _delete_rows(tx, status)
@@ -285,8 +290,11 @@ async def do_delete_status(tx: Tx, viewer: Viewer, status_id: int) -> Status:
     for row in boosts.mappings().all():
         boost = Status.from_row(row)
         await _delete_rows(tx, boost)
-        tx.emit(StatusDeleted(status_id=boost.id, author_id=boost.account_id,
-                              visibility=int(boost.visibility)))
+        tx.emit(
+            StatusDeleted(
+                status_id=boost.id, author_id=boost.account_id, visibility=int(boost.visibility)
+            )
+        )
     await enqueue(tx, "status.deleted", {"status_id": status_id, "account_id": status.account_id})
     await enqueue(tx, "search.sync", {"status_id": status_id})
     return status
@@ -497,8 +505,13 @@ async def do_unreblog(tx: Tx, viewer: Viewer, status_id: int) -> int:
         await enqueue(
             tx, "status.deleted", {"status_id": boost["id"], "account_id": viewer.account_id}
         )
-        tx.emit(StatusDeleted(status_id=boost["id"], author_id=viewer.account_id,
-                              visibility=int(boost["visibility"])))
+        tx.emit(
+            StatusDeleted(
+                status_id=boost["id"],
+                author_id=viewer.account_id,
+                visibility=int(boost["visibility"]),
+            )
+        )
     return int(original["id"])
 
 
