@@ -154,10 +154,10 @@ async def messages_for(
                 )
             except NotFound:
                 return out
-            shown = await apply_to_notifications(conn, viewer, [cleared])
-            if not shown:
+            notified = await apply_to_notifications(conn, viewer, [cleared])
+            if not notified:
                 return out
-            payload = orjson.dumps(serializers.notification(shown[0], base_url)).decode()
+            payload = orjson.dumps(serializers.notification(notified[0], base_url)).decode()
             out.append(Message(stream, "notification", payload))
     return out
 
