@@ -17,8 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.api.mastodon import serializers
-from roost.db.tables import follows
+from roost.db.tables import conversation_participants, follows, status_conversations
+from roost.domain.conversations import queries as conversation_queries
 from roost.domain.filters.apply import apply_filters, apply_to_notifications
+from roost.domain.lists.queries import list_timeline
 from roost.domain.notifications import queries as notification_queries
 from roost.domain.privacy import Visible
 from roost.domain.types import Page, StatusView, Viewer, Visibility
@@ -40,8 +42,8 @@ TIMELINE_STREAMS = {
     "hashtag:local",
 }
 NOTIFICATION_STREAMS = {"user", "user:notification"}
-USER_STREAMS = {"user", "user:notification", "direct"}
-ALL_STREAMS = TIMELINE_STREAMS | NOTIFICATION_STREAMS | {"direct"}
+USER_STREAMS = {"user", "user:notification", "direct", "list"}
+ALL_STREAMS = TIMELINE_STREAMS | NOTIFICATION_STREAMS | {"direct", "list"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,11 @@ async def _on_stream(
             remote_only=":remote" in name,
             only_media=media_only,
         )
+    elif name == "list" and stream.tag and viewer.account_id is not None:
+        try:
+            views = await list_timeline(conn, viewer, int(stream.tag), page)
+        except NotFound:
+            return None
     elif name.startswith("hashtag") and stream.tag:
         views = await _timelines.tag(
             conn,
@@ -128,6 +135,13 @@ async def messages_for(
         assert event.status_id is not None
         name = "update" if event.kind == events.STATUS_CREATED else "status.update"
         for stream in streams:
+            if stream.name == "direct":
+                message = await _conversation_message(
+                    conn, viewer, stream, event.status_id, base_url
+                )
+                if message is not None:
+                    out.append(message)
+                continue
             view = await _on_stream(conn, viewer, stream, event.status_id)
             if view is None:
                 continue
@@ -139,7 +153,8 @@ async def messages_for(
                 out.append(Message(stream, name, payload))
     elif event.kind == events.STATUS_DELETED:
         for stream in streams:
-            if stream.name in TIMELINE_STREAMS and await _could_have_seen(conn, viewer, event):
+            timeline = stream.name in TIMELINE_STREAMS or stream.name == "list"
+            if timeline and await _could_have_seen(conn, viewer, event):
                 out.append(Message(stream, "delete", str(event.status_id)))
     elif event.kind == events.NOTIFICATION:
         if viewer.account_id is None or viewer.account_id != event.recipient_id:
@@ -160,6 +175,34 @@ async def messages_for(
             payload = orjson.dumps(serializers.notification(notified[0], base_url)).decode()
             out.append(Message(stream, "notification", payload))
     return out
+
+
+async def _conversation_message(
+    conn: AsyncConnection, viewer: Viewer, stream: Stream, status_id: int, base_url: str
+) -> Message | None:
+    """The viewer's conversation that this direct post belongs to, as it now stands."""
+    if viewer.account_id is None:
+        return None
+    entry = (
+        await conn.execute(
+            select(conversation_participants.c.id).where(
+                conversation_participants.c.account_id == viewer.account_id,
+                conversation_participants.c.conversation_id.in_(
+                    select(status_conversations.c.conversation_id).where(
+                        status_conversations.c.status_id == status_id
+                    )
+                ),
+            )
+        )
+    ).first()
+    if entry is None:
+        return None
+    try:
+        cleared = await conversation_queries.conversation(conn, viewer, int(entry.id))
+    except NotFound:
+        return None
+    payload = orjson.dumps(serializers.conversation(cleared, base_url)).decode()
+    return Message(stream, "conversation", payload)
 
 
 async def _could_have_seen(
@@ -195,4 +238,7 @@ def parse_stream(name: str, params: dict[str, Any]) -> Stream | None:
         if not tag:
             return None
         return Stream(name, tag)
+    if name == "list":
+        list_id = str(params.get("list") or "").strip()
+        return Stream(name, list_id) if list_id.isdigit() else None
     return Stream(name)

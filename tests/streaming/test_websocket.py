@@ -159,3 +159,30 @@ def test_given_a_hide_filter_when_a_matching_post_streams_then_it_is_held_back(
         _, event, payload = _next(socket)
     assert (event, payload["id"]) == ("update", soup["id"])
     assert payload["filtered"][0]["filter"]["title"] == "food"
+
+
+def test_given_a_list_stream_then_only_members_posts_arrive(roost: Roost) -> None:
+    alice, bob, carol = roost.account("alice"), roost.account("bob"), roost.account("carol")
+    alice.follow(bob)
+    alice.follow(carol)
+    made = alice.post("/api/v1/lists", json={"title": "close"}).json()
+    added = alice.post(f"/api/v1/lists/{made['id']}/accounts", json={"account_ids": [carol.id]})
+    assert added.status_code == 200, added.text
+    with _connect(roost, alice, "list", list=made["id"]) as socket:
+        bob.post_status("not on the list")
+        mine = carol.post_status("on the list")
+        stream, event, payload = _next(socket)
+    assert (stream, event, payload["id"]) == (["list", made["id"]], "update", mine["id"])
+
+
+def test_given_a_direct_message_then_the_recipients_direct_stream_gets_the_conversation(
+    roost: Roost,
+) -> None:
+    alice, bob = roost.account("alice"), roost.account("bob")
+    with _connect(roost, bob, "direct") as socket:
+        alice.post_status("public, not a conversation")
+        dm = alice.post_status("@bob just us", visibility="direct")
+        _, event, payload = _next(socket)
+    assert event == "conversation"
+    assert payload["last_status"]["id"] == dm["id"] and payload["unread"] is True
+    assert [a["username"] for a in payload["accounts"]] == ["alice"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 import orjson
@@ -31,6 +32,7 @@ from roost.streaming.router import (
 )
 
 router = APIRouter()
+log = logging.getLogger("roost.streaming")
 
 HEARTBEAT_S = 15.0
 
@@ -175,7 +177,11 @@ async def websocket(socket: WebSocket) -> None:
 
     tasks = [asyncio.create_task(handle_commands()), asyncio.create_task(forward())]
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            error = task.exception()
+            if error is not None and not isinstance(error, (WebSocketDisconnect, RoostError)):
+                log.error("streaming socket failed", exc_info=error)
     except (WebSocketDisconnect, RoostError):
         pass
     finally:
