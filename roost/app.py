@@ -68,6 +68,7 @@ def create_app(
             await svc.close()
             raise
         await svc.db.refresh_statistics()
+        await svc.start()
         statistics = asyncio.create_task(svc.db.keep_statistics_fresh(), name="roost-statistics")
         runner = JobRunner(svc.job_context())
         app.state.job_runner = runner

@@ -48,6 +48,12 @@ class Services:
             {"timelines": self.timelines, "metrics": self.metrics, "bus": self.bus},
         )
 
+    async def start(self) -> None:
+        """Work to do once the event loop runs (a server's start-up)."""
+        starting = getattr(self.bus, "start", None)
+        if starting is not None:
+            await starting()
+
     async def close(self) -> None:
         closing = getattr(self.bus, "close", None)
         if closing is not None:

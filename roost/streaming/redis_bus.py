@@ -64,6 +64,13 @@ class RedisBus:
     def subscribe(self) -> AbstractAsyncContextManager[Subscription]:
         return self._subscribe()
 
+    async def start(self) -> None:
+        """Start listening before the first client connects (a server's start-up):
+        an event published just after a client subscribed must not be missed
+        while the reader is still connecting."""
+        with contextlib.suppress(TimeoutError):
+            await self.wait_listening(_FIRST_LISTEN_S)
+
     async def wait_listening(self, timeout_s: float = 5.0) -> None:
         """Until the reader is subscribed (tests, and anything that must not miss
         the first event after it subscribes)."""
