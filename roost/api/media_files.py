@@ -63,7 +63,11 @@ def _file_response(request: Request, key: str, name: str, cache: str) -> Respons
     )
 
 
-@router.api_route("/media/profile/{account_id}/{role}/{name}", methods=["GET", "HEAD"])
+# Files, not API methods: kept out of the OpenAPI document (GET and HEAD on one
+# function would also give it duplicate operation ids).
+@router.api_route(
+    "/media/profile/{account_id}/{role}/{name}", methods=["GET", "HEAD"], include_in_schema=False
+)
 async def profile_file(request: Request, account_id: str, role: str, name: str) -> Response:
     if role not in ("avatar", "header"):
         raise NotFound()
@@ -76,7 +80,9 @@ async def profile_file(request: Request, account_id: str, role: str, name: str) 
     return _file_response(request, key, name, _PUBLIC_CACHE)
 
 
-@router.api_route("/media/{attachment_id}/{variant}/{name}", methods=["GET", "HEAD"])
+@router.api_route(
+    "/media/{attachment_id}/{variant}/{name}", methods=["GET", "HEAD"], include_in_schema=False
+)
 async def attachment_file(
     request: Request, attachment_id: str, variant: str, name: str
 ) -> Response:
