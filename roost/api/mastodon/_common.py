@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from fastapi import Request
 from sqlalchemy.engine import RowMapping
 
+from roost.api.auth import services
+from roost.api.mastodon import serializers
 from roost.api.params import Params
+from roost.api.responses import JSON
+from roost.domain.graph import queries as graph_queries
 from roost.domain.pagination import make_page
 from roost.domain.privacy import Visible
-from roost.domain.types import Account, Page
+from roost.domain.types import Account, Page, Viewer
+from roost.errors import NotFound
 
 
 def as_account(row: Visible[RowMapping]) -> Visible[Account]:
@@ -34,3 +40,12 @@ class PageParams(Params):
             max_limit=max_limit,
             default_limit=default_limit,
         )
+
+
+async def relationship_json(request: Request, viewer: Viewer, other: int) -> JSON:
+    """The viewer's relationship to one account, as the answer to a graph action."""
+    async with services(request).db.read() as conn:
+        rels = await graph_queries.relationships(conn, viewer, [other])
+    if not rels:
+        raise NotFound()
+    return JSON(serializers.relationship(rels[0]))

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from roost.api.auth import app_or_user, optional, services, user
 from roost.api.mastodon import serializers, uploads
-from roost.api.mastodon._common import PageParams, as_account, flag
+from roost.api.mastodon._common import PageParams, as_account, flag, relationship_json
 from roost.api.params import Params, id_list, parse, parse_id, read_params
 from roost.api.responses import JSON, paged_json
 from roost.config import Registrations
@@ -254,14 +254,6 @@ class FollowParams(Params):
     notify: bool | None = None
 
 
-async def _relationship(request: Request, viewer: Viewer, target: int) -> JSON:
-    async with services(request).db.read() as conn:
-        rels = await graph_queries.relationships(conn, viewer, [target])
-    if not rels:
-        raise NotFound()
-    return JSON(serializers.relationship(rels[0]))
-
-
 @router.post("/api/v1/accounts/{account_id}/follow")
 async def follow(
     request: Request, account_id: str, viewer: Viewer = Depends(user("write:follows"))
@@ -272,7 +264,7 @@ async def follow(
         await graph_actions.do_follow(
             tx, viewer, target, reblogs=params.reblogs, notify=params.notify
         )
-    return await _relationship(request, viewer, target)
+    return await relationship_json(request, viewer, target)
 
 
 @router.post("/api/v1/accounts/{account_id}/unfollow")
@@ -282,7 +274,7 @@ async def unfollow(
     target = parse_id(account_id)
     async with services(request).db.write() as tx:
         await graph_actions.do_unfollow(tx, viewer, target)
-    return await _relationship(request, viewer, target)
+    return await relationship_json(request, viewer, target)
 
 
 @router.post("/api/v1/accounts/{account_id}/remove_from_followers")
@@ -292,7 +284,7 @@ async def remove_from_followers(
     target = parse_id(account_id)
     async with services(request).db.write() as tx:
         await graph_actions.do_remove_from_followers(tx, viewer, target)
-    return await _relationship(request, viewer, target)
+    return await relationship_json(request, viewer, target)
 
 
 async def _follow_list(request: Request, account_id: str, viewer: Viewer, direction: str) -> JSON:

@@ -11,24 +11,15 @@ from pydantic import Field
 
 from roost.api.auth import services, user
 from roost.api.mastodon import serializers
-from roost.api.mastodon._common import PageParams, as_account
+from roost.api.mastodon._common import PageParams, as_account, relationship_json
 from roost.api.params import Params, parse, parse_id
 from roost.api.responses import JSON, paged_json
 from roost.db.engine import Tx
 from roost.domain.graph import actions, personal
 from roost.domain.graph import queries as graph_queries
 from roost.domain.types import Viewer
-from roost.errors import NotFound
 
 router = APIRouter()
-
-
-async def _relationship(request: Request, viewer: Viewer, target: int) -> JSON:
-    async with services(request).db.read() as conn:
-        rels = await graph_queries.relationships(conn, viewer, [target])
-    if not rels:
-        raise NotFound()
-    return JSON(serializers.relationship(rels[0]))
 
 
 PairAction = Callable[[Tx, Viewer, int], Awaitable[None]]
@@ -41,7 +32,7 @@ def _pair_route(path: str, scope: str, action: PairAction) -> None:
         target = parse_id(account_id)
         async with services(request).db.write() as tx:
             await action(tx, viewer, target)
-        return await _relationship(request, viewer, target)
+        return await relationship_json(request, viewer, target)
 
     endpoint.__name__ = f"account_{path}"
     router.add_api_route(f"/api/v1/accounts/{{account_id}}/{path}", endpoint, methods=["POST"])
@@ -69,7 +60,7 @@ async def mute(
         await actions.do_mute(
             tx, viewer, target, notifications=params.notifications, duration_s=params.duration
         )
-    return await _relationship(request, viewer, target)
+    return await relationship_json(request, viewer, target)
 
 
 class NoteParams(Params):
@@ -84,7 +75,7 @@ async def note(
     target = parse_id(account_id)
     async with services(request).db.write() as tx:
         await personal.do_set_note(tx, viewer, target, params.comment)
-    return await _relationship(request, viewer, target)
+    return await relationship_json(request, viewer, target)
 
 
 @router.get("/api/v1/blocks")

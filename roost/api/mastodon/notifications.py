@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 
 from roost.api.auth import services, user
 from roost.api.mastodon import serializers
-from roost.api.mastodon._common import PageParams, as_account
+from roost.api.mastodon._common import PageParams, as_account, relationship_json
 from roost.api.params import id_list, parse, parse_id, read_params
 from roost.api.responses import JSON, paged_json
 from roost.domain.filters.apply import apply_to_notifications
@@ -106,12 +106,6 @@ async def follow_requests(request: Request, viewer: Viewer = Depends(user("read:
     return paged_json(request, items, newest, oldest)
 
 
-async def _relationship(request: Request, viewer: Viewer, other: int) -> JSON:
-    async with services(request).db.read() as conn:
-        rels = await graph_queries.relationships(conn, viewer, [other])
-    return JSON(serializers.relationship(rels[0]) if rels else {})
-
-
 @router.post("/api/v1/follow_requests/{account_id}/authorize")
 async def authorize(
     request: Request, account_id: str, viewer: Viewer = Depends(user("write:follows"))
@@ -119,7 +113,7 @@ async def authorize(
     requester = parse_id(account_id)
     async with services(request).db.write() as tx:
         await graph_actions.do_authorize_request(tx, viewer, requester)
-    return await _relationship(request, viewer, requester)
+    return await relationship_json(request, viewer, requester)
 
 
 @router.post("/api/v1/follow_requests/{account_id}/reject")
@@ -129,4 +123,4 @@ async def reject(
     requester = parse_id(account_id)
     async with services(request).db.write() as tx:
         await graph_actions.do_reject_request(tx, viewer, requester)
-    return await _relationship(request, viewer, requester)
+    return await relationship_json(request, viewer, requester)
