@@ -20,8 +20,9 @@ back and its timeline is rebuilt from the database, under the lease, once.
 Authors with more than ``fanout_max_followers`` followers are not fanned out;
 their posts are merged in from the database at read time.
 
-Every id read here is loaded through ``statuses_by_ids`` (the privacy policy)
-and checked against the viewer's follows of now, so a stale entry can only go
+Every id read here is loaded through ``paged`` (the privacy policy, as
+``statuses_by_ids`` applies it) together with the home rules of now: the
+viewer's follows, mutes, blocks and exclusive lists. A stale entry can only go
 missing, never show something it should not. Any Redis error sends the read to
 ``SqlTimelineStore`` and trips the breaker in ``RedisLink``.
 """
