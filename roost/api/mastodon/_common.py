@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import Request
 from sqlalchemy.engine import RowMapping
 
 from roost.api.auth import services
 from roost.api.mastodon import serializers
 from roost.api.params import Params
-from roost.api.responses import JSON
+from roost.api.responses import JSON, paged_json
 from roost.domain.graph import queries as graph_queries
 from roost.domain.pagination import make_page
 from roost.domain.privacy import Visible
@@ -49,3 +51,13 @@ async def relationship_json(request: Request, viewer: Viewer, other: int) -> JSO
     if not rels:
         raise NotFound()
     return JSON(serializers.relationship(rels[0]))
+
+
+def accounts_page(
+    request: Request, rows: Sequence[Visible[RowMapping]], newest: int | None, oldest: int | None
+) -> JSON:
+    """A page of cleared accounts with its Link header (followers, favourited_by, ...)."""
+    base = services(request).settings.base_url
+    return paged_json(
+        request, [serializers.account(as_account(r), base) for r in rows], newest, oldest
+    )

@@ -10,7 +10,13 @@ from sqlalchemy import func, select
 
 from roost.api.auth import app_or_user, optional, services, user
 from roost.api.mastodon import serializers, uploads
-from roost.api.mastodon._common import PageParams, as_account, flag, relationship_json
+from roost.api.mastodon._common import (
+    PageParams,
+    accounts_page,
+    as_account,
+    flag,
+    relationship_json,
+)
 from roost.api.params import Params, id_list, parse, parse_id, read_params
 from roost.api.responses import JSON, paged_json
 from roost.config import Registrations
@@ -294,8 +300,7 @@ async def _follow_list(request: Request, account_id: str, viewer: Viewer, direct
         rows, newest, oldest = await graph_queries.follow_list(
             conn, viewer, parse_id(account_id), direction, page
         )
-    items = [serializers.account(as_account(r), svc.settings.base_url) for r in rows]
-    return paged_json(request, items, newest, oldest)
+    return accounts_page(request, rows, newest, oldest)
 
 
 @router.get("/api/v1/accounts/{account_id}/followers")

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from roost.api.auth import services, user
 from roost.api.mastodon import serializers
-from roost.api.mastodon._common import PageParams, as_account, relationship_json
+from roost.api.mastodon._common import PageParams, accounts_page, as_account, relationship_json
 from roost.api.params import Params, parse, parse_id
 from roost.api.responses import JSON, paged_json
 from roost.db.engine import Tx
@@ -84,8 +84,7 @@ async def block_list(request: Request, viewer: Viewer = Depends(user("read:block
     svc = services(request)
     async with svc.db.read() as conn:
         rows, newest, oldest = await graph_queries.blocked_accounts(conn, viewer, page)
-    items = [serializers.account(as_account(r), svc.settings.base_url) for r in rows]
-    return paged_json(request, items, newest, oldest)
+    return accounts_page(request, rows, newest, oldest)
 
 
 @router.get("/api/v1/mutes")
@@ -111,5 +110,4 @@ async def endorsement_list(
     svc = services(request)
     async with svc.db.read() as conn:
         rows, newest, oldest = await graph_queries.endorsed_accounts(conn, viewer, page)
-    items = [serializers.account(as_account(r), svc.settings.base_url) for r in rows]
-    return paged_json(request, items, newest, oldest)
+    return accounts_page(request, rows, newest, oldest)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 
 from roost.api.auth import services, user
 from roost.api.mastodon import serializers
-from roost.api.mastodon._common import PageParams, as_account, relationship_json
+from roost.api.mastodon._common import PageParams, accounts_page, relationship_json
 from roost.api.params import id_list, parse, parse_id, read_params
 from roost.api.responses import JSON, paged_json
 from roost.domain.filters.apply import apply_to_notifications
@@ -102,8 +102,7 @@ async def follow_requests(request: Request, viewer: Viewer = Depends(user("read:
     svc = services(request)
     async with svc.db.read() as conn:
         rows, newest, oldest = await graph_queries.pending_requests(conn, viewer, page)
-    items = [serializers.account(as_account(r), svc.settings.base_url) for r in rows]
-    return paged_json(request, items, newest, oldest)
+    return accounts_page(request, rows, newest, oldest)
 
 
 @router.post("/api/v1/follow_requests/{account_id}/authorize")

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from roost.api.auth import optional, services, user
 from roost.api.mastodon import serializers
-from roost.api.mastodon._common import PageParams, as_account
+from roost.api.mastodon._common import PageParams, accounts_page
 from roost.api.params import Params, id_list, parse, parse_id, read_params
 from roost.api.responses import JSON, paged_json
 from roost.db.engine import Tx
@@ -265,8 +265,7 @@ async def _who(request: Request, status_id: str, viewer: Viewer, kind: str) -> J
         rows, newest, oldest = await queries.interacting_accounts(
             conn, viewer, parse_id(status_id), kind, page
         )
-    items = [serializers.account(as_account(r), svc.settings.base_url) for r in rows]
-    return paged_json(request, items, newest, oldest)
+    return accounts_page(request, rows, newest, oldest)
 
 
 @router.get("/api/v1/statuses/{status_id}/favourited_by")
