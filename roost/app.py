@@ -18,6 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from roost.api import erasure, errors, exports, health, images, media_files
 from roost.api.mastodon import (
     accounts,
+    admin,
     announcements,
     apps,
     conversations,
@@ -38,6 +39,7 @@ from roost.api.mastodon import (
 from roost.api.middleware import RequestId, TrailingSlash
 from roost.api.responses import JSON
 from roost.api.roost import imports as roost_imports
+from roost.api.routing import guard_routers
 from roost.config import Settings
 from roost.db.migrate import upgrade
 from roost.jobs import handlers as _handlers  # noqa: F401  (registers the job kinds)
@@ -129,9 +131,11 @@ def create_app(
         media_files,
         exports,
         erasure,
+        admin,
     ):
         app.include_router(module.router)
     app.include_router(roost_imports.router)
+    guard_routers(app)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],

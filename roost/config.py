@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     backup_keep_daily: int = Field(default=7, ge=0, le=3650)
     backup_keep_weekly: int = Field(default=4, ge=0, le=520)
     backup_max_age_h: int = Field(default=26, ge=1)
+    # The per-account key store (roost/keys): a SQLite file of its own in
+    # embedded mode, the roost_keys table on key_store_url (default: the
+    # database) in scaled mode. Never inside a data backup.
+    key_store_file: Path | None = None
+    key_store_url: str = ""
     # Where pg_dump and pg_restore are, when not on PATH.
     pg_bin_dir: str = ""
     # Disk guard: uploads answer 507 when the media volume has less free space
@@ -169,6 +174,10 @@ class Settings(BaseSettings):
     @property
     def backup_interval_s(self) -> int | None:
         return parse_duration(self.backup_interval) if self.backup_interval else None
+
+    @property
+    def key_store_path(self) -> Path:
+        return self.key_store_file or self.data_dir / "keys.sqlite3"
 
     @property
     def backups_path(self) -> Path:

@@ -15,10 +15,13 @@ Range requests are answered (206), so players can seek in video and audio.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, Response, StreamingResponse
+from starlette.concurrency import iterate_in_threadpool
 
 from roost.api.auth import bearer_token, optional, services
 from roost.api.params import parse_id
@@ -26,6 +29,7 @@ from roost.domain import privacy
 from roost.domain.media import queries
 from roost.domain.types import ANONYMOUS, MediaAttachment, Viewer, Visibility
 from roost.errors import NotFound
+from roost.keys.files import FileKeyGone, SealedFile, is_sealed_file
 from roost.media import urls
 from roost.media.sniff import SUPPORTED
 from roost.media.store import media_store
@@ -56,10 +60,51 @@ def _file_response(request: Request, key: str, name: str, cache: str) -> Respons
     if path is None or key.rsplit("/", 1)[-1] != name:
         raise NotFound()
     extension = name.rsplit(".", 1)[-1]
-    return FileResponse(
-        path,
-        media_type=_MIME_BY_EXTENSION.get(extension, "application/octet-stream"),
-        headers={"Cache-Control": cache, **_SAFETY},
+    media_type = _MIME_BY_EXTENSION.get(extension, "application/octet-stream")
+    headers = {"Cache-Control": cache, **_SAFETY}
+    if is_sealed_file(path):
+        return _sealed_response(request, path, media_type, headers)
+    return FileResponse(path, media_type=media_type, headers=headers)
+
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _sealed_response(
+    request: Request, path: Path, media_type: str, headers: dict[str, str]
+) -> Response:
+    """A sealed file (roost/keys/files.py), opened as it is sent; one byte
+    range (players seek with them) opens only the chunks it covers. A file
+    whose owner was erased answers 404."""
+    try:
+        sealed = SealedFile(path)
+    except FileKeyGone:
+        raise NotFound() from None
+    size = sealed.size
+    headers = {**headers, "Accept-Ranges": "bytes", "ETag": f'"{path.stem[:32]}"'}
+    start, end, status = 0, size - 1, 200
+    wanted = request.headers.get("range")
+    match = _RANGE.match(wanted.strip()) if wanted else None
+    if match and (match.group(1) or match.group(2)):
+        if match.group(1):
+            start = int(match.group(1))
+            end = min(int(match.group(2)), size - 1) if match.group(2) else size - 1
+        else:
+            start, end = max(size - int(match.group(2)), 0), size - 1
+        if start >= size or end < start:
+            return Response(
+                status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"}
+            )
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    headers["Content-Length"] = str(max(end - start + 1, 0))
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers, media_type=media_type)
+    return StreamingResponse(
+        iterate_in_threadpool(sealed.read_range(start, end)),
+        status_code=status,
+        headers=headers,
+        media_type=media_type,
     )
 
 

@@ -11,13 +11,13 @@ def link_header(request: Request, newest_key: int | None, oldest_key: int | None
     """next = older than the last item shown; prev = newer than the first."""
     if newest_key is None or oldest_key is None:
         return None
-    base = str(request.url.remove_query_params(["max_id", "min_id", "since_id"]))
+    url_ = request.url
+    base = f"{url_.scheme}://{url_.netloc}{url_.path}"
     kept = [
         (k, v)
         for k, v in request.query_params.multi_items()
         if k not in {"max_id", "min_id", "since_id"}
     ]
-    base = base.split("?", 1)[0]
 
     def url(extra: tuple[str, str]) -> str:
         return f"{base}?{urlencode([*kept, extra])}"

@@ -7,7 +7,7 @@ import typer
 from roost.cli.base import accounts_app, fail, prompt_password, run_with_db, tokens_app
 from roost.config import Settings
 from roost.db.engine import Database
-from roost.domain.accounts import actions
+from roost.domain.accounts import actions, moderation
 from roost.domain.accounts.queries import account_id_for_username
 from roost.domain.oauth import scopes as scope_rules
 from roost.domain.oauth.actions import do_issue_token, do_revoke_all_for_account
@@ -57,6 +57,49 @@ def approve(name: str = typer.Argument(..., help="The username")) -> None:
 
     run_with_db(body)
     typer.echo(f"approved @{name}")
+
+
+@accounts_app.command("suspend")
+def suspend(
+    name: str = typer.Argument(..., help="The username"),
+    reason: str = typer.Option(
+        None, "--reason", help="Why, for the moderation log (roost.moderation)"
+    ),
+) -> None:
+    """Suspend an account: its profile and posts are hidden from everyone but
+    staff, its tokens stop working and its follows stop counting. Undo with
+    `roost accounts unsuspend`."""
+    name = name.lstrip("@")
+
+    async def body(settings: Settings, db: Database) -> None:
+        async with db.write() as tx:
+            account_id = await account_id_for_username(tx.conn, name)
+            if account_id is None:
+                raise fail(f"no account named {name}")
+            if not await moderation.do_suspend_account(tx, account_id, reason=reason):
+                raise fail(
+                    f"@{name} is already suspended; `roost accounts unsuspend {name}` lifts it"
+                )
+
+    run_with_db(body)
+    typer.echo(f"suspended @{name}; `roost accounts unsuspend {name}` undoes it")
+
+
+@accounts_app.command("unsuspend")
+def unsuspend(name: str = typer.Argument(..., help="The username")) -> None:
+    """Lift a suspension: the account, its posts and its follows are back."""
+    name = name.lstrip("@")
+
+    async def body(settings: Settings, db: Database) -> None:
+        async with db.write() as tx:
+            account_id = await account_id_for_username(tx.conn, name)
+            if account_id is None:
+                raise fail(f"no account named {name}")
+            if not await moderation.do_unsuspend_account(tx, account_id):
+                raise fail(f"@{name} is not suspended")
+
+    run_with_db(body)
+    typer.echo(f"unsuspended @{name}")
 
 
 @tokens_app.command("create")

@@ -23,6 +23,7 @@ from sqlalchemy.sql import CompoundSelect, Executable, Select, TextClause
 from sqlalchemy.sql.dml import UpdateBase
 
 from roost.config import Settings
+from roost.db.fastread import FastReader
 from roost.errors import Unavailable
 
 AfterCommit = Callable[[], Awaitable[None] | None]
@@ -78,8 +79,28 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _fast_reader(settings: Settings, engine: AsyncEngine, url: str) -> FastReader:
+    """Read connections for the hot paths (roost/db/fastread.py), pointed at
+    the same database as ``engine``."""
+    dialect = engine.sync_engine.dialect
+    if settings.is_sqlite:
+        target = engine.sync_engine.url.database or ""
+        return FastReader(target, dialect, size=4, server_settings={})
+    plain = engine.sync_engine.url.set(drivername="postgresql")
+    return FastReader(
+        plain.render_as_string(hide_password=False),
+        dialect,
+        size=max(2, settings.db_pool_size // 2),
+        server_settings={"statement_timeout": str(settings.db_statement_timeout_ms)},
+    )
+
+
 class Database:
     def __init__(self, settings: Settings) -> None:
+        from roost.keys import ring
+
+        # Sealed columns open with the keys of this installation's key store.
+        ring.configure(settings)
         self.url = settings.sqlalchemy_url
         self.is_sqlite = settings.is_sqlite
         kwargs: dict[str, Any] = {}
@@ -104,6 +125,7 @@ class Database:
         self.engine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        self.fast = _fast_reader(settings, self.engine, self.url)
         # SQLite allows one writer; queueing writers here is cheaper than letting
         # them collide on the file lock.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
@@ -128,7 +150,19 @@ class Database:
         async with lock, _WriteScope(self.engine, self.listeners) as tx:
             yield tx
 
+    @asynccontextmanager
+    async def scope(self) -> AsyncIterator[ReadScope]:
+        """Reads for one request: prepared reads on ``fast``, and a SQLAlchemy
+        connection opened only if something asks for one (opening it costs
+        more than a prepared read)."""
+        reads = ReadScope(self)
+        try:
+            yield reads
+        finally:
+            await reads.close()
+
     async def dispose(self) -> None:
+        await self.fast.close()
         await self.engine.dispose()
 
     def change_count(self, *tables: str) -> int:
@@ -276,3 +310,32 @@ def _link_lost(error: BaseException) -> bool:
 
 def _unavailable(error: BaseException) -> Unavailable:
     return Unavailable("The database is unavailable; try again shortly", retry_after=5)
+
+
+class ReadScope:
+    """See ``Database.scope``."""
+
+    def __init__(self, db: Database, conn: AsyncConnection | None = None) -> None:
+        self.fast = db.fast
+        # What this request's reads have learned on the way, so that a later
+        # step need not ask again (e.g. whether the viewer has any filters).
+        self.facts: dict[str, Any] = {}
+        self._db = db
+        self._conn = conn
+        self._opened: Any = None
+
+    @classmethod
+    def over(cls, db: Database, conn: AsyncConnection) -> ReadScope:
+        """A scope that uses a connection the caller already holds."""
+        return cls(db, conn)
+
+    async def conn(self) -> AsyncConnection:
+        if self._conn is None:
+            self._opened = self._db.read()
+            self._conn = await self._opened.__aenter__()
+        return self._conn
+
+    async def close(self) -> None:
+        if self._opened is not None:
+            opened, self._opened = self._opened, None
+            await opened.__aexit__(None, None, None)

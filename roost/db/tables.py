@@ -26,7 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from roost.db.types import Id, UTCDateTime
+from roost.db.types import Id, Sealed, UTCDateTime
 
 metadata = MetaData(
     naming_convention={
@@ -58,8 +58,11 @@ accounts = Table(
     # Lower-cased copy: usernames are unique regardless of case, on both engines.
     Column("username_key", String(30), nullable=False, unique=True),
     Column("display_name", String(100), nullable=False, default=""),
-    Column("note", Text, nullable=False, default=""),
-    Column("note_html", Text, nullable=False, default=""),
+    # Sealed (roost/keys): the account's own words, unreadable once erased,
+    # in old backups too. So are its posts, edits, alt texts, e-mail address
+    # and imported direct messages below.
+    Column("note", Sealed, nullable=False, default=""),
+    Column("note_html", Sealed, nullable=False, default=""),
     Column("fields", JSON, nullable=False, default=list),
     Column("locked", Boolean, nullable=False, default=False),
     Column("bot", Boolean, nullable=False, default=False),
@@ -84,7 +87,9 @@ users = Table(
     "users",
     metadata,
     Column("account_id", Id, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
-    Column("email", String(320), nullable=False),
+    Column("email", Sealed, nullable=False),
+    # The blind index of the address (roost.keys.ring.email_index): sign-in
+    # by address and uniqueness, without the address in the clear.
     Column("email_key", String(320), nullable=False, unique=True),
     Column("password_hash", String(200), nullable=False),
     Column("admin", Boolean, nullable=False, default=False),
@@ -154,9 +159,9 @@ statuses = Table(
     Column("reblog_of_id", Id, nullable=True),
     Column("application_id", Id, nullable=True),
     Column("visibility", SmallInteger, nullable=False),
-    Column("text", Text, nullable=False, default=""),
-    Column("content", Text, nullable=False, default=""),
-    Column("spoiler_text", Text, nullable=False, default=""),
+    Column("text", Sealed, nullable=False, default=""),
+    Column("content", Sealed, nullable=False, default=""),
+    Column("spoiler_text", Sealed, nullable=False, default=""),
     Column("sensitive", Boolean, nullable=False, default=False),
     Column("language", String(16), nullable=True),
     Column("replies_count", Integer, nullable=False, default=0),
@@ -176,9 +181,9 @@ status_edits = Table(
     _id(),
     _status_fk(),
     _account_fk(),
-    Column("text", Text, nullable=False),
-    Column("content", Text, nullable=False),
-    Column("spoiler_text", Text, nullable=False),
+    Column("text", Sealed, nullable=False),
+    Column("content", Sealed, nullable=False),
+    Column("spoiler_text", Sealed, nullable=False),
     Column("sensitive", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_status_edits_status_id_id", "status_id", "id"),
@@ -399,7 +404,7 @@ media_attachments = Table(
     Column("file_size", Integer, nullable=False),
     Column("preview_key", String(120), nullable=True),
     Column("meta", JSON, nullable=False, default=dict),
-    Column("description", Text, nullable=True),
+    Column("description", Sealed, nullable=True),
     Column("blurhash", String(100), nullable=True),
     Column("focus_x", Float, nullable=True),
     Column("focus_y", Float, nullable=True),
@@ -654,7 +659,7 @@ twitter_direct_messages = Table(
     Column("conversation_id", String(100), nullable=False),
     Column("sender_id", Id, nullable=True),
     Column("recipient_id", Id, nullable=True),
-    Column("text", Text, nullable=False),
+    Column("text", Sealed, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("account_id", "message_id", name="uq_twitter_direct_messages_account_message"),
     Index("ix_twitter_direct_messages_account_id_conversation_id", "account_id", "conversation_id"),

@@ -32,14 +32,15 @@ roost/domain/notifications/queries.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from functools import lru_cache
-from typing import Any, Generic, TypeVar
+from functools import lru_cache, partial
+from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select, true
+from sqlalchemy import BigInteger, ColumnElement, Select, and_, bindparam, or_, select, true
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import FromClause
 
+from roost.db.fastread import FastReader, Prepared, Row
 from roost.db.tables import accounts, blocks, follows, mentions, statuses
 from roost.domain.types import Viewer, Visibility
 from roost.errors import NotFound
@@ -245,3 +246,58 @@ async def is_blocked_either_way(conn: AsyncConnection, one: int, other: int) -> 
 
 def cleared_ids(rows: Sequence[Visible[RowMapping]]) -> list[int]:
     return [int(row.value["id"]) for row in rows]
+
+
+# Prepared reads (roost/db/fastread.py) are compiled once, not per viewer: the
+# viewer's id is a parameter, and the statement comes in one variant per kind
+# of viewer, since the rules differ in shape (nobody, an account, staff).
+POLICY_VIEWER = "policy_viewer"
+ANONYMOUS_KIND, ACCOUNT_KIND, STAFF_KIND = "anonymous", "account", "staff"
+VIEWER_KINDS = (ANONYMOUS_KIND, ACCOUNT_KIND, STAFF_KIND)
+
+
+def viewer_kind(viewer: Viewer) -> str:
+    if viewer.account_id is None:
+        return ANONYMOUS_KIND
+    return STAFF_KIND if viewer.is_admin else ACCOUNT_KIND
+
+
+def parametric_viewer(kind: str) -> Viewer:
+    """A viewer of ``kind`` whose account id is the ``POLICY_VIEWER`` parameter."""
+    if kind == ANONYMOUS_KIND:
+        return Viewer(account_id=None)
+    me = cast(int, bindparam(POLICY_VIEWER, type_=BigInteger()))
+    return Viewer(account_id=me, is_admin=kind == STAFF_KIND)
+
+
+def viewer_parameters(viewer: Viewer) -> dict[str, Any]:
+    return {} if viewer.account_id is None else {POLICY_VIEWER: viewer.account_id}
+
+
+class PolicyRead:
+    """A prepared read over ``statuses`` with this policy's clause added to it.
+
+    ``build`` gets the parametric viewer, for conditions of its own that name
+    the viewer (a home timeline's follows); the rows that come back are
+    cleared for the viewer who asked.
+    """
+
+    def __init__(self, build: Callable[[Viewer], Select[Any]]) -> None:
+        self._prepared = {
+            kind: Prepared(partial(_policy_read, build, kind)) for kind in VIEWER_KINDS
+        }
+
+    def prepared(self, viewer: Viewer) -> Prepared:
+        return self._prepared[viewer_kind(viewer)]
+
+    async def rows(
+        self, reader: FastReader, viewer: Viewer, *, raw: bool = False, **values: Any
+    ) -> list[Visible[Row]]:
+        values.update(viewer_parameters(viewer))
+        rows = await reader.all(self._prepared[viewer_kind(viewer)], raw=raw, **values)
+        return [Visible(row, viewer, _POLICY) for row in rows]
+
+
+def _policy_read(build: Callable[[Viewer], Select[Any]], kind: str) -> Select[Any]:
+    viewer = parametric_viewer(kind)
+    return build(viewer).where(_status_clause(viewer, statuses))

@@ -172,6 +172,10 @@ class StatusView:
     media: list[MediaAttachment] = field(default_factory=list)
     # The viewer's filters that match this post (set by roost/domain/filters/apply.py).
     filtered: tuple[FilterMatch, ...] = ()
+    # An immutable object standing for this version's viewer-independent parts
+    # (text, media, tags...): views with the same one show those parts the same,
+    # so what is derived from them may be cached by it. None: not known.
+    parts_key: object | None = None
 
 
 @dataclass(frozen=True, slots=True)

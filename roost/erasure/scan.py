@@ -134,6 +134,18 @@ async def _redis(services: Services, subject: Subject) -> list[str]:
     return hits
 
 
+def _keys(subject: Subject) -> list[str]:
+    """The account's key must be gone from the key store and its backups: old
+    data backups hold its content sealed under it."""
+    from roost.keys import ring
+    from roost.keys.backup import key_in_backups
+
+    hits = [f"key-store backup {name} holds its key" for name in key_in_backups(subject.account_id)]
+    if ring.store().get(subject.account_id) is not None:
+        hits.append(f"the key store ({ring.store().location}) holds its key")
+    return hits
+
+
 async def scan_everything(services: Services, subject: Subject) -> dict[str, list[str]]:
     """Hits per store; every list empty means nothing was found."""
     return {
@@ -143,4 +155,5 @@ async def scan_everything(services: Services, subject: Subject) -> dict[str, lis
         "media files": await asyncio.to_thread(_media, services, subject),
         "redis": await _redis(services, subject),
         "backups": await asyncio.to_thread(_backups, services, subject),
+        "account key": await asyncio.to_thread(_keys, subject),
     }

@@ -106,6 +106,23 @@ async def _database_files(services: Services, subject: Subject) -> PurgeResult:
     return PurgeResult(len(_CONTENT_TABLES), detail)
 
 
+async def _account_key(services: Services, subject: Subject) -> PurgeResult:
+    """Destroy the account's key in the key store (a tombstone stays), drop it
+    from this process's cache, and rewrite every key-store backup without it.
+    Other processes drop their cached copy within ring.TTL_S seconds."""
+    from roost.keys import ring
+    from roost.keys.backup import forget_in_backups
+
+    destroyed = await asyncio.to_thread(ring.store().destroy, subject.account_id)
+    ring.evict(subject.account_id)
+    forgotten = await asyncio.to_thread(forget_in_backups, subject.account_id)
+    detail = f"destroyed in the key store ({ring.store().location})"
+    detail += f"; {len(forgotten.rewritten)} key-store backup(s) rewritten without it"
+    if forgotten.unreachable:
+        detail += "; NOT REACHED, rewrite by hand: " + ", ".join(forgotten.unreachable)
+    return PurgeResult(int(destroyed), detail)
+
+
 async def _exports(services: Services, subject: Subject) -> PurgeResult:
     from roost.export.requests import exports_directory
 
@@ -115,8 +132,26 @@ async def _exports(services: Services, subject: Subject) -> PurgeResult:
     return PurgeResult(count)
 
 
+async def _status_caches(services: Services, subject: Subject) -> PurgeResult:
+    """The in-process caches of posts' shared parts and their JSON (this
+    process; others hold only posts whose rows are gone, which no read asks
+    for, until their bounded caches let them go)."""
+    from roost.api.mastodon.serializers import forget_cached
+    from roost.domain.statuses.feed import SHARED
+
+    before = len(SHARED)
+    SHARED.forget(subject.status_ids)
+    SHARED.forget_account(subject.account_id)
+    forget_cached()
+    return PurgeResult(before - len(SHARED))
+
+
 register_purge("timelines", _timelines)
+register_purge("post caches", _status_caches)
 register_purge("exports", _exports)
 register_purge("search index", _search)
 register_purge("media files", _media)
 register_purge("database files", _database_files)
+# Last: crypto-shredding. Every copy of the account's sealed content, in old
+# data backups too, becomes unreadable with its key.
+register_purge("account key", _account_key)

@@ -43,6 +43,7 @@ from roost.db.tables import (
 )
 from roost.domain.types import Visibility
 from roost.errors import NotFound
+from roost.keys.files import plain_chunks
 from roost.media.store import media_store
 
 AS = "https://www.w3.org/ns/activitystreams"
@@ -313,8 +314,13 @@ def _write_zip(
             for key in keys:
                 path = store.path(key)
                 if path is not None:
-                    # Media is already compressed: stored as is.
-                    archive.write(path, f"media_attachments/files/{key}", zipfile.ZIP_STORED)
+                    # Media is already compressed: stored as is, opened from
+                    # its seal (roost/keys/files.py) on the way.
+                    entry = zipfile.ZipInfo(f"media_attachments/files/{key}")
+                    entry.compress_type = zipfile.ZIP_STORED
+                    with archive.open(entry, "w", force_zip64=True) as out:
+                        for chunk in plain_chunks(path):
+                            out.write(chunk)
                     copied += 1
         os.replace(partial, target)
     except BaseException:

@@ -6,8 +6,9 @@ once complete and synced, so a listing of the directory never shows a backup
 that is not whole. Any failure removes the partial file and the staging copy.
 
 Not in a backup: the derived stores (roost/ops/derived.py, rebuilt on restore)
-and the per-account key store of the erasure design (docs/operations.md), which
-must outlive old backups' content, not travel with it.
+and the per-account key store (roost/keys), whose own backup,
+``roost-keys.sqlite3``, is refreshed beside the data backups by each one and
+rewritten by each erasure (roost/keys/backup.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import BinaryIO
 from roost import __version__
 from roost.clock import utcnow
 from roost.config import Settings
+from roost.keys.backup import write_key_backup
 from roost.media.store import media_root
 from roost.ops.archive import MARKER, ArchiveWriter, Manifest
 from roost.ops.crypto import EncryptingWriter, read_key_file
@@ -170,6 +172,9 @@ async def create_backup(
     staging = Path(tempfile.mkdtemp(prefix=".roost-backup-", dir=directory))
     try:
         snapshot = await take_snapshot(settings, staging, derived_tables())
+        # Every key the snapshot's rows are sealed under existed before it was
+        # taken: a key-store backup refreshed now covers this data backup.
+        await asyncio.to_thread(write_key_backup, directory)
         _check_space(directory, snapshot, media_root(settings))
         manifest = Manifest(
             roost_version=__version__,

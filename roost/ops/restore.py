@@ -26,6 +26,8 @@ from typing import Any, BinaryIO
 from roost.config import Settings
 from roost.db.engine import Database
 from roost.db.migrate import known_revisions, upgrade
+from roost.keys.backup import KEY_BACKUP_NAME, restore_keys
+from roost.keys.store import PG_TABLES as KEY_TABLES
 from roost.media.store import media_root
 from roost.ops import pgtools
 from roost.ops.archive import Manifest, read_archive
@@ -114,7 +116,7 @@ def _row_total(conn: Any) -> int:
 
     total = 0
     for table in inspect(conn).get_table_names():
-        if table != "alembic_version":
+        if table != "alembic_version" and table not in KEY_TABLES:
             total += int(conn.execute(text(f"SELECT count(*) FROM {quote(table)}")).scalar_one())
     return total
 
@@ -150,6 +152,8 @@ async def load_pg_dump(settings: Settings, dump: Path, url: str, *, clear: bool)
                 for row in await conn.fetch(
                     "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
                 ):
+                    if row["tablename"] in KEY_TABLES:
+                        continue  # the key store is not the backup's to replace
                     await conn.execute(f"DROP TABLE IF EXISTS {quote(row['tablename'])} CASCADE")
         finally:
             await conn.close()
@@ -188,6 +192,9 @@ class RestoreReport:
     safety_backup: BackupResult | None
     schema_after: str | None
     rebuilt: list[str]
+    # The key-store backup merged into the key store, if one was found.
+    keys_from: Path | None = None
+    keys_merged: int = 0
 
 
 async def restore_backup(
@@ -197,7 +204,16 @@ async def restore_backup(
     key_file: Path | None = None,
     force: bool = False,
     safety_dir: Path | None = None,
+    keys_file: Path | None = None,
 ) -> RestoreReport:
+    """Put the backup at ``path`` back (see the module's docstring).
+
+    The key store is not in the backup: the installation's own is used, and
+    the key-store backup (``keys_file``, else ``roost-keys.sqlite3`` beside
+    the backup or in the backup directory) is merged into it, so a lost key
+    store comes back too. Keys an erasure destroyed are in neither: that
+    account's content in the restored data stays unreadable.
+    """
     started = time.monotonic()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".restore-", dir=settings.data_dir))
@@ -227,10 +243,28 @@ async def restore_backup(
         if secret.is_file():
             shutil.copyfile(secret, settings.data_dir / "secret_key")
             os.chmod(settings.data_dir / "secret_key", 0o600)
+        candidates = (
+            [keys_file]
+            if keys_file is not None
+            else [
+                path.parent / KEY_BACKUP_NAME,
+                settings.backups_path / KEY_BACKUP_NAME,
+            ]
+        )
+        keys_from, merged = await asyncio.to_thread(restore_keys, candidates)
         schema_after, rebuilt = await _migrate_and_rebuild(settings)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return RestoreReport(manifest, time.monotonic() - started, count, safety, schema_after, rebuilt)
+    return RestoreReport(
+        manifest,
+        time.monotonic() - started,
+        count,
+        safety,
+        schema_after,
+        rebuilt,
+        keys_from,
+        merged,
+    )
 
 
 async def _migrate_and_rebuild(settings: Settings) -> tuple[str | None, list[str]]:

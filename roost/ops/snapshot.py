@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from roost.config import Settings
+from roost.keys.store import PG_TABLES as KEY_TABLES
 from roost.ops import pgtools
 from roost.ops.errors import BackupError
 
@@ -128,12 +129,15 @@ async def _pg_snapshot(settings: Settings, dest: Path, derived: list[str]) -> Sn
         dump_major = await pgtools.check_dump_tool(pg_dump, server)
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             snapshot_id = await conn.fetchval("SELECT pg_export_snapshot()")
+            # The key store's tables are never in a data backup: erasure must
+            # be able to take a key out of every copy, and this one is not mutable.
             tables = [
                 r["tablename"]
                 for r in await conn.fetch(
                     "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
                     "ORDER BY tablename"
                 )
+                if r["tablename"] not in KEY_TABLES
             ]
             emptied = [t for t in derived if t in tables]
             counts = {
@@ -151,6 +155,7 @@ async def _pg_snapshot(settings: Settings, dest: Path, derived: list[str]) -> Sn
                 "--no-privileges",
                 f"--snapshot={snapshot_id}",
                 *(f"--exclude-table-data={quote(t)}" for t in emptied),
+                *(f"--exclude-table={quote(t)}" for t in KEY_TABLES),
                 f"--file={dest}",
                 f"--dbname={target.dsn}",
             ]

@@ -112,7 +112,10 @@ async def _restore_sqlite(scratch: Path, manifest: Manifest, settings: Settings)
     checks = [await asyncio.to_thread(_check_sqlite, scratch / SQLITE_MEMBER, manifest)]
     checks.append(f"row counts: {len(manifest.row_counts)} tables match the manifest")
     url = f"sqlite:///{(scratch / SQLITE_MEMBER).resolve()}"
-    scratch_settings = settings.model_copy(update={"database_url": url, "data_dir": scratch})
+    # The live key store opens the restored posts (it is never in a backup).
+    scratch_settings = settings.model_copy(
+        update={"database_url": url, "data_dir": scratch, "key_store_file": settings.key_store_path}
+    )
     db = Database(scratch_settings)
     try:
         status = await upgrade(db)
@@ -145,7 +148,8 @@ async def _restore_pg(scratch: Path, manifest: Manifest, settings: Settings) -> 
     try:
         await load_pg_dump(settings, scratch / PG_MEMBER, url, clear=False)
         checks = ["pg_restore: the dump loads into a scratch database"]
-        db = Database(settings.model_copy(update={"database_url": url}))
+        keys_at = settings.key_store_url or settings.database_url
+        db = Database(settings.model_copy(update={"database_url": url, "key_store_url": keys_at}))
         try:
             _compare_counts(await _pg_counts(db), manifest)
             checks.append(f"row counts: {len(manifest.row_counts)} tables match the manifest")

@@ -10,6 +10,14 @@ from __future__ import annotations
 PREFIX = "search_"
 
 
+# The key store's tables on PostgreSQL (roost/keys/store.py) make themselves
+# and are no part of the schema either.
+KEY_STORE_PREFIX = "roost_key"
+
+
 def is_managed(name: str | None, type_: str, parent_names: object = None) -> bool:
-    """Alembic ``include_name`` hook: False for the search index's own objects."""
-    return not (type_ == "table" and name is not None and name.startswith(PREFIX))
+    """Alembic ``include_name`` hook: False for the search index's own objects
+    and the key store's."""
+    return not (
+        type_ == "table" and name is not None and name.startswith((PREFIX, KEY_STORE_PREFIX))
+    )

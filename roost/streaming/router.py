@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.api.mastodon import serializers
+from roost.db.engine import ReadScope
 from roost.db.tables import conversation_participants, follows, status_conversations
 from roost.domain.conversations import queries as conversation_queries
 from roost.domain.filters.apply import apply_filters, apply_to_notifications
@@ -81,7 +82,7 @@ def _window(status_id: int) -> Page:
 
 
 async def _on_stream(
-    conn: AsyncConnection, viewer: Viewer, stream: Stream, status_id: int
+    reads: ReadScope, viewer: Viewer, stream: Stream, status_id: int
 ) -> Visible[StatusView] | None:
     """The post as this stream would show it, or None if it does not belong there."""
     page = _window(status_id)
@@ -90,10 +91,10 @@ async def _on_stream(
     if name == "user":
         if viewer.account_id is None:
             return None
-        views = await _timelines.home(conn, viewer, page)
+        views = await _timelines.home(reads, viewer, page)
     elif name.startswith("public"):
         views = await _timelines.public(
-            conn,
+            reads,
             viewer,
             page,
             local_only=":local" in name,
@@ -102,12 +103,12 @@ async def _on_stream(
         )
     elif name == "list" and stream.tag and viewer.account_id is not None:
         try:
-            views = await list_timeline(conn, viewer, int(stream.tag), page)
+            views = await list_timeline(await reads.conn(), viewer, int(stream.tag), page)
         except NotFound:
             return None
     elif name.startswith("hashtag") and stream.tag:
         views = await _timelines.tag(
-            conn,
+            reads,
             viewer,
             page,
             any_of=[stream.tag],
@@ -123,13 +124,14 @@ async def _on_stream(
 
 
 async def messages_for(
-    conn: AsyncConnection,
+    reads: ReadScope,
     viewer: Viewer,
     streams: list[Stream],
     event: events.StreamEvent,
     base_url: str,
 ) -> list[Message]:
     """What this subscriber should receive for ``event`` (often nothing)."""
+    conn = await reads.conn()
     out: list[Message] = []
     if event.kind in (events.STATUS_CREATED, events.STATUS_EDITED):
         assert event.status_id is not None
@@ -142,7 +144,7 @@ async def messages_for(
                 if message is not None:
                     out.append(message)
                 continue
-            view = await _on_stream(conn, viewer, stream, event.status_id)
+            view = await _on_stream(reads, viewer, stream, event.status_id)
             if view is None:
                 continue
             # The viewer's filters apply as on the REST timeline: matches are

@@ -26,26 +26,29 @@ from roost.domain.graph.mutes import muted_ids
 from roost.domain.types import Viewer
 
 
-def _quiet(me: int) -> list[Select[Any]]:
+def _quiet(me: int, now: Any) -> list[Select[Any]]:
     """Accounts whose presence in a post keeps it off ``me``'s home."""
-    return [muted_ids(me), *privacy.blocked_either_way(me)]
+    return [muted_ids(me, now=now), *privacy.blocked_either_way(me)]
 
 
 def _any_in(column: ColumnElement[int], queries: list[Select[Any]]) -> ColumnElement[bool]:
     return or_(*(column.in_(q) for q in queries))
 
 
-def home_filter(viewer: Viewer, table: FromClause = statuses) -> ColumnElement[bool]:
-    """True for the rows of ``table`` that the viewer's mutes and blocks allow on home."""
+def home_filter(
+    viewer: Viewer, table: FromClause = statuses, *, now: Any = None
+) -> ColumnElement[bool]:
+    """True for the rows of ``table`` that the viewer's mutes and blocks allow on
+    home. ``now``: see ``muted_ids``."""
     me = viewer.account_id
     assert me is not None
     c = table.c
-    quiet = _quiet(me)
+    quiet = _quiet(me, now)
     original = statuses.alias("home_boosted")
     mentioned = mentions.alias("home_mentioned")
     return or_(
         c.account_id == me,
-        ~c.account_id.in_(muted_ids(me))
+        ~c.account_id.in_(muted_ids(me, now=now))
         & or_(c.in_reply_to_account_id.is_(None), ~_any_in(c.in_reply_to_account_id, quiet))
         & ~exists(
             select(original.c.id).where(
@@ -60,8 +63,11 @@ def home_filter(viewer: Viewer, table: FromClause = statuses) -> ColumnElement[b
     )
 
 
-def public_filter(viewer: Viewer, table: FromClause = statuses) -> ColumnElement[bool]:
-    """True for the rows of ``table`` that the viewer's mutes allow on public timelines."""
+def public_filter(
+    viewer: Viewer, table: FromClause = statuses, *, now: Any = None
+) -> ColumnElement[bool]:
+    """True for the rows of ``table`` that the viewer's mutes allow on public
+    timelines. ``now``: see ``muted_ids``."""
     if viewer.account_id is None:
         return true()
-    return ~table.c.account_id.in_(muted_ids(viewer.account_id))
+    return ~table.c.account_id.in_(muted_ids(viewer.account_id, now=now))

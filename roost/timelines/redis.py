@@ -39,7 +39,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.config import Settings
-from roost.db.engine import Database
+from roost.db.engine import Database, ReadScope
 from roost.domain.privacy import Visible
 from roost.domain.statuses.queries import paged
 from roost.domain.types import Page, StatusView, Viewer
@@ -93,21 +93,20 @@ class RedisTimelineStore:
 
     # -- reads ---------------------------------------------------------------
 
-    async def home(
-        self, conn: AsyncConnection, viewer: Viewer, page: Page
-    ) -> list[Visible[StatusView]]:
+    async def home(self, reads: ReadScope, viewer: Viewer, page: Page) -> list[Visible[StatusView]]:
         assert viewer.account_id is not None
         if self.link.available:
             try:
-                return await self._home(conn, viewer, page)
+                return await self._home(reads, viewer, page)
             except REDIS_DOWN as error:
                 self.link.failed("home", error)
         self.metrics.timeline_reads.labels("database").inc()
-        return await self.sql.home(conn, viewer, page)
+        return await self.sql.home(reads, viewer, page)
 
     async def _home(
-        self, conn: AsyncConnection, viewer: Viewer, page: Page
+        self, reads: ReadScope, viewer: Viewer, page: Page
     ) -> list[Visible[StatusView]]:
+        conn = await reads.conn()
         me = viewer.account_id
         assert me is not None
         key = self._key(me)
@@ -121,7 +120,7 @@ class RedisTimelineStore:
             how = await self._build(conn, viewer)
             if how is None:
                 self.metrics.timeline_reads.labels("database").inc()
-                return await self.sql.home(conn, viewer, page)
+                return await self.sql.home(reads, viewer, page)
             self.metrics.timeline_reads.labels(how).inc()
             state = await self._state(key, bounds, page.limit)
         self.link.succeeded()
@@ -130,7 +129,7 @@ class RedisTimelineStore:
         truncated = state.size > self.cap
         oldest = state.oldest
         if ascending and truncated and oldest is not None and lower is not None and lower < oldest:
-            return await self.sql.home(conn, viewer, page)
+            return await self.sql.home(reads, viewer, page)
         shown, drained, last = await self._collect(conn, viewer, key, bounds, page.limit, state)
         if ascending:
             shown.reverse()
@@ -142,7 +141,7 @@ class RedisTimelineStore:
                 since_id=page.since_id,
                 limit=page.limit - len(shown),
             )
-            shown += await self.sql.home(conn, viewer, rest)
+            shown += await self.sql.home(reads, viewer, rest)
         return shown
 
     async def _state(self, key: str, bounds: q.Bounds, count: int) -> _State:
@@ -379,7 +378,7 @@ class RedisTimelineStore:
 
     async def public(
         self,
-        conn: AsyncConnection,
+        reads: ReadScope,
         viewer: Viewer,
         page: Page,
         *,
@@ -388,7 +387,7 @@ class RedisTimelineStore:
         only_media: bool,
     ) -> list[Visible[StatusView]]:
         return await self.sql.public(
-            conn,
+            reads,
             viewer,
             page,
             local_only=local_only,
@@ -398,7 +397,7 @@ class RedisTimelineStore:
 
     async def tag(
         self,
-        conn: AsyncConnection,
+        reads: ReadScope,
         viewer: Viewer,
         page: Page,
         *,
@@ -410,7 +409,7 @@ class RedisTimelineStore:
         only_media: bool,
     ) -> list[Visible[StatusView]]:
         return await self.sql.tag(
-            conn,
+            reads,
             viewer,
             page,
             any_of=any_of,

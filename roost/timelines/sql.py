@@ -8,50 +8,76 @@ home is roost/timelines/reading.py.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select, true
-from sqlalchemy.ext.asyncio import AsyncConnection
+from functools import partial
+from typing import Any
 
+from sqlalchemy import Select, and_, bindparam, or_, select, true
+
+from roost.db.engine import ReadScope
 from roost.db.tables import follows, status_tags, statuses, tags
+from roost.db.types import UTCDateTime
+from roost.domain.graph import mutes as mute_rules
 from roost.domain.media.queries import with_media
 from roost.domain.privacy import Visible
+from roost.domain.statuses.feed import PagedRead, feed_select
 from roost.domain.statuses.queries import paged
 from roost.domain.types import Page, StatusView, Viewer, Visibility
 from roost.timelines.mutes import home_filter, public_filter
 from roost.timelines.reading import followed_tag_posts, outside_exclusive_lists
 
 
+def _now() -> Any:
+    # Mutes with an expiry compare against the time of the read.
+    return bindparam("now", type_=UTCDateTime())
+
+
+def _home(viewer: Viewer) -> Select[Any]:
+    me = viewer.account_id
+    assert me is not None
+    followed = select(follows.c.target_account_id).where(follows.c.account_id == me)
+    muted_boosts = select(follows.c.target_account_id).where(
+        follows.c.account_id == me, follows.c.show_reblogs.is_(False)
+    )
+    return feed_select().where(
+        or_(
+            statuses.c.account_id == me,
+            statuses.c.account_id.in_(followed),
+            followed_tag_posts(me),
+        ),
+        # A reply shows when it answers someone the viewer also follows (or
+        # the viewer): half of a conversation with strangers is noise.
+        or_(
+            statuses.c.in_reply_to_account_id.is_(None),
+            statuses.c.in_reply_to_account_id == me,
+            statuses.c.in_reply_to_account_id.in_(followed),
+        ),
+        or_(statuses.c.reblog_of_id.is_(None), statuses.c.account_id.not_in(muted_boosts)),
+        home_filter(viewer, now=_now()),
+        outside_exclusive_lists(me),
+    )
+
+
+def _public(only_media: bool, viewer: Viewer) -> Select[Any]:
+    query = feed_select().where(
+        statuses.c.visibility == int(Visibility.PUBLIC),
+        statuses.c.reblog_of_id.is_(None),
+        public_filter(viewer, now=_now()),
+    )
+    return query.where(with_media()) if only_media else query
+
+
+_HOME = PagedRead(_home)
+_PUBLIC = {only: PagedRead(partial(_public, only)) for only in (False, True)}
+
+
 class SqlTimelineStore:
-    async def home(
-        self, conn: AsyncConnection, viewer: Viewer, page: Page
-    ) -> list[Visible[StatusView]]:
+    async def home(self, reads: ReadScope, viewer: Viewer, page: Page) -> list[Visible[StatusView]]:
         assert viewer.account_id is not None
-        me = viewer.account_id
-        followed = select(follows.c.target_account_id).where(follows.c.account_id == me)
-        muted_boosts = select(follows.c.target_account_id).where(
-            follows.c.account_id == me, follows.c.show_reblogs.is_(False)
-        )
-        query = select(statuses).where(
-            or_(
-                statuses.c.account_id == me,
-                statuses.c.account_id.in_(followed),
-                followed_tag_posts(me),
-            ),
-            # A reply shows when it answers someone the viewer also follows (or
-            # the viewer): half of a conversation with strangers is noise.
-            or_(
-                statuses.c.in_reply_to_account_id.is_(None),
-                statuses.c.in_reply_to_account_id == me,
-                statuses.c.in_reply_to_account_id.in_(followed),
-            ),
-            or_(statuses.c.reblog_of_id.is_(None), statuses.c.account_id.not_in(muted_boosts)),
-            home_filter(viewer),
-            outside_exclusive_lists(me),
-        )
-        return await paged(conn, viewer, query, page)
+        return await _HOME.page(reads, viewer, page, now=mute_rules.mute_time())
 
     async def public(
         self,
-        conn: AsyncConnection,
+        reads: ReadScope,
         viewer: Viewer,
         page: Page,
         *,
@@ -62,18 +88,11 @@ class SqlTimelineStore:
         if remote_only:
             # Every account is local.
             return []
-        query = select(statuses).where(
-            statuses.c.visibility == int(Visibility.PUBLIC),
-            statuses.c.reblog_of_id.is_(None),
-            public_filter(viewer),
-        )
-        if only_media:
-            query = query.where(with_media())
-        return await paged(conn, viewer, query, page)
+        return await _PUBLIC[only_media].page(reads, viewer, page, now=mute_rules.mute_time())
 
     async def tag(
         self,
-        conn: AsyncConnection,
+        reads: ReadScope,
         viewer: Viewer,
         page: Page,
         *,
@@ -104,7 +123,7 @@ class SqlTimelineStore:
         conditions.append(~tagged(none_of) if none_of else true())
         conditions.append(with_media() if only_media else true())
         query = select(statuses).where(and_(*conditions))
-        return await paged(conn, viewer, query, page)
+        return await paged(await reads.conn(), viewer, query, page)
 
     async def on_published(self, status_id: int) -> None:
         return None

@@ -12,20 +12,19 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
+from roost.db.engine import ReadScope
 from roost.domain.privacy import Visible
 from roost.domain.types import Page, StatusView, Viewer
 
 
 class TimelineStore(Protocol):
     async def home(
-        self, conn: AsyncConnection, viewer: Viewer, page: Page
+        self, reads: ReadScope, viewer: Viewer, page: Page
     ) -> list[Visible[StatusView]]: ...
 
     async def public(
         self,
-        conn: AsyncConnection,
+        reads: ReadScope,
         viewer: Viewer,
         page: Page,
         *,
@@ -36,7 +35,7 @@ class TimelineStore(Protocol):
 
     async def tag(
         self,
-        conn: AsyncConnection,
+        reads: ReadScope,
         viewer: Viewer,
         page: Page,
         *,

@@ -164,9 +164,9 @@ class Stack:
         """Read a home timeline in-process (which also makes the account active)."""
 
         async def read() -> list[int]:
-            async with self.db.read() as conn:
+            async with self.db.scope() as reads:
                 views = await self.services.timelines.home(
-                    conn, viewer(account_id), Page(limit=limit)
+                    reads, viewer(account_id), Page(limit=limit)
                 )
             return [v.value.status.id for v in views]
 

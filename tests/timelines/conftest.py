@@ -71,8 +71,8 @@ class Scaled:
         viewer = Viewer(account_id=int(user.id), scopes=frozenset({"read"}))
 
         async def read() -> list[str]:
-            async with self.db.read() as conn:
-                views = await chosen.home(conn, viewer, Page(**page))
+            async with self.db.scope() as reads:
+                views = await chosen.home(reads, viewer, Page(**page))
             return [str(v.value.status.id) for v in views]
 
         return self.roost.run(read)

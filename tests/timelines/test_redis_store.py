@@ -155,8 +155,8 @@ def test_given_an_empty_cache_when_many_read_at_once_then_one_rebuild(scaled: Sc
 
     async def many() -> list[list[str]]:
         async def one() -> list[str]:
-            async with scaled.db.read() as conn:
-                views = await scaled.store.home(conn, viewer, Page(limit=20))
+            async with scaled.db.scope() as reads:
+                views = await scaled.store.home(reads, viewer, Page(limit=20))
             return [str(v.value.status.id) for v in views]
 
         return await asyncio.gather(*(one() for _ in range(12)))
@@ -164,6 +164,47 @@ def test_given_an_empty_cache_when_many_read_at_once_then_one_rebuild(scaled: Sc
     answers = scaled.roost.run(many)
     assert all(answer == posts[::-1] for answer in answers)
     assert scaled.counter("roost_timeline_rebuilds_total") - before == 1
+
+
+def test_given_an_exclusive_list_when_its_members_post_then_redis_home_leaves_them_out(
+    scaled: Scaled,
+) -> None:
+    """Exclusive lists on the Redis store, by fan-out and by rebuild: members'
+    posts (and boosts) stay cached but are not shown on home, exactly as the SQL
+    store answers; when the list stops being exclusive they are back."""
+    alice, bob, carol = _people(scaled, "alice", "bob", "carol")
+    alice.follow(bob)
+    alice.follow(carol)
+    apart = alice.post("/api/v1/lists", json={"title": "apart", "exclusive": True}).json()
+    added = alice.post(f"/api/v1/lists/{apart['id']}/accounts", data={"account_ids[]": [bob.id]})
+    assert added.status_code == 200, added.text
+    scaled.roost.drain_jobs()
+    assert alice.get("/api/v1/timelines/home").json() == []  # cached from here on
+    from_bob = bob.post_status("in the list only")
+    from_carol = carol.post_status("on home")
+    boost_by_bob = bob.post(f"/api/v1/statuses/{from_carol['id']}/reblog").json()
+    mine = alice.post_status("mine")
+    scaled.roost.drain_jobs()
+    assert scaled.is_cached(alice, from_bob["id"]) and scaled.is_cached(alice, boost_by_bob["id"])
+    fallbacks = scaled.counter("roost_timeline_cache_reads_total", result="database")
+
+    home = [s["id"] for s in alice.get("/api/v1/timelines/home").json()]
+
+    assert home == [mine["id"], from_carol["id"]]
+    assert scaled.home_ids(alice) == scaled.sql_home_ids(alice) == home
+    assert scaled.counter("roost_timeline_cache_reads_total", result="database") == fallbacks
+    # Hidden while the list is exclusive, not dropped from the cache.
+    assert scaled.is_cached(alice, from_bob["id"])
+    listed = alice.get(f"/api/v1/timelines/list/{apart['id']}").json()
+    assert [s["id"] for s in listed] == [boost_by_bob["id"], from_bob["id"]]
+    # A rebuild from the database follows the same rule.
+    scaled.redis.delete(scaled.key(alice))
+    assert scaled.home_ids(alice) == home
+
+    alice.put(f"/api/v1/lists/{apart['id']}", json={"exclusive": False})
+
+    everything = [mine["id"], boost_by_bob["id"], from_carol["id"], from_bob["id"]]
+    assert scaled.home_ids(alice) == scaled.sql_home_ids(alice) == everything
 
 
 def test_given_a_random_graph_when_read_from_redis_then_it_matches_sql(scaled: Scaled) -> None:

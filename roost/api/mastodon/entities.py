@@ -1,13 +1,15 @@
-"""Mastodon's JSON shapes for hashtags, lists, filters, markers, custom emoji
-and announcements: the companion of serializers.py (posts and accounts), kept
-apart so each file stays about one concept. Wire format lives only in these two.
+"""Mastodon's JSON shapes for hashtags, lists, filters, markers, custom emoji,
+announcements and the staff's view of accounts (Admin::Account): the companion
+of serializers.py (posts and accounts), kept apart so each file stays about one
+concept. Wire format lives only in these two.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from roost.api.mastodon.serializers import filter_summary, timestamp
+from roost.api.mastodon.serializers import account, filter_summary, timestamp
+from roost.domain.accounts.moderation import StaffView
 from roost.domain.announcements.queries import AnnouncementView, Reaction
 from roost.domain.emojis.queries import CustomEmoji
 from roost.domain.filters.model import HIDE, Filter, FilterKeyword, FilterStatus
@@ -115,3 +117,35 @@ def _reaction(reaction: Reaction, base: str) -> dict[str, Any]:
     if reaction.emoji_file is not None:
         data["url"] = data["static_url"] = f"{base}/emoji/{reaction.emoji_file}"
     return data
+
+
+_ADMIN_ROLE = {"id": "3", "name": "Admin", "color": "", "permissions": "1", "highlighted": True}
+_USER_ROLE = {"id": "-99", "name": "", "color": "", "permissions": "0", "highlighted": False}
+
+
+def admin_account(view: StaffView, base: str) -> dict[str, Any]:
+    """Admin::Account. Roost keeps no IP addresses and has no silencing,
+    disabling or forced sensitivity: those answer empty or false."""
+    acc = view.account.value
+    shown = account(view.account, base)
+    if view.suspended:
+        shown["suspended"] = True
+    return {
+        "id": str(acc.id),
+        "username": acc.username,
+        "domain": None,
+        "created_at": timestamp(acc.created_at),
+        "email": view.email or "",
+        "ip": None,
+        "ips": [],
+        "role": dict(_ADMIN_ROLE if view.admin else _USER_ROLE),
+        "confirmed": True,
+        "suspended": view.suspended,
+        "silenced": False,
+        "sensitized": False,
+        "disabled": False,
+        "approved": view.approved,
+        "locale": view.locale,
+        "invite_request": view.reason,
+        "account": shown,
+    }

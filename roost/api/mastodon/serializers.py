@@ -86,7 +86,58 @@ def _status_media(view: StatusView, viewer_id: int | None, base: str) -> list[di
     return [_media(m, base, signed_for) for m in view.media]
 
 
+class _ByIdentity:
+    """JSON kept per immutable domain object, looked up by the object itself.
+
+    ``id()`` alone could name a newer object after the first is freed; each
+    entry keeps its object alive and is checked with ``is``, so it cannot.
+    Bounded: the oldest entries go first.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._entries: dict[int, tuple[object, str, dict[str, Any]]] = {}
+
+    def get(self, key: object, base: str) -> dict[str, Any] | None:
+        entry = self._entries.get(id(key))
+        if entry is not None and entry[0] is key and entry[1] == base:
+            return entry[2]
+        return None
+
+    def put(self, key: object, base: str, value: dict[str, Any]) -> None:
+        if len(self._entries) >= self.capacity:
+            del self._entries[next(iter(self._entries))]
+        self._entries[id(key)] = (key, base, value)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+_ACCOUNTS = _ByIdentity(20_000)
+_STATUS_PARTS = _ByIdentity(20_000)
+
+
+def forget_cached() -> None:
+    """Drop every cached fragment (erasure: no copy of erased text stays)."""
+    _ACCOUNTS.clear()
+    _STATUS_PARTS.clear()
+
+
 def _account(account: Account, base: str) -> dict[str, Any]:
+    # A copy: callers add fields of their own (credentials, mute expiry).
+    return dict(_shared_account(account, base))
+
+
+def _shared_account(account: Account, base: str) -> dict[str, Any]:
+    """Account JSON that must not be modified (embedded in posts)."""
+    found = _ACCOUNTS.get(account, base)
+    if found is None:
+        found = _build_account(account, base)
+        _ACCOUNTS.put(account, base, found)
+    return found
+
+
+def _build_account(account: Account, base: str) -> dict[str, Any]:
     avatar = _profile_image(account, "avatar", base, DEFAULT_AVATAR)
     header = _profile_image(account, "header", base, DEFAULT_HEADER)
     return {
@@ -159,54 +210,75 @@ def credential_account(
 
 def _status(view: StatusView, viewer_id: int | None, base: str) -> dict[str, Any]:
     s = view.status
+    data = dict(_status_parts(view, base))
+    public = s.visibility in (Visibility.PUBLIC, Visibility.UNLISTED)
+    if not public:
+        data["media_attachments"] = _status_media(view, viewer_id, base)
+    data["account"] = _shared_account(view.account, base)
+    data["visibility"] = s.visibility.label
+    data["application"] = (
+        {"name": view.application.name, "website": view.application.website}
+        if view.application is not None and viewer_id == s.account_id
+        else None
+    )
+    data["mentions"] = [
+        {
+            "id": str(m.id),
+            "username": m.username,
+            "acct": m.username,
+            "url": f"{base}/@{m.username}",
+        }
+        for m in view.mentions
+    ]
+    data["reblogs_count"] = s.reblogs_count
+    data["favourites_count"] = s.favourites_count
+    data["replies_count"] = s.replies_count
+    data["in_reply_to_id"] = str(s.in_reply_to_id) if s.in_reply_to_id else None
+    data["in_reply_to_account_id"] = (
+        str(s.in_reply_to_account_id) if s.in_reply_to_account_id else None
+    )
+    data["reblog"] = _status(view.reblog, viewer_id, base) if view.reblog is not None else None
+    data["favourited"] = view.favourited
+    data["reblogged"] = view.reblogged
+    data["muted"] = view.muted
+    data["bookmarked"] = view.bookmarked
+    data["pinned"] = view.pinned
+    data["filtered"] = [filter_result(m) for m in view.filtered]
+    return data
+
+
+def _status_parts(view: StatusView, base: str) -> dict[str, Any]:
+    """What every viewer sees the same of this version of the post: cached by
+    ``view.parts_key`` when the view has one. Media of posts that are not
+    public are signed per viewer (``_status``)."""
+    key = view.parts_key
+    if key is not None:
+        found = _STATUS_PARTS.get(key, base)
+        if found is not None:
+            return found
+    s = view.status
     author = view.account
-    return {
+    public = s.visibility in (Visibility.PUBLIC, Visibility.UNLISTED)
+    parts = {
         "id": str(s.id),
         "uri": f"{base}/users/{author.username}/statuses/{s.id}",
         "url": f"{base}/@{author.username}/{s.id}" if s.reblog_of_id is None else None,
         "created_at": timestamp(s.created_at),
         "edited_at": timestamp(s.edited_at),
-        "account": _account(author, base),
         "content": s.content,
-        "visibility": s.visibility.label,
         "sensitive": s.sensitive,
         "spoiler_text": s.spoiler_text,
-        "media_attachments": _status_media(view, viewer_id, base),
-        "application": (
-            {"name": view.application.name, "website": view.application.website}
-            if view.application is not None and viewer_id == s.account_id
-            else None
-        ),
-        "mentions": [
-            {
-                "id": str(m.id),
-                "username": m.username,
-                "acct": m.username,
-                "url": f"{base}/@{m.username}",
-            }
-            for m in view.mentions
-        ],
+        "media_attachments": _status_media(view, None, base) if public else [],
         "tags": [{"name": t.lower(), "url": f"{base}/tags/{t.lower()}"} for t in view.tags],
         "emojis": [],
-        "reblogs_count": s.reblogs_count,
-        "favourites_count": s.favourites_count,
-        "replies_count": s.replies_count,
-        "in_reply_to_id": str(s.in_reply_to_id) if s.in_reply_to_id else None,
-        "in_reply_to_account_id": (
-            str(s.in_reply_to_account_id) if s.in_reply_to_account_id else None
-        ),
-        "reblog": _status(view.reblog, viewer_id, base) if view.reblog is not None else None,
         "poll": None,
         "card": None,
         "language": s.language,
         "text": None,
-        "favourited": view.favourited,
-        "reblogged": view.reblogged,
-        "muted": view.muted,
-        "bookmarked": view.bookmarked,
-        "pinned": view.pinned,
-        "filtered": [filter_result(m) for m in view.filtered],
     }
+    if key is not None:
+        _STATUS_PARTS.put(key, base, parts)
+    return parts
 
 
 def status(cleared: Visible[StatusView], base: str) -> dict[str, Any]:

@@ -69,8 +69,8 @@ async def _route(
         if event is None:
             yield None
             continue
-        async with svc.db.read() as conn:
-            for message in await messages_for(conn, viewer, streams, event, svc.settings.base_url):
+        async with svc.db.scope() as reads:
+            for message in await messages_for(reads, viewer, streams, event, svc.settings.base_url):
                 yield message
 
 

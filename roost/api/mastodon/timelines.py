@@ -37,9 +37,9 @@ def _page_json(
 async def home(request: Request, viewer: Viewer = Depends(user("read:statuses"))) -> JSON:
     page = (await parse(request, PageParams)).page()
     svc = services(request)
-    async with svc.db.read() as conn:
-        views = await svc.timelines.home(conn, viewer, page)
-        shown = await apply_filters(conn, viewer, views, HOME)
+    async with svc.db.scope() as reads:
+        views = await svc.timelines.home(reads, viewer, page)
+        shown = await apply_filters(reads, viewer, views, HOME)
     return _page_json(request, views, shown)
 
 
@@ -47,16 +47,16 @@ async def home(request: Request, viewer: Viewer = Depends(user("read:statuses"))
 async def public(request: Request, viewer: Viewer = Depends(optional("read:statuses"))) -> JSON:
     params = await parse(request, PublicParams)
     svc = services(request)
-    async with svc.db.read() as conn:
+    async with svc.db.scope() as reads:
         views = await svc.timelines.public(
-            conn,
+            reads,
             viewer,
             params.page(),
             local_only=params.local,
             remote_only=params.remote,
             only_media=params.only_media,
         )
-        shown = await apply_filters(conn, viewer, views, PUBLIC)
+        shown = await apply_filters(reads, viewer, views, PUBLIC)
     return _page_json(request, views, shown)
 
 
@@ -74,9 +74,9 @@ async def tag(
     params = await parse(request, PublicParams)
     raw = await read_params(request)
     svc = services(request)
-    async with svc.db.read() as conn:
+    async with svc.db.scope() as reads:
         views = await svc.timelines.tag(
-            conn,
+            reads,
             viewer,
             params.page(),
             any_of=[hashtag.lstrip("#"), *_names(raw.get("any"))],
@@ -86,5 +86,5 @@ async def tag(
             remote_only=params.remote,
             only_media=params.only_media,
         )
-        shown = await apply_filters(conn, viewer, views, PUBLIC)
+        shown = await apply_filters(reads, viewer, views, PUBLIC)
     return _page_json(request, views, shown)

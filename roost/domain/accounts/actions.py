@@ -16,6 +16,7 @@ from roost.domain.statuses.content import note_html
 from roost.errors import Conflict, Invalid, NotFound
 from roost.ids import new_id
 from roost.jobs.outbox import enqueue
+from roost.keys.ring import email_index, seal
 
 USERNAME = re.compile(r"^[a-zA-Z0-9_]{1,30}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -51,7 +52,7 @@ async def check_new_account(tx: Tx, new: NewAccount) -> None:
     if taken.first() is not None:
         raise Conflict(f"Validation failed: Username {new.username} is already taken")
     email_taken = await tx.execute(
-        select(users.c.account_id).where(users.c.email_key == new.email.lower())
+        select(users.c.account_id).where(users.c.email_key == email_index(new.email))
     )
     if email_taken.first() is not None:
         raise Conflict(f"Validation failed: Email {new.email} is already registered")
@@ -86,8 +87,10 @@ async def do_create_account(tx: Tx, new: NewAccount) -> int:
     await tx.execute(
         users.insert().values(
             account_id=account_id,
-            email=new.email,
-            email_key=new.email.lower(),
+            # The address is sealed under the account's key; the blind index
+            # finds it at sign-in and keeps it unique.
+            email=seal(account_id, new.email),
+            email_key=email_index(new.email),
             password_hash=password_hash,
             admin=new.admin,
             approved=new.approved,
@@ -146,8 +149,8 @@ async def do_update_profile(tx: Tx, account_id: int, change: ProfileChange) -> N
         if value is not None:
             values[name] = value
     if change.note is not None:
-        values["note"] = change.note
-        values["note_html"] = note_html(change.note)
+        values["note"] = seal(account_id, change.note)
+        values["note_html"] = seal(account_id, note_html(change.note))
     if change.fields is not None:
         values["fields"] = [
             {"name": name, "value": value, "value_html": note_html(value)}

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.db.tables import accounts, users
+from roost.keys.ring import email_index
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ async def credentials_for(conn: AsyncConnection, login: str) -> Credentials | No
                 users.c.admin,
             )
             .join(users, users.c.account_id == accounts.c.id)
-            .where(or_(users.c.email_key == key, accounts.c.username_key == key))
+            .where(or_(users.c.email_key == email_index(key), accounts.c.username_key == key))
         )
     ).first()
     if row is None:

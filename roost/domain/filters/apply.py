@@ -18,9 +18,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from sqlalchemy import BigInteger, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.clock import utcnow
+from roost.db.engine import ReadScope
+from roost.db.fastread import Prepared
+from roost.db.tables import filters
 from roost.domain.filters.model import (
     ACCOUNT,
     HIDE,
@@ -81,9 +85,26 @@ class _Compiled:
         return tuple(found)
 
 
-async def _compiled(conn: AsyncConnection, viewer: Viewer) -> _Compiled | None:
+# Most people have no filters: one prepared read tells, before the full load.
+_ANY_FILTER = Prepared(
+    lambda: (
+        select(filters.c.id)
+        .where(filters.c.account_id == bindparam("me", type_=BigInteger()))
+        .limit(1)
+    )
+)
+
+
+async def _compiled(conn: AsyncConnection | ReadScope, viewer: Viewer) -> _Compiled | None:
     if viewer.account_id is None:
         return None
+    if isinstance(conn, ReadScope):
+        known = conn.facts.get("viewer_has_filters")
+        if known is None:
+            known = bool(await conn.fast.all(_ANY_FILTER, me=viewer.account_id))
+        if not known:
+            return None
+        conn = await conn.conn()
     now = utcnow()
     active = [f for f in await filters_of(conn, viewer) if f.active(now)]
     return _Compiled(active, viewer.account_id) if active else None
@@ -103,7 +124,7 @@ def _hidden(view: StatusView, context: str | None) -> bool:
 
 
 async def apply_filters(
-    conn: AsyncConnection,
+    conn: AsyncConnection | ReadScope,
     viewer: Viewer,
     views: Sequence[Visible[StatusView]],
     context: str | None,

@@ -8,6 +8,7 @@ its ``expires_at``.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, or_, select
@@ -17,12 +18,18 @@ from roost.clock import utcnow
 from roost.db.tables import mutes
 
 
-def muted_ids(me: int, *, hiding_notifications: bool = False) -> Select[Any]:
+def mute_time() -> datetime:
+    """The time mutes with an expiry are judged against."""
+    return utcnow()
+
+
+def muted_ids(me: int, *, hiding_notifications: bool = False, now: Any = None) -> Select[Any]:
     """Ids of the accounts ``me`` mutes now (only those whose notifications are
-    hidden too, when ``hiding_notifications``)."""
+    hidden too, when ``hiding_notifications``). ``now``: a bound parameter in
+    statements compiled once (roost/db/fastread.py); the clock otherwise."""
     query = select(mutes.c.target_account_id).where(
         mutes.c.account_id == me,
-        or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > utcnow()),
+        or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > (utcnow() if now is None else now)),
     )
     if hiding_notifications:
         query = query.where(mutes.c.hide_notifications.is_(True))

@@ -18,6 +18,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import delete, or_, select, update
@@ -31,6 +32,8 @@ from roost.domain.types import Viewer
 from roost.errors import Invalid, NotFound
 from roost.ids import new_id
 from roost.jobs.outbox import enqueue
+from roost.keys.files import plain_copy, sealed_for
+from roost.keys.ring import seal_optional
 from roost.media import av, images
 from roost.media.sniff import HEAD_BYTES, PNG, SUPPORTED, Format, Kind, sniff
 from roost.media.store import MediaStore, StoredFile
@@ -184,7 +187,7 @@ async def do_create_media(
             file_size=prepared.file.size,
             preview_key=prepared.preview.key if prepared.preview else None,
             meta=prepared.meta,
-            description=description or None,
+            description=seal_optional(viewer.account_id, description or None),
             blurhash=prepared.blurhash,
             focus_x=focus[0] if focus else None,
             focus_y=focus[1] if focus else None,
@@ -213,7 +216,9 @@ async def create_media(
     """The whole upload: check, process, store, write; nothing left behind on failure."""
     check_description(description)
     focal_point = parse_focus(focus)
-    prepared = await prepare_upload(store, settings, source, size)
+    assert viewer.account_id is not None
+    # The files are sealed under the uploader's key (roost/keys/files.py).
+    prepared = await prepare_upload(sealed_for(store, viewer.account_id), settings, source, size)
     try:
         async with db.write() as tx:
             media_id = await do_create_media(
@@ -248,10 +253,13 @@ async def finish_processing(
     values: dict[str, Any] = {"state": "ready"}
     tools = av.find_tools(settings.media_ffmpeg)
     source = store.path(media.file_key)
+    store = sealed_for(store, media.account_id)
     if tools is not None and source is not None:
         try:
-            # Fills ``values`` step by step: what succeeded before a failure is kept.
-            await _with_ffmpeg(tools, store, settings, media.content_type, source, values)
+            # ffmpeg reads a plain copy of the sealed upload, removed afterwards.
+            with plain_copy(source) as plain:
+                # Fills ``values`` step by step: what succeeded before a failure is kept.
+                await _with_ffmpeg(tools, store, settings, media.content_type, plain, values)
         except (RuntimeError, OSError, ValueError, Invalid) as error:
             log.warning("media %s: ffmpeg processing failed, kept as uploaded: %s", media_id, error)
     new_keys = [values[k] for k in ("file_key", "preview_key") if k in values]
@@ -278,8 +286,19 @@ async def _with_ffmpeg(
     fmt = next(f for f in SUPPORTED if f.mime == content_type)
     with await av.remux_without_metadata(tools, source, fmt) as remuxed:
         stored = await store.put_stream(remuxed, fmt.extension)
-    values.update(file_key=stored.key, file_size=stored.size)
-    path = store.path(stored.key) or source
+        values.update(file_key=stored.key, file_size=stored.size)
+        # The stored file is sealed: ffmpeg reads the plain remux while it lasts.
+        await _probe_and_preview(tools, store, settings, fmt, Path(remuxed.name), values)
+
+
+async def _probe_and_preview(
+    tools: av.Tools,
+    store: MediaStore,
+    settings: Settings,
+    fmt: Format,
+    path: Path,
+    values: dict[str, Any],
+) -> None:
     meta = await av.probe(tools, path)
     values["meta"] = meta
     if fmt.kind == Kind.VIDEO:
@@ -304,9 +323,10 @@ async def do_update_media(
     """Alt text and focal point of an upload not yet posted (as Mastodon allows)."""
     check_description(description)
     await queries.own_unattached(tx.conn, viewer, media_id)
+    assert viewer.account_id is not None
     values: dict[str, Any] = {}
     if description is not None:
-        values["description"] = description or None
+        values["description"] = seal_optional(viewer.account_id, description or None)
     if focus is not None:
         values.update(focus_x=focus[0], focus_y=focus[1])
     if values:
@@ -451,7 +471,7 @@ async def set_profile_image(
         encoded = await asyncio.to_thread(
             images.process_profile_image, data, fmt, image_limits(settings), box
         )
-        stored = await store.put(encoded.data, encoded.format.extension)
+        stored = await sealed_for(store, account_id).put(encoded.data, encoded.format.extension)
     column = accounts.c[f"{role}_file"]
     try:
         async with db.write() as tx:

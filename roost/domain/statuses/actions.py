@@ -37,6 +37,7 @@ from roost.domain.types import Status, Viewer, Visibility
 from roost.errors import Invalid, NotFound
 from roost.ids import new_id
 from roost.jobs.outbox import enqueue
+from roost.keys.ring import seal
 
 MAX_PINS = 5
 IDEMPOTENCY_WINDOW = timedelta(hours=1)
@@ -156,9 +157,10 @@ async def do_create_status(
             in_reply_to_account_id=in_reply_to_account_id,
             application_id=author.application_id,
             visibility=int(new.visibility),
-            text=new.text,
-            content=rendered.html,
-            spoiler_text=new.spoiler_text,
+            # Sealed under the author's key: gone with it, old backups included.
+            text=seal(author.account_id, new.text),
+            content=seal(author.account_id, rendered.html),
+            spoiler_text=seal(author.account_id, new.spoiler_text),
             sensitive=new.sensitive or bool(new.spoiler_text),
             language=new.language,
             replies_count=0,
@@ -236,9 +238,9 @@ async def do_edit_status(
         update(statuses)
         .where(statuses.c.id == status_id)
         .values(
-            text=change.text,
-            content=rendered.html,
-            spoiler_text=spoiler,
+            text=seal(current.account_id, change.text),
+            content=seal(current.account_id, rendered.html),
+            spoiler_text=seal(current.account_id, spoiler),
             sensitive=sensitive or bool(spoiler),
             language=change.language or current.language,
             edited_at=now,
@@ -260,9 +262,9 @@ async def _record_version(tx: Tx, status: Status, at: datetime) -> None:
             id=new_id(),
             status_id=status.id,
             account_id=status.account_id,
-            text=status.text,
-            content=status.content,
-            spoiler_text=status.spoiler_text,
+            text=seal(status.account_id, status.text),
+            content=seal(status.account_id, status.content),
+            spoiler_text=seal(status.account_id, status.spoiler_text),
             sensitive=status.sensitive,
             created_at=at,
         )

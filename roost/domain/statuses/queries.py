@@ -64,13 +64,7 @@ async def hydrate(
         shown_parents |= await privacy.visible_status_ids(conn, viewer, unasked)
     account_ids = {s["account_id"] for s in every}
 
-    mention_rows: list[tuple[int, int]] = []
-    tag_map: dict[int, list[str]] = {}
-    for link in await conn.execute(_links(status_ids)):
-        if link.tag is None:
-            mention_rows.append((link.status_id, link.account_id))
-        else:
-            tag_map.setdefault(link.status_id, []).append(link.tag)
+    mention_rows, tag_map = await links(conn, status_ids)
     account_ids |= {account_id for _status_id, account_id in mention_rows}
     account_map = {
         row.value["id"]: Account.from_row(row.value)
@@ -149,6 +143,20 @@ async def _visible_by_id(
             conn, viewer, select(statuses).where(statuses.c.id.in_(ids))
         )
     }
+
+
+async def links(
+    conn: AsyncConnection, status_ids: list[int]
+) -> tuple[list[tuple[int, int]], dict[int, list[str]]]:
+    """(post, mentioned account) pairs and each post's hashtags, in one query."""
+    mention_rows: list[tuple[int, int]] = []
+    tag_map: dict[int, list[str]] = {}
+    for link in await conn.execute(_links(status_ids)):
+        if link.tag is None:
+            mention_rows.append((link.status_id, link.account_id))
+        else:
+            tag_map.setdefault(link.status_id, []).append(link.tag)
+    return mention_rows, tag_map
 
 
 def _links(status_ids: list[int]) -> CompoundSelect[Any]:

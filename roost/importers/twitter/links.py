@@ -26,6 +26,7 @@ from roost.importers.twitter.store import (
     count_replies,
     imported_posts,
 )
+from roost.keys.ring import seal
 
 
 async def do_link_replies(tx: Tx, account_id: int, *, limit: int = LINK_BATCH) -> int:
@@ -108,17 +109,18 @@ async def do_relink(
     targets = {tid for row in waiting for _n, tid in mapping.status_links(row.text)}
     known = await imported_posts(tx.conn, account_id, targets)
     local = {t: address(base_url, username, sid) for t, sid in known.items()}
-    changed = 0
+    rewritten: list[dict[str, Any]] = []
     finished: list[int] = []
     for row in waiting:
         text = mapping.rewrite_links(row.text, local, own_id=int(row.tweet_id))
         if text != row.text:
-            await tx.execute(
-                update(statuses)
-                .where(statuses.c.id == row.id)
-                .values(text=text, content=mapping.render(text, base_url).html)
+            rewritten.append(
+                {
+                    "post_id": row.id,
+                    "new_text": seal(account_id, text),
+                    "new_content": seal(account_id, mapping.render(text, base_url).html),
+                }
             )
-            changed += 1
         unresolved = [
             tid
             for name, tid in mapping.status_links(text)
@@ -126,9 +128,17 @@ async def do_relink(
         ]
         if not unresolved:
             finished.append(int(row.tweet_id))
+    if rewritten:
+        # One statement for the batch (the names differ from the columns').
+        await tx.execute(
+            update(statuses)
+            .where(statuses.c.id == bindparam("post_id"))
+            .values(text=bindparam("new_text"), content=bindparam("new_content")),
+            rewritten,
+        )
     await _clear(tx, account_id, finished, "pending_links", False)
     following = int(waiting[-1].tweet_id) if len(waiting) == limit else None
-    return changed, following
+    return len(rewritten), following
 
 
 async def waiting_counts(conn: AsyncConnection, account_id: int) -> tuple[int, int]:

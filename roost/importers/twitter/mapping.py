@@ -128,6 +128,8 @@ def status_links(text: str) -> list[tuple[str | None, int]]:
 def rewrite_links(text: str, local: Mapping[int, str], own_id: int | None = None) -> str:
     """Addresses of tweets that were imported replaced by their posts' addresses
     here (``local``: tweet id -> URL); a post never links to itself."""
+    if not local:
+        return text  # nothing to replace (most posts)
 
     def replace(match: re.Match[str]) -> str:
         tweet_id = int(match.group(2))
@@ -142,8 +144,11 @@ def rewrite_links(text: str, local: Mapping[int, str], own_id: int | None = None
 
 def render(text: str, base_url: str) -> content.Rendered:
     """HTML for an imported post: the usual rendering, no local mentions, and
-    ``@handle`` linked to the Twitter profile."""
-    rendered = content.render(text, {}, base_url)
+    ``@handle`` linked to the Twitter profile. The same HTML as
+    ``content.render(text, {}, base_url)``, without sanitising again what was
+    built from escaped text (see ``render_without_mentions``); the handle
+    links added after it hold nothing but a name of ``[A-Za-z0-9_]``."""
+    rendered = content.render_without_mentions(text, base_url)
     if "@" not in rendered.html:
         return rendered
     return content.Rendered(html=link_handles(rendered.html), mentioned_ids=[], tags=rendered.tags)

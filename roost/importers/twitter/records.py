@@ -22,6 +22,7 @@ from roost.db.tables import twitter_direct_messages, twitter_likes, twitter_rela
 from roost.ids import new_id
 from roost.importers.twitter.mapping import TWITTER, expand
 from roost.importers.twitter.tweets import parse_date
+from roost.keys.ring import seal
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +190,7 @@ async def do_add_messages(tx: Tx, account_id: int, messages: Sequence[DirectMess
             "conversation_id": m.conversation_id,
             "sender_id": m.sender_id,
             "recipient_id": m.recipient_id,
-            "text": m.text,
+            "text": seal(account_id, m.text),
             "created_at": m.created_at,
         }
         for m in unique

@@ -14,11 +14,20 @@ to the report.
 The CLI calls ``import_archive`` directly; an upload through the API queues a
 job that does (job.py). Both see ``ArchiveRefused`` (and other ``RoostError``)
 as one sentence for the owner.
+
+While it runs, the objects the process already had are kept out of the
+garbage collector's full passes (``gc.freeze``, undone at the end): an import
+makes and drops a batch of objects a thousand times, which sets off a full pass
+every few batches, and each would otherwise walk every object of the whole
+program (about 1.5 of 10 CPU seconds for 50,000 tweets).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,6 +89,33 @@ async def import_archive(
     import of the same archive resumes.
     """
     archive = await asyncio.to_thread(open_archive, request.source, limits_for(settings))
+    with _older_objects_set_aside():
+        return await _import(db, settings, request, archive, on_progress, store)
+
+
+@contextlib.contextmanager
+def _older_objects_set_aside() -> Iterator[None]:
+    """``gc.freeze`` for the duration, unless something else froze objects
+    already (then it is theirs to manage); unfreezing hands them back to the
+    collector, so nothing is kept that would otherwise be freed."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+async def _import(
+    db: Database,
+    settings: Settings,
+    request: ImportRequest,
+    archive: Archive,
+    on_progress: Progress | None,
+    store: MediaStore | None,
+) -> ImportRun:
     try:
         layout = await asyncio.to_thread(find_layout, archive)
         scanned = await asyncio.to_thread(

@@ -29,6 +29,7 @@ from roost.ids import id_for_time, new_id
 from roost.importers.twitter import mapping
 from roost.importers.twitter.records import insert_absent
 from roost.jobs.outbox import enqueue
+from roost.keys.ring import seal
 
 # Keep IN lists well below every engine's limit on bound parameters.
 _CHUNK = 500
@@ -176,8 +177,8 @@ async def do_insert_posts(
                 "reblog_of_id": None,
                 "application_id": None,
                 "visibility": int(post.visibility),
-                "text": text,
-                "content": rendered.html,
+                "text": seal(account_id, text),
+                "content": seal(account_id, rendered.html),
                 "spoiler_text": "",
                 "sensitive": post.sensitive,
                 "language": post.language,
@@ -262,7 +263,10 @@ async def do_take_newer_version(
     await tx.execute(
         update(statuses)
         .where(statuses.c.id == status_id, statuses.c.account_id == account_id)
-        .values(text=text, content=mapping.render(text, base_url).html)
+        .values(
+            text=seal(account_id, text),
+            content=seal(account_id, mapping.render(text, base_url).html),
+        )
     )
     ids = (post.tweet_id, *post.other_ids)
     mapped = await imported_posts(tx.conn, account_id, ids)

@@ -1,0 +1,424 @@
+"""A page of posts for a viewer, in three prepared reads.
+
+``queries.hydrate`` builds views for any cleared rows in a handful of SQLAlchemy
+queries; timelines, read on every refresh of every app, take this shorter road:
+
+1. the page itself: a ``PolicyRead`` over ``feed_select()``, so each row
+   carries the post's changing numbers and its author's account, already
+   cleared for the viewer (the caller builds it);
+2. the boosted originals and replied-to parents, through the policy again;
+3. one read of what belongs to the viewer: their favourites, boosts,
+   bookmarks and pins among these posts, and which mentioned accounts the
+   policy lets them see.
+
+What does not depend on the viewer or change without an edit (text, rendered
+HTML, mentions, hashtags, media, application) comes from ``SharedParts``, a
+process-local cache keyed by the post's id *and* its ``edited_at``: an edit
+makes a new key, so no stale version can be served, whichever process wrote
+the edit. Deleted posts are never asked for (the page reads find no row), and
+``forget`` drops them so their text does not linger in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any
+
+from sqlalchemy import Integer, Select, bindparam, literal_column, null, select, union_all
+
+from roost.db.engine import ReadScope
+from roost.db.fastread import IdList, Prepared, Row, id_list
+from roost.db.tables import (
+    accounts,
+    applications,
+    bookmarks,
+    favourites,
+    filters,
+    mentions,
+    pins,
+    statuses,
+)
+from roost.db.types import Id
+from roost.domain import privacy
+from roost.domain.events import StatusDeleted
+from roost.domain.media import queries as media_queries
+from roost.domain.pagination import newest_first
+from roost.domain.privacy import PolicyRead, Visible
+from roost.domain.types import (
+    Account,
+    AppInfo,
+    MediaAttachment,
+    Page,
+    Status,
+    StatusView,
+    Viewer,
+    Visibility,
+)
+
+_META_NAMES = (
+    "id",
+    "account_id",
+    "in_reply_to_id",
+    "in_reply_to_account_id",
+    "reblog_of_id",
+    "visibility",
+    "replies_count",
+    "reblogs_count",
+    "favourites_count",
+    "edited_at",
+)
+(ID, AUTHOR_ID, PARENT, PARENT_ACCOUNT, BOOSTED, VISIBILITY, REPLIES, REBLOGS, FAVS, EDITED) = (
+    range(len(_META_NAMES))
+)
+_ACCOUNT_NAMES = tuple(Account.__dataclass_fields__)
+_AUTHOR_AT = len(_META_NAMES)
+
+
+def feed_select() -> Select[Any]:
+    """The columns ``present`` reads: a post's numbers, then its author."""
+    return select(
+        *(statuses.c[name] for name in _META_NAMES),
+        *(accounts.c[name].label(f"author_{name}") for name in _ACCOUNT_NAMES),
+    ).select_from(statuses.join(accounts, accounts.c.id == statuses.c.account_id))
+
+
+class PagedRead:
+    """A page of a timeline: ``build``'s rows, newest first, paged as
+    roost/domain/pagination.py pages, through the policy, then ``present``ed.
+
+    One prepared statement per paging shape (which of max_id, since_id and
+    min_id are given), each compiled once.
+    """
+
+    def __init__(self, build: Callable[[Viewer], Select[Any]]) -> None:
+        self._build = build
+        self._reads: dict[tuple[bool, bool, bool], PolicyRead] = {}
+
+    async def page(
+        self, reads: ReadScope, viewer: Viewer, page: Page, **values: Any
+    ) -> list[Visible[StatusView]]:
+        shape = (page.max_id is not None, page.since_id is not None, page.min_id is not None)
+        read = self._reads.get(shape)
+        if read is None:
+            read = self._reads[shape] = PolicyRead(partial(_paged, self._build, shape))
+        values["limit"] = page.limit
+        for name in ("max_id", "since_id", "min_id"):
+            if getattr(page, name) is not None:
+                values[name] = getattr(page, name)
+        rows = await read.rows(reads.fast, viewer, raw=True, **values)
+        return await present(reads, viewer, newest_first(rows, page))
+
+
+def _paged(
+    build: Callable[[Viewer], Select[Any]], shape: tuple[bool, bool, bool], viewer: Viewer
+) -> Select[Any]:
+    query = build(viewer)
+    key = statuses.c.id
+    has_max, has_since, has_min = shape
+    if has_max:
+        query = query.where(key < bindparam("max_id", type_=Id))
+    if has_since:
+        query = query.where(key > bindparam("since_id", type_=Id))
+    limit = bindparam("limit", type_=Integer())
+    if has_min:
+        return query.where(key > bindparam("min_id", type_=Id)).order_by(key.asc()).limit(limit)
+    return query.order_by(key.desc()).limit(limit)
+
+
+_BY_IDS = PolicyRead(lambda _viewer: feed_select().where(id_list(statuses.c.id, "ids")))
+
+
+def _viewer_marks(kind: str) -> Any:
+    """Mentions the viewer may see, then the viewer's own marks, as
+    (mark, status_id, account_id) rows."""
+    viewer = privacy.parametric_viewer(kind)
+    parts: list[Select[Any]] = [
+        select(
+            literal_column("'m'").label("mark"),
+            mentions.c.status_id.label("status_id"),
+            mentions.c.account_id.label("account_id"),
+        ).where(
+            id_list(mentions.c.status_id, "ids"),
+            privacy.listed_account_id(viewer, mentions.c.account_id),
+        )
+    ]
+    me = viewer.account_id
+    if me is not None:
+        for mark, table in (("f", favourites), ("b", bookmarks), ("p", pins)):
+            parts.append(
+                select(literal_column(f"'{mark}'"), table.c.status_id, null()).where(
+                    table.c.account_id == me, id_list(table.c.status_id, "ids")
+                )
+            )
+        parts.append(
+            select(literal_column("'r'"), statuses.c.reblog_of_id, null()).where(
+                statuses.c.account_id == me, id_list(statuses.c.reblog_of_id, "ids")
+            )
+        )
+        # Whether the viewer has filters at all, for apply_filters (one round
+        # trip fewer on every page for the many who have none).
+        parts.append(
+            select(literal_column("'x'"), filters.c.id, null()).where(filters.c.account_id == me)
+        )
+    return union_all(*parts)
+
+
+VIEWER_HAS_FILTERS = "viewer_has_filters"
+_MARKS = {kind: Prepared(partial(_viewer_marks, kind)) for kind in privacy.VIEWER_KINDS}
+
+
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """What every viewer sees the same of one version of a post."""
+
+    status: Status
+    mentions: tuple[Account, ...]
+    tags: tuple[str, ...]
+    application: AppInfo | None
+    media: tuple[MediaAttachment, ...]
+
+
+class SharedParts:
+    """Process-local cache of ``Shared`` by (post id, edited_at)."""
+
+    def __init__(self, capacity: int = 20_000) -> None:
+        self.capacity = capacity
+        self._entries: dict[tuple[int, Any], Shared] = {}
+        self._keys_of: dict[int, tuple[int, Any]] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, status_id: int, edited_at: Any) -> Shared | None:
+        return self._entries.get((status_id, edited_at))
+
+    def put(self, status_id: int, edited_at: Any, shared: Shared) -> None:
+        old = self._keys_of.get(status_id)
+        if old is not None:
+            self._entries.pop(old, None)
+        while len(self._entries) >= self.capacity:
+            oldest = next(iter(self._entries))
+            del self._entries[oldest]
+            self._keys_of.pop(oldest[0], None)
+        key = (status_id, edited_at)
+        self._entries[key] = shared
+        self._keys_of[status_id] = key
+
+    def forget(self, status_ids: Iterable[int]) -> None:
+        for status_id in status_ids:
+            key = self._keys_of.pop(status_id, None)
+            if key is not None:
+                self._entries.pop(key, None)
+
+    def forget_account(self, account_id: int) -> None:
+        """Drop every post by, or mentioning, ``account_id`` (erasure)."""
+        doomed = [
+            sid
+            for (sid, _edited), shared in self._entries.items()
+            if shared.status.account_id == account_id
+            or any(m.id == account_id for m in shared.mentions)
+        ]
+        self.forget(doomed)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._keys_of.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+SHARED = SharedParts()
+
+
+async def forget_deleted_posts(event: object) -> None:
+    """A database listener: a deleted post's text leaves this process's cache
+    as soon as the deletion commits."""
+    if isinstance(event, StatusDeleted):
+        SHARED.forget([event.status_id])
+
+
+async def present(
+    reads: ReadScope, viewer: Viewer, rows: Sequence[Visible[Row]]
+) -> list[Visible[StatusView]]:
+    """Cleared ``feed_select`` rows -> cleared views, in the rows' order.
+
+    A boost whose original the viewer may not see is dropped, as in
+    ``queries.hydrate``; a reply names its parent only if the viewer may see it.
+    """
+    if not rows:
+        return []
+    metas = [r.value for r in rows]
+    boosted = {m[BOOSTED] for m in metas if m[BOOSTED] is not None}
+    parents = {m[PARENT] for m in metas if m[PARENT] is not None}
+    related: dict[int, Row] = {}
+    if boosted or parents:
+        for row in await _BY_IDS.rows(reads.fast, viewer, raw=True, ids=IdList(boosted | parents)):
+            related[row.value[ID]] = row.value
+    originals = [related[i] for i in boosted if i in related]
+    shown_parents = set(related)
+    unasked = {
+        o[PARENT] for o in originals if o[PARENT] is not None and o[PARENT] not in boosted | parents
+    }
+    if unasked:
+        shown_parents |= {
+            r.value[ID]
+            for r in await _BY_IDS.rows(reads.fast, viewer, raw=True, ids=IdList(unasked))
+        }
+    every = metas + originals
+    ids = [m[ID] for m in every]
+    marks = await reads.fast.all(
+        _MARKS[privacy.viewer_kind(viewer)],
+        ids=IdList(ids),
+        **privacy.viewer_parameters(viewer),
+    )
+    seen_mentions: set[tuple[int, int]] = set()
+    flags: dict[str, set[int]] = {"f": set(), "b": set(), "p": set(), "r": set(), "x": set()}
+    for mark, status_id, account_id in marks:
+        if mark == "m":
+            seen_mentions.add((status_id, account_id))
+        else:
+            flags[mark].add(status_id)
+    if viewer.account_id is not None:
+        reads.facts[VIEWER_HAS_FILTERS] = bool(flags["x"])
+    shared = await _shared_for(reads, every)
+    authors = _Authors(reads.fast.compiled(_BY_IDS.prepared(viewer)))
+
+    def view(meta: Row, reblog: StatusView | None) -> StatusView:
+        sid = meta[ID]
+        part = shared[sid]
+        status = part.status
+        parent = meta[PARENT] if meta[PARENT] in shown_parents else None
+        if (
+            status.replies_count != meta[REPLIES]
+            or status.reblogs_count != meta[REBLOGS]
+            or status.favourites_count != meta[FAVS]
+            or status.in_reply_to_id != parent
+            or status.visibility != meta[VISIBILITY]
+        ):
+            status = replace(
+                status,
+                replies_count=meta[REPLIES],
+                reblogs_count=meta[REBLOGS],
+                favourites_count=meta[FAVS],
+                in_reply_to_id=parent,
+                in_reply_to_account_id=meta[PARENT_ACCOUNT] if parent is not None else None,
+                visibility=Visibility(meta[VISIBILITY]),
+            )
+        return StatusView(
+            status=status,
+            account=authors.get(meta),
+            mentions=[m for m in part.mentions if (sid, m.id) in seen_mentions],
+            tags=list(part.tags),
+            reblog=reblog,
+            application=part.application,
+            favourited=sid in flags["f"],
+            reblogged=sid in flags["r"],
+            bookmarked=sid in flags["b"],
+            pinned=sid in flags["p"],
+            media=list(part.media),
+            parts_key=part,
+        )
+
+    result: list[Visible[StatusView]] = []
+    for row in rows:
+        meta = row.value
+        original_view = None
+        if meta[BOOSTED] is not None:
+            original = related.get(meta[BOOSTED])
+            if original is None:
+                continue
+            original_view = view(original, None)
+        built = view(meta, original_view)
+        result.append(row.derive(partial(_same, built)))
+    return result
+
+
+def _same(value: StatusView, _row: Row) -> StatusView:
+    return value
+
+
+class _Authors:
+    """Accounts from the author columns of raw rows. The same raw values make
+    the same (immutable) ``Account``, so it is kept: the serializers cache an
+    account's JSON by the object."""
+
+    cache: dict[Row, Account] = {}
+    capacity = 10_000
+
+    def __init__(self, compiled: Any) -> None:
+        self._compiled = compiled
+
+    def get(self, meta: Row) -> Account:
+        raw = meta[_AUTHOR_AT:]
+        found = self.cache.get(raw)
+        if found is None:
+            if len(self.cache) >= self.capacity:
+                del self.cache[next(iter(self.cache))]
+            found = self.cache[raw] = Account(*self._compiled.process(raw, _AUTHOR_AT))
+        return found
+
+
+async def _shared_for(reads: ReadScope, metas: Sequence[Row]) -> dict[int, Shared]:
+    found: dict[int, Shared] = {}
+    missing: list[Row] = []
+    for meta in metas:
+        part = SHARED.get(meta[ID], meta[EDITED])
+        if part is None:
+            missing.append(meta)
+        else:
+            found[meta[ID]] = part
+    SHARED.hits += len(found)
+    if missing:
+        SHARED.misses += len(missing)
+        loaded = await _load_shared(reads, [m[ID] for m in missing])
+        for meta in missing:
+            part = loaded.get(meta[ID])
+            if part is None:
+                # Deleted between the page read and this one: shown as it was
+                # read, without text, rather than failing the page.
+                continue
+            SHARED.put(meta[ID], meta[EDITED], part)
+            found[meta[ID]] = part
+    return found
+
+
+async def _load_shared(reads: ReadScope, ids: list[int]) -> dict[int, Shared]:
+    """Everything viewer-independent about these posts (SQLAlchemy: cold path)."""
+    from roost.domain.statuses.queries import links
+
+    conn = await reads.conn()
+    rows = (await conn.execute(select(statuses).where(statuses.c.id.in_(ids)))).mappings().all()
+    mention_pairs, tag_map = await links(conn, ids)
+    mentioned = {a for _s, a in mention_pairs}
+    account_map: dict[int, Account] = {}
+    if mentioned:
+        for acc in (
+            await conn.execute(select(accounts).where(accounts.c.id.in_(mentioned)))
+        ).mappings():
+            account_map[acc["id"]] = Account.from_row(acc)
+    mention_map: dict[int, list[Account]] = {}
+    for status_id, account_id in mention_pairs:
+        if account_id in account_map:
+            mention_map.setdefault(status_id, []).append(account_map[account_id])
+    app_ids = {r["application_id"] for r in rows if r["application_id"] is not None}
+    app_map: dict[int, AppInfo] = {}
+    if app_ids:
+        for app in await conn.execute(
+            select(applications.c.id, applications.c.name, applications.c.website).where(
+                applications.c.id.in_(app_ids)
+            )
+        ):
+            app_map[app.id] = AppInfo(name=app.name, website=app.website)
+    media_map = await media_queries.for_statuses(conn, ids)
+    return {
+        r["id"]: Shared(
+            status=Status.from_row(r),
+            mentions=tuple(mention_map.get(r["id"], ())),
+            tags=tuple(tag_map.get(r["id"], ())),
+            application=app_map.get(r["application_id"]),
+            media=tuple(media_map.get(r["id"], ())),
+        )
+        for r in rows
+    }

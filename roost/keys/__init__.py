@@ -1,0 +1,1 @@
+"""Per-account keys: crypto-shredding of erased content (docs/operations.md "Erasure")."""
