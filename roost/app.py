@@ -40,6 +40,7 @@ from roost.api.middleware import RequestId, TrailingSlash
 from roost.api.responses import JSON
 from roost.api.roost import imports as roost_imports
 from roost.api.routing import guard_routers
+from roost.domain.statuses.feed import forget_deleted_elsewhere
 from roost.config import Settings
 from roost.db.migrate import upgrade
 from roost.jobs import handlers as _handlers  # noqa: F401  (registers the job kinds)
@@ -78,6 +79,9 @@ def create_app(
         if settings.run_jobs_in_process:
             task = asyncio.create_task(runner.run_forever(), name="roost-jobs")
         ops_tasks = start_ops_tasks(settings)
+        ops_tasks.append(
+            asyncio.create_task(forget_deleted_elsewhere(svc.bus), name="roost-cache-janitor")
+        )
         if on_ready is not None:
             on_ready()
         try:

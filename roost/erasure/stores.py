@@ -40,7 +40,7 @@ async def _timelines(services: Services, subject: Subject) -> PurgeResult:
         await forget([status_id for status_id, _, _, _ in subject.deleted_posts])
     for status_id, author_id, _, _ in subject.deleted_posts:
         await services.timelines.on_deleted(status_id, author_id)
-    dropped = 0
+    dropped = lists = 0
     if services.redis is not None:
         link = services.redis
         dropped = int(
@@ -50,7 +50,14 @@ async def _timelines(services: Services, subject: Subject) -> PurgeResult:
                 link.key("tl", "home", subject.account_id, "src"),
             )
         )
-    detail = "its own cached home timeline dropped" if dropped else ""
+        # Its lists are gone from the database (and so their ids): their
+        # cached timelines are found by the owner in the key.
+        owned = link.key("tl", "list", subject.account_id, "*")
+        keys = [key async for key in link.client.scan_iter(match=owned, count=1000)]
+        lists = int(await link.client.delete(*keys)) if keys else 0
+    done = ["its own cached home timeline dropped"] if dropped else []
+    done += [f"{lists} cached list key(s) dropped"] if lists else []
+    detail = "; ".join(done)
     return PurgeResult(len(subject.deleted_posts), detail)
 
 

@@ -12,7 +12,7 @@ from roost.domain.notifications.actions import do_notify
 from roost.importers.twitter import job as _import_jobs  # noqa: F401  (registers import.*)
 from roost.jobs.registry import JobContext, handles
 from roost.search import jobs as _search_jobs  # noqa: F401  (registers search.*)
-from roost.timelines.store import FollowAware
+from roost.timelines.store import FollowAware, ListAware
 
 
 def _store(ctx: JobContext) -> Any:
@@ -35,6 +35,16 @@ async def notify(ctx: JobContext, payload: dict[str, Any]) -> None:
         store = _store(ctx)
         if isinstance(store, FollowAware):
             await store.on_followed(payload["from_account_id"], payload["account_id"])
+
+
+@handles("list.changed")
+async def list_changed(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """A list's members or replies policy changed, or it was deleted: a cached
+    list timeline (in Redis, whichever process made the change) is dropped here,
+    and waits for Redis (RetryLater) like fan-out does."""
+    store = _store(ctx)
+    if isinstance(store, ListAware):
+        await store.on_list_changed(payload["account_id"], payload["list_id"])
 
 
 @handles("status.published")

@@ -1,4 +1,4 @@
-"""How home timelines are laid out in Redis: members, ranges and scripts.
+"""How timelines (home and list) are laid out in Redis: members, ranges and scripts.
 
 Members are post ids zero-padded to 20 digits, all with score 0, so a sorted
 set orders them by id exactly (a float score would round 64-bit ids) and pages
@@ -37,6 +37,23 @@ for i = 1, #KEYS do
   redis.call('ZREM', KEYS[i], unpack(ARGV))
 end
 return #KEYS
+"""
+
+# A rebuild's write: ARGV[4..] into KEYS[1], trimmed to ARGV[2] entries plus the
+# COMPLETE marker, with a TTL of ARGV[3] seconds; only while the lease KEYS[2]
+# is still ARGV[1]. A lease that was taken away (a list's members changed while
+# it was being rebuilt, see RedisTimelineStore.on_list_changed) or that ran out
+# means this rebuild's contents may be stale: nothing is written.
+REBUILD = """
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then
+  return 0
+end
+for j = 4, #ARGV do
+  redis.call('ZADD', KEYS[1], 0, ARGV[j])
+end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[2]) + 2))
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
 """
 
 # Release a lease only if it is still ours (it may have expired and been taken).

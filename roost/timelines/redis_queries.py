@@ -21,17 +21,42 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import ColumnElement, Select, and_, case, literal, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roost.db.tables import accounts, followed_tags, follows, mentions, status_tags, statuses
+from roost.db.fastread import id_list
+from roost.db.tables import (
+    accounts,
+    followed_tags,
+    follows,
+    list_accounts,
+    lists,
+    mentions,
+    status_tags,
+    statuses,
+)
+from roost.db.types import Id, UTCDateTime
 from roost.domain import privacy
+from roost.domain.lists.queries import list_rule
+from roost.domain.statuses.feed import feed_select
 from roost.domain.types import Viewer, Visibility
 from roost.timelines.mutes import home_filter
 from roost.timelines.reading import followed_tag_posts, outside_exclusive_lists
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -151,11 +176,12 @@ def _home_rule(me: int, *, with_tags: bool = True) -> ColumnElement[bool]:
     )
 
 
-def _kept_on_home(viewer: Viewer) -> ColumnElement[bool]:
+def _kept_on_home(viewer: Viewer, now: Any = None) -> ColumnElement[bool]:
     """What the viewer's own settings keep off home for now (mutes, blocks,
-    exclusive lists): hidden while they last, never removed from the cache."""
+    exclusive lists): hidden while they last, never removed from the cache.
+    ``now``: see roost.domain.graph.mutes.muted_ids."""
     assert viewer.account_id is not None
-    return and_(home_filter(viewer), outside_exclusive_lists(viewer.account_id))
+    return and_(home_filter(viewer, now=now), outside_exclusive_lists(viewer.account_id))
 
 
 # Beyond this many followed accounts a rebuild names them by subquery rather
@@ -188,7 +214,7 @@ async def home_ids(conn: AsyncConnection, viewer: Viewer, limit: int) -> list[in
     return [int(i) for i in (await conn.execute(query)).scalars()]
 
 
-def _addressed(me: int) -> ColumnElement[bool]:
+def _addressed(me: Any) -> ColumnElement[bool]:
     """Leaves out direct posts to others, the one kind of post by a followed
     account that the viewer can never see; the rest of the policy (suspensions,
     blocks, boosted originals) is applied when the timeline is read, and costs a
@@ -296,6 +322,21 @@ def shown_on_home(viewer: Viewer, ids: Sequence[int]) -> Select[Any]:
     )
 
 
+def shown_on_home_read(viewer: Viewer) -> Select[Any]:
+    """``shown_on_home`` as a prepared read (roost/db/fastread.py): the ids are
+    the parameter ``ids``, the time ``now``; the caller adds the policy."""
+    assert viewer.account_id is not None
+    return (
+        feed_select()
+        .where(
+            id_list(statuses.c.id, "ids"),
+            _home_rule(viewer.account_id),
+            _kept_on_home(viewer, now=bindparam("now", type_=UTCDateTime())),
+        )
+        .order_by(statuses.c.id.desc())
+    )
+
+
 @dataclass(frozen=True)
 class Checked:
     """Timeline entries checked against the database of now."""
@@ -330,6 +371,150 @@ async def check_entries(conn: AsyncConnection, viewer: Viewer, ids: Sequence[int
     return Checked(shown, gone)
 
 
-def chunks(ids: Sequence[int], size: int) -> Iterable[Sequence[int]]:
+# -- list timelines ------------------------------------------------------------
+#
+# A post belongs on a list's timeline by ``list_rule`` (roost/domain/lists/
+# queries.py), the SQL store's own rule: fan-out, rebuilds and reads here all
+# apply it, the reads with the membership and follows of now. Direct posts go
+# only to lists whose owner they address, as on home.
+
+
+@dataclass(frozen=True)
+class ListRef:
+    owner: int
+    list_id: int
+
+
+def receiving_lists(post: Post) -> Select[Any]:
+    """(owner, list id) of the lists the post belongs on (those holding its author)."""
+    owned = lists.alias("fanout_lists")
+    held = list_accounts.alias("fanout_members")
+    return (
+        select(owned.c.account_id, owned.c.id)
+        .select_from(
+            statuses.join(held, held.c.account_id == statuses.c.account_id).join(
+                owned, owned.c.id == held.c.list_id
+            )
+        )
+        .where(
+            statuses.c.id == post.id,
+            list_rule(owned.c.account_id, owned.c.id, owned.c.replies_policy),
+            _addressed(owned.c.account_id),
+        )
+        .order_by(owned.c.id)
+    )
+
+
+def lists_holding(account_id: int) -> Select[Any]:
+    """(owner, list id) of every list ``account_id`` is in."""
+    return (
+        select(lists.c.account_id, lists.c.id)
+        .join(list_accounts, list_accounts.c.list_id == lists.c.id)
+        .where(list_accounts.c.account_id == account_id)
+        .order_by(lists.c.id)
+    )
+
+
+def lists_following_replies(owner: int) -> Select[Any]:
+    """The owner's lists whose replies policy depends on the owner's follows."""
+    return select(lists.c.account_id, lists.c.id).where(
+        lists.c.account_id == owner, lists.c.replies_policy == "followed"
+    )
+
+
+async def list_contents(conn: AsyncConnection, ref: ListRef, policy: str, limit: int) -> list[int]:
+    """The newest ``limit`` ids of a list's timeline: a rebuild's contents.
+
+    Driven by the members (the (account, id) index), as ``home_ids`` is by the
+    followed accounts.
+    """
+    members = [
+        int(i)
+        for i in (
+            await conn.execute(
+                select(list_accounts.c.account_id).where(list_accounts.c.list_id == ref.list_id)
+            )
+        ).scalars()
+    ]
+    if not members:
+        return []
+    by_member = (
+        statuses.c.account_id.in_(members) if len(members) <= _LISTED_AUTHORS else literal(True)
+    )
+    query = (
+        select(statuses.c.id)
+        .where(by_member, list_rule(ref.owner, ref.list_id, policy), _addressed(ref.owner))
+        .order_by(statuses.c.id.desc())
+        .limit(limit)
+    )
+    return [int(i) for i in (await conn.execute(query)).scalars()]
+
+
+async def list_sources(conn: AsyncConnection, list_id: int, threshold: int) -> Sources:
+    """The list's members too big to fan out: merged in at read time."""
+    big = await conn.execute(
+        select(list_accounts.c.account_id)
+        .join(accounts, accounts.c.id == list_accounts.c.account_id)
+        .where(list_accounts.c.list_id == list_id, accounts.c.followers_count > threshold)
+        .order_by(list_accounts.c.account_id)
+    )
+    return Sources([int(i) for i in big.scalars()], [])
+
+
+async def list_merged_ids(
+    conn: AsyncConnection,
+    ref: ListRef,
+    policy: str,
+    sources: Sources,
+    bounds: Bounds,
+    limit: int,
+) -> list[int]:
+    """The posts of the list's big members (not fanned out), read at request time."""
+    if not sources.big_accounts:
+        return []
+    query = bounds.apply(
+        select(statuses.c.id).where(
+            statuses.c.account_id.in_(sources.big_accounts),
+            list_rule(ref.owner, ref.list_id, policy),
+        ),
+        statuses.c.id,
+    ).limit(limit)
+    return [int(i) for i in (await conn.execute(query)).scalars()]
+
+
+def shown_on_list_read(policy: str, viewer: Viewer) -> Select[Any]:
+    """The cached entries of a list (its owner the viewer) that belong on it now,
+    as a prepared read: the ids are the parameter ``ids``, the list ``list_id``,
+    the time ``now``; the caller adds the policy."""
+    assert viewer.account_id is not None
+    return (
+        feed_select()
+        .where(
+            id_list(statuses.c.id, "ids"),
+            list_rule(viewer.account_id, bindparam("list_id", type_=Id), policy),
+            home_filter(viewer, now=bindparam("now", type_=UTCDateTime())),
+        )
+        .order_by(statuses.c.id.desc())
+    )
+
+
+async def list_gone(
+    conn: AsyncConnection, ref: ListRef, policy: str, ids: Sequence[int]
+) -> list[int]:
+    """Cached entries to drop: deleted, or no longer on the list (a member
+    removed); those a mute hides stay, as on home."""
+    if not ids:
+        return []
+    rows = await conn.execute(
+        select(
+            statuses.c.id,
+            case((list_rule(ref.owner, ref.list_id, policy), True), else_=False).label("belongs"),
+        ).where(statuses.c.id.in_(list(ids)))
+    )
+    belongs = {row.id: bool(row.belongs) for row in rows}
+    return [i for i in ids if not belongs.get(i, False)]
+
+
+def chunks(ids: Sequence[_T], size: int) -> Iterable[Sequence[_T]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]

@@ -3,7 +3,8 @@
 Which posts belong is decided here; who may see them is the privacy policy's
 call (``paged`` applies it); what mutes and blocks keep off a feed is
 roost/timelines/mutes.py; what followed hashtags and exclusive lists change on
-home is roost/timelines/reading.py.
+home is roost/timelines/reading.py. A list's timeline is
+roost/domain/lists/queries.py's.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from roost.db.engine import ReadScope
 from roost.db.tables import follows, status_tags, statuses, tags
 from roost.db.types import UTCDateTime
 from roost.domain.graph import mutes as mute_rules
+from roost.domain.lists.queries import list_timeline
 from roost.domain.media.queries import with_media
 from roost.domain.privacy import Visible
 from roost.domain.statuses.feed import PagedRead, feed_select
@@ -124,6 +126,11 @@ class SqlTimelineStore:
         conditions.append(with_media() if only_media else true())
         query = select(statuses).where(and_(*conditions))
         return await paged(await reads.conn(), viewer, query, page)
+
+    async def list_timeline(
+        self, reads: ReadScope, viewer: Viewer, list_id: int, page: Page
+    ) -> list[Visible[StatusView]]:
+        return await list_timeline(await reads.conn(), viewer, list_id, page)
 
     async def on_published(self, status_id: int) -> None:
         return None

@@ -47,11 +47,24 @@ class TimelineStore(Protocol):
         only_media: bool,
     ) -> list[Visible[StatusView]]: ...
 
+    async def list_timeline(
+        self, reads: ReadScope, viewer: Viewer, list_id: int, page: Page
+    ) -> list[Visible[StatusView]]:
+        """The viewer's list (NotFound when it is not theirs)."""
+
     async def on_published(self, status_id: int) -> None:
         """A post was committed (run from the outbox job)."""
 
     async def on_deleted(self, status_id: int, account_id: int) -> None:
         """A post was deleted (run from the outbox job)."""
+
+
+@runtime_checkable
+class ListAware(Protocol):
+    """A store that caches list timelines and must hear when a list changes
+    (members added or removed, replies policy, deleted)."""
+
+    async def on_list_changed(self, owner: int, list_id: int) -> None: ...
 
 
 @runtime_checkable

@@ -80,6 +80,28 @@ class Scaled:
     def sql_home_ids(self, user: User, **page: Any) -> list[str]:
         return self.home_ids(user, SqlTimelineStore(), **page)
 
+    def list_key(self, owner: User, list_id: str) -> str:
+        return self.store._list_key(int(owner.id), int(list_id))
+
+    def cached_list_ids(self, owner: User, list_id: str) -> list[int]:
+        raw = self.redis.zrevrange(self.list_key(owner, list_id), 0, -1)
+        return [int(m) for m in raw if m != b"~"]
+
+    def list_ids(self, owner: User, list_id: str, store: Any = None, **page: Any) -> list[str]:
+        """Ids of one page of a list's timeline from a store (the Redis one by default)."""
+        chosen = store or self.store
+        viewer = Viewer(account_id=int(owner.id), scopes=frozenset({"read"}))
+
+        async def read() -> list[str]:
+            async with self.db.scope() as reads:
+                views = await chosen.list_timeline(reads, viewer, int(list_id), Page(**page))
+            return [str(v.value.status.id) for v in views]
+
+        return self.roost.run(read)
+
+    def sql_list_ids(self, owner: User, list_id: str, **page: Any) -> list[str]:
+        return self.list_ids(owner, list_id, SqlTimelineStore(), **page)
+
 
 def scaled_settings(settings: Settings, redis_url: str, prefix: str, **extra: Any) -> Settings:
     return settings.model_copy(

@@ -15,7 +15,7 @@ from roost.app import create_app
 from roost.clock import utcnow
 from roost.config import Settings
 from roost.db.tables import jobs
-from tests.conftest import Roost
+from tests.conftest import Roost, User
 from tests.drills.support import RedisServer, free_port
 from tests.timelines.conftest import scaled_settings
 
@@ -134,3 +134,68 @@ def test_given_a_cached_timeline_when_redis_returns_with_old_data_then_fanout_ca
         client.close()
     home = [s["id"] for s in alice.get("/api/v1/timelines/home").json()]
     assert home == [*during[::-1], first["id"]]
+
+
+def _list_of(owner: User, *members: User) -> str:
+    made = owner.post("/api/v1/lists", json={"title": "close"}).json()
+    added = owner.post(
+        f"/api/v1/lists/{made['id']}/accounts", data={"account_ids[]": [m.id for m in members]}
+    )
+    assert added.status_code == 200, added.text
+    return str(made["id"])
+
+
+def _list_ids(owner: User, list_id: str) -> list[str]:
+    response = owner.get(f"/api/v1/timelines/list/{list_id}")
+    assert response.status_code == 200, response.text
+    return [s["id"] for s in response.json()]
+
+
+def test_given_no_redis_when_lists_change_and_are_read_then_the_database_answers(
+    without_redis: Roost,
+) -> None:
+    roost = without_redis
+    alice, bob, carol = roost.account("alice"), roost.account("bob"), roost.account("carol")
+    alice.follow(bob)
+    alice.follow(carol)
+    close = _list_of(alice, bob)
+    post = bob.post_status("still listed")
+    carol.post_status("not listed")
+    assert _list_ids(alice, close) == [post["id"]]
+    roost.drain_jobs()
+    # The change's job waits for Redis without using up its attempts.
+    assert ("list.changed", "queued", 0) in _jobs(roost)
+
+
+def test_given_a_cached_list_when_it_changes_during_an_outage_then_it_is_rebuilt_after(
+    on_own_redis: Roost, own_redis: RedisServer
+) -> None:
+    roost = on_own_redis
+    alice, bob, carol = roost.account("alice"), roost.account("bob"), roost.account("carol")
+    alice.follow(bob)
+    alice.follow(carol)
+    close = _list_of(alice, bob)
+    first = bob.post_status("before")
+    joining = carol.post_status("carol, not yet listed")
+    roost.drain_jobs()
+    assert _list_ids(alice, close) == [first["id"]]
+    own_redis.stop(save=True)
+    added = alice.post(f"/api/v1/lists/{close}/accounts", data={"account_ids[]": [carol.id]})
+    assert added.status_code == 200
+    during = bob.post_status("during the outage")
+    # Served from the database meanwhile, with the change.
+    assert _list_ids(alice, close) == [during["id"], joining["id"], first["id"]]
+    roost.drain_jobs()
+    own_redis.start()
+    client = own_redis.client()
+    try:
+        # Redis came back with the list as it was (stale: no carol).
+        assert client.zcard(f"outage:tl:list:{alice.id}:{close}") == 2
+        _due_now(roost)
+        roost.drain_jobs()
+        assert not client.exists(f"outage:tl:list:{alice.id}:{close}")
+        assert _list_ids(alice, close) == [during["id"], joining["id"], first["id"]]
+        assert client.zcard(f"outage:tl:list:{alice.id}:{close}") == 4
+    finally:
+        client.close()
+    assert not [j for j in _jobs(roost) if j[1] == "parked"]

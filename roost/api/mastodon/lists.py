@@ -129,9 +129,10 @@ async def list_timeline(
 ) -> JSON:
     page = (await parse(request, PageParams)).page()
     svc = services(request)
-    async with svc.db.read() as conn:
-        views = await queries.list_timeline(conn, viewer, parse_id(list_id), page)
-        shown = await apply_filters(conn, viewer, views, HOME)
+    async with svc.db.scope() as reads:
+        # The timeline store's: from Redis when scaled, else the database.
+        views = await svc.timelines.list_timeline(reads, viewer, parse_id(list_id), page)
+        shown = await apply_filters(reads, viewer, views, HOME)
     base = svc.settings.base_url
     ids = [v.value.status.id for v in views]
     return paged_json(

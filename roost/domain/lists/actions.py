@@ -17,9 +17,18 @@ from roost.domain.lists.queries import REPLIES_POLICIES, owned_list
 from roost.domain.types import Viewer
 from roost.errors import Conflict, Invalid, NotFound
 from roost.ids import new_id
+from roost.jobs.outbox import enqueue
 
 MAX_TITLE = 200
 MAX_LISTS = 50
+
+
+async def _changed(tx: Tx, viewer: Viewer, list_id: int) -> None:
+    """What a list's timeline shows changed (members, replies policy) or the
+    list is gone: a cached copy must go (the ``list.changed`` job, committed
+    with the change, so it happens whichever process made it and waits out a
+    Redis outage)."""
+    await enqueue(tx, "list.changed", {"account_id": viewer.account_id, "list_id": list_id})
 
 
 @dataclass(frozen=True)
@@ -66,7 +75,7 @@ async def do_create_list(tx: Tx, viewer: Viewer, change: ListChange) -> int:
 
 
 async def do_update_list(tx: Tx, viewer: Viewer, list_id: int, change: ListChange) -> None:
-    await owned_list(tx.conn, viewer, list_id)
+    info = await owned_list(tx.conn, viewer, list_id)
     check_list_change(change, creating=False)
     values: dict[str, object] = {}
     if change.title is not None:
@@ -77,11 +86,14 @@ async def do_update_list(tx: Tx, viewer: Viewer, list_id: int, change: ListChang
         values["exclusive"] = change.exclusive
     if values:
         await tx.execute(update(lists).where(lists.c.id == list_id).values(**values))
+    if change.replies_policy is not None and change.replies_policy != info.replies_policy:
+        await _changed(tx, viewer, list_id)
 
 
 async def do_delete_list(tx: Tx, viewer: Viewer, list_id: int) -> None:
     await owned_list(tx.conn, viewer, list_id)
     await tx.execute(delete(lists).where(lists.c.id == list_id))
+    await _changed(tx, viewer, list_id)
 
 
 async def do_add_members(tx: Tx, viewer: Viewer, list_id: int, account_ids: list[int]) -> None:
@@ -124,6 +136,7 @@ async def do_add_members(tx: Tx, viewer: Viewer, list_id: int, account_ids: list
                 for account_id in wanted
             ],
         )
+        await _changed(tx, viewer, list_id)
 
 
 async def do_remove_members(tx: Tx, viewer: Viewer, list_id: int, account_ids: list[int]) -> None:
@@ -134,3 +147,4 @@ async def do_remove_members(tx: Tx, viewer: Viewer, list_id: int, account_ids: l
                 list_accounts.c.list_id == list_id, list_accounts.c.account_id.in_(account_ids)
             )
         )
+        await _changed(tx, viewer, list_id)

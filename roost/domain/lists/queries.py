@@ -105,37 +105,51 @@ async def members(
     return ordered, int(rows[0].id), int(rows[-1].id)
 
 
-def _replies_shown(owner: int, info: ListInfo) -> ColumnElement[bool]:
-    """Which replies a list shows: always a thread's own continuation and
-    replies to the owner; then replies to anyone the owner follows
-    (``followed``), to the list's members (``list``), or nobody else (``none``)."""
+def list_rule(owner: Any, list_id: Any, policy: Any) -> ColumnElement[bool]:
+    """Which posts belong on a list's timeline: those by its members, and of
+    replies, always a thread's own continuation and replies to the owner; then
+    replies to anyone the owner follows (``followed``), to the list's members
+    (``list``), or nobody else (``none``).
+
+    ``owner`` and ``list_id`` are values or SQL expressions (a bound parameter,
+    a column); ``policy`` a replies policy, or a column holding one. Every
+    timeline store applies this rule (the Redis one when it fans out, rebuilds
+    and reads), so they cannot drift apart.
+    """
     replied_to = statuses.c.in_reply_to_account_id
-    shown = [
+    followed = replied_to.in_(
+        select(follows.c.target_account_id).where(follows.c.account_id == owner)
+    )
+    in_list = replied_to.in_(member_ids(list_id))
+    shown: list[ColumnElement[bool]] = [
         statuses.c.in_reply_to_id.is_(None),
         replied_to == statuses.c.account_id,
         replied_to == owner,
     ]
-    if info.replies_policy == "followed":
-        shown.append(
-            replied_to.in_(select(follows.c.target_account_id).where(follows.c.account_id == owner))
-        )
-    elif info.replies_policy == "list":
-        shown.append(replied_to.in_(member_ids(info.id)))
-    return or_(*shown)
+    if isinstance(policy, str):
+        if policy == "followed":
+            shown.append(followed)
+        elif policy == "list":
+            shown.append(in_list)
+    else:
+        shown += [and_(policy == "followed", followed), and_(policy == "list", in_list)]
+    return and_(statuses.c.account_id.in_(member_ids(list_id)), or_(*shown))
 
 
 async def list_timeline(
     conn: AsyncConnection, viewer: Viewer, list_id: int, page: Page
 ) -> list[Visible[StatusView]]:
     """Posts and boosts by the list's members, newest first, through the policy
-    and the viewer's mutes."""
+    and the viewer's mutes (the SQL store's list timeline)."""
+    return await list_page(conn, viewer, await owned_list(conn, viewer, list_id), page)
+
+
+async def list_page(
+    conn: AsyncConnection, viewer: Viewer, info: ListInfo, page: Page
+) -> list[Visible[StatusView]]:
+    """``list_timeline`` for a list already known to be the viewer's."""
     assert viewer.account_id is not None
-    info = await owned_list(conn, viewer, list_id)
     query = select(statuses).where(
-        and_(
-            statuses.c.account_id.in_(member_ids(list_id)),
-            _replies_shown(viewer.account_id, info),
-            home_filter(viewer),
-        )
+        list_rule(viewer.account_id, info.id, info.replies_policy), home_filter(viewer)
     )
     return await paged(conn, viewer, query, page)

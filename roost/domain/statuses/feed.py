@@ -43,6 +43,7 @@ from roost.db.tables import (
 from roost.db.types import Id
 from roost.domain import privacy
 from roost.domain.events import StatusDeleted
+from roost.streaming.events import STATUS_DELETED
 from roost.domain.media import queries as media_queries
 from roost.domain.pagination import newest_first
 from roost.domain.privacy import PolicyRead, Visible
@@ -230,6 +231,20 @@ class SharedParts:
 
 
 SHARED = SharedParts()
+
+
+async def forget_deleted_elsewhere(bus: Any) -> None:
+    """Run for the life of a server: posts deleted through *other* processes
+    (scaled mode: events arrive over the Redis bus) leave this process's cache
+    too. Deleted rows are never read again anyway; this is so their text does
+    not stay in memory. Falling behind (an overflowed queue) clears it all."""
+    while True:
+        async with bus.subscribe() as subscription:
+            while not subscription.overflowed:
+                event = await subscription.next(30.0)
+                if event is not None and event.kind == STATUS_DELETED and event.status_id:
+                    SHARED.forget([event.status_id])
+        SHARED.clear()
 
 
 async def forget_deleted_posts(event: object) -> None:
