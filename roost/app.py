@@ -40,9 +40,9 @@ from roost.api.middleware import RequestId, TrailingSlash
 from roost.api.responses import JSON
 from roost.api.roost import imports as roost_imports
 from roost.api.routing import guard_routers
-from roost.domain.statuses.feed import forget_deleted_elsewhere
 from roost.config import Settings
 from roost.db.migrate import upgrade
+from roost.domain.statuses.feed import forget_deleted_elsewhere
 from roost.jobs import handlers as _handlers  # noqa: F401  (registers the job kinds)
 from roost.jobs.runner import JobRunner
 from roost.media import urls as media_urls

@@ -43,7 +43,6 @@ from roost.db.tables import (
 from roost.db.types import Id
 from roost.domain import privacy
 from roost.domain.events import StatusDeleted
-from roost.streaming.events import STATUS_DELETED
 from roost.domain.media import queries as media_queries
 from roost.domain.pagination import newest_first
 from roost.domain.privacy import PolicyRead, Visible
@@ -57,6 +56,7 @@ from roost.domain.types import (
     Viewer,
     Visibility,
 )
+from roost.streaming.events import STATUS_DELETED
 
 _META_NAMES = (
     "id",
