@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import secrets
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,6 +25,17 @@ class TrailingSlash:
         await self.app(scope, receive, send)
 
 
+# Request ids need to be unique, not secret: a random prefix per process and
+# a counter (reading the system's random source on every request showed up
+# in profiles).
+_PROCESS_PREFIX = secrets.token_hex(4)
+_COUNTER = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{_PROCESS_PREFIX}{next(_COUNTER):08x}"
+
+
 class RequestId:
     """Each request gets an id (or keeps the proxy's), echoed as X-Request-Id and
     put in every log line about it."""
@@ -36,7 +48,7 @@ class RequestId:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"")
-        request_id = incoming.decode("latin-1")[:64] if incoming else secrets.token_hex(8)
+        request_id = incoming.decode("latin-1")[:64] if incoming else new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_with_id(message: Message) -> None:

@@ -11,16 +11,22 @@ An entry is used only while both hold:
     scaled deployment) takes to be seen.
 Only valid tokens are remembered; unknown, revoked and pending ones are looked
 up every time. Keys are token digests, never the tokens themselves.
+
+Concurrent requests with the same token share one lookup: a busy client's
+entry expiring under load would otherwise send every request it has in
+flight to the database at the same moment (seen as a latency spike every
+``TTL_S`` seconds).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from weakref import WeakKeyDictionary
 
 from roost.db.engine import Database
 from roost.domain.oauth.actions import digest
-from roost.domain.oauth.queries import viewer_for_token
+from roost.domain.oauth.queries import viewer_for_token_fast
 from roost.domain.types import Viewer
 
 TTL_S = 5.0
@@ -31,6 +37,9 @@ READS = ("oauth_tokens", "users", "accounts")
 _Entry = tuple[Viewer, int, float]
 
 _caches: WeakKeyDictionary[Database, dict[str, _Entry]] = WeakKeyDictionary()
+_inflight: WeakKeyDictionary[Database, dict[str, asyncio.Future[Viewer | None]]] = (
+    WeakKeyDictionary()
+)
 
 
 async def viewer_for(db: Database, token: str) -> Viewer | None:
@@ -46,8 +55,24 @@ async def viewer_for(db: Database, token: str) -> Viewer | None:
         if seen_changes == changes and now - seen_at < TTL_S:
             return cached
         del entries[key]
-    async with db.read() as conn:
-        viewer = await viewer_for_token(conn, token)
+    running = _inflight.setdefault(db, {})
+    pending = running.get(key)
+    if pending is not None:
+        return await asyncio.shield(pending)
+    pending = asyncio.get_running_loop().create_future()
+    running[key] = pending
+    try:
+        viewer = await viewer_for_token_fast(db.fast, token)
+    except Exception as error:
+        pending.set_exception(error)
+        pending.exception()  # retrieved: no "never retrieved" warning if nobody waited
+        raise
+    except BaseException:
+        pending.cancel()
+        raise
+    finally:
+        running.pop(key, None)
+    pending.set_result(viewer)
     if viewer is not None:
         if len(entries) >= MAX_ENTRIES:
             del entries[next(iter(entries))]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from roost import __version__
 from roost.config import Settings
 from roost.domain.filters.model import Filter, FilterMatch
@@ -117,10 +119,77 @@ _ACCOUNTS = _ByIdentity(20_000)
 _STATUS_PARTS = _ByIdentity(20_000)
 
 
+# Whole posts as one viewer sees them, serialized, by everything that goes
+# into them (see ``_view_key``): many viewers share an entry, since most
+# posts carry no marks of theirs. Bounded like the others.
+_VIEW_BYTES: dict[tuple[Any, ...], tuple[tuple[object, ...], bytes]] = {}
+_VIEW_BYTES_CAPACITY = 20_000
+
+
 def forget_cached() -> None:
     """Drop every cached fragment (erasure: no copy of erased text stays)."""
     _ACCOUNTS.clear()
     _STATUS_PARTS.clear()
+    _VIEW_BYTES.clear()
+
+
+def status_fragment(cleared: Visible[StatusView], base: str) -> Any:
+    """``status`` for a list answer: the serialized post (an ``orjson.Fragment``),
+    from the cache when this exact view was serialized before."""
+    view, viewer_id = cleared.value, cleared.viewer.account_id
+    keyed = _view_key(view, viewer_id, base)
+    if keyed is None:
+        return _status(view, viewer_id, base)
+    key, refs = keyed
+    entry = _VIEW_BYTES.get(key)
+    if entry is not None and all(a is b for a, b in zip(entry[0], refs, strict=True)):
+        return orjson.Fragment(entry[1])
+    data = orjson.dumps(_status(view, viewer_id, base))
+    if len(_VIEW_BYTES) >= _VIEW_BYTES_CAPACITY:
+        del _VIEW_BYTES[next(iter(_VIEW_BYTES))]
+    _VIEW_BYTES[key] = (refs, data)
+    return orjson.Fragment(data)
+
+
+def _view_key(
+    view: StatusView, viewer_id: int | None, base: str
+) -> tuple[tuple[Any, ...], tuple[object, ...]] | None:
+    """Everything ``_status`` reads, as a key, and the immutable objects the
+    key names by identity (kept with the entry, so an id cannot be reused).
+    None when the view cannot be keyed (no parts key, or filters matched)."""
+    if view.parts_key is None or view.filtered:
+        return None
+    s = view.status
+    public = s.visibility in (Visibility.PUBLIC, Visibility.UNLISTED)
+    own_app = view.application is not None and viewer_id == s.account_id
+    inner: tuple[tuple[Any, ...], tuple[object, ...]] | None = None
+    if view.reblog is not None:
+        inner = _view_key(view.reblog, viewer_id, base)
+        if inner is None:
+            return None
+    key = (
+        base,
+        id(view.parts_key),
+        id(view.account),
+        s.visibility,
+        s.replies_count,
+        s.reblogs_count,
+        s.favourites_count,
+        s.in_reply_to_id,
+        s.in_reply_to_account_id,
+        view.favourited,
+        view.reblogged,
+        view.muted,
+        view.bookmarked,
+        view.pinned,
+        tuple(m.id for m in view.mentions),
+        (view.application.name, view.application.website) if own_app and view.application else None,
+        # Media of other posts are signed per viewer, with a daily expiry.
+        None if public else (viewer_id, media_urls.expiry() if view.media else None),
+        inner[0] if inner is not None else None,
+    )
+    refs: tuple[object, ...] = (view.parts_key, view.account, *(inner[1] if inner else ()))
+    return key, refs
 
 
 def _account(account: Account, base: str) -> dict[str, Any]:

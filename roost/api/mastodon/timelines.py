@@ -28,7 +28,7 @@ def _page_json(
     """``shown``: ``views`` after the viewer's filters; paging follows ``views``
     so a page that filters left empty still links to the next."""
     base = services(request).settings.base_url
-    items = [serializers.status(v, base) for v in shown]
+    items = [serializers.status_fragment(v, base) for v in shown]
     ids = [v.value.status.id for v in views]
     return paged_json(request, items, ids[0] if ids else None, ids[-1] if ids else None)
 

@@ -21,6 +21,8 @@ the edit. Deleted posts are never asked for (the page reads find no row), and
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
@@ -339,10 +341,12 @@ async def present(
     result: list[Visible[StatusView]] = []
     for row in rows:
         meta = row.value
+        if meta[ID] not in shared:
+            continue  # deleted while this page was being read
         original_view = None
         if meta[BOOSTED] is not None:
             original = related.get(meta[BOOSTED])
-            if original is None:
+            if original is None or original[ID] not in shared:
                 continue
             original_view = view(original, None)
         built = view(meta, original_view)
@@ -386,17 +390,39 @@ async def _shared_for(reads: ReadScope, metas: Sequence[Row]) -> dict[int, Share
             found[meta[ID]] = part
     SHARED.hits += len(found)
     if missing:
-        SHARED.misses += len(missing)
-        loaded = await _load_shared(reads, [m[ID] for m in missing])
-        for meta in missing:
-            part = loaded.get(meta[ID])
-            if part is None:
-                # Deleted between the page read and this one: shown as it was
-                # read, without text, rather than failing the page.
-                continue
-            SHARED.put(meta[ID], meta[EDITED], part)
-            found[meta[ID]] = part
+        # One cold load at a time: after a restart, every request in flight
+        # wants the same newest posts; the ones that waited find them cached.
+        async with _cold_load_lock():
+            still: list[Row] = []
+            for meta in missing:
+                cached = SHARED.get(meta[ID], meta[EDITED])
+                if cached is None:
+                    still.append(meta)
+                else:
+                    found[meta[ID]] = cached
+            missing = still
+            SHARED.misses += len(missing)
+            loaded = await _load_shared(reads, [m[ID] for m in missing]) if missing else {}
+            for meta in missing:
+                part = loaded.get(meta[ID])
+                if part is None:
+                    continue  # deleted between the page read and this one: left out
+                SHARED.put(meta[ID], meta[EDITED], part)
+                found[meta[ID]] = part
     return found
+
+
+_cold_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _cold_load_lock() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    lock = _cold_locks.get(loop)
+    if lock is None:
+        lock = _cold_locks[loop] = asyncio.Lock()
+    return lock
 
 
 async def _load_shared(reads: ReadScope, ids: list[int]) -> dict[int, Shared]:
