@@ -74,8 +74,17 @@ class Visible(Generic[T]):
 _SHOWN = (int(Visibility.PUBLIC), int(Visibility.UNLISTED))
 
 
-def _suspended() -> Select[Any]:
-    return select(accounts.c.id).where(accounts.c.suspended_at.is_not(None))
+def _suspended(author: ColumnElement[int]) -> ColumnElement[bool]:
+    """True when ``author`` is suspended: one primary-key probe per row, where
+    ``author NOT IN (every suspended account)`` read the accounts table on
+    every query. Its own alias, so it never correlates with an ``accounts`` the
+    outer query joins."""
+    suspended = accounts.alias("policy_suspended")
+    return (
+        select(suspended.c.id)
+        .where(suspended.c.id == author, suspended.c.suspended_at.is_not(None))
+        .exists()
+    )
 
 
 def blocked_either_way(me: int) -> list[Select[Any]]:
@@ -91,7 +100,7 @@ def listed_account_id(viewer: Viewer, author: ColumnElement[int]) -> ColumnEleme
     may be shown): not suspended (staff excepted), no block either way."""
     conditions: list[ColumnElement[bool]] = []
     if not viewer.is_admin:
-        conditions.append(author.not_in(_suspended()))
+        conditions.append(~_suspended(author))
     if viewer.account_id is not None:
         conditions += [author.not_in(q) for q in blocked_either_way(viewer.account_id)]
     return and_(true(), *conditions)

@@ -51,7 +51,7 @@ from roost.config import Settings
 from roost.db.engine import Database, ReadScope
 from roost.db.fastread import IdList
 from roost.domain.graph import mutes as mute_rules
-from roost.domain.lists.queries import REPLIES_POLICIES, ListInfo, list_page, owned_list
+from roost.domain.lists.queries import REPLIES_POLICIES, ListInfo, list_page, owned_list_read
 from roost.domain.privacy import PolicyRead, Visible
 from roost.domain.statuses.feed import present
 from roost.domain.types import Page, StatusView, Viewer
@@ -253,7 +253,7 @@ class RedisTimelineStore:
     ) -> list[Visible[StatusView]]:
         me = viewer.account_id
         assert me is not None
-        info = await owned_list(await reads.conn(), viewer, list_id)
+        info = await owned_list_read(reads, viewer, list_id)
         if self.link.available:
             key = self._list_key(me, list_id)
             timeline = _List(key, key + ":lease", viewer, info, self.threshold)
@@ -545,13 +545,6 @@ class RedisTimelineStore:
             self.link.failed("fanout", error)
             raise RetryLater("redis is unavailable") from error
         self.link.succeeded()
-
-    async def drop_lists_of(self, owner: int) -> int:
-        """Drop every cached list of ``owner`` (erasure: the lists are gone from
-        the database). Returns the keys removed."""
-        client = self.link.client
-        keys = [k async for k in client.scan_iter(match=self.link.key("tl", "list", owner, "*"))]
-        return int(await client.delete(*keys)) if keys else 0
 
     async def _write(self, script: Any, timelines: list[str], members: list[str]) -> None:
         adding = script is self._add

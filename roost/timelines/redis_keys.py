@@ -48,8 +48,17 @@ REBUILD = """
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then
   return 0
 end
+local args = {}
 for j = 4, #ARGV do
-  redis.call('ZADD', KEYS[1], 0, ARGV[j])
+  args[#args + 1] = 0
+  args[#args + 1] = ARGV[j]
+  if #args >= 1000 then
+    redis.call('ZADD', KEYS[1], unpack(args))
+    args = {}
+  end
+end
+if #args > 0 then
+  redis.call('ZADD', KEYS[1], unpack(args))
 end
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[2]) + 2))
 redis.call('EXPIRE', KEYS[1], ARGV[3])

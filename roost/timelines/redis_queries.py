@@ -33,6 +33,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -438,9 +439,7 @@ async def list_contents(conn: AsyncConnection, ref: ListRef, policy: str, limit:
     ]
     if not members:
         return []
-    by_member = (
-        statuses.c.account_id.in_(members) if len(members) <= _LISTED_AUTHORS else literal(True)
-    )
+    by_member = statuses.c.account_id.in_(members) if len(members) <= _LISTED_AUTHORS else true()
     query = (
         select(statuses.c.id)
         .where(by_member, list_rule(ref.owner, ref.list_id, policy), _addressed(ref.owner))

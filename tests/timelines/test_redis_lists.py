@@ -398,11 +398,41 @@ def test_given_cached_lists_when_an_account_is_erased_then_its_lists_and_posts_l
     scaled.roost.drain_jobs()
     assert scaled.cached_list_ids(carol, theirs) == [int(kept["id"]), int(erased_post["id"])]
 
-    receipt = scaled.roost.run(
-        lambda: erase_account(scaled.services, int(alice.id), scan_stores=False)
-    )
+    receipt = scaled.roost.run(lambda: erase_account(scaled.services, int(alice.id)))
 
     assert "FAILED" not in receipt.stores["timelines"], receipt.stores
+    assert receipt.hits.get("redis") == [], receipt.hits
     assert not scaled.redis.keys(scaled.list_key(alice, own) + "*")
     assert scaled.cached_list_ids(carol, theirs) == [int(kept["id"])]
     assert _read(carol, theirs) == [kept["id"]]
+
+
+def test_given_a_list_being_rebuilt_when_it_changes_then_the_stale_rebuild_is_not_kept(
+    scaled: Scaled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from roost.timelines.redis import _List
+
+    alice, bob = _people(scaled, "alice", "bob")
+    alice.follow(bob)
+    close = _make_list(alice, bob)
+    post = bob.post_status("listed")
+    scaled.roost.drain_jobs()
+    original = _List.contents
+
+    async def contents_then_changed(self: _List, conn: Any, limit: int) -> list[int]:
+        ids = await original(self, conn, limit)
+        # The list changes (its job runs) after this rebuild read the members.
+        await scaled.store.on_list_changed(int(alice.id), int(close))
+        return ids
+
+    monkeypatch.setattr(_List, "contents", contents_then_changed)
+    before = scaled.counter("roost_timeline_cache_reads_total", result="database")
+
+    assert _read(alice, close) == [post["id"]]
+
+    # Answered from the database; nothing (possibly stale) written to Redis.
+    assert scaled.counter("roost_timeline_cache_reads_total", result="database") == before + 1
+    assert not scaled.redis.exists(scaled.list_key(alice, close))
+    monkeypatch.setattr(_List, "contents", original)
+    assert _read(alice, close) == [post["id"]]
+    assert scaled.cached_list_ids(alice, close) == [int(post["id"])]
