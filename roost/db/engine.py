@@ -184,11 +184,30 @@ class Database:
         statistics when it opens, so the pool is emptied afterwards.
         """
         if not self.is_sqlite:
+            await self._analyze_never_analyzed()
             return
         async with self.write() as tx:
             await tx.conn.exec_driver_sql(f"PRAGMA analysis_limit={_ANALYSIS_LIMIT}")
             await tx.conn.exec_driver_sql("ANALYZE")
         await self.engine.dispose()
+        # The prepared-read connections too: they reopen with the new statistics.
+        await self.fast.close()
+
+    async def _analyze_never_analyzed(self) -> None:
+        """PostgreSQL: tables holding rows that were never analyzed (a restore, a
+        bulk import, before autovacuum's first pass) get ANALYZE now. Without
+        statistics the planner takes a table of thousands of posts for one of a
+        few dozen, and a home timeline took 150 ms instead of under one."""
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            names = (
+                await conn.exec_driver_sql(
+                    "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NULL "
+                    "AND last_autoanalyze IS NULL AND n_live_tup + n_dead_tup > 0"
+                )
+            ).scalars().all()
+            for name in names:
+                await conn.exec_driver_sql(f'ANALYZE "{name}"')
 
     async def keep_statistics_fresh(self, every_s: float = 3600.0) -> None:
         """Refresh the statistics every ``every_s`` seconds, as the data grows; runs
