@@ -201,11 +201,15 @@ class Database:
         async with self.engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             names = (
-                await conn.exec_driver_sql(
-                    "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NULL "
-                    "AND last_autoanalyze IS NULL AND n_live_tup + n_dead_tup > 0"
+                (
+                    await conn.exec_driver_sql(
+                        "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NULL "
+                        "AND last_autoanalyze IS NULL AND n_live_tup + n_dead_tup > 0"
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             for name in names:
                 await conn.exec_driver_sql(f'ANALYZE "{name}"')
 
