@@ -633,8 +633,9 @@ twitter_likes = Table(
     _id(),
     _account_fk(),
     Column("tweet_id", Id, nullable=False),
-    Column("text", Text, nullable=False, default=""),
-    Column("url", String(2000), nullable=False),
+    # Sealed under the owner's key: which tweets someone liked is theirs.
+    Column("text", Sealed, nullable=False, default=""),
+    Column("url", Sealed, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("account_id", "tweet_id", name="uq_twitter_likes_account_tweet"),
 )

@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 
 from roost.db.tables import jobs, notifications, twitter_imports
 from roost.importers.twitter import job, phases
+from roost.keys.ring import PREFIX
 from tests.conftest import Roost, User
 from tests.importers.builder import ArchiveBuilder
 from tests.importers.conftest import rich_archive
@@ -96,6 +97,18 @@ def test_given_imported_likes_when_searched_then_matching_ones_come_back(
     assert len(alice.get("/api/v1/roost/imports/likes").json()) == 2
     paged = alice.get("/api/v1/roost/imports/likes", params={"limit": 1})
     assert "max_id=555000222" in paged.headers["link"]
+
+    # At rest, the liked tweets are sealed under alice's key (crypto-shredding):
+    # the database file and any backup of it hold neither their text nor link.
+    async def stored() -> list[tuple[str, str]]:
+        async with roost.db.engine.connect() as conn:
+            rows = await conn.exec_driver_sql("SELECT text, url FROM twitter_likes")
+            return [(r[0], r[1]) for r in rows]
+
+    raw = roost.run(stored)
+    assert len(raw) == 2
+    assert all(text.startswith(PREFIX) and url.startswith(PREFIX) for text, url in raw)
+    assert not any("kingfishers" in text or "555000111" in url for text, url in raw)
 
 
 def test_given_a_file_that_is_no_zip_then_it_is_refused_at_once_and_not_kept(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.db.tables import twitter_direct_messages, twitter_likes
@@ -21,32 +21,39 @@ class LikesPage:
     oldest_tweet_id: int | None  # where the next page starts (``max_id``)
 
 
-def _escaped(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+_SCAN_BATCH = 500
 
 
 async def liked_tweets(
     conn: AsyncConnection, account_id: int, *, q: str = "", max_id: int | None, limit: int
 ) -> LikesPage:
     """The owner's liked tweets, newest tweet first; ``q`` keeps those whose text
-    or link holds every word of it (any case)."""
+    or link holds every word of it (any case).
+
+    Text and link are sealed (roost/keys), so SQL cannot search them: the
+    owner's likes are read newest first, in batches, and matched here."""
     table = twitter_likes
-    query = select(table.c.tweet_id, table.c.text, table.c.url).where(
-        table.c.account_id == account_id
-    )
-    for word in q.split()[:8]:
-        pattern = f"%{_escaped(word.lower())}%"
-        query = query.where(
-            or_(
-                func.lower(table.c.text).like(pattern, escape="\\"),
-                func.lower(table.c.url).like(pattern, escape="\\"),
-            )
+    words = [word.lower() for word in q.split()[:8]]
+    found: list[Like] = []
+    before = max_id
+    while len(found) < limit:
+        query = select(table.c.tweet_id, table.c.text, table.c.url).where(
+            table.c.account_id == account_id
         )
-    if max_id is not None:
-        query = query.where(table.c.tweet_id < max_id)
-    rows = (await conn.execute(query.order_by(table.c.tweet_id.desc()).limit(limit))).all()
-    likes = [Like(int(r.tweet_id), r.text, r.url) for r in rows]
-    return LikesPage(likes, likes[-1].tweet_id if len(likes) == limit else None)
+        if before is not None:
+            query = query.where(table.c.tweet_id < before)
+        batch = limit if not words else _SCAN_BATCH
+        rows = (await conn.execute(query.order_by(table.c.tweet_id.desc()).limit(batch))).all()
+        for r in rows:
+            haystack = f"{r.text}\n{r.url}".lower()
+            if all(word in haystack for word in words):
+                found.append(Like(int(r.tweet_id), r.text, r.url))
+                if len(found) == limit:
+                    break
+        if len(rows) < batch:
+            break
+        before = int(rows[-1].tweet_id)
+    return LikesPage(found, found[-1].tweet_id if len(found) == limit else None)
 
 
 async def direct_messages(

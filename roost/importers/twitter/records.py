@@ -145,8 +145,8 @@ async def do_add_likes(tx: Tx, account_id: int, likes: Sequence[Like]) -> int:
             "id": new_id(),
             "account_id": account_id,
             "tweet_id": like.tweet_id,
-            "text": like.text,
-            "url": like.url[:2000],
+            "text": seal(account_id, like.text),
+            "url": seal(account_id, like.url[:2000]),
             "created_at": now,
         }
         for like in unique
