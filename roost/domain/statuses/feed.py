@@ -379,8 +379,8 @@ class _Authors:
         return found
 
 
-async def _shared_for(reads: ReadScope, metas: Sequence[Row]) -> dict[int, Shared]:
-    found: dict[int, Shared] = {}
+def _from_cache(metas: Sequence[Row], found: dict[int, Shared]) -> list[Row]:
+    """Fill ``found`` from the cache; the rows it does not hold."""
     missing: list[Row] = []
     for meta in metas:
         part = SHARED.get(meta[ID], meta[EDITED])
@@ -388,19 +388,18 @@ async def _shared_for(reads: ReadScope, metas: Sequence[Row]) -> dict[int, Share
             missing.append(meta)
         else:
             found[meta[ID]] = part
+    return missing
+
+
+async def _shared_for(reads: ReadScope, metas: Sequence[Row]) -> dict[int, Shared]:
+    found: dict[int, Shared] = {}
+    missing = _from_cache(metas, found)
     SHARED.hits += len(found)
     if missing:
         # One cold load at a time: after a restart, every request in flight
         # wants the same newest posts; the ones that waited find them cached.
         async with _cold_load_lock():
-            still: list[Row] = []
-            for meta in missing:
-                cached = SHARED.get(meta[ID], meta[EDITED])
-                if cached is None:
-                    still.append(meta)
-                else:
-                    found[meta[ID]] = cached
-            missing = still
+            missing = _from_cache(missing, found)
             SHARED.misses += len(missing)
             loaded = await _load_shared(reads, [m[ID] for m in missing]) if missing else {}
             for meta in missing:
