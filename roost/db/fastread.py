@@ -121,11 +121,7 @@ class _Compiled:
             _result_processor(column[3], dialect) for column in compiled._result_columns
         ]
         self.any_processor = any(p is not None for p in self.processors)
-        self.keys = [column[0] for column in compiled._result_columns]
         self._expanded: dict[tuple[int, ...], str] = {}
-
-    def arguments(self, values: dict[str, Any]) -> list[Any]:
-        return self.statement(values)[1]
 
     def statement(self, values: dict[str, Any]) -> tuple[str, list[Any]]:
         """The SQL and its arguments for these values."""

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, or_, select, true
+from sqlalchemy import ColumnElement, Select, bindparam, exists, or_, select, true
 from sqlalchemy.sql import FromClause
 
 from roost.db.tables import mentions, statuses
+from roost.db.types import UTCDateTime
 from roost.domain import privacy
 from roost.domain.graph.mutes import muted_ids
 from roost.domain.types import Viewer
@@ -33,6 +34,13 @@ def _quiet(me: int, now: Any) -> list[Select[Any]]:
 
 def _any_in(column: ColumnElement[int], queries: list[Select[Any]]) -> ColumnElement[bool]:
     return or_(*(column.in_(q) for q in queries))
+
+
+def read_time() -> Any:
+    """The bound parameter ``now`` of prepared reads (roost/db/fastread.py):
+    mutes with an expiry compare against the time of the read, passed as
+    ``now=roost.domain.graph.mutes.mute_time()``."""
+    return bindparam("now", type_=UTCDateTime())
 
 
 def home_filter(

@@ -93,7 +93,7 @@ class _State:
 
 
 # The cached entries of a page that belong on the viewer's home now, through
-# the policy, newest first (see redis_queries.shown_on_home).
+# the policy, newest first (see redis_queries.shown_on_home_read).
 _SHOWN_ON_HOME = PolicyRead(q.shown_on_home_read)
 # The same for a list, one prepared read per replies policy.
 _SHOWN_ON_LIST = {

@@ -49,12 +49,12 @@ from roost.db.tables import (
     status_tags,
     statuses,
 )
-from roost.db.types import Id, UTCDateTime
+from roost.db.types import Id
 from roost.domain import privacy
 from roost.domain.lists.queries import list_rule
 from roost.domain.statuses.feed import feed_select
 from roost.domain.types import Viewer, Visibility
-from roost.timelines.mutes import home_filter
+from roost.timelines.mutes import home_filter, read_time
 from roost.timelines.reading import followed_tag_posts, outside_exclusive_lists
 
 _T = TypeVar("_T")
@@ -314,25 +314,17 @@ async def merged_ids(
     return sorted(found, reverse=not bounds.ascending)[:limit]
 
 
-def shown_on_home(viewer: Viewer, ids: Sequence[int]) -> Select[Any]:
-    """Those of ``ids`` that belong on the viewer's home now, for ``paged`` (which
-    adds the privacy policy)."""
-    assert viewer.account_id is not None
-    return select(statuses).where(
-        statuses.c.id.in_(list(ids)), _home_rule(viewer.account_id), _kept_on_home(viewer)
-    )
-
-
 def shown_on_home_read(viewer: Viewer) -> Select[Any]:
-    """``shown_on_home`` as a prepared read (roost/db/fastread.py): the ids are
-    the parameter ``ids``, the time ``now``; the caller adds the policy."""
+    """Those of the ids (parameter ``ids``) that belong on the viewer's home at
+    the time ``now``, as a prepared read (roost/db/fastread.py); the caller
+    adds the privacy policy."""
     assert viewer.account_id is not None
     return (
         feed_select()
         .where(
             id_list(statuses.c.id, "ids"),
             _home_rule(viewer.account_id),
-            _kept_on_home(viewer, now=bindparam("now", type_=UTCDateTime())),
+            _kept_on_home(viewer, now=read_time()),
         )
         .order_by(statuses.c.id.desc())
     )
@@ -491,7 +483,7 @@ def shown_on_list_read(policy: str, viewer: Viewer) -> Select[Any]:
         .where(
             id_list(statuses.c.id, "ids"),
             list_rule(viewer.account_id, bindparam("list_id", type_=Id), policy),
-            home_filter(viewer, now=bindparam("now", type_=UTCDateTime())),
+            home_filter(viewer, now=read_time()),
         )
         .order_by(statuses.c.id.desc())
     )

@@ -12,11 +12,10 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, or_, select, true
+from sqlalchemy import Select, and_, or_, select, true
 
 from roost.db.engine import ReadScope
 from roost.db.tables import follows, status_tags, statuses, tags
-from roost.db.types import UTCDateTime
 from roost.domain.graph import mutes as mute_rules
 from roost.domain.lists.queries import list_timeline
 from roost.domain.media.queries import with_media
@@ -24,13 +23,8 @@ from roost.domain.privacy import Visible
 from roost.domain.statuses.feed import PagedRead, feed_select
 from roost.domain.statuses.queries import paged
 from roost.domain.types import Page, StatusView, Viewer, Visibility
-from roost.timelines.mutes import home_filter, public_filter
+from roost.timelines.mutes import home_filter, public_filter, read_time
 from roost.timelines.reading import followed_tag_posts, outside_exclusive_lists
-
-
-def _now() -> Any:
-    # Mutes with an expiry compare against the time of the read.
-    return bindparam("now", type_=UTCDateTime())
 
 
 def _follows(me: Any, target: Any, *conditions: Any) -> Any:
@@ -65,7 +59,7 @@ def _home(viewer: Viewer) -> Select[Any]:
             statuses.c.reblog_of_id.is_(None),
             ~_follows(me, statuses.c.account_id, follows.c.show_reblogs.is_(False)),
         ),
-        home_filter(viewer, now=_now()),
+        home_filter(viewer, now=read_time()),
         outside_exclusive_lists(me),
     )
 
@@ -74,7 +68,7 @@ def _public(only_media: bool, viewer: Viewer) -> Select[Any]:
     query = feed_select().where(
         statuses.c.visibility == int(Visibility.PUBLIC),
         statuses.c.reblog_of_id.is_(None),
-        public_filter(viewer, now=_now()),
+        public_filter(viewer, now=read_time()),
     )
     return query.where(with_media()) if only_media else query
 

@@ -190,8 +190,6 @@ class SharedParts:
         self.capacity = capacity
         self._entries: dict[tuple[int, Any], Shared] = {}
         self._keys_of: dict[int, tuple[int, Any]] = {}
-        self.hits = 0
-        self.misses = 0
 
     def get(self, status_id: int, edited_at: Any) -> Shared | None:
         return self._entries.get((status_id, edited_at))
@@ -394,13 +392,11 @@ def _from_cache(metas: Sequence[Row], found: dict[int, Shared]) -> list[Row]:
 async def _shared_for(reads: ReadScope, metas: Sequence[Row]) -> dict[int, Shared]:
     found: dict[int, Shared] = {}
     missing = _from_cache(metas, found)
-    SHARED.hits += len(found)
     if missing:
         # One cold load at a time: after a restart, every request in flight
         # wants the same newest posts; the ones that waited find them cached.
         async with _cold_load_lock():
             missing = _from_cache(missing, found)
-            SHARED.misses += len(missing)
             loaded = await _load_shared(reads, [m[ID] for m in missing]) if missing else {}
             for meta in missing:
                 part = loaded.get(meta[ID])
