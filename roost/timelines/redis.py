@@ -65,6 +65,7 @@ from roost.timelines.redis_keys import (
     REBUILD,
     RELEASE,
     REMOVE,
+    STATE,
     ids_of,
     lex_range,
     member,
@@ -219,6 +220,7 @@ class RedisTimelineStore:
         self._remove = client.register_script(REMOVE)
         self._release = client.register_script(RELEASE)
         self._rebuild_script = client.register_script(REBUILD)
+        self._state_script = client.register_script(STATE)
 
     def _key(self, account_id: int) -> str:
         return self.link.key("tl", "home", account_id)
@@ -303,20 +305,16 @@ class RedisTimelineStore:
         return shown
 
     async def _state(self, key: str, bounds: q.Bounds, count: int) -> _State:
-        """One round trip: completeness, size, oldest entry, the first window of
-        the page, and a renewed TTL (reading is what keeps a timeline active)."""
-        pipe = self.link.client.pipeline(transaction=False)
-        pipe.zscore(key, COMPLETE)
-        pipe.zcard(key)
-        pipe.zrange(key, 0, 0)
-        pipe.zrange(
-            key, *lex_range(bounds), desc=not bounds.ascending, bylex=True, offset=0, num=count
+        """One round trip (the STATE script): completeness, size, oldest entry,
+        the first window of the page, the cached merge sources, and a renewed
+        TTL (reading is what keeps a timeline active)."""
+        start, stop = lex_range(bounds)
+        marker, size, first, window, sources = await self._state_script(
+            keys=[key, key + ":src"],
+            args=[start, stop, "0" if bounds.ascending else "1", count, self.ttl_s],
         )
-        pipe.expire(key, self.ttl_s)
-        pipe.get(key + ":src")
-        marker, size, first, window, _, sources = await pipe.execute()
-        oldest = int(first[0]) if first and first[0] != COMPLETE.encode() else None
-        return _State(marker is not None, int(size), oldest, ids_of(window), sources)
+        oldest = int(first) if first and first != COMPLETE.encode() else None
+        return _State(bool(marker), int(size), oldest, ids_of(window), sources or None)
 
     async def _sources(
         self, reads: ReadScope, timeline: _Timeline, cached: bytes | None

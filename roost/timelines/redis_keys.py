@@ -65,6 +65,28 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
 """
 
+# A read's first look, in one call: whether KEYS[1] is complete, its size, its
+# oldest member, the window ZRANGE BYLEX ARGV[1] ARGV[2] (REV when ARGV[3] is
+# "1") LIMIT 0 ARGV[4], the merge sources cached in KEYS[2]; and the timeline's
+# TTL renewed to ARGV[5] seconds (reading is what keeps a timeline active).
+STATE = """
+local key = KEYS[1]
+local complete = 0
+if redis.call('ZSCORE', key, '~') then
+  complete = 1
+end
+local size = redis.call('ZCARD', key)
+local first = redis.call('ZRANGE', key, 0, 0)
+local window
+if ARGV[3] == '1' then
+  window = redis.call('ZRANGE', key, ARGV[1], ARGV[2], 'BYLEX', 'REV', 'LIMIT', 0, ARGV[4])
+else
+  window = redis.call('ZRANGE', key, ARGV[1], ARGV[2], 'BYLEX', 'LIMIT', 0, ARGV[4])
+end
+redis.call('EXPIRE', key, ARGV[5])
+return {complete, size, first[1] or '', window, redis.call('GET', KEYS[2]) or ''}
+"""
+
 # Release a lease only if it is still ours (it may have expired and been taken).
 RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then

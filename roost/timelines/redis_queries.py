@@ -320,7 +320,7 @@ def shown_on_home_read(viewer: Viewer) -> Select[Any]:
     adds the privacy policy."""
     assert viewer.account_id is not None
     return (
-        feed_select()
+        feed_select(viewer)
         .where(
             id_list(statuses.c.id, "ids"),
             _home_rule(viewer.account_id),
@@ -479,7 +479,7 @@ def shown_on_list_read(policy: str, viewer: Viewer) -> Select[Any]:
     the time ``now``; the caller adds the policy."""
     assert viewer.account_id is not None
     return (
-        feed_select()
+        feed_select(viewer)
         .where(
             id_list(statuses.c.id, "ids"),
             list_rule(viewer.account_id, bindparam("list_id", type_=Id), policy),

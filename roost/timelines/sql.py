@@ -41,7 +41,7 @@ def _follows(me: Any, target: Any, *conditions: Any) -> Any:
 def _home(viewer: Viewer) -> Select[Any]:
     me = viewer.account_id
     assert me is not None
-    return feed_select().where(
+    return feed_select(viewer).where(
         or_(
             statuses.c.account_id == me,
             _follows(me, statuses.c.account_id),
@@ -65,7 +65,7 @@ def _home(viewer: Viewer) -> Select[Any]:
 
 
 def _public(only_media: bool, viewer: Viewer) -> Select[Any]:
-    query = feed_select().where(
+    query = feed_select(viewer).where(
         statuses.c.visibility == int(Visibility.PUBLIC),
         statuses.c.reblog_of_id.is_(None),
         public_filter(viewer, now=read_time()),

@@ -1,15 +1,16 @@
-"""A page of posts for a viewer, in three prepared reads.
+"""A page of posts for a viewer, in one prepared read, sometimes two or three.
 
 ``queries.hydrate`` builds views for any cleared rows in a handful of SQLAlchemy
 queries; timelines, read on every refresh of every app, take this shorter road:
 
-1. the page itself: a ``PolicyRead`` over ``feed_select()``, so each row
-   carries the post's changing numbers and its author's account, already
-   cleared for the viewer (the caller builds it);
-2. the boosted originals and replied-to parents, through the policy again;
-3. one read of what belongs to the viewer: their favourites, boosts,
-   bookmarks and pins among these posts, and which mentioned accounts the
-   policy lets them see.
+1. the page itself: a ``PolicyRead`` over ``feed_select(viewer)``, so each
+   row carries the post's changing numbers, the viewer's favourite, boost,
+   bookmark and pin of it, and its author's account, already cleared for the
+   viewer (the caller builds it);
+2. only if the page has boosts or replies: the boosted originals and
+   replied-to parents, through the policy again, with the same columns;
+3. only if the posts mention anyone: which of those accounts the policy lets
+   the viewer see named.
 
 What does not depend on the viewer or change without an edit (text, rendered
 HTML, mentions, hashtags, media, application) comes from ``SharedParts``, a
@@ -28,7 +29,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, literal_column, null, select, union_all
+from sqlalchemy import Integer, Select, bindparam, false, select
 
 from roost.db.engine import ReadScope
 from roost.db.fastread import IdList, Prepared, Row, id_list
@@ -38,7 +39,6 @@ from roost.db.tables import (
     bookmarks,
     favourites,
     filters,
-    mentions,
     pins,
     statuses,
 )
@@ -75,14 +75,48 @@ _META_NAMES = (
 (ID, AUTHOR_ID, PARENT, PARENT_ACCOUNT, BOOSTED, VISIBILITY, REPLIES, REBLOGS, FAVS, EDITED) = (
     range(len(_META_NAMES))
 )
+# What belongs to the viewer, read with the post itself: one round trip per
+# page fewer than asking afterwards. ``has_filters`` is the same on every row.
+_MARK_NAMES = ("favourited", "reblogged", "bookmarked", "pinned", "has_filters")
+FAVOURITED, REBLOGGED, BOOKMARKED, PINNED, HAS_FILTERS = range(
+    len(_META_NAMES), len(_META_NAMES) + len(_MARK_NAMES)
+)
 _ACCOUNT_NAMES = tuple(Account.__dataclass_fields__)
-_AUTHOR_AT = len(_META_NAMES)
+_AUTHOR_AT = len(_META_NAMES) + len(_MARK_NAMES)
 
 
-def feed_select() -> Select[Any]:
-    """The columns ``present`` reads: a post's numbers, then its author."""
+def _marks(viewer: Viewer) -> list[Any]:
+    me = viewer.account_id
+    if me is None:
+        return [false().label(name) for name in _MARK_NAMES]
+
+    def marked(table: Any) -> Any:
+        return (
+            select(table.c.id)
+            .where(table.c.account_id == me, table.c.status_id == statuses.c.id)
+            .exists()
+        )
+
+    boosts = statuses.alias("viewer_boosts")
+    return [
+        marked(favourites).label("favourited"),
+        select(boosts.c.id)
+        .where(boosts.c.account_id == me, boosts.c.reblog_of_id == statuses.c.id)
+        .exists()
+        .label("reblogged"),
+        marked(bookmarks).label("bookmarked"),
+        marked(pins).label("pinned"),
+        select(filters.c.id).where(filters.c.account_id == me).exists().label("has_filters"),
+    ]
+
+
+def feed_select(viewer: Viewer) -> Select[Any]:
+    """The columns ``present`` reads: a post's numbers, the viewer's marks on
+    it, then its author. ``viewer`` is the parametric viewer a ``PolicyRead``
+    builds with."""
     return select(
         *(statuses.c[name] for name in _META_NAMES),
+        *_marks(viewer),
         *(accounts.c[name].label(f"author_{name}") for name in _ACCOUNT_NAMES),
     ).select_from(statuses.join(accounts, accounts.c.id == statuses.c.account_id))
 
@@ -130,46 +164,19 @@ def _paged(
     return query.order_by(key.desc()).limit(limit)
 
 
-_BY_IDS = PolicyRead(lambda _viewer: feed_select().where(id_list(statuses.c.id, "ids")))
+_BY_IDS = PolicyRead(lambda viewer: feed_select(viewer).where(id_list(statuses.c.id, "ids")))
 
 
-def _viewer_marks(kind: str) -> Any:
-    """Mentions the viewer may see, then the viewer's own marks, as
-    (mark, status_id, account_id) rows."""
+def _listed_accounts(kind: str) -> Select[Any]:
+    """Which of the accounts ``ids`` the viewer may see named (mentions)."""
     viewer = privacy.parametric_viewer(kind)
-    parts: list[Select[Any]] = [
-        select(
-            literal_column("'m'").label("mark"),
-            mentions.c.status_id.label("status_id"),
-            mentions.c.account_id.label("account_id"),
-        ).where(
-            id_list(mentions.c.status_id, "ids"),
-            privacy.listed_account_id(viewer, mentions.c.account_id),
-        )
-    ]
-    me = viewer.account_id
-    if me is not None:
-        for mark, table in (("f", favourites), ("b", bookmarks), ("p", pins)):
-            parts.append(
-                select(literal_column(f"'{mark}'"), table.c.status_id, null()).where(
-                    table.c.account_id == me, id_list(table.c.status_id, "ids")
-                )
-            )
-        parts.append(
-            select(literal_column("'r'"), statuses.c.reblog_of_id, null()).where(
-                statuses.c.account_id == me, id_list(statuses.c.reblog_of_id, "ids")
-            )
-        )
-        # Whether the viewer has filters at all, for apply_filters (one round
-        # trip fewer on every page for the many who have none).
-        parts.append(
-            select(literal_column("'x'"), filters.c.id, null()).where(filters.c.account_id == me)
-        )
-    return union_all(*parts)
+    return select(accounts.c.id).where(
+        id_list(accounts.c.id, "ids"), privacy.listed_account_id(viewer, accounts.c.id)
+    )
 
 
 VIEWER_HAS_FILTERS = "viewer_has_filters"
-_MARKS = {kind: Prepared(partial(_viewer_marks, kind)) for kind in privacy.VIEWER_KINDS}
+_LISTED = {kind: Prepared(partial(_listed_accounts, kind)) for kind in privacy.VIEWER_KINDS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,22 +289,22 @@ async def present(
             for r in await _BY_IDS.rows(reads.fast, viewer, raw=True, ids=IdList(unasked))
         }
     every = metas + originals
-    ids = [m[ID] for m in every]
-    marks = await reads.fast.all(
-        _MARKS[privacy.viewer_kind(viewer)],
-        ids=IdList(ids),
-        **privacy.viewer_parameters(viewer),
-    )
-    seen_mentions: set[tuple[int, int]] = set()
-    flags: dict[str, set[int]] = {"f": set(), "b": set(), "p": set(), "r": set(), "x": set()}
-    for mark, status_id, account_id in marks:
-        if mark == "m":
-            seen_mentions.add((status_id, account_id))
-        else:
-            flags[mark].add(status_id)
     if viewer.account_id is not None:
-        reads.facts[VIEWER_HAS_FILTERS] = bool(flags["x"])
+        reads.facts[VIEWER_HAS_FILTERS] = bool(metas[0][HAS_FILTERS])
     shared = await _shared_for(reads, every)
+    mentioned = {m.id for meta in every if meta[ID] in shared for m in shared[meta[ID]].mentions}
+    listed: set[int] = set()
+    if mentioned:
+        # Mentions are rare enough on a page that asking only when there are
+        # some saves most pages a round trip.
+        listed = {
+            row[0]
+            for row in await reads.fast.all(
+                _LISTED[privacy.viewer_kind(viewer)],
+                ids=IdList(mentioned),
+                **privacy.viewer_parameters(viewer),
+            )
+        }
     authors = _Authors(reads.fast.compiled(_BY_IDS.prepared(viewer)))
 
     def view(meta: Row, reblog: StatusView | None) -> StatusView:
@@ -324,14 +331,14 @@ async def present(
         return StatusView(
             status=status,
             account=authors.get(meta),
-            mentions=[m for m in part.mentions if (sid, m.id) in seen_mentions],
+            mentions=[m for m in part.mentions if m.id in listed],
             tags=list(part.tags),
             reblog=reblog,
             application=part.application,
-            favourited=sid in flags["f"],
-            reblogged=sid in flags["r"],
-            bookmarked=sid in flags["b"],
-            pinned=sid in flags["p"],
+            favourited=bool(meta[FAVOURITED]),
+            reblogged=bool(meta[REBLOGGED]),
+            bookmarked=bool(meta[BOOKMARKED]),
+            pinned=bool(meta[PINNED]),
             media=list(part.media),
             parts_key=part,
         )
