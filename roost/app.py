@@ -8,8 +8,8 @@ embedded mode, runs the job runner in-process.
 from __future__ import annotations
 
 import asyncio
-import gc
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 
