@@ -86,8 +86,12 @@ def _build(settings: Settings, db: Database | None) -> Services:
     from roost.redis_link import RedisLink
     from roost.streaming.redis_bus import RedisBus
     from roost.timelines.redis import RedisTimelineStore
+    from roost.timelines.redis_posts import RedisPostCache
 
     link = RedisLink(settings, metrics)
+    posts = RedisPostCache(link)
+    database.shared_bytes = posts
+    database.listeners.append(posts.on_event)
     return Services(
         settings=settings,
         db=database,

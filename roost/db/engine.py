@@ -22,6 +22,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import CompoundSelect, Executable, Select, TextClause
 from sqlalchemy.sql.dml import UpdateBase
 
+from roost.caching import SharedBytes
 from roost.config import Settings
 from roost.db.fastread import FastReader
 from roost.errors import Unavailable
@@ -131,6 +132,9 @@ class Database:
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         # Told of every domain event after its transaction commits (streaming).
         self.listeners: list[EventListener] = []
+        # Where posts' shared parts are kept for every process (scaled mode:
+        # Redis; set by the services), under each process's own cache.
+        self.shared_bytes: SharedBytes | None = None
         self._changes: dict[str, int] = {}
         _track_changes(self.engine, self._changes)
 
@@ -340,6 +344,7 @@ class ReadScope:
 
     def __init__(self, db: Database, conn: AsyncConnection | None = None) -> None:
         self.fast = db.fast
+        self.shared_bytes = db.shared_bytes
         # What this request's reads have learned on the way, so that a later
         # step need not ask again (e.g. whether the viewer has any filters).
         self.facts: dict[str, Any] = {}

@@ -140,9 +140,10 @@ async def _exports(services: Services, subject: Subject) -> PurgeResult:
 
 
 async def _status_caches(services: Services, subject: Subject) -> PurgeResult:
-    """The in-process caches of posts' shared parts and their JSON (this
-    process; others hold only posts whose rows are gone, which no read asks
-    for, until their bounded caches let them go)."""
+    """The caches of posts' shared parts and their JSON: this process's, and
+    the one every process shares (scaled mode). Other processes' own caches
+    hold only posts whose rows are gone, which no read asks for, until their
+    bounded caches let them go."""
     from roost.api.mastodon.serializers import forget_cached
     from roost.domain.statuses.feed import SHARED
 
@@ -150,7 +151,13 @@ async def _status_caches(services: Services, subject: Subject) -> PurgeResult:
     SHARED.forget(subject.status_ids)
     SHARED.forget_account(subject.account_id)
     forget_cached()
-    return PurgeResult(before - len(SHARED))
+    shared = 0
+    if services.db.shared_bytes is not None:
+        # Entries name the accounts their posts mention, and which posts do is
+        # not indexed: all of them go (the database refills them as read).
+        shared = await services.db.shared_bytes.clear()
+    detail = f"{shared} shared post cache entries dropped" if shared else ""
+    return PurgeResult(before - len(SHARED), detail)
 
 
 register_purge("timelines", _timelines)

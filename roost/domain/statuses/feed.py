@@ -17,7 +17,11 @@ HTML, mentions, hashtags, media, application) comes from ``SharedParts``, a
 process-local cache keyed by the post's id *and* its ``edited_at``: an edit
 makes a new key, so no stale version can be served, whichever process wrote
 the edit. Deleted posts are never asked for (the page reads find no row), and
-``forget`` drops them so their text does not linger in memory.
+``forget`` drops them so their text does not linger in memory. Under it, in
+scaled mode, a cache every process shares (``ReadScope.shared_bytes``, kept in
+Redis by roost/timelines/redis_posts.py) holds the same parts as bytes that
+name their version, so a process that just started asks the database only for
+posts no process has read lately.
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 from functools import partial
 from typing import Any
 
+import orjson
 from sqlalchemy import Integer, Select, bindparam, false, select
 
 from roost.db.engine import ReadScope
@@ -58,6 +64,7 @@ from roost.domain.types import (
     Viewer,
     Visibility,
 )
+from roost.keys import ring
 from roost.streaming.events import STATUS_DELETED
 
 _META_NAMES = (
@@ -404,14 +411,134 @@ async def _shared_for(reads: ReadScope, metas: Sequence[Row]) -> dict[int, Share
         # wants the same newest posts; the ones that waited find them cached.
         async with _cold_load_lock():
             missing = _from_cache(missing, found)
-            loaded = await _load_shared(reads, [m[ID] for m in missing]) if missing else {}
-            for meta in missing:
-                part = loaded.get(meta[ID])
-                if part is None:
-                    continue  # deleted between the page read and this one: left out
-                SHARED.put(meta[ID], meta[EDITED], part)
-                found[meta[ID]] = part
+            if missing and reads.shared_bytes is not None:
+                missing = await _from_shared_bytes(reads, missing, found)
+            if missing:
+                loaded = await _load_shared(reads, [m[ID] for m in missing])
+                kept: dict[int, bytes] = {}
+                for meta in missing:
+                    part = loaded.get(meta[ID])
+                    if part is None:
+                        continue  # deleted between the page read and this one: left out
+                    SHARED.put(meta[ID], meta[EDITED], part)
+                    found[meta[ID]] = part
+                    kept[meta[ID]] = encode_shared(part, meta[EDITED])
+                if reads.shared_bytes is not None:
+                    await reads.shared_bytes.put_many(kept)
     return found
+
+
+async def _from_shared_bytes(
+    reads: ReadScope, metas: Sequence[Row], found: dict[int, Shared]
+) -> list[Row]:
+    """Fill ``found`` (and this process's cache) from the cache every process
+    shares; the rows it does not hold in the version just read."""
+    assert reads.shared_bytes is not None
+    entries = await reads.shared_bytes.get_many([m[ID] for m in metas])
+    missing: list[Row] = []
+    for meta, data in zip(metas, entries, strict=True):
+        part = decode_shared(data, meta[EDITED]) if data is not None else None
+        if part is None:
+            missing.append(meta)
+        else:
+            SHARED.put(meta[ID], meta[EDITED], part)
+            found[meta[ID]] = part
+    return missing
+
+
+# -- the shared parts as bytes, for the cache every process shares ------------
+#
+# Text is sealed as the database seals it (roost/keys/ring.py): a post's words,
+# spoiler and media descriptions under its author's key, a mentioned account's
+# bio under that account's key. An erased account's words are no more readable
+# in the cache than in a backup.
+
+_FORMAT = 1
+_SEALED_STATUS = ("text", "content", "spoiler_text")
+_SEALED_ACCOUNT = ("note", "note_html")
+
+
+def _version(edited_at: Any) -> str:
+    # As the page read hands it over (raw), so both sides compare alike.
+    return "" if edited_at is None else str(edited_at)
+
+
+def encode_shared(part: Shared, edited_at: Any) -> bytes:
+    status = asdict(part.status)
+    author = part.status.account_id
+    for name in _SEALED_STATUS:
+        status[name] = ring.seal(author, status[name])
+    status["visibility"] = int(part.status.visibility)
+    mentions = []
+    for account in part.mentions:
+        fields = asdict(account)
+        for name in _SEALED_ACCOUNT:
+            fields[name] = ring.seal(account.id, fields[name])
+        fields["fields"] = (
+            ring.seal(account.id, orjson.dumps(account.fields).decode()) if account.fields else ""
+        )
+        mentions.append(fields)
+    media = []
+    for attachment in part.media:
+        fields = asdict(attachment)
+        fields["description"] = ring.seal_optional(attachment.account_id, attachment.description)
+        media.append(fields)
+    app = part.application
+    return orjson.dumps(
+        {
+            "format": _FORMAT,
+            "version": _version(edited_at),
+            "status": status,
+            "mentions": mentions,
+            "tags": list(part.tags),
+            "application": None if app is None else [app.name, app.website],
+            "media": media,
+        }
+    )
+
+
+def decode_shared(data: bytes, edited_at: Any) -> Shared | None:
+    """The parts ``data`` holds, or None when they are not those of the version
+    ``edited_at`` (or not in this release's format)."""
+    try:
+        entry = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if entry.get("format") != _FORMAT or entry.get("version") != _version(edited_at):
+        return None
+    status = entry["status"]
+    for name in _SEALED_STATUS:
+        status[name] = ring.unseal(status[name])
+    status["visibility"] = Visibility(status["visibility"])
+    _dates(status, "created_at", "edited_at")
+    mentions = []
+    for fields in entry["mentions"]:
+        for name in _SEALED_ACCOUNT:
+            fields[name] = ring.unseal(fields[name])
+        opened = ring.unseal(fields["fields"])
+        fields["fields"] = orjson.loads(opened) if opened else []
+        _dates(fields, "last_status_at", "created_at", "suspended_at")
+        mentions.append(Account(**fields))
+    media = []
+    for fields in entry["media"]:
+        if fields["description"] is not None:
+            fields["description"] = ring.unseal(fields["description"])
+        _dates(fields, "created_at")
+        media.append(MediaAttachment(**fields))
+    app = entry["application"]
+    return Shared(
+        status=Status(**status),
+        mentions=tuple(mentions),
+        tags=tuple(entry["tags"]),
+        application=None if app is None else AppInfo(name=app[0], website=app[1]),
+        media=tuple(media),
+    )
+
+
+def _dates(fields: dict[str, Any], *names: str) -> None:
+    for name in names:
+        if fields[name] is not None:
+            fields[name] = datetime.fromisoformat(fields[name])
 
 
 _cold_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (

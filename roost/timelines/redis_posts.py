@@ -1,0 +1,75 @@
+"""Posts' viewer-independent parts, shared by every process through Redis.
+
+A second level under each process's own cache (``feed.SHARED``): a process
+that starts, or restarts with a whole fleet after a reboot, finds the posts
+its first pages need here instead of loading each from the database. Layout,
+under the configured prefix:
+
+    post:<id>    the bytes ``feed.encode_shared`` made, for ``TTL_S`` seconds
+
+The bytes carry the version they describe (the post's ``edited_at``), and the
+reader checks it against the row it just read, so an entry outlived by an edit
+is never served, whether or not the edit's purge arrived. A post's text in
+here is sealed under its author's key as it is in the database: erasure's
+destroyed key makes it unreadable here too (and erasure drops every entry).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from roost.domain.events import StatusDeleted, StatusEdited
+from roost.redis_link import REDIS_DOWN, RedisLink
+
+TTL_S = 86_400
+
+
+class RedisPostCache:
+    def __init__(self, link: RedisLink) -> None:
+        self.link = link
+
+    def _key(self, status_id: int) -> str:
+        return self.link.key("post", status_id)
+
+    async def get_many(self, ids: Sequence[int]) -> list[bytes | None]:
+        if not ids or not self.link.available:
+            return [None] * len(ids)
+        try:
+            found = await self.link.client.mget([self._key(i) for i in ids])
+        except REDIS_DOWN as error:
+            self.link.failed("post cache", error)
+            return [None] * len(ids)
+        return [value.encode() if isinstance(value, str) else value for value in found]
+
+    async def put_many(self, entries: Mapping[int, bytes]) -> None:
+        if not entries or not self.link.available:
+            return
+        pipe = self.link.client.pipeline(transaction=False)
+        for status_id, data in entries.items():
+            pipe.set(self._key(status_id), data, ex=TTL_S)
+        try:
+            await pipe.execute()
+        except REDIS_DOWN as error:
+            self.link.failed("post cache", error)
+
+    async def forget(self, ids: Sequence[int]) -> None:
+        if not ids:
+            return
+        try:
+            await self.link.client.delete(*(self._key(i) for i in ids))
+        except REDIS_DOWN as error:
+            # The entry's version check keeps an edited post from being served
+            # stale; a deleted post's row is gone, so no read asks for it; and
+            # the TTL ends it.
+            self.link.failed("post cache", error)
+
+    async def clear(self) -> int:
+        every = self.link.key("post", "*")
+        keys = [key async for key in self.link.client.scan_iter(match=every, count=1000)]
+        return int(await self.link.client.delete(*keys)) if keys else 0
+
+    async def on_event(self, event: object) -> None:
+        """A database listener: an edited or deleted post's entry goes as soon
+        as the change commits."""
+        if isinstance(event, (StatusDeleted, StatusEdited)):
+            await self.forget([event.status_id])

@@ -1,0 +1,152 @@
+"""Posts' shared parts cached in Redis for every process (roost/timelines/redis_posts.py).
+
+A process with an empty cache of its own (just started, or after a fleet
+reboot) takes them from Redis instead of the database; an edit, a delete or an
+erasure purges them; an entry that outlived an edit is never served; and the
+words in Redis are sealed as they are in the database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from roost.api.mastodon import serializers
+from roost.domain.statuses import feed
+from roost.domain.statuses.feed import SHARED
+from tests.conftest import User
+from tests.timelines.conftest import Scaled
+
+
+def _entry_key(scaled: Scaled, status_id: str) -> str:
+    return scaled.services.redis.key("post", status_id)  # type: ignore[union-attr]
+
+
+def _as_a_fresh_process() -> None:
+    """What a process that just started holds: nothing of its own."""
+    SHARED.clear()
+    serializers.forget_cached()
+
+
+def _home(user: User) -> list[dict[str, Any]]:
+    response = user.get("/api/v1/timelines/home")
+    assert response.status_code == 200, response.text
+    data: list[dict[str, Any]] = response.json()
+    return data
+
+
+def _no_database_loads(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
+    """Record (and refuse) every load of shared parts from the database."""
+    asked: list[list[int]] = []
+
+    async def refuse(_reads: Any, ids: list[int]) -> dict[int, Any]:
+        asked.append(ids)
+        return {}
+
+    monkeypatch.setattr(feed, "_load_shared", refuse)
+    return asked
+
+
+def test_given_a_post_read_once_when_a_fresh_process_reads_it_then_redis_answers(
+    scaled: Scaled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given bob's post (a mention, a spoiler, a hashtag), read once by alice.
+    alice, bob = scaled.roost.account("alice"), scaled.roost.account("bob")
+    alice.follow(bob)
+    post = bob.post_status("sealed canary words @alice #roost", spoiler_text="careful")
+    first = _home(alice)
+    assert [p["id"] for p in first] == [post["id"]]
+    stored = scaled.redis.get(_entry_key(scaled, post["id"]))
+    assert stored is not None
+    # The words are in Redis only sealed, as in the database.
+    assert b"canary" not in stored and b"careful" not in stored
+
+    # When a process with an empty cache of its own reads the same home...
+    _as_a_fresh_process()
+    asked = _no_database_loads(monkeypatch)
+    again = _home(alice)
+
+    # ...then the post came from Redis, exactly as it was shown before.
+    assert asked == []
+    assert again == first
+    assert again[0]["mentions"][0]["username"] == "alice"
+    assert again[0]["tags"][0]["name"] == "roost"
+
+
+def test_given_a_cached_post_when_edited_then_its_entry_goes_and_no_old_one_is_served(
+    scaled: Scaled,
+) -> None:
+    alice, bob = scaled.roost.account("alice"), scaled.roost.account("bob")
+    alice.follow(bob)
+    post = bob.post_status("before the edit")
+    _home(alice)
+    key = _entry_key(scaled, post["id"])
+    old = scaled.redis.get(key)
+    assert old is not None
+
+    # When bob edits it, the entry is purged as the edit commits.
+    edited = bob.put(f"/api/v1/statuses/{post['id']}", json={"status": "after the edit"})
+    assert edited.status_code == 200
+    assert scaled.redis.get(key) is None
+
+    # Even if the old entry were back (a purge lost with Redis away, a slow
+    # writer), a fresh process shows the new version: entries carry theirs.
+    scaled.redis.set(key, old)
+    _as_a_fresh_process()
+    assert _home(alice)[0]["content"] == "<p>after the edit</p>"
+    # ...and the entry now describes the new version.
+    _as_a_fresh_process()
+    assert _home(alice)[0]["content"] == "<p>after the edit</p>"
+    assert scaled.redis.get(key) != old
+
+
+def test_given_a_cached_post_when_deleted_then_its_entry_goes(scaled: Scaled) -> None:
+    alice, bob = scaled.roost.account("alice"), scaled.roost.account("bob")
+    alice.follow(bob)
+    post = bob.post_status("short-lived")
+    _home(alice)
+    assert scaled.redis.get(_entry_key(scaled, post["id"])) is not None
+
+    assert bob.delete(f"/api/v1/statuses/{post['id']}").status_code == 200
+
+    assert scaled.redis.get(_entry_key(scaled, post["id"])) is None
+    _as_a_fresh_process()
+    assert _home(alice) == []
+
+
+def test_given_cached_posts_when_an_account_is_erased_then_every_entry_goes(
+    scaled: Scaled,
+) -> None:
+    alice, bob, carol = (scaled.roost.account(n) for n in ("alice", "bob", "carol"))
+    alice.follow(bob)
+    alice.follow(carol)
+    bob.post_status("bob's words")
+    carol.post_status("carol mentions @bob")
+    _home(alice)
+    pattern = scaled.services.redis.key("post", "*")  # type: ignore[union-attr]
+    assert len(list(scaled.redis.scan_iter(match=pattern))) == 2
+
+    # When bob erases his account (carol's post names him: it goes too).
+    erased = bob.post("/api/v1/roost/account/erase", json={"password": "correct horse battery"})
+    assert erased.status_code == 200, erased.text
+
+    assert list(scaled.redis.scan_iter(match=pattern)) == []
+    assert "shared post cache entries dropped" in erased.json()["stores"]["post caches"]
+    _as_a_fresh_process()
+    shown = _home(alice)
+    assert len(shown) == 1 and shown[0]["account"]["username"] == "carol"
+    assert shown[0]["mentions"] == []
+
+
+def test_given_redis_entries_that_do_not_decode_then_the_database_answers(
+    scaled: Scaled,
+) -> None:
+    alice, bob = scaled.roost.account("alice"), scaled.roost.account("bob")
+    alice.follow(bob)
+    post = bob.post_status("still readable")
+    _home(alice)
+    # A damaged entry, or one written by another release's format.
+    scaled.redis.set(_entry_key(scaled, post["id"]), b"not what a release wrote")
+    _as_a_fresh_process()
+    assert _home(alice)[0]["content"] == "<p>still readable</p>"
