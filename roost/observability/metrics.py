@@ -57,7 +57,8 @@ class Metrics:
         )
         self.timeline_reads = Counter(
             "roost_timeline_cache_reads_total",
-            "Home timeline reads by where they were served from (hit, rebuilt, waited, database).",
+            "Home and list timeline reads by where they were served from "
+            "(hit, rebuilt, waited, database).",
             ["result"],
             registry=r,
         )

@@ -499,13 +499,23 @@ def encode_shared(part: Shared, edited_at: Any) -> bytes:
 
 def decode_shared(data: bytes, edited_at: Any) -> Shared | None:
     """The parts ``data`` holds, or None when they are not those of the version
-    ``edited_at`` (or not in this release's format)."""
+    ``edited_at``, or not in this release's format (a release that added a
+    field without changing ``_FORMAT`` gets a miss here, not an error)."""
     try:
         entry = orjson.loads(data)
     except orjson.JSONDecodeError:
         return None
-    if entry.get("format") != _FORMAT or entry.get("version") != _version(edited_at):
+    if not isinstance(entry, dict) or entry.get("format") != _FORMAT:
         return None
+    if entry.get("version") != _version(edited_at):
+        return None
+    try:
+        return _decoded(entry)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _decoded(entry: dict[str, Any]) -> Shared:
     status = entry["status"]
     for name in _SEALED_STATUS:
         status[name] = ring.unseal(status[name])
