@@ -13,6 +13,7 @@ from roost.cli.base import app, fail, settings_or_exit
 from roost.config import Settings
 from roost.db.migrate import SchemaTooNew
 from roost.errors import RoostError
+from roost.keys.backup import KEY_BACKUP_NAME
 from roost.ops import backup as backups
 from roost.ops.crypto import new_key_file
 from roost.ops.errors import BackupError
@@ -96,11 +97,21 @@ def restore(
     force: bool = typer.Option(
         False, "--force", help="Replace existing data (it is backed up first)"
     ),
+    keys_file: Path = typer.Option(
+        None,
+        "--keys-file",
+        help=f"The key-store backup to merge (default: {KEY_BACKUP_NAME} beside the backup, "
+        "else in ROOST_BACKUP_DIR)",
+    ),
 ) -> None:
     """Restore a backup (stop every Roost process first)."""
+    if keys_file is not None and not keys_file.is_file():
+        raise fail(f"{keys_file} is not a file: pass the key-store backup ({KEY_BACKUP_NAME})")
 
     async def body(settings: Settings) -> RestoreReport:
-        return await restore_backup(settings, file, key_file=key_file, force=force)
+        return await restore_backup(
+            settings, file, key_file=key_file, force=force, keys_file=keys_file
+        )
 
     report = run_ops(body)
     if report.safety_backup is not None:
@@ -110,6 +121,14 @@ def restore(
         f"  schema {report.manifest.schema_revision} -> {report.schema_after}, "
         f"{report.media_files} media files, rebuilt: {', '.join(report.rebuilt) or 'nothing'}"
     )
+    if report.keys_from is not None:
+        typer.echo(f"  key store: {report.keys_merged} key(s) merged from {report.keys_from}")
+    else:
+        typer.echo(
+            f"  key store: no key-store backup found ({KEY_BACKUP_NAME} beside the backup or "
+            "in ROOST_BACKUP_DIR); posts sealed under keys this key store lacks read as empty: "
+            "rerun with --keys-file PATH if you have that file"
+        )
     typer.echo(f"restore took {report.seconds:.2f}s")
 
 

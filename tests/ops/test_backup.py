@@ -196,3 +196,49 @@ def test_given_the_cli_then_backup_verify_and_failures_are_one_line(
 
     refused = runner.invoke(app, ["backup", "restore", str(path)])
     assert refused.exit_code == 1 and "--force" in refused.output
+
+
+def test_given_a_restore_then_the_cli_says_which_key_store_backup_it_merged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a backup whose key-store backup was moved away from it.
+    monkeypatch.setenv("ROOST_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ROOST_BACKUP_DIR", str(tmp_path / "elsewhere-backups"))
+    created = runner.invoke(
+        app, ["accounts", "create", "alice", "--email", "a@example.org", "--password", "x" * 12]
+    )
+    assert created.exit_code == 0, created.output
+    made = runner.invoke(app, ["backup", "create", "--to", str(tmp_path / "b")])
+    assert made.exit_code == 0, made.output
+    path = list_backups(tmp_path / "b")[0].path
+    keys = tmp_path / "vault" / "roost-keys.sqlite3"
+    keys.parent.mkdir()
+    shutil.move(path.parent / "roost-keys.sqlite3", keys)
+
+    # When restored over the data, the safety backup taken first leaves the
+    # live key store's backup in ROOST_BACKUP_DIR: that is the one merged.
+    over = runner.invoke(app, ["backup", "restore", str(path), "--force"])
+    assert over.exit_code == 0, over.output
+    assert f"merged from {tmp_path / 'elsewhere-backups' / 'roost-keys.sqlite3'}" in over.output
+
+    # When pointed at one, the CLI names the file it merged.
+    pointed = runner.invoke(
+        app, ["backup", "restore", str(path), "--force", "--keys-file", str(keys)]
+    )
+    assert pointed.exit_code == 0, pointed.output
+    assert f"merged from {keys}" in pointed.output
+
+    # A key-store backup that is not there is one line, before anything is touched.
+    missing = runner.invoke(
+        app, ["backup", "restore", str(path), "--force", "--keys-file", str(tmp_path / "nope")]
+    )
+    assert missing.exit_code == 1 and "is not a file" in missing.output
+    assert len(missing.output.strip().splitlines()) == 1
+
+    # When restored on a new machine with no key-store backup anywhere, the
+    # operator is told what that means and how to give one.
+    monkeypatch.setenv("ROOST_DATA_DIR", str(tmp_path / "new-machine"))
+    monkeypatch.setenv("ROOST_BACKUP_DIR", str(tmp_path / "new-machine-backups"))
+    blind = runner.invoke(app, ["backup", "restore", str(path)])
+    assert blind.exit_code == 0, blind.output
+    assert "no key-store backup found" in blind.output and "--keys-file" in blind.output
