@@ -19,6 +19,11 @@ never otherwise:
 A post the viewer may not see is answered with 404, never 403: even its
 existence is not revealed.
 
+Timelines (home, lists, public, hashtags, and their streams) read as
+``timeline_reader(viewer)``: staff see a suspended account's posts where they
+go looking for them (its profile, a post, the admin API), not mixed into what
+they read.
+
 Accounts: a suspended account is shown to staff only. In *lists* of accounts
 (followers, who favourited, search, a notification's sender) an account on
 either side of a block with the viewer is left out too; a single account
@@ -32,6 +37,7 @@ roost/domain/notifications/queries.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from functools import lru_cache, partial
 from typing import Any, Generic, TypeVar, cast
 
@@ -93,6 +99,12 @@ def blocked_either_way(me: int) -> list[Select[Any]]:
         select(blocks.c.target_account_id).where(blocks.c.account_id == me),
         select(blocks.c.account_id).where(blocks.c.target_account_id == me),
     ]
+
+
+def timeline_reader(viewer: Viewer) -> Viewer:
+    """The viewer as timelines clear posts for them: without staff's sight of
+    suspended accounts (the rest of the policy does not depend on it)."""
+    return replace(viewer, is_admin=False) if viewer.is_admin else viewer
 
 
 def listed_account_id(viewer: Viewer, author: ColumnElement[int]) -> ColumnElement[bool]:

@@ -52,7 +52,7 @@ from roost.db.engine import Database, ReadScope
 from roost.db.fastread import IdList
 from roost.domain.graph import mutes as mute_rules
 from roost.domain.lists.queries import REPLIES_POLICIES, ListInfo, list_page, owned_list_read
-from roost.domain.privacy import PolicyRead, Visible
+from roost.domain.privacy import PolicyRead, Visible, timeline_reader
 from roost.domain.statuses.feed import present
 from roost.domain.types import Page, StatusView, Viewer
 from roost.jobs.registry import RetryLater
@@ -241,6 +241,7 @@ class RedisTimelineStore:
     async def home(self, reads: ReadScope, viewer: Viewer, page: Page) -> list[Visible[StatusView]]:
         me = viewer.account_id
         assert me is not None
+        viewer = timeline_reader(viewer)
         if self.link.available:
             timeline = _Home(self._key(me), self._lease(me), viewer, self.sql, self.threshold)
             try:
@@ -255,6 +256,7 @@ class RedisTimelineStore:
     ) -> list[Visible[StatusView]]:
         me = viewer.account_id
         assert me is not None
+        viewer = timeline_reader(viewer)
         info = await owned_list_read(reads, viewer, list_id)
         if self.link.available:
             key = self._list_key(me, list_id)

@@ -19,7 +19,7 @@ from roost.db.tables import follows, status_tags, statuses, tags
 from roost.domain.graph import mutes as mute_rules
 from roost.domain.lists.queries import list_timeline
 from roost.domain.media.queries import with_media
-from roost.domain.privacy import Visible
+from roost.domain.privacy import Visible, timeline_reader
 from roost.domain.statuses.feed import PagedRead, feed_select
 from roost.domain.statuses.queries import paged
 from roost.domain.types import Page, StatusView, Viewer, Visibility
@@ -80,6 +80,7 @@ _PUBLIC = {only: PagedRead(partial(_public, only)) for only in (False, True)}
 class SqlTimelineStore:
     async def home(self, reads: ReadScope, viewer: Viewer, page: Page) -> list[Visible[StatusView]]:
         assert viewer.account_id is not None
+        viewer = timeline_reader(viewer)
         return await _HOME.page(reads, viewer, page, now=mute_rules.mute_time())
 
     async def public(
@@ -95,6 +96,7 @@ class SqlTimelineStore:
         if remote_only:
             # Every account is local.
             return []
+        viewer = timeline_reader(viewer)
         return await _PUBLIC[only_media].page(reads, viewer, page, now=mute_rules.mute_time())
 
     async def tag(
@@ -112,6 +114,7 @@ class SqlTimelineStore:
     ) -> list[Visible[StatusView]]:
         if remote_only or not any_of:
             return []
+        viewer = timeline_reader(viewer)
 
         def tagged(names: list[str]):  # type: ignore[no-untyped-def]
             return statuses.c.id.in_(
@@ -135,7 +138,7 @@ class SqlTimelineStore:
     async def list_timeline(
         self, reads: ReadScope, viewer: Viewer, list_id: int, page: Page
     ) -> list[Visible[StatusView]]:
-        return await list_timeline(await reads.conn(), viewer, list_id, page)
+        return await list_timeline(await reads.conn(), timeline_reader(viewer), list_id, page)
 
     async def on_published(self, status_id: int) -> None:
         return None

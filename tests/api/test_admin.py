@@ -61,7 +61,10 @@ def test_given_staff_when_they_suspend_an_account_then_its_posts_vanish_and_foll
     assert counts(roost, bob) == (0, 0) and counts(roost, carol) == (0, 0)
     # Their tokens stop working.
     assert alice.get("/api/v1/accounts/verify_credentials").status_code == 401
-    # Staff still see what they moderate.
+    # Staff still see what they moderate, where they look for it; not mixed
+    # into what they read.
+    assert post["id"] not in ids(admin.get("/api/v1/timelines/public").json())
+    assert post["id"] not in ids(admin.get("/api/v1/timelines/tag/moderation").json())
     seen = admin.get(f"/api/v1/admin/accounts/{alice.id}").json()
     assert seen["suspended"] is True and seen["account"]["id"] == alice.id
     assert seen["account"]["suspended"] is True
@@ -179,3 +182,29 @@ def test_given_an_app_when_it_registers_admin_scopes_then_they_are_accepted(roos
     )
     assert response.status_code == 200, response.text
     assert {"admin:read:accounts", "admin:write:accounts"} <= set(response.json()["scopes"])
+
+
+def test_given_staff_who_follow_a_suspended_account_then_their_home_and_lists_leave_it_out(
+    roost: Roost,
+) -> None:
+    alice = roost.account("alice")
+    admin = staff(roost)
+    admin.follow(alice)
+    made = admin.post("/api/v1/lists", json={"title": "watch"})
+    assert made.status_code == 200, made.text
+    list_id = made.json()["id"]
+    added = admin.post(f"/api/v1/lists/{list_id}/accounts", json={"account_ids": [alice.id]})
+    assert added.status_code == 200, added.text
+    admin.get("/api/v1/timelines/home")  # cached on the Redis store, fed by fan-out
+    admin.get(f"/api/v1/timelines/list/{list_id}")
+    post = alice.post_status("read, then moderated")
+    roost.drain_jobs()
+    assert post["id"] in ids(admin.get("/api/v1/timelines/home").json())
+    assert post["id"] in ids(admin.get(f"/api/v1/timelines/list/{list_id}").json())
+
+    assert suspend(admin, alice).status_code == 200
+    roost.drain_jobs()
+
+    assert post["id"] not in ids(admin.get("/api/v1/timelines/home").json())
+    assert post["id"] not in ids(admin.get(f"/api/v1/timelines/list/{list_id}").json())
+    assert admin.get(f"/api/v1/statuses/{post['id']}").status_code == 200

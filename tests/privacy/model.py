@@ -50,8 +50,8 @@ class Model:
 
     # -- the policy --------------------------------------------------------
 
-    def _own_rules(self, viewer: str | None, post: Post) -> bool:
-        if post.author in self.suspended and viewer not in self.admins:
+    def _own_rules(self, viewer: str | None, post: Post, *, staff_sight: bool = True) -> bool:
+        if post.author in self.suspended and not (staff_sight and viewer in self.admins):
             return False
         if self.blocked(viewer, post.author):
             return False
@@ -65,17 +65,21 @@ class Model:
             return True
         return viewer in post.mentions
 
-    def visible(self, viewer: str | None, post_id: str) -> bool:
+    def visible(self, viewer: str | None, post_id: str, *, staff_sight: bool = True) -> bool:
+        """``staff_sight``: whether staff see suspended accounts' posts here
+        (everywhere but timelines, which are for reading, not moderating)."""
         post = self.posts[post_id]
-        if post.deleted or not self._own_rules(viewer, post):
+        if post.deleted or not self._own_rules(viewer, post, staff_sight=staff_sight):
             return False
         if post.reblog_of is not None:
             original = self.posts[post.reblog_of]
-            return not original.deleted and self._own_rules(viewer, original)
+            return not original.deleted and self._own_rules(
+                viewer, original, staff_sight=staff_sight
+            )
         return True
 
-    def visible_ids(self, viewer: str | None) -> set[str]:
-        return {pid for pid in self.posts if self.visible(viewer, pid)}
+    def visible_ids(self, viewer: str | None, *, staff_sight: bool = True) -> set[str]:
+        return {pid for pid in self.posts if self.visible(viewer, pid, staff_sight=staff_sight)}
 
     def account_visible(self, viewer: str | None, account: str) -> bool:
         return account not in self.suspended or viewer in self.admins
@@ -93,7 +97,7 @@ class Model:
         return self._newest(
             {
                 pid
-                for pid in self.visible_ids(viewer)
+                for pid in self.visible_ids(viewer, staff_sight=False)
                 if self.posts[pid].visibility == PUBLIC
                 and self.posts[pid].reblog_of is None
                 and self.posts[pid].author not in muted
@@ -105,7 +109,7 @@ class Model:
         muted = self.muted_by(viewer)
         quiet = muted | {a for a in self.locked if self.blocked(viewer, a)}
         shown = set()
-        for pid in self.visible_ids(viewer):
+        for pid in self.visible_ids(viewer, staff_sight=False):
             post = self.posts[pid]
             if post.author != viewer and post.author not in followed:
                 continue
