@@ -141,9 +141,10 @@ async def _exports(services: Services, subject: Subject) -> PurgeResult:
 
 async def _status_caches(services: Services, subject: Subject) -> PurgeResult:
     """The caches of posts' shared parts and their JSON: this process's, and
-    the one every process shares (scaled mode). Other processes' own caches
-    hold only posts whose rows are gone, which no read asks for, until their
-    bounded caches let them go."""
+    the one every process shares (scaled mode; there, the erased account's
+    posts; others name it by id only). Other processes' own caches hold only
+    posts whose rows are gone, which no read asks for, until their bounded
+    caches let them go."""
     from roost.api.mastodon.serializers import forget_cached
     from roost.domain.statuses.feed import SHARED
 
@@ -151,12 +152,10 @@ async def _status_caches(services: Services, subject: Subject) -> PurgeResult:
     SHARED.forget(subject.status_ids)
     SHARED.forget_account(subject.account_id)
     forget_cached()
-    shared = 0
+    detail = ""
     if services.db.shared_bytes is not None:
-        # Entries name the accounts their posts mention, and which posts do is
-        # not indexed: all of them go (the database refills them as read).
-        shared = await services.db.shared_bytes.clear()
-    detail = f"{shared} shared post cache entries dropped" if shared else ""
+        await services.db.shared_bytes.forget(subject.status_ids)
+        detail = f"{len(subject.status_ids)} post(s) dropped from the shared cache"
     return PurgeResult(before - len(SHARED), detail)
 
 

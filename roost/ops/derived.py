@@ -66,6 +66,14 @@ async def _forget_redis_timelines(services: Services) -> None:
         await client.delete(*batch)
 
 
+async def _forget_shared_posts(services: Services) -> None:
+    """Posts' shared parts cached in Redis describe the data that was replaced
+    (a restored post may carry an id the cache knows in another version):
+    drop them; the database refills the cache as posts are read."""
+    if services.db.shared_bytes is not None:
+        await services.db.shared_bytes.clear()
+
+
 async def _reindex_search(services: Services) -> None:
     from roost.search.index import index_for
 
@@ -73,4 +81,5 @@ async def _reindex_search(services: Services) -> None:
 
 
 register_derived_store("redis timelines", rebuild=_forget_redis_timelines)
+register_derived_store("redis post cache", rebuild=_forget_shared_posts)
 register_derived_store("search index", tables=("search_statuses",), rebuild=_reindex_search)

@@ -11,7 +11,9 @@ The bytes carry the version they describe (the post's ``edited_at``), and the
 reader checks it against the row it just read, so an entry outlived by an edit
 is never served, whether or not the edit's purge arrived. A post's text in
 here is sealed under its author's key as it is in the database: erasure's
-destroyed key makes it unreadable here too (and erasure drops every entry).
+destroyed key makes it unreadable here too (and erasure drops the erased
+account's entries). Mentioned accounts are named by id only. A restore drops
+every entry (roost/ops/derived.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from roost.domain.events import StatusDeleted, StatusEdited
 from roost.redis_link import REDIS_DOWN, RedisLink
 
 TTL_S = 86_400
+_BATCH = 500
 
 
 class RedisPostCache:
@@ -53,20 +56,33 @@ class RedisPostCache:
             self.link.failed("post cache", error)
 
     async def forget(self, ids: Sequence[int]) -> None:
-        if not ids:
+        # The breaker open means Redis did not answer a moment ago: waiting for
+        # it again here would hold up the listener (an erasure sends one event
+        # per post). Nothing is lost: an entry outlived by an edit is never
+        # served (its version), a deleted post's row is gone so no read asks
+        # for it, and the TTL ends both.
+        if not ids or not self.link.available:
             return
         try:
-            await self.link.client.delete(*(self._key(i) for i in ids))
+            for start in range(0, len(ids), _BATCH):
+                chunk = ids[start : start + _BATCH]
+                await self.link.client.unlink(*(self._key(i) for i in chunk))
         except REDIS_DOWN as error:
-            # The entry's version check keeps an edited post from being served
-            # stale; a deleted post's row is gone, so no read asks for it; and
-            # the TTL ends it.
             self.link.failed("post cache", error)
 
     async def clear(self) -> int:
-        every = self.link.key("post", "*")
-        keys = [key async for key in self.link.client.scan_iter(match=every, count=1000)]
-        return int(await self.link.client.delete(*keys)) if keys else 0
+        """Drop every entry (a restore: the posts may be other posts now), in
+        batches, so Redis is never held up by one long command."""
+        removed = 0
+        batch: list[str] = []
+        async for key in self.link.client.scan_iter(match=self.link.key("post", "*"), count=1000):
+            batch.append(key)
+            if len(batch) >= _BATCH:
+                removed += int(await self.link.client.unlink(*batch))
+                batch = []
+        if batch:
+            removed += int(await self.link.client.unlink(*batch))
+        return removed
 
     async def on_event(self, event: object) -> None:
         """A database listener: an edited or deleted post's entry goes as soon

@@ -8,13 +8,15 @@ words in Redis are sealed as they are in the database.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from roost.api.mastodon import serializers
 from roost.domain.statuses import feed
-from roost.domain.statuses.feed import SHARED
+from roost.domain.statuses.feed import SHARED, Shared
+from roost.ops.derived import derived_stores
 from tests.conftest import User
 from tests.timelines.conftest import Scaled
 
@@ -115,28 +117,112 @@ def test_given_a_cached_post_when_deleted_then_its_entry_goes(scaled: Scaled) ->
     assert _home(alice) == []
 
 
-def test_given_cached_posts_when_an_account_is_erased_then_every_entry_goes(
+def test_given_cached_posts_when_an_account_is_erased_then_its_entries_go(
     scaled: Scaled,
 ) -> None:
     alice, bob, carol = (scaled.roost.account(n) for n in ("alice", "bob", "carol"))
     alice.follow(bob)
     alice.follow(carol)
-    bob.post_status("bob's words")
-    carol.post_status("carol mentions @bob")
-    _home(alice)
-    pattern = scaled.services.redis.key("post", "*")  # type: ignore[union-attr]
-    assert len(list(scaled.redis.scan_iter(match=pattern))) == 2
+    own = bob.post_status("bob's words")
+    naming = carol.post_status("carol mentions @bob")
+    assert _home(alice)[0]["mentions"][0]["username"] == "bob"
+    assert scaled.redis.get(_entry_key(scaled, own["id"])) is not None
+    kept = scaled.redis.get(_entry_key(scaled, naming["id"]))
+    # Carol's entry names bob by id only.
+    assert kept is not None and b"bob" not in kept
 
-    # When bob erases his account (carol's post names him: it goes too).
+    # When bob erases his account...
     erased = bob.post("/api/v1/roost/account/erase", json={"password": "correct horse battery"})
     assert erased.status_code == 200, erased.text
 
-    assert list(scaled.redis.scan_iter(match=pattern)) == []
-    assert "shared post cache entries dropped" in erased.json()["stores"]["post caches"]
+    # ...his posts' entries are gone, and carol's post no longer names him.
+    assert scaled.redis.get(_entry_key(scaled, own["id"])) is None
+    assert "dropped from the shared cache" in erased.json()["stores"]["post caches"]
     _as_a_fresh_process()
     shown = _home(alice)
-    assert len(shown) == 1 and shown[0]["account"]["username"] == "carol"
+    assert [p["id"] for p in shown] == [naming["id"]]
     assert shown[0]["mentions"] == []
+
+
+def test_given_a_restore_then_the_shared_cache_is_emptied(scaled: Scaled) -> None:
+    alice, bob = scaled.roost.account("alice"), scaled.roost.account("bob")
+    alice.follow(bob)
+    post = bob.post_status("before the restore")
+    _home(alice)
+    assert scaled.redis.get(_entry_key(scaled, post["id"])) is not None
+
+    # When a restore rebuilds the derived stores (roost/ops/derived.py)...
+    stores = {store.name: store for store in derived_stores()}
+    rebuild = stores["redis post cache"].rebuild
+    assert rebuild is not None
+    scaled.roost.run(lambda: rebuild(scaled.services))
+
+    # ...no entry of the replaced data is left.
+    assert scaled.redis.get(_entry_key(scaled, post["id"])) is None
+
+
+def test_given_redis_failing_for_the_post_cache_then_reads_still_answer(
+    scaled: Scaled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice, bob = scaled.roost.account("alice"), scaled.roost.account("bob")
+    alice.follow(bob)
+    bob.post_status("readable without the cache")
+    client = scaled.services.redis.client  # type: ignore[union-attr]
+
+    async def refused(*_args: Any, **_kwargs: Any) -> Any:
+        raise ConnectionError("redis went away")
+
+    monkeypatch.setattr(client, "mget", refused)
+    _as_a_fresh_process()
+    assert _home(alice)[0]["content"] == "<p>readable without the cache</p>"
+
+
+def test_given_a_post_that_cannot_be_sealed_again_then_it_is_shown_and_not_kept(
+    scaled: Scaled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # E.g. restored from a backup older than its author's erasure: the key is
+    # a tombstone, so sealing its words again fails.
+    alice, bob = scaled.roost.account("alice"), scaled.roost.account("bob")
+    alice.follow(bob)
+    post = bob.post_status("no key to seal with")
+    _as_a_fresh_process()
+
+    def no_key(_account_id: int, _text: str) -> str:
+        raise RuntimeError("the key was destroyed")
+
+    monkeypatch.setattr(feed.ring, "seal", no_key)
+    assert _home(alice)[0]["content"] == "<p>no key to seal with</p>"
+    assert scaled.redis.get(_entry_key(scaled, post["id"])) is None
+
+
+def test_given_parts_loaded_from_another_moment_than_the_page_then_they_are_not_kept(
+    scaled: Scaled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an edited post whose parts are loaded from a snapshot taken before
+    # the edit (the edit committed between the page read and the load).
+    alice, bob = scaled.roost.account("alice"), scaled.roost.account("bob")
+    alice.follow(bob)
+    post = bob.post_status("the old words")
+    edited = bob.put(f"/api/v1/statuses/{post['id']}", json={"status": "the new words"})
+    assert edited.status_code == 200
+    _as_a_fresh_process()
+    load = feed._load_shared
+
+    async def as_before_the_edit(reads: Any, ids: list[int]) -> dict[int, Shared]:
+        now = await load(reads, ids)
+        return {
+            i: replace(part, status=replace(part.status, edited_at=None, text="the old words"))
+            for i, part in now.items()
+        }
+
+    monkeypatch.setattr(feed, "_load_shared", as_before_the_edit)
+
+    # When the home is read...
+    _home(alice)
+
+    # ...those parts are kept nowhere: not under the edited version, here or in Redis.
+    assert all(sid != int(post["id"]) for sid, _ in SHARED._entries)
+    assert scaled.redis.get(_entry_key(scaled, post["id"])) is None
 
 
 def test_given_redis_entries_that_do_not_decode_then_the_database_answers(

@@ -27,10 +27,11 @@ posts no process has read lately.
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -175,12 +176,15 @@ _BY_IDS = PolicyRead(lambda viewer: feed_select(viewer).where(id_list(statuses.c
 
 
 def _listed_accounts(kind: str) -> Select[Any]:
-    """Which of the accounts ``ids`` the viewer may see named (mentions)."""
+    """Those of the accounts ``ids`` the viewer may see named (mentions), as
+    they are now."""
     viewer = privacy.parametric_viewer(kind)
-    return select(accounts.c.id).where(
+    return select(*(accounts.c[name] for name in _ACCOUNT_NAMES)).where(
         id_list(accounts.c.id, "ids"), privacy.listed_account_id(viewer, accounts.c.id)
     )
 
+
+log = logging.getLogger("roost.feed")
 
 VIEWER_HAS_FILTERS = "viewer_has_filters"
 _LISTED = {kind: Prepared(partial(_listed_accounts, kind)) for kind in privacy.VIEWER_KINDS}
@@ -191,7 +195,7 @@ class Shared:
     """What every viewer sees the same of one version of a post."""
 
     status: Status
-    mentions: tuple[Account, ...]
+    mentions: tuple[int, ...]  # the accounts named, in order; read as they are now
     tags: tuple[str, ...]
     application: AppInfo | None
     media: tuple[MediaAttachment, ...]
@@ -231,8 +235,7 @@ class SharedParts:
         doomed = [
             sid
             for (sid, _edited), shared in self._entries.items()
-            if shared.status.account_id == account_id
-            or any(m.id == account_id for m in shared.mentions)
+            if shared.status.account_id == account_id or account_id in shared.mentions
         ]
         self.forget(doomed)
 
@@ -299,19 +302,17 @@ async def present(
     if viewer.account_id is not None:
         reads.facts[VIEWER_HAS_FILTERS] = bool(metas[0][HAS_FILTERS])
     shared = await _shared_for(reads, every)
-    mentioned = {m.id for meta in every if meta[ID] in shared for m in shared[meta[ID]].mentions}
-    listed: set[int] = set()
+    mentioned = {m for meta in every if meta[ID] in shared for m in shared[meta[ID]].mentions}
+    listed: dict[int, Account] = {}
     if mentioned:
         # Mentions are rare enough on a page that asking only when there are
         # some saves most pages a round trip.
-        listed = {
-            row[0]
-            for row in await reads.fast.all(
-                _LISTED[privacy.viewer_kind(viewer)],
-                ids=IdList(mentioned),
-                **privacy.viewer_parameters(viewer),
-            )
-        }
+        for named in await reads.fast.all(
+            _LISTED[privacy.viewer_kind(viewer)],
+            ids=IdList(mentioned),
+            **privacy.viewer_parameters(viewer),
+        ):
+            listed[named[0]] = Account(*named)
     authors = _Authors(reads.fast.compiled(_BY_IDS.prepared(viewer)))
 
     def view(meta: Row, reblog: StatusView | None) -> StatusView:
@@ -338,7 +339,7 @@ async def present(
         return StatusView(
             status=status,
             account=authors.get(meta),
-            mentions=[m for m in part.mentions if m.id in listed],
+            mentions=[listed[m] for m in part.mentions if m in listed],
             tags=list(part.tags),
             reblog=reblog,
             application=part.application,
@@ -406,26 +407,55 @@ def _from_cache(metas: Sequence[Row], found: dict[int, Shared]) -> list[Row]:
 async def _shared_for(reads: ReadScope, metas: Sequence[Row]) -> dict[int, Shared]:
     found: dict[int, Shared] = {}
     missing = _from_cache(metas, found)
-    if missing:
-        # One cold load at a time: after a restart, every request in flight
-        # wants the same newest posts; the ones that waited find them cached.
-        async with _cold_load_lock():
-            missing = _from_cache(missing, found)
-            if missing and reads.shared_bytes is not None:
-                missing = await _from_shared_bytes(reads, missing, found)
-            if missing:
-                loaded = await _load_shared(reads, [m[ID] for m in missing])
-                kept: dict[int, bytes] = {}
-                for meta in missing:
-                    part = loaded.get(meta[ID])
-                    if part is None:
-                        continue  # deleted between the page read and this one: left out
-                    SHARED.put(meta[ID], meta[EDITED], part)
-                    found[meta[ID]] = part
-                    kept[meta[ID]] = encode_shared(part, meta[EDITED])
+    if not missing:
+        return found
+    kept: dict[int, bytes] = {}
+    # One cold load at a time: after a restart, every request in flight
+    # wants the same newest posts; the ones that waited find them cached.
+    async with _cold_load_lock():
+        missing = _from_cache(missing, found)
+        if missing and reads.shared_bytes is not None:
+            missing = await _from_shared_bytes(reads, missing, found)
+        if missing:
+            loaded = await _load_shared(reads, [m[ID] for m in missing])
+            for meta in missing:
+                part = loaded.get(meta[ID])
+                if part is None:
+                    continue  # deleted between the page read and this one: left out
+                found[meta[ID]] = part
+                if not _same_version(meta[EDITED], part.status.edited_at):
+                    # Loaded from another moment than the page row (an edit
+                    # in between): shown this once, kept nowhere.
+                    continue
+                SHARED.put(meta[ID], meta[EDITED], part)
                 if reads.shared_bytes is not None:
-                    await reads.shared_bytes.put_many(kept)
+                    encoded = _encoded(part, meta[EDITED])
+                    if encoded is not None:
+                        kept[meta[ID]] = encoded
+    if kept and reads.shared_bytes is not None:
+        await reads.shared_bytes.put_many(kept)
     return found
+
+
+def _same_version(page_edited_at: Any, loaded: datetime | None) -> bool:
+    """Whether a page row's raw ``edited_at`` (a string from SQLite, a naive
+    UTC datetime from PostgreSQL) is the loaded post's (aware, UTC)."""
+    if page_edited_at is None or loaded is None:
+        return page_edited_at is None and loaded is None
+    if isinstance(page_edited_at, str):
+        page_edited_at = datetime.fromisoformat(page_edited_at)
+    return bool(page_edited_at.replace(tzinfo=None) == loaded.astimezone(UTC).replace(tzinfo=None))
+
+
+def _encoded(part: Shared, edited_at: Any) -> bytes | None:
+    try:
+        return encode_shared(part, edited_at)
+    except Exception:
+        # E.g. a post restored from a backup older than its author's erasure,
+        # whose key is a tombstone: it cannot be sealed again. It is served
+        # as the database has it, and not kept in the shared cache.
+        log.warning("post %s not kept in the shared cache", part.status.id, exc_info=True)
+        return None
 
 
 async def _from_shared_bytes(
@@ -438,7 +468,7 @@ async def _from_shared_bytes(
     missing: list[Row] = []
     for meta, data in zip(metas, entries, strict=True):
         part = decode_shared(data, meta[EDITED]) if data is not None else None
-        if part is None:
+        if part is None or part.status.id != meta[ID] or part.status.account_id != meta[AUTHOR_ID]:
             missing.append(meta)
         else:
             SHARED.put(meta[ID], meta[EDITED], part)
@@ -449,13 +479,12 @@ async def _from_shared_bytes(
 # -- the shared parts as bytes, for the cache every process shares ------------
 #
 # Text is sealed as the database seals it (roost/keys/ring.py): a post's words,
-# spoiler and media descriptions under its author's key, a mentioned account's
-# bio under that account's key. An erased account's words are no more readable
-# in the cache than in a backup.
+# spoiler and media descriptions under its author's key, so an erased account's
+# words are no more readable in the cache than in a backup. Mentioned accounts
+# are named by id only, and read as they are now with each page.
 
-_FORMAT = 1
+_FORMAT = 2
 _SEALED_STATUS = ("text", "content", "spoiler_text")
-_SEALED_ACCOUNT = ("note", "note_html")
 
 
 def _version(edited_at: Any) -> str:
@@ -469,15 +498,6 @@ def encode_shared(part: Shared, edited_at: Any) -> bytes:
     for name in _SEALED_STATUS:
         status[name] = ring.seal(author, status[name])
     status["visibility"] = int(part.status.visibility)
-    mentions = []
-    for account in part.mentions:
-        fields = asdict(account)
-        for name in _SEALED_ACCOUNT:
-            fields[name] = ring.seal(account.id, fields[name])
-        fields["fields"] = (
-            ring.seal(account.id, orjson.dumps(account.fields).decode()) if account.fields else ""
-        )
-        mentions.append(fields)
     media = []
     for attachment in part.media:
         fields = asdict(attachment)
@@ -489,7 +509,7 @@ def encode_shared(part: Shared, edited_at: Any) -> bytes:
             "format": _FORMAT,
             "version": _version(edited_at),
             "status": status,
-            "mentions": mentions,
+            "mentions": list(part.mentions),
             "tags": list(part.tags),
             "application": None if app is None else [app.name, app.website],
             "media": media,
@@ -511,7 +531,8 @@ def decode_shared(data: bytes, edited_at: Any) -> Shared | None:
         return None
     try:
         return _decoded(entry)
-    except (KeyError, TypeError, ValueError):
+    except Exception:
+        # Damaged, or written by a release with other fields: a miss.
         return None
 
 
@@ -521,14 +542,6 @@ def _decoded(entry: dict[str, Any]) -> Shared:
         status[name] = ring.unseal(status[name])
     status["visibility"] = Visibility(status["visibility"])
     _dates(status, "created_at", "edited_at")
-    mentions = []
-    for fields in entry["mentions"]:
-        for name in _SEALED_ACCOUNT:
-            fields[name] = ring.unseal(fields[name])
-        opened = ring.unseal(fields["fields"])
-        fields["fields"] = orjson.loads(opened) if opened else []
-        _dates(fields, "last_status_at", "created_at", "suspended_at")
-        mentions.append(Account(**fields))
     media = []
     for fields in entry["media"]:
         if fields["description"] is not None:
@@ -538,7 +551,7 @@ def _decoded(entry: dict[str, Any]) -> Shared:
     app = entry["application"]
     return Shared(
         status=Status(**status),
-        mentions=tuple(mentions),
+        mentions=tuple(int(m) for m in entry["mentions"]),
         tags=tuple(entry["tags"]),
         application=None if app is None else AppInfo(name=app[0], website=app[1]),
         media=tuple(media),
@@ -571,17 +584,9 @@ async def _load_shared(reads: ReadScope, ids: list[int]) -> dict[int, Shared]:
     conn = await reads.conn()
     rows = (await conn.execute(select(statuses).where(statuses.c.id.in_(ids)))).mappings().all()
     mention_pairs, tag_map = await links(conn, ids)
-    mentioned = {a for _s, a in mention_pairs}
-    account_map: dict[int, Account] = {}
-    if mentioned:
-        for acc in (
-            await conn.execute(select(accounts).where(accounts.c.id.in_(mentioned)))
-        ).mappings():
-            account_map[acc["id"]] = Account.from_row(acc)
-    mention_map: dict[int, list[Account]] = {}
+    mention_map: dict[int, list[int]] = {}
     for status_id, account_id in mention_pairs:
-        if account_id in account_map:
-            mention_map.setdefault(status_id, []).append(account_map[account_id])
+        mention_map.setdefault(status_id, []).append(account_id)
     app_ids = {r["application_id"] for r in rows if r["application_id"] is not None}
     app_map: dict[int, AppInfo] = {}
     if app_ids:
