@@ -283,6 +283,9 @@ class FastReader:
             pool, self._pg_pool = self._pg_pool, None
             with contextlib.suppress(Exception):
                 await pool.close()
+            # A semaphore belongs to the event loop that first waited on it; a
+            # reader reopened later may run on another.
+            self._turns = asyncio.Semaphore(self._size)
 
 
 async def _pg_codecs(conn: Any) -> None:
