@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from roost.config import Settings
 from roost.db.engine import Database
-from roost.domain.statuses.feed import forget_deleted_posts
+from roost.domain.statuses.feed import forget_changed_posts
 from roost.jobs.registry import JobContext
 from roost.observability.metrics import Metrics
 from roost.ratelimit import MemoryRateLimiter, RateLimiter
@@ -67,7 +67,7 @@ class Services:
 def build_services(settings: Settings, db: Database | None = None) -> Services:
     services = _build(settings, db)
     services.db.listeners.append(bus_listener(services.bus))
-    services.db.listeners.append(forget_deleted_posts)
+    services.db.listeners.append(forget_changed_posts)
     return services
 
 

@@ -24,6 +24,15 @@ class StatusEdited:
 
 
 @dataclass(frozen=True, slots=True)
+class StatusRewritten:
+    """The post's words changed without an edit of its author's (an import
+    pointing a link at a post it imported later): nothing to announce to
+    readers, but no cache may keep the old words."""
+
+    status_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class StatusDeleted:
     status_id: int
     author_id: int
@@ -39,4 +48,4 @@ class NotificationCreated:
     recipient_id: int
 
 
-DomainEvent = StatusCreated | StatusEdited | StatusDeleted | NotificationCreated
+DomainEvent = StatusCreated | StatusEdited | StatusRewritten | StatusDeleted | NotificationCreated

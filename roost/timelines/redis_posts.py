@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from roost.domain.events import StatusDeleted, StatusEdited
+from roost.domain.events import StatusDeleted, StatusEdited, StatusRewritten
 from roost.redis_link import REDIS_DOWN, RedisLink
 
 TTL_S = 86_400
@@ -85,7 +85,7 @@ class RedisPostCache:
         return removed
 
     async def on_event(self, event: object) -> None:
-        """A database listener: an edited or deleted post's entry goes as soon
-        as the change commits."""
-        if isinstance(event, (StatusDeleted, StatusEdited)):
+        """A database listener: an edited, rewritten or deleted post's entry
+        goes as soon as the change commits."""
+        if isinstance(event, (StatusDeleted, StatusEdited, StatusRewritten)):
             await self.forget([event.status_id])

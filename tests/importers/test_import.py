@@ -270,6 +270,19 @@ def test_given_a_reply_whose_parent_comes_in_a_later_import_then_the_thread_join
     )
     run = run_import(roost, alice, first.write_zip(tmp_path / "first.zip"))
     assert report_of(run).details["replies waiting for an earlier post not imported"] == 1
+    quoting_id = next(
+        p["id"]
+        for p in posts_by_text(roost, alice).values()
+        if p["text"].startswith("Quoting the missing")
+    )
+
+    def shown_quote() -> str:
+        """The quoting post as alice's home shows it (through the caches of posts)."""
+        page = alice.get("/api/v1/timelines/home", params={"max_id": quoting_id + 1, "limit": 1})
+        assert page.status_code == 200 and page.json()[0]["id"] == str(quoting_id)
+        return str(page.json()[0]["content"])
+
+    assert "twitter.com/alice/status" in shown_quote()
 
     second = rich_archive().builder
     second.tweets = [parent]
@@ -280,6 +293,8 @@ def test_given_a_reply_whose_parent_comes_in_a_later_import_then_the_thread_join
     assert posts["Reply from the first archive"]["in_reply_to_id"] == found_parent["id"]
     quoting = next(p for p in posts.values() if p["text"].startswith("Quoting the missing"))
     assert quoting["text"].endswith(f"/@alice/{found_parent['id']}")
+    # The rewritten words reach readers at once, not the cached old ones.
+    assert f"/@alice/{found_parent['id']}" in shown_quote()
     waiting = rows(
         roost,
         select(twitter_imported_tweets).where(

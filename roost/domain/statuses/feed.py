@@ -51,7 +51,7 @@ from roost.db.tables import (
 )
 from roost.db.types import Id
 from roost.domain import privacy
-from roost.domain.events import StatusDeleted
+from roost.domain.events import StatusDeleted, StatusRewritten
 from roost.domain.media import queries as media_queries
 from roost.domain.pagination import newest_first
 from roost.domain.privacy import PolicyRead, Visible
@@ -264,10 +264,11 @@ async def forget_deleted_elsewhere(bus: Any) -> None:
         SHARED.clear()
 
 
-async def forget_deleted_posts(event: object) -> None:
+async def forget_changed_posts(event: object) -> None:
     """A database listener: a deleted post's text leaves this process's cache
-    as soon as the deletion commits."""
-    if isinstance(event, StatusDeleted):
+    as soon as the deletion commits, and so do the old words of a post that
+    an import rewrote (no edit: its ``edited_at``, and so its key, stays)."""
+    if isinstance(event, (StatusDeleted, StatusRewritten)):
         SHARED.forget([event.status_id])
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.db.engine import Tx
 from roost.db.tables import statuses, twitter_imported_tweets
+from roost.domain.events import StatusRewritten
 from roost.importers.twitter import mapping
 from roost.importers.twitter.store import (
     LINK_BATCH,
@@ -136,6 +137,8 @@ async def do_relink(
             .values(text=bindparam("new_text"), content=bindparam("new_content")),
             rewritten,
         )
+        for done in rewritten:
+            tx.emit(StatusRewritten(done["post_id"]))
     await _clear(tx, account_id, finished, "pending_links", False)
     following = int(waiting[-1].tweet_id) if len(waiting) == limit else None
     return len(rewritten), following

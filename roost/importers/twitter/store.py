@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roost.clock import utcnow
 from roost.db.engine import Tx
 from roost.db.tables import accounts, status_tags, statuses, tags, twitter_imported_tweets
+from roost.domain.events import StatusRewritten
 from roost.domain.types import Visibility
 from roost.ids import id_for_time, new_id
 from roost.importers.twitter import mapping
@@ -268,6 +269,7 @@ async def do_take_newer_version(
             content=seal(account_id, mapping.render(text, base_url).html),
         )
     )
+    tx.emit(StatusRewritten(status_id))
     ids = (post.tweet_id, *post.other_ids)
     mapped = await imported_posts(tx.conn, account_id, ids)
     rows = [
