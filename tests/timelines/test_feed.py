@@ -136,3 +136,60 @@ def test_given_a_delete_announced_by_another_process_then_the_cache_forgets_it(
     roost.run(announce)
     # Then the janitor dropped it.
     assert not any(sid == post_id for sid, _ in SHARED._entries)
+
+
+def _home_json(user: User) -> list[dict[str, Any]]:
+    response = user.get("/api/v1/timelines/home")
+    assert response.status_code == 200, response.text
+    data: list[dict[str, Any]] = response.json()
+    return data
+
+
+def test_given_others_marks_on_a_post_then_each_viewer_sees_only_their_own(
+    roost: Roost,
+) -> None:
+    # Given bob's favourite, bookmark and boost of carol's post, and carol's pin.
+    alice, bob, carol = (roost.account(n) for n in ("alice", "bob", "carol"))
+    for follower, followed in ((alice, carol), (bob, carol), (alice, bob)):
+        follower.follow(followed)
+    post = carol.post_status("carol says")
+    for mark in ("favourite", "bookmark", "reblog"):
+        assert bob.post(f"/api/v1/statuses/{post['id']}/{mark}").status_code == 200
+    assert carol.post(f"/api/v1/statuses/{post['id']}/pin").status_code == 200
+
+    # When alice reads her home (the post, and bob's boost of it)...
+    home = _home_json(alice)
+    original = next(p for p in home if p["id"] == post["id"])
+    boost = next(p for p in home if p["reblog"])
+    # ...then none of their marks are hers.
+    for shown in (original, boost["reblog"]):
+        assert not any(shown[m] for m in ("favourited", "bookmarked", "reblogged", "pinned"))
+
+    # When she favourites it, the boost's original shows her mark, the boost not.
+    assert alice.post(f"/api/v1/statuses/{post['id']}/favourite").status_code == 200
+    boost = next(p for p in _home_json(alice) if p["reblog"])
+    assert boost["reblog"]["favourited"] is True and boost["favourited"] is False
+    # Bob still sees his own marks, and nobody's are shown to nobody.
+    mine = next(p for p in _home_json(bob) if p["id"] == post["id"])
+    assert mine["favourited"] and mine["bookmarked"] and mine["reblogged"]
+    public = roost.client.get("/api/v1/timelines/public").json()
+    assert not any(p["favourited"] or p["bookmarked"] for p in public)
+
+
+def test_given_mentions_of_accounts_blocked_either_way_then_the_reader_is_not_shown_them(
+    roost: Roost,
+) -> None:
+    alice, carol, dave, erin = (roost.account(n) for n in ("alice", "carol", "dave", "erin"))
+    alice.follow(carol)
+    carol.post_status("hi @dave and @erin")
+    assert [m["username"] for m in _home_json(alice)[0]["mentions"]] == ["dave", "erin"]
+
+    # When alice blocks dave and erin blocks alice...
+    assert alice.post(f"/api/v1/accounts/{dave.id}/block").status_code == 200
+    assert erin.post(f"/api/v1/accounts/{alice.id}/block").status_code == 200
+
+    # ...then her home and the public timeline name neither (from the caches too).
+    public = alice.get("/api/v1/timelines/public").json()
+    assert all(p["mentions"] == [] for p in _home_json(alice) + public)
+    # Carol, who blocks nobody, still sees both named.
+    assert [m["username"] for m in _home_json(carol)[0]["mentions"]] == ["dave", "erin"]
