@@ -41,15 +41,20 @@ def serve(
     configure_logging(log_level, settings.log_format)
     url = f"http://{host}:{port}"
 
-    def ready() -> None:
+    def set_aside_startup_objects() -> None:
         # Everything made while starting (modules, routes, compiled
         # statements) lives as long as the server: out of the collector's
         # sight, a full collection under load took 15 ms instead of 120 ms,
-        # and those pauses were the slowest requests' latency. (Only here, in
+        # and those pauses were the slowest requests' latency. What start-up
+        # left as garbage is collected first, not kept forever. (Only here, in
         # a process that runs one app for its whole life: tests make many.)
-        # What start-up left as garbage is collected first, not kept forever.
         gc.collect()
         gc.freeze()
+
+    def ready() -> None:
+        # A second after the first answer can be given, not before it: the
+        # collection takes about 0.1 s.
+        asyncio.get_running_loop().call_later(1.0, set_aside_startup_objects)
         typer.secho(
             f"Roost is ready at {url} ({time.monotonic() - started:.2f}s)",
             fg=typer.colors.GREEN,
