@@ -172,17 +172,22 @@ def test_given_a_pg_dump_older_than_the_server_then_the_backup_is_refused(tmp_pa
     assert asyncio.run(check_dump_tool(str(old_tool), 110009)) == 12
 
 
-def test_given_the_cli_then_backup_verify_and_failures_are_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ROOST_DATA_DIR", str(tmp_path / "data"))
+def _cli_backup_of_one_account(directory: Path) -> Path:
+    """Through the CLI: an account, then a backup of it into ``directory``."""
     created = runner.invoke(
         app, ["accounts", "create", "alice", "--email", "a@example.org", "--password", "x" * 12]
     )
     assert created.exit_code == 0, created.output
-    made = runner.invoke(app, ["backup", "create", "--to", str(tmp_path / "b")])
+    made = runner.invoke(app, ["backup", "create", "--to", str(directory)])
     assert made.exit_code == 0, made.output
-    path = list_backups(tmp_path / "b")[0].path
+    return list_backups(directory)[0].path
+
+
+def test_given_the_cli_then_backup_verify_and_failures_are_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROOST_DATA_DIR", str(tmp_path / "data"))
+    path = _cli_backup_of_one_account(tmp_path / "b")
     verified = runner.invoke(app, ["backup", "verify", str(path)])
     assert verified.exit_code == 0, verified.output
     assert "restore took" in verified.output and "row counts" in verified.output
@@ -204,13 +209,7 @@ def test_given_a_restore_then_the_cli_says_which_key_store_backup_it_merged(
     # Given a backup whose key-store backup was moved away from it.
     monkeypatch.setenv("ROOST_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("ROOST_BACKUP_DIR", str(tmp_path / "elsewhere-backups"))
-    created = runner.invoke(
-        app, ["accounts", "create", "alice", "--email", "a@example.org", "--password", "x" * 12]
-    )
-    assert created.exit_code == 0, created.output
-    made = runner.invoke(app, ["backup", "create", "--to", str(tmp_path / "b")])
-    assert made.exit_code == 0, made.output
-    path = list_backups(tmp_path / "b")[0].path
+    path = _cli_backup_of_one_account(tmp_path / "b")
     keys = tmp_path / "vault" / "roost-keys.sqlite3"
     keys.parent.mkdir()
     shutil.move(path.parent / "roost-keys.sqlite3", keys)

@@ -38,6 +38,13 @@ def _home(user: User) -> list[dict[str, Any]]:
     return data
 
 
+def _followed_post(scaled: Scaled, text: str) -> tuple[User, User, dict[str, Any]]:
+    """alice follows bob, who posts ``text``: (alice, bob, the post)."""
+    alice, bob = scaled.roost.account("alice"), scaled.roost.account("bob")
+    alice.follow(bob)
+    return alice, bob, bob.post_status(text)
+
+
 def _no_database_loads(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
     """Record (and refuse) every load of shared parts from the database."""
     asked: list[list[int]] = []
@@ -79,9 +86,7 @@ def test_given_a_post_read_once_when_a_fresh_process_reads_it_then_redis_answers
 def test_given_a_cached_post_when_edited_then_its_entry_goes_and_no_old_one_is_served(
     scaled: Scaled,
 ) -> None:
-    alice, bob = scaled.roost.account("alice"), scaled.roost.account("bob")
-    alice.follow(bob)
-    post = bob.post_status("before the edit")
+    alice, bob, post = _followed_post(scaled, "before the edit")
     _home(alice)
     key = _entry_key(scaled, post["id"])
     old = scaled.redis.get(key)
@@ -104,9 +109,7 @@ def test_given_a_cached_post_when_edited_then_its_entry_goes_and_no_old_one_is_s
 
 
 def test_given_a_cached_post_when_deleted_then_its_entry_goes(scaled: Scaled) -> None:
-    alice, bob = scaled.roost.account("alice"), scaled.roost.account("bob")
-    alice.follow(bob)
-    post = bob.post_status("short-lived")
+    alice, bob, post = _followed_post(scaled, "short-lived")
     _home(alice)
     assert scaled.redis.get(_entry_key(scaled, post["id"])) is not None
 
@@ -145,9 +148,7 @@ def test_given_cached_posts_when_an_account_is_erased_then_its_entries_go(
 
 
 def test_given_a_restore_then_the_shared_cache_is_emptied(scaled: Scaled) -> None:
-    alice, bob = scaled.roost.account("alice"), scaled.roost.account("bob")
-    alice.follow(bob)
-    post = bob.post_status("before the restore")
+    alice, _bob, post = _followed_post(scaled, "before the restore")
     _home(alice)
     assert scaled.redis.get(_entry_key(scaled, post["id"])) is not None
 
@@ -164,9 +165,7 @@ def test_given_a_restore_then_the_shared_cache_is_emptied(scaled: Scaled) -> Non
 def test_given_redis_failing_for_the_post_cache_then_reads_still_answer(
     scaled: Scaled, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    alice, bob = scaled.roost.account("alice"), scaled.roost.account("bob")
-    alice.follow(bob)
-    bob.post_status("readable without the cache")
+    alice, _bob, _post = _followed_post(scaled, "readable without the cache")
     client = scaled.services.redis.client  # type: ignore[union-attr]
 
     async def refused(*_args: Any, **_kwargs: Any) -> Any:
@@ -182,9 +181,7 @@ def test_given_a_post_that_cannot_be_sealed_again_then_it_is_shown_and_not_kept(
 ) -> None:
     # E.g. restored from a backup older than its author's erasure: the key is
     # a tombstone, so sealing its words again fails.
-    alice, bob = scaled.roost.account("alice"), scaled.roost.account("bob")
-    alice.follow(bob)
-    post = bob.post_status("no key to seal with")
+    alice, _bob, post = _followed_post(scaled, "no key to seal with")
     _as_a_fresh_process()
 
     def no_key(_account_id: int, _text: str) -> str:
@@ -200,9 +197,7 @@ def test_given_parts_loaded_from_another_moment_than_the_page_then_they_are_not_
 ) -> None:
     # Given an edited post whose parts are loaded from a snapshot taken before
     # the edit (the edit committed between the page read and the load).
-    alice, bob = scaled.roost.account("alice"), scaled.roost.account("bob")
-    alice.follow(bob)
-    post = bob.post_status("the old words")
+    alice, bob, post = _followed_post(scaled, "the old words")
     edited = bob.put(f"/api/v1/statuses/{post['id']}", json={"status": "the new words"})
     assert edited.status_code == 200
     _as_a_fresh_process()
@@ -228,9 +223,7 @@ def test_given_parts_loaded_from_another_moment_than_the_page_then_they_are_not_
 def test_given_redis_entries_that_do_not_decode_then_the_database_answers(
     scaled: Scaled,
 ) -> None:
-    alice, bob = scaled.roost.account("alice"), scaled.roost.account("bob")
-    alice.follow(bob)
-    post = bob.post_status("still readable")
+    alice, _bob, post = _followed_post(scaled, "still readable")
     _home(alice)
     # A damaged entry, or one written by another release's format.
     scaled.redis.set(_entry_key(scaled, post["id"]), b"not what a release wrote")
