@@ -78,6 +78,13 @@ class Metrics:
             ["operation"],
             registry=r,
         )
+        self.post_cache_lookups = Counter(
+            "roost_post_cache_lookups_total",
+            "Posts looked up in the Redis post cache by a process that did not "
+            "hold them itself (found, missing).",
+            ["result"],
+            registry=r,
+        )
         self.redis_up = Gauge(
             "roost_redis_up", "1 when the last Redis call succeeded, 0 otherwise.", registry=r
         )

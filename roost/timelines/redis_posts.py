@@ -42,7 +42,12 @@ class RedisPostCache:
         except REDIS_DOWN as error:
             self.link.failed("post cache", error)
             return [None] * len(ids)
-        return [value.encode() if isinstance(value, str) else value for value in found]
+        entries = [value.encode() if isinstance(value, str) else value for value in found]
+        hits = sum(1 for entry in entries if entry is not None)
+        lookups = self.link.metrics.post_cache_lookups
+        lookups.labels("found").inc(hits)
+        lookups.labels("missing").inc(len(entries) - hits)
+        return entries
 
     async def put_many(self, entries: Mapping[int, bytes]) -> None:
         if not entries or not self.link.available:

@@ -79,6 +79,7 @@ def test_given_a_post_read_once_when_a_fresh_process_reads_it_then_redis_answers
     # ...then the post came from Redis, exactly as it was shown before.
     assert asked == []
     assert again == first
+    assert scaled.counter("roost_post_cache_lookups_total", result="found") == 1
     assert again[0]["mentions"][0]["username"] == "alice"
     assert again[0]["tags"][0]["name"] == "roost"
 
