@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import typer
 
 from roost.cli.base import accounts_app, fail, prompt_password, run_with_db, tokens_app
 from roost.config import Settings
-from roost.db.engine import Database
+from roost.db.engine import Database, Tx
 from roost.domain.accounts import actions, moderation
 from roost.domain.accounts.queries import account_id_for_username
 from roost.domain.oauth import scopes as scope_rules
@@ -70,18 +72,11 @@ def suspend(
     staff, its tokens stop working and its follows stop counting. Undo with
     `roost accounts unsuspend`."""
     name = name.lstrip("@")
-
-    async def body(settings: Settings, db: Database) -> None:
-        async with db.write() as tx:
-            account_id = await account_id_for_username(tx.conn, name)
-            if account_id is None:
-                raise fail(f"no account named {name}")
-            if not await moderation.do_suspend_account(tx, account_id, reason=reason):
-                raise fail(
-                    f"@{name} is already suspended; `roost accounts unsuspend {name}` lifts it"
-                )
-
-    run_with_db(body)
+    _change_suspension(
+        name,
+        lambda tx, account_id: moderation.do_suspend_account(tx, account_id, reason=reason),
+        refusal=f"@{name} is already suspended; `roost accounts unsuspend {name}` lifts it",
+    )
     typer.echo(f"suspended @{name}; `roost accounts unsuspend {name}` undoes it")
 
 
@@ -89,17 +84,24 @@ def suspend(
 def unsuspend(name: str = typer.Argument(..., help="The username")) -> None:
     """Lift a suspension: the account, its posts and its follows are back."""
     name = name.lstrip("@")
+    _change_suspension(name, moderation.do_unsuspend_account, refusal=f"@{name} is not suspended")
+    typer.echo(f"unsuspended @{name}")
+
+
+def _change_suspension(
+    name: str, change: Callable[[Tx, int], Awaitable[bool]], *, refusal: str
+) -> None:
+    """Apply ``change`` to the account ``name``; ``refusal`` when it changed nothing."""
 
     async def body(settings: Settings, db: Database) -> None:
         async with db.write() as tx:
             account_id = await account_id_for_username(tx.conn, name)
             if account_id is None:
                 raise fail(f"no account named {name}")
-            if not await moderation.do_unsuspend_account(tx, account_id):
-                raise fail(f"@{name} is not suspended")
+            if not await change(tx, account_id):
+                raise fail(refusal)
 
     run_with_db(body)
-    typer.echo(f"unsuspended @{name}")
 
 
 @tokens_app.command("create")

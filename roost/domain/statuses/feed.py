@@ -42,7 +42,6 @@ from roost.db.engine import ReadScope
 from roost.db.fastread import IdList, Prepared, Row, id_list
 from roost.db.tables import (
     accounts,
-    applications,
     bookmarks,
     favourites,
     filters,
@@ -580,7 +579,7 @@ def _cold_load_lock() -> asyncio.Lock:
 
 async def _load_shared(reads: ReadScope, ids: list[int]) -> dict[int, Shared]:
     """Everything viewer-independent about these posts (SQLAlchemy: cold path)."""
-    from roost.domain.statuses.queries import links
+    from roost.domain.statuses.queries import applications_by_id, links
 
     conn = await reads.conn()
     rows = (await conn.execute(select(statuses).where(statuses.c.id.in_(ids)))).mappings().all()
@@ -588,15 +587,9 @@ async def _load_shared(reads: ReadScope, ids: list[int]) -> dict[int, Shared]:
     mention_map: dict[int, list[int]] = {}
     for status_id, account_id in mention_pairs:
         mention_map.setdefault(status_id, []).append(account_id)
-    app_ids = {r["application_id"] for r in rows if r["application_id"] is not None}
-    app_map: dict[int, AppInfo] = {}
-    if app_ids:
-        for app in await conn.execute(
-            select(applications.c.id, applications.c.name, applications.c.website).where(
-                applications.c.id.in_(app_ids)
-            )
-        ):
-            app_map[app.id] = AppInfo(name=app.name, website=app.website)
+    app_map = await applications_by_id(
+        conn, {r["application_id"] for r in rows if r["application_id"] is not None}
+    )
     media_map = await media_queries.for_statuses(conn, ids)
     return {
         r["id"]: Shared(

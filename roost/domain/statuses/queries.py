@@ -76,15 +76,9 @@ async def hydrate(
     for status_id, account_id in mention_rows:
         if account_id in account_map:
             mention_map.setdefault(status_id, []).append(account_map[account_id])
-    app_ids = {s["application_id"] for s in every if s["application_id"] is not None}
-    app_map: dict[int, AppInfo] = {}
-    if app_ids:
-        for app_row in await conn.execute(
-            select(applications.c.id, applications.c.name, applications.c.website).where(
-                applications.c.id.in_(app_ids)
-            )
-        ):
-            app_map[app_row.id] = AppInfo(name=app_row.name, website=app_row.website)
+    app_map = await applications_by_id(
+        conn, {s["application_id"] for s in every if s["application_id"] is not None}
+    )
 
     flags = await _viewer_flags(conn, viewer, status_ids)
     media_map = await media_queries.for_statuses(conn, status_ids)
@@ -157,6 +151,18 @@ async def links(
         else:
             tag_map.setdefault(link.status_id, []).append(link.tag)
     return mention_rows, tag_map
+
+
+async def applications_by_id(conn: AsyncConnection, ids: set[int]) -> dict[int, AppInfo]:
+    """The apps posts were written with, by id (shown to their authors)."""
+    if not ids:
+        return {}
+    found = await conn.execute(
+        select(applications.c.id, applications.c.name, applications.c.website).where(
+            applications.c.id.in_(ids)
+        )
+    )
+    return {row.id: AppInfo(name=row.name, website=row.website) for row in found}
 
 
 def _links(status_ids: list[int]) -> CompoundSelect[Any]:
