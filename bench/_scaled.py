@@ -43,6 +43,7 @@ from roost.domain.oauth.actions import do_issue_token
 from roost.domain.oauth.scopes import parse as parse_scopes
 from roost.domain.types import Visibility
 from roost.ids import new_id
+from roost.process import prepare_process
 
 ADMIN_URL = os.environ.get(
     "ROOST_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -175,6 +176,8 @@ def processes(stack: Stack, *commands: Sequence[str], **env: str) -> Iterator[li
 
 
 def run(settings: Settings, body: Any) -> Any:
+    prepare_process(settings)
+
     async def main() -> Any:
         db = Database(settings)
         try:

@@ -33,10 +33,9 @@ from roost.domain.oauth.scopes import parse as parse_scopes
 from roost.domain.statuses import content
 from roost.domain.types import Viewer, Visibility
 from roost.ids import id_for_time
-from roost.jobs import handlers as _handlers  # noqa: F401  (registers the job kinds)
-from roost.jobs.registry import JobContext
 from roost.jobs.runner import JobRunner
-from roost.timelines.sql import SqlTimelineStore
+from roost.process import prepare_process
+from roost.services import build_services
 
 BASE_URL = "http://localhost"
 TAGS = [f"topic{n}" for n in range(20)]
@@ -73,7 +72,11 @@ def migrate(data_dir: Path) -> None:
 
 
 def _settings(data_dir: Path) -> Any:
-    return load_settings(data_dir=data_dir, database_url="", redis_url="", domain="localhost")
+    """Embedded settings for ``data_dir``, with this process prepared for them
+    (the key store that seals the seeded rows)."""
+    settings = load_settings(data_dir=data_dir, database_url="", redis_url="", domain="localhost")
+    prepare_process(settings)
+    return settings
 
 
 async def _seed(data_dir: Path, authors: int, posts: int, rng: random.Random) -> Seeded:
@@ -106,7 +109,7 @@ async def _seed(data_dir: Path, authors: int, posts: int, rng: random.Random) ->
                 tx, viewer_id, client.id, parse_scopes("read write follow")
             )
         # The follow notifications, so the server starts with an empty queue.
-        await JobRunner(JobContext(db, settings, {"timelines": SqlTimelineStore()})).drain()
+        await JobRunner(build_services(settings, db).job_context()).drain()
         async with db.write() as tx:
             await _write_posts(tx.conn, viewer_id, author_ids, client.id, posts, rng)
     finally:

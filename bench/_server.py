@@ -19,6 +19,10 @@ from pathlib import Path
 
 HOST = "127.0.0.1"
 ROOST = Path(sys.executable).with_name("roost")
+# For measuring what a process can do: admission control off, so that a load
+# beyond the knee is queued and timed, not refused (bench.overload measures
+# admission control itself).
+CAPACITY = {"max_queue_ms": "0", "max_in_flight": "0"}
 
 
 def machine() -> str:
@@ -38,8 +42,9 @@ def free_port() -> int:
         return port
 
 
-def server_env(data_dir: Path) -> dict[str, str]:
-    """The caller's environment without its ROOST_* settings, pointed at ``data_dir``.
+def server_env(data_dir: Path, **settings: str) -> dict[str, str]:
+    """The caller's environment without its ROOST_* settings, pointed at ``data_dir``,
+    plus ``settings`` (``max_queue_ms="0"`` sets ROOST_MAX_QUEUE_MS).
 
     A developer's ROOST_DATABASE_URL must not turn the embedded benchmark into a
     PostgreSQL one.
@@ -47,6 +52,15 @@ def server_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROOST_")}
     env["ROOST_DATA_DIR"] = str(data_dir)
     env["ROOST_DOMAIN"] = "localhost"
+    # Load generators send from one address: API rate limits stay out of the
+    # way (bench/ratelimit_overhead.py sets real ones).
+    env["ROOST_RATE_LIMIT_REQUESTS"] = "10000000"
+    env["ROOST_RATE_LIMIT_ADDRESS_REQUESTS"] = "10000000"
+    env["ROOST_RATE_LIMIT_MEDIA"] = "1000000"
+    env["ROOST_RATE_LIMIT_DELETES"] = "1000000"
+    env["ROOST_RATE_LIMIT_FOLLOWS"] = "1000000"
+    env["ROOST_RATE_LIMIT_SIGN_UPS"] = "1000000"
+    env.update({f"ROOST_{name.upper()}": value for name, value in settings.items()})
     return env
 
 
@@ -61,12 +75,12 @@ class Server:
         return f"http://{HOST}:{self.port}"
 
 
-def launch(data_dir: Path, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+def launch(data_dir: Path, port: int, log_path: Path, **settings: str) -> subprocess.Popen[bytes]:
     """Start ``roost serve`` (access log off: its cost is not what is measured)."""
     with log_path.open("ab") as log:
         return subprocess.Popen(
             [str(ROOST), "serve", "--host", HOST, "--port", str(port), "--log-level", "warning"],
-            env=server_env(data_dir),
+            env=server_env(data_dir, **settings),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -114,11 +128,11 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def running(data_dir: Path) -> Iterator[Server]:
+def running(data_dir: Path, **settings: str) -> Iterator[Server]:
     """A started server that answers /livez; stopped on the way out."""
     port = free_port()
     log_path = data_dir / "serve.log"
-    process = launch(data_dir, port, log_path)
+    process = launch(data_dir, port, log_path, **settings)
     try:
         wait_until_answering(process, port)
         yield Server(process, port, log_path)

@@ -30,7 +30,7 @@ import time
 import httpx
 import redis
 
-from bench import _scaled, _server
+from bench import _results, _scaled, _server
 from roost.db.engine import Database
 from roost.timelines.redis_keys import COMPLETE, member
 
@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         ) as ports:
             url = f"http://{_server.HOST}:{ports[0]}"
             print(f"\n{'author':<22}{'POST p50 ms':>12}{'fan-out s (each post)':>32}")
+            figures: dict[str, _results.Figure] = {}
             for name, count in (("none", 0), ("small", args.small), ("large", args.large)):
                 token = seeded["tokens"][name]
                 latencies, fanouts = [], []
@@ -80,6 +81,13 @@ def main(argv: list[str] | None = None) -> int:
                     else:
                         time.sleep(0.2)
                 shown = ", ".join(f"{f:.2f}" for f in fanouts) or "-"
+                figures[f"post_{name}_median_ms"] = _results.lower(
+                    statistics.median(latencies) * 1000, "ms"
+                )
+                if fanouts:
+                    figures[f"fanout_{name}_median_s"] = _results.lower(
+                        statistics.median(fanouts), "s"
+                    )
                 print(
                     f"{name + f' ({count:,})':<22}"
                     f"{statistics.median(latencies) * 1000:>12.1f}{shown:>32}"
@@ -101,8 +109,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"{'at once' if visible else 'NOT YET'} "
                 f"(read {(time.perf_counter() - seen) * 1000:.0f} ms)"
             )
+            figures["post_merged_at_read_ms"] = _results.lower(took * 1000, "ms")
         cache.close()
     print(f"\n{_server.machine()} (after)")
+    _results.record("fanout", figures, extra={"small": args.small, "large": args.large})
     return 0
 
 

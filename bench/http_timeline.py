@@ -21,7 +21,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench import _load, _seed, _server
+from bench import _load, _results, _seed, _server
 
 TRIVIAL = "/livez"
 HOME = "/api/v1/timelines/home"
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
             f"in {time.perf_counter() - started:.1f}s"
         )
         auth = {"Authorization": f"Bearer {seeded.token}"}
-        with _server.running(data_dir) as server:
+        with _server.running(data_dir, **_server.CAPACITY) as server:
             _check_home(server.base + HOME, auth)
 
             def run(path: str, connections: int, seconds: float) -> _load.LoadResult:
@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
                 run(path, 16, WARM_UP_S)
             print(f"\n{'endpoint':<28}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}")
             ratios: list[tuple[int, float]] = []
+            figures: dict[str, _results.Figure] = {}
             failed = False
             for connections in args.connections:
                 trivial = run(TRIVIAL, connections, args.seconds)
@@ -77,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
                     print(_row(path, connections, result))
                     failed |= bool(result.errors or result.bad_status)
                 ratios.append((connections, home.rps / trivial.rps if trivial.rps else 0.0))
+                figures |= _results.load_figures(f"livez_c{connections}", trivial)
+                figures |= _results.load_figures(f"home_c{connections}", home)
+                figures[f"home_share_c{connections}"] = _results.higher(ratios[-1][1])
     print(f"\n{_server.machine()} (after)")
     for connections, ratio in ratios:
         verdict = "meets" if ratio >= TARGET else "BELOW"
@@ -87,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         print("some requests failed: these figures are not valid", file=sys.stderr)
         return 1
+    generator = _load.generator(builtin=args.builtin)
+    _results.record("http_timeline", figures, extra={"generator": generator})
     return 0
 
 

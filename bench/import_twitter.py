@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench import _results
+
 TARGET_S = 20.0
 TARGET_MB = 300.0
 EDIT_EVERY = 50
@@ -318,7 +320,19 @@ def main(argv: list[str] | None = None) -> int:
             f"targets for 50,000 tweets: under {TARGET_S:.0f} s wall and {TARGET_MB:.0f} MB "
             f"peak: {verdict}"
         )
-        return 1 if problems else 0
+        if problems:
+            return 1
+        _results.record(
+            "import_twitter",
+            {
+                "first_wall_s": _results.lower(first.wall_s, "s"),
+                "first_cpu_s": _results.lower(first.cpu_s, "s"),
+                "first_peak_mb": _results.lower(first.peak_mb, "MB"),
+                "again_wall_s": _results.lower(again.wall_s, "s"),
+            },
+            extra={"tweets": args.tweets, "parts": args.parts},
+        )
+        return 0
 
 
 if __name__ == "__main__":

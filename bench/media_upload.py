@@ -30,7 +30,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from bench import _seed, _server
+from bench import _results, _seed, _server
 from roost.config import load_settings
 from roost.db.engine import Database
 from roost.domain.accounts import passwords
@@ -39,6 +39,7 @@ from roost.domain.media.actions import prepare_upload
 from roost.domain.oauth.actions import do_issue_token
 from roost.domain.oauth.scopes import parse as parse_scopes
 from roost.media.store import LocalMediaStore
+from roost.process import prepare_process
 
 TARGET_S = 1.5
 SIZE = (4000, 3000)
@@ -102,7 +103,9 @@ def _uploader_token(data_dir: Path) -> str:
     _seed.migrate(data_dir)
 
     async def body() -> str:
-        db = Database(load_settings(data_dir=data_dir, database_url="", domain="localhost"))
+        settings = load_settings(data_dir=data_dir, database_url="", domain="localhost")
+        prepare_process(settings)
+        db = Database(settings)
         try:
             async with db.write() as tx:
                 account_id = await do_create_account(
@@ -123,6 +126,7 @@ class _InProcess:
 
     def __init__(self, scratch: Path) -> None:
         self.settings = load_settings(data_dir=scratch / "in-process", secret_key="b" * 40)
+        prepare_process(self.settings)
         self.store = LocalMediaStore(scratch / "in-process-media")
         self.loop = asyncio.new_event_loop()
 
@@ -173,6 +177,13 @@ def main(argv: list[str] | None = None) -> int:
     if failures:
         print(f"{failures} uploads failed", file=sys.stderr)
         return 1
+    _results.record(
+        "media_upload",
+        {
+            "upload_median_s": _results.lower(upload_s, "s"),
+            "processing_median_s": _results.lower(processing_s, "s"),
+        },
+    )
     return 0
 
 

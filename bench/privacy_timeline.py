@@ -25,7 +25,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench import _load, _seed, _server
+from bench import _load, _results, _seed, _server
 from roost.config import load_settings
 from roost.db.engine import Database
 from roost.domain.accounts.actions import NewAccount, do_create_account
@@ -33,6 +33,7 @@ from roost.domain.graph.actions import do_block, do_follow, do_mute
 from roost.domain.oauth.actions import do_issue_token
 from roost.domain.oauth.scopes import parse as parse_scopes
 from roost.domain.types import Viewer
+from roost.process import prepare_process
 
 TRIVIAL = "/livez"
 HOME = "/api/v1/timelines/home"
@@ -47,6 +48,7 @@ async def _quiet_down(
     """Mute and block as the viewer; make the plain viewer. Returns the plain
     viewer's token and the ids of the muted and blocked accounts."""
     settings = load_settings(data_dir=data_dir, database_url="", redis_url="", domain="localhost")
+    prepare_process(settings)
     db = Database(settings)
     viewer = Viewer(account_id=viewer_id)
     muted, blocked = author_ids[:MUTED], author_ids[MUTED : MUTED + BLOCKED]
@@ -108,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             f"and blocks {BLOCKED} of them ({time.perf_counter() - started:.1f}s)"
         )
         tokens = {"quiet": seeded.token, "plain": plain_token}
-        with _server.running(data_dir) as server:
+        with _server.running(data_dir, **_server.CAPACITY) as server:
             _check(server.base, seeded.token, quiet)
 
             def run(
@@ -138,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n{header}{'p50 ms':>9}{'p99 ms':>9}")
             failed = False
             summary: list[str] = []
+            figures: dict[str, _results.Figure] = {}
             for connections in args.connections:
                 results = {case: run(*case, connections, args.seconds) for case in cases}
                 for (path, who), result in results.items():
@@ -149,10 +152,16 @@ def main(argv: list[str] | None = None) -> int:
                         line += f"  ({result.errors} failed, {result.bad_status} non-2xx)"
                         failed = True
                     print(line)
+                    name = path.strip("/").split("/")[-1] + (f"_{who}" if who else "")
+                    figures |= _results.load_figures(f"{name}_c{connections}", result)
                 trivial = results[(TRIVIAL, None)].rps or float("nan")
                 for path in (HOME, PUBLIC):
                     quiet_rps = results[(path, "quiet")].rps
                     plain_rps = results[(path, "plain")].rps or float("nan")
+                    tail = path.strip("/").split("/")[-1]
+                    figures[f"{tail}_quiet_share_c{connections}"] = _results.higher(
+                        quiet_rps / trivial
+                    )
                     summary.append(
                         f"{path} at {connections} connections, muting {MUTED} and blocking "
                         f"{BLOCKED}: {quiet_rps / trivial:.1%} of /livez, "
@@ -164,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         print("some requests failed: these figures are not valid", file=sys.stderr)
         return 1
+    _results.record("privacy_timeline", figures)
     return 0
 
 

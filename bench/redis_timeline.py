@@ -19,7 +19,7 @@ import json
 import sys
 import urllib.request
 
-from bench import _load, _recovery, _scaled, _server
+from bench import _load, _recovery, _results, _scaled, _server
 from roost.db.engine import Database
 
 TRIVIAL = "/livez"
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_sql:
             stores.append(("sql", {"redis_url": ""}))
         for label, env in stores:
-            with _scaled.processes(stack, ["serve"], **env) as ports:
+            with _scaled.processes(stack, ["serve"], **_server.CAPACITY, **env) as ports:
                 port = ports[0]
                 _check_home(port, auth)
 
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             tokens = _scaled.run(
                 stack.settings(), lambda db: _viewers(db, author_ids, args.viewers)
             )
-            with _scaled.processes(stack, ["serve"]) as ports:
+            with _scaled.processes(stack, ["serve"], **_server.CAPACITY) as ports:
                 for viewer_token in tokens:
                     _check_home(ports[0], {"Authorization": f"Bearer {viewer_token}"})
                 recovery = _recovery.measure(
@@ -121,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         print("some requests failed: these figures are not valid", file=sys.stderr)
         return 1
+    figures = {"home_redis_share": _results.higher(share)}
+    for label, result in results.items():
+        figures |= _results.load_figures(label, result)
+    _results.record("redis_timeline", figures)
     return 0
 
 

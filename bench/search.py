@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import json
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -36,7 +37,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from bench import _server
+from bench import _results, _server
 from bench._seed import migrate
 from roost.clock import utcnow
 from roost.config import load_settings
@@ -48,6 +49,7 @@ from roost.domain.oauth.scopes import parse as parse_scopes
 from roost.domain.search.queries import search_statuses
 from roost.domain.types import Viewer, Visibility
 from roost.ids import id_for_time
+from roost.process import prepare_process
 from roost.search.index import Scope, index_for
 from roost.search.query import parse
 
@@ -77,7 +79,10 @@ WEIGHTS = [1 / (r + 1) for r in range(VOCABULARY)]
 
 
 def _settings(data_dir: Path) -> Any:
-    return load_settings(data_dir=data_dir, database_url="", redis_url="", domain="localhost")
+    """Embedded settings for ``data_dir``, with this process prepared for them."""
+    settings = load_settings(data_dir=data_dir, database_url="", redis_url="", domain="localhost")
+    prepare_process(settings)
+    return settings
 
 
 async def _seed(data_dir: Path, posts: int, rng: random.Random) -> tuple[list[str], float]:
@@ -372,6 +377,15 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         print(f"{failed} requests failed: these figures are not valid", file=sys.stderr)
         return 1
+    figures = {
+        "http_p99_ms": _results.lower(p99, "ms"),
+        "function_p99_ms": _results.lower(function_p99, "ms"),
+        "trivial_median_ms": _results.lower(statistics.median(baseline), "ms"),
+    }
+    for kind, values in timings.items():
+        key = re.sub(r"\W+", "_", kind).strip("_")
+        figures[f"http_{key}_median_ms"] = _results.lower(statistics.median(values), "ms")
+    _results.record("search", figures, extra={"posts": args.posts})
     return 0
 
 

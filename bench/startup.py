@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import _server
+from bench import _results, _server
 
 TARGET_S = 2.0
 
@@ -56,6 +56,14 @@ def main(argv: list[str] | None = None) -> int:
         f"startup to first answer: min {min(times):.3f}s, median {median:.3f}s, "
         f"max {max(times):.3f}s ({verdict} the {TARGET_S:.0f}s target)"
     )
+    figures = {
+        "startup_median_s": _results.lower(median, "s"),
+        "startup_min_s": _results.lower(min(times), "s"),
+    }
+    cpus = [cpu for _wall, cpu in runs if cpu is not None]
+    if cpus:
+        figures["startup_cpu_median_s"] = _results.lower(statistics.median(cpus), "s")
+    _results.record("startup", figures)
     return 0
 
 

@@ -1,3 +1,3 @@
 """Roost: a Mastodon-API social network server."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

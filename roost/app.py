@@ -14,44 +14,43 @@ from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from roost.api import erasure, errors, exports, health, images, media_files
-from roost.api.mastodon import (
-    accounts,
-    admin,
-    announcements,
-    apps,
-    conversations,
-    filters,
-    graph,
-    instance,
-    lists,
-    markers,
-    media,
-    notifications,
-    oauth,
-    search,
-    statuses,
-    streaming,
-    tags,
-    timelines,
-)
+from roost.api import errors, openapi
+from roost.api.admission import Admission
+from roost.api.ip_access import IpAccess
+from roost.api.mastodon import hooks
 from roost.api.middleware import RequestId, TrailingSlash
+from roost.api.ratelimits import RateLimits
 from roost.api.responses import JSON
-from roost.api.roost import imports as roost_imports
 from roost.api.routing import guard_routers
 from roost.config import Settings
 from roost.db.migrate import upgrade
-from roost.domain.statuses.feed import forget_deleted_elsewhere
-from roost.jobs import handlers as _handlers  # noqa: F401  (registers the job kinds)
+from roost.domain.blocks.ip import AccessList
+from roost.domain.statuses.shared import forget_deleted_elsewhere
 from roost.jobs.runner import JobRunner
-from roost.media import urls as media_urls
 from roost.observability.http import RequestMetrics
 from roost.ops.background import start_ops_tasks
+from roost.ops.backup_metrics import register_backup_metrics
 from roost.ops.disk import register_disk_metrics
+from roost.process import prepare_process
+from roost.routes import ROUTERS
 from roost.services import Services, build_services
+from roost.web import cache as page_cache
+from roost.web import errors as web_errors
 
 log = logging.getLogger("roost")
+
+# Any origin may call the API (tokens, not cookies, authorise it); these
+# headers are what a browser app must be allowed to read.
+CORS_EXPOSED_HEADERS = [
+    "Link",
+    "X-Request-Id",
+    "Retry-After",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+]
 
 
 def create_app(
@@ -59,7 +58,10 @@ def create_app(
     services: Services | None = None,
     on_ready: Callable[[], None] | None = None,
 ) -> FastAPI:
+    prepare_process(settings)
+    hooks.install()
     svc = services or build_services(settings)
+    page_cache.install(svc.db)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,6 +84,14 @@ def create_app(
         ops_tasks.append(
             asyncio.create_task(forget_deleted_elsewhere(svc.bus), name="roost-cache-janitor")
         )
+        if svc.redis is not None:
+            # Other processes' changes reach this one's page cache by the bus.
+            ops_tasks.append(
+                asyncio.create_task(
+                    page_cache.forget_changed_elsewhere(svc.bus, svc.db), name="roost-page-cache"
+                )
+            )
+        svc.metrics.mark_ready()
         if on_ready is not None:
             on_ready()
         try:
@@ -98,57 +108,70 @@ def create_app(
                     task.cancel()
             await svc.close()
 
-    app = FastAPI(
+    app = RoostApp(
         title="Roost",
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=None,  # roost.api.openapi serves the document
         default_response_class=JSON,
         redirect_slashes=False,
     )
     app.state.services = svc
     register_disk_metrics(svc.metrics.registry, settings)
-    # Media URLs of non-public posts are signed with a key from the secret.
-    media_urls.configure(settings.secret_key)
-    errors.install(app)
-    for module in (
-        health,
-        images,
-        oauth,
-        apps,
-        accounts,
-        statuses,
-        timelines,
-        notifications,
-        graph,
-        conversations,
-        search,
-        tags,
-        lists,
-        filters,
-        markers,
-        announcements,
-        instance,
-        streaming,
-        media,
-        media_files,
-        exports,
-        erasure,
-        admin,
-    ):
-        app.include_router(module.router)
-    app.include_router(roost_imports.router)
+    register_backup_metrics(svc.metrics.registry, settings)
+    errors.install(app, web_errors.page_for_error, web_errors.page_for_status)
+    openapi.install(app)
+    # Every router, in the order requests are matched: roost/routes.py.
+    for router in ROUTERS:
+        app.include_router(router)
     guard_routers(app)
+    # Inside CORS, request ids and metrics, so that a 429 carries all three.
+    app.add_middleware(RateLimits, services=svc)
+    # Outside the rate limits: a refused range is not even counted.
+    app.state.ip_access = AccessList()
+    app.add_middleware(IpAccess, db=svc.db, access=app.state.ip_access)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
         allow_methods=["*"],
         allow_headers=["*"],
-        expose_headers=["Link", "X-Request-Id", "Retry-After"],
+        expose_headers=CORS_EXPOSED_HEADERS,
         max_age=3600,
     )
     app.add_middleware(RequestMetrics, metrics=svc.metrics)
     app.add_middleware(TrailingSlash)
     app.add_middleware(RequestId)
+    # In front of FastAPI itself, so that a refusal costs as little as
+    # possible; it carries the CORS headers itself so that browser apps can
+    # read the 503.
+    app.admission = Admission(
+        app.serve,
+        max_queue_s=settings.max_queue_ms / 1000,
+        max_in_flight=settings.max_in_flight,
+        max_streams=settings.max_streams,
+        metrics=svc.metrics,
+        headers=[
+            (b"access-control-allow-origin", b"*"),
+            (b"access-control-expose-headers", ", ".join(CORS_EXPOSED_HEADERS).encode()),
+        ],
+    )
     return app
+
+
+class RoostApp(FastAPI):
+    """FastAPI behind admission control (roost/api/admission.py): every
+    request meets it before any of FastAPI's or Starlette's own work, which
+    under overload is most of what a refusal would cost."""
+
+    admission: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.admission is None:
+            await self.serve(scope, receive, send)
+        else:
+            await self.admission(scope, receive, send)
+
+    async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The application itself, past admission control."""
+        await super().__call__(scope, receive, send)

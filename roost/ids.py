@@ -8,12 +8,16 @@ sorts it into the past instead of the top of anyone's timeline.
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import time
 from datetime import datetime
 
 _SEQUENCE_BITS = 16
+MAX_ID = 2**63 - 1
+# [0-9], not str.isdigit(): that also accepts "¹" and "①", which int() refuses.
+_ID_TEXT = re.compile(r"[0-9]{1,19}")
 _SEQUENCE_MASK = (1 << _SEQUENCE_BITS) - 1
 
 
@@ -44,6 +48,14 @@ def id_for_time(moment: datetime, salt: int = 0) -> int:
 
 def min_id_for_time(moment: datetime) -> int:
     return int(moment.timestamp() * 1000) << _SEQUENCE_BITS
+
+
+def id_from_text(text: str) -> int | None:
+    """An id as the wire spells it (ASCII digits, 1 to 2**63-1), or None."""
+    if not _ID_TEXT.fullmatch(text):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
 
 
 _default = IdGenerator()

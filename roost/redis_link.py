@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any
-from urllib.parse import unquote
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -20,6 +19,7 @@ from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from roost.addresses import SENTINEL_SCHEME, parse_sentinel_url
 from roost.config import Settings
 from roost.observability.metrics import Metrics
 
@@ -28,9 +28,6 @@ log = logging.getLogger("roost.redis")
 # What a caller catches: Redis's own errors, and the socket errors a dropped
 # connection can raise before redis-py wraps them.
 REDIS_DOWN = (RedisError, OSError, ConnectionError, TimeoutError)
-
-
-SENTINEL_SCHEME = "redis+sentinel://"
 
 
 def _client(url: str, timeout: float) -> tuple[Redis, list[Redis]]:
@@ -54,25 +51,6 @@ def _client(url: str, timeout: float) -> tuple[Redis, list[Redis]]:
     # connection, so after a failover it follows the promoted replica.
     client: Redis = sentinel.master_for(service, db=db, password=password, **options)
     return client, list(sentinel.sentinels)
-
-
-def parse_sentinel_url(url: str) -> tuple[list[tuple[str, int]], str, int, str | None]:
-    """``redis+sentinel://[:password@]host:port[,host:port...]/service[/db]`` ->
-    the sentinels, the monitored service's name, the db number, the password."""
-    rest = url.removeprefix(SENTINEL_SCHEME)
-    password = None
-    if "@" in rest:
-        secret, rest = rest.rsplit("@", 1)
-        password = unquote(secret.removeprefix(":")) or None
-    hosts, _, path = rest.partition("/")
-    service, _, db = path.partition("/")
-    if not hosts or not service:
-        raise ValueError("redis+sentinel://host:port[,host:port]/service[/db]")
-    sentinels = []
-    for host in hosts.split(","):
-        name, _, port = host.rpartition(":")
-        sentinels.append((name or host, int(port) if name else 26379))
-    return sentinels, service, int(db or 0), password
 
 
 class RedisLink:

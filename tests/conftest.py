@@ -31,6 +31,12 @@ from roost.domain.accounts import passwords
 from roost.domain.accounts.actions import NewAccount, do_create_account
 from roost.domain.oauth.actions import do_issue_token
 from roost.domain.oauth.scopes import parse as parse_scopes
+from roost.domain.roles.actions import do_restore_built_in_roles
+from roost.process import prepare_process
+from tests.s3_server import s3_bucket, s3_server
+
+# Fixtures defined elsewhere, registered once for every test that takes them.
+__all__ = ["s3_bucket", "s3_server"]
 
 T = TypeVar("T")
 
@@ -41,9 +47,22 @@ PG_URL = os.environ.get("ROOST_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("ROOST_TEST_REDIS_URL", "")
 REQUIRE_BACKENDS = os.environ.get("ROOST_REQUIRE_BACKENDS") == "1"
 
+# Tests make many requests from one client: API rate limits are generous
+# unless a test sets its own (tests/api/test_rate_limits.py).
+GENEROUS_LIMITS: dict[str, Any] = {
+    "rate_limit_requests": 10_000_000,
+    "rate_limit_address_requests": 10_000_000,
+    "rate_limit_media": 1_000_000,
+    "rate_limit_deletes": 1_000_000,
+    "rate_limit_follows": 1_000_000,
+    "rate_limit_sign_ups": 1_000_000,
+}
+
 for _name in list(os.environ):
     # The developer's own ROOST_* settings must not leak into tests.
-    if _name.startswith("ROOST_") and not _name.startswith(("ROOST_TEST_", "ROOST_REQUIRE")):
+    if _name.startswith("ROOST_") and not _name.startswith(
+        ("ROOST_TEST_", "ROOST_REQUIRE", "ROOST_SCREENSHOTS_DIR")
+    ):
         del os.environ[_name]
 
 
@@ -107,6 +126,9 @@ async def _truncate(url: str) -> None:
     names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     async with db.engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {names} CASCADE"))
+    async with db.write() as tx:
+        # What migrations seed, an emptied database needs again.
+        await do_restore_built_in_roles(tx)
     await db.dispose()
 
 
@@ -154,14 +176,14 @@ def backend(request: pytest.FixtureRequest) -> str:
 def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    overrides: dict[str, Any] = getattr(request, "param", {}) or {}
+    overrides: dict[str, Any] = {**GENEROUS_LIMITS, **(getattr(request, "param", {}) or {})}
     marker = request.node.get_closest_marker("settings")
     if marker is not None:
         overrides = {**overrides, **marker.kwargs}
     if backend == "sqlite":
         template = request.getfixturevalue("sqlite_template")
         shutil.copy(template, data_dir / "roost.sqlite3")
-        return load_settings(data_dir=data_dir, secret_key="s" * 40, **overrides)
+        return _prepared(load_settings(data_dir=data_dir, secret_key="s" * 40, **overrides))
     url = request.getfixturevalue("postgres_url")
     asyncio.run(_truncate(url))
     if REDIS_URL or REQUIRE_BACKENDS:
@@ -172,7 +194,16 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
             "redis_prefix": request.getfixturevalue("redis_prefix"),
             **overrides,
         }
-    return load_settings(data_dir=data_dir, database_url=url, secret_key="s" * 40, **overrides)
+    return _prepared(
+        load_settings(data_dir=data_dir, database_url=url, secret_key="s" * 40, **overrides)
+    )
+
+
+def _prepared(settings: Settings) -> Settings:
+    """The test's settings, with this process prepared for them (its key store,
+    its media URL key), as every entry point of Roost does."""
+    prepare_process(settings)
+    return settings
 
 
 @dataclass

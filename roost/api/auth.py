@@ -14,7 +14,7 @@ from starlette.requests import HTTPConnection
 
 from roost.api import token_cache
 from roost.domain.oauth import scopes as scope_rules
-from roost.domain.oauth.queries import PendingApproval
+from roost.domain.oauth.queries import LoginDisabled, PendingApproval, PendingConfirmation
 from roost.domain.types import ANONYMOUS, Viewer
 from roost.errors import Forbidden, Invalid, Unauthorized
 from roost.services import Services
@@ -38,13 +38,19 @@ def bearer_token(request: HTTPConnection) -> str | None:
     return request.query_params.get("access_token") or protocol or None
 
 
-async def _viewer(request: HTTPConnection) -> Viewer | None:
+async def _viewer(request: HTTPConnection, *, unconfirmed: bool = False) -> Viewer | None:
     token = bearer_token(request)
     if token is None:
         return None
     try:
         # Cached per process; a revocation made here counts at once (token_cache).
         viewer = await token_cache.viewer_for(services(request).db, token)
+    except PendingConfirmation as pending:
+        if not unconfirmed:
+            raise Forbidden("Your login is missing a confirmed e-mail address") from None
+        viewer = pending.viewer
+    except LoginDisabled:
+        raise Forbidden("Your login is currently disabled") from None
     except PendingApproval:
         raise Forbidden("Your login is currently pending approval") from None
     if viewer is None:
@@ -80,7 +86,36 @@ def user(scope: str | tuple[str, ...]) -> Callable[[Request], Awaitable[Viewer]]
         _check_scope(viewer, scope)
         return viewer
 
+    return needs("user", dependency, scope)
+
+
+def needs(
+    kind: str,
+    dependency: Callable[[Request], Awaitable[Viewer]],
+    scope: str | tuple[str, ...] | None = None,
+) -> Callable[[Request], Awaitable[Viewer]]:
+    """Mark ``dependency`` with the token it asks for (``user``, ``app`` or
+    ``optional``) and its scope: the OpenAPI document lists the errors that
+    follow from it, docs/api.md's table of methods the scope."""
+    setattr(dependency, "roost_auth", kind)  # noqa: B010  (a function attribute)
+    setattr(dependency, "roost_scope", scope)  # noqa: B010
     return dependency
+
+
+def awaiting_confirmation(scope: str) -> Callable[[Request], Awaitable[Viewer]]:
+    """An account's token whose address is not confirmed yet (the one thing
+    such a token may do is ask for the confirmation mail again)."""
+
+    async def dependency(request: Request) -> Viewer:
+        viewer = await _viewer(request, unconfirmed=True)
+        if viewer is None:
+            raise Unauthorized("The access token is invalid")
+        if viewer.account_id is None:
+            raise Invalid("This method requires an authenticated user")
+        _check_scope(viewer, scope)
+        return viewer
+
+    return needs("user", dependency, scope)
 
 
 def app_or_user(scope: str | None) -> Callable[[Request], Awaitable[Viewer]]:
@@ -94,7 +129,7 @@ def app_or_user(scope: str | None) -> Callable[[Request], Awaitable[Viewer]]:
             _check_scope(viewer, scope)
         return viewer
 
-    return dependency
+    return needs("app", dependency, scope)
 
 
 def optional(scope: str) -> Callable[[Request], Awaitable[Viewer]]:
@@ -105,4 +140,11 @@ def optional(scope: str) -> Callable[[Request], Awaitable[Viewer]]:
         _check_scope(viewer, scope)
         return viewer
 
-    return dependency
+    return needs("optional", dependency, scope)
+
+
+def client_address(request: HTTPConnection) -> str:
+    """The address attempts are counted under: the peer, or the client a trusted
+    proxy names in X-Forwarded-For (uvicorn resolves that before Roost sees it;
+    see docs/operations.md on reverse proxies)."""
+    return request.client.host if request.client else "unknown"

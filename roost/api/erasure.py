@@ -1,8 +1,9 @@
 """POST /api/v1/roost/account/erase: a person erases their own account.
 
 The password is asked again (a stolen token alone must not be able to destroy
-an account), and the token needs the ``write`` scope. The answer is the
-erasure's receipt; every token of the account stops working with it.
+an account), under the same attempt limits as signing in, and the token needs
+the ``write`` scope. The answer is the erasure's receipt; every token of the
+account stops working with it.
 """
 
 from __future__ import annotations
@@ -10,34 +11,48 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
+from pydantic import BaseModel, Field
 
-from roost.api.auth import services, user
+from roost.api.auth import client_address, services, user
+from roost.api.openapi import answers
+from roost.api.params import Params, body
 from roost.api.responses import JSON
-from roost.db.tables import users
-from roost.domain.accounts import passwords
+from roost.domain.accounts.sign_in import confirm_password
+from roost.domain.audit.chain import Staff
 from roost.domain.types import Viewer
 from roost.erasure.erase import erase_account
-from roost.errors import Forbidden, Invalid
+from roost.errors import RuleBroken
 
 router = APIRouter()
 
 
-@router.post("/api/v1/roost/account/erase")
-async def erase_own_account(request: Request, viewer: Viewer = Depends(user("write"))) -> JSON:
+class EraseParams(Params):
+    password: str = Field(default="", description="The account's password, asked again")
+
+
+class Receipt(BaseModel):
+    account_id: str
+    username: str
+    tables: dict[str, int]
+    stores: dict[str, Any]
+    scan: dict[str, Any]
+    clean: bool
+
+
+@router.post("/api/v1/roost/account/erase", responses=answers(Receipt))
+async def erase_own_account(
+    request: Request,
+    viewer: Viewer = Depends(user("write")),
+    params: EraseParams = Depends(body(EraseParams)),
+) -> JSON:
     svc = services(request)
     assert viewer.account_id is not None
-    body: Any = await request.json() if request.headers.get("content-length") else {}
-    password = body.get("password") if isinstance(body, dict) else None
-    if not isinstance(password, str) or not password:
-        raise Invalid("Validation failed: password is required to erase the account")
-    async with svc.db.read() as conn:
-        stored = (
-            await conn.execute(
-                select(users.c.password_hash).where(users.c.account_id == viewer.account_id)
-            )
-        ).scalar_one_or_none()
-    if stored is None or not await passwords.verify_password(stored, password):
-        raise Forbidden("The password is not correct")
-    receipt = await erase_account(svc, viewer.account_id)
+    password = params.password
+    if not password:
+        raise RuleBroken("password is required to erase the account")
+    # Limited like a sign-in: a stolen token must not make this a password oracle.
+    await confirm_password(
+        svc.db, svc.password_gate(), viewer.account_id, password, client_address(request)
+    )
+    receipt = await erase_account(svc, viewer.account_id, by=Staff(None, "api"))
     return JSON(receipt.as_dict())

@@ -2,6 +2,10 @@
 
     GET /media/<attachment id>/<original|small>/<file name>
     GET /media/profile/<account id>/<avatar|header>/<file name>
+    GET /media/cards/<card id>/<file name>
+
+A link card's image (roost/domain/cards/images.py) is the linked page's,
+public like the page, served to anyone who has its address.
 
 An attachment's file is served when the viewer may see its post (asked of
 roost.domain.privacy, as for the post itself); an upload no post holds, only
@@ -24,8 +28,9 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
 from roost.api.auth import bearer_token, optional, services
-from roost.api.params import parse_id
+from roost.api.params import Id
 from roost.domain import privacy
+from roost.domain.cards import queries as card_queries
 from roost.domain.media import queries
 from roost.domain.types import ANONYMOUS, MediaAttachment, Viewer, Visibility
 from roost.errors import NotFound
@@ -55,9 +60,11 @@ async def _viewer(request: Request, attachment_id: int) -> Viewer:
     return Viewer(account_id=signed) if signed is not None else ANONYMOUS
 
 
-def _file_response(request: Request, key: str, name: str, cache: str) -> Response:
-    path = media_store(services(request).settings).path(key)
-    if path is None or key.rsplit("/", 1)[-1] != name:
+async def _file_response(request: Request, key: str, name: str, cache: str) -> Response:
+    if key.rsplit("/", 1)[-1] != name:
+        raise NotFound()
+    path = await media_store(services(request).settings).local_copy(key)
+    if path is None:
         raise NotFound()
     extension = name.rsplit(".", 1)[-1]
     media_type = _MIME_BY_EXTENSION.get(extension, "application/octet-stream")
@@ -113,25 +120,32 @@ def _sealed_response(
 @router.api_route(
     "/media/profile/{account_id}/{role}/{name}", methods=["GET", "HEAD"], include_in_schema=False
 )
-async def profile_file(request: Request, account_id: str, role: str, name: str) -> Response:
+async def profile_file(request: Request, account_id: Id, role: str, name: str) -> Response:
     if role not in ("avatar", "header"):
         raise NotFound()
     async with services(request).db.read() as conn:
         # A profile image is as public as the profile: hidden with a suspension.
-        account = (await privacy.check_account(conn, ANONYMOUS, parse_id(account_id))).value
+        account = (await privacy.check_account(conn, ANONYMOUS, account_id)).value
     key: Any = account[f"{role}_file"]
     if not key:
         raise NotFound()
-    return _file_response(request, key, name, _PUBLIC_CACHE)
+    return await _file_response(request, key, name, _PUBLIC_CACHE)
+
+
+@router.api_route("/media/cards/{card_id}/{name}", methods=["GET", "HEAD"], include_in_schema=False)
+async def card_image_file(request: Request, card_id: Id, name: str) -> Response:
+    async with services(request).db.read() as conn:
+        key = await card_queries.card_image_key(conn, card_id)
+    if key is None:
+        raise NotFound()
+    return await _file_response(request, key, name, _PUBLIC_CACHE)
 
 
 @router.api_route(
     "/media/{attachment_id}/{variant}/{name}", methods=["GET", "HEAD"], include_in_schema=False
 )
-async def attachment_file(
-    request: Request, attachment_id: str, variant: str, name: str
-) -> Response:
-    media_id = parse_id(attachment_id)
+async def attachment_file(request: Request, attachment_id: Id, variant: str, name: str) -> Response:
+    media_id = attachment_id
     svc = services(request)
     async with svc.db.read() as conn:
         media = await queries.attachment(conn, media_id)
@@ -142,7 +156,7 @@ async def attachment_file(
     key = media.file_key if variant == "original" else media.preview_key
     if variant not in ("original", "small") or key is None:
         raise NotFound()
-    return _file_response(request, key, name, cache)
+    return await _file_response(request, key, name, cache)
 
 
 async def _cache_policy(conn: Any, viewer: Viewer, media: MediaAttachment) -> str:
@@ -152,5 +166,5 @@ async def _cache_policy(conn: Any, viewer: Viewer, media: MediaAttachment) -> st
             raise NotFound()
         return _PRIVATE_CACHE
     status = (await privacy.check_status(conn, viewer, media.status_id)).value
-    shown_to_all = Visibility(status["visibility"]) in (Visibility.PUBLIC, Visibility.UNLISTED)
+    shown_to_all = Visibility(status["visibility"]).listed
     return _PUBLIC_CACHE if shown_to_all and viewer.anonymous else _PRIVATE_CACHE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -9,6 +10,13 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from roost.api.pagination import link_header
+
+
+def timestamp(moment: datetime | None) -> str | None:
+    """A time as the API writes it: UTC, milliseconds, ``Z``."""
+    if moment is None:
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 class JSON(Response):

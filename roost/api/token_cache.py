@@ -31,7 +31,7 @@ from roost.domain.types import Viewer
 
 TTL_S = 5.0
 MAX_ENTRIES = 10_000
-READS = ("oauth_tokens", "users", "accounts")
+READS = ("oauth_tokens", "users", "accounts", "account_roles", "roles")
 
 # (viewer, change count when its lookup began, monotonic time of that lookup)
 _Entry = tuple[Viewer, int, float]

@@ -7,10 +7,12 @@ from collections.abc import Awaitable, Callable
 import typer
 
 from roost.cli.base import accounts_app, fail, prompt_password, run_with_db, tokens_app
+from roost.cli.staff import acting, as_option
 from roost.config import Settings
 from roost.db.engine import Database, Tx
 from roost.domain.accounts import actions, moderation
 from roost.domain.accounts.queries import account_id_for_username
+from roost.domain.audit.chain import Staff
 from roost.domain.oauth import scopes as scope_rules
 from roost.domain.oauth.actions import do_issue_token, do_revoke_all_for_account
 
@@ -47,15 +49,19 @@ def create(
 
 
 @accounts_app.command("approve")
-def approve(name: str = typer.Argument(..., help="The username")) -> None:
+def approve(
+    name: str = typer.Argument(..., help="The username"),
+    actor: str | None = as_option(),
+) -> None:
     """Approve an account that signed up while registrations need approval."""
 
     async def body(settings: Settings, db: Database) -> None:
         async with db.write() as tx:
+            by = await acting(tx.conn, actor, "accounts approve")
             account_id = await account_id_for_username(tx.conn, name)
             if account_id is None:
                 raise fail(f"no account named {name}")
-            await actions.do_approve(tx, account_id)
+            await actions.do_approve(tx, account_id, by=by)
 
     run_with_db(body)
     typer.echo(f"approved @{name}")
@@ -64,9 +70,8 @@ def approve(name: str = typer.Argument(..., help="The username")) -> None:
 @accounts_app.command("suspend")
 def suspend(
     name: str = typer.Argument(..., help="The username"),
-    reason: str = typer.Option(
-        None, "--reason", help="Why, for the moderation log (roost.moderation)"
-    ),
+    reason: str = typer.Option(None, "--reason", help="Why, for the audit log"),
+    actor: str | None = as_option(),
 ) -> None:
     """Suspend an account: its profile and posts are hidden from everyone but
     staff, its tokens stop working and its follows stop counting. Undo with
@@ -74,31 +79,50 @@ def suspend(
     name = name.lstrip("@")
     _change_suspension(
         name,
-        lambda tx, account_id: moderation.do_suspend_account(tx, account_id, reason=reason),
+        lambda tx, account_id, by: moderation.do_suspend_account(
+            tx, account_id, reason=reason, actor=by
+        ),
         refusal=f"@{name} is already suspended; `roost accounts unsuspend {name}` lifts it",
+        actor=actor,
+        command="accounts suspend",
     )
     typer.echo(f"suspended @{name}; `roost accounts unsuspend {name}` undoes it")
 
 
 @accounts_app.command("unsuspend")
-def unsuspend(name: str = typer.Argument(..., help="The username")) -> None:
+def unsuspend(
+    name: str = typer.Argument(..., help="The username"),
+    actor: str | None = as_option(),
+) -> None:
     """Lift a suspension: the account, its posts and its follows are back."""
     name = name.lstrip("@")
-    _change_suspension(name, moderation.do_unsuspend_account, refusal=f"@{name} is not suspended")
+    _change_suspension(
+        name,
+        lambda tx, account_id, by: moderation.do_unsuspend_account(tx, account_id, actor=by),
+        refusal=f"@{name} is not suspended",
+        actor=actor,
+        command="accounts unsuspend",
+    )
     typer.echo(f"unsuspended @{name}")
 
 
 def _change_suspension(
-    name: str, change: Callable[[Tx, int], Awaitable[bool]], *, refusal: str
+    name: str,
+    change: Callable[[Tx, int, Staff], Awaitable[bool]],
+    *,
+    refusal: str,
+    actor: str | None,
+    command: str,
 ) -> None:
     """Apply ``change`` to the account ``name``; ``refusal`` when it changed nothing."""
 
     async def body(settings: Settings, db: Database) -> None:
         async with db.write() as tx:
+            by = await acting(tx.conn, actor, command)
             account_id = await account_id_for_username(tx.conn, name)
             if account_id is None:
                 raise fail(f"no account named {name}")
-            if not await change(tx, account_id):
+            if not await change(tx, account_id, by):
                 raise fail(refusal)
 
     run_with_db(body)
@@ -131,14 +155,18 @@ def create_token(
 
 
 @tokens_app.command("revoke-all")
-def revoke_all(name: str = typer.Argument(..., help="The username")) -> None:
+def revoke_all(
+    name: str = typer.Argument(..., help="The username"),
+    actor: str | None = as_option(),
+) -> None:
     """Revoke every token of an account at once (a stolen laptop, a leaked token)."""
 
     async def body(settings: Settings, db: Database) -> int:
         async with db.write() as tx:
+            by = await acting(tx.conn, actor, "tokens revoke-all")
             account_id = await account_id_for_username(tx.conn, name)
             if account_id is None:
                 raise fail(f"no account named {name}")
-            return await do_revoke_all_for_account(tx, account_id)
+            return await do_revoke_all_for_account(tx, account_id, by=by)
 
     typer.echo(f"revoked {run_with_db(body)} token(s) of @{name}")

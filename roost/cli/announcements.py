@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from roost.cli.base import app, fail, run_with_db
+from roost.cli.staff import acting, as_option, audited
 from roost.config import Settings
 from roost.db.engine import Database
 from roost.domain.announcements import actions
@@ -35,6 +36,7 @@ def add(
     starts_at: str = typer.Option("", "--starts-at", help="When it starts (UTC unless given)"),
     ends_at: str = typer.Option("", "--ends-at", help="When it ends (UTC unless given)"),
     all_day: bool = typer.Option(False, "--all-day", help="Show only the dates, not times"),
+    actor: str | None = as_option(),
 ) -> None:
     """Publish an announcement to everyone signed in."""
     new = actions.NewAnnouncement(
@@ -46,7 +48,13 @@ def add(
 
     async def body(settings: Settings, db: Database) -> int:
         async with db.write() as tx:
-            return await actions.do_add_announcement(tx, new, base_url=settings.base_url)
+            by = await acting(tx.conn, actor, "announcements add")
+            made = await actions.do_add_announcement(tx, new, base_url=settings.base_url)
+            await audited(
+                tx, by, "announcements add", action="announcement.create",
+                subject_type="announcement", subject_id=made, personal={"text": new.text},
+            )  # fmt: skip
+            return made
 
     typer.echo(f"published announcement {run_with_db(body)}")
 
@@ -75,12 +83,20 @@ def list_announcements() -> None:
 
 
 @announcements_app.command("remove")
-def remove(announcement_id: int = typer.Argument(..., help="The announcement's id")) -> None:
+def remove(
+    announcement_id: int = typer.Argument(..., help="The announcement's id"),
+    actor: str | None = as_option(),
+) -> None:
     """Withdraw an announcement (with its reactions and read marks)."""
 
     async def body(settings: Settings, db: Database) -> None:
         async with db.write() as tx:
+            by = await acting(tx.conn, actor, "announcements remove")
             await actions.do_remove_announcement(tx, announcement_id)
+            await audited(
+                tx, by, "announcements remove", action="announcement.remove",
+                subject_type="announcement", subject_id=announcement_id,
+            )  # fmt: skip
 
     run_with_db(body)
     typer.echo(f"removed announcement {announcement_id}")

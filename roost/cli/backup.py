@@ -79,6 +79,9 @@ def verify(
     """Check every checksum, then restore into a scratch place and check that."""
 
     async def body(settings: Settings) -> VerifyReport:
+        from roost.api.mastodon import hooks
+
+        hooks.install()  # restored posts render as the API renders them
         return await verify_backup(settings, file, key_file=key_file, scratch_dir=scratch)
 
     report = run_ops(body)

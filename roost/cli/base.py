@@ -20,6 +20,7 @@ from roost.config import Settings, SettingsError, load_settings
 from roost.db.engine import Database
 from roost.db.migrate import SchemaTooNew, upgrade
 from roost.errors import RoostError
+from roost.process import prepare_process
 
 T = TypeVar("T")
 
@@ -33,6 +34,29 @@ accounts_app = typer.Typer(help="Create and manage accounts.", no_args_is_help=T
 tokens_app = typer.Typer(help="Issue access tokens.", no_args_is_help=True)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 jobs_app = typer.Typer(help="The background job queue.", no_args_is_help=True)
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        typer.echo(f"roost {version('roost')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _roost(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print the installed release and exit.",
+    ),
+) -> None:
+    """Roost: a Mastodon-API social network server."""
+
+
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(db_app, name="db")
@@ -45,10 +69,14 @@ def fail(message: str) -> typer.Exit:
 
 
 def settings_or_exit() -> Settings:
+    """The settings, with this process prepared for them (key store, media URL
+    key: roost/process.py); a bad setting is a one-line failure."""
     try:
-        return load_settings()
+        settings = load_settings()
     except SettingsError as error:
         raise fail(f"bad setting: {error}") from None
+    prepare_process(settings)
+    return settings
 
 
 def run_with_db(body: Callable[[Settings, Database], Awaitable[T]], *, migrate: bool = True) -> T:

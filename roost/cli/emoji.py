@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from roost.cli.base import app, fail, run_with_db
+from roost.cli.staff import acting, as_option, audited
 from roost.config import Settings
 from roost.db.engine import Database
 from roost.domain.emojis import actions
@@ -24,6 +25,7 @@ def add(
     file: Path = typer.Argument(..., help="A PNG, GIF or WebP image, at most 256 KiB"),
     category: str = typer.Option("", "--category", help="Groups emoji in apps' pickers"),
     hidden: bool = typer.Option(False, "--hidden", help="Usable, but not shown in pickers"),
+    actor: str | None = as_option(),
 ) -> None:
     """Add a custom emoji from an image file."""
     try:
@@ -32,8 +34,10 @@ def add(
         raise fail(f"cannot read {file}: {error.strerror or error}") from None
 
     async def body(settings: Settings, db: Database) -> None:
+        await actions.screen(db, settings, data, None)
         async with db.write() as tx:
-            await actions.do_add_emoji(
+            by = await acting(tx.conn, actor, "emoji add")
+            made = await actions.do_add_emoji(
                 tx,
                 settings.data_dir,
                 name,
@@ -41,6 +45,10 @@ def add(
                 category=category or None,
                 visible_in_picker=not hidden,
             )
+            await audited(
+                tx, by, "emoji add", action="custom_emoji.create", subject_type="custom_emoji",
+                subject_id=made, details={"shortcode": name},
+            )  # fmt: skip
 
     run_with_db(body)
     typer.echo(f"added :{name}:")
@@ -70,12 +78,19 @@ def list_emoji() -> None:
 
 
 @emoji_app.command("remove")
-def remove(name: str = typer.Argument(..., help="The shortcode")) -> None:
+def remove(
+    name: str = typer.Argument(..., help="The shortcode"), actor: str | None = as_option()
+) -> None:
     """Remove a custom emoji (and its image, unless another emoji uses it)."""
 
     async def body(settings: Settings, db: Database) -> None:
         async with db.write() as tx:
+            by = await acting(tx.conn, actor, "emoji remove")
             await actions.do_remove_emoji(tx, settings.data_dir, name)
+            await audited(
+                tx, by, "emoji remove", action="custom_emoji.remove",
+                subject_type="custom_emoji", details={"shortcode": name},
+            )  # fmt: skip
 
     run_with_db(body)
     typer.echo(f"removed :{name}:")

@@ -8,6 +8,7 @@ import sys
 import typer
 
 from roost.cli.base import accounts_app, fail, run_with_db
+from roost.cli.staff import acting, as_option
 from roost.config import Settings
 from roost.db.engine import Database
 from roost.domain.accounts.queries import account_id_for_username
@@ -20,6 +21,7 @@ def erase(
     name: str = typer.Argument(..., help="The username"),
     yes: bool = typer.Option(False, "--yes", help="Do not ask to type the name"),
     as_json: bool = typer.Option(False, "--json", help="Print the receipt as JSON"),
+    actor: str | None = as_option(),
 ) -> None:
     """Erase an account and everything of it, for good; prints a receipt."""
     if not yes:
@@ -31,11 +33,12 @@ def erase(
 
     async def body(settings: Settings, db: Database) -> Receipt:
         async with db.read() as conn:
+            by = await acting(conn, actor, "accounts erase")
             account_id = await account_id_for_username(conn, name)
         if account_id is None:
             raise fail(f"no account named {name}")
         services = build_services(settings, db)
-        return await erase_account(services, account_id)
+        return await erase_account(services, account_id, by=by)
 
     receipt = run_with_db(body)
     if as_json:

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.engine import RowMapping
 
 from roost.cli.base import fail, jobs_app, run_with_db
+from roost.cli.staff import acting, as_option, audited
 from roost.clock import utcnow
 from roost.config import Settings
 from roost.db.engine import Database
-from roost.db.tables import jobs
+from roost.jobs import queue
 
 
 @jobs_app.command("list")
@@ -24,40 +20,25 @@ def list_jobs(
 ) -> None:
     """Counts of queued and parked jobs by kind, and the oldest waiting."""
 
-    async def body(settings: Settings, db: Database) -> Any:
+    async def body(
+        settings: Settings, db: Database
+    ) -> tuple[list[queue.QueueCount], list[queue.ParkedJob]]:
         async with db.read() as conn:
-            counts = (
-                await conn.execute(
-                    select(jobs.c.kind, jobs.c.state, func.count(), func.min(jobs.c.created_at))
-                    .group_by(jobs.c.kind, jobs.c.state)
-                    .order_by(jobs.c.kind)
-                )
-            ).all()
-            details: Sequence[RowMapping] = []
-            if parked:
-                details = (
-                    (
-                        await conn.execute(
-                            select(jobs).where(jobs.c.state == "parked").order_by(jobs.c.id)
-                        )
-                    )
-                    .mappings()
-                    .all()
-                )
+            counts = await queue.queue_counts(conn)
+            details = await queue.parked_jobs(conn) if parked else []
             return counts, details
 
     counts, details = run_with_db(body)
     console = Console()
     table = Table("kind", "state", "count", "oldest")
     now = utcnow()
-    for kind, state, count, oldest in counts:
-        age = f"{(now - oldest).total_seconds():.0f}s ago" if oldest else "-"
-        table.add_row(kind, state, str(count), age)
+    for row in counts:
+        age = f"{(now - row.oldest).total_seconds():.0f}s ago" if row.oldest else "-"
+        table.add_row(row.kind, row.state, str(row.count), age)
     console.print(table if counts else "no jobs waiting")
     for job in details:
         console.print(
-            f"[bold]{job['id']}[/bold] {job['kind']} after {job['attempts']} "
-            f"attempts: {job['last_error']}"
+            f"[bold]{job.id}[/bold] {job.kind} after {job.attempts} attempts: {job.last_error}"
         )
 
 
@@ -65,22 +46,22 @@ def list_jobs(
 def retry(
     job_id: int = typer.Argument(None, help="A parked job's id"),
     all_parked: bool = typer.Option(False, "--all-parked", help="Retry every parked job"),
+    actor: str | None = as_option(),
 ) -> None:
     """Put parked jobs back in the queue (after fixing what made them fail)."""
     if job_id is None and not all_parked:
         raise fail("name a job id, or pass --all-parked")
 
     async def body(settings: Settings, db: Database) -> int:
-        query = update(jobs).where(jobs.c.state == "parked")
-        if job_id is not None:
-            query = query.where(jobs.c.id == job_id)
         async with db.write() as tx:
-            result = await tx.execute(
-                query.values(
-                    state="queued", attempts=0, run_at=utcnow(), locked_until=None, locked_by=None
-                )
-            )
-            return int(result.rowcount)
+            by = await acting(tx.conn, actor, "jobs retry")
+            changed = await queue.do_requeue_parked(tx, job_id)
+            if changed:
+                await audited(
+                    tx, by, "jobs retry", action="job.retry", subject_type="job",
+                    subject_id=job_id, details={"jobs": changed},
+                )  # fmt: skip
+            return changed
 
     changed = run_with_db(body)
     if job_id is not None and changed == 0:
@@ -89,15 +70,21 @@ def retry(
 
 
 @jobs_app.command("discard")
-def discard(job_id: int = typer.Argument(..., help="A parked job's id")) -> None:
+def discard(
+    job_id: int = typer.Argument(..., help="A parked job's id"), actor: str | None = as_option()
+) -> None:
     """Drop a parked job for good."""
 
     async def body(settings: Settings, db: Database) -> int:
         async with db.write() as tx:
-            result = await tx.execute(
-                delete(jobs).where(jobs.c.id == job_id, jobs.c.state == "parked")
-            )
-            return int(result.rowcount)
+            by = await acting(tx.conn, actor, "jobs discard")
+            changed = await queue.do_discard_parked(tx, job_id)
+            if changed:
+                await audited(
+                    tx, by, "jobs discard", action="job.discard", subject_type="job",
+                    subject_id=job_id, details={"jobs": changed},
+                )  # fmt: skip
+            return changed
 
     if run_with_db(body) == 0:
         raise fail(f"no parked job with id {job_id} (see `roost jobs list --parked`)")

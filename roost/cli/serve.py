@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 import signal
+import socket
 import time
 
 import typer
@@ -31,15 +32,17 @@ def serve(
     """Run the server (embedded by default: SQLite and local files in ROOST_DATA_DIR)."""
     started = time.monotonic()
     settings = settings_or_exit()
+    listener = _listen(host, port)
     # Migrate (or refuse a schema newer than this release) before uvicorn: a
     # refusal then reads as one line, not as a failed start-up in its log.
     run_with_db(_migrated)
+    from roost.api import early_refusal
     from roost.app import create_app
     from roost.db.migrate import SchemaTooNew
     from roost.observability.logs import configure_logging
 
     configure_logging(log_level, settings.log_format)
-    url = f"http://{host}:{port}"
+    url = f"http://{host}:{listener.getsockname()[1]}"
 
     def set_aside_startup_objects() -> None:
         # Everything made while starting (modules, routes, compiled
@@ -69,13 +72,16 @@ def serve(
             err=True,
         )
 
+    roost_app = create_app(settings, on_ready=ready)
     config = uvicorn.Config(
-        create_app(settings, on_ready=ready),
+        roost_app,
         host=host,
         port=port,
         log_level=log_level,
         loop="auto",
-        http="auto",
+        # uvicorn's httptools protocol, writing admission control's refusals
+        # before any ASGI work (roost/api/early_refusal.py).
+        http=early_refusal.install(getattr(roost_app, "admission", None)),
         proxy_headers=True,
         server_header=False,
         # Logging is configured above (structured, with request ids); the
@@ -83,19 +89,42 @@ def serve(
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=15,
+        # Streaming sockets are pinged at the heartbeat interval; one that has
+        # not answered within three is closed (its client is gone).
+        ws_ping_interval=settings.streaming_heartbeat_s,
+        ws_ping_timeout=3 * settings.streaming_heartbeat_s,
     )
     server = uvicorn.Server(config)
     try:
-        server.run()
+        server.run(sockets=[listener])
     except SchemaTooNew as error:
         raise fail(str(error)) from None
-    except OSError as error:
-        raise fail(
-            f"cannot listen on {host}:{port}: {error.strerror}; "
-            "pick another --port or stop what uses it"
-        ) from None
     if not server.started:
         raise typer.Exit(1)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The server's socket, bound before anything else starts: a port in use is
+    a one-line failure, not a server that says it is ready and then exits.
+
+    Bound, not yet listening: until the app has started (uvicorn listens then),
+    connections are refused at once rather than left waiting.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as error:
+        raise fail(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as error:
+        sock.close()
+        raise fail(
+            f"cannot listen on {host}:{port}: {error.strerror or error}; "
+            "pick another --port or stop what uses it"
+        ) from None
+    return sock
 
 
 @app.command()
@@ -104,12 +133,20 @@ def worker(
         2, "--concurrency", min=1, max=64, help="Jobs run at once by this process"
     ),
     log_level: str = typer.Option("info", "--log-level", help="debug, info, warning, error"),
+    metrics_port: int = typer.Option(
+        0,
+        "--metrics-port",
+        min=0,
+        max=65535,
+        help="Serve this worker's Prometheus metrics (job durations) on 127.0.0.1:PORT",
+    ),
 ) -> None:
     """Run background jobs only (scaled mode; set ROOST_RUN_JOBS_IN_PROCESS=false on servers).
 
     SIGTERM (or Ctrl-C) finishes the jobs in hand, hands back the rest and exits.
+    With --metrics-port, Prometheus scrapes the jobs this worker ran (their
+    durations by kind) from http://127.0.0.1:PORT/metrics.
     """
-    from roost.jobs import handlers as _handlers  # noqa: F401
     from roost.jobs.runner import JobRunner
     from roost.observability.logs import configure_logging
     from roost.services import build_services
@@ -119,6 +156,19 @@ def worker(
         # Each runner claims a couple of jobs at a time: a long batch held by
         # one worker is work another idle worker cannot take.
         runners = [JobRunner(svc.job_context(), batch=2) for _ in range(concurrency)]
+        exporter = None
+        if metrics_port:
+            from prometheus_client import start_http_server
+
+            try:
+                exporter, _ = start_http_server(
+                    metrics_port, addr="127.0.0.1", registry=svc.metrics.registry
+                )
+            except OSError as error:
+                raise fail(
+                    f"cannot serve metrics on 127.0.0.1:{metrics_port}: {error.strerror or error}"
+                ) from None
+        svc.metrics.mark_ready()
 
         def stop() -> None:
             for runner in runners:
@@ -131,6 +181,8 @@ def worker(
         try:
             await asyncio.gather(*(r.run_forever() for r in runners))
         finally:
+            if exporter is not None:
+                exporter.shutdown()
             if svc.redis is not None:
                 await svc.redis.close()
         log.info("roost worker: stopped")

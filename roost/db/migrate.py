@@ -3,6 +3,12 @@
 Scenario 12 of the thread: a revert runs old code on data it does not
 understand. Roost refuses to start when the database carries a revision this
 release does not know, and says which.
+
+A change of schema (up or down) is all or nothing: on PostgreSQL every pending
+migration runs in one transaction (DDL is transactional there); on SQLite the
+change is made on a copy of the file that replaces it only once it completed
+(roost/db/swap.py). A migration that fails leaves the data and the schema as
+they were.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from roost.db.engine import Database
+from roost.db.swap import Step, change_a_copy, sqlite_file
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -28,6 +35,19 @@ _HERE = Path(__file__).parent / "migrations"
 
 class SchemaTooNew(Exception):
     """The database was migrated by a newer Roost than this one."""
+
+
+class NotReversible(Exception):
+    """A downgrade would pass a migration that cannot be undone."""
+
+    def __init__(self, revision: str, reason: str) -> None:
+        super().__init__(f"migration {revision} cannot be undone: {reason}")
+        self.revision = revision
+        self.reason = reason
+
+
+class UnknownRevision(Exception):
+    """A downgrade target that is not behind the database's revision."""
 
 
 @dataclass(frozen=True)
@@ -109,8 +129,93 @@ async def upgrade(db: Database) -> SchemaStatus:
 
             command.upgrade(_config(connection), "head")
 
+        await _change(db, _run)
+    return await schema_status(db)
+
+
+async def _change(db: Database, step: Step) -> None:
+    """Run ``step`` so that it either completes or leaves the database as it was."""
+    path = sqlite_file(db.url) if db.is_sqlite else None
+    if path is None:
         async with db.engine.begin() as conn:
-            await conn.run_sync(_run)
+            await conn.run_sync(step)
+        return
+    # The file is replaced: no connection may stay open on the old one.
+    await db.dispose()
+    await change_a_copy(db.url, path, step)
+
+
+def downgrade_steps(current: str, target: str) -> list[str]:
+    """The revisions a downgrade from ``current`` to ``target`` undoes, newest first.
+
+    Raises UnknownRevision when ``target`` is not an older revision on the
+    database's line of descent."""
+    scripts = _scripts()
+    if target not in {rev.revision for rev in scripts.walk_revisions()}:
+        raise UnknownRevision(f"{target} is not a schema revision this release knows")
+    from alembic.script.revision import RevisionError
+
+    try:
+        steps = [rev.revision for rev in scripts.iterate_revisions(current, target)]
+    except RevisionError:
+        steps = []  # not an ancestor: a newer revision, or another line
+    steps = [revision for revision in steps if revision != target]
+    if target == current or not steps:
+        raise UnknownRevision(f"the database is at {current}; {target} is not behind it")
+    return steps
+
+
+def irreversible_reason(revision: str) -> str | None:
+    """Why the migration ``revision`` cannot be undone, or None if it can.
+
+    A migration says so by raising NotImplementedError in its ``downgrade``,
+    with the reason as the message."""
+    script = _scripts().get_revision(revision)
+    assert script is not None and script.path is not None
+    tree = ast.parse(Path(script.path).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == "downgrade":
+            for statement in node.body:
+                if isinstance(statement, ast.Raise) and "NotImplementedError" in ast.unparse(
+                    statement
+                ):
+                    call = statement.exc
+                    if isinstance(call, ast.Call) and call.args:
+                        try:
+                            return str(ast.literal_eval(call.args[0]))
+                        except ValueError:
+                            pass
+                    return "its downgrade is not written"
+    return None
+
+
+async def downgrade(db: Database, target: str) -> SchemaStatus:
+    """Undo the migrations after ``target``, all or nothing.
+
+    Raises NotReversible (before touching anything) when one of them cannot be
+    undone, UnknownRevision for a target that is not behind the database."""
+    before = await schema_status(db)
+    if before.current is None:
+        raise UnknownRevision("the database is empty: there is nothing to downgrade")
+    if not before.known:
+        raise SchemaTooNew(
+            f"the database is at schema revision {before.current}, which this release of "
+            "Roost does not know: downgrade it with the release that upgraded it"
+        )
+    for revision in downgrade_steps(before.current, target):
+        reason = irreversible_reason(revision)
+        if reason is not None:
+            raise NotReversible(revision, reason)
+
+    def _run(connection: Connection) -> Any:
+        from alembic import command
+
+        command.downgrade(_config(connection), target)
+
+    try:
+        await _change(db, _run)
+    except NotImplementedError as error:
+        raise NotReversible(target, str(error) or "its downgrade is not written") from None
     return await schema_status(db)
 
 

@@ -43,9 +43,66 @@ class StatusDeleted:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountChanged:
+    """What others see of the account changed: its profile (names, note,
+    fields, images, settings), or it was suspended or reinstated. Caches of
+    pages showing it drop them (roost/web/cache.py)."""
+
+    account_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class NotificationCreated:
     notification_id: int
     recipient_id: int
 
 
-DomainEvent = StatusCreated | StatusEdited | StatusRewritten | StatusDeleted | NotificationCreated
+@dataclass(frozen=True, slots=True)
+class NotificationsMerged:
+    """Notifications held back from strangers were let through (a notification
+    request accepted): the account's apps read their notifications again."""
+
+    account_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class FiltersChanged:
+    """The account's filters (or their keywords or posts) changed: its apps
+    read them again."""
+
+    account_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementPublished:
+    """An announcement running now was published or changed."""
+
+    announcement_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementRemoved:
+    announcement_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncementReacted:
+    """Someone added or took back the reaction ``name`` on an announcement."""
+
+    announcement_id: int
+    name: str
+
+
+DomainEvent = (
+    StatusCreated
+    | StatusEdited
+    | StatusRewritten
+    | StatusDeleted
+    | AccountChanged
+    | NotificationCreated
+    | NotificationsMerged
+    | FiltersChanged
+    | AnnouncementPublished
+    | AnnouncementRemoved
+    | AnnouncementReacted
+)

@@ -15,6 +15,9 @@ never otherwise:
   - it is public or unlisted; or the viewer wrote it; or it is followers-only
     and the viewer is an approved follower of the author; or it is
     followers-only or direct and mentions the viewer;
+  - it is not held as part of a spam wave (roost/domain/spam), or the viewer
+    wrote it (staff see held posts where they go looking for them, as they
+    see suspended accounts' posts);
   - for a boost, the boosted post is visible by these same rules.
 A post the viewer may not see is answered with 404, never 403: even its
 existence is not revealed.
@@ -29,8 +32,15 @@ Accounts: a suspended account is shown to staff only. In *lists* of accounts
 either side of a block with the viewer is left out too; a single account
 (a profile, a relationship) still shows, since that is where one unblocks.
 
+Silenced accounts (roost/domain/accounts/limits.py) are heard only by those
+who follow them: where posts are *discovered* rather than followed (public,
+local and hashtag timelines and their streams, trends, search, the profile
+directory and account search), their posts and profiles are left out for
+everyone else (``heard``, ``trendable_post``). Their posts stay readable on
+their profile and by link, as on Mastodon.
+
 Mutes are not visibility: a muted account's posts stay readable; timelines and
-notifications filter them next to their own queries (roost/timelines/mutes.py,
+notifications filter them next to their own queries (roost/domain/timelines/quiet.py,
 roost/domain/notifications/queries.py).
 """
 
@@ -47,9 +57,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import FromClause
 
 from roost.db.fastread import FastReader, Prepared, Row
-from roost.db.tables import accounts, blocks, follows, mentions, statuses
+from roost.db.tables import accounts, blocks, follows, mentions, spam_holds, statuses
 from roost.domain.types import Viewer, Visibility
 from roost.errors import NotFound
+from roost.visibility import LISTED
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -77,7 +88,12 @@ class Visible(Generic[T]):
         return Visible(make(self.value), self.viewer, _POLICY)
 
 
-_SHOWN = (int(Visibility.PUBLIC), int(Visibility.UNLISTED))
+_LISTED_CODES = tuple(sorted(int(v) for v in LISTED))
+
+
+def listed(visibility: ColumnElement[int]) -> ColumnElement[bool]:
+    """SQL for ``Visibility.listed``: the post is public or unlisted."""
+    return visibility.in_(_LISTED_CODES)
 
 
 def _suspended(author: ColumnElement[int]) -> ColumnElement[bool]:
@@ -91,6 +107,45 @@ def _suspended(author: ColumnElement[int]) -> ColumnElement[bool]:
         .where(suspended.c.id == author, suspended.c.suspended_at.is_not(None))
         .exists()
     )
+
+
+def _silenced(author: ColumnElement[int]) -> ColumnElement[bool]:
+    """True when ``author`` is silenced (its own alias, like ``_suspended``)."""
+    silenced = accounts.alias("policy_silenced")
+    return (
+        select(silenced.c.id)
+        .where(silenced.c.id == author, silenced.c.silenced_at.is_not(None))
+        .exists()
+    )
+
+
+def heard(viewer: Viewer, author: ColumnElement[int]) -> ColumnElement[bool]:
+    """True for an author whose posts the viewer may come across where posts
+    are discovered: not silenced, or the viewer's own, or one the viewer follows."""
+    if viewer.account_id is None:
+        return ~_silenced(author)
+    me = viewer.account_id
+    return or_(
+        ~_silenced(author),
+        author == me,
+        select(follows.c.id)
+        .where(follows.c.account_id == me, follows.c.target_account_id == author)
+        .exists(),
+    )
+
+
+async def heard_status_ids(conn: AsyncConnection, viewer: Viewer, ids: Sequence[int]) -> list[int]:
+    """``ids`` (in their order) less the posts of authors the viewer may not
+    come across (``heard``): for search results."""
+    if not ids:
+        return []
+    rows = await conn.execute(
+        select(statuses.c.id).where(
+            statuses.c.id.in_(list(ids)), heard(viewer, statuses.c.account_id)
+        )
+    )
+    kept = {int(row.id) for row in rows}
+    return [i for i in ids if i in kept]
 
 
 def blocked_either_way(me: int) -> list[Select[Any]]:
@@ -147,22 +202,37 @@ def _status_clause(viewer: Viewer, table: FromClause) -> ColumnElement[bool]:
             original.c.id == c.reblog_of_id,
             listed_account_id(viewer, original.c.account_id),
             _own_rules_for(viewer, original),
+            _not_held(viewer, original),
         )
         .correlate(table)
         .exists(),
     )
     return and_(
-        listed_account_id(viewer, c.account_id), _own_rules_for(viewer, table), boosted_visible
+        listed_account_id(viewer, c.account_id),
+        _own_rules_for(viewer, table),
+        _not_held(viewer, table),
+        boosted_visible,
     )
+
+
+def _not_held(viewer: Viewer, table: FromClause) -> ColumnElement[bool]:
+    """A post held as part of a spam wave shows to its author (and staff) only."""
+    if viewer.is_admin:
+        return true()
+    held = select(spam_holds.c.status_id).where(spam_holds.c.status_id == table.c.id)
+    not_held = ~held.correlate(table).exists()
+    if viewer.account_id is None:
+        return not_held
+    return or_(table.c.account_id == viewer.account_id, not_held)
 
 
 def _own_rules_for(viewer: Viewer, table: FromClause) -> ColumnElement[bool]:
     c = table.c
     if viewer.account_id is None:
-        return c.visibility.in_(_SHOWN)
+        return listed(c.visibility)
     me = viewer.account_id
     return or_(
-        c.visibility.in_(_SHOWN),
+        listed(c.visibility),
         c.account_id == me,
         # Correlated EXISTS (one unique-index probe per row) rather than IN over
         # all of the viewer's follows or mentions: the same rule.
@@ -180,6 +250,28 @@ def _own_rules_for(viewer: Viewer, table: FromClause) -> ColumnElement[bool]:
             .correlate(table)
             .exists(),
         ),
+    )
+
+
+def trendable_post(table: FromClause = statuses) -> ColumnElement[bool]:
+    """Posts whose activity may make a hashtag, a link or the post itself
+    trend (roost/domain/trends): public (not unlisted, whose authors asked to
+    stay out of discovery), not a boost, by an account that is neither
+    suspended, silenced, nor opted out of discovery (``discoverable``). What trends is
+    still shown to each viewer through the rest of this policy."""
+    author = accounts.alias("trend_author")
+    return and_(
+        table.c.visibility == int(Visibility.PUBLIC),
+        table.c.reblog_of_id.is_(None),
+        select(author.c.id)
+        .where(
+            author.c.id == table.c.account_id,
+            author.c.suspended_at.is_(None),
+            author.c.silenced_at.is_(None),
+            author.c.discoverable.is_(True),
+        )
+        .correlate(table)
+        .exists(),
     )
 
 
@@ -224,6 +316,30 @@ async def visible_status_ids(conn: AsyncConnection, viewer: Viewer, ids: Iterabl
         return set()
     rows = await conn.execute(
         select(statuses.c.id).where(statuses.c.id.in_(wanted), status_clause(viewer))
+    )
+    return {int(row.id) for row in rows}
+
+
+async def hidden_by_own_block(conn: AsyncConnection, me: int, ids: Iterable[int]) -> set[int]:
+    """Of ``ids`` (posts hidden from account ``me``), those hidden only because
+    ``me`` blocks their author: public or unlisted posts of an author who is
+    not suspended and does not block ``me``. A quote of one says
+    ``blocked_account`` and, like any hidden post, names nothing of it."""
+    wanted = list(set(ids))
+    if not wanted:
+        return set()
+    rows = await conn.execute(
+        select(statuses.c.id).where(
+            statuses.c.id.in_(wanted),
+            listed(statuses.c.visibility),
+            statuses.c.account_id.in_(
+                select(blocks.c.target_account_id).where(blocks.c.account_id == me)
+            ),
+            statuses.c.account_id.not_in(
+                select(blocks.c.account_id).where(blocks.c.target_account_id == me)
+            ),
+            ~_suspended(statuses.c.account_id),
+        )
     )
     return {int(row.id) for row in rows}
 

@@ -2,40 +2,26 @@
 
 The Mastodon JSON shapes are built from these in roost/api/mastodon/serializers.py;
 another API (ActivityPub, the web pages) would build its own from the same.
+``Page`` and ``Visibility`` are defined below the domain (roost/paging.py,
+roost/visibility.py), for the stores that take them, and named here as well.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import RowMapping
 
+from roost.paging import Page as Page
+from roost.visibility import Visibility as Visibility
+
 if TYPE_CHECKING:
+    from roost.domain.cards.model import PreviewCard
     from roost.domain.filters.model import FilterMatch
-
-
-class Visibility(IntEnum):
-    PUBLIC = 0
-    UNLISTED = 1
-    PRIVATE = 2  # followers only
-    DIRECT = 3  # mentioned accounts only
-
-    @classmethod
-    def parse(cls, name: str) -> Visibility:
-        try:
-            return _VISIBILITY_NAMES[name]
-        except KeyError:
-            raise ValueError(f"unknown visibility {name!r}") from None
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-
-_VISIBILITY_NAMES = {v.name.lower(): v for v in Visibility}
+    from roost.domain.reports.model import Report
+    from roost.domain.strikes.model import Warning
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +32,19 @@ class Viewer:
     scopes: frozenset[str] = frozenset()
     application_id: int | None = None
     token_id: int | None = None
+    # Staff sight for the privacy policy (suspended accounts are shown): true
+    # when the account's role grants any staff permission.
     is_admin: bool = False
+    # The permission mask of the account's role (roost/domain/roles/permissions.py).
+    permissions: int = 0
 
     @property
     def anonymous(self) -> bool:
         return self.account_id is None
+
+    def may(self, needed: int) -> bool:
+        """Does the viewer's role grant ``needed``? ``administrator`` (0x1) grants all."""
+        return bool(self.permissions & 1) or (self.permissions & needed) == needed
 
 
 ANONYMOUS = Viewer(account_id=None)
@@ -155,6 +149,52 @@ class AppInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class PollView:
+    """A poll as one viewer sees it: its counts, and the viewer's own votes
+    (``own_votes`` None for nobody signed in)."""
+
+    id: int
+    status_id: int
+    account_id: int
+    options: tuple[str, ...]
+    counts: tuple[int, ...]
+    voters_count: int
+    multiple: bool
+    hide_totals: bool
+    expires_at: datetime
+    expired: bool
+    own_votes: tuple[int, ...] | None = None
+
+    @property
+    def votes_count(self) -> int:
+        return sum(self.counts)
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteView:
+    """The post a post quotes, as one viewer may see it: ``state`` accepted
+    (``quoted`` set, unless ``shallow``), revoked, deleted or unauthorized (a
+    post the viewer may not see: nothing of it is named)."""
+
+    state: str
+    quoted_status_id: int | None = None
+    quoted: StatusView | None = None
+    shallow: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Quoting:
+    """Quoting as it applies to a post and one viewer: its policy (public,
+    followers, nobody), what it means for the viewer (automatic, denied), how
+    many accepted quotes it has, and the post it quotes, if any."""
+
+    policy: str
+    current_user: str
+    quotes_count: int = 0
+    quote: QuoteView | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StatusView:
     """A post with everything needed to show it to one viewer."""
 
@@ -172,10 +212,15 @@ class StatusView:
     media: list[MediaAttachment] = field(default_factory=list)
     # The viewer's filters that match this post (set by roost/domain/filters/apply.py).
     filtered: tuple[FilterMatch, ...] = ()
+    # Its poll, counted now and marked for this viewer (roost/domain/polls).
+    poll: PollView | None = None
+    # Quote policy, count and quoted post for this viewer (roost/domain/quotes).
+    quoting: Quoting | None = None
     # An immutable object standing for this version's viewer-independent parts
     # (text, media, tags...): views with the same one show those parts the same,
     # so what is derived from them may be cached by it. None: not known.
     parts_key: object | None = None
+    card: PreviewCard | None = None  # of its first link (roost/domain/cards)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +230,8 @@ class StatusEdit:
     spoiler_text: str
     sensitive: bool
     created_at: datetime
+    # The option texts of the version's poll; None when it had none.
+    poll_options: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,23 +253,18 @@ class Relationship:
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
-    """Mastodon's id-based paging: newest first below ``max_id``, or the oldest
-    ones just above ``min_id``, never older than ``since_id``."""
-
-    max_id: int | None = None
-    since_id: int | None = None
-    min_id: int | None = None
-    limit: int = 20
-
-
-@dataclass(frozen=True, slots=True)
 class NotificationView:
     id: int
     type: str
     created_at: datetime
     account: Account
     status: StatusView | None
+    group_key: str | None = None  # stored for favourites, boosts, follows
+    # ``admin.report``: the report, and its target as the policy shows it.
+    report: Report | None = None
+    report_target: Account | None = None
+    # ``moderation_warning``: the strike, the recipient's own.
+    warning: Warning | None = None
 
 
 @dataclass(frozen=True, slots=True)

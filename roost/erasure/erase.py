@@ -22,10 +22,13 @@ from sqlalchemy import delete, func, or_, select, update
 
 from roost.db.engine import Tx
 from roost.db.tables import accounts, metadata, statuses
-from roost.domain.events import StatusDeleted
+from roost.domain.audit import events as audit_events
+from roost.domain.audit.chain import CONSOLE, Staff
+from roost.domain.events import AccountChanged, StatusDeleted
 from roost.domain.graph.counts import recount
 from roost.erasure import scan
-from roost.erasure.registry import Policy, TablePolicy, purges, table_policies, undeclared
+from roost.erasure.declared import purges, table_policies, undeclared
+from roost.erasure.registry import Policy, TablePolicy
 from roost.erasure.subject import Subject, gather
 from roost.services import Services
 
@@ -101,18 +104,24 @@ async def erase_in(tx: Tx, subject: Subject) -> dict[str, int]:
     )
     for status_id, author_id, visibility, mentioned in subject.deleted_posts:
         tx.emit(StatusDeleted(status_id, author_id, visibility, mentioned))
+    # Every process's caches of pages showing the account drop them (one with
+    # no posts left no StatusDeleted to say so).
+    tx.emit(AccountChanged(subject.account_id))
     return changed
 
 
 async def erase_account(
-    services: Services, account_id: int, *, scan_stores: bool = True
+    services: Services, account_id: int, *, scan_stores: bool = True, by: Staff = CONSOLE
 ) -> Receipt:
-    """Erase ``account_id`` everywhere; raises NotFound when it does not exist."""
+    """Erase ``account_id`` everywhere; raises NotFound when it does not exist.
+    The audit log records the erasure without naming the account (``by``: the
+    operator, or the person erasing their own account, whose id is not kept)."""
     async with services.db.read() as conn:
         subject = await gather(conn, account_id)
     receipt = Receipt(account_id, subject.username)
     async with services.db.write() as tx:
         receipt.tables = await erase_in(tx, subject)
+        await audit_events.erased(tx, sum(receipt.tables.values()), by=by)
     for name, purge in purges().items():
         try:
             result = await purge(services, subject)

@@ -17,7 +17,9 @@ Every derived store (timelines, caches, the search index, media files, the
 database files themselves) registers a purge with ``register_purge``; each
 runs after the transaction commits, in registration order, and returns what it
 removed for the receipt. New tables and stores declare themselves in
-roost/erasure/tables.py and roost/erasure/stores.py (or beside their own code).
+roost/erasure/tables.py and roost/erasure/stores.py (or beside their own code);
+``roost.erasure.declared`` imports those two, so whoever erases has them all.
+The registry imports neither: the declarations import it.
 """
 
 from __future__ import annotations
@@ -82,8 +84,7 @@ def declare(
 
 
 def table_policies() -> dict[str, TablePolicy]:
-    import roost.erasure.tables  # noqa: F401  (the declarations)
-
+    """Every declaration made so far (``roost.erasure.declared`` makes them all)."""
     return dict(_tables)
 
 
@@ -111,6 +112,5 @@ def register_purge(store_name: str, purge: Purge) -> None:
 
 
 def purges() -> dict[str, Purge]:
-    import roost.erasure.stores  # noqa: F401  (the built-in stores)
-
+    """Every purge registered so far, in registration order."""
     return dict(_purges)

@@ -19,7 +19,7 @@ from sqlalchemy.types import String
 
 from roost.db.tables import metadata
 from roost.erasure.subject import Subject
-from roost.media.store import media_root
+from roost.media.store import media_root, media_store
 from roost.ops.backup import list_backups
 from roost.services import Services
 
@@ -97,9 +97,20 @@ def _sqlite_files(services: Services, subject: Subject) -> list[str]:
     return _byte_hits([main, Path(f"{main}-wal")], needles, "database file")
 
 
-def _media(services: Services, subject: Subject) -> list[str]:
-    root = media_root(services.settings)
-    return [f"{key} still stored" for key in subject.media_keys if (root / key).is_file()]
+async def _media(services: Services, subject: Subject) -> list[str]:
+    """The erased account's files, in the local directory and in the media store
+    (the same place unless media lives in a bucket), and in this server's cache
+    of bucket objects."""
+    settings = services.settings
+    store = media_store(settings)
+    places = [media_root(settings), settings.data_dir / "media-cache"]
+    hits = []
+    for key in subject.media_keys:
+        if await store.exists(key):
+            hits.append(f"{key} still stored")
+        elif any((root / key).is_file() for root in places):
+            hits.append(f"{key} still on this server's disk")
+    return hits
 
 
 def _backups(services: Services, subject: Subject) -> list[str]:
@@ -152,7 +163,7 @@ async def scan_everything(services: Services, subject: Subject) -> dict[str, lis
         "database tables": await _tables(services, subject),
         "search index": await _search_index(services, subject),
         "database files": await asyncio.to_thread(_sqlite_files, services, subject),
-        "media files": await asyncio.to_thread(_media, services, subject),
+        "media files": await _media(services, subject),
         "redis": await _redis(services, subject),
         "backups": await asyncio.to_thread(_backups, services, subject),
         "account key": await asyncio.to_thread(_keys, subject),

@@ -14,6 +14,7 @@ import shutil
 from sqlalchemy import text
 
 from roost.domain.media.actions import discard_files
+from roost.domain.timelines import fanout
 from roost.erasure.registry import PurgeResult, register_purge
 from roost.erasure.subject import Subject
 from roost.media.store import media_store
@@ -34,12 +35,11 @@ _CONTENT_TABLES = (
 
 
 async def _timelines(services: Services, subject: Subject) -> PurgeResult:
-    forget = getattr(services.timelines, "forget", None)
-    if forget is not None:
-        # The author's follows are already gone: the store must not need them.
-        await forget([status_id for status_id, _, _, _ in subject.deleted_posts])
+    store = services.timelines.store
+    # The author's follows are already gone: the store must not need them.
+    await store.forget([status_id for status_id, _, _, _ in subject.deleted_posts])
     for status_id, author_id, _, _ in subject.deleted_posts:
-        await services.timelines.on_deleted(status_id, author_id)
+        await fanout.deleted(services.db, store, status_id, author_id)
     dropped = lists = 0
     if services.redis is not None:
         link = services.redis
@@ -79,9 +79,9 @@ async def _search(services: Services, subject: Subject) -> PurgeResult:
 
 async def _media(services: Services, subject: Subject) -> PurgeResult:
     store = media_store(services.settings)
-    before = {key for key in subject.media_keys if store.path(key) is not None}
+    before = {key for key in subject.media_keys if await store.exists(key)}
     await discard_files(services.db, store, subject.media_keys)
-    after = {key for key in subject.media_keys if store.path(key) is not None}
+    after = {key for key in subject.media_keys if await store.exists(key)}
     kept = len(after)
     return PurgeResult(len(before - after), f"{kept} still used by others" if kept else "")
 
@@ -140,18 +140,17 @@ async def _exports(services: Services, subject: Subject) -> PurgeResult:
 
 
 async def _status_caches(services: Services, subject: Subject) -> PurgeResult:
-    """The caches of posts' shared parts and their JSON: this process's, and
-    the one every process shares (scaled mode; there, the erased account's
-    posts; others name it by id only). Other processes' own caches hold only
+    """The caches of posts' shared parts: this process's, and the one every
+    process shares (scaled mode; there, the erased account's posts; others
+    name it by id only). Their rendered JSON is the API's, which registers its
+    own purge ("post JSON", roost/api/mastodon/hooks.py). Other processes' own caches hold only
     posts whose rows are gone, which no read asks for, until their bounded
     caches let them go."""
-    from roost.api.mastodon.serializers import forget_cached
-    from roost.domain.statuses.feed import SHARED
+    from roost.domain.statuses.shared import SHARED
 
     before = len(SHARED)
     SHARED.forget(subject.status_ids)
     SHARED.forget_account(subject.account_id)
-    forget_cached()
     detail = ""
     if services.db.shared_bytes is not None:
         await services.db.shared_bytes.forget(subject.status_ids)
@@ -159,8 +158,21 @@ async def _status_caches(services: Services, subject: Subject) -> PurgeResult:
     return PurgeResult(before - len(SHARED), detail)
 
 
+async def _rate_limits(services: Services, subject: Subject) -> PurgeResult:
+    """The password-attempt counts kept for the account (with the addresses
+    they came from): in Redis (scaled mode) and in this process. Other
+    processes' in-process counts expire with ROOST_SIGN_IN_WINDOW_S."""
+    from roost.ratelimit import account_key
+
+    dropped = await services.sign_in_limiter.forget(account_key(subject.account_id))
+    # API request counts (roost/api/ratelimits.py) end their keys the same way.
+    dropped += await services.api_limiter.forget(account_key(subject.account_id))
+    return PurgeResult(dropped)
+
+
 register_purge("timelines", _timelines)
 register_purge("post caches", _status_caches)
+register_purge("rate limits", _rate_limits)
 register_purge("exports", _exports)
 register_purge("search index", _search)
 register_purge("media files", _media)

@@ -16,6 +16,8 @@ from roost.db.tables import (
     follows,
     media_attachments,
     mentions,
+    preview_cards,
+    status_cards,
     status_conversations,
     status_edits,
     statuses,
@@ -117,6 +119,17 @@ async def gather(conn: AsyncConnection, account_id: int) -> Subject:
     ).all()
     keys = [m.file_key for m in media] + [m.preview_key for m in media if m.preview_key]
     keys += [k for k in (account.avatar_file, account.header_file) if k]
+    # The images of cards its posts show: discarded with the cards that only
+    # its posts showed (roost/erasure/tables.py), kept while others' do.
+    keys += [
+        r.image_file
+        for r in await conn.execute(
+            select(preview_cards.c.image_file)
+            .join(status_cards, status_cards.c.card_id == preview_cards.c.id)
+            .where(status_cards.c.status_id.in_(own_ids), preview_cards.c.image_file.is_not(None))
+            .distinct()
+        )
+    ]
     user = (
         await conn.execute(select(users.c.email).where(users.c.account_id == account_id))
     ).first()

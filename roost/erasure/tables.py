@@ -14,6 +14,9 @@ from roost.db.tables import (
     conversation_participants,
     favourites,
     jobs,
+    preview_cards,
+    quotes,
+    status_cards,
     status_conversations,
     statuses,
 )
@@ -72,6 +75,21 @@ async def _drop_jobs(tx: Tx, subject: Subject) -> int:
     payload = cast(jobs.c.payload, Text)
     matches = or_(*(payload.contains(str(i)) for i in subject.ids))
     result = await tx.execute(delete(jobs).where(matches))
+    return int(result.rowcount or 0)
+
+
+async def _forget_quoted(tx: Tx, subject: Subject) -> int:
+    """Others' quotes of its posts no longer name them (they show as deleted)."""
+    result = await tx.execute(
+        update(quotes)
+        .where(
+            or_(
+                quotes.c.quoted_account_id == subject.account_id,
+                quotes.c.quoted_status_id.in_(subject.status_ids),
+            )
+        )
+        .values(quoted_status_id=None, quoted_account_id=None)
+    )
     return int(result.rowcount or 0)
 
 
@@ -156,6 +174,24 @@ declare(
     accounts=OWN,
     reason="its uploads (files removed by the media purge)",
 )
+declare("polls", D, accounts=OWN, statuses=("status_id",), reason="its posts' polls")
+declare(
+    "poll_votes",
+    D,
+    accounts=OWN,
+    cascade_from="polls",
+    reason="its votes, and the votes in its polls (counts are read from the votes)",
+)
+declare("scheduled_statuses", D, accounts=OWN, reason="its posts waiting for their time")
+declare(
+    "quotes",
+    D,
+    accounts=OWN,
+    statuses=("status_id",),
+    extra=_forget_quoted,
+    reason="its quotes; others' quotes of its posts stay, showing them deleted",
+)
+declare("quote_policies", D, statuses=("status_id",), reason="its posts' quote policies")
 declare("lists", D, accounts=OWN, reason="its lists")
 declare("list_accounts", D, accounts=OWN, reason="its place in others' lists")
 declare("followed_tags", D, accounts=OWN, reason="hashtags it follows")
@@ -178,3 +214,263 @@ declare(
 declare("twitter_likes", D, accounts=OWN, reason="its imported likes")
 declare("twitter_relations", D, accounts=OWN, reason="its imported follows and blocks")
 declare("twitter_direct_messages", D, accounts=OWN, reason="its imported direct messages")
+declare("web_sessions", D, accounts=OWN, reason="its signed-in browsers")
+declare("email_tokens", D, accounts=OWN, reason="its confirmation and reset links")
+declare("two_factor", D, accounts=OWN, reason="its two-factor secret")
+declare("recovery_codes", D, accounts=OWN, reason="its two-factor recovery codes")
+declare(
+    "invites",
+    A,
+    accounts=("created_by",),
+    set_values={"created_by": None},
+    reason="invite links it made keep working, no longer naming it",
+)
+declare("instance_rules", K, reason="instance-wide rules written by the operator")
+declare("notification_policies", D, accounts=OWN, reason="its notification policy")
+declare(
+    "notification_requests",
+    D,
+    accounts=("account_id", "from_account_id"),
+    reason="notification requests to it and from it",
+)
+declare(
+    "notification_permissions",
+    D,
+    accounts=("account_id", "from_account_id"),
+    reason="senders it let through, and its leave to notify others",
+)
+declare("push_subscriptions", D, accounts=OWN, reason="its Web Push subscriptions")
+
+
+async def _drop_unlinked_cards(tx: Tx, subject: Subject) -> int:
+    """Link cards no post shows any more (those its posts alone linked: the
+    address, part of its words, goes with them). Cards others' posts still
+    show stay: they describe others' links."""
+    if not subject.status_ids:
+        return 0
+    shown = select(status_cards.c.card_id)
+    result = await tx.execute(delete(preview_cards).where(preview_cards.c.id.not_in(shown)))
+    return int(result.rowcount or 0)
+
+
+declare(
+    "preview_cards",
+    D,
+    extra=_drop_unlinked_cards,
+    reason="cards only its posts showed; those others' posts show stay",
+)
+declare("status_cards", D, statuses=("status_id",), reason="which card its posts show")
+declare(
+    "trend_reviews",
+    A,
+    accounts=("decided_by",),
+    set_values={"decided_by": None},
+    reason="decisions it made as staff stay, naming nobody; those on its posts go "
+    "with the posts (cascade)",
+)
+declare("featured_tags", D, accounts=OWN, reason="hashtags it features on its profile")
+declare("featured_accounts", D, accounts=OWN, reason="staff's suggestion of it to everyone")
+declare("suggestion_dismissals", D, accounts=PAIR, reason="suggestions dismissed, both ways")
+declare("account_domain_blocks", D, accounts=OWN, reason="domains it hides")
+
+
+async def _erase_audit_personal(tx: Tx, subject: Subject) -> int:
+    from roost.domain.audit.chain import erase_personal
+
+    return await erase_personal(tx, subject.account_id)
+
+
+declare("roles", K, reason="instance-wide staff roles")
+declare("account_roles", D, accounts=OWN, reason="the role it held")
+declare(
+    "audit_entries",
+    K,
+    reason="the hashed entries hold no personal data, only a salted digest of it",
+)
+declare(
+    "audit_personal",
+    A,
+    accounts=("actor_account_id", "target_account_id"),
+    set_values={"data": "{}", "salt": None},
+    extra=_erase_audit_personal,
+    reason="who acted on whom is blanked; the entry's digest keeps the chain whole",
+)
+
+
+async def _unlink_staff_from_reports(tx: Tx, subject: Subject) -> int:
+    """Reports others made stay; a staff member's name on them goes."""
+    from roost.db.tables import reports
+
+    changed = 0
+    for column in ("assigned_account_id", "action_taken_by_account_id"):
+        result = await tx.execute(
+            update(reports).where(reports.c[column] == subject.account_id).values({column: None})
+        )
+        changed += int(result.rowcount or 0)
+    return changed
+
+
+declare(
+    "reports",
+    D,
+    accounts=PAIR,
+    extra=_unlink_staff_from_reports,
+    reason="reports it made and reports about it; as staff, its name on others' goes",
+)
+declare("report_rules", D, cascade_from="reports", reason="the rules its reports cited")
+declare(
+    "report_statuses",
+    D,
+    accounts=OWN,
+    statuses=("status_id",),
+    reason="snapshots of its posts in reports",
+)
+declare("upload_quotas", D, accounts=OWN, reason="the bytes it uploaded each day")
+declare(
+    "moderation_exposures",
+    D,
+    accounts=OWN,
+    reason="as a moderator, how much reported content it looked at each day",
+)
+declare(
+    "moderation_views",
+    D,
+    accounts=OWN,
+    cascade_from="reports",
+    reason="as a moderator, which reports it opened each day",
+)
+declare("email_domain_blocks", K, reason="e-mail domains the operator refuses at sign-up")
+declare("instance_domain_blocks", K, reason="servers staff refuse or limit")
+declare("instance_domain_allows", K, reason="servers staff let in")
+declare("ip_blocks", K, reason="address ranges staff hold back or refuse")
+declare(
+    "canonical_email_blocks",
+    K,
+    reason="hashes of refused addresses; kept so that an erased account cannot sign up again",
+)
+
+
+async def _unlink_staff_from_lawful(tx: Tx, subject: Subject) -> int:
+    """As staff, its name on lawful requests and approvals goes; the decisions stay."""
+    from roost.db.tables import lawful_approvals, lawful_requests
+
+    changed = 0
+    for table, columns in (
+        (
+            lawful_requests,
+            ("verified_by_account_id", "requested_by_account_id", "decided_by_account_id"),
+        ),
+        (lawful_approvals, ("approver_account_id", "requester_account_id")),
+    ):
+        for column in columns:
+            result = await tx.execute(
+                update(table).where(table.c[column] == subject.account_id).values({column: None})
+            )
+            changed += int(result.rowcount or 0)
+    return changed
+
+
+declare(
+    "lawful_requests",
+    A,
+    accounts=("account_id",),
+    set_values={"account_id": None},
+    extra=_unlink_staff_from_lawful,
+    reason="a request about it stays, naming nobody: that it was made, by which authority "
+    "on which basis, and what was decided and disclosed is the instance's record; its "
+    "free text was sealed under its key and is unreadable once the key is gone",
+)
+declare(
+    "lawful_approvals",
+    A,
+    accounts=("approver_account_id",),
+    set_values={"approver_account_id": None},
+    reason="approvals it gave as staff stay, naming nobody (its name as requester goes "
+    "with lawful_requests' extra)",
+)
+
+
+async def _unlink_staff_from_strikes(tx: Tx, subject: Subject) -> int:
+    """Strikes and appeals of others stay; a staff member's name on them goes."""
+    from roost.db.tables import account_warnings, appeals
+
+    changed = 0
+    for table, column in (
+        (account_warnings, "by_account_id"),
+        (appeals, "decided_by_account_id"),
+    ):
+        result = await tx.execute(
+            update(table).where(table.c[column] == subject.account_id).values({column: None})
+        )
+        changed += int(result.rowcount or 0)
+    return changed
+
+
+declare(
+    "account_warnings",
+    D,
+    accounts=OWN,
+    extra=_unlink_staff_from_strikes,
+    reason="strikes against it (their text sealed under its key); as staff, its name on "
+    "others' goes",
+)
+declare("appeals", D, accounts=OWN, reason="its appeals against strikes")
+declare("known_image_lists", K, reason="hash lists the operator imports; nobody's data")
+declare("known_image_hashes", K, reason="hashes of known images; nobody's data")
+declare(
+    "quarantined_media",
+    A,
+    accounts=("account_id",),
+    set_values={"account_id": None},
+    reason="a file refused as a known image stays, sealed under the quarantine key, as "
+    "evidence a provider may be bound to preserve; the account id goes (its automatic "
+    "report goes with its reports)",
+)
+# Spam waves (roost/domain/spam).
+declare(
+    "sign_up_networks",
+    D,
+    accounts=("account_id",),
+    reason="the network it signed up from",
+)
+declare(
+    "spam_signatures",
+    D,
+    accounts=OWN,
+    statuses=("status_id",),
+    reason="its posts' MinHash signatures",
+)
+declare("spam_bands", D, statuses=("status_id",), reason="its posts' LSH band keys")
+declare(
+    "spam_cluster_posts",
+    D,
+    accounts=OWN,
+    statuses=("status_id",),
+    reason="its posts' places in spam clusters",
+)
+declare("spam_holds", D, accounts=OWN, statuses=("status_id",), reason="its held posts")
+declare(
+    "spam_clusters",
+    A,
+    accounts=("decided_by_account_id",),
+    set_values={"decided_by_account_id": None},
+    reason="a cluster holds no post or account of its own (its members go with "
+    "spam_cluster_posts); a decision it made as staff stays, naming nobody",
+)
+declare(
+    "actor_keys",
+    D,
+    accounts=OWN,
+    reason="its federation key pair (the private half was sealed under its key)",
+)
+declare(
+    "remote_actor_keys",
+    K,
+    reason="other servers' public keys: they belong to no local account",
+)
+declare(
+    "inbox_activities",
+    D,
+    accounts=("recipient_account_id",),
+    reason="activities other servers sent to its inbox",
+)

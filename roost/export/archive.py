@@ -21,6 +21,7 @@ import io
 import json
 import os
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -297,13 +298,20 @@ async def build_export(
             select(media_attachments.c.file_key).where(media_attachments.c.account_id == account_id)
         )
     } | {k for k in (me.avatar_file, me.header_file) if k}
-    return await asyncio.to_thread(_write_zip, settings, target, files, sorted(keys), posts)
+    copies = await local_copies(settings, keys)
+    return await asyncio.to_thread(_write_zip, target, files, copies, posts)
+
+
+async def local_copies(settings: Settings, keys: Iterable[str]) -> list[tuple[str, Path | None]]:
+    """Each media file with a local copy of it (fetched from the bucket, when
+    media lives in one), None for a file no longer stored."""
+    store = media_store(settings)
+    return [(key, await store.local_copy(key)) for key in sorted(keys)]
 
 
 def _write_zip(
-    settings: Settings, target: Path, files: dict[str, bytes], keys: list[str], posts: int
+    target: Path, files: dict[str, bytes], copies: list[tuple[str, Path | None]], posts: int
 ) -> ExportSummary:
-    store = media_store(settings)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
     copied = 0
@@ -311,8 +319,7 @@ def _write_zip(
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for name, data in files.items():
                 archive.writestr(name, data)
-            for key in keys:
-                path = store.path(key)
+            for key, path in copies:
                 if path is not None:
                     # Media is already compressed: stored as is, opened from
                     # its seal (roost/keys/files.py) on the way.

@@ -15,6 +15,7 @@ from pathlib import Path
 from roost.clock import utcnow
 from roost.config import Settings
 from roost.db.engine import Database
+from roost.domain.audit import events as audit_events
 from roost.export.archive import build_export
 from roost.ids import new_id
 
@@ -40,6 +41,8 @@ async def request_export(db: Database, settings: Settings, account_id: int) -> E
     for old in directory.glob("*.zip"):
         if old != target:
             old.unlink(missing_ok=True)
+    async with db.write() as tx:
+        await audit_events.exported(tx, account_id, export_id)
     return ExportFile(export_id, summary.path, summary.size, utcnow())
 
 

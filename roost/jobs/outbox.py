@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from roost.clock import utcnow
 from roost.db.engine import Tx
 from roost.db.tables import jobs
 from roost.ids import new_id
+from roost.jobs.registry import Job
 
 # The running runner (if any) registers here to be woken after a commit, so an
 # embedded server handles a new post's jobs at once instead of at the next poll.
@@ -28,19 +28,19 @@ def _wake() -> None:
 
 async def enqueue(
     tx: Tx,
-    kind: str,
-    payload: dict[str, Any],
+    job: Job,
     *,
     run_at: datetime | None = None,
     max_attempts: int = 8,
 ) -> int:
+    """Queue ``job`` (its kind and its fields as the payload); returns its id."""
     now = utcnow()
     job_id = new_id()
     await tx.execute(
         jobs.insert().values(
             id=job_id,
-            kind=kind,
-            payload=payload,
+            kind=job.kind,
+            payload=job.payload(),
             state="queued",
             attempts=0,
             max_attempts=max_attempts,

@@ -11,6 +11,12 @@ seconds and the attempt does not count.
 
 A runner that is told to stop finishes the job in hand and releases the rest of
 its batch at once, so another worker need not wait out their leases.
+
+The runner knows no job kind: it reads each row into the job class registered
+for its kind (roost/jobs/registry.py) and hands it, with the context it was
+given, to that class's handler. The context is whatever the handlers expect
+(roost/domain/jobs.py's ``JobContext``); the runner itself needs only the
+database, the settings and the metrics of it.
 """
 
 from __future__ import annotations
@@ -23,15 +29,17 @@ import random
 import socket
 import time
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, delete, or_, select, update
 
 from roost.clock import utcnow
+from roost.config import Settings
 from roost.db.engine import Database
 from roost.db.tables import jobs
+from roost.errors import RetryLater, Unavailable
 from roost.jobs import outbox
-from roost.jobs.registry import JobContext, RetryLater, handler_for
+from roost.jobs.registry import dispatch, job_class
 from roost.observability.metrics import Metrics
 
 log = logging.getLogger("roost.jobs")
@@ -47,16 +55,28 @@ def backoff_seconds(attempts: int) -> float:
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
+class RunnerContext(Protocol):
+    """What the runner reads of the context it passes to handlers."""
+
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def metrics(self) -> Metrics | None: ...
+
+
 class JobRunner:
-    def __init__(self, context: JobContext, *, batch: int = 20, poll_s: float = 1.0) -> None:
+    def __init__(self, context: RunnerContext, *, batch: int = 20, poll_s: float = 1.0) -> None:
         self.context = context
         self.db: Database = context.db
         self.batch = batch
         self.poll_s = poll_s
         self.lease = timedelta(seconds=context.settings.job_lease_s)
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        metrics = context.services.get("metrics")
-        self.metrics: Metrics | None = metrics if isinstance(metrics, Metrics) else None
+        self.metrics: Metrics | None = context.metrics
         self._wake = asyncio.Event()
         self._stopping = False
         self.processed = 0
@@ -98,13 +118,13 @@ class JobRunner:
         return and_(jobs.c.id == job["id"], jobs.c.locked_by == self.worker_id)
 
     async def run_job(self, job: dict[str, Any]) -> bool:
-        handler = handler_for(job["kind"])
+        kind = job_class(job["kind"])
         started = time.monotonic()
         keeper = asyncio.create_task(self._keep_lease(job), name=f"lease-{job['id']}")
         try:
-            if handler is None:
+            if kind is None:
                 raise LookupError(f"no handler for job kind {job['kind']!r}")
-            await handler(self.context, job["payload"])
+            await dispatch(self.context, kind.from_payload(job["payload"]))
         except asyncio.CancelledError:
             await self._stop_keeping(keeper)
             await asyncio.shield(self._release(job))
@@ -224,6 +244,12 @@ class JobRunner:
             while not self._stopping:
                 try:
                     claimed = await self.run_once()
+                except Unavailable as down:
+                    # The database is away or its disk is full: said once per
+                    # poll, without a traceback that would say nothing more.
+                    log.warning("job runner: claiming failed (%s); backing off", down.message)
+                    claimed = 0
+                    await asyncio.sleep(self.poll_s)
                 except Exception:
                     log.exception("job runner: claiming failed; backing off")
                     claimed = 0

@@ -207,8 +207,11 @@ class SealingStore:
             stored = await self.inner.put_stream(sealed, extension)
         return StoredFile(stored.key, size)
 
-    def path(self, key: str) -> Path | None:
-        return self.inner.path(key)
+    async def local_copy(self, key: str) -> Path | None:
+        return await self.inner.local_copy(key)
+
+    async def exists(self, key: str) -> bool:
+        return await self.inner.exists(key)
 
     async def delete(self, key: str) -> None:
         await self.inner.delete(key)

@@ -22,6 +22,7 @@ are already deleted from the live database, so nothing is served meanwhile.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import binascii
 import hashlib
@@ -45,14 +46,26 @@ log = logging.getLogger("roost.keys")
 
 PREFIX = "rs1:"
 TTL_S = 60.0
-# The key of the blind index of e-mail addresses (never an account id).
+# Keys that belong to no account. Account ids are milliseconds shifted left
+# 16 bits, never this small. Each id serves one purpose only: a key is never
+# both an AES key and another key's seed (tests/keys/test_reserved_ids.py).
+# The key of the blind index of e-mail addresses.
 INDEX_KEY_ID = 0
+# The seed of the Web Push (VAPID) signing key (roost/keys/vapid.py).
+VAPID_KEY_ID = 1
+# The key of the quarantine of media refused as known images.
+QUARANTINE_KEY_ID = 2
+# The key the instance actor's federation key pair is sealed under
+# (roost/domain/federation/keys.py): the instance actor is no account.
+INSTANCE_ACTOR_KEY_ID = 3
+RESERVED_KEY_IDS = (INDEX_KEY_ID, VAPID_KEY_ID, QUARANTINE_KEY_ID, INSTANCE_ACTOR_KEY_ID)
 ERASED = ""
 
 _lock = threading.RLock()
 _store: KeyStore | None = None
 _cache: dict[int, tuple[float, AESGCM | None]] = {}
 _index_key: bytes | None = None
+_closes_at_exit = False
 
 
 def location_for(settings: Settings) -> tuple[str, str]:
@@ -62,29 +75,57 @@ def location_for(settings: Settings) -> tuple[str, str]:
     return "postgresql", settings.key_store_url or settings.database_url
 
 
-def configure(settings: Settings) -> None:
-    """Use the key store these settings name (a no-op when it is the one in use).
+def install(settings: Settings) -> KeyStore:
+    """Open the key store these settings name and make it the one this process
+    seals and opens with (a no-op when it is the one in use); returns it.
 
-    Every ``Database`` calls this: one installation per process.
+    Called by ``roost.process.prepare_process`` at every entry point, never as a
+    side effect of something else: one installation per process.
     """
-    global _store, _index_key
+    global _store, _index_key, _closes_at_exit
     kind, where = location_for(settings)
     with _lock:
         current = getattr(_store, "_roost_location", None)
-        if current == (kind, where):
-            return
+        if _store is not None and current == (kind, where):
+            return _store
         if _store is not None:
             _store.close()
         store: KeyStore = SqliteKeyStore(Path(where)) if kind == "sqlite" else PgKeyStore(where)
         store._roost_location = (kind, where)  # type: ignore[attr-defined]
+        if not _closes_at_exit:
+            atexit.register(close)
+            _closes_at_exit = True
         _store = store
+        _cache.clear()
+        _index_key = None
+        return store
+
+
+def close() -> None:
+    """Close the installed key store (its connection and thread), if any.
+
+    Registered to run at process exit: a PostgreSQL store's connection left to
+    the garbage collector at interpreter shutdown prints a traceback on stderr
+    after the command already succeeded.
+    """
+    global _store, _index_key, _closes_at_exit
+    with _lock:
+        if _store is not None:
+            _store.close()
+        _store = None
         _cache.clear()
         _index_key = None
 
 
 def store() -> KeyStore:
+    """The installed key store."""
     if _store is None:
-        raise RuntimeError("the key store is not configured: no Database was made yet")
+        # A programming error, not an operator's: an entry point skipped
+        # prepare_process (tests/cli/test_fresh_process.py exists to catch it).
+        raise RuntimeError(
+            "the key store is not installed: the entry point must call "
+            "roost.process.prepare_process(settings) first"
+        )
     return _store
 
 

@@ -230,9 +230,9 @@ class PgKeyStore:
         # CPython 3.11's parser).
         import asyncpg  # type: ignore[import-untyped]  # noqa: F401
 
-        from roost.ops import pgtools
+        from roost.addresses import connection
 
-        self._target = pgtools.connection(url)
+        self._target = connection(url)
         self.location = f"table {PG_TABLE} on {self._target.dsn}"
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(

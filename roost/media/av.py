@@ -9,28 +9,37 @@ Always (pure Python, in place, no re-encoding):
   - MP3: ID3 tags are blanked (ID3v2) or cut off (ID3v1).
   - The MP4 family is told apart by its tracks: no video track means audio.
 
-Only when ``ffmpeg`` (and ``ffprobe``) are on the machine (``ROOST_MEDIA_FFMPEG``):
+With ffmpeg (``ROOST_MEDIA_FFMPEG``; by default the build installed with Roost
+from the lock file, the imageio-ffmpeg package):
   - every file is remuxed without metadata (``-map_metadata -1``, streams
     copied, not re-encoded), which also covers WebM and Ogg;
   - a poster frame becomes the preview image and its blurhash;
-  - duration, frame size and frame rate are reported in ``meta``.
+  - duration, frame size, frame rate and bit rate are reported in ``meta``.
 
-Without ffmpeg, WebM and Ogg files are stored as uploaded, tags included, and
-videos have no preview image or duration: apps show a generic video tile.
+Only ``ffmpeg`` itself is needed: the installed build has no ``ffprobe``, so
+the facts ``ffprobe`` would give are read from the description of the input
+that ffmpeg prints while it copies the streams to nowhere (``_describe``).
+
+Without ffmpeg (``ROOST_MEDIA_FFMPEG=""``, or none found), WebM and Ogg files
+are stored as uploaded, tags included, and videos have no preview image or
+duration: apps show a generic video tile.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import functools
+import importlib.resources
 import logging
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import IO, Any
 
-from roost.errors import Invalid
+from roost.errors import Invalid, RuleBroken
 from roost.media.sniff import M4A, MOV, MP3, MP4, Format
 
 log = logging.getLogger("roost.media")
@@ -41,7 +50,7 @@ _FFMPEG_TIMEOUT_S = 300
 
 
 def _refuse(fmt: Format) -> Invalid:
-    return Invalid(f"Validation failed: the file is not a readable {fmt.extension.upper()} file")
+    return RuleBroken(f"the file is not a readable {fmt.extension.upper()} file")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,26 +160,45 @@ def strip_metadata(file: IO[bytes], fmt: Format) -> Format:
 
 # --- ffmpeg -------------------------------------------------------------------
 
+BUNDLED = "bundled"
+
 
 @dataclass(frozen=True, slots=True)
 class Tools:
     ffmpeg: str
-    ffprobe: str
+
+
+@functools.cache
+def bundled_ffmpeg() -> str | None:
+    """The ffmpeg executable the imageio-ffmpeg package installed (one build per
+    platform wheel), or None where that package has no build."""
+    try:
+        binaries = importlib.resources.files("imageio_ffmpeg.binaries")
+    except ModuleNotFoundError:
+        return None
+    for entry in binaries.iterdir():
+        # Named ffmpeg-<platform>-<version>; the directory also holds its
+        # README and __init__.py. The exact name is the package's business.
+        if entry.name.startswith("ffmpeg") and entry.is_file():
+            return str(entry)
+    return None
 
 
 def find_tools(setting: str) -> Tools | None:
-    """ffmpeg and ffprobe, when the setting names ffmpeg and both are found."""
+    """The ffmpeg the setting names: ``bundled`` (the default) for the one
+    installed with Roost (else ``ffmpeg`` on the PATH), a command name or a
+    path; None when the setting is empty or nothing is found."""
     if not setting:
         return None
-    ffmpeg = shutil.which(setting)
-    if ffmpeg is None:
-        return None
-    beside = Path(ffmpeg).with_name("ffprobe")
-    ffprobe = str(beside) if beside.exists() else shutil.which("ffprobe")
-    return Tools(ffmpeg, ffprobe) if ffprobe else None
+    if setting == BUNDLED:
+        found = bundled_ffmpeg() or shutil.which("ffmpeg")
+    else:
+        found = shutil.which(setting)
+    return Tools(found) if found else None
 
 
-async def _run(*command: str) -> bytes:
+async def _run(*command: str) -> tuple[bytes, bytes]:
+    """(stdout, stderr) of a command that succeeded; RuntimeError otherwise."""
     process = await asyncio.create_subprocess_exec(
         *command,
         stdin=asyncio.subprocess.DEVNULL,
@@ -188,47 +216,102 @@ async def _run(*command: str) -> bytes:
     if process.returncode != 0:
         message = err.decode(errors="replace").strip()[-500:]
         raise RuntimeError(f"{Path(command[0]).name} failed: {message}")
-    return out
+    return out, err
 
 
 async def probe(tools: Tools, path: Path) -> dict[str, Any]:
-    """Mastodon's ``meta`` for a video or audio file: duration, size, frame rate."""
-    raw = await _run(
-        tools.ffprobe,
-        "-v",
-        "error",
-        "-print_format",
-        "json",
-        "-show_format",
-        "-show_streams",
+    """Mastodon's ``meta`` for a video or audio file: duration, size, frame rate.
+
+    ffmpeg copies every stream to the null muxer (reading the file, decoding
+    nothing) and describes the input on stderr as it starts; the last progress
+    line's ``time=`` is the duration where the container does not state one
+    (a WebM recorded in a browser).
+    """
+    _, err = await _run(
+        tools.ffmpeg,
+        "-hide_banner",
+        "-nostdin",
+        "-i",
         str(path),
+        "-map",
+        "0",
+        "-c",
+        "copy",
+        "-f",
+        "null",
+        "-",
     )
-    data = json.loads(raw or b"{}")
+    return describe(err.decode(errors="replace"))
+
+
+_DURATION = re.compile(r"^\s*Duration: (?:(\d+):(\d\d):(\d\d(?:\.\d+)?)|N/A)(.*)$")
+_BITRATE = re.compile(r"bitrate: (\d+) kb/s")
+_VIDEO = re.compile(r"^\s*Stream #\d+:\d+\S*: Video: (.*)$")
+_SIZE = re.compile(r"(?:^|[ ,])(\d{1,5})x(\d{1,5})(?=[ ,\[]|$)")
+_RATE = re.compile(r", (\d+(?:\.\d+)?)(k?) (fps|tbr)\b")
+_TIME = re.compile(r"\btime=(\d+):(\d\d):(\d\d(?:\.\d+)?)")
+
+
+def _seconds(hours: str, minutes: str, seconds: str) -> float:
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def describe(report: str) -> dict[str, Any]:
+    """Mastodon's ``meta`` from ffmpeg's description of its first input."""
+    lines = report.splitlines()
+    begin = next((n for n, line in enumerate(lines) if line.startswith("Input #0")), None)
+    if begin is None:
+        return {}
+    end = next(
+        (n for n in range(begin + 1, len(lines)) if not lines[n].startswith(" ")), len(lines)
+    )
+    duration, bitrate, video = 0.0, 0, None
+    for line in lines[begin:end]:
+        if found := _DURATION.match(line):
+            if found.group(1) is not None:
+                duration = _seconds(found.group(1), found.group(2), found.group(3))
+            if kbps := _BITRATE.search(found.group(4)):
+                bitrate = int(kbps.group(1)) * 1000
+        elif (stream := _VIDEO.match(line)) and video is None and "(attached pic)" not in line:
+            # Cover art of an audio file is a picture, not a video.
+            video = stream.group(1)
+    if not duration:
+        times = _TIME.findall("\n".join(lines[end:]))
+        duration = _seconds(*times[-1]) if times else 0.0
     meta: dict[str, Any] = {}
-    duration = float(data.get("format", {}).get("duration") or 0)
+    original: dict[str, Any] = {}
     if duration:
         meta["duration"] = round(duration, 3)
         meta["length"] = _length(duration)
-    original: dict[str, Any] = {"duration": round(duration, 3)} if duration else {}
-    bitrate = data.get("format", {}).get("bit_rate")
+        original["duration"] = round(duration, 3)
     if bitrate:
-        original["bitrate"] = int(bitrate)
-    for stream in data.get("streams", []):
-        if stream.get("codec_type") == "video" and "width" not in meta:
-            width, height = int(stream.get("width", 0)), int(stream.get("height", 0))
+        original["bitrate"] = bitrate
+    if video is not None:
+        if size := _SIZE.search(video):
+            width, height = int(size.group(1)), int(size.group(2))
             if width and height:
                 meta.update(width=width, height=height, size=f"{width}x{height}")
                 meta["aspect"] = width / height
                 original.update(width=width, height=height)
-            rate = stream.get("avg_frame_rate") or stream.get("r_frame_rate")
-            if rate and rate != "0/0":
-                original["frame_rate"] = rate
-                numerator, _, denominator = rate.partition("/")
-                if denominator and float(denominator):
-                    meta["fps"] = round(float(numerator) / float(denominator))
+        rates = {kind: float(value) * (1000 if k else 1) for value, k, kind in _RATE.findall(video)}
+        rate = rates.get("fps") or rates.get("tbr")
+        if rate:
+            original["frame_rate"] = _rational(rate)
+            meta["fps"] = round(rate)
     if original:
         meta["original"] = original
     return meta
+
+
+def _rational(rate: float) -> str:
+    """A frame rate as ffprobe writes it: ffmpeg prints 30000/1001 as 29.97."""
+    if rate == int(rate):
+        return f"{int(rate)}/1"
+    ntsc = round(rate * 1.001)
+    if abs(ntsc / 1.001 - rate) < 0.006:
+        return f"{ntsc * 1000}/1001"
+    exact = Fraction(rate).limit_denominator(1001)
+    return f"{exact.numerator}/{exact.denominator}"
 
 
 def _length(seconds: float) -> str:
@@ -239,22 +322,30 @@ def _length(seconds: float) -> str:
 
 async def poster_frame(tools: Tools, path: Path) -> bytes | None:
     """The first frame as PNG bytes; None for a file without video."""
-    out = await _run(
-        tools.ffmpeg,
-        "-v",
-        "error",
-        "-i",
-        str(path),
-        "-map",
-        "0:v:0?",
-        "-frames:v",
-        "1",
-        "-f",
-        "image2pipe",
-        "-vcodec",
-        "png",
-        "-",
-    )
+    try:
+        out, _ = await _run(
+            tools.ffmpeg,
+            "-v",
+            "error",
+            "-nostdin",
+            "-i",
+            str(path),
+            "-map",
+            "0:v:0?",
+            "-frames:v",
+            "1",
+            "-f",
+            "image2pipe",
+            "-vcodec",
+            "png",
+            "-",
+        )
+    except RuntimeError as error:
+        # The video map is optional (``?``): without a video stream the output
+        # has none, which ffmpeg refuses.
+        if "does not contain any stream" in str(error):
+            return None
+        raise
     return out or None
 
 
@@ -266,7 +357,7 @@ async def remux_without_metadata(tools: Tools, path: Path, fmt: Format) -> IO[by
     muxer = {"mov": "mov", "m4a": "ipod", "mp4": "mp4", "webm": "webm", "mp3": "mp3"}
     container = muxer.get(fmt.extension, "ogg")
     output = tempfile.NamedTemporaryFile(suffix="." + fmt.extension)  # noqa: SIM115
-    command = [tools.ffmpeg, "-v", "error", "-y", "-i", str(path), "-map", "0"]
+    command = [tools.ffmpeg, "-v", "error", "-nostdin", "-y", "-i", str(path), "-map", "0"]
     command += ["-map_metadata", "-1", "-map_chapters", "-1", "-c", "copy"]
     if container in ("mp4", "mov", "ipod"):
         # The index first: players can start (and seek by range) before the end arrives.

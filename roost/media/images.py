@@ -26,7 +26,7 @@ from typing import Any
 import blurhash
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
-from roost.errors import Invalid
+from roost.errors import Invalid, RuleBroken
 from roost.media.sniff import GIF, JPEG, PNG, WEBP, Format
 
 PREVIEW_BOX = 640
@@ -77,7 +77,7 @@ class ProcessedImage:
 
 
 def _refuse(reason: str) -> Invalid:
-    return Invalid(f"Validation failed: {reason}")
+    return RuleBroken(f"{reason}")
 
 
 def _open(data: bytes, fmt: Format, limits: ImageLimits) -> Image.Image:
@@ -257,6 +257,21 @@ def _process_animation(image: Image.Image, fmt: Format, limits: ImageLimits) -> 
     original = Encoded(out.getvalue(), fmt, first.width, first.height)
     extra = {"frames": len(frames), "duration": round(sum(durations) / 1000, 3)}
     return ProcessedImage(original, _preview(first), _blurhash(first), True, extra)
+
+
+def decode_for_hashing(data: bytes, fmt: Format, limits: ImageLimits, box: int) -> Image.Image:
+    """The first frame, upright, in RGB, fitted within ``box`` pixels a side:
+    what a perceptual hash is computed from (roost/media/pdq.py). Invalid for
+    what ``process_image`` would refuse as unreadable or too large."""
+    image = _open(data, fmt, limits)
+    _frame_count(image, limits)
+    try:
+        upright = _decode_upright(image, fmt, lambda w, h: _fit(w, h, box)).convert("RGB")
+    except (OSError, SyntaxError, ValueError, EOFError):
+        raise _refuse(f"the file is not a readable {fmt.extension.upper()} image") from None
+    if upright.width > box or upright.height > box:
+        upright.thumbnail((box, box), _RESAMPLE, reducing_gap=2.0)
+    return upright
 
 
 def process_profile_image(

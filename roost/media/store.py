@@ -13,37 +13,33 @@ never leaves a half-written file under a real name.
 
 Embedded Roost keeps files under ``$ROOST_DATA_DIR/media`` (or
 ``ROOST_MEDIA_DIR``). A shared store for several machines (a network file
-system today, an object store later) implements the same four methods.
+system, or an S3-compatible bucket: roost/media/s3.py, ``ROOST_MEDIA_STORE=s3``)
+implements the same five methods.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import functools
 import hashlib
 import logging
 import os
-import re
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
 
 from roost.config import Settings
-from roost.errors import Unavailable
+from roost.errors import StorageFull, Unavailable
+from roost.media.names import StoredFile, key_for, valid_key
+
+__all__ = ["LocalMediaStore", "MediaStore", "StoredFile", "media_root", "media_store", "valid_key"]
 
 log = logging.getLogger("roost.media")
 
-_KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}\.[a-z0-9]{2,5}$")
 _CHUNK = 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class StoredFile:
-    key: str
-    size: int
 
 
 class MediaStore(Protocol):
@@ -53,21 +49,15 @@ class MediaStore(Protocol):
     async def put_stream(self, source: IO[bytes], extension: str) -> StoredFile:
         """The same for a file too large to hold in memory (read from its start)."""
 
-    def path(self, key: str) -> Path | None:
-        """A local file holding the object, to serve or to read; None if absent."""
+    async def local_copy(self, key: str) -> Path | None:
+        """A local file holding the object, to serve or to read (fetched into a
+        cache first when the store is remote); None if absent."""
+
+    async def exists(self, key: str) -> bool:
+        """Whether the store holds the object."""
 
     async def delete(self, key: str) -> None:
         """Remove the object; removing an absent one is not an error."""
-
-
-def valid_key(key: str) -> bool:
-    return bool(_KEY.match(key))
-
-
-def _key_for(digest: str, extension: str) -> str:
-    if not re.fullmatch(r"[a-z0-9]{2,5}", extension):
-        raise ValueError(f"unexpected file extension {extension!r}")
-    return f"{digest[:2]}/{digest[2:4]}/{digest}.{extension}"
 
 
 class LocalMediaStore:
@@ -91,6 +81,12 @@ class LocalMediaStore:
             return None
         candidate = self.root / key
         return candidate if candidate.is_file() else None
+
+    async def local_copy(self, key: str) -> Path | None:
+        return self.path(key)
+
+    async def exists(self, key: str) -> bool:
+        return self.path(key) is not None
 
     async def delete(self, key: str) -> None:
         if not valid_key(key):
@@ -116,7 +112,7 @@ class LocalMediaStore:
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
-            key = _key_for(digest.hexdigest(), extension)
+            key = key_for(digest.hexdigest(), extension)
             final = self.root / key
             final.parent.mkdir(parents=True, exist_ok=True)
             os.chmod(temp, 0o644)
@@ -140,6 +136,8 @@ def _chunks(source: IO[bytes]) -> Iterator[bytes]:
 
 def _unavailable(error: OSError) -> Unavailable:
     log.error("media store: could not write a file: %s", error)
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageFull("The server's disk is full; the file was not stored. Try again later.")
     return Unavailable(f"The server could not store the file ({error.strerror or error})")
 
 
@@ -152,6 +150,23 @@ def _local(root: Path) -> LocalMediaStore:
     return LocalMediaStore(root)
 
 
+@functools.cache
+def _bucket(settings: Settings) -> MediaStore:
+    from roost.media.s3 import S3Config, S3MediaStore
+
+    config = S3Config(
+        endpoint=settings.s3_endpoint,
+        bucket=settings.s3_bucket,
+        region=settings.s3_region,
+        access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key.get_secret_value(),
+    )
+    cache = (settings.data_dir / "media-cache").resolve()
+    return S3MediaStore(config, cache, settings.s3_cache_mb * 1024 * 1024)
+
+
 def media_store(settings: Settings) -> MediaStore:
-    """The store these settings name (a local directory: the only kind so far)."""
+    """The store these settings name: a local directory, or a bucket."""
+    if settings.media_store == "s3":
+        return _bucket(settings)
     return _local(media_root(settings).resolve())

@@ -3,17 +3,21 @@
 Every record carries the request id of the request it belongs to (bound by
 ``roost.observability.http``), so one id from a client's error report finds
 every line that request wrote, across libraries: Roost's own loggers, uvicorn's
-and SQLAlchemy's all go through the same formatter.
+and SQLAlchemy's all go through the same formatter, and the same redaction of
+credentials (``roost.observability.redact``).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
 
 from roost.config import LogFormat
+from roost.observability.redact import redact
 
 
 def configure_logging(level: str = "info", fmt: LogFormat = LogFormat.TEXT) -> None:
@@ -34,7 +38,11 @@ def configure_logging(level: str = "info", fmt: LogFormat = LogFormat.TEXT) -> N
         foreign_pre_chain=shared,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            _drop_color_message,
             structlog.processors.format_exc_info,
+            # Last before rendering, so it sees the message, every field and the
+            # rendered exception of every record, Roost's or a library's.
+            redact,
             renderer,
         ],
     )
@@ -47,3 +55,28 @@ def configure_logging(level: str = "info", fmt: LogFormat = LogFormat.TEXT) -> N
         # uvicorn's own handlers would print a second, unstructured copy.
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
+    for name in _QUIET_LIBRARIES:
+        # Their debug output is SQL parameters and result rows, raw request
+        # lines, headers and form fields: data and secrets, not diagnostics.
+        logging.getLogger(name).setLevel(max(root.level, logging.WARNING))
+
+
+_QUIET_LIBRARIES = (
+    "sqlalchemy",
+    "aiosqlite",
+    "asyncpg",
+    "httpcore",
+    "httpx",
+    "hpack",
+    "websockets",
+    "multipart",
+    "python_multipart",
+)
+
+
+def _drop_color_message(
+    _: Any, __: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    # uvicorn passes a colourised copy of its format string as an extra.
+    event.pop("color_message", None)
+    return event

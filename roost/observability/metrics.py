@@ -8,6 +8,9 @@ database at scrape time by ``/metrics``, so any one server reports them.
 
 from __future__ import annotations
 
+import os
+import time
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -15,6 +18,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 # Latency buckets around the targets that matter: a timeline page well under
 # 50 ms, nothing (short of a dependency outage) above a few seconds.
 _LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Jobs range from a millisecond (a fan-out batch) to many minutes (an import,
+# a backup): the alert on jobs slowing down day over day needs the long tail.
+_JOB_BUCKETS = (*_LATENCY_BUCKETS, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
 
 
 class Metrics:
@@ -41,7 +47,7 @@ class Metrics:
             "roost_job_duration_seconds",
             "Time a job's handler ran, by kind.",
             ["kind"],
-            buckets=_LATENCY_BUCKETS,
+            buckets=_JOB_BUCKETS,
             registry=r,
         )
         self.jobs_queued = Gauge(
@@ -72,6 +78,14 @@ class Metrics:
             "Timeline entries written by fan-out.",
             registry=r,
         )
+        self.password_attempts = Counter(
+            "roost_password_attempts_total",
+            "Password attempts by purpose (sign_in, erasure) and outcome: accepted and "
+            "rejected were checked against the stored hash; limited were refused before "
+            "any check (too many recent attempts).",
+            ["purpose", "outcome"],
+            registry=r,
+        )
         self.redis_errors = Counter(
             "roost_redis_errors_total",
             "Redis calls that failed, by what was being done.",
@@ -88,10 +102,52 @@ class Metrics:
         self.redis_up = Gauge(
             "roost_redis_up", "1 when the last Redis call succeeded, 0 otherwise.", registry=r
         )
+        self.requests_shed = Counter(
+            "roost_http_requests_shed_total",
+            "Requests and streams refused with 503 because this process was "
+            "overloaded, by reason (queue, in_flight, streams).",
+            ["reason"],
+            registry=r,
+        )
+        self.requests_refused_early = Counter(
+            "roost_http_requests_refused_early_total",
+            "Of the refusals, those the HTTP protocol wrote before any ASGI work "
+            "(roost/api/early_refusal.py).",
+            registry=r,
+        )
+        self.requests_in_flight = Gauge(
+            "roost_http_requests_in_flight",
+            "HTTP requests this process is answering (streams not included).",
+            registry=r,
+        )
+        self.streams_open = Gauge(
+            "roost_streams_open",
+            "Streaming connections (SSE and WebSocket) open on this process.",
+            registry=r,
+        )
         self.db_pool = Gauge(
             "roost_db_pool_connections",
             "Database pool connections by state (size, checked_out, overflow).",
             ["state"],
+            registry=r,
+        )
+
+        self.dependency_up = Gauge(
+            "roost_dependency_up",
+            "1 when a dependency answered its last check (/readyz or a scrape of /metrics), "
+            "0 when it did not: database, redis, smtp, media.",
+            ["name"],
+            registry=r,
+        )
+        self.started_at = Gauge(
+            "roost_start_time_seconds",
+            "Unix time at which this process became ready to serve (or to run jobs).",
+            registry=r,
+        )
+        self.startup_seconds = Gauge(
+            "roost_startup_duration_seconds",
+            "Seconds this process took from its start to being ready "
+            "(migrations, caches, services).",
             registry=r,
         )
 
@@ -106,8 +162,31 @@ class Metrics:
             if callable(method):
                 self.db_pool.labels(state).set(float(method()))
 
+    def mark_ready(self) -> None:
+        """The process is ready: note when, and how long starting took."""
+        now = time.time()
+        self.started_at.set(now)
+        self.startup_seconds.set(max(0.0, now - process_started_at()))
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+_IMPORTED_AT = time.time()
+
+
+def process_started_at() -> float:
+    """Unix time at which this process started (Linux: from /proc; elsewhere
+    the time Roost's modules were first imported, a little later)."""
+    try:
+        fields = Path(f"/proc/{os.getpid()}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[19])  # starttime, field 22 of stat(5), in clock ticks after boot
+        for line in Path("/proc/stat").read_text().splitlines():
+            if line.startswith("btime "):
+                return int(line.split()[1]) + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        pass
+    return _IMPORTED_AT
 
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

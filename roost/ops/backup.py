@@ -5,6 +5,11 @@ renamed to ``roost-backup-<UTC time>.tar`` (``.tar.enc`` when encrypted) only
 once complete and synced, so a listing of the directory never shows a backup
 that is not whole. Any failure removes the partial file and the staging copy.
 
+With ``ROOST_MEDIA_STORE=s3`` the media files are not copied: keeping the
+bucket's objects is the bucket's own versioning and replication (see
+docs/operations.md). The manifest lists the objects the bucket held (name and
+size) and `roost backup verify` checks that each one is still there.
+
 Not in a backup: the derived stores (roost/ops/derived.py, rebuilt on restore)
 and the per-account key store (roost/keys), whose own backup,
 ``roost-keys.sqlite3``, is refreshed beside the data backups by each one and
@@ -28,11 +33,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from sqlalchemy import inspect
+
 from roost import __version__
 from roost.clock import utcnow
 from roost.config import Settings
+from roost.db.engine import Database
+from roost.domain.audit.chain import head as audit_head
 from roost.keys.backup import write_key_backup
-from roost.media.store import media_root
+from roost.media.store import media_root, media_store
 from roost.ops.archive import MARKER, ArchiveWriter, Manifest
 from roost.ops.crypto import EncryptingWriter, read_key_file
 from roost.ops.derived import derived_tables
@@ -129,7 +138,8 @@ def _write_archive(
         secret = settings.data_dir / "secret_key"
         if secret.is_file():
             writer.add_file("files/secret_key", secret)
-        for name, path in media_files(media_root(settings)):
+        local = settings.media_store == "local"
+        for name, path in media_files(media_root(settings)) if local else ():
             try:
                 writer.add_file(f"media/{name}", path)
             except FileNotFoundError:
@@ -149,6 +159,37 @@ def _write_archive(
         finally:
             os.close(fd)
     return target.stat().st_size
+
+
+async def _audit_head(settings: Settings) -> dict[str, object] | None:
+    """The audit log's newest entry, copied into the manifest: a later
+    `roost audit verify --head` (or `roost backup verify`) finds entries cut
+    from the end of the chain, which the chain alone cannot."""
+    db = Database(settings)
+    try:
+        async with db.read() as conn:
+            if not await conn.run_sync(lambda c: inspect(c).has_table("audit_entries")):
+                return None  # a schema from before the audit log: nothing to copy
+            seq, hash_ = await audit_head(conn)
+    finally:
+        await db.dispose()
+    return {"seq": seq, "hash": hash_}
+
+
+async def _bucket_listing(settings: Settings) -> dict[str, object] | None:
+    """The bucket's media objects (name: size), when media lives in one."""
+    if settings.media_store != "s3":
+        return None
+    from roost.media.s3 import S3MediaStore
+
+    store = media_store(settings)
+    assert isinstance(store, S3MediaStore)
+    objects = await store.list_objects()
+    return {
+        "endpoint": settings.s3_endpoint,
+        "bucket": settings.s3_bucket,
+        "objects": {o.key: o.size for o in objects},
+    }
 
 
 async def create_backup(
@@ -171,11 +212,14 @@ async def create_backup(
     partial = directory / f".{target.name}.partial"
     staging = Path(tempfile.mkdtemp(prefix=".roost-backup-", dir=directory))
     try:
+        # Read before the snapshot, so the snapshot holds the entry it names.
+        audit_head = await _audit_head(settings)
         snapshot = await take_snapshot(settings, staging, derived_tables())
         # Every key the snapshot's rows are sealed under existed before it was
         # taken: a key-store backup refreshed now covers this data backup.
         await asyncio.to_thread(write_key_backup, directory)
         _check_space(directory, snapshot, media_root(settings))
+        bucket = await _bucket_listing(settings)
         manifest = Manifest(
             roost_version=__version__,
             created_at=now.isoformat(),
@@ -183,8 +227,10 @@ async def create_backup(
             schema_revision=snapshot.schema_revision,
             database_member=snapshot.member,
             row_counts=snapshot.row_counts,
-            details=snapshot.details,
+            details={**snapshot.details, "audit_head": audit_head},
         )
+        if bucket is not None:
+            manifest.details["media_bucket"] = bucket
         size = await asyncio.to_thread(
             _write_archive, target, partial, snapshot, manifest, settings, key
         )

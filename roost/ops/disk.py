@@ -4,7 +4,10 @@ A full disk takes everything down at once: the database cannot commit, so
 nobody can even post text. Uploads are by far the largest writes, so they are
 refused first: when the media volume has less free space than
 ``ROOST_MEDIA_MIN_FREE_MB`` or ``ROOST_MEDIA_MIN_FREE_PERCENT``, an upload
-answers 507 before its body is read, while text posts go on.
+answers 507 before its body is read, while text posts go on. When the
+database's own volume gets under ``ROOST_DB_MIN_FREE_MB`` (or a write fails
+for want of space), every write answers 507 and /readyz reports the database
+not writable, while reads go on (roost/db/storage.py).
 
 Sizes per store (database, media, backups, logs, caches) are sampled into
 ``.disk-history.json`` in the data directory (hourly by the server, and by each
@@ -101,8 +104,8 @@ def _tree_size(root: Path, skip: frozenset[Path] = frozenset()) -> int:
 
 
 def _sqlite_files(settings: Settings) -> Iterator[Path]:
-    if settings.is_sqlite and ":memory:" not in settings.sqlalchemy_url:
-        main = Path(settings.sqlalchemy_url.split(":///", 1)[1])
+    main = settings.database_file
+    if main is not None:
         yield from (main, Path(f"{main}-wal"), Path(f"{main}-shm"))
 
 
@@ -220,6 +223,8 @@ class DiskCollector(Collector):
         )
         free.add_metric(["media"], media.free)
         free.add_metric(["data"], space(self.settings.data_dir).free)
+        if self.settings.database_file is not None:
+            free.add_metric(["database"], space(self.settings.database_file).free)
         yield free
         if time.monotonic() - self._sized_at > 60:
             self._sizes = store_sizes(self.settings)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import smtplib
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -20,7 +21,9 @@ from sqlalchemy import text
 from roost.clock import utcnow
 from roost.config import Settings
 from roost.db.migrate import schema_status
-from roost.media.store import media_root
+from roost.errors import Unavailable
+from roost.jobs.queue import job_backlog
+from roost.media.store import media_root, media_store
 from roost.ops import disk, netchecks
 from roost.ops.backup import VERIFIED_SUFFIX, list_backups
 from roost.services import Services, build_services
@@ -76,14 +79,26 @@ async def check_disk(svc: Services) -> Check:
 async def check_free_space(svc: Services) -> Check:
     settings = svc.settings
     volumes = {"data": disk.space(settings.data_dir), "media": disk.space(media_root(settings))}
-    data = {
+    if settings.database_file is not None:
+        volumes["database"] = disk.space(settings.database_file)
+    data: dict[str, Any] = {
         name: {"free_bytes": v.free, "free_percent": round(v.free_percent, 1)}
         for name, v in volumes.items()
     }
-    problem = disk.media_space_problem(settings)
     detail = ", ".join(
         f"{n}: {_mib(v.free)} free ({v.free_percent:.1f}%)" for n, v in volumes.items()
     )
+    database_full = svc.db.storage.volume_full()
+    if database_full is not None:
+        data["database_writable"] = False
+        return Check(
+            "free space",
+            FAIL,
+            f"{detail}; the database's volume is full: writes are refused (507) "
+            f"until space is freed ({database_full})",
+            data,
+        )
+    problem = disk.media_space_problem(settings)
     if problem is not None:
         return Check("free space", FAIL, f"{detail}; uploads are refused (507)", data)
     if any(v.free_percent < settings.disk_warn_free_percent for v in volumes.values()):
@@ -118,9 +133,7 @@ async def check_redis(svc: Services) -> Check:
 
 
 async def check_jobs(svc: Services) -> Check:
-    from roost.api.health import job_backlog
-
-    backlog = await job_backlog(svc)
+    backlog = await job_backlog(svc.db)
     data = asdict(backlog)
     detail = (
         f"{backlog.queued} queued, {backlog.parked} parked, "
@@ -193,6 +206,41 @@ async def check_tls(svc: Services) -> Check:
     return Check("tls", WARN if days < CERT_WARN_DAYS else OK, detail, data)
 
 
+async def check_mail(svc: Services) -> Check:
+    from roost.mail.smtp import probe
+
+    settings = svc.settings
+    if not settings.smtp_url:
+        return Check(
+            "mail",
+            WARN,
+            "ROOST_SMTP_URL is not set: confirmation and password-reset links cannot be "
+            "mailed (confirm accounts with `roost accounts confirm NAME`)",
+        )
+    try:
+        said = await probe(settings.smtp_url, min(settings.smtp_timeout_s, 10.0))
+    except (OSError, smtplib.SMTPException) as error:
+        return Check("mail", FAIL, f"the SMTP server does not answer as it should: {error}")
+    return Check("mail", OK, said)
+
+
+async def check_media_store(svc: Services) -> Check:
+    """The bucket answers to Roost's credentials (media on object storage)."""
+    settings = svc.settings
+    if settings.media_store != "s3":
+        return Check("media store", SKIP, f"local directory {media_root(settings)}")
+    from roost.media.s3 import S3MediaStore
+
+    store = media_store(settings)
+    assert isinstance(store, S3MediaStore)
+    where = f"bucket {settings.s3_bucket} at {settings.s3_endpoint}"
+    try:
+        await store.check()
+    except Unavailable:
+        return Check("media store", FAIL, f"{where} does not answer to Roost's credentials")
+    return Check("media store", OK, f"{where} answers")
+
+
 CHECKS: list[tuple[str, Callable[[Services], Awaitable[Check]]]] = [
     ("disk use", check_disk),
     ("free space", check_free_space),
@@ -202,6 +250,8 @@ CHECKS: list[tuple[str, Callable[[Services], Awaitable[Check]]]] = [
     ("backups", check_backups),
     ("tls", check_tls),
     ("dns", check_dns),
+    ("mail", check_mail),
+    ("media store", check_media_store),
 ]
 
 
@@ -217,9 +267,14 @@ async def _guarded(
         return Check(name, FAIL, f"could not check: {message}")
 
 
+async def run_checks(svc: Services) -> list[Check]:
+    """Every check, on services already running (the staff pages' doctor page)."""
+    return list(await asyncio.gather(*(_guarded(n, c, svc) for n, c in CHECKS)))
+
+
 async def run_doctor(settings: Settings) -> list[Check]:
     svc = build_services(settings)
     try:
-        return list(await asyncio.gather(*(_guarded(n, c, svc) for n, c in CHECKS)))
+        return await run_checks(svc)
     finally:
         await svc.close()

@@ -8,51 +8,12 @@ here with the version to install, before anything is written.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 from roost.config import Settings
 from roost.ops.errors import BackupError
-
-
-@dataclass(frozen=True)
-class Connection:
-    """A libpq connection string without the password, and the password apart
-    (handed over in the environment, so it never shows in a process list)."""
-
-    dsn: str
-    password: str | None
-
-    def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        if self.password is not None:
-            env["PGPASSWORD"] = self.password
-        return env
-
-
-def connection(url: str) -> Connection:
-    for prefix in ("postgresql+asyncpg://", "postgres://"):
-        if url.startswith(prefix):
-            url = "postgresql://" + url.removeprefix(prefix)
-    parts = urlsplit(url)
-    password = unquote(parts.password) if parts.password is not None else None
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host + (f":{parts.port}" if parts.port else "")
-    if parts.username:
-        netloc = f"{parts.username}@{netloc}"
-    return Connection(urlunsplit(parts._replace(netloc=netloc)), password)
-
-
-def with_database(url: str, name: str) -> str:
-    """The same server, another database."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
 
 
 def tool(settings: Settings, name: str) -> str:

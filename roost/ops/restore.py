@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from roost import addresses
 from roost.config import Settings
 from roost.db.engine import Database
 from roost.db.migrate import known_revisions, upgrade
@@ -143,7 +144,7 @@ async def load_pg_dump(settings: Settings, dump: Path, url: str, *, clear: bool)
     ``clear`` drops the tables there first."""
     import asyncpg  # type: ignore[import-untyped]
 
-    target = pgtools.connection(url)
+    target = addresses.connection(url)
     pg_restore = pgtools.tool(settings, "pg_restore")
     if clear:
         conn = await asyncpg.connect(target.dsn, password=target.password)

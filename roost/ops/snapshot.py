@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from roost import addresses
 from roost.config import Settings
 from roost.keys.store import PG_TABLES as KEY_TABLES
 from roost.ops import pgtools
@@ -121,7 +122,7 @@ def _sqlite_snapshot(source: Path, dest: Path, derived: list[str]) -> Snapshot:
 async def _pg_snapshot(settings: Settings, dest: Path, derived: list[str]) -> Snapshot:
     import asyncpg  # type: ignore[import-untyped]
 
-    target = pgtools.connection(settings.database_url)
+    target = addresses.connection(settings.database_url)
     pg_dump = pgtools.tool(settings, "pg_dump")
     conn = await asyncpg.connect(target.dsn, password=target.password)
     try:

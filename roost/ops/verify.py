@@ -6,6 +6,8 @@ created on the configured PostgreSQL server and dropped afterwards. There:
 SQLite's integrity check, row counts per table against the manifest, migration
 to this release's schema, and the newest posts rendered as the API would. A
 success leaves ``<backup>.verified.json`` beside the backup for `roost doctor`.
+Media kept in a bucket (``ROOST_MEDIA_STORE=s3``) is not in the archive: each
+object its manifest lists must still be in the configured bucket, same size.
 """
 
 from __future__ import annotations
@@ -17,22 +19,29 @@ import secrets
 import sqlite3
 import tempfile
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, text
 
+from roost import addresses
 from roost.clock import utcnow
 from roost.config import Settings
 from roost.db.engine import Database
 from roost.db.migrate import upgrade
 from roost.db.tables import statuses
-from roost.ops import pgtools
+from roost.domain.audit.chain import verify as verify_audit
 from roost.ops.archive import Manifest
 from roost.ops.backup import VERIFIED_SUFFIX
 from roost.ops.errors import BackupDamaged, BackupError
 from roost.ops.restore import check_schema, extract_backup, load_pg_dump
 from roost.ops.snapshot import PG_MEMBER, SQLITE_MEMBER, quote, sqlite_counts
+
+if TYPE_CHECKING:
+    from roost.domain.privacy import Visible
+    from roost.domain.types import StatusView
 
 RENDER_SAMPLE = 200
 
@@ -81,10 +90,27 @@ async def _pg_counts(db: Database) -> dict[str, int]:
     return counts
 
 
+# How a post renders for its readers. The wire format belongs to the API, so
+# the API installs it (roost/api/mastodon/hooks.py) in every entry point that
+# verifies backups; this module never imports it.
+RenderPost = Callable[["Visible[StatusView]", str], Mapping[str, Any]]
+_renderer: RenderPost | None = None
+
+
+def render_posts_with(render: RenderPost) -> None:
+    """Install how ``render_posts`` renders a post (the API's serializer)."""
+    global _renderer
+    _renderer = render
+
+
 async def render_posts(db: Database, base_url: str, limit: int = RENDER_SAMPLE) -> int:
     """Render the newest original posts as their authors would see them; raises
     BackupDamaged naming a post that does not render."""
-    from roost.api.mastodon import serializers
+    if _renderer is None:
+        # A programming error, not an operator's: an entry point skipped it.
+        raise RuntimeError(
+            "no post renderer: the entry point must call roost.api.mastodon.hooks.install()"
+        )
     from roost.domain.statuses.queries import statuses_by_ids
     from roost.domain.types import Viewer
 
@@ -101,29 +127,42 @@ async def render_posts(db: Database, base_url: str, limit: int = RENDER_SAMPLE) 
             views = await statuses_by_ids(conn, Viewer(account_id=row.account_id), [row.id])
             if not views:
                 raise BackupDamaged(f"post {row.id} does not render after restoring")
-            rendered = serializers.status(views[0], base_url)
+            rendered = _renderer(views[0], base_url)
             if rendered["id"] != str(row.id):
                 raise BackupDamaged(f"post {row.id} renders as another post")
         total = (await conn.execute(select(func.count()).select_from(statuses))).scalar_one()
     return min(len(rows), int(total))
 
 
+async def check_audit_chain(db: Database, manifest: Manifest) -> str:
+    """The restored audit log verifies and holds the head the manifest copied."""
+    head = manifest.details.get("audit_head")
+    expected = head.get("hash") if isinstance(head, dict) else None
+    async with db.read() as conn:
+        verdict = await verify_audit(conn, expected_head=expected)
+    if not verdict.intact:
+        raise BackupDamaged(f"audit log: {verdict.problem}")
+    if expected is None:
+        return f"audit log: {verdict.count} entries verify (the manifest names no head)"
+    return f"audit log: {verdict.count} entries verify, up to the manifest's head"
+
+
 async def _restore_sqlite(scratch: Path, manifest: Manifest, settings: Settings) -> list[str]:
     checks = [await asyncio.to_thread(_check_sqlite, scratch / SQLITE_MEMBER, manifest)]
     checks.append(f"row counts: {len(manifest.row_counts)} tables match the manifest")
     url = f"sqlite:///{(scratch / SQLITE_MEMBER).resolve()}"
-    # The live key store opens the restored posts (it is never in a backup).
-    scratch_settings = settings.model_copy(
-        update={"database_url": url, "data_dir": scratch, "key_store_file": settings.key_store_path}
-    )
-    db = Database(scratch_settings)
+    # The restored posts open with the process's (live) key store: a backup
+    # never holds keys.
+    db = Database(settings.model_copy(update={"database_url": url, "data_dir": scratch}))
     try:
         status = await upgrade(db)
         checks.append(f"schema migrated to {status.current}")
         rendered = await render_posts(db, settings.base_url)
+        audit = await check_audit_chain(db, manifest)
     finally:
         await db.dispose()
     checks.append(f"posts render: the newest {rendered} posts")
+    checks.append(audit)
     return checks
 
 
@@ -135,7 +174,7 @@ async def _restore_pg(scratch: Path, manifest: Manifest, settings: Settings) -> 
             "this is a PostgreSQL backup; verifying it restores it into a scratch database, "
             "so set ROOST_DATABASE_URL to a server where Roost may create one"
         )
-    admin = pgtools.connection(settings.database_url)
+    admin = addresses.connection(settings.database_url)
     name = f"roost_verify_{secrets.token_hex(4)}"
     conn = await asyncpg.connect(admin.dsn, password=admin.password)
     try:
@@ -144,12 +183,12 @@ async def _restore_pg(scratch: Path, manifest: Manifest, settings: Settings) -> 
         raise BackupError(f"cannot create a scratch database to verify in: {error}") from None
     finally:
         await conn.close()
-    url = pgtools.with_database(settings.database_url, name)
+    url = addresses.with_database(settings.database_url, name)
     try:
         await load_pg_dump(settings, scratch / PG_MEMBER, url, clear=False)
         checks = ["pg_restore: the dump loads into a scratch database"]
-        keys_at = settings.key_store_url or settings.database_url
-        db = Database(settings.model_copy(update={"database_url": url, "key_store_url": keys_at}))
+        # As on SQLite, the process's (live) key store opens the restored posts.
+        db = Database(settings.model_copy(update={"database_url": url}))
         try:
             _compare_counts(await _pg_counts(db), manifest)
             checks.append(f"row counts: {len(manifest.row_counts)} tables match the manifest")
@@ -157,6 +196,7 @@ async def _restore_pg(scratch: Path, manifest: Manifest, settings: Settings) -> 
             checks.append(f"schema migrated to {status.current}")
             rendered = await render_posts(db, settings.base_url)
             checks.append(f"posts render: the newest {rendered} posts")
+            checks.append(await check_audit_chain(db, manifest))
         finally:
             await db.dispose()
     finally:
@@ -194,11 +234,39 @@ async def verify_backup(
         else:
             raise BackupDamaged(f"unknown database member {manifest.database_member}")
         media = sum(1 for name in manifest.files if name.startswith("media/"))
-        report.checks.append(f"media: {media} files present with their checksums")
+        if "media_bucket" in manifest.details:
+            report.checks.append(await check_bucket(settings, manifest.details["media_bucket"]))
+        else:
+            report.checks.append(f"media: {media} files present with their checksums")
         report.restore_seconds = time.monotonic() - restore_started
     report.total_seconds = time.monotonic() - started
     _record(path, report)
     return report
+
+
+async def check_bucket(settings: Settings, listed: Mapping[str, Any]) -> str:
+    """Every object the backup's manifest lists is in the bucket, same size."""
+    from roost.media.s3 import S3MediaStore
+    from roost.media.store import media_store
+
+    if settings.media_store != "s3" or settings.s3_bucket != listed.get("bucket"):
+        raise BackupError(
+            f"the backup's media is in bucket {listed.get('bucket')!r}: "
+            "set ROOST_MEDIA_STORE=s3 and ROOST_S3_BUCKET to it to verify"
+        )
+    store = media_store(settings)
+    assert isinstance(store, S3MediaStore)
+    present = {o.key: o.size for o in await store.list_objects()}
+    wanted: dict[str, int] = dict(listed.get("objects", {}))
+    missing = sorted(k for k in wanted if k not in present)
+    resized = sorted(k for k, size in wanted.items() if k in present and present[k] != size)
+    if missing or resized:
+        names = ", ".join((missing + resized)[:5])
+        raise BackupDamaged(
+            f"media bucket {listed['bucket']}: {len(missing)} objects missing and "
+            f"{len(resized)} of another size than the backup lists (e.g. {names})"
+        )
+    return f"media: {len(wanted)} objects present in bucket {listed['bucket']}"
 
 
 def _record(path: Path, report: VerifyReport) -> None:

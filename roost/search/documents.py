@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.db.tables import accounts, media_attachments, statuses
-from roost.domain.types import Visibility
 from roost.search.text import words
+from roost.visibility import Visibility
 
 
 @dataclass(frozen=True)

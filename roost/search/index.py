@@ -1,62 +1,21 @@
-"""The search index behind a small interface, and who may find what.
-
-``SearchIndex`` has one implementation per engine (roost/search/sqlite.py,
-roost/search/postgres.py). Both answer the same question the same way: the
-newest posts that match the words and are within the searcher's reach.
-
-Reach (what a person can find by searching, as in Mastodon):
-  - their own posts;
-  - posts they favourited, bookmarked, boosted, replied to or were mentioned in;
-  - public posts of accounts that opted in to search (``indexable``).
-Nobody signed in: public posts of indexable accounts only. Boosts are never
-results (their original is). Reach is not visibility: every id a search returns
-is loaded through the privacy policy before anyone sees it.
+"""The search index behind a small interface: ``SearchIndex``, one implementation
+per engine (roost/search/sqlite.py, roost/search/postgres.py). Both answer the
+same question the same way: the newest posts that match the words and are
+within the searcher's reach (roost/search/reach.py says whose).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from sqlalchemy import (
-    ColumnElement,
-    CompoundSelect,
-    and_,
-    exists,
-    func,
-    or_,
-    select,
-    true,
-    union,
-)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.db.engine import Database, Tx
-from roost.db.tables import (
-    accounts,
-    bookmarks,
-    favourites,
-    media_attachments,
-    mentions,
-    statuses,
-)
-from roost.domain.types import Visibility
-from roost.ids import min_id_for_time
 from roost.search.query import SearchQuery
+from roost.search.reach import Scope
+from roost.search.rebuild import BATCH, Progress
 
-_MAX_ID = 2**63 - 1
-
-Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Who searches, and whose posts they asked for (None: anyone's)."""
-
-    searcher: int | None
-    author_id: int | None = None
+__all__ = ["BATCH", "Progress", "Scope", "SearchIndex", "index_for"]
 
 
 class SearchIndex(Protocol):
@@ -72,133 +31,6 @@ class SearchIndex(Protocol):
     async def rebuild(self, db: Database, progress: Progress | None = None) -> int:
         """Index every post again and drop what no longer exists; returns the
         number of posts indexed. Searching keeps working while it runs."""
-
-
-def interacted_ids(searcher: int) -> CompoundSelect[Any]:
-    """Posts the searcher favourited, bookmarked, boosted, replied to or was
-    mentioned in."""
-    mine = statuses.alias("searcher_posts")
-    return union(
-        select(favourites.c.status_id.label("id")).where(favourites.c.account_id == searcher),
-        select(bookmarks.c.status_id).where(bookmarks.c.account_id == searcher),
-        select(mine.c.reblog_of_id).where(
-            mine.c.account_id == searcher, mine.c.reblog_of_id.is_not(None)
-        ),
-        select(mine.c.in_reply_to_id).where(
-            mine.c.account_id == searcher, mine.c.in_reply_to_id.is_not(None)
-        ),
-        select(mentions.c.status_id).where(mentions.c.account_id == searcher),
-    )
-
-
-def findable_by_anyone() -> ColumnElement[bool]:
-    """Public posts of accounts that opted in to search (checked per row by
-    the author's primary key, so no list of every indexable account is built)."""
-    return and_(
-        statuses.c.visibility == int(Visibility.PUBLIC),
-        exists(
-            select(accounts.c.id).where(
-                accounts.c.id == statuses.c.account_id, accounts.c.indexable.is_(True)
-            )
-        ),
-    )
-
-
-def own_or_findable(scope: Scope) -> ColumnElement[bool]:
-    """Reach less the interactions: own posts, and what anyone may find."""
-    if scope.searcher is None:
-        return findable_by_anyone()
-    return or_(statuses.c.account_id == scope.searcher, findable_by_anyone())
-
-
-def id_bounds(query: SearchQuery) -> tuple[int | None, int | None]:
-    """The date operators and paging bounds as a range of post ids (ids sort by
-    time): lowest included, highest excluded."""
-
-    def bound(moment: datetime | None) -> int | None:
-        if moment is None:
-            return None
-        return min(max(min_id_for_time(moment), 0), _MAX_ID)
-
-    low, high = bound(query.since), bound(query.until)
-    if query.above_id is not None:
-        low = max(low or 0, min(query.above_id + 1, _MAX_ID))
-    if query.below_id is not None:
-        high = min(high if high is not None else _MAX_ID, query.below_id)
-    return low, high
-
-
-def has_media() -> ColumnElement[bool]:
-    return exists(
-        select(media_attachments.c.id).where(media_attachments.c.status_id == statuses.c.id)
-    )
-
-
-def narrowed_by(scope: Scope, query: SearchQuery) -> ColumnElement[bool]:
-    """What the operators (and ``account_id``) allow, whoever searches."""
-    conditions: list[ColumnElement[bool]] = [statuses.c.reblog_of_id.is_(None)]
-    if scope.author_id is not None:
-        conditions.append(statuses.c.account_id == scope.author_id)
-    low, high = id_bounds(query)
-    if low is not None:
-        conditions.append(statuses.c.id >= low)
-    if high is not None:
-        conditions.append(statuses.c.id < high)
-    if query.has_media is True:
-        conditions.append(has_media())
-    elif query.has_media is False:
-        conditions.append(~has_media())
-    return and_(true(), *conditions)
-
-
-def reach_clause(scope: Scope, query: SearchQuery) -> ColumnElement[bool]:
-    """True for the ``statuses`` rows within reach that the operators allow.
-
-    The one statement of reach, built from the parts above: PostgreSQL
-    searches with it whole, and SQLite checks each kind of candidate with its
-    part (roost/search/sqlite.py).
-    """
-    reach = own_or_findable(scope)
-    if scope.searcher is not None:
-        reach = or_(reach, statuses.c.id.in_(interacted_ids(scope.searcher)))
-    return and_(reach, narrowed_by(scope, query))
-
-
-# Posts per write transaction when (re)indexing many.
-BATCH = 2000
-
-
-async def indexed_post_count(conn: AsyncConnection) -> int:
-    """How many posts belong in the index (every post but boosts)."""
-    query = select(func.count()).select_from(statuses).where(statuses.c.reblog_of_id.is_(None))
-    return int((await conn.execute(query)).scalar_one())
-
-
-async def sync_all(db: Database, index: SearchIndex, progress: Progress | None = None) -> int:
-    """Run ``index.sync`` over every post, oldest first, one short transaction
-    per batch so writers are never held up for long; returns the posts synced."""
-    async with db.read() as conn:
-        total = await indexed_post_count(conn)
-    done, after = 0, -1
-    while True:
-        async with db.write() as tx:
-            ids = [
-                int(r.id)
-                for r in await tx.execute(
-                    select(statuses.c.id)
-                    .where(statuses.c.id > after, statuses.c.reblog_of_id.is_(None))
-                    .order_by(statuses.c.id)
-                    .limit(BATCH)
-                )
-            ]
-            if not ids:
-                break
-            await index.sync(tx, ids)
-        done += len(ids)
-        after = ids[-1]
-        if progress is not None:
-            progress(done, total)
-    return done
 
 
 def index_for(dialect: str) -> SearchIndex:

@@ -22,8 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roost.db.engine import Database, Tx
 from roost.db.tables import statuses
 from roost.search.documents import documents
-from roost.search.index import Progress, Scope, reach_clause, sync_all
 from roost.search.query import Phrase, SearchQuery
+from roost.search.reach import Scope, reach_clause
+from roost.search.rebuild import Progress, sync_all
 
 search_statuses = table("search_statuses", column("status_id"), column("document"))
 

@@ -29,16 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roost.db.engine import Database, Tx
 from roost.db.tables import statuses
 from roost.search.documents import Document, documents
-from roost.search.index import (
-    Progress,
-    Scope,
-    id_bounds,
-    interacted_ids,
-    narrowed_by,
-    own_or_findable,
-    sync_all,
-)
 from roost.search.query import Phrase, SearchQuery
+from roost.search.reach import Scope, id_bounds, interacted_ids, narrowed_by, own_or_findable
+from roost.search.rebuild import Progress, sync_all
 from roost.search.text import contains_phrase
 
 # Interactions whose words are read per statement.

@@ -14,6 +14,16 @@ STATUS_CREATED = "status.created"
 STATUS_EDITED = "status.edited"
 STATUS_DELETED = "status.deleted"
 NOTIFICATION = "notification"
+NOTIFICATIONS_MERGED = "notifications.merged"
+FILTERS_CHANGED = "filters.changed"
+ANNOUNCEMENT = "announcement"
+ANNOUNCEMENT_DELETED = "announcement.deleted"
+ANNOUNCEMENT_REACTION = "announcement.reaction"
+# Not for streaming clients: tells other processes' page caches (roost/web).
+ACCOUNT_CHANGED = "account.changed"
+# Not for streaming clients either: a post's words or card changed without an
+# edit (roost/domain/events.py StatusRewritten); caches of its parts forget it.
+STATUS_REWRITTEN = "status.rewritten"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +37,10 @@ class StreamEvent:
     audience: tuple[int, ...] = field(default_factory=tuple)
     notification_id: int | None = None
     recipient_id: int | None = None
+    announcement_id: int | None = None
+    # The reaction (an emoji or a custom emoji's shortcode) of an
+    # announcement.reaction event.
+    name: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

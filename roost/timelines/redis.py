@@ -24,15 +24,16 @@ Authors with more than ``fanout_max_followers`` followers are not fanned out,
 to home timelines or lists; their posts are merged in from the database at
 read time.
 
-Every id read here is loaded through the privacy policy together with the
-rules of now: for home the viewer's follows, mutes, blocks and exclusive
-lists; for a list its members, replies policy and the owner's mutes and
-blocks. A stale entry can only go missing, never show something it should
-not. What would make a cached list miss posts (members added, a wider replies
-policy, the owner following someone for a ``followed`` list) drops its key in
-a job (``on_list_changed``, ``on_followed``), and the next read rebuilds it.
-Any Redis error sends the read to ``SqlTimelineStore`` and trips the breaker
-in ``RedisLink``.
+The store knows ids, not rules: each read is of a ``Timeline`` the domain
+describes (roost/domain/timelines/cached.py), whose reads apply the rules of
+now (for home the viewer's follows, mutes, blocks and exclusive lists; for a
+list its members, replies policy and the owner's mutes and blocks) and the
+privacy policy to every id read here. A stale entry can only go missing, never
+show something it should not. What would make a cached list miss posts
+(members added, a wider replies policy, the owner following someone for a
+``followed`` list) is dropped by the domain's jobs (``invalidate``), and the
+next read rebuilds it. Any Redis error sends the read to the timeline's own
+database read (``fallback``) and trips the breaker in ``RedisLink``.
 """
 
 from __future__ import annotations
@@ -40,25 +41,18 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import partial
-from typing import Any, Protocol
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.config import Settings
-from roost.db.engine import Database, ReadScope
-from roost.db.fastread import IdList
-from roost.domain.graph import mutes as mute_rules
-from roost.domain.lists.queries import REPLIES_POLICIES, ListInfo, list_page, owned_list_read
-from roost.domain.privacy import PolicyRead, Visible, timeline_reader
-from roost.domain.statuses.feed import present
-from roost.domain.types import Page, StatusView, Viewer
-from roost.jobs.registry import RetryLater
+from roost.db.engine import ReadScope
+from roost.errors import RetryLater
 from roost.observability.metrics import Metrics
+from roost.paging import Page
 from roost.redis_link import REDIS_DOWN, RedisLink
-from roost.timelines import redis_queries as q
 from roost.timelines.redis_keys import (
     ADD,
     COMPLETE,
@@ -70,7 +64,10 @@ from roost.timelines.redis_keys import (
     lex_range,
     member,
 )
-from roost.timelines.sql import SqlTimelineStore
+from roost.timelines.store import Bounds, ListRef, Sources, Timeline
+
+T = TypeVar("T")
+_I = TypeVar("_I")
 
 # Followers handled per Redis script call: large enough that a 100,000-follower
 # fan-out is a few dozen calls, small enough that one call blocks Redis for
@@ -93,128 +90,15 @@ class _State:
     sources: bytes | None  # the cached merge sources, if any
 
 
-# The cached entries of a page that belong on the viewer's home now, through
-# the policy, newest first (see redis_queries.shown_on_home_read).
-_SHOWN_ON_HOME = PolicyRead(q.shown_on_home_read)
-# The same for a list, one prepared read per replies policy.
-_SHOWN_ON_LIST = {
-    policy: PolicyRead(partial(q.shown_on_list_read, policy)) for policy in REPLIES_POLICIES
-}
-
-
-class _Timeline(Protocol):
-    """One cached timeline: where it lives and what its rules are."""
-
-    key: str
-    lease: str
-
-    async def fallback(self, reads: ReadScope, page: Page) -> list[Visible[StatusView]]:
-        """The page from the database (the SQL store's answer)."""
-
-    async def sources(self, conn: AsyncConnection) -> q.Sources:
-        """What is merged in at read time instead of fanned out."""
-
-    async def merged(
-        self, conn: AsyncConnection, sources: q.Sources, bounds: q.Bounds, limit: int
-    ) -> list[int]: ...
-
-    async def shown(self, reads: ReadScope, ids: Sequence[int]) -> list[Visible[StatusView]]:
-        """Those of ``ids`` that belong on it now, through the policy, newest first."""
-
-    async def gone(self, conn: AsyncConnection, ids: Sequence[int]) -> list[int]:
-        """Those of ``ids`` to remove from the cache (not merely hidden)."""
-
-    async def contents(self, conn: AsyncConnection, limit: int) -> list[int]:
-        """A rebuild's entries, newest first."""
-
-
-@dataclass
-class _Home:
-    key: str
-    lease: str
-    viewer: Viewer
-    sql: SqlTimelineStore
-    threshold: int
-
-    async def fallback(self, reads: ReadScope, page: Page) -> list[Visible[StatusView]]:
-        return await self.sql.home(reads, self.viewer, page)
-
-    async def sources(self, conn: AsyncConnection) -> q.Sources:
-        assert self.viewer.account_id is not None
-        return await q.merge_sources(conn, self.viewer.account_id, self.threshold)
-
-    async def merged(
-        self, conn: AsyncConnection, sources: q.Sources, bounds: q.Bounds, limit: int
-    ) -> list[int]:
-        assert self.viewer.account_id is not None
-        return await q.merged_ids(conn, self.viewer.account_id, sources, bounds, limit)
-
-    async def shown(self, reads: ReadScope, ids: Sequence[int]) -> list[Visible[StatusView]]:
-        rows = await _SHOWN_ON_HOME.rows(
-            reads.fast, self.viewer, raw=True, ids=IdList(ids), now=mute_rules.mute_time()
-        )
-        return await present(reads, self.viewer, rows)
-
-    async def gone(self, conn: AsyncConnection, ids: Sequence[int]) -> list[int]:
-        return (await q.check_entries(conn, self.viewer, ids)).gone
-
-    async def contents(self, conn: AsyncConnection, limit: int) -> list[int]:
-        return await q.home_ids(conn, self.viewer, limit)
-
-
-@dataclass
-class _List:
-    key: str
-    lease: str
-    viewer: Viewer  # the owner
-    info: ListInfo
-    threshold: int
-
-    @property
-    def ref(self) -> q.ListRef:
-        assert self.viewer.account_id is not None
-        return q.ListRef(self.viewer.account_id, self.info.id)
-
-    async def fallback(self, reads: ReadScope, page: Page) -> list[Visible[StatusView]]:
-        return await list_page(await reads.conn(), self.viewer, self.info, page)
-
-    async def sources(self, conn: AsyncConnection) -> q.Sources:
-        return await q.list_sources(conn, self.info.id, self.threshold)
-
-    async def merged(
-        self, conn: AsyncConnection, sources: q.Sources, bounds: q.Bounds, limit: int
-    ) -> list[int]:
-        return await q.list_merged_ids(
-            conn, self.ref, self.info.replies_policy, sources, bounds, limit
-        )
-
-    async def shown(self, reads: ReadScope, ids: Sequence[int]) -> list[Visible[StatusView]]:
-        rows = await _SHOWN_ON_LIST[self.info.replies_policy].rows(
-            reads.fast,
-            self.viewer,
-            raw=True,
-            ids=IdList(ids),
-            list_id=self.info.id,
-            now=mute_rules.mute_time(),
-        )
-        return await present(reads, self.viewer, rows)
-
-    async def gone(self, conn: AsyncConnection, ids: Sequence[int]) -> list[int]:
-        return await q.list_gone(conn, self.ref, self.info.replies_policy, ids)
-
-    async def contents(self, conn: AsyncConnection, limit: int) -> list[int]:
-        return await q.list_contents(conn, self.ref, self.info.replies_policy, limit)
-
-
 class RedisTimelineStore:
-    def __init__(self, settings: Settings, db: Database, link: RedisLink, metrics: Metrics) -> None:
-        self.db = db
+    caches = True
+
+    def __init__(self, settings: Settings, link: RedisLink, metrics: Metrics) -> None:
         self.link = link
         self.metrics = metrics
-        self.sql = SqlTimelineStore()
-        self.cap = settings.timeline_max_entries
+        self.cap = self.max_entries = settings.timeline_max_entries
         self.ttl_s = settings.timeline_active_days * 86_400
-        self.threshold = settings.fanout_max_followers
+        self.fanout_max_followers = settings.fanout_max_followers
         client = link.client
         self._add = client.register_script(ADD)
         self._remove = client.register_script(REMOVE)
@@ -224,9 +108,6 @@ class RedisTimelineStore:
 
     def _key(self, account_id: int) -> str:
         return self.link.key("tl", "home", account_id)
-
-    def _lease(self, account_id: int) -> str:
-        return self.link.key("tl", "home", account_id, "lease")
 
     def _list_key(self, owner: int, list_id: int) -> str:
         return self.link.key("tl", "list", owner, list_id)
@@ -238,48 +119,30 @@ class RedisTimelineStore:
 
     # -- reads ---------------------------------------------------------------
 
-    async def home(self, reads: ReadScope, viewer: Viewer, page: Page) -> list[Visible[StatusView]]:
-        me = viewer.account_id
-        assert me is not None
-        viewer = timeline_reader(viewer)
+    def _timeline_key(self, timeline: Timeline[Any]) -> str:
+        if timeline.list_id is None:
+            return self._key(timeline.owner)
+        return self._list_key(timeline.owner, timeline.list_id)
+
+    async def read(self, reads: ReadScope, timeline: Timeline[T], page: Page) -> list[T]:
         if self.link.available:
-            timeline = _Home(self._key(me), self._lease(me), viewer, self.sql, self.threshold)
             try:
                 return await self._read(reads, timeline, page)
             except REDIS_DOWN as error:
-                self.link.failed("home", error)
+                self.link.failed("home" if timeline.list_id is None else "list", error)
         self.metrics.timeline_reads.labels("database").inc()
-        return await self.sql.home(reads, viewer, page)
+        return await timeline.fallback(reads, page)
 
-    async def list_timeline(
-        self, reads: ReadScope, viewer: Viewer, list_id: int, page: Page
-    ) -> list[Visible[StatusView]]:
-        me = viewer.account_id
-        assert me is not None
-        viewer = timeline_reader(viewer)
-        info = await owned_list_read(reads, viewer, list_id)
-        if self.link.available:
-            key = self._list_key(me, list_id)
-            timeline = _List(key, key + ":lease", viewer, info, self.threshold)
-            try:
-                return await self._read(reads, timeline, page)
-            except REDIS_DOWN as error:
-                self.link.failed("list", error)
-        self.metrics.timeline_reads.labels("database").inc()
-        return await list_page(await reads.conn(), viewer, info, page)
-
-    async def _read(
-        self, reads: ReadScope, timeline: _Timeline, page: Page
-    ) -> list[Visible[StatusView]]:
-        key = timeline.key
+    async def _read(self, reads: ReadScope, timeline: Timeline[T], page: Page) -> list[T]:
+        key = self._timeline_key(timeline)
         ascending = page.min_id is not None
         lower = max(page.min_id or 0, page.since_id or 0) or None
-        bounds = q.Bounds(lower=lower, upper=page.max_id, ascending=ascending)
+        bounds = Bounds(lower=lower, upper=page.max_id, ascending=ascending)
         state = await self._state(key, bounds, page.limit)
         if state.complete:
             self.metrics.timeline_reads.labels("hit").inc()
         else:
-            how = await self._build(await reads.conn(), timeline)
+            how = await self._build(await reads.conn(), timeline, key)
             if how is None:
                 self.metrics.timeline_reads.labels("database").inc()
                 return await timeline.fallback(reads, page)
@@ -292,7 +155,7 @@ class RedisTimelineStore:
         oldest = state.oldest
         if ascending and truncated and oldest is not None and lower is not None and lower < oldest:
             return await timeline.fallback(reads, page)
-        shown, drained, last = await self._collect(reads, timeline, bounds, page.limit, state)
+        shown, drained, last = await self._collect(reads, timeline, key, bounds, page.limit, state)
         if ascending:
             shown.reverse()
         elif len(shown) < page.limit and (truncated or not drained):
@@ -306,7 +169,7 @@ class RedisTimelineStore:
             shown += await timeline.fallback(reads, rest)
         return shown
 
-    async def _state(self, key: str, bounds: q.Bounds, count: int) -> _State:
+    async def _state(self, key: str, bounds: Bounds, count: int) -> _State:
         """One round trip (the STATE script): completeness, size, oldest entry,
         the first window of the page, the cached merge sources, and a renewed
         TTL (reading is what keeps a timeline active)."""
@@ -319,35 +182,35 @@ class RedisTimelineStore:
         return _State(bool(marker), int(size), oldest, ids_of(window), sources or None)
 
     async def _sources(
-        self, reads: ReadScope, timeline: _Timeline, cached: bytes | None
-    ) -> q.Sources:
+        self, reads: ReadScope, timeline: Timeline[Any], key: str, cached: bytes | None
+    ) -> Sources:
         """Where merged posts come from (for home: big accounts followed, hashtags
         followed; for a list: its big members), kept for SOURCES_TTL_S so that
         most reads need no query to know there are none. A new follow clears
-        home's (``on_followed``); a followed hashtag shows within SOURCES_TTL_S."""
+        home's (``invalidate``); a followed hashtag shows within SOURCES_TTL_S."""
         if cached is not None:
-            return q.Sources.from_json(cached)
-        sources = await timeline.sources(await reads.conn())
-        await self.link.client.set(timeline.key + ":src", sources.to_json(), ex=SOURCES_TTL_S)
+            return Sources.from_json(cached)
+        sources = await timeline.sources(await reads.conn(), self.fanout_max_followers)
+        await self.link.client.set(key + ":src", sources.to_json(), ex=SOURCES_TTL_S)
         return sources
 
     async def _collect(
         self,
         reads: ReadScope,
-        timeline: _Timeline,
-        bounds: q.Bounds,
+        timeline: Timeline[T],
+        key: str,
+        bounds: Bounds,
         limit: int,
         state: _State,
-    ) -> tuple[list[Visible[StatusView]], bool, int | None]:
+    ) -> tuple[list[T], bool, int | None]:
         """Walk the timeline from ``bounds`` until ``limit`` posts pass the checks.
 
         Returns the posts, whether Redis has no more entries in that direction,
         and the last id looked at.
         """
-        key = timeline.key
-        sources = await self._sources(reads, timeline, state.sources)
+        sources = await self._sources(reads, timeline, key, state.sources)
         first = state.window
-        shown: list[Visible[StatusView]] = []
+        shown: list[T] = []
         cursor = bounds
         last: int | None = None
         drained = False
@@ -367,19 +230,19 @@ class RedisTimelineStore:
             if not ids:
                 break
             last = ids[-1]
-            shown += await self._load(reads, timeline, ids, cursor.ascending)
+            shown += await self._load(reads, timeline, key, ids, cursor.ascending)
             if len(shown) >= limit or (drained and len(merged) < fetch):
                 break
             cursor = (
-                q.Bounds(last, cursor.upper, True)
+                Bounds(last, cursor.upper, True)
                 if cursor.ascending
-                else q.Bounds(cursor.lower, last, False)
+                else Bounds(cursor.lower, last, False)
             )
         else:
             drained = False
         return shown[:limit], drained, last
 
-    async def _range(self, key: str, bounds: q.Bounds, count: int) -> list[int]:
+    async def _range(self, key: str, bounds: Bounds, count: int) -> list[int]:
         raw = await self.link.client.zrange(
             key, *lex_range(bounds), desc=not bounds.ascending, bylex=True, offset=0, num=count
         )
@@ -388,10 +251,11 @@ class RedisTimelineStore:
     async def _load(
         self,
         reads: ReadScope,
-        timeline: _Timeline,
+        timeline: Timeline[T],
+        key: str,
         ids: Sequence[int],
         ascending: bool,
-    ) -> list[Visible[StatusView]]:
+    ) -> list[T]:
         """The entries that pass the policy and the timeline's rules of now, in one
         query (plus the hydration every loaded post needs)."""
         views = await timeline.shown(reads, ids)
@@ -400,18 +264,18 @@ class RedisTimelineStore:
             if gone:
                 # Deleted, or left behind by an unfollow (a member removed):
                 # tidy up so the next read does not look at them again.
-                await self.link.client.zrem(timeline.key, *(member(i) for i in gone))
+                await self.link.client.zrem(key, *(member(i) for i in gone))
         if ascending:
             views.reverse()
         return views
 
     # -- rebuilds ------------------------------------------------------------
 
-    async def _build(self, conn: AsyncConnection, timeline: _Timeline) -> str | None:
+    async def _build(self, conn: AsyncConnection, timeline: Timeline[Any], key: str) -> str | None:
         """Make the timeline complete: rebuild it under the lease, or wait for
         whoever holds the lease. Returns how ("rebuilt", "waited") or None when
         the other rebuild did not finish in time (or this one lost its lease)."""
-        lease, key = timeline.lease, timeline.key
+        lease = key + ":lease"
         token = secrets.token_hex(8)
         client = self.link.client
         if await client.set(lease, token, nx=True, px=LEASE_MS):
@@ -420,7 +284,7 @@ class RedisTimelineStore:
                 # and taking the lease: check again, or it would be done twice.
                 if await client.zscore(key, COMPLETE) is not None:
                     return "waited"
-                if not await self._rebuild(conn, timeline, token):
+                if not await self._rebuild(conn, timeline, key, token):
                     return None
             finally:
                 await self._release(keys=[lease], args=[token])
@@ -434,12 +298,14 @@ class RedisTimelineStore:
                 return "waited"
         return None
 
-    async def _rebuild(self, conn: AsyncConnection, timeline: _Timeline, token: str) -> bool:
+    async def _rebuild(
+        self, conn: AsyncConnection, timeline: Timeline[Any], key: str, token: str
+    ) -> bool:
         # The lease is taken before this query runs, and fan-out writes into a
         # leased timeline: a post committed after the query still lands.
         ids = await timeline.contents(conn, self.cap)
         written = await self._rebuild_script(
-            keys=[timeline.key, timeline.lease],
+            keys=[key, key + ":lease"],
             args=[token, self.cap, self.ttl_s, *(member(i) for i in ids), COMPLETE],
         )
         if not written:
@@ -447,39 +313,50 @@ class RedisTimelineStore:
         self.metrics.timeline_rebuilds.inc()
         return True
 
-    # -- writes (from jobs) --------------------------------------------------
+    # -- writes (from the domain's jobs) ------------------------------------
 
     def _usable(self) -> None:
         if not self.link.available:
             raise RetryLater("redis is unavailable")
 
-    def _timelines(self, accounts: Sequence[int], lists: Sequence[Any]) -> list[str]:
-        """Keys of home timelines and (owner, list id) lists."""
-        keys = [self._key(a) for a in accounts]
-        keys += [self._list_key(owner, list_id) for owner, list_id in lists]
+    def _timelines(self, homes: Sequence[int], lists: Sequence[ListRef]) -> list[str]:
+        """Keys of home timelines (by owner) and lists."""
+        keys = [self._key(a) for a in homes]
+        keys += [self._list_key(ref.owner, ref.list_id) for ref in lists]
         return keys
 
-    async def on_published(self, status_id: int) -> None:
+    async def deliver(
+        self, status_ids: Sequence[int], homes: Sequence[int], lists: Sequence[ListRef]
+    ) -> None:
+        """Into those of the timelines that exist (or are being rebuilt): a
+        timeline nobody reads is not written, and is rebuilt whole when read."""
         self._usable()
-        async with self.db.read() as conn:
-            post = await q.post_for_fanout(conn, status_id)
-            if post is None:
-                return  # deleted before its fan-out ran
-            followers: list[int] = []
-            lists: list[Any] = []
-            if post.author_followers <= self.threshold:
-                followers = list((await conn.execute(q.receiving_followers(post))).scalars())
-                lists = list((await conn.execute(q.receiving_lists(post))).all())
-        timelines = self._timelines([post.account_id, *followers], lists)
-        await self._write(self._add, timelines, [member(post.id)])
+        timelines = self._timelines(homes, lists)
+        if timelines and status_ids:
+            await self._write(self._add, timelines, [member(i) for i in status_ids])
 
-    async def on_deleted(self, status_id: int, account_id: int) -> None:
+    async def withdraw(
+        self, status_ids: Sequence[int], homes: Sequence[int], lists: Sequence[ListRef]
+    ) -> None:
         self._usable()
-        async with self.db.read() as conn:
-            followers = list((await conn.execute(q.all_followers(account_id))).scalars())
-            lists = list((await conn.execute(q.lists_holding(account_id))).all())
-        timelines = self._timelines([account_id, *followers], lists)
-        await self._write(self._remove, timelines, [member(status_id)])
+        timelines = self._timelines(homes, lists)
+        if timelines and status_ids:
+            await self._write(self._remove, timelines, [member(i) for i in status_ids])
+
+    async def invalidate(self, *, sources_of: Sequence[int], lists: Sequence[ListRef]) -> None:
+        """Drop the merge sources of homes, and lists whole (with a rebuild in
+        progress, whose lease goes with it, so its contents are not written)."""
+        self._usable()
+        keys = [self._key(owner) + ":src" for owner in sources_of]
+        keys += [k for ref in lists for k in self._list_keys(ref.owner, ref.list_id)]
+        if not keys:
+            return
+        try:
+            await self.link.client.delete(*keys)
+        except REDIS_DOWN as error:
+            self.link.failed("fanout", error)
+            raise RetryLater("redis is unavailable") from error
+        self.link.succeeded()
 
     async def forget(self, status_ids: Sequence[int]) -> int:
         """Remove posts from every cached timeline, home and list, whoever follows
@@ -512,44 +389,10 @@ class RedisTimelineStore:
             changed += await remove(batch)
         return changed
 
-    async def on_followed(self, account_id: int, target_id: int) -> None:
-        """A new follow: bring the followed account's recent posts into the timeline
-        (if it is cached; a missing timeline is rebuilt whole when next read),
-        and drop the follower's lists that show replies to followed accounts
-        (rebuilt when next read)."""
-        self._usable()
-        async with self.db.read() as conn:
-            lists = (await conn.execute(q.lists_following_replies(account_id))).all()
-        stale = [k for owner, list_id in lists for k in self._list_keys(owner, list_id)]
-        try:
-            await self.link.client.delete(self._key(account_id) + ":src", *stale)
-        except REDIS_DOWN as error:
-            self.link.failed("fanout", error)
-            raise RetryLater("redis is unavailable") from error
-        viewer = Viewer(account_id=account_id, scopes=frozenset())
-        async with self.db.read() as conn:
-            if await q.followers_of(conn, target_id) > self.threshold:
-                return  # merged at read time, like everything this account posts
-            ids = await q.author_home_ids(conn, viewer, target_id, self.cap)
-        if ids:
-            await self._write(self._add, [self._key(account_id)], [member(i) for i in ids])
-
-    async def on_list_changed(self, owner: int, list_id: int) -> None:
-        """A list's members or replies policy changed, or it was deleted: drop its
-        cached timeline (and a rebuild in progress, whose lease goes with it), so
-        that the next read rebuilds it from the database."""
-        self._usable()
-        try:
-            await self.link.client.delete(*self._list_keys(owner, list_id))
-        except REDIS_DOWN as error:
-            self.link.failed("fanout", error)
-            raise RetryLater("redis is unavailable") from error
-        self.link.succeeded()
-
     async def _write(self, script: Any, timelines: list[str], members: list[str]) -> None:
         adding = script is self._add
         try:
-            for batch in q.chunks(timelines, FANOUT_BATCH):
+            for batch in chunks(timelines, FANOUT_BATCH):
                 if adding:
                     keys = [k for t in batch for k in (t, t + ":lease")]
                     written = await script(keys=keys, args=[self.cap, *members])
@@ -563,48 +406,7 @@ class RedisTimelineStore:
             raise RetryLater("redis is unavailable") from error
         self.link.succeeded()
 
-    # -- the rest is the database's ------------------------------------------
 
-    async def public(
-        self,
-        reads: ReadScope,
-        viewer: Viewer,
-        page: Page,
-        *,
-        local_only: bool,
-        remote_only: bool,
-        only_media: bool,
-    ) -> list[Visible[StatusView]]:
-        return await self.sql.public(
-            reads,
-            viewer,
-            page,
-            local_only=local_only,
-            remote_only=remote_only,
-            only_media=only_media,
-        )
-
-    async def tag(
-        self,
-        reads: ReadScope,
-        viewer: Viewer,
-        page: Page,
-        *,
-        any_of: list[str],
-        all_of: list[str],
-        none_of: list[str],
-        local_only: bool,
-        remote_only: bool,
-        only_media: bool,
-    ) -> list[Visible[StatusView]]:
-        return await self.sql.tag(
-            reads,
-            viewer,
-            page,
-            any_of=any_of,
-            all_of=all_of,
-            none_of=none_of,
-            local_only=local_only,
-            remote_only=remote_only,
-            only_media=only_media,
-        )
+def chunks(ids: Sequence[_I], size: int) -> Iterable[Sequence[_I]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from roost.timelines.redis_queries import Bounds
+from roost.timelines.store import Bounds
 
 COMPLETE = "~"
 _WIDTH = 20
@@ -42,7 +42,7 @@ return #KEYS
 # A rebuild's write: ARGV[4..] into KEYS[1], trimmed to ARGV[2] entries plus the
 # COMPLETE marker, with a TTL of ARGV[3] seconds; only while the lease KEYS[2]
 # is still ARGV[1]. A lease that was taken away (a list's members changed while
-# it was being rebuilt, see RedisTimelineStore.on_list_changed) or that ran out
+# it was being rebuilt, see RedisTimelineStore.invalidate) or that ran out
 # means this rebuild's contents may be stale: nothing is written.
 REBUILD = """
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then

@@ -1,11 +1,11 @@
 """Posts' viewer-independent parts, shared by every process through Redis.
 
-A second level under each process's own cache (``feed.SHARED``): a process
-that starts, or restarts with a whole fleet after a reboot, finds the posts
-its first pages need here instead of loading each from the database. Layout,
-under the configured prefix:
+A second level under each process's own cache (``SHARED`` in
+roost/domain/statuses/shared.py): a process that starts, or restarts with a
+whole fleet after a reboot, finds the posts its first pages need here instead
+of loading each from the database. Layout, under the configured prefix:
 
-    post:<id>    the bytes ``feed.encode_shared`` made, for ``TTL_S`` seconds
+    post:<id>    the bytes ``shared.encode_shared`` made, for ``TTL_S`` seconds
 
 The bytes carry the version they describe (the post's ``edited_at``), and the
 reader checks it against the row it just read, so an entry outlived by an edit
@@ -13,14 +13,15 @@ is never served, whether or not the edit's purge arrived. A post's text in
 here is sealed under its author's key as it is in the database: erasure's
 destroyed key makes it unreadable here too (and erasure drops the erased
 account's entries). Mentioned accounts are named by id only. A restore drops
-every entry (roost/ops/derived.py).
+every entry (roost/ops/derived.py). An edited, rewritten or deleted post's entry
+goes as soon as the change commits (``shared.forget_changed_posts_in``, a
+database listener).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from roost.domain.events import StatusDeleted, StatusEdited, StatusRewritten
 from roost.redis_link import REDIS_DOWN, RedisLink
 
 TTL_S = 86_400
@@ -88,9 +89,3 @@ class RedisPostCache:
         if batch:
             removed += int(await self.link.client.unlink(*batch))
         return removed
-
-    async def on_event(self, event: object) -> None:
-        """A database listener: an edited, rewritten or deleted post's entry
-        goes as soon as the change commits."""
-        if isinstance(event, (StatusDeleted, StatusEdited, StatusRewritten)):
-            await self.forget([event.status_id])

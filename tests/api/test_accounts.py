@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from roost.db.tables import accounts, email_tokens
+from roost.domain.accounts.email_tokens import token_for
 from tests.conftest import Roost
 
 
@@ -43,16 +46,38 @@ def _sign_up(roost: Roost, username: str = "newbie") -> Any:
     )
 
 
+def _confirm_by_link(roost: Roost, username: str) -> None:
+    """Open the confirmation link the sign-up mailed (its token is derived
+    from the link's row, as the mail job derives it)."""
+
+    async def link() -> str:
+        async with roost.db.read() as conn:
+            row = (
+                await conn.execute(
+                    select(email_tokens.c.id)
+                    .join(accounts, accounts.c.id == email_tokens.c.account_id)
+                    .where(accounts.c.username == username)
+                )
+            ).one()
+        return token_for(roost.settings.secret_key, row.id, "confirm")
+
+    page = roost.client.get("/auth/confirmation", params={"token": roost.run(link)})
+    assert page.status_code == 200, page.text
+
+
 @pytest.mark.settings(registrations="open")
-def test_given_open_registrations_when_someone_signs_up_then_their_token_works(
+def test_given_open_registrations_when_someone_signs_up_then_their_token_works_once_confirmed(
     roost: Roost,
 ) -> None:
     response = _sign_up(roost)
     assert response.status_code == 200, response.text
     token = response.json()["access_token"]
-    me = roost.client.get(
-        "/api/v1/accounts/verify_credentials", headers={"Authorization": f"Bearer {token}"}
-    )
+    headers = {"Authorization": f"Bearer {token}"}
+    waiting = roost.client.get("/api/v1/accounts/verify_credentials", headers=headers)
+    assert waiting.status_code == 403
+    assert waiting.json()["error"] == "Your login is missing a confirmed e-mail address"
+    _confirm_by_link(roost, "newbie")
+    me = roost.client.get("/api/v1/accounts/verify_credentials", headers=headers)
     assert me.json()["username"] == "newbie"
     taken = _sign_up(roost)
     assert taken.status_code == 422 and "taken" in taken.json()["error"]
@@ -62,6 +87,7 @@ def test_given_approval_mode_when_someone_signs_up_then_they_wait_for_approval(
     roost: Roost,
 ) -> None:
     token = _sign_up(roost).json()["access_token"]
+    _confirm_by_link(roost, "newbie")
     me = roost.client.get(
         "/api/v1/accounts/verify_credentials", headers={"Authorization": f"Bearer {token}"}
     )
@@ -100,6 +126,54 @@ def test_given_a_bad_sign_up_when_submitted_then_422_and_nothing_written(roost: 
     assert roost.client.get("/api/v1/accounts/lookup", params={"acct": "ok"}).status_code == 404
 
 
+@pytest.mark.settings(registrations="open")
+def test_given_a_sign_up_with_many_problems_then_422_details_name_each_with_mastodons_codes(
+    roost: Roost,
+) -> None:
+    """Mastodon's 422 from POST /api/v1/accounts: ``error`` says it all in a
+    sentence, ``details`` maps each field to its problems, coded."""
+    headers = _app_token(roost)
+    roost.account("taken", scopes="read")
+
+    def problems(**form: Any) -> dict[str, list[str]]:
+        response = roost.client.post("/api/v1/accounts", headers=headers, json=form)
+        assert response.status_code == 422, response.text
+        body = response.json()
+        assert body["error"].startswith("Validation failed: ")
+        for found in body["details"].values():
+            assert all(p["description"] for p in found)
+        return {field: [p["error"] for p in found] for field, found in body["details"].items()}
+
+    assert problems() == {
+        "username": ["ERR_BLANK"],
+        "email": ["ERR_BLANK"],
+        "password": ["ERR_BLANK"],
+        "agreement": ["ERR_ACCEPTED"],
+    }
+    assert problems(
+        username="bad name", email="not-an-email", password="short", agreement=True
+    ) == {"username": ["ERR_INVALID"], "email": ["ERR_INVALID"], "password": ["ERR_TOO_SHORT"]}
+    assert problems(
+        username="x" * 31, email="taken@example.org", password="p" * 1001, agreement=True
+    ) == {"username": ["ERR_TOO_LONG"], "email": ["ERR_TAKEN"], "password": ["ERR_TOO_LONG"]}
+    assert problems(
+        username="Taken", email="new@example.org", password="long enough!", agreement=True
+    ) == {"username": ["ERR_TAKEN"]}
+    assert problems(
+        username="admin", email="new@example.org", password="long enough!", agreement=True
+    ) == {"username": ["ERR_RESERVED"]}
+    sentence = roost.client.post(
+        "/api/v1/accounts",
+        headers=headers,
+        json={"username": "ok", "email": "ok@example.org", "password": "short"},
+    ).json()["error"]
+    assert sentence == (
+        "Validation failed: Password is too short (minimum is 8 characters), "
+        "Agreement must be accepted"
+    )
+    assert roost.client.get("/api/v1/accounts/lookup", params={"acct": "ok"}).status_code == 404
+
+
 def test_given_a_profile_when_updated_then_verify_credentials_shows_it(roost: Roost) -> None:
     alice = roost.account("alice")
     response = alice.patch(
@@ -124,6 +198,82 @@ def test_given_a_profile_when_updated_then_verify_credentials_shows_it(roost: Ro
     assert me["source"]["fields"][0]["value"] == "https://alice.example"
     post = alice.post_status("default visibility applies")
     assert post["visibility"] == "unlisted"
+
+
+def test_given_profile_fields_when_shown_then_values_are_inline_html_as_on_mastodon(
+    roost: Roost,
+) -> None:
+    """Mastodon renders a field value without a paragraph around it; links are
+    made and anything else is escaped."""
+    alice = roost.account("alice")
+    response = alice.patch(
+        "/api/v1/accounts/update_credentials",
+        data={
+            "fields_attributes[0][name]": "Site",
+            "fields_attributes[0][value]": "https://alice.example",
+            "fields_attributes[1][name]": "Pronouns",
+            "fields_attributes[1][value]": "she/her <b>bold</b>",
+        },
+    )
+    assert response.status_code == 200, response.text
+
+    fields = roost.client.get(f"/api/v1/accounts/{alice.id}").json()["fields"]
+
+    site, pronouns = fields
+    assert site["value"].startswith('<a href="https://alice.example"')
+    assert site["value"].endswith(">https://alice.example</a>")
+    assert pronouns["value"] == "she/her &lt;b&gt;bold&lt;/b&gt;"
+    assert all("<p>" not in f["value"] for f in fields)
+    source = alice.get("/api/v1/accounts/verify_credentials").json()["source"]["fields"]
+    assert [f["value"] for f in source] == ["https://alice.example", "she/her <b>bold</b>"]
+
+
+def test_given_fields_rendered_before_0009_when_migrated_then_their_values_lose_the_paragraph(
+    roost: Roost,
+) -> None:
+    """The migration re-renders stored values: going back to 0008 renders them
+    as that release did (in a paragraph), and forward again inline."""
+    from alembic import command
+    from sqlalchemy import select
+    from sqlalchemy.engine import Connection
+
+    from roost.db.migrate import _config
+    from roost.db.tables import accounts
+
+    alice = roost.account("alice")
+    alice.patch(
+        "/api/v1/accounts/update_credentials",
+        data={
+            "fields_attributes[0][name]": "Site",
+            "fields_attributes[0][value]": "https://a.example",
+        },
+    )
+
+    def migrate(revision: str) -> list[str]:
+        def run(conn: Connection) -> None:
+            if revision == "0008":
+                command.downgrade(_config(conn), revision)
+            else:
+                command.upgrade(_config(conn), revision)
+
+        async def body() -> list[str]:
+            async with roost.db.engine.begin() as conn:
+                await conn.run_sync(run)
+            async with roost.db.read() as conn:
+                row = (
+                    await conn.execute(
+                        select(accounts.c.fields).where(accounts.c.id == int(alice.id))
+                    )
+                ).one()
+            return [f["value_html"] for f in row.fields]
+
+        return roost.run(body)
+
+    try:
+        assert migrate("0008")[0].startswith("<p><a href=")
+    finally:
+        upgraded = migrate("head")
+    assert upgraded[0].startswith('<a href="https://a.example"') and "<p>" not in upgraded[0]
 
 
 def test_given_a_too_long_display_name_when_updated_then_422_and_unchanged(roost: Roost) -> None:

@@ -1,4 +1,5 @@
-"""The admin API for suspensions: /api/v1/admin/accounts, staff only."""
+"""The admin API for suspensions: /api/v1/admin/accounts, staff only (the other
+actions: tests/api/test_admin_accounts.py)."""
 
 from __future__ import annotations
 
@@ -105,19 +106,20 @@ def test_given_no_admin_or_no_admin_scope_when_calling_the_admin_api_then_403_be
     assert roost.client.get(f"/api/v1/accounts/{alice.id}").status_code == 200
 
 
-def test_given_staff_when_the_action_is_not_suspend_then_none_is_accepted_and_others_are_422(
+def test_given_staff_when_the_action_is_unknown_then_422_and_none_is_accepted(
     roost: Roost,
 ) -> None:
     alice, admin = roost.account("alice"), staff(roost)
     path = f"/api/v1/admin/accounts/{alice.id}/action"
+    supported = "none, sensitive, disable, silence, suspend"
 
-    silence = admin.post(path, data={"type": "silence"})
+    unknown_type = admin.post(path, data={"type": "frobnicate"})
     missing = admin.post(path, data={})
     none = admin.post(path, data={"type": "none", "text": "a warning"})
 
-    assert silence.status_code == 422 and "none, suspend" in silence.json()["error"]
-    assert "silence" in silence.json()["error"]
-    assert missing.status_code == 422 and "none, suspend" in missing.json()["error"]
+    assert unknown_type.status_code == 422 and supported in unknown_type.json()["error"]
+    assert "frobnicate" in unknown_type.json()["error"]
+    assert missing.status_code == 422 and supported in missing.json()["error"]
     assert none.status_code == 200 and none.json() == {}
     assert admin.get(f"/api/v1/admin/accounts/{alice.id}").json()["suspended"] is False
     unknown = admin.post("/api/v1/admin/accounts/4242424242/action", data={"type": "suspend"})
@@ -153,18 +155,19 @@ def test_given_accounts_when_staff_list_them_then_filters_and_paging_work(roost:
     named = admin.get("/api/v1/admin/accounts", params={"username": "AN"}).json()
     both = admin.get("/api/v1/admin/accounts", params={"username": "an", "status": "active"})
     remote = admin.get("/api/v1/admin/accounts", params={"remote": "true"}).json()
-    bad = admin.get("/api/v1/admin/accounts", params={"status": "silenced"})
+    bad = admin.get("/api/v1/admin/accounts", params={"status": "frozen"})
 
     assert ids(listed) == everyone
     shape = listed[0]
-    assert shape["role"]["name"] == "Admin" and shape["email"] == "staff@example.org"
+    assert shape["role"]["name"] == "Owner" and shape["email"] == "staff@example.org"
     assert shape["account"]["username"] == "staff" and shape["domain"] is None
     assert ids(suspended) == ids(v1_suspended) == [people[1].id]
     assert ids(active) == [i for i in everyone if i != people[1].id]
     assert ids(named) == [people[1].id, people[0].id]
     assert ids(both.json()) == [people[0].id]
     assert remote == []
-    assert bad.status_code == 422 and "active, pending, suspended" in bad.json()["error"]
+    supported = "active, pending, disabled, silenced, suspended"
+    assert bad.status_code == 422 and supported in bad.json()["error"]
     first = admin.get("/api/v1/admin/accounts", params={"limit": 2})
     assert ids(first.json()) == everyone[:2] and 'rel="next"' in first.headers["Link"]
     rest = admin.get("/api/v1/admin/accounts", params={"max_id": everyone[1]}).json()

@@ -6,7 +6,7 @@ import functools
 import io
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from PIL import Image
@@ -246,6 +246,78 @@ def test_given_alt_text_and_focus_when_updated_then_shown_and_limits_hold(roost:
     assert exactly.status_code == 200
 
 
+def test_given_a_posted_photo_when_its_post_is_edited_with_media_attributes_then_alt_text_changes(
+    roost: Roost,
+) -> None:
+    """PUT /api/v1/statuses/:id takes ``media_attributes[][id|description|focus]``
+    as a form (Rails' arrays of records) and as JSON (Mastodon.py's way)."""
+    alice = roost.account("alice")
+    first, second = _uploaded(alice, samples.png(30, 30)), _uploaded(alice, samples.png(40, 40))
+    post = alice.post_status("two photos", media_ids=[first["id"], second["id"]])
+    path = f"/api/v1/statuses/{post['id']}"
+
+    form = [
+        ("status", "two photos, described"),
+        ("media_ids[]", first["id"]),
+        ("media_ids[]", second["id"]),
+        ("media_attributes[][id]", first["id"]),
+        ("media_attributes[][description]", "A red square"),
+        ("media_attributes[][focus]", "0.5,-0.25"),
+        ("media_attributes[][id]", second["id"]),
+        ("media_attributes[][description]", "A blue square"),
+        ("media_attributes[][focus]", "-1,1"),
+    ]
+    by_form = roost.client.put(
+        path,
+        content=urlencode(form),
+        headers={**alice.headers, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    assert by_form.status_code == 200, by_form.text
+    shown = {m["id"]: m for m in by_form.json()["media_attachments"]}
+    assert shown[first["id"]]["description"] == "A red square"
+    assert shown[first["id"]]["meta"]["focus"] == {"x": 0.5, "y": -0.25}
+    assert shown[second["id"]]["description"] == "A blue square"
+    assert shown[second["id"]]["meta"]["focus"] == {"x": -1.0, "y": 1.0}
+
+    by_json = alice.put(
+        path,
+        json={
+            "status": "two photos, described again",
+            "media_ids": [first["id"], second["id"]],
+            "media_attributes": [{"id": second["id"], "description": "Blue", "focus": "0,0"}],
+        },
+    )
+
+    assert by_json.status_code == 200, by_json.text
+    read = {m["id"]: m for m in alice.get(path).json()["media_attachments"]}
+    assert read[first["id"]]["description"] == "A red square"
+    assert read[second["id"]]["description"] == "Blue"
+    assert read[second["id"]]["meta"]["focus"] == {"x": 0.0, "y": 0.0}
+
+
+def test_given_media_attributes_that_do_not_fit_when_a_post_is_edited_then_422_and_nothing_changes(
+    roost: Roost,
+) -> None:
+    alice = roost.account("alice")
+    mine = _uploaded(alice, samples.png(30, 30))
+    elsewhere = _uploaded(alice, samples.png(40, 40))
+    post = alice.post_status("one photo", media_ids=[mine["id"]])
+    path = f"/api/v1/statuses/{post['id']}"
+    attempts = [
+        [{"id": elsewhere["id"], "description": "not on this post"}],
+        [{"id": mine["id"], "description": "d" * 1501}],
+        [{"id": mine["id"], "focus": "3,0"}],
+        [{"description": "no id"}],
+    ]
+    for attributes in attempts:
+        response = alice.put(path, json={"status": "changed", "media_attributes": attributes})
+        assert response.status_code == 422, response.text
+    after = alice.get(path).json()
+    assert "one photo" in after["content"] and after["edited_at"] is None
+    assert after["media_attachments"][0]["description"] is None
+
+
 def test_given_audio_on_v2_then_202_while_processing_and_200_once_done(roost: Roost) -> None:
     alice = roost.account("alice")
     response = _upload(alice, samples.mp3(), "song.mp3", "audio/mpeg")
@@ -281,6 +353,35 @@ def test_given_a_video_on_v1_then_ready_at_once_and_served_in_ranges(roost: Roos
     assert part.content == whole.content[100:200]
 
 
+def test_given_a_phone_video_on_v2_when_processed_then_poster_blurhash_duration_no_location(
+    roost: Roost, tmp_path: Path
+) -> None:
+    """With nothing but the locked environment (no ffmpeg on the machine), a
+    video gets what apps show: a poster frame with its blurhash, a duration,
+    and a file without the place it was shot."""
+    alice = roost.account("alice")
+    video = samples.phone_video(tmp_path / "clip.mp4").read_bytes()
+    response = _upload(alice, video, "clip.mp4", "video/mp4")
+    assert response.status_code == 202, response.text
+    roost.drain_jobs()
+
+    done = alice.get(f"/api/v1/media/{response.json()['id']}")
+    assert done.status_code == 200
+    media = done.json()
+    assert media["type"] == "video" and media["blurhash"]
+    assert 1.9 < media["meta"]["original"]["duration"] < 2.2
+    assert media["meta"]["original"]["width"] == 320 and media["meta"]["fps"] == 10
+    served = _fetch(roost, media["url"])
+    assert served.status_code == 200 and served.headers["content-type"] == "video/mp4"
+    assert samples.LOCATION not in served.content and b"Secret title" not in served.content
+    poster = _fetch(roost, media["preview_url"])
+    assert poster.status_code == 200 and poster.headers["content-type"].startswith("image/")
+    assert Image.open(io.BytesIO(poster.content)).size == (
+        media["meta"]["small"]["width"],
+        media["meta"]["small"]["height"],
+    )
+
+
 def test_given_a_deleted_post_then_its_media_wait_for_a_redraft_then_go(roost: Roost) -> None:
     alice = roost.account("alice")
     media = _uploaded(alice)
@@ -291,6 +392,39 @@ def test_given_a_deleted_post_then_its_media_wait_for_a_redraft_then_go(roost: R
     assert _fetch(roost, url).status_code == 404  # no post: its uploader's alone
     redraft = alice.post_status("second draft", media_ids=[media["id"]])
     assert redraft["media_attachments"][0]["id"] == media["id"]
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["query", "json"])
+def test_given_a_post_deleted_with_delete_media_then_its_media_and_files_go_at_once(
+    roost: Roost, as_json: bool
+) -> None:
+    """``delete_media=true`` (Mastodon 4.4): no day of grace for a redraft."""
+    alice = roost.account("alice")
+    media = _uploaded(alice, samples.png(30, 30))
+    kept = _uploaded(alice, samples.png(40, 40))
+    post = alice.post_status("gone for good", media_ids=[media["id"]])
+    other = alice.post_status("stays", media_ids=[kept["id"]])
+    path = f"/api/v1/statuses/{post['id']}"
+
+    if as_json:
+        deleted = roost.client.request(
+            "DELETE", path, json={"delete_media": True}, headers=alice.headers
+        )
+    else:
+        deleted = alice.delete(path, params={"delete_media": "true"})
+    roost.drain_jobs()
+
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json()["media_attachments"][0]["id"] == media["id"]
+    assert alice.get(f"/api/v1/media/{media['id']}").status_code == 404
+    redraft = alice.post("/api/v1/statuses", json={"status": "x", "media_ids": [media["id"]]})
+    assert redraft.status_code == 422
+    names = {path.name for path in _stored_files(roost)}
+    assert _file_name(media["url"]) not in names
+    assert _file_name(media["preview_url"]) not in names
+    assert _file_name(kept["url"]) in names
+    assert _rows(roost) == 1
+    assert alice.get(f"/api/v1/statuses/{other['id']}").json()["media_attachments"]
 
 
 def test_given_uploads_never_posted_when_a_day_has_passed_then_swept_with_their_files(

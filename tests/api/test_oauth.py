@@ -137,6 +137,58 @@ def test_given_the_sign_in_page_when_approved_with_pkce_then_the_code_buys_one_t
     assert reused.status_code == 400
 
 
+def _code(roost: Roost, app: dict[str, Any], query: dict[str, str]) -> str:
+    page = roost.client.get("/oauth/authorize", params={"response_type": "code", **query})
+    assert page.status_code == 200, page.text
+    submitted = roost.client.post(
+        "/oauth/authorize",
+        data={
+            **_form_fields(page.text),
+            "login": "alice",
+            "password": "correct horse battery",
+            "decision": "approve",
+        },
+        follow_redirects=False,
+    )
+    assert submitted.status_code == 302, submitted.text
+    return parse_qs(urlparse(submitted.headers["location"]).query)["code"][0]
+
+
+def test_given_a_code_asked_for_with_a_redirect_uri_when_exchanged_without_it_then_invalid_grant(
+    roost: Roost,
+) -> None:
+    """RFC 6749 4.1.3: the token request must repeat the authorize request's redirect_uri."""
+    roost.account("alice")
+    redirect, other = "https://app.example/callback", "https://app.example/other"
+    app = _app(roost, redirect_uri=f"{redirect} {other}")
+    client = {"client_id": app["client_id"], "client_secret": app["client_secret"]}
+    code = _code(roost, app, {"client_id": app["client_id"], "redirect_uri": redirect})
+    exchange = {**client, "grant_type": "authorization_code", "code": code}
+    for attempt in ({}, {"redirect_uri": other}, {"redirect_uri": redirect + "/"}):
+        refused = roost.client.post("/oauth/token", data={**exchange, **attempt})
+        assert refused.status_code == 400, attempt
+        assert refused.json()["error"] == "invalid_grant"
+        assert "redirection URI" in refused.json()["error_description"]
+    # The refusals did not use the code up: the identical redirect_uri still works.
+    token = roost.client.post("/oauth/token", data={**exchange, "redirect_uri": redirect})
+    assert token.status_code == 200, token.text
+
+
+def test_given_a_code_asked_for_without_a_redirect_uri_when_exchanged_without_it_then_a_token(
+    roost: Roost,
+) -> None:
+    roost.account("alice")
+    app = _app(roost, redirect_uri="https://app.example/callback")
+    client = {"client_id": app["client_id"], "client_secret": app["client_secret"]}
+    code = _code(roost, app, {"client_id": app["client_id"]})
+    exchange = {**client, "grant_type": "authorization_code", "code": code}
+    foreign = roost.client.post(
+        "/oauth/token", data={**exchange, "redirect_uri": "https://evil.example/cb"}
+    )
+    assert foreign.status_code == 400 and foreign.json()["error"] == "invalid_grant"
+    assert roost.client.post("/oauth/token", data=exchange).status_code == 200
+
+
 def test_given_the_out_of_band_flow_when_approved_then_the_code_is_shown(roost: Roost) -> None:
     roost.account("alice")
     app = _app(roost)

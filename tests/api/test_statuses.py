@@ -37,10 +37,13 @@ def test_given_a_long_link_when_counted_then_it_weighs_23_characters(roost: Roos
 
 def test_given_an_unknown_or_malformed_id_when_fetched_then_404(roost: Roost) -> None:
     alice = roost.account("alice")
-    for path in ("/api/v1/statuses/123", "/api/v1/statuses/abc", "/api/v1/statuses/9" * 3):
+    for path in ("/api/v1/statuses/123", "/api/v1/statuses/abc"):
         response = alice.get(path)
         assert response.status_code == 404
         assert response.json() == {"error": "Record not found"}
+    no_such_route = alice.get("/api/v1/statuses/9" * 3)
+    assert no_such_route.status_code == 404
+    assert no_such_route.json() == {"error": "Not Found"}
 
 
 def test_given_the_same_idempotency_key_when_posted_twice_then_one_post(roost: Roost) -> None:
@@ -117,6 +120,32 @@ def test_given_a_boosted_post_when_deleted_then_it_answers_its_text_and_vanishes
     assert bob.get("/api/v1/accounts/verify_credentials").json()["statuses_count"] == 0
 
 
+def test_given_my_boost_when_i_delete_it_by_its_id_then_the_boost_is_undone(
+    roost: Roost,
+) -> None:
+    """Mastodon: DELETE /api/v1/statuses/:id with the id of one's own boost
+    undoes it, answering the boost (its original as it now stands)."""
+    alice, bob, carol = roost.account("alice"), roost.account("bob"), roost.account("carol")
+    carol.follow(bob)
+    post = alice.post_status("boost me")
+    boost = bob.post(f"/api/v1/statuses/{post['id']}/reblog").json()
+    assert alice.delete(f"/api/v1/statuses/{boost['id']}").status_code == 404  # not hers
+
+    response = bob.delete(f"/api/v1/statuses/{boost['id']}")
+
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["id"] == boost["id"] and answer["reblog"]["id"] == post["id"]
+    assert answer["reblog"]["reblogged"] is False and answer["reblog"]["reblogs_count"] == 0
+    assert bob.get(f"/api/v1/statuses/{boost['id']}").status_code == 404
+    original = bob.get(f"/api/v1/statuses/{post['id']}").json()
+    assert original["reblogged"] is False and original["reblogs_count"] == 0
+    assert bob.get(f"/api/v1/statuses/{post['id']}/reblogged_by").json() == []
+    assert carol.get("/api/v1/timelines/home").json() == []
+    assert bob.get("/api/v1/accounts/verify_credentials").json()["statuses_count"] == 0
+    assert alice.get("/api/v1/accounts/verify_credentials").json()["statuses_count"] == 1
+
+
 def test_given_a_post_when_favourited_twice_and_undone_then_counts_stay_true(
     roost: Roost,
 ) -> None:
@@ -153,13 +182,48 @@ def test_given_a_post_when_boosted_then_the_boost_wraps_it_and_undo_removes_it(
     assert carol.get("/api/v1/timelines/home").json() == []
 
 
-def test_given_a_followers_only_post_when_boosted_then_refused(roost: Roost) -> None:
+def test_given_a_followers_only_post_when_a_follower_boosts_it_then_refused(roost: Roost) -> None:
     alice, bob = roost.account("alice"), roost.account("bob")
     bob.follow(alice)
     post = alice.post_status("only followers", visibility="private")
     response = bob.post(f"/api/v1/statuses/{post['id']}/reblog")
     assert response.status_code == 422
+    assert "author only" in response.json()["error"]
     assert bob.get(f"/api/v1/statuses/{post['id']}").json()["reblogs_count"] == 0
+
+
+def test_given_her_own_followers_only_post_when_the_author_boosts_it_then_the_boost_stays_private(
+    roost: Roost,
+) -> None:
+    """Mastodon lets an author boost their own followers-only post; the boost
+    keeps the post's visibility whatever was asked, so it reaches no one new."""
+    alice, follower, stranger = (
+        roost.account("alice"),
+        roost.account("follower"),
+        roost.account("stranger"),
+    )
+    follower.follow(alice)
+    post = alice.post_status("only followers", visibility="private")
+
+    response = alice.post(f"/api/v1/statuses/{post['id']}/reblog", json={"visibility": "public"})
+
+    assert response.status_code == 200, response.text
+    boost = response.json()
+    assert boost["reblog"]["id"] == post["id"] and boost["visibility"] == "private"
+    assert boost["reblog"]["reblogged"] is True and boost["reblog"]["reblogs_count"] == 1
+    assert follower.get(f"/api/v1/statuses/{boost['id']}").status_code == 200
+    assert stranger.get(f"/api/v1/statuses/{boost['id']}").status_code == 404
+    public = stranger.get("/api/v1/timelines/public").json()
+    assert boost["id"] not in [s["id"] for s in public]
+
+
+def test_given_a_direct_post_when_even_its_author_boosts_it_then_refused(roost: Roost) -> None:
+    alice, bob = roost.account("alice"), roost.account("bob")
+    post = alice.post_status(f"@{bob.username} just us", visibility="direct")
+    for who in (alice, bob):
+        response = who.post(f"/api/v1/statuses/{post['id']}/reblog")
+        assert response.status_code == 422, response.text
+    assert alice.get(f"/api/v1/statuses/{post['id']}").json()["reblogs_count"] == 0
 
 
 def test_given_bookmarks_when_listed_then_newest_bookmark_first(roost: Roost) -> None:
@@ -189,6 +253,32 @@ def test_given_pinned_posts_when_the_profile_asks_for_pinned_then_only_those(
         alice.post(f"/api/v1/statuses/{extra['id']}/pin")
     too_many = alice.post(f"/api/v1/statuses/{other['id']}/pin")
     assert too_many.status_code == 422
+
+
+def test_given_my_followers_only_post_when_pinned_then_only_followers_see_it_pinned(
+    roost: Roost,
+) -> None:
+    """Mastodon lets one pin one's own followers-only posts; direct messages not."""
+    alice, follower, stranger = (
+        roost.account("alice"),
+        roost.account("follower"),
+        roost.account("stranger"),
+    )
+    follower.follow(alice)
+    private = alice.post_status("for my followers", visibility="private")
+    direct = alice.post_status(f"@{follower.username} psst", visibility="direct")
+
+    pinned = alice.post(f"/api/v1/statuses/{private['id']}/pin")
+
+    assert pinned.status_code == 200, pinned.text
+    assert pinned.json()["pinned"] is True
+    refused = alice.post(f"/api/v1/statuses/{direct['id']}/pin")
+    assert refused.status_code == 422 and "Direct" in refused.json()["error"]
+    profile = f"/api/v1/accounts/{alice.id}/statuses"
+    seen = follower.get(profile, params={"pinned": "true"}).json()
+    assert [s["id"] for s in seen] == [private["id"]]
+    assert stranger.get(profile, params={"pinned": "true"}).json() == []
+    assert roost.client.get(profile, params={"pinned": "true"}).json() == []
 
 
 def test_given_private_and_direct_posts_then_only_those_allowed_see_them(roost: Roost) -> None:

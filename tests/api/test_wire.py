@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import io
+from urllib.parse import urlsplit
 
+import pytest
+from PIL import Image
+
+from roost import __version__ as roost_version
 from tests.conftest import Roost
 
 STARTUP_CALLS = [
@@ -59,12 +64,43 @@ def test_given_a_trailing_slash_when_requested_then_the_same_answer(
 def test_given_the_instance_then_version_and_limits_are_what_apps_expect(roost: Roost) -> None:
     roost.account("admin", admin=True)
     v2 = roost.client.get("/api/v2/instance").json()
-    assert v2["version"] == "4.3.0 (compatible; Roost 0.1.0)"
+    assert v2["version"] == f"4.5.0 (compatible; Roost {roost_version})"
     assert v2["configuration"]["statuses"]["max_characters"] == 500
     assert v2["registrations"]["approval_required"] is True
     assert v2["contact"]["account"]["username"] == "admin"
     v1 = roost.client.get("/api/v1/instance").json()
     assert v1["stats"]["user_count"] == 1 and v1["uri"] == "localhost:8000"
+
+
+def _png_size(roost: Roost, url: str) -> tuple[int, int]:
+    response = roost.client.get(urlsplit(url).path)
+    assert response.status_code == 200, url
+    assert response.headers["content-type"] == "image/png"
+    with Image.open(io.BytesIO(response.content)) as image:
+        image.load()
+        return image.size
+
+
+def test_given_the_instance_when_asked_then_thumbnail_versions_and_icons_are_real_images(
+    roost: Roost,
+) -> None:
+    """Mastodon's instance entity: ``thumbnail.versions`` (@1x, @2x) and ``icon``
+    (a list of {src, size}); v1 gives the thumbnail as a string. Every address
+    opens, as a PNG of the size it claims."""
+    v2 = roost.client.get("/api/v2/instance").json()
+    thumbnail = v2["thumbnail"]
+    assert set(thumbnail["versions"]) == {"@1x", "@2x"}
+    assert thumbnail["url"] == thumbnail["versions"]["@1x"]
+    one, two = (_png_size(roost, thumbnail["versions"][v]) for v in ("@1x", "@2x"))
+    assert two == (one[0] * 2, one[1] * 2)
+    sizes = [icon["size"] for icon in v2["icon"]]
+    assert "36x36" in sizes and "512x512" in sizes
+    for icon in v2["icon"]:
+        width, height = (int(n) for n in icon["size"].split("x"))
+        assert _png_size(roost, icon["src"]) == (width, height)
+    v1 = roost.client.get("/api/v1/instance").json()
+    assert v1["thumbnail"] == thumbnail["url"]
+    assert roost.client.get("/instance/icons/37x37.png").status_code == 404
 
 
 def test_given_malformed_json_when_posted_then_400_in_mastodons_shape(roost: Roost) -> None:
@@ -81,9 +117,15 @@ def test_given_malformed_json_when_posted_then_400_in_mastodons_shape(roost: Roo
     assert alice.get(f"/api/v1/accounts/{alice.id}/statuses").json() == []
 
 
-def test_given_an_unknown_route_then_404_json(roost: Roost) -> None:
+def test_given_an_unknown_route_then_404_not_found_unlike_a_missing_record(roost: Roost) -> None:
+    """Mastodon tells the two apart: no such route is "Not Found" (Rack's
+    words), an id that names nothing is "Record not found"."""
     response = roost.client.get("/api/v1/nothing/here")
-    assert response.status_code == 404 and response.json() == {"error": "Record not found"}
+    assert response.status_code == 404 and response.json() == {"error": "Not Found"}
+    missing = roost.client.get("/api/v1/statuses/12345")
+    assert missing.status_code == 404 and missing.json() == {"error": "Record not found"}
+    missing_account = roost.client.get("/api/v1/accounts/12345")
+    assert missing_account.json() == {"error": "Record not found"}
     wrong_method = roost.client.delete("/api/v1/instance")
     assert wrong_method.status_code == 405 and "error" in wrong_method.json()
 

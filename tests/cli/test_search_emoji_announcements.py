@@ -18,6 +18,7 @@ from roost.db.migrate import upgrade
 from roost.domain.accounts.actions import NewAccount, do_create_account
 from roost.domain.statuses.actions import NewStatus, do_create_status
 from roost.domain.types import Viewer
+from roost.process import prepare_process
 from roost.search.index import Scope, index_for
 from roost.search.query import parse
 
@@ -34,7 +35,9 @@ def _post_without_jobs(data_dir: Path, texts: list[str]) -> int:
     """Posts written through the real action, their index jobs never run."""
 
     async def body() -> int:
-        db = Database(load_settings(data_dir=data_dir))
+        settings = load_settings(data_dir=data_dir)
+        prepare_process(settings)
+        db = Database(settings)
         await upgrade(db)
         async with db.write() as tx:
             author = await do_create_account(
@@ -56,7 +59,9 @@ def _post_without_jobs(data_dir: Path, texts: list[str]) -> int:
 
 def _search(data_dir: Path, author: int, words: str) -> list[int]:
     async def body() -> list[int]:
-        db = Database(load_settings(data_dir=data_dir))
+        settings = load_settings(data_dir=data_dir)
+        prepare_process(settings)
+        db = Database(settings)
         async with db.read() as conn:
             found = await index_for("sqlite").search(
                 conn, Scope(searcher=author), parse(words), window=10

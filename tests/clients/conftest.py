@@ -134,6 +134,10 @@ class LiveServer:
             api = self.client(client_id=client_id, client_secret=client_secret)
             token = api.create_account(name, PASSWORD, f"{name}@example.org", agreement=True)
             assert token, f"sign-up of {name} returned no token"
+            # The confirmation mail's link stands in for by the operator's command:
+            # until the address is confirmed the token answers 403.
+            confirmed = self.roost("accounts", "confirm", name)
+            assert confirmed.returncode == 0, confirmed.stderr
             me = api.account_verify_credentials()
             result.append(Person(name, f"{name}@example.org", PASSWORD, str(me["id"]), token, api))
         return result
@@ -156,11 +160,14 @@ def _wait_until_live(server: LiveServer) -> None:
     pytest.fail(f"roost serve did not answer /livez in time:\n{server.log_tail()}", pytrace=False)
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def own_server(
+    tmp_path_factory: pytest.TempPathFactory, name: str, settings: dict[str, str]
+) -> Iterator[LiveServer]:
+    """A `roost serve` of its own on a fresh data directory, with ``settings``
+    (ROOST_* names) beside its address; stopped when the caller is done."""
     if not ROOST.exists():
         pytest.fail(f"{ROOST} is missing: install Roost into this environment first")
-    root = tmp_path_factory.mktemp("live")
+    root = tmp_path_factory.mktemp(name)
     data_dir = root / "data"
     data_dir.mkdir()
     port = _free_port()
@@ -168,8 +175,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         **_base_env(),
         "ROOST_DATA_DIR": str(data_dir),
         "ROOST_DOMAIN": f"127.0.0.1:{port}",
-        "ROOST_OAUTH_PASSWORD_GRANT": "true",
-        "ROOST_REGISTRATIONS": "open",
+        **settings,
     }
     log_path = root / "server.log"
     with log_path.open("wb") as log:
@@ -191,6 +197,30 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    yield from own_server(
+        tmp_path_factory,
+        "live",
+        {
+            "ROOST_OAUTH_PASSWORD_GRANT": "true",
+            "ROOST_REGISTRATIONS": "open",
+            # The push tests' push service listens on loopback.
+            "ROOST_OUTBOUND_ALLOW_PRIVATE": "true",
+            # Link cards may be fetched from a website on 127.0.0.2 (and only there).
+            "ROOST_OUTBOUND_ALLOWED_NETWORKS": "127.0.0.2/32",
+            # The suite signs up and calls from one address, far beyond
+            # Mastodon's per-address limits.
+            "ROOST_RATE_LIMIT_REQUESTS": "10000000",
+            "ROOST_RATE_LIMIT_ADDRESS_REQUESTS": "10000000",
+            "ROOST_RATE_LIMIT_MEDIA": "1000000",
+            "ROOST_RATE_LIMIT_DELETES": "1000000",
+            "ROOST_RATE_LIMIT_FOLLOWS": "1000000",
+            "ROOST_RATE_LIMIT_SIGN_UPS": "1000000",
+        },
+    )
 
 
 @pytest.hookimpl(wrapper=True)

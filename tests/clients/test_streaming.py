@@ -64,3 +64,41 @@ def test_given_a_follower_streaming_when_the_followed_posts_then_it_arrives_with
     finally:
         handle.close()
     assert any(n["type"] == "mention" for n in collector.notifications)
+
+
+class _Changes(_Collector):
+    def __init__(self) -> None:
+        super().__init__()
+        self.filters_changed = 0
+        self.unknown: list[str] = []
+
+    def on_filters_changed(self) -> None:
+        self.filters_changed += 1
+        self.arrived.set()
+
+    def on_unknown_event(self, name: str, unknown_event: Any = None) -> None:
+        self.unknown.append(name)
+
+
+def test_given_mastodon_py_streaming_when_filters_change_then_it_hears_filters_changed(
+    live_server: LiveServer,
+) -> None:
+    alice, bob = live_server.people("filterer", "filter_poster")
+    alice.api.account_follow(bob.id)
+    collector = _Changes()
+    handle = alice.api.stream_user(collector, run_async=True, reconnect_async=False)
+    try:
+        threading.Event().wait(1.0)
+        alice.api.create_filter_v2(
+            "spoilers", ["home"], "warn", keywords_attributes=[{"keyword": "x"}]
+        )
+        marker = bob.api.status_post("after the filter")
+        _wait_for(
+            collector,
+            lambda: (
+                collector.filters_changed and marker["id"] in {s["id"] for s in collector.updates}
+            ),
+        )
+    finally:
+        handle.close()
+    assert collector.filters_changed == 1 and collector.unknown == []

@@ -7,8 +7,8 @@ from typing import Any
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from roost.db.managed import is_managed
 from roost.db.tables import metadata
-from roost.search.schema import is_managed
 from tests.conftest import Roost
 
 

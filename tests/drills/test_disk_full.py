@@ -4,6 +4,7 @@ The floor is set just under today's free space and a real file fills the
 volume past it: uploads answer 507 with a message that says why, text posts
 still commit, `roost doctor` fails the free-space check and names media as
 what grew, /metrics counts the refusals. Removing the file lets uploads in.
+The database's own volume filling up is test_database_disk_full.py.
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def near_full(settings: Settings) -> Iterator[Roost]:
             "media_min_free_percent": 0.0,
         }
     )
-    with TestClient(create_app(test_settings)) as client:
+    # Scraped as Prometheus on this machine would: /metrics answers loopback.
+    with TestClient(create_app(test_settings), client=("127.0.0.1", 50000)) as client:
         yield Roost(client, test_settings)
 
 

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from roost.cli.main import app
 from roost.db.tables import metadata
-from roost.erasure.registry import Policy, purges, table_policies, undeclared
+from roost.erasure.declared import purges, table_policies, undeclared
+from roost.erasure.registry import Policy
 from tests.conftest import Roost
 
 runner = CliRunner()

@@ -13,9 +13,13 @@ from sqlalchemy import select
 from roost.config import Settings
 from roost.db.engine import Database
 from roost.db.tables import jobs
+from roost.domain.jobs import JobContext
 from roost.jobs.outbox import enqueue
-from roost.jobs.registry import JobContext
+from roost.jobs.registry import Job
 from roost.jobs.runner import JobRunner
+from roost.media.store import media_store
+from roost.search.index import index_for
+from roost.timelines.sql import SqlTimelineStore
 
 T = TypeVar("T")
 
@@ -30,12 +34,19 @@ class Queue:
         return self.loop.run_until_complete(body())
 
     def runner(self, **kwargs: Any) -> JobRunner:
-        return JobRunner(JobContext(self.db, self.settings, {}), **kwargs)
+        context = JobContext(
+            db=self.db,
+            settings=self.settings,
+            timelines=SqlTimelineStore(),
+            search=index_for("sqlite" if self.db.is_sqlite else "postgresql"),
+            media=media_store(self.settings),
+        )
+        return JobRunner(context, **kwargs)
 
-    def enqueue(self, kind: str, payload: dict[str, Any], **kwargs: Any) -> int:
+    def enqueue(self, job: Job, **kwargs: Any) -> int:
         async def write() -> int:
             async with self.db.write() as tx:
-                return await enqueue(tx, kind, payload, **kwargs)
+                return await enqueue(tx, job, **kwargs)
 
         return self.run(write)
 

@@ -8,6 +8,8 @@ from typer.testing import CliRunner
 
 from roost.cli.main import app
 from roost.db.tables import jobs
+from roost.domain.notifications.jobs import Notify
+from roost.domain.statuses.jobs import StatusPublished
 from tests.jobs.conftest import Queue
 
 cli = CliRunner()
@@ -19,8 +21,10 @@ def parked(queue: Queue, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     monkeypatch.setenv("ROOST_SECRET_KEY", queue.settings.secret_key)
     if queue.settings.database_url:
         monkeypatch.setenv("ROOST_DATABASE_URL", queue.settings.database_url)
-    ids = [queue.enqueue("notify", {"n": n}) for n in range(2)]
-    queue.enqueue("status.published", {"status_id": 1})
+    ids = [
+        queue.enqueue(Notify(type="mention", account_id=n + 1, from_account_id=0)) for n in range(2)
+    ]
+    queue.enqueue(StatusPublished(status_id=1))
 
     async def park() -> None:
         async with queue.db.write() as tx:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -10,34 +11,59 @@ import pytest
 
 from roost.clock import utcnow
 from roost.jobs import runner as runner_module
-from roost.jobs.registry import JobContext, RetryLater, handles
+from roost.jobs.registry import Job, RetryLater, handles
 from roost.jobs.runner import BASE_BACKOFF_S, backoff_seconds
 from tests.jobs.conftest import Queue
 
 calls: dict[str, int] = {}
+started: dict[str, asyncio.Event] = {}
 
 
-@handles("test.fails")
-async def _fails(ctx: JobContext, payload: dict[str, Any]) -> None:
-    calls[payload["name"]] = calls.get(payload["name"], 0) + 1
-    raise RuntimeError(f"broken {payload['name']}")
+@dataclass(frozen=True)
+class Fails(Job, kind="test.fails"):
+    name: str
 
 
-@handles("test.flaky")
-async def _flaky(ctx: JobContext, payload: dict[str, Any]) -> None:
-    calls[payload["name"]] = calls.get(payload["name"], 0) + 1
-    if calls[payload["name"]] <= payload["failures"]:
+@dataclass(frozen=True)
+class Flaky(Job, kind="test.flaky"):
+    name: str
+    failures: int
+
+
+@dataclass(frozen=True)
+class Ok(Job, kind="test.ok"):
+    name: str
+    sleep: float = 0
+
+
+@dataclass(frozen=True)
+class DependencyDown(Job, kind="test.dependency_down"):
+    pass
+
+
+@handles(Fails)
+async def _fails(ctx: object, job: Fails) -> None:
+    calls[job.name] = calls.get(job.name, 0) + 1
+    raise RuntimeError(f"broken {job.name}")
+
+
+@handles(Flaky)
+async def _flaky(ctx: object, job: Flaky) -> None:
+    calls[job.name] = calls.get(job.name, 0) + 1
+    if calls[job.name] <= job.failures:
         raise RuntimeError("not yet")
 
 
-@handles("test.ok")
-async def _ok(ctx: JobContext, payload: dict[str, Any]) -> None:
-    calls[payload["name"]] = calls.get(payload["name"], 0) + 1
-    await asyncio.sleep(payload.get("sleep", 0))
+@handles(Ok)
+async def _ok(ctx: object, job: Ok) -> None:
+    calls[job.name] = calls.get(job.name, 0) + 1
+    if job.name in started:
+        started[job.name].set()
+    await asyncio.sleep(job.sleep)
 
 
-@handles("test.dependency_down")
-async def _down(ctx: JobContext, payload: dict[str, Any]) -> None:
+@handles(DependencyDown)
+async def _down(ctx: object, job: DependencyDown) -> None:
     raise RetryLater("redis is unavailable")
 
 
@@ -45,6 +71,7 @@ async def _down(ctx: JobContext, payload: dict[str, Any]) -> None:
 def _fresh_counts() -> None:
     # One count per test: the same scenario runs once per backend.
     calls.clear()
+    started.clear()
 
 
 def _later(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
@@ -63,7 +90,7 @@ def test_backoff_doubles_with_jitter_and_stops_at_the_cap() -> None:
 
 
 def test_given_a_failing_job_when_run_then_it_is_retried_later_not_at_once(queue: Queue) -> None:
-    job = queue.enqueue("test.fails", {"name": "retry-later"})
+    job = queue.enqueue(Fails(name="retry-later"))
     before = utcnow()
     queue.run(queue.runner().drain)
     row = queue.rows()[job]
@@ -78,7 +105,7 @@ def test_given_a_failing_job_when_run_then_it_is_retried_later_not_at_once(queue
 def test_given_a_job_that_keeps_failing_when_attempts_run_out_then_it_is_parked(
     queue: Queue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    job = queue.enqueue("test.fails", {"name": "parks"}, max_attempts=3)
+    job = queue.enqueue(Fails(name="parks"), max_attempts=3)
     for hours in range(1, 6):
         _later(monkeypatch, hours * 3600)
         queue.run(queue.runner().drain)
@@ -90,7 +117,7 @@ def test_given_a_job_that_keeps_failing_when_attempts_run_out_then_it_is_parked(
 def test_given_a_flaky_job_when_retried_then_it_succeeds_and_is_gone(
     queue: Queue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    job = queue.enqueue("test.flaky", {"name": "flaky", "failures": 2})
+    job = queue.enqueue(Flaky(name="flaky", failures=2))
     for hours in range(1, 4):
         _later(monkeypatch, hours * 3600)
         queue.run(queue.runner().drain)
@@ -101,7 +128,7 @@ def test_given_a_flaky_job_when_retried_then_it_succeeds_and_is_gone(
 def test_given_a_dependency_down_when_deferred_then_the_attempt_does_not_count(
     queue: Queue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    job = queue.enqueue("test.dependency_down", {}, max_attempts=2)
+    job = queue.enqueue(DependencyDown(), max_attempts=2)
     for minutes in range(1, 6):
         _later(monkeypatch, minutes * 60)
         queue.run(queue.runner().drain)
@@ -113,7 +140,7 @@ def test_given_a_dependency_down_when_deferred_then_the_attempt_does_not_count(
 def test_given_a_claimed_job_when_its_worker_dies_then_it_runs_again_after_the_lease(
     queue: Queue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    job = queue.enqueue("test.ok", {"name": "orphan"})
+    job = queue.enqueue(Ok(name="orphan"))
     dead, alive = queue.runner(), queue.runner()
     assert [j["id"] for j in queue.run(dead.claim)] == [job]
     # The dead worker never finishes; while its lease lasts nobody else runs it.
@@ -129,7 +156,7 @@ def test_given_a_job_longer_than_its_lease_when_running_then_the_lease_is_renewe
 ) -> None:
     short = queue.settings.model_copy(update={"job_lease_s": 1})
     queue.settings = short
-    job = queue.enqueue("test.ok", {"name": "long", "sleep": 1.6})
+    job = queue.enqueue(Ok(name="long", sleep=1.6))
     first, second = queue.runner(), queue.runner()
 
     async def race() -> list[dict[str, Any]]:
@@ -147,12 +174,15 @@ def test_given_a_job_longer_than_its_lease_when_running_then_the_lease_is_renewe
 def test_given_a_batch_in_hand_when_told_to_stop_then_it_finishes_one_and_releases_the_rest(
     queue: Queue,
 ) -> None:
-    ids = [queue.enqueue("test.ok", {"name": f"batch{n}", "sleep": 0.05}) for n in range(3)]
+    ids = [queue.enqueue(Ok(name=f"batch{n}", sleep=0.05)) for n in range(3)]
     runner = queue.runner(batch=3)
 
     async def stop_midway() -> None:
+        # Stop once the first job is running (its handler counts it on entry),
+        # however long the claim took on a busy machine.
+        started["batch0"] = asyncio.Event()
         task = asyncio.create_task(runner.run_forever())
-        await asyncio.sleep(0.02)  # the first job is running
+        await asyncio.wait_for(started["batch0"].wait(), 10)
         runner.stop()
         await asyncio.wait_for(task, 5)
 
@@ -174,7 +204,7 @@ def test_given_a_rolled_back_change_when_it_enqueued_a_job_then_the_job_is_gone_
 
     async def fail_midway() -> None:
         async with queue.db.write() as tx:
-            await enqueue(tx, "test.ok", {"name": "never"})
+            await enqueue(tx, Ok(name="never"))
             raise RuntimeError("the change failed")
 
     with pytest.raises(RuntimeError):

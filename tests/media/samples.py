@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
 import zlib
+from pathlib import Path
 
 from PIL import Image
 
@@ -110,3 +112,60 @@ def mp3(frames: int = 40) -> bytes:
     audio = (b"\xff\xfb\x90\x64" + b"\x55" * 413) * frames
     id3v1 = b"TAG" + b"Secret title".ljust(30, b"\0") + b"\0" * 95
     return id3v2 + audio + id3v1
+
+
+# --- real files, made by the ffmpeg installed from the lock file ---------------
+
+
+def ffmpeg() -> str:
+    """The ffmpeg Roost installs (imageio-ffmpeg, from the lock file): every
+    machine the tests run on has it, so no test that needs it is skipped."""
+    from roost.media import av
+
+    found = av.bundled_ffmpeg()
+    assert found is not None, "the environment lacks imageio-ffmpeg's ffmpeg: rebuild it"
+    return found
+
+
+def _make(*args: str) -> None:
+    subprocess.run([ffmpeg(), "-v", "error", "-nostdin", "-y", *args], check=True, timeout=120)
+
+
+def phone_video(path: Path, *, seconds: int = 2, size: str = "320x240", rate: str = "10") -> Path:
+    """An H.264 + AAC MP4 with the place it was shot in its metadata, as an
+    iPhone writes it (Apple's ISO 6709 location key)."""
+    _make(
+        "-f", "lavfi", "-i", f"testsrc=duration={seconds}:size={size}:rate={rate}",
+        "-f", "lavfi", "-i", f"sine=duration={seconds}",
+        "-pix_fmt", "yuv420p", "-shortest", "-movflags", "use_metadata_tags",
+        "-metadata", f"com.apple.quicktime.location.ISO6709={LOCATION.decode()}",
+        "-metadata", "title=Secret title",
+        str(path),
+    )  # fmt: skip
+    return path
+
+
+def streamed_webm(path: Path, *, seconds: int = 3) -> Path:
+    """A WebM written as a browser's recorder writes it: to a stream, so its
+    header states no duration."""
+    with path.open("wb") as out:
+        subprocess.run(
+            [
+                ffmpeg(), "-v", "error", "-nostdin", "-f", "lavfi",
+                "-i", f"testsrc=duration={seconds}:size=160x90:rate=30000/1001",
+                "-c:v", "libvpx", "-deadline", "realtime", "-f", "webm", "pipe:1",
+            ],
+            stdout=out,
+            check=True,
+            timeout=120,
+        )  # fmt: skip
+    return path
+
+
+def tagged_song(path: Path, *, seconds: float = 1.5) -> Path:
+    """An MP3 with a title tag."""
+    _make(
+        "-f", "lavfi", "-i", f"sine=duration={seconds}",
+        "-metadata", "title=Secret title", str(path),
+    )  # fmt: skip
+    return path

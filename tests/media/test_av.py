@@ -1,25 +1,23 @@
-"""Video and audio: metadata removed in place; ffmpeg's part where it exists."""
+"""Video and audio: metadata removed in place; ffmpeg's part with the ffmpeg the
+lock file installs (so these run on every machine, none is skipped)."""
 
 from __future__ import annotations
 
 import asyncio
 import io
+import shutil
 import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from roost.config import Settings
 from roost.errors import Invalid
 from roost.media import av
 from roost.media.sniff import M4A, MOV, MP3, MP4, sniff
 from tests.media import samples
-
-needs_ffmpeg = pytest.mark.skipif(
-    av.find_tools("ffmpeg") is None,
-    reason="ffmpeg and ffprobe are not installed on this machine (poster frames and "
-    "durations need them; without them Roost stores video and audio as described in "
-    "README.md's Media section)",
-)
 
 
 def test_given_a_video_with_a_location_when_cleaned_then_the_location_is_gone() -> None:
@@ -74,26 +72,118 @@ def test_given_no_ffmpeg_setting_then_no_tools_are_used() -> None:
     assert av.find_tools("/nonexistent/ffmpeg") is None
 
 
-@needs_ffmpeg
-def test_given_ffmpeg_when_a_video_with_a_location_is_processed_then_poster_and_no_location(
+def test_given_a_fresh_environment_when_ffmpeg_is_looked_for_then_the_locked_one_is_found(
     tmp_path: Path,
 ) -> None:
-    tools = av.find_tools("ffmpeg")
-    assert tools is not None
-    video = tmp_path / "clip.mp4"
-    source = "testsrc=duration=2:size=320x240:rate=10"
-    location = ["-metadata", "location=+48.8584+002.2945/"]
-    command = [tools.ffmpeg, "-v", "error", "-f", "lavfi", "-i", source, *location, str(video)]
-    subprocess.run(command, check=True)
-    assert b"48.8584" in video.read_bytes()
+    """The default setting finds the ffmpeg installed from the lock file, with no
+    ffmpeg on the PATH, and that build runs here."""
+    bundled = av.bundled_ffmpeg()
+    assert bundled is not None and Path(bundled).is_relative_to(Path(sys.prefix))
+    tools = av.find_tools(Settings.model_fields["media_ffmpeg"].default)
+    assert tools is not None and tools.ffmpeg == bundled
+    version = subprocess.run([bundled, "-version"], capture_output=True, text=True, check=True)
+    assert version.stdout.startswith("ffmpeg version")
+    # A command or path still overrides it.
+    assert av.find_tools("ls") == av.Tools(str(shutil.which("ls")))
 
-    async def scenario() -> tuple[bytes, dict[str, object], bytes | None]:
+
+def test_given_a_phone_video_when_processed_then_poster_size_duration_and_no_location(
+    tmp_path: Path,
+) -> None:
+    tools = av.find_tools(av.BUNDLED)
+    assert tools is not None
+    video = samples.phone_video(tmp_path / "clip.mp4")
+    assert samples.LOCATION in video.read_bytes()
+
+    async def scenario() -> tuple[bytes, dict[str, Any], bytes | None]:
         with await av.remux_without_metadata(tools, video, MP4) as clean:
             data = clean.read()
         return data, await av.probe(tools, video), await av.poster_frame(tools, video)
 
     cleaned, meta, poster = asyncio.run(scenario())
-    assert b"48.8584" not in cleaned
-    assert meta["width"] == 320 and meta["height"] == 240
-    assert 1.5 < float(str(meta["duration"])) < 2.5
+    assert samples.LOCATION not in cleaned and b"Secret title" not in cleaned
+    assert meta["width"] == 320 and meta["height"] == 240 and meta["size"] == "320x240"
+    assert meta["fps"] == 10 and meta["original"]["frame_rate"] == "10/1"
+    assert 1.9 < meta["duration"] < 2.2 and meta["length"].startswith("0:00:02")
+    assert meta["original"]["bitrate"] > 0
     assert poster is not None and poster.startswith(b"\x89PNG")
+
+
+def test_given_a_webm_whose_header_has_no_duration_then_it_is_read_from_the_streams(
+    tmp_path: Path,
+) -> None:
+    tools = av.find_tools(av.BUNDLED)
+    assert tools is not None
+    video = samples.streamed_webm(tmp_path / "recorded.webm", seconds=3)
+
+    meta = asyncio.run(av.probe(tools, video))
+    assert 2.9 < meta["duration"] < 3.1
+    assert meta["size"] == "160x90" and meta["fps"] == 30
+    assert meta["original"]["frame_rate"] == "30000/1001"
+
+
+def test_given_a_tagged_song_when_processed_then_tags_are_gone_and_duration_known(
+    tmp_path: Path,
+) -> None:
+    tools = av.find_tools(av.BUNDLED)
+    assert tools is not None
+    song = samples.tagged_song(tmp_path / "song.mp3", seconds=1.5)
+    assert b"Secret title" in song.read_bytes()
+
+    async def scenario() -> tuple[bytes, dict[str, Any], bytes | None]:
+        with await av.remux_without_metadata(tools, song, MP3) as clean:
+            data = clean.read()
+        return data, await av.probe(tools, song), await av.poster_frame(tools, song)
+
+    cleaned, meta, poster = asyncio.run(scenario())
+    assert b"Secret title" not in cleaned
+    assert 1.4 < meta["duration"] < 1.6 and "width" not in meta
+    assert poster is None
+
+
+@pytest.mark.parametrize(
+    ("report", "expected"),
+    [
+        # Cover art is a picture of the song, not a video.
+        (
+            "Input #0, mp3, from 'a.mp3':\n"
+            "  Duration: 00:03:05.12, start: 0.025057, bitrate: 320 kb/s\n"
+            "  Stream #0:0: Audio: mp3 (mp3float), 44100 Hz, stereo, fltp, 320 kb/s\n"
+            "  Stream #0:1: Video: mjpeg (Baseline), yuvj420p(pc), 600x600, 90k tbr, 90k tbn "
+            "(attached pic)\n"
+            "Stream mapping:\n",
+            {
+                "duration": 185.12,
+                "length": "0:03:05.12",
+                "original": {"duration": 185.12, "bitrate": 320000},
+            },
+        ),
+        # The codec tag (0x31637661) is not a frame size.
+        (
+            "Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'b.mov':\n"
+            "  Duration: 00:00:01.00, start: 0.000000, bitrate: N/A\n"
+            "  Stream #0:0[0x1](und): Video: h264 (avc1 / 0x31637661), yuv420p(tv, bt709), "
+            "1920x1080, 8000 kb/s, 23.98 fps, 23.98 tbr, 24k tbn (default)\n",
+            {
+                "duration": 1.0,
+                "length": "0:00:01.00",
+                "width": 1920,
+                "height": 1080,
+                "size": "1920x1080",
+                "aspect": 1920 / 1080,
+                "fps": 24,
+                "original": {
+                    "duration": 1.0,
+                    "width": 1920,
+                    "height": 1080,
+                    "frame_rate": "24000/1001",
+                },
+            },
+        ),
+        ("not ffmpeg's report at all", {}),
+    ],
+)
+def test_given_ffmpegs_description_of_an_input_then_meta_is_what_it_states(
+    report: str, expected: dict[str, Any]
+) -> None:
+    assert av.describe(report) == expected

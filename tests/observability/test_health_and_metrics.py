@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
+import shutil
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
@@ -24,9 +26,56 @@ def test_given_a_healthy_server_when_asked_then_live_and_ready_name_each_check(
     assert ready.status_code == 200
     body = ready.json()
     assert body["status"] == "ready"
-    expected = {"database", "jobs"} | ({"redis"} if roost.settings.redis_url else set())
+    expected = {"database", "jobs", "media"} | ({"redis"} if roost.settings.redis_url else set())
     assert set(body["checks"]) == expected
     assert all(check["ok"] for check in body["checks"].values())
+    assert "degraded" not in body
+
+
+@pytest.mark.settings(metrics_token="scrape" * 4)
+def test_given_the_media_directory_gone_when_asked_then_ready_but_degraded_naming_media(
+    roost: Roost,
+) -> None:
+    media = roost.settings.data_dir / "media"
+    if media.exists():
+        shutil.rmtree(media)
+    media.write_text("not a directory")
+    ready = roost.client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["degraded"] == ["media"]
+    assert "not a writable directory" in ready.json()["checks"]["media"]["error"]
+    text = roost.client.get("/metrics", headers=SCRAPER).text
+    assert 'roost_dependency_up{name="media"} 0.0' in text
+    assert 'roost_dependency_up{name="database"} 1.0' in text
+    media.unlink()
+    media.mkdir()
+    text = roost.client.get("/metrics", headers=SCRAPER).text
+    assert 'roost_dependency_up{name="media"} 1.0' in text
+
+
+@pytest.mark.settings(metrics_token="scrape" * 4)
+def test_given_a_started_server_when_scraped_then_start_up_and_backup_times_are_exported(
+    roost: Roost,
+) -> None:
+    text = roost.client.get("/metrics", headers=SCRAPER).text
+    started = _sample(text, "roost_start_time_seconds")
+    assert abs(started - time.time()) < 600
+    assert 0 < _sample(text, "roost_startup_duration_seconds") < 600
+    assert _sample(text, "roost_backup_last_success_timestamp_seconds") == 0.0
+    assert _sample(text, "roost_backup_last_verified_timestamp_seconds") == 0.0
+    backups = roost.settings.data_dir / "backups"
+    backups.mkdir(parents=True, exist_ok=True)
+    (backups / "roost-backup-20261201T030000Z.tar").write_bytes(b"x")
+    text = roost.client.get("/metrics", headers=SCRAPER).text
+    taken = datetime(2026, 12, 1, 3, 0, tzinfo=UTC).timestamp()
+    assert _sample(text, "roost_backup_last_success_timestamp_seconds") == taken
+
+
+def _sample(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} is not in the scrape")
 
 
 def test_given_a_job_waiting_too_long_when_asked_then_not_ready_names_jobs(roost: Roost) -> None:
@@ -46,6 +95,10 @@ def test_given_a_job_waiting_too_long_when_asked_then_not_ready_names_jobs(roost
     assert roost.client.get("/readyz").status_code == 200
 
 
+SCRAPER = {"Authorization": "Bearer " + "scrape" * 4}
+
+
+@pytest.mark.settings(metrics_token="scrape" * 4)
 def test_given_traffic_when_scraped_then_metrics_name_routes_jobs_and_the_pool(
     roost: Roost,
 ) -> None:
@@ -55,10 +108,10 @@ def test_given_traffic_when_scraped_then_metrics_name_routes_jobs_and_the_pool(
     for _ in range(3):
         alice.get("/api/v1/timelines/home")
     roost.client.get("/api/v1/statuses/1")  # a 404 on a templated route
-    before_drain = roost.client.get("/metrics").text
+    before_drain = roost.client.get("/metrics", headers=SCRAPER).text
     assert "roost_jobs_queued 0.0" not in before_drain
     roost.drain_jobs()
-    text = roost.client.get("/metrics").text
+    text = roost.client.get("/metrics", headers=SCRAPER).text
     assert (
         'roost_http_request_duration_seconds_count{method="GET",'
         'route="/api/v1/timelines/home",status="2xx"} 3.0'

@@ -1,7 +1,7 @@
 """A reference model of who may see what, written as plainly as possible.
 
 It restates the rules of roost/domain/privacy.py (and the timeline filters of
-roost/timelines/mutes.py) over Python sets, so the state machine can compare
+roost/domain/timelines/quiet.py) over Python sets, so the state machine can compare
 what the server answers with what the rules say. When the two disagree, one of
 them is wrong; the model is short enough to check by eye.
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from roost.domain.notifications.actions import do_notify
+from roost.domain.statuses.jobs import StatusPublished
 from roost.jobs.registry import handler_for
 from tests.conftest import Roost, User
 
@@ -42,12 +43,12 @@ def test_given_a_job_that_runs_twice_then_the_notification_is_made_once(roost: R
     alice, bob = roost.account("alice"), roost.account("bob")
     post = bob.post_status("@alice hi")
     runner = roost.client.app.state.job_runner  # type: ignore[attr-defined]
-    publish = handler_for("status.published")
+    publish = handler_for(StatusPublished)
     assert publish is not None
 
     async def run_twice() -> None:
         for _ in range(2):
-            await publish(runner.context, {"status_id": int(post["id"])})
+            await publish(runner.context, StatusPublished(int(post["id"])))
         async with roost.db.write() as tx:
             again = await do_notify(
                 tx,
@@ -118,6 +119,7 @@ def test_given_a_subscriber_who_cannot_see_a_post_then_no_status_notification(
 ) -> None:
     alice, bob, carol = roost.account("alice"), roost.account("bob"), roost.account("carol")
     alice.post(f"/api/v1/accounts/{bob.id}/follow", json={"notify": True})
+    carol.follow(bob)  # else her policy holds a stranger's private mention back
     bob.post_status("@carol just us", visibility="direct")
     roost.drain_jobs()
     assert types_of(alice) == []

@@ -320,14 +320,21 @@ class PrivacyMachine(RuleBasedStateMachine):
             assert response.status_code == 404, response.text
             return multiple()
         original_id = m.posts[post_id].reblog_of or post_id
-        if m.posts[original_id].visibility not in (PUBLIC, UNLISTED):
+        original = m.posts[original_id]
+        # As on Mastodon: a followers-only post may be boosted by its author
+        # alone, and that boost stays followers-only; direct posts never.
+        own_private = original.visibility == PRIVATE and original.author == who
+        if original.visibility not in (PUBLIC, UNLISTED) and not own_private:
             assert response.status_code == 422, response.text
             return multiple()
         assert response.status_code == 200, response.text
         boost_id = str(response.json()["id"])
         if boost_id not in m.posts:
             m.posts[boost_id] = Post(
-                id=boost_id, author=who, visibility=visibility, reblog_of=original_id
+                id=boost_id,
+                author=who,
+                visibility=PRIVATE if own_private else visibility,
+                reblog_of=original_id,
             )
         return boost_id
 

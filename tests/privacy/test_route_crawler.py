@@ -1,8 +1,12 @@
 """The route crawler: scenarios 8 and 12 (a URL that shows what it must not).
 
 Canaries are planted: a locked account's followers-only post (with an image),
+a followers-only post with a poll (its poll id too), a scheduled post,
+public quotes of the suspended account's post and of the post hidden from
+the blocked account,
 a direct message with an image and its direct reply, a followers-only boost,
-a suspended account's public post, a private list title and a private note,
+a suspended account's public post, a public post held as part of a spam wave
+(shown to its author only), a private list title and a private note,
 and, for the blocked account only, the blocker's public post. Then every HTTP
 route the app has, read from its own router (a new route is crawled without
 editing this file), is called as nobody, as a stranger and as a blocked
@@ -13,9 +17,20 @@ signed URLs when a token says who is asking). Afterwards the owner's side is
 unchanged: nothing the crawl did as someone else removed, read or answered
 anything of theirs.
 
+The web pages (roost/web) are crawled the same way: their viewers are signed
+in by a browser session cookie rather than a token, their forms are posted
+with a valid CSRF token for that session (so the handlers behind them run),
+and a ``{username}`` in a path is filled with the author of the canary id
+put beside it (``/@owner/<followers-only post>``), or with the locked or the
+suspended account's name. The owner has a browser session too, which no
+outsider may end.
+
 Responses are read through a small ASGI call with a time limit, so streaming
 routes (server-sent events) are crawled too: whatever they send within the
 limit is checked. WebSocket routes are the one kind not crawled here.
+ActivityPub's routes (roost/federation) are crawled as nobody asking for
+``application/activity+json`` too: a signature is their only way to say who
+reads, and a signed read is read as nobody for now.
 """
 
 from __future__ import annotations
@@ -29,9 +44,14 @@ from urllib.parse import urlencode, urlsplit
 
 import orjson
 from fastapi.routing import APIRoute
+from sqlalchemy import insert
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
+from roost.clock import utcnow
+from roost.db.tables import spam_cluster_posts, spam_clusters, spam_holds
 from roost.domain.graph.counts import do_suspend
+from roost.domain.spam.clustering import cluster_of
+from roost.ids import new_id
 from tests.conftest import Roost, User
 from tests.media import samples
 
@@ -49,6 +69,8 @@ class Canaries:
     extra_ids: list[str] = field(default_factory=list)  # not secret, but worth trying
     exact_urls: list[str] = field(default_factory=list)  # a hidden file's path
     signed_urls: list[str] = field(default_factory=list)  # the owner's capability URLs
+    authors: dict[str, str] = field(default_factory=dict)  # canary id -> its author's name
+    usernames: list[str] = field(default_factory=list)  # names worth putting in a path
 
     def found_in(self, body: str, blocked: bool, sent: str) -> list[str]:
         needles = self.texts + self.ids
@@ -62,6 +84,38 @@ def _upload(user: User) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     data: dict[str, Any] = response.json()
     return data
+
+
+def _hold(roost: Roost, status_id: int, account_id: int) -> None:
+    """Hold a post as the clustering job does when a wave grows past
+    ROOST_SPAM_HOLD_CLUSTER_SIZE (roost/domain/spam/clustering.py)."""
+
+    async def hold() -> None:
+        now = utcnow()
+        async with roost.db.write() as tx:
+            cluster_id = await cluster_of(tx.conn, status_id)
+            if cluster_id is None:  # the job may have clustered it already
+                cluster_id = new_id()
+                await tx.execute(
+                    insert(spam_clusters).values(
+                        id=cluster_id, state="open", created_at=now, updated_at=now
+                    )
+                )
+                await tx.execute(
+                    insert(spam_cluster_posts).values(
+                        status_id=status_id,
+                        cluster_id=cluster_id,
+                        account_id=account_id,
+                        added_at=now,
+                    )
+                )
+            await tx.execute(
+                insert(spam_holds).values(
+                    status_id=status_id, account_id=account_id, cluster_id=cluster_id, held_at=now
+                )
+            )
+
+    roost.run(hold)
 
 
 def _plant(roost: Roost) -> tuple[Canaries, dict[str, User]]:
@@ -79,6 +133,16 @@ def _plant(roost: Roost) -> tuple[Canaries, dict[str, User]]:
     private = owner.post_status(
         f"{secret} followers only #{secret}", visibility="private", media_ids=[private_media["id"]]
     )
+    polled = owner.post_status(
+        f"{secret} asks",
+        visibility="private",
+        poll={"options": [f"{secret} yes", "no"], "expires_in": 600},
+    )
+    waiting = owner.post(
+        "/api/v1/statuses",
+        json={"status": f"{secret} scheduled", "scheduled_at": "2099-01-01T12:00:00Z"},
+    )
+    assert waiting.status_code == 200, waiting.text
     dm = owner.post_status(
         f"@friend {secret} direct", visibility="direct", media_ids=[direct_media["id"]]
     )
@@ -92,25 +156,57 @@ def _plant(roost: Roost) -> tuple[Canaries, dict[str, User]]:
     friend.post(f"/api/v1/statuses/{private['id']}/favourite")
     friend.post(f"/api/v1/statuses/{private['id']}/bookmark")
     gone_post = gone.post_status(f"{secret} from an account about to be suspended")
+    wave = roost.account("wave")
+    held_post = wave.post_status(f"{secret} public, but held as part of a spam wave")
     for_others = owner.post_status(f"{only_blocked} public, but not for the blocked #{tag}")
+    # Public quotes of posts some crawlers may not see: the quote must name
+    # nothing of them to those.
+    quoted_hidden = friend.post(
+        "/api/v1/statuses", json={"status": "a quote", "quoted_status_id": for_others["id"]}
+    )
+    assert quoted_hidden.status_code == 200, quoted_hidden.text
+    quoted_gone = friend.post(
+        "/api/v1/statuses", json={"status": "a quote too", "quoted_status_id": gone_post["id"]}
+    )
+    assert quoted_gone.status_code == 200, quoted_gone.text
     owner.post(f"/api/v1/accounts/{stranger.id}/note", json={"comment": f"{secret} note"})
     listed = owner.post("/api/v1/lists", json={"title": f"{secret} list"})
+    # Held back by the owner's notification policy: a request only the owner may see.
+    roost.account("asker").post_status("@owner a question", visibility="direct")
     roost.drain_jobs()
+    # The owner has dismissed the news of the quote: it embeds a post the
+    # crawlers may reply to, so its counts would move during the crawl.
+    for seen in owner.get("/api/v1/notifications", params={"types[]": "quote"}).json():
+        owner.post(f"/api/v1/notifications/{seen['id']}/dismiss")
 
     async def suspend() -> None:
         async with roost.db.write() as tx:
             await do_suspend(tx, int(gone.id))
 
     roost.run(suspend)
+    _hold(roost, int(held_post["id"]), int(wave.id))
 
     c.texts += [secret]
     c.ids += [private["id"], dm["id"], dm_reply["id"], boost.json()["id"], gone_post["id"]]
+    c.ids += [polled["id"], polled["poll"]["id"], waiting.json()["id"]]
+    c.authors.update({polled["id"]: "owner", polled["poll"]["id"]: "owner"})
+    c.authors.update({private["id"]: "owner", dm["id"]: "owner", dm_reply["id"]: "friend"})
+    c.authors.update({boost.json()["id"]: "friend", gone_post["id"]: "gone"})
+    c.authors.update({for_others["id"]: "owner", public["id"]: "friend"})
+    c.ids += [held_post["id"]]
+    c.authors.update({held_post["id"]: "wave"})
+    c.usernames += ["owner", "gone"]
     c.ids += [gone.id]  # a suspended account is as hidden as its posts
     c.ids += [private_media["id"], direct_media["id"]]
     c.blocked_texts += [only_blocked]
     c.blocked_ids += [for_others["id"]]
     c.extra_ids += [owner.id, friend.id, public["id"]]
     c.extra_ids += [n["id"] for n in owner.get("/api/v1/notifications").json()]
+    groups = owner.get("/api/v2/notifications").json()["notification_groups"]
+    c.extra_ids += [g["group_key"] for g in groups]
+    requests = owner.get("/api/v1/notifications/requests").json()
+    assert requests, "the crawl must try a notification request's id"
+    c.extra_ids += [r["id"] for r in requests]
     for user in (owner, friend):
         c.extra_ids += [e["id"] for e in user.get("/api/v1/conversations").json()]
     if listed.status_code == 200:
@@ -223,6 +319,12 @@ def _is_id(name: str) -> bool:
     return name == "id" or name.endswith("_id")
 
 
+def _is_browser(path: str) -> bool:
+    from roost.web.errors import is_browser_path
+
+    return is_browser_path(path)
+
+
 def _probes(c: Canaries, method: str, path: str) -> list[Probe]:
     """Every request to try on one route: each canary id in its id parameters
     (a word, or a canary's text, in the others), with query or body parameters
@@ -236,9 +338,22 @@ def _probes(c: Canaries, method: str, path: str) -> list[Probe]:
         ids_only = all(_is_id(n) for n in names)
         values = ids if ids_only else [*ids, *words]
 
+        if "username" in names:
+            values = [*values, *c.usernames]
+
         def fill(value: str) -> str:
             word = value if not value.isdigit() else "original"
-            return _PARAM.sub(lambda m: value if _is_id(m.group(1)) else word, path)
+            # /@{username}/{status_id}: the canary's own author, so the page
+            # asked for is the hidden post's real address.
+            author = c.authors.get(value, "owner") if value.isdigit() else value
+
+            def part(m: re.Match[str]) -> str:
+                name = m.group(1)
+                if _is_id(name):
+                    return value
+                return author if name == "username" else word
+
+            return _PARAM.sub(part, path)
 
         fills = [(fill(v), v if v.isdigit() and any(map(_is_id, names)) else None) for v in values]
         never = fill(NEVER_USED)
@@ -269,11 +384,38 @@ def _query(params: dict[str, Any]) -> str:
     return f"?{urlencode(params, doseq=True)}" if params else ""
 
 
+def _browser_session(roost: Roost, user: User) -> tuple[str, int]:
+    """A signed-in browser of ``user``: (session cookie token, session id)."""
+    from roost.domain.sessions.actions import do_start_session
+
+    async def start() -> tuple[str, int]:
+        async with roost.db.write() as tx:
+            started = await do_start_session(tx, int(user.id), ip="127.0.0.1", user_agent="crawl")
+        return started.token, started.id
+
+    return roost.run(start)
+
+
+def _form_body(body: bytes, csrf_token: str) -> bytes:
+    """The probe's JSON body as a web form, with a valid CSRF token."""
+    fields: dict[str, Any] = orjson.loads(body) if body else {}
+    return urlencode({**fields, "csrf_token": csrf_token}, doseq=True).encode()
+
+
 def test_given_canaries_of_every_hidden_kind_then_no_route_shows_them_to_outsiders(
     roost: Roost,
 ) -> None:
+    from roost.web.csrf import NONCE_COOKIE, _token
+    from roost.web.viewer import SESSION_COOKIE
+
     canaries, users = _plant(roost)
     owner, friend = users["owner"], users["friend"]
+    owner_session, owner_session_id = _browser_session(roost, owner)
+    canaries.extra_ids.append(str(owner_session_id))
+    nonce = "crawler-nonce"
+    browsers: dict[str, tuple[str, int | None]] = {"anonymous": ("", None)}
+    for name in ("stranger", "blocked"):
+        browsers[name] = _browser_session(roost, users[name])
     before = {
         "notifications": owner.get("/api/v1/notifications").json(),
         "conversations": owner.get("/api/v1/conversations").json(),
@@ -298,8 +440,26 @@ def test_given_canaries_of_every_hidden_kind_then_no_route_shows_them_to_outside
             blocked = name == "blocked"
             secret_ids = set(canaries.ids + (canaries.blocked_ids if blocked else []))
             baseline: dict[tuple[str, str, bytes], int] = {}
+            # Signing out ends the crawl's own session: it goes last.
+            probes.sort(key=lambda p: p.target.startswith("/auth/sign_out"))
+            session, session_id = browsers[name]
+            cookie = f"{NONCE_COOKIE}={nonce}" + (
+                f"; {SESSION_COOKIE}={session}" if session else ""
+            )
+            form_token = _token(roost.settings.secret_key, nonce, session_id)
             for probe in probes:
                 headers = {**auth, "content-type": "application/json"}
+                body = probe.body
+                if _is_browser(probe.target):
+                    headers = {"cookie": cookie}
+                    if probe.method != "GET":
+                        headers["content-type"] = "application/x-www-form-urlencoded"
+                        body = _form_body(probe.body, form_token)
+                    probe = Probe(probe.method, probe.target, body, probe.named, probe.unknown)
+                if name == "anonymous" and probe.target.startswith(("/users/", "/actor")):
+                    # ActivityPub's documents (roost/federation): their reader is
+                    # known by an HTTP signature only, so they are crawled as nobody.
+                    headers["accept"] = "application/activity+json"
                 status, answer = await _call(app, probe.method, probe.target, headers, probe.body)
                 where = f"{name} {probe.method} {probe.target}"
                 if status >= 500:
@@ -336,3 +496,8 @@ def test_given_canaries_of_every_hidden_kind_then_no_route_shows_them_to_outside
     assert friend.get("/api/v1/bookmarks").json() == before["bookmarks"]
     for url in canaries.exact_urls + canaries.signed_urls:
         assert roost.client.get(url, headers=owner.headers).status_code == 200
+    # The owner's browser is still signed in: no outsider ended its session.
+    own_page = roost.client.get(
+        "/settings/security", headers={"cookie": f"{SESSION_COOKIE}={owner_session}"}
+    )
+    assert own_page.status_code == 200 and "@owner" in own_page.text

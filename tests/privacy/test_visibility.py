@@ -103,16 +103,22 @@ def test_given_an_unlisted_post_then_it_stays_off_public_and_tag_timelines_only(
     assert quiet["id"] in ids(bob.get("/api/v1/timelines/home").json())
 
 
-def test_given_followers_only_and_direct_posts_when_boosted_then_refused(roost: Roost) -> None:
+def test_given_followers_only_and_direct_posts_when_boosted_then_only_the_author_boosts_hers(
+    roost: Roost,
+) -> None:
+    """As on Mastodon: a followers-only post may be boosted by its author alone
+    (the boost stays followers-only); a direct post by nobody."""
     alice, bob = roost.account("alice"), roost.account("bob")
     bob.follow(alice)
     private = alice.post_status("followers only", visibility="private")
     dm = alice.post_status("@bob direct", visibility="direct")
-    for post in (private, dm):
-        for booster in (alice, bob):
-            response = booster.post(f"/api/v1/statuses/{post['id']}/reblog")
-            assert response.status_code == 422
-    assert alice.get(f"/api/v1/statuses/{private['id']}/reblogged_by").json() == []
+    for booster in (alice, bob):
+        assert booster.post(f"/api/v1/statuses/{dm['id']}/reblog").status_code == 422
+    assert bob.post(f"/api/v1/statuses/{private['id']}/reblog").status_code == 422
+    own = alice.post(f"/api/v1/statuses/{private['id']}/reblog")
+    assert own.status_code == 200 and own.json()["visibility"] == "private"
+    who = alice.get(f"/api/v1/statuses/{private['id']}/reblogged_by").json()
+    assert [a["id"] for a in who] == [alice.id]
     public = alice.post_status("public")
     refused = bob.post(f"/api/v1/statuses/{public['id']}/reblog", json={"visibility": "direct"})
     assert refused.status_code == 422

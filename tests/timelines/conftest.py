@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from roost.app import create_app
 from roost.config import Settings
 from roost.db.engine import Database
+from roost.domain.timelines.reads import Timelines
 from roost.domain.types import Page, Viewer
 from roost.observability.metrics import Metrics
 from roost.services import Services
@@ -38,7 +39,7 @@ class Scaled:
 
     @property
     def store(self) -> RedisTimelineStore:
-        store = self.services.timelines
+        store = self.services.timelines.store
         assert isinstance(store, RedisTimelineStore)
         return store
 
@@ -67,7 +68,7 @@ class Scaled:
 
     def home_ids(self, user: User, store: Any = None, **page: Any) -> list[str]:
         """Ids of one page of ``user``'s home from a store (the Redis one by default)."""
-        chosen = store or self.store
+        chosen = Timelines(store) if store is not None else self.services.timelines
         viewer = Viewer(account_id=int(user.id), scopes=frozenset({"read"}))
 
         async def read() -> list[str]:
@@ -89,7 +90,7 @@ class Scaled:
 
     def list_ids(self, owner: User, list_id: str, store: Any = None, **page: Any) -> list[str]:
         """Ids of one page of a list's timeline from a store (the Redis one by default)."""
-        chosen = store or self.store
+        chosen = Timelines(store) if store is not None else self.services.timelines
         viewer = Viewer(account_id=int(owner.id), scopes=frozenset({"read"}))
 
         async def read() -> list[str]:

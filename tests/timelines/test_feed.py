@@ -14,7 +14,8 @@ from typing import Any
 from roost.api.mastodon import serializers
 from roost.domain.graph.counts import do_suspend
 from roost.domain.statuses import queries
-from roost.domain.statuses.feed import SHARED
+from roost.domain.statuses.shared import SHARED
+from roost.domain.timelines.reads import Timelines
 from roost.domain.types import Page, Viewer
 from roost.streaming.events import STATUS_DELETED, StreamEvent
 from roost.timelines.sql import SqlTimelineStore
@@ -41,7 +42,7 @@ def _both(roost: Roost, user: User) -> tuple[list[dict[str, Any]], list[dict[str
 
     async def read() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         async with roost.db.scope() as reads:
-            fast = await SqlTimelineStore().home(reads, viewer, Page(limit=40))
+            fast = await Timelines(SqlTimelineStore()).home(reads, viewer, Page(limit=40))
             conn = await reads.conn()
             slow = await queries.statuses_by_ids(conn, viewer, [v.value.status.id for v in fast])
         base = roost.settings.base_url

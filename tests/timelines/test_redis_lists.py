@@ -227,7 +227,7 @@ def test_given_flushed_lists_when_many_read_at_once_then_one_rebuild_per_list(
     async def many() -> list[tuple[str, list[str]]]:
         async def one(list_id: str) -> tuple[str, list[str]]:
             async with scaled.db.scope() as reads:
-                views = await scaled.store.list_timeline(
+                views = await scaled.services.timelines.list_timeline(
                     reads, viewer, int(list_id), Page(limit=20)
                 )
             return list_id, [str(v.value.status.id) for v in views]
@@ -410,22 +410,23 @@ def test_given_cached_lists_when_an_account_is_erased_then_its_lists_and_posts_l
 def test_given_a_list_being_rebuilt_when_it_changes_then_the_stale_rebuild_is_not_kept(
     scaled: Scaled, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from roost.timelines.redis import _List
+    from roost.domain.timelines import fanout
+    from roost.domain.timelines.cached import ListTimeline
 
     alice, bob = _people(scaled, "alice", "bob")
     alice.follow(bob)
     close = _make_list(alice, bob)
     post = bob.post_status("listed")
     scaled.roost.drain_jobs()
-    original = _List.contents
+    original = ListTimeline.contents
 
-    async def contents_then_changed(self: _List, conn: Any, limit: int) -> list[int]:
+    async def contents_then_changed(self: ListTimeline, conn: Any, limit: int) -> list[int]:
         ids = await original(self, conn, limit)
         # The list changes (its job runs) after this rebuild read the members.
-        await scaled.store.on_list_changed(int(alice.id), int(close))
+        await fanout.list_changed(scaled.store, int(alice.id), int(close))
         return ids
 
-    monkeypatch.setattr(_List, "contents", contents_then_changed)
+    monkeypatch.setattr(ListTimeline, "contents", contents_then_changed)
     before = scaled.counter("roost_timeline_cache_reads_total", result="database")
 
     assert _read(alice, close) == [post["id"]]
@@ -433,6 +434,6 @@ def test_given_a_list_being_rebuilt_when_it_changes_then_the_stale_rebuild_is_no
     # Answered from the database; nothing (possibly stale) written to Redis.
     assert scaled.counter("roost_timeline_cache_reads_total", result="database") == before + 1
     assert not scaled.redis.exists(scaled.list_key(alice, close))
-    monkeypatch.setattr(_List, "contents", original)
+    monkeypatch.setattr(ListTimeline, "contents", original)
     assert _read(alice, close) == [post["id"]]
     assert scaled.cached_list_ids(alice, close) == [int(post["id"])]

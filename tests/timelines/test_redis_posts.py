@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from roost.api.mastodon import serializers
-from roost.domain.statuses import feed
-from roost.domain.statuses.feed import SHARED, Shared
+from roost.api.mastodon import json_cache
+from roost.domain.statuses import shared
+from roost.domain.statuses.shared import SHARED, Shared
 from roost.ops.derived import derived_stores
 from tests.conftest import User
 from tests.timelines.conftest import Scaled
@@ -28,7 +28,7 @@ def _entry_key(scaled: Scaled, status_id: str) -> str:
 def _as_a_fresh_process() -> None:
     """What a process that just started holds: nothing of its own."""
     SHARED.clear()
-    serializers.forget_cached()
+    json_cache.forget_cached()
 
 
 def _home(user: User) -> list[dict[str, Any]]:
@@ -53,7 +53,7 @@ def _no_database_loads(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
         asked.append(ids)
         return {}
 
-    monkeypatch.setattr(feed, "_load_shared", refuse)
+    monkeypatch.setattr(shared, "_load_shared", refuse)
     return asked
 
 
@@ -188,7 +188,7 @@ def test_given_a_post_that_cannot_be_sealed_again_then_it_is_shown_and_not_kept(
     def no_key(_account_id: int, _text: str) -> str:
         raise RuntimeError("the key was destroyed")
 
-    monkeypatch.setattr(feed.ring, "seal", no_key)
+    monkeypatch.setattr(shared.ring, "seal", no_key)
     assert _home(alice)[0]["content"] == "<p>no key to seal with</p>"
     assert scaled.redis.get(_entry_key(scaled, post["id"])) is None
 
@@ -202,7 +202,7 @@ def test_given_parts_loaded_from_another_moment_than_the_page_then_they_are_not_
     edited = bob.put(f"/api/v1/statuses/{post['id']}", json={"status": "the new words"})
     assert edited.status_code == 200
     _as_a_fresh_process()
-    load = feed._load_shared
+    load = shared._load_shared
 
     async def as_before_the_edit(reads: Any, ids: list[int]) -> dict[int, Shared]:
         now = await load(reads, ids)
@@ -211,7 +211,7 @@ def test_given_parts_loaded_from_another_moment_than_the_page_then_they_are_not_
             for i, part in now.items()
         }
 
-    monkeypatch.setattr(feed, "_load_shared", as_before_the_edit)
+    monkeypatch.setattr(shared, "_load_shared", as_before_the_edit)
 
     # When the home is read...
     _home(alice)

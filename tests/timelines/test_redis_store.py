@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from roost.domain.timelines import fanout
 from roost.domain.types import Page, Viewer
 from tests.conftest import User
 from tests.timelines.conftest import Scaled
@@ -51,7 +52,7 @@ def test_given_a_fanned_out_post_when_its_job_runs_again_then_it_shows_once(
     post = bob.post_status("once")
     scaled.roost.drain_jobs()
     for _ in range(3):
-        scaled.roost.run(lambda: scaled.store.on_published(int(post["id"])))
+        scaled.roost.run(lambda: fanout.published(scaled.db, scaled.store, int(post["id"])))
     assert [s["id"] for s in alice.get("/api/v1/timelines/home").json()] == [post["id"]]
     assert scaled.cached_ids(alice) == [int(post["id"])]
 
@@ -156,7 +157,7 @@ def test_given_an_empty_cache_when_many_read_at_once_then_one_rebuild(scaled: Sc
     async def many() -> list[list[str]]:
         async def one() -> list[str]:
             async with scaled.db.scope() as reads:
-                views = await scaled.store.home(reads, viewer, Page(limit=20))
+                views = await scaled.services.timelines.home(reads, viewer, Page(limit=20))
             return [str(v.value.status.id) for v in views]
 
         return await asyncio.gather(*(one() for _ in range(12)))

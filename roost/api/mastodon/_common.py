@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fastapi import Request
+from pydantic import Field
 from sqlalchemy.engine import RowMapping
 
 from roost.api.auth import services
 from roost.api.mastodon import serializers
-from roost.api.params import Params
+from roost.api.params import Count, OptionalId, Params
 from roost.api.responses import JSON, paged_json
 from roost.domain.graph import queries as graph_queries
 from roost.domain.pagination import make_page
@@ -28,10 +29,14 @@ def flag(value: object) -> bool:
 
 
 class PageParams(Params):
-    max_id: int | None = None
-    since_id: int | None = None
-    min_id: int | None = None
-    limit: int | None = None
+    """Paging by id, newest first (roost/domain/pagination.py)."""
+
+    max_id: OptionalId = Field(default=None, description="Only items older than this id")
+    since_id: OptionalId = Field(default=None, description="Only items newer than this id")
+    min_id: OptionalId = Field(
+        default=None, description="The page of items just newer than this id"
+    )
+    limit: Count | None = Field(default=None, description="How many items (capped)")
 
     def page(self, *, max_limit: int = 40, default_limit: int = 20) -> Page:
         return make_page(

@@ -6,71 +6,91 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import Field
-from sqlalchemy import func, select
 
-from roost.api.auth import app_or_user, optional, services, user
-from roost.api.mastodon import serializers, uploads
+from roost.api.auth import app_or_user, client_address, optional, services, user
+from roost.api.mastodon import roles, schema, serializers, uploads
 from roost.api.mastodon._common import (
     PageParams,
     accounts_page,
     as_account,
-    flag,
     relationship_json,
 )
-from roost.api.params import Params, id_list, parse, parse_id, read_params
+from roost.api.openapi import answers
+from roost.api.params import (
+    Count,
+    File,
+    Id,
+    Ids,
+    Offset,
+    Params,
+    Reader,
+    Words,
+    body,
+    query,
+)
 from roost.api.responses import JSON, paged_json
 from roost.config import Registrations
-from roost.db.tables import accounts, follow_requests
 from roost.domain import privacy
 from roost.domain.accounts import actions as account_actions
+from roost.domain.accounts import queries as account_queries
+from roost.domain.accounts import sign_up as sign_up_rules
 from roost.domain.accounts.queries import user_settings
 from roost.domain.filters.apply import ACCOUNT, apply_filters
 from roost.domain.graph import actions as graph_actions
 from roost.domain.graph import queries as graph_queries
 from roost.domain.oauth.actions import do_issue_token
+from roost.domain.roles.queries import role_of
 from roost.domain.search import queries as search_queries
 from roost.domain.statuses import queries as status_queries
 from roost.domain.types import Viewer
-from roost.errors import Forbidden, Invalid, NotFound
+from roost.errors import FieldsInvalid, Forbidden, NotFound
 
 router = APIRouter()
 
 
 class SignUp(Params):
-    username: str = Field(max_length=30)
-    email: str = Field(max_length=320)
-    password: str = Field(max_length=1000)
+    # Lengths and blanks are the domain's to check: it names every problem
+    # of every field at once (the 422's ``details``).
+    username: str = ""
+    email: str = ""
+    password: str = ""
     agreement: bool = False
     locale: str = "en"
-    reason: str | None = Field(default=None, max_length=1000)
+    reason: str | None = None
 
 
-@router.post("/api/v1/accounts")
+@router.post("/api/v1/accounts", responses=answers(schema.Token))
 async def sign_up(
-    request: Request, viewer: Viewer = Depends(app_or_user("write:accounts"))
+    request: Request,
+    viewer: Viewer = Depends(app_or_user("write:accounts")),
+    params: SignUp = Depends(body(SignUp)),
 ) -> JSON:
     svc = services(request)
     mode = svc.settings.registrations
     if mode == Registrations.CLOSED:
-        raise Forbidden("Registrations are closed on this server")
+        raise Forbidden(sign_up_rules.CLOSED)
     if viewer.account_id is not None:
         raise Forbidden("You are already signed in")
-    params = await parse(request, SignUp)
-    if not params.agreement:
-        raise Invalid("Validation failed: Agreement must be accepted")
-    async with svc.db.write() as tx:
-        account_id = await account_actions.do_create_account(
-            tx,
-            account_actions.NewAccount(
-                username=params.username,
-                email=params.email,
-                password=params.password,
-                approved=mode == Registrations.OPEN,
-                reason=params.reason,
-                locale=params.locale[:16],
-            ),
-        )
-        issued = await do_issue_token(tx, account_id, viewer.application_id, viewer.scopes)
+    try:
+        async with svc.db.write() as tx:
+            signed_up = await sign_up_rules.do_sign_up(
+                tx,
+                mode,
+                sign_up_rules.SignUp(
+                    username=params.username,
+                    email=params.email,
+                    password=params.password,
+                    agreement=params.agreement,
+                    reason=params.reason,
+                    locale=params.locale,
+                    address=client_address(request),
+                ),
+            )
+            issued = await do_issue_token(
+                tx, signed_up.account_id, viewer.application_id, viewer.scopes
+            )
+    except FieldsInvalid as error:
+        return JSON(serializers.validation_failed(error), status_code=422)
     return JSON(
         {
             "access_token": issued.token,
@@ -87,50 +107,69 @@ async def credential_json(request: Request, viewer: Viewer) -> dict[str, Any]:
     async with svc.db.read() as conn:
         me = await privacy.check_account(conn, viewer, viewer.account_id)
         settings = await user_settings(conn, viewer.account_id)
-        pending = (
-            await conn.execute(
-                select(func.count())
-                .select_from(follow_requests)
-                .where(follow_requests.c.target_account_id == viewer.account_id)
-            )
-        ).scalar_one()
+        held = await role_of(conn, viewer.account_id)
+        pending = await account_queries.pending_follow_requests(conn, viewer.account_id)
     assert settings is not None
-    return serializers.credential_account(
+    shown = serializers.credential_account(
         as_account(me),
         svc.settings.base_url,
         privacy=settings.default_visibility,
         sensitive=settings.default_sensitive,
         language=settings.default_language,
+        quote_policy=settings.default_quote_policy,
         follow_requests_count=int(pending),
     )
+    shown["role"] = roles.role(held)
+    shown["roles"] = roles.badges(held)
+    return shown
 
 
-@router.get("/api/v1/accounts/verify_credentials")
+@router.get("/api/v1/accounts/verify_credentials", responses=answers(schema.CredentialAccount))
 async def verify_credentials(
     request: Request, viewer: Viewer = Depends(user(("read:accounts", "profile")))
 ) -> JSON:
     return JSON(await credential_json(request, viewer))
 
 
+class ProfileField(Params):
+    name: Words = ""
+    value: Words = ""
+
+
+class ProfileSource(Params):
+    privacy: str | None = None
+    sensitive: bool | None = None
+    language: str | None = None
+    quote_policy: str | None = Field(
+        default=None,
+        description="Who may quote new posts that name no policy: public, followers or nobody",
+    )
+
+
 class ProfileParams(Params):
     display_name: str | None = None
-    note: str | None = None
+    note: Words | None = None
     locked: bool | None = None
     bot: bool | None = None
     discoverable: bool | None = None
     indexable: bool | None = None
     hide_collections: bool | None = None
-    fields_attributes: dict[str, dict[str, str]] | list[dict[str, str]] | None = None
-    source: dict[str, Any] | None = None
+    fields_attributes: list[ProfileField] | dict[str, ProfileField] | None = Field(
+        default=None, description="The profile's fields (name and value), in order"
+    )
+    source: ProfileSource | None = None
+    avatar: File = Field(default=None, description="An image (multipart only)")
+    header: File = Field(default=None, description="An image (multipart only)")
 
 
-@router.patch("/api/v1/accounts/update_credentials")
+@router.patch("/api/v1/accounts/update_credentials", responses=answers(schema.CredentialAccount))
 async def update_credentials(
-    request: Request, viewer: Viewer = Depends(user("write:accounts"))
+    request: Request,
+    viewer: Viewer = Depends(user("write:accounts")),
+    # An upload's size is checked before the form is parsed (uploads.profile_params).
+    params: ProfileParams = Depends(Reader(ProfileParams, "body", uploads.profile_params)),
 ) -> JSON:
-    # Read first: the size limits must be checked before the form is parsed.
-    images = await uploads.profile_uploads(request)
-    params = await parse(request, ProfileParams)
+    images = {role: data for role in ("avatar", "header") if (data := getattr(params, role))}
     fields = None
     if params.fields_attributes is not None:
         entries = (
@@ -138,8 +177,8 @@ async def update_credentials(
             if isinstance(params.fields_attributes, dict)
             else params.fields_attributes
         )
-        fields = [(e.get("name", ""), e.get("value", "")) for e in entries]
-    source = params.source or {}
+        fields = [(e.name, e.value) for e in entries]
+    source = params.source or ProfileSource()
     change = account_actions.ProfileChange(
         display_name=params.display_name,
         note=params.note,
@@ -149,9 +188,10 @@ async def update_credentials(
         indexable=params.indexable,
         hide_collections=params.hide_collections,
         fields=fields,
-        default_visibility=source.get("privacy"),
-        default_sensitive=flag(source["sensitive"]) if "sensitive" in source else None,
-        default_language=source.get("language"),
+        default_visibility=source.privacy,
+        default_sensitive=source.sensitive,
+        default_language=source.language,
+        default_quote_policy=source.quote_policy,
     )
     assert viewer.account_id is not None
     async with services(request).db.write() as tx:
@@ -160,44 +200,56 @@ async def update_credentials(
     return JSON(await credential_json(request, viewer))
 
 
-@router.get("/api/v1/accounts/lookup")
-async def lookup(request: Request, viewer: Viewer = Depends(optional("read:accounts"))) -> JSON:
-    acct = (request.query_params.get("acct") or "").strip().lstrip("@")
+class LookupParams(Params):
+    acct: str = Field(default="", description="username or username@domain")
+
+
+@router.get("/api/v1/accounts/lookup", responses=answers(schema.Account, errors=(404,)))
+async def lookup(
+    request: Request,
+    viewer: Viewer = Depends(optional("read:accounts")),
+    params: LookupParams = Depends(query(LookupParams)),
+) -> JSON:
+    acct = params.acct.strip().lstrip("@")
     username, _, domain = acct.partition("@")
     svc = services(request)
     if not username or (domain and domain.lower() != svc.settings.domain):
         raise NotFound()
     async with svc.db.read() as conn:
-        rows = await privacy.visible_accounts(
-            conn, viewer, select(accounts).where(accounts.c.username_key == username.lower())
-        )
-    if not rows:
-        raise NotFound()
-    return JSON(serializers.account(as_account(rows[0]), svc.settings.base_url))
+        found = await account_queries.local_account(conn, viewer, username)
+    return JSON(serializers.account(found, svc.settings.base_url))
 
 
-@router.get("/api/v1/accounts/relationships")
-async def relationships(request: Request, viewer: Viewer = Depends(user("read:follows"))) -> JSON:
-    params = await read_params(request)
-    ids = id_list(params.get("id"))
+class RelationshipsParams(Params):
+    id: Ids = Field(default=[], description="The other accounts' ids")
+
+
+@router.get("/api/v1/accounts/relationships", responses=answers(list[schema.Relationship]))
+async def relationships(
+    request: Request,
+    viewer: Viewer = Depends(user("read:follows")),
+    params: RelationshipsParams = Depends(query(RelationshipsParams)),
+) -> JSON:
+    ids = params.id
     async with services(request).db.read() as conn:
         rels = await graph_queries.relationships(conn, viewer, ids)
     return JSON([serializers.relationship(r) for r in rels])
 
 
 class AccountSearchParams(Params):
-    q: str = ""
-    limit: int = 40
-    offset: int = Field(default=0, ge=0)
+    q: Words = ""
+    limit: Count = 40
+    offset: Offset = 0
     following: bool = False
     resolve: bool = False
 
 
-@router.get("/api/v1/accounts/search")
+@router.get("/api/v1/accounts/search", responses=answers(list[schema.Account]))
 async def search_accounts(
-    request: Request, viewer: Viewer = Depends(optional("read:accounts"))
+    request: Request,
+    viewer: Viewer = Depends(optional("read:accounts")),
+    params: AccountSearchParams = Depends(query(AccountSearchParams)),
 ) -> JSON:
-    params = await parse(request, AccountSearchParams)
     svc = services(request)
     async with svc.db.read() as conn:
         rows = await search_queries.search_accounts(
@@ -212,14 +264,17 @@ async def search_accounts(
     return JSON([serializers.account(as_account(r), svc.settings.base_url) for r in rows])
 
 
-@router.get("/api/v1/accounts/{account_id}")
+@router.get("/api/v1/accounts/{account_id}", responses=answers(schema.Account))
 async def get_account(
-    request: Request, account_id: str, viewer: Viewer = Depends(optional("read:accounts"))
+    request: Request, account_id: Id, viewer: Viewer = Depends(optional("read:accounts"))
 ) -> JSON:
     svc = services(request)
     async with svc.db.read() as conn:
-        row = await privacy.check_account(conn, viewer, parse_id(account_id))
-    return JSON(serializers.account(as_account(row), svc.settings.base_url))
+        row = await privacy.check_account(conn, viewer, account_id)
+        held = await role_of(conn, account_id)
+    shown = serializers.account(as_account(row), svc.settings.base_url)
+    shown["roles"] = roles.badges(held)
+    return JSON(shown)
 
 
 class AccountStatusesParams(PageParams):
@@ -230,13 +285,15 @@ class AccountStatusesParams(PageParams):
     tagged: str | None = None
 
 
-@router.get("/api/v1/accounts/{account_id}/statuses")
+@router.get("/api/v1/accounts/{account_id}/statuses", responses=answers(list[schema.Status]))
 async def account_statuses(
-    request: Request, account_id: str, viewer: Viewer = Depends(optional("read:statuses"))
+    request: Request,
+    account_id: Id,
+    viewer: Viewer = Depends(optional("read:statuses")),
+    params: AccountStatusesParams = Depends(query(AccountStatusesParams)),
 ) -> JSON:
-    params = await parse(request, AccountStatusesParams)
     page = params.page()
-    target = parse_id(account_id)
+    target = account_id
     svc = services(request)
     async with svc.db.read() as conn:
         await privacy.check_account(conn, viewer, target)
@@ -260,12 +317,14 @@ class FollowParams(Params):
     notify: bool | None = None
 
 
-@router.post("/api/v1/accounts/{account_id}/follow")
+@router.post("/api/v1/accounts/{account_id}/follow", responses=answers(schema.Relationship))
 async def follow(
-    request: Request, account_id: str, viewer: Viewer = Depends(user("write:follows"))
+    request: Request,
+    account_id: Id,
+    viewer: Viewer = Depends(user("write:follows")),
+    params: FollowParams = Depends(body(FollowParams)),
 ) -> JSON:
-    params = await parse(request, FollowParams)
-    target = parse_id(account_id)
+    target = account_id
     async with services(request).db.write() as tx:
         await graph_actions.do_follow(
             tx, viewer, target, reblogs=params.reblogs, notify=params.notify
@@ -273,45 +332,55 @@ async def follow(
     return await relationship_json(request, viewer, target)
 
 
-@router.post("/api/v1/accounts/{account_id}/unfollow")
+@router.post("/api/v1/accounts/{account_id}/unfollow", responses=answers(schema.Relationship))
 async def unfollow(
-    request: Request, account_id: str, viewer: Viewer = Depends(user("write:follows"))
+    request: Request, account_id: Id, viewer: Viewer = Depends(user("write:follows"))
 ) -> JSON:
-    target = parse_id(account_id)
+    target = account_id
     async with services(request).db.write() as tx:
         await graph_actions.do_unfollow(tx, viewer, target)
     return await relationship_json(request, viewer, target)
 
 
-@router.post("/api/v1/accounts/{account_id}/remove_from_followers")
+@router.post(
+    "/api/v1/accounts/{account_id}/remove_from_followers", responses=answers(schema.Relationship)
+)
 async def remove_from_followers(
-    request: Request, account_id: str, viewer: Viewer = Depends(user("write:follows"))
+    request: Request, account_id: Id, viewer: Viewer = Depends(user("write:follows"))
 ) -> JSON:
-    target = parse_id(account_id)
+    target = account_id
     async with services(request).db.write() as tx:
         await graph_actions.do_remove_from_followers(tx, viewer, target)
     return await relationship_json(request, viewer, target)
 
 
-async def _follow_list(request: Request, account_id: str, viewer: Viewer, direction: str) -> JSON:
-    page = (await parse(request, PageParams)).page(max_limit=80, default_limit=40)
+async def _follow_list(
+    request: Request, account_id: int, viewer: Viewer, direction: str, params: PageParams
+) -> JSON:
+    page = params.page(max_limit=80, default_limit=40)
     svc = services(request)
     async with svc.db.read() as conn:
         rows, newest, oldest = await graph_queries.follow_list(
-            conn, viewer, parse_id(account_id), direction, page
+            conn, viewer, account_id, direction, page
         )
     return accounts_page(request, rows, newest, oldest)
 
 
-@router.get("/api/v1/accounts/{account_id}/followers")
+@router.get("/api/v1/accounts/{account_id}/followers", responses=answers(list[schema.Account]))
 async def followers(
-    request: Request, account_id: str, viewer: Viewer = Depends(optional("read:accounts"))
+    request: Request,
+    account_id: Id,
+    viewer: Viewer = Depends(optional("read:accounts")),
+    params: PageParams = Depends(query(PageParams)),
 ) -> JSON:
-    return await _follow_list(request, account_id, viewer, "followers")
+    return await _follow_list(request, account_id, viewer, "followers", params)
 
 
-@router.get("/api/v1/accounts/{account_id}/following")
+@router.get("/api/v1/accounts/{account_id}/following", responses=answers(list[schema.Account]))
 async def following(
-    request: Request, account_id: str, viewer: Viewer = Depends(optional("read:accounts"))
+    request: Request,
+    account_id: Id,
+    viewer: Viewer = Depends(optional("read:accounts")),
+    params: PageParams = Depends(query(PageParams)),
 ) -> JSON:
-    return await _follow_list(request, account_id, viewer, "following")
+    return await _follow_list(request, account_id, viewer, "following", params)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse
+from pydantic import Field
 
 from roost.api.auth import optional, services, user
-from roost.api.mastodon import entities
-from roost.api.mastodon._common import flag
-from roost.api.params import parse_id
+from roost.api.mastodon import entities, schema
+from roost.api.openapi import answers
+from roost.api.params import Id, Params, query
 from roost.api.responses import JSON
 from roost.domain.announcements import actions, queries
 from roost.domain.emojis.actions import FILE_NAME, emoji_dir
@@ -20,49 +21,60 @@ from roost.errors import NotFound
 router = APIRouter()
 
 
-@router.get("/api/v1/announcements")
-async def running(request: Request, viewer: Viewer = Depends(user("read"))) -> JSON:
-    with_dismissed = flag(request.query_params.get("with_dismissed", "true"))
+class RunningParams(Params):
+    with_dismissed: bool = Field(default=True, description="Include dismissed announcements")
+
+
+@router.get("/api/v1/announcements", responses=answers(list[schema.Announcement]))
+async def running(
+    request: Request,
+    viewer: Viewer = Depends(user("read")),
+    params: RunningParams = Depends(query(RunningParams)),
+) -> JSON:
     svc = services(request)
     async with svc.db.read() as conn:
-        views = await queries.running(conn, viewer, with_dismissed=with_dismissed)
+        views = await queries.running(conn, viewer, with_dismissed=params.with_dismissed)
     return JSON([entities.announcement(v, svc.settings.base_url) for v in views])
 
 
-@router.post("/api/v1/announcements/{announcement_id}/dismiss")
+@router.post("/api/v1/announcements/{announcement_id}/dismiss", responses=answers(schema.Empty))
 async def dismiss(
-    request: Request, announcement_id: str, viewer: Viewer = Depends(user("write:accounts"))
+    request: Request, announcement_id: Id, viewer: Viewer = Depends(user("write:accounts"))
 ) -> JSON:
     async with services(request).db.write() as tx:
-        await actions.do_dismiss(tx, viewer, parse_id(announcement_id))
+        await actions.do_dismiss(tx, viewer, announcement_id)
     return JSON({})
 
 
-@router.put("/api/v1/announcements/{announcement_id}/reactions/{name}")
+@router.put(
+    "/api/v1/announcements/{announcement_id}/reactions/{name}", responses=answers(schema.Empty)
+)
 async def react(
     request: Request,
-    announcement_id: str,
+    announcement_id: Id,
     name: str,
     viewer: Viewer = Depends(user("write:favourites")),
 ) -> JSON:
     async with services(request).db.write() as tx:
-        await actions.do_react(tx, viewer, parse_id(announcement_id), name)
+        await actions.do_react(tx, viewer, announcement_id, name)
     return JSON({})
 
 
-@router.delete("/api/v1/announcements/{announcement_id}/reactions/{name}")
+@router.delete(
+    "/api/v1/announcements/{announcement_id}/reactions/{name}", responses=answers(schema.Empty)
+)
 async def unreact(
     request: Request,
-    announcement_id: str,
+    announcement_id: Id,
     name: str,
     viewer: Viewer = Depends(user("write:favourites")),
 ) -> JSON:
     async with services(request).db.write() as tx:
-        await actions.do_unreact(tx, viewer, parse_id(announcement_id), name)
+        await actions.do_unreact(tx, viewer, announcement_id, name)
     return JSON({})
 
 
-@router.get("/api/v1/custom_emojis")
+@router.get("/api/v1/custom_emojis", responses=answers(list[schema.CustomEmoji]))
 async def custom_emojis(request: Request, viewer: Viewer = Depends(optional("read"))) -> JSON:
     svc = services(request)
     async with svc.db.read() as conn:
@@ -70,7 +82,11 @@ async def custom_emojis(request: Request, viewer: Viewer = Depends(optional("rea
     return JSON([entities.custom_emoji(e, svc.settings.base_url) for e in emojis])
 
 
-@router.get("/emoji/{file_name}")
+@router.get(
+    "/emoji/{file_name}",
+    response_class=FileResponse,
+    responses=answers(description="The emoji's image", media_type="image/*"),
+)
 async def emoji_image(request: Request, file_name: str) -> FileResponse:
     # Only names Roost made (a content hash) are looked up: nothing else in
     # the data directory can be reached through this route.

@@ -8,9 +8,10 @@ from dataclasses import replace
 from fastapi import APIRouter, Depends, Request
 
 from roost.api.auth import services, user
-from roost.api.mastodon import serializers
+from roost.api.mastodon import schema, serializers
 from roost.api.mastodon._common import PageParams
-from roost.api.params import parse, parse_id
+from roost.api.openapi import answers
+from roost.api.params import Id, query
 from roost.api.responses import JSON, paged_json
 from roost.domain.conversations import actions, threads
 from roost.domain.conversations import queries as conversation_queries
@@ -20,11 +21,13 @@ from roost.domain.types import Viewer
 router = APIRouter()
 
 
-@router.get("/api/v1/conversations")
+@router.get("/api/v1/conversations", responses=answers(list[schema.Conversation]))
 async def conversation_list(
-    request: Request, viewer: Viewer = Depends(user("read:statuses"))
+    request: Request,
+    viewer: Viewer = Depends(user("read:statuses")),
+    params: PageParams = Depends(query(PageParams)),
 ) -> JSON:
-    page = (await parse(request, PageParams)).page()
+    page = params.page()
     svc = services(request)
     async with svc.db.read() as conn:
         views, newest, oldest = await conversation_queries.conversation_list(conn, viewer, page)
@@ -32,13 +35,13 @@ async def conversation_list(
     return paged_json(request, items, newest, oldest)
 
 
-@router.post("/api/v1/conversations/{conversation_id}/read")
+@router.post("/api/v1/conversations/{conversation_id}/read", responses=answers(schema.Conversation))
 async def mark_read(
     request: Request,
-    conversation_id: str,
+    conversation_id: Id,
     viewer: Viewer = Depends(user("write:conversations")),
 ) -> JSON:
-    entry = parse_id(conversation_id)
+    entry = conversation_id
     svc = services(request)
     async with svc.db.write() as tx:
         await actions.do_mark_read(tx, viewer, entry)
@@ -47,22 +50,24 @@ async def mark_read(
     return JSON(serializers.conversation(view, svc.settings.base_url))
 
 
-@router.delete("/api/v1/conversations/{conversation_id}")
+@router.delete("/api/v1/conversations/{conversation_id}", responses=answers(schema.Empty))
 async def remove(
     request: Request,
-    conversation_id: str,
+    conversation_id: Id,
     viewer: Viewer = Depends(user("write:conversations")),
 ) -> JSON:
     async with services(request).db.write() as tx:
-        await actions.do_remove(tx, viewer, parse_id(conversation_id))
+        await actions.do_remove(tx, viewer, conversation_id)
     return JSON({})
 
 
-@router.get("/api/v1/timelines/direct")
+@router.get("/api/v1/timelines/direct", responses=answers(list[schema.Status]))
 async def direct_timeline(
-    request: Request, viewer: Viewer = Depends(user("read:statuses"))
+    request: Request,
+    viewer: Viewer = Depends(user("read:statuses")),
+    params: PageParams = Depends(query(PageParams)),
 ) -> JSON:
-    page = (await parse(request, PageParams)).page()
+    page = params.page()
     svc = services(request)
     async with svc.db.read() as conn:
         views = await conversation_queries.direct_timeline(conn, viewer, page)
@@ -71,8 +76,8 @@ async def direct_timeline(
     return paged_json(request, items, ids[0] if ids else None, ids[-1] if ids else None)
 
 
-async def _thread_mute(request: Request, viewer: Viewer, status_id: str, muted: bool) -> JSON:
-    sid = parse_id(status_id)
+async def _thread_mute(request: Request, viewer: Viewer, status_id: int, muted: bool) -> JSON:
+    sid = status_id
     svc = services(request)
     async with svc.db.write() as tx:
         if muted:
@@ -85,15 +90,15 @@ async def _thread_mute(request: Request, viewer: Viewer, status_id: str, muted: 
     return JSON(serializers.status(shown, svc.settings.base_url))
 
 
-@router.post("/api/v1/statuses/{status_id}/mute")
+@router.post("/api/v1/statuses/{status_id}/mute", responses=answers(schema.Status))
 async def mute_thread(
-    request: Request, status_id: str, viewer: Viewer = Depends(user("write:mutes"))
+    request: Request, status_id: Id, viewer: Viewer = Depends(user("write:mutes"))
 ) -> JSON:
     return await _thread_mute(request, viewer, status_id, True)
 
 
-@router.post("/api/v1/statuses/{status_id}/unmute")
+@router.post("/api/v1/statuses/{status_id}/unmute", responses=answers(schema.Status))
 async def unmute_thread(
-    request: Request, status_id: str, viewer: Viewer = Depends(user("write:mutes"))
+    request: Request, status_id: Id, viewer: Viewer = Depends(user("write:mutes"))
 ) -> JSON:
     return await _thread_mute(request, viewer, status_id, False)

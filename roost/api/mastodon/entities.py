@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from roost.api.mastodon.serializers import account, filter_summary, timestamp
+from roost.api.mastodon import roles
+from roost.api.mastodon.serializers import account, filter_summary
+from roost.api.responses import timestamp
 from roost.domain.accounts.moderation import StaffView
 from roost.domain.announcements.queries import AnnouncementView, Reaction
 from roost.domain.emojis.queries import CustomEmoji
@@ -119,17 +121,14 @@ def _reaction(reaction: Reaction, base: str) -> dict[str, Any]:
     return data
 
 
-_ADMIN_ROLE = {"id": "3", "name": "Admin", "color": "", "permissions": "1", "highlighted": True}
-_USER_ROLE = {"id": "-99", "name": "", "color": "", "permissions": "0", "highlighted": False}
-
-
 def admin_account(view: StaffView, base: str) -> dict[str, Any]:
-    """Admin::Account. Roost keeps no IP addresses and has no silencing,
-    disabling or forced sensitivity: those answer empty or false."""
+    """Admin::Account. Roost keeps no IP addresses: those answer empty."""
     acc = view.account.value
     shown = account(view.account, base)
     if view.suspended:
         shown["suspended"] = True
+    if view.silenced:
+        shown["limited"] = True  # as Mastodon's Account shows a silenced account
     return {
         "id": str(acc.id),
         "username": acc.username,
@@ -138,12 +137,12 @@ def admin_account(view: StaffView, base: str) -> dict[str, Any]:
         "email": view.email or "",
         "ip": None,
         "ips": [],
-        "role": dict(_ADMIN_ROLE if view.admin else _USER_ROLE),
-        "confirmed": True,
+        "role": roles.role(view.role),
+        "confirmed": view.confirmed,
         "suspended": view.suspended,
-        "silenced": False,
-        "sensitized": False,
-        "disabled": False,
+        "silenced": view.silenced,
+        "sensitized": view.sensitized,
+        "disabled": view.disabled,
         "approved": view.approved,
         "locale": view.locale,
         "invite_request": view.reason,

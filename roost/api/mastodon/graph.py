@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
 from roost.api.auth import services, user
-from roost.api.mastodon import serializers
+from roost.api.mastodon import schema, serializers
 from roost.api.mastodon._common import PageParams, accounts_page, as_account, relationship_json
-from roost.api.params import Params, parse, parse_id
+from roost.api.openapi import answers
+from roost.api.params import Id, Params, body, query
 from roost.api.responses import JSON, paged_json
 from roost.db.engine import Tx
 from roost.domain.graph import actions, personal
@@ -25,37 +26,66 @@ router = APIRouter()
 PairAction = Callable[[Tx, Viewer, int], Awaitable[None]]
 
 
-def _pair_route(path: str, scope: str, action: PairAction) -> None:
-    async def endpoint(
-        request: Request, account_id: str, viewer: Viewer = Depends(user(scope))
-    ) -> JSON:
-        target = parse_id(account_id)
-        async with services(request).db.write() as tx:
-            await action(tx, viewer, target)
-        return await relationship_json(request, viewer, target)
-
-    endpoint.__name__ = f"account_{path}"
-    router.add_api_route(f"/api/v1/accounts/{{account_id}}/{path}", endpoint, methods=["POST"])
+async def _pair(request: Request, viewer: Viewer, account_id: int, action: PairAction) -> JSON:
+    async with services(request).db.write() as tx:
+        await action(tx, viewer, account_id)
+    return await relationship_json(request, viewer, account_id)
 
 
-_pair_route("block", "write:blocks", actions.do_block)
-_pair_route("unblock", "write:blocks", actions.do_unblock)
-_pair_route("unmute", "write:mutes", actions.do_unmute)
-_pair_route("pin", "write:accounts", personal.do_endorse)
-_pair_route("unpin", "write:accounts", personal.do_unendorse)
+@router.post("/api/v1/accounts/{account_id}/block", responses=answers(schema.Relationship))
+async def account_block(
+    request: Request, account_id: Id, viewer: Viewer = Depends(user("write:blocks"))
+) -> JSON:
+    return await _pair(request, viewer, account_id, actions.do_block)
+
+
+@router.post("/api/v1/accounts/{account_id}/unblock", responses=answers(schema.Relationship))
+async def account_unblock(
+    request: Request, account_id: Id, viewer: Viewer = Depends(user("write:blocks"))
+) -> JSON:
+    return await _pair(request, viewer, account_id, actions.do_unblock)
+
+
+@router.post("/api/v1/accounts/{account_id}/unmute", responses=answers(schema.Relationship))
+async def account_unmute(
+    request: Request, account_id: Id, viewer: Viewer = Depends(user("write:mutes"))
+) -> JSON:
+    return await _pair(request, viewer, account_id, actions.do_unmute)
+
+
+@router.post("/api/v1/accounts/{account_id}/pin", responses=answers(schema.Relationship))
+async def account_pin(
+    request: Request, account_id: Id, viewer: Viewer = Depends(user("write:accounts"))
+) -> JSON:
+    return await _pair(request, viewer, account_id, personal.do_endorse)
+
+
+@router.post("/api/v1/accounts/{account_id}/unpin", responses=answers(schema.Relationship))
+async def account_unpin(
+    request: Request, account_id: Id, viewer: Viewer = Depends(user("write:accounts"))
+) -> JSON:
+    return await _pair(request, viewer, account_id, personal.do_unendorse)
 
 
 class MuteParams(Params):
     notifications: bool = True
-    duration: int = Field(default=0, ge=0)
+    # Bounded here too: a number of seconds past timedelta's range overflowed.
+    duration: int = Field(
+        default=0,
+        ge=0,
+        le=int(actions.MAX_MUTE.total_seconds()),
+        description="Seconds; 0 mutes until unmuted",
+    )
 
 
-@router.post("/api/v1/accounts/{account_id}/mute")
+@router.post("/api/v1/accounts/{account_id}/mute", responses=answers(schema.Relationship))
 async def mute(
-    request: Request, account_id: str, viewer: Viewer = Depends(user("write:mutes"))
+    request: Request,
+    account_id: Id,
+    viewer: Viewer = Depends(user("write:mutes")),
+    params: MuteParams = Depends(body(MuteParams)),
 ) -> JSON:
-    params = await parse(request, MuteParams)
-    target = parse_id(account_id)
+    target = account_id
     async with services(request).db.write() as tx:
         await actions.do_mute(
             tx, viewer, target, notifications=params.notifications, duration_s=params.duration
@@ -67,29 +97,39 @@ class NoteParams(Params):
     comment: str = ""
 
 
-@router.post("/api/v1/accounts/{account_id}/note")
+@router.post("/api/v1/accounts/{account_id}/note", responses=answers(schema.Relationship))
 async def note(
-    request: Request, account_id: str, viewer: Viewer = Depends(user("write:accounts"))
+    request: Request,
+    account_id: Id,
+    viewer: Viewer = Depends(user("write:accounts")),
+    params: NoteParams = Depends(body(NoteParams)),
 ) -> JSON:
-    params = await parse(request, NoteParams)
-    target = parse_id(account_id)
+    target = account_id
     async with services(request).db.write() as tx:
         await personal.do_set_note(tx, viewer, target, params.comment)
     return await relationship_json(request, viewer, target)
 
 
-@router.get("/api/v1/blocks")
-async def block_list(request: Request, viewer: Viewer = Depends(user("read:blocks"))) -> JSON:
-    page = (await parse(request, PageParams)).page(max_limit=80, default_limit=40)
+@router.get("/api/v1/blocks", responses=answers(list[schema.Account]))
+async def block_list(
+    request: Request,
+    viewer: Viewer = Depends(user("read:blocks")),
+    params: PageParams = Depends(query(PageParams)),
+) -> JSON:
+    page = params.page(max_limit=80, default_limit=40)
     svc = services(request)
     async with svc.db.read() as conn:
         rows, newest, oldest = await graph_queries.blocked_accounts(conn, viewer, page)
     return accounts_page(request, rows, newest, oldest)
 
 
-@router.get("/api/v1/mutes")
-async def mute_list(request: Request, viewer: Viewer = Depends(user("read:mutes"))) -> JSON:
-    page = (await parse(request, PageParams)).page(max_limit=80, default_limit=40)
+@router.get("/api/v1/mutes", responses=answers(list[schema.MutedAccount]))
+async def mute_list(
+    request: Request,
+    viewer: Viewer = Depends(user("read:mutes")),
+    params: PageParams = Depends(query(PageParams)),
+) -> JSON:
+    page = params.page(max_limit=80, default_limit=40)
     svc = services(request)
     async with svc.db.read() as conn:
         rows, info, newest, oldest = await graph_queries.muted_accounts(conn, viewer, page)
@@ -102,11 +142,13 @@ async def mute_list(request: Request, viewer: Viewer = Depends(user("read:mutes"
     return paged_json(request, items, newest, oldest)
 
 
-@router.get("/api/v1/endorsements")
+@router.get("/api/v1/endorsements", responses=answers(list[schema.Account]))
 async def endorsement_list(
-    request: Request, viewer: Viewer = Depends(user("read:accounts"))
+    request: Request,
+    viewer: Viewer = Depends(user("read:accounts")),
+    params: PageParams = Depends(query(PageParams)),
 ) -> JSON:
-    page = (await parse(request, PageParams)).page(max_limit=80, default_limit=40)
+    page = params.page(max_limit=80, default_limit=40)
     svc = services(request)
     async with svc.db.read() as conn:
         rows, newest, oldest = await graph_queries.endorsed_accounts(conn, viewer, page)

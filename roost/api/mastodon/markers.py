@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Request
+from pydantic import Field
 from sqlalchemy.exc import IntegrityError
 
 from roost.api.auth import services, user
-from roost.api.mastodon import entities
-from roost.api.params import read_params
+from roost.api.mastodon import entities, schema
+from roost.api.openapi import answers
+from roost.api.params import Many, OptionalId, Params, body, query
 from roost.api.responses import JSON
 from roost.domain.markers import actions, queries
 from roost.domain.types import Viewer
-from roost.errors import Invalid, RoostError
+from roost.errors import RoostError
 
 router = APIRouter()
 
@@ -22,31 +22,41 @@ class StaleMarker(RoostError):
     status = 409
 
 
-def _timelines(value: Any) -> list[str]:
-    if value is None:
-        return []
-    return [str(v) for v in (value if isinstance(value, list) else [value])]
+class WantedMarkers(Params):
+    timeline: Many[str] = Field(default=[], description="home and/or notifications")
 
 
-@router.get("/api/v1/markers")
-async def get_markers(request: Request, viewer: Viewer = Depends(user("read:statuses"))) -> JSON:
-    wanted = _timelines((await read_params(request)).get("timeline"))
+class Position(Params):
+    last_read_id: OptionalId = None
+
+
+class MarkerParams(Params):
+    home: Position | None = None
+    notifications: Position | None = None
+
+
+@router.get("/api/v1/markers", responses=answers(schema.Markers))
+async def get_markers(
+    request: Request,
+    viewer: Viewer = Depends(user("read:statuses")),
+    params: WantedMarkers = Depends(query(WantedMarkers)),
+) -> JSON:
     async with services(request).db.read() as conn:
-        found = await queries.markers_of(conn, viewer, wanted)
+        found = await queries.markers_of(conn, viewer, params.timeline)
     return JSON({name: entities.marker(m) for name, m in found.items()})
 
 
-@router.post("/api/v1/markers")
-async def save_markers(request: Request, viewer: Viewer = Depends(user("write:statuses"))) -> JSON:
-    raw = await read_params(request)
+@router.post("/api/v1/markers", responses=answers(schema.Markers, errors=(409,)))
+async def save_markers(
+    request: Request,
+    viewer: Viewer = Depends(user("write:statuses")),
+    params: MarkerParams = Depends(body(MarkerParams)),
+) -> JSON:
     positions: dict[str, int] = {}
     for timeline in queries.TIMELINES:
-        entry = raw.get(timeline)
-        if isinstance(entry, dict) and entry.get("last_read_id") not in (None, ""):
-            value = str(entry["last_read_id"])
-            if not value.isdigit() or len(value) > 19:
-                raise Invalid("Validation failed: last_read_id must be an id")
-            positions[timeline] = int(value)
+        entry: Position | None = getattr(params, timeline)
+        if entry is not None and entry.last_read_id is not None:
+            positions[timeline] = entry.last_read_id
     svc = services(request)
     try:
         async with svc.db.write() as tx:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import Field
 
 from roost.api.auth import services, user
-from roost.api.mastodon import serializers
+from roost.api.mastodon import schema, serializers
 from roost.api.mastodon._common import PageParams, accounts_page, relationship_json
-from roost.api.params import id_list, parse, parse_id, read_params
+from roost.api.openapi import answers
+from roost.api.params import Count, Id, Many, OptionalId, Params, query
 from roost.api.responses import JSON, paged_json
 from roost.domain.filters.apply import apply_to_notifications
 from roost.domain.graph import actions as graph_actions
@@ -18,108 +20,123 @@ from roost.domain.types import Viewer
 router = APIRouter()
 
 
-def _types(value: object) -> list[str]:
-    if value is None:
-        return []
-    return [str(v) for v in (value if isinstance(value, list) else [value])]
+class Kinds(Params):
+    types: Many[str] = Field(default=[], description="Only these types")
+    exclude_types: Many[str] = Field(default=[], description="Not these types")
+    account_id: OptionalId = Field(default=None, description="Only from this account")
 
 
-@router.get("/api/v1/notifications")
+class NotificationParams(Kinds, PageParams):
+    include_filtered: bool = Field(
+        default=False, description="Include notifications held back by the policy"
+    )
+
+
+class UnreadParams(Kinds):
+    limit: Count | None = Field(default=None, description="Count at most this many")
+
+
+@router.get("/api/v1/notifications", responses=answers(list[schema.Notification]))
 async def notification_list(
-    request: Request, viewer: Viewer = Depends(user("read:notifications"))
+    request: Request,
+    viewer: Viewer = Depends(user("read:notifications")),
+    params: NotificationParams = Depends(query(NotificationParams)),
 ) -> JSON:
-    params = await parse(request, PageParams)
-    raw = await read_params(request)
-    from_ids = id_list(raw.get("account_id"))
     svc = services(request)
     async with svc.db.read() as conn:
         views, newest, oldest = await queries.notification_list(
             conn,
             viewer,
             params.page(max_limit=80, default_limit=40),
-            types=_types(raw.get("types")),
-            exclude_types=_types(raw.get("exclude_types")),
-            from_account_id=from_ids[0] if from_ids else None,
+            types=params.types,
+            exclude_types=params.exclude_types,
+            from_account_id=params.account_id,
+            include_filtered=params.include_filtered,
         )
         views = await apply_to_notifications(conn, viewer, views)
     items = [serializers.notification(v, svc.settings.base_url) for v in views]
     return paged_json(request, items, newest, oldest)
 
 
-@router.get("/api/v1/notifications/unread_count")
+@router.get("/api/v1/notifications/unread_count", responses=answers(schema.UnreadCount))
 async def unread_count(
-    request: Request, viewer: Viewer = Depends(user("read:notifications"))
+    request: Request,
+    viewer: Viewer = Depends(user("read:notifications")),
+    params: UnreadParams = Depends(query(UnreadParams)),
 ) -> JSON:
-    raw = await read_params(request)
-    from_ids = id_list(raw.get("account_id"))
-    limit = id_list(raw.get("limit"))
     async with services(request).db.read() as conn:
         count = await queries.unread_count(
             conn,
             viewer,
             None,
-            limit=limit[0] if limit else queries.UNREAD_LIMIT_DEFAULT,
-            types=_types(raw.get("types")),
-            exclude_types=_types(raw.get("exclude_types")),
-            from_account_id=from_ids[0] if from_ids else None,
+            limit=params.limit if params.limit is not None else queries.UNREAD_LIMIT_DEFAULT,
+            types=params.types,
+            exclude_types=params.exclude_types,
+            from_account_id=params.account_id,
         )
     return JSON({"count": count})
 
 
-@router.post("/api/v1/notifications/clear")
+@router.post("/api/v1/notifications/clear", responses=answers(schema.Empty))
 async def clear(request: Request, viewer: Viewer = Depends(user("write:notifications"))) -> JSON:
     async with services(request).db.write() as tx:
         await actions.do_clear(tx, viewer)
     return JSON({})
 
 
-@router.get("/api/v1/notifications/{notification_id}")
+@router.get("/api/v1/notifications/{notification_id}", responses=answers(schema.Notification))
 async def get_notification(
     request: Request,
-    notification_id: str,
+    notification_id: Id,
     viewer: Viewer = Depends(user("read:notifications")),
 ) -> JSON:
     svc = services(request)
     async with svc.db.read() as conn:
-        view = await queries.notification(conn, viewer, parse_id(notification_id))
+        view = await queries.notification(conn, viewer, notification_id)
     return JSON(serializers.notification(view, svc.settings.base_url))
 
 
-@router.post("/api/v1/notifications/{notification_id}/dismiss")
+@router.post("/api/v1/notifications/{notification_id}/dismiss", responses=answers(schema.Empty))
 async def dismiss(
     request: Request,
-    notification_id: str,
+    notification_id: Id,
     viewer: Viewer = Depends(user("write:notifications")),
 ) -> JSON:
     async with services(request).db.write() as tx:
-        await actions.do_dismiss(tx, viewer, parse_id(notification_id))
+        await actions.do_dismiss(tx, viewer, notification_id)
     return JSON({})
 
 
-@router.get("/api/v1/follow_requests")
-async def follow_requests(request: Request, viewer: Viewer = Depends(user("read:follows"))) -> JSON:
-    page = (await parse(request, PageParams)).page(max_limit=80, default_limit=40)
+@router.get("/api/v1/follow_requests", responses=answers(list[schema.Account]))
+async def follow_requests(
+    request: Request,
+    viewer: Viewer = Depends(user("read:follows")),
+    params: PageParams = Depends(query(PageParams)),
+) -> JSON:
+    page = params.page(max_limit=80, default_limit=40)
     svc = services(request)
     async with svc.db.read() as conn:
         rows, newest, oldest = await graph_queries.pending_requests(conn, viewer, page)
     return accounts_page(request, rows, newest, oldest)
 
 
-@router.post("/api/v1/follow_requests/{account_id}/authorize")
+@router.post(
+    "/api/v1/follow_requests/{account_id}/authorize", responses=answers(schema.Relationship)
+)
 async def authorize(
-    request: Request, account_id: str, viewer: Viewer = Depends(user("write:follows"))
+    request: Request, account_id: Id, viewer: Viewer = Depends(user("write:follows"))
 ) -> JSON:
-    requester = parse_id(account_id)
+    requester = account_id
     async with services(request).db.write() as tx:
         await graph_actions.do_authorize_request(tx, viewer, requester)
     return await relationship_json(request, viewer, requester)
 
 
-@router.post("/api/v1/follow_requests/{account_id}/reject")
+@router.post("/api/v1/follow_requests/{account_id}/reject", responses=answers(schema.Relationship))
 async def reject(
-    request: Request, account_id: str, viewer: Viewer = Depends(user("write:follows"))
+    request: Request, account_id: Id, viewer: Viewer = Depends(user("write:follows"))
 ) -> JSON:
-    requester = parse_id(account_id)
+    requester = account_id
     async with services(request).db.write() as tx:
         await graph_actions.do_reject_request(tx, viewer, requester)
     return await relationship_json(request, viewer, requester)

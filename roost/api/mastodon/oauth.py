@@ -1,4 +1,5 @@
-"""OAuth 2: the sign-in and consent page, tokens, revocation, discovery.
+"""OAuth 2: tokens, revocation, discovery. The sign-in and consent page
+(``/oauth/authorize``, a browser's page) is roost/web/pages/authorize.py.
 
 Grants: authorization_code (PKCE S256 honoured when the client uses it),
 client_credentials, and password only when ROOST_OAUTH_PASSWORD_GRANT is on.
@@ -7,220 +8,70 @@ The discovery document advertises exactly what is enabled.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from typing import Any
-from urllib.parse import urlencode, urlparse, urlunparse
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Request
+from pydantic import Field
 
-from roost.api.auth import services
-from roost.api.params import read_params
+from roost.api.auth import client_address, services
+from roost.api.errors import OAuthProblem, words_for
+from roost.api.mastodon import schema
+from roost.api.openapi import OAuthError, answers
+from roost.api.params import M, Params, Reader
 from roost.api.responses import JSON
+from roost.domain.accounts import two_factor
 from roost.domain.accounts.actions import do_record_sign_in
-from roost.domain.accounts.passwords import DUMMY_HASH, verify_password
-from roost.domain.accounts.queries import Credentials, credentials_for
+from roost.domain.accounts.sign_in import sign_in
 from roost.domain.oauth import actions as oauth
 from roost.domain.oauth import scopes as scope_rules
-from roost.domain.oauth.queries import app_by_client_id
 from roost.errors import Forbidden, Invalid, RateLimited, RoostError, Unauthorized
 from roost.services import Services
-from roost.web.render import page
 
 router = APIRouter()
-
-CSRF_COOKIE = "roost_csrf"
 
 
 def _oauth_error(status: int, code: str, description: str) -> JSON:
     return JSON({"error": code, "error_description": description}, status_code=status)
 
 
-def _csrf_token(secret: str, nonce: str) -> str:
-    return hmac.new(secret.encode(), f"csrf:{nonce}".encode(), hashlib.sha256).hexdigest()
-
-
-async def _check_sign_in(svc: Services, login: str, password: str, client_ip: str) -> Credentials:
-    """Verify a password, rate-limiting failures per address and per login."""
-    settings = svc.settings
-    limiter = svc.sign_in_limiter
-    keys = [f"ip:{client_ip}", f"login:{login.strip().lower()}"]
-    for key in keys:
-        wait = await limiter.retry_after(key, settings.sign_in_attempts, settings.sign_in_window_s)
-        if wait:
-            raise RateLimited("Too many failed sign-in attempts; try again later", wait)
-    async with svc.db.read() as conn:
-        creds = await credentials_for(conn, login)
-    ok = await verify_password(creds.password_hash if creds else DUMMY_HASH, password)
-    if creds is None or not ok or creds.suspended:
-        for key in keys:
-            await limiter.hit(key, settings.sign_in_window_s)
-        raise Invalid("Invalid username, email or password")
-    if not creds.approved:
-        raise Forbidden("Your login is currently pending approval")
-    await limiter.reset(f"login:{login.strip().lower()}")
-    return creds
-
-
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def _authorize_fields(source: dict[str, Any]) -> dict[str, str]:
-    names = (
-        "response_type",
-        "client_id",
-        "redirect_uri",
-        "scope",
-        "state",
-        "code_challenge",
-        "code_challenge_method",
-        "force_login",
-        "lang",
+class TokenParams(Params):
+    grant_type: str = Field(
+        default="", description="authorization_code, client_credentials or password"
     )
-    return {n: str(source[n]) for n in names if source.get(n) not in (None, "")}
+    client_id: str = ""
+    client_secret: str | None = None
+    code: str = ""
+    redirect_uri: str | None = None
+    code_verifier: str | None = None
+    scope: str | None = None
+    username: str = ""
+    password: str = ""
 
 
-async def _validated_request(
-    svc: Services, fields: dict[str, str]
-) -> tuple[oauth.RegisteredApp, str, frozenset[str]]:
-    if fields.get("response_type", "code") != "code":
-        raise Invalid("Only response_type=code is supported")
-    async with svc.db.read() as conn:
-        app = await app_by_client_id(conn, fields.get("client_id", ""))
-    if app is None:
-        raise Invalid("Unknown client_id: register the application first (POST /api/v1/apps)")
-    redirect_uri = fields.get("redirect_uri") or app.redirect_uris[0]
-    if redirect_uri not in app.redirect_uris:
-        raise Invalid("The redirect_uri is not one this application registered")
-    try:
-        requested = scope_rules.parse(fields.get("scope"))
-    except scope_rules.ScopeError as error:
-        raise Invalid(str(error)) from None
-    if not scope_rules.within(requested, app.scopes):
-        raise Invalid("The requested scopes exceed those the application registered")
-    method = fields.get("code_challenge_method")
-    if fields.get("code_challenge") and method not in (None, "S256"):
-        raise Invalid("Only code_challenge_method=S256 is supported")
-    return app, redirect_uri, requested
+class RevokeParams(Params):
+    client_id: str = ""
+    client_secret: str | None = None
+    token: str = ""
 
 
-def _message(svc: Services, title: str, message: str, status: int) -> HTMLResponse:
-    return page(
-        "message.html",
-        status=status,
-        title=title,
-        message=message,
-        instance=svc.settings.instance_title,
-    )
+class _OAuthReader(Reader[M]):
+    """Parameters of /oauth/token and /oauth/revoke: a body they cannot read
+    is an OAuth ``invalid_request`` (400), as RFC 6749 says."""
+
+    def __init__(self, model: type[M]) -> None:
+        super().__init__(model, "body")
+        self.failure_status = 400
+
+    async def __call__(self, request: Request) -> M:
+        try:
+            return await super().__call__(request)
+        except RoostError as error:
+            raise OAuthProblem(400, "invalid_request", words_for(error)) from None
 
 
-def _consent_page(
-    svc: Services,
-    app: oauth.RegisteredApp,
-    requested: frozenset[str],
-    fields: dict[str, str],
-    nonce: str,
-    *,
-    error: str = "",
-    login: str = "",
-    status: int = 200,
-) -> HTMLResponse:
-    response = page(
-        "authorize.html",
-        status=status,
-        app_name=app.name,
-        instance=svc.settings.instance_title,
-        scopes=sorted(requested),
-        csrf_token=_csrf_token(svc.settings.secret_key, nonce),
-        hidden=sorted(fields.items()),
-        error=error,
-        login=login,
-    )
-    response.set_cookie(
-        CSRF_COOKIE,
-        nonce,
-        httponly=True,
-        samesite="lax",
-        secure=svc.settings.base_url.startswith("https"),
-        path="/oauth",
-    )
-    return response
-
-
-@router.get("/oauth/authorize", response_model=None)
-async def authorize_page(request: Request) -> Response:
-    svc = services(request)
-    fields = _authorize_fields(dict(request.query_params))
-    try:
-        app, _, requested = await _validated_request(svc, fields)
-    except RoostError as error:
-        return _message(svc, "This sign-in link is not valid", error.message, 400)
-    nonce = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
-    return _consent_page(svc, app, requested, fields, nonce)
-
-
-def _with_query(uri: str, params: dict[str, str]) -> str:
-    parts = urlparse(uri)
-    query = "&".join(filter(None, [parts.query, urlencode(params)]))
-    return urlunparse(parts._replace(query=query))
-
-
-@router.post("/oauth/authorize", response_model=None)
-async def authorize_submit(request: Request) -> Response:
-    svc = services(request)
-    form = await read_params(request)
-    nonce = request.cookies.get(CSRF_COOKIE, "")
-    expected = _csrf_token(svc.settings.secret_key, nonce) if nonce else ""
-    if not nonce or not hmac.compare_digest(expected, str(form.get("csrf_token", ""))):
-        return _message(
-            svc,
-            "Please try again",
-            "The sign-in form expired or did not come from this server. "
-            "Go back to the application and start the sign-in again.",
-            403,
-        )
-    fields = _authorize_fields(form)
-    try:
-        app, redirect_uri, requested = await _validated_request(svc, fields)
-    except RoostError as error:
-        return _message(svc, "This sign-in link is not valid", error.message, 400)
-    state = {"state": fields["state"]} if "state" in fields else {}
-    if form.get("decision") == "deny":
-        if redirect_uri == oauth.OOB:
-            return _message(svc, "Access denied", f"{app.name} was not authorized.", 200)
-        return RedirectResponse(
-            _with_query(redirect_uri, {"error": "access_denied", **state}), status_code=302
-        )
-    login = str(form.get("login", ""))
-    try:
-        creds = await _check_sign_in(svc, login, str(form.get("password", "")), _client_ip(request))
-    except RoostError as error:
-        status = 429 if isinstance(error, RateLimited) else 422
-        return _consent_page(
-            svc, app, requested, fields, nonce, error=error.message, login=login, status=status
-        )
-    async with svc.db.write() as tx:
-        code = await oauth.do_create_code(
-            tx,
-            app,
-            creds.account_id,
-            redirect_uri,
-            requested,
-            fields.get("code_challenge"),
-            fields.get("code_challenge_method"),
-        )
-        await do_record_sign_in(tx, creds.account_id)
-    if redirect_uri == oauth.OOB:
-        return page(
-            "oob_code.html", code=code, app_name=app.name, instance=svc.settings.instance_title
-        )
-    return RedirectResponse(_with_query(redirect_uri, {"code": code, **state}), status_code=302)
-
-
-def _client_credentials(request: Request, form: dict[str, Any]) -> tuple[str, str | None]:
+def _client_credentials(
+    request: Request, form: TokenParams | RevokeParams
+) -> tuple[str, str | None]:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("basic "):
         import base64
@@ -231,19 +82,20 @@ def _client_credentials(request: Request, form: dict[str, Any]) -> tuple[str, st
             return client_id, secret
         except ValueError:
             pass
-    return str(form.get("client_id", "")), (
-        str(form["client_secret"]) if form.get("client_secret") is not None else None
-    )
+    return form.client_id, form.client_secret
 
 
-@router.post("/oauth/token")
-async def token(request: Request) -> JSON:
+def _oauth_answers(model: Any, *errors: int) -> dict[int | str, dict[str, Any]]:
+    found = answers(model)
+    for code in errors:
+        found[code] = {"description": "Refused (RFC 6749)", "model": OAuthError}
+    return found
+
+
+@router.post("/oauth/token", responses=_oauth_answers(schema.Token, 400, 401, 403, 429))
+async def token(request: Request, form: TokenParams = Depends(_OAuthReader(TokenParams))) -> JSON:
     svc = services(request)
-    try:
-        form = await read_params(request)
-    except RoostError as error:
-        return _oauth_error(400, "invalid_request", error.message)
-    grant = str(form.get("grant_type", ""))
+    grant = form.grant_type
     client_id, client_secret = _client_credentials(request, form)
     try:
         async with svc.db.write() as tx:
@@ -252,12 +104,12 @@ async def token(request: Request) -> JSON:
                 issued = await oauth.do_redeem_code(
                     tx,
                     app,
-                    str(form.get("code", "")),
-                    str(form["redirect_uri"]) if form.get("redirect_uri") else None,
-                    str(form["code_verifier"]) if form.get("code_verifier") else None,
+                    form.code,
+                    form.redirect_uri or None,
+                    form.code_verifier or None,
                 )
             elif grant == "client_credentials":
-                requested = scope_rules.parse(form.get("scope"))
+                requested = scope_rules.parse(form.scope)
                 if not scope_rules.within(requested, app.scopes):
                     return _oauth_error(
                         400, "invalid_scope", "The requested scope exceeds the application's"
@@ -274,7 +126,7 @@ async def token(request: Request) -> JSON:
     except Unauthorized as error:
         return _oauth_error(401, "invalid_client", error.message)
     except Invalid as error:
-        return _oauth_error(400, "invalid_grant", error.message)
+        return _oauth_error(400, "invalid_grant", words_for(error))
     except scope_rules.ScopeError as error:
         return _oauth_error(400, "invalid_scope", str(error))
     if issued is None:
@@ -283,17 +135,21 @@ async def token(request: Request) -> JSON:
 
 
 async def _password_grant(
-    request: Request, svc: Services, app: oauth.RegisteredApp, form: dict[str, Any]
+    request: Request, svc: Services, app: oauth.RegisteredApp, form: TokenParams
 ) -> JSON:
     try:
-        requested = scope_rules.parse(form.get("scope"))
+        requested = scope_rules.parse(form.scope)
     except scope_rules.ScopeError as error:
         return _oauth_error(400, "invalid_scope", str(error))
     if not scope_rules.within(requested, app.scopes):
         return _oauth_error(400, "invalid_scope", "The requested scope exceeds the application's")
     try:
-        creds = await _check_sign_in(
-            svc, str(form.get("username", "")), str(form.get("password", "")), _client_ip(request)
+        creds = await sign_in(
+            svc.db,
+            svc.password_gate(),
+            form.username,
+            form.password,
+            client_address(request),
         )
     except RateLimited as error:
         response = _oauth_error(429, "invalid_grant", error.message)
@@ -302,7 +158,14 @@ async def _password_grant(
     except Forbidden as error:
         return _oauth_error(403, "invalid_grant", error.message)
     except Invalid as error:
-        return _oauth_error(400, "invalid_grant", error.message)
+        return _oauth_error(400, "invalid_grant", words_for(error))
+    async with svc.db.read() as conn:
+        if await two_factor.is_enabled(conn, creds.account_id):
+            # A password alone does not sign in an account with two-factor
+            # sign-in: apps must use the authorize page, which asks the code.
+            return _oauth_error(
+                400, "invalid_grant", "This account uses two-factor sign-in; sign in in a browser"
+            )
     async with svc.db.write() as tx:
         issued = await oauth.do_issue_token(tx, creds.account_id, app.id, requested)
         await do_record_sign_in(tx, creds.account_id)
@@ -320,21 +183,25 @@ def _token_json(issued: oauth.IssuedToken) -> JSON:
     )
 
 
-@router.post("/oauth/revoke")
-async def revoke(request: Request) -> JSON:
+@router.post("/oauth/revoke", responses=_oauth_answers(schema.Empty, 400, 403))
+async def revoke(
+    request: Request, form: RevokeParams = Depends(_OAuthReader(RevokeParams))
+) -> JSON:
     svc = services(request)
-    form = await read_params(request)
     client_id, client_secret = _client_credentials(request, form)
     try:
         async with svc.db.write() as tx:
             app = await oauth.authenticate_client(tx, client_id, client_secret)
-            await oauth.do_revoke_token(tx, app.id, str(form.get("token", "")))
+            await oauth.do_revoke_token(tx, app.id, form.token)
     except Unauthorized as error:
         return _oauth_error(403, "unauthorized_client", error.message)
     return JSON({})
 
 
-@router.get("/.well-known/oauth-authorization-server")
+@router.get(
+    "/.well-known/oauth-authorization-server",
+    responses=answers(schema.AuthorizationServer, steady=True),
+)
 async def discovery(request: Request) -> JSON:
     svc = services(request)
     base = svc.settings.base_url
@@ -348,6 +215,7 @@ async def discovery(request: Request) -> JSON:
             "authorization_endpoint": f"{base}/oauth/authorize",
             "token_endpoint": f"{base}/oauth/token",
             "revocation_endpoint": f"{base}/oauth/revoke",
+            "userinfo_endpoint": f"{base}/oauth/userinfo",
             "app_registration_endpoint": f"{base}/api/v1/apps",
             "scopes_supported": sorted(scope_rules.ALL_SCOPES),
             "response_types_supported": ["code"],

@@ -6,9 +6,10 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
 from roost.api.auth import optional, services
-from roost.api.mastodon import entities, serializers
+from roost.api.mastodon import entities, schema, serializers
 from roost.api.mastodon._common import as_account
-from roost.api.params import Params, parse
+from roost.api.openapi import answers
+from roost.api.params import Count, Offset, OptionalId, Params, Words, query
 from roost.api.responses import JSON
 from roost.domain.filters.apply import apply_filters
 from roost.domain.search import queries as search
@@ -23,21 +24,24 @@ MAX_QUERY_CHARS = 500
 
 
 class SearchParams(Params):
-    q: str = ""
-    type: str | None = None
+    q: Words = Field(default="", description="What to look for (operators: from:, has:media, ...)")
+    type: str | None = Field(default=None, description="accounts, statuses or hashtags")
     resolve: bool = False
     following: bool = False
-    account_id: int | None = None
+    account_id: OptionalId = Field(default=None, description="Only posts by this account")
     exclude_unreviewed: bool = False
-    max_id: int | None = None
-    min_id: int | None = None
-    limit: int = Field(default=20)
-    offset: int = Field(default=0, ge=0)
+    max_id: OptionalId = None
+    min_id: OptionalId = None
+    limit: Count = Field(default=20)
+    offset: Offset = 0
 
 
-@router.get("/api/v2/search")
-async def search_v2(request: Request, viewer: Viewer = Depends(optional("read:search"))) -> JSON:
-    params = await parse(request, SearchParams)
+@router.get("/api/v2/search", responses=answers(schema.Search))
+async def search_v2(
+    request: Request,
+    viewer: Viewer = Depends(optional("read:search")),
+    params: SearchParams = Depends(query(SearchParams)),
+) -> JSON:
     # Longer than anyone types: the rest is not searched (and not an error).
     text = params.q[:MAX_QUERY_CHARS]
     if viewer.anonymous and (params.offset or params.resolve):

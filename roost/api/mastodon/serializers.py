@@ -1,7 +1,8 @@
 """Mastodon's JSON shapes, built from cleared domain objects only.
 
 Each function takes ``Visible[...]``: a value the privacy policy made. This is
-the only module that knows the wire format.
+the only module that knows the wire format; what it has rendered is kept in
+roost/api/mastodon/json_cache.py.
 """
 
 from __future__ import annotations
@@ -12,10 +13,19 @@ from typing import Any
 import orjson
 
 from roost import __version__
-from roost.config import Settings
+from roost.api.errors import words_for
+from roost.api.mastodon import cards
+from roost.api.mastodon.json_cache import ACCOUNTS as _ACCOUNTS
+from roost.api.mastodon.json_cache import STATUS_PARTS as _STATUS_PARTS
+from roost.api.mastodon.json_cache import VIEW_BYTES as _VIEW_BYTES
+from roost.api.mastodon.json_cache import VIEW_BYTES_CAPACITY as _VIEW_BYTES_CAPACITY
+from roost.api.mastodon.json_cache import view_key as _view_key
+from roost.api.mastodon.quote_entity import quote_fields
+from roost.api.responses import timestamp
 from roost.domain.filters.model import Filter, FilterMatch
-from roost.domain.media.actions import MAX_DESCRIPTION
 from roost.domain.privacy import Visible
+from roost.domain.reports.model import Report
+from roost.domain.strikes.model import Appeal, Warning
 from roost.domain.types import (
     Account,
     ConversationView,
@@ -24,20 +34,15 @@ from roost.domain.types import (
     Relationship,
     StatusEdit,
     StatusView,
-    Visibility,
 )
+from roost.errors import FieldsInvalid
 from roost.media import urls as media_urls
-from roost.media.sniff import SUPPORTED as SUPPORTED_MEDIA
 
-MASTODON_VERSION = "4.3.0"
+MASTODON_VERSION = "4.5.0"
+# The API version Mastodon 4.5 reports: apps enable quotes from 7.
+MASTODON_API_VERSION = 7
 DEFAULT_AVATAR = "/avatars/original/missing.png"
 DEFAULT_HEADER = "/headers/original/missing.png"
-
-
-def timestamp(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def version() -> str:
@@ -83,54 +88,9 @@ def own_upload(media: MediaAttachment, base: str) -> dict[str, Any]:
 def _status_media(view: StatusView, viewer_id: int | None, base: str) -> list[dict[str, Any]]:
     # Media of public and unlisted posts get plain URLs anyone may fetch; the
     # others a capability for this viewer (roost/media/urls.py says why).
-    public = view.status.visibility in (Visibility.PUBLIC, Visibility.UNLISTED)
+    public = view.status.visibility.listed
     signed_for = None if public else viewer_id
     return [_media(m, base, signed_for) for m in view.media]
-
-
-class _ByIdentity:
-    """JSON kept per immutable domain object, looked up by the object itself.
-
-    ``id()`` alone could name a newer object after the first is freed; each
-    entry keeps its object alive and is checked with ``is``, so it cannot.
-    Bounded: the oldest entries go first.
-    """
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._entries: dict[int, tuple[object, str, dict[str, Any]]] = {}
-
-    def get(self, key: object, base: str) -> dict[str, Any] | None:
-        entry = self._entries.get(id(key))
-        if entry is not None and entry[0] is key and entry[1] == base:
-            return entry[2]
-        return None
-
-    def put(self, key: object, base: str, value: dict[str, Any]) -> None:
-        if len(self._entries) >= self.capacity:
-            del self._entries[next(iter(self._entries))]
-        self._entries[id(key)] = (key, base, value)
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-
-_ACCOUNTS = _ByIdentity(20_000)
-_STATUS_PARTS = _ByIdentity(20_000)
-
-
-# Whole posts as one viewer sees them, serialized, by everything that goes
-# into them (see ``_view_key``): many viewers share an entry, since most
-# posts carry no marks of theirs. Bounded like the others.
-_VIEW_BYTES: dict[tuple[Any, ...], tuple[tuple[object, ...], bytes]] = {}
-_VIEW_BYTES_CAPACITY = 20_000
-
-
-def forget_cached() -> None:
-    """Drop every cached fragment (erasure: no copy of erased text stays)."""
-    _ACCOUNTS.clear()
-    _STATUS_PARTS.clear()
-    _VIEW_BYTES.clear()
 
 
 def status_fragment(cleared: Visible[StatusView], base: str) -> Any:
@@ -149,47 +109,6 @@ def status_fragment(cleared: Visible[StatusView], base: str) -> Any:
         del _VIEW_BYTES[next(iter(_VIEW_BYTES))]
     _VIEW_BYTES[key] = (refs, data)
     return orjson.Fragment(data)
-
-
-def _view_key(
-    view: StatusView, viewer_id: int | None, base: str
-) -> tuple[tuple[Any, ...], tuple[object, ...]] | None:
-    """Everything ``_status`` reads, as a key, and the immutable objects the
-    key names by identity (kept with the entry, so an id cannot be reused).
-    None when the view cannot be keyed (no parts key, or filters matched)."""
-    if view.parts_key is None or view.filtered:
-        return None
-    s = view.status
-    public = s.visibility in (Visibility.PUBLIC, Visibility.UNLISTED)
-    own_app = view.application is not None and viewer_id == s.account_id
-    inner: tuple[tuple[Any, ...], tuple[object, ...]] | None = None
-    if view.reblog is not None:
-        inner = _view_key(view.reblog, viewer_id, base)
-        if inner is None:
-            return None
-    key = (
-        base,
-        id(view.parts_key),
-        id(view.account),
-        s.visibility,
-        s.replies_count,
-        s.reblogs_count,
-        s.favourites_count,
-        s.in_reply_to_id,
-        s.in_reply_to_account_id,
-        view.favourited,
-        view.reblogged,
-        view.muted,
-        view.bookmarked,
-        view.pinned,
-        tuple(m.id for m in view.mentions),
-        (view.application.name, view.application.website) if own_app and view.application else None,
-        # Media of other posts are signed per viewer, with a daily expiry.
-        None if public else (viewer_id, media_urls.expiry() if view.media else None),
-        inner[0] if inner is not None else None,
-    )
-    refs: tuple[object, ...] = (view.parts_key, view.account, *(inner[1] if inner else ()))
-    return key, refs
 
 
 def _account(account: Account, base: str) -> dict[str, Any]:
@@ -238,7 +157,11 @@ def _build_account(account: Account, base: str) -> dict[str, Any]:
         "emojis": [],
         "roles": [],
         "fields": [
-            {"name": f.get("name", ""), "value": f.get("value_html", ""), "verified_at": None}
+            {
+                "name": f.get("name", ""),
+                "value": f.get("value_html", ""),
+                "verified_at": f.get("verified_at"),
+            }
             for f in account.fields
         ],
     }
@@ -255,6 +178,7 @@ def credential_account(
     privacy: str,
     sensitive: bool,
     language: str | None,
+    quote_policy: str,
     follow_requests_count: int,
 ) -> dict[str, Any]:
     acc = cleared.value
@@ -263,9 +187,14 @@ def credential_account(
         "privacy": privacy,
         "sensitive": sensitive,
         "language": language,
+        "quote_policy": quote_policy,
         "note": acc.note,
         "fields": [
-            {"name": f.get("name", ""), "value": f.get("value", ""), "verified_at": None}
+            {
+                "name": f.get("name", ""),
+                "value": f.get("value", ""),
+                "verified_at": f.get("verified_at"),
+            }
             for f in acc.fields
         ],
         "follow_requests_count": follow_requests_count,
@@ -280,7 +209,7 @@ def credential_account(
 def _status(view: StatusView, viewer_id: int | None, base: str) -> dict[str, Any]:
     s = view.status
     data = dict(_status_parts(view, base))
-    public = s.visibility in (Visibility.PUBLIC, Visibility.UNLISTED)
+    public = s.visibility.listed
     if not public:
         data["media_attachments"] = _status_media(view, viewer_id, base)
     data["account"] = _shared_account(view.account, base)
@@ -313,6 +242,14 @@ def _status(view: StatusView, viewer_id: int | None, base: str) -> dict[str, Any
     data["bookmarked"] = view.bookmarked
     data["pinned"] = view.pinned
     data["filtered"] = [filter_result(m) for m in view.filtered]
+    if view.poll is not None:
+        from roost.api.mastodon.polls import poll_entity
+
+        data["poll"] = poll_entity(view.poll, viewer_id)
+    if view.quoting is not None:
+        data.update(quote_fields(view, viewer_id, base, _status))
+    else:
+        data["quote"] = None
     return data
 
 
@@ -327,7 +264,7 @@ def _status_parts(view: StatusView, base: str) -> dict[str, Any]:
             return found
     s = view.status
     author = view.account
-    public = s.visibility in (Visibility.PUBLIC, Visibility.UNLISTED)
+    public = s.visibility.listed
     parts = {
         "id": str(s.id),
         "uri": f"{base}/users/{author.username}/statuses/{s.id}",
@@ -341,7 +278,7 @@ def _status_parts(view: StatusView, base: str) -> dict[str, Any]:
         "tags": [{"name": t.lower(), "url": f"{base}/tags/{t.lower()}"} for t in view.tags],
         "emojis": [],
         "poll": None,
-        "card": None,
+        "card": cards.card(view.card, base) if view.card is not None else None,
         "language": s.language,
         "text": None,
     }
@@ -352,6 +289,12 @@ def _status_parts(view: StatusView, base: str) -> dict[str, Any]:
 
 def status(cleared: Visible[StatusView], base: str) -> dict[str, Any]:
     return _status(cleared.value, cleared.viewer.account_id, base)
+
+
+def status_view(view: StatusView, viewer_id: int | None, base: str) -> dict[str, Any]:
+    """A post embedded in another that was cleared with it (a quoted post,
+    cleared by the policy when its quote was read)."""
+    return _status(view, viewer_id, base)
 
 
 def status_with_source(cleared: Visible[StatusView], base: str) -> dict[str, Any]:
@@ -373,7 +316,9 @@ def status_edit(edit: StatusEdit, cleared: Visible[StatusView], base: str) -> di
         "sensitive": edit.sensitive,
         "created_at": timestamp(edit.created_at),
         "account": _account(cleared.value.account, base),
-        "poll": None,
+        "poll": None
+        if edit.poll_options is None
+        else {"options": [{"title": title} for title in edit.poll_options]},
         "media_attachments": [],
         "emojis": [],
     }
@@ -440,99 +385,82 @@ def conversation(cleared: Visible[ConversationView], base: str) -> dict[str, Any
 
 def notification(cleared: Visible[NotificationView], base: str) -> dict[str, Any]:
     n = cleared.value
-    return {
+    shown = {
         "id": str(n.id),
         "type": n.type,
         "created_at": timestamp(n.created_at),
-        "group_key": f"ungrouped-{n.id}",
+        "group_key": n.group_key or f"ungrouped-{n.id}",
         "account": _account(n.account, base),
         "status": (
             _status(n.status, cleared.viewer.account_id, base) if n.status is not None else None
         ),
     }
+    if n.report is not None and n.report_target is not None:
+        shown["report"] = {
+            **report_fields(n.report),
+            "target_account": _account(n.report_target, base),
+        }
+    if n.warning is not None:
+        shown["moderation_warning"] = account_warning(n.warning, n.account, base)
+    return shown
 
 
-def instance_v2(
-    settings: Settings, user_count: int, contact: Visible[Account] | None
-) -> dict[str, Any]:
-    base = settings.base_url
+def appeal(found: Appeal | None) -> dict[str, Any] | None:
+    """Appeal."""
+    if found is None:
+        return None
+    return {"text": found.text, "state": found.state}
+
+
+def account_warning(found: Warning, target: Account, base: str) -> dict[str, Any]:
+    """AccountWarning; ``target`` is the account it is about (already cleared)."""
     return {
-        "domain": settings.domain,
-        "title": settings.instance_title,
-        "version": version(),
-        "source_url": "https://github.com/roost-social/roost",
-        "description": settings.instance_description,
-        "usage": {"users": {"active_month": user_count}},
-        "thumbnail": {"url": base + DEFAULT_HEADER},
-        "icon": [],
-        "languages": ["en"],
-        "configuration": configuration(settings),
-        "registrations": {
-            "enabled": settings.registrations != "closed",
-            "approval_required": settings.registrations == "approval",
-            "message": None,
-            "url": None,
-        },
-        "api_versions": {"mastodon": 2},
-        "contact": {
-            "email": settings.contact_email,
-            "account": account(contact, base) if contact is not None else None,
-        },
-        "rules": [],
+        "id": str(found.id),
+        "action": found.action,
+        "text": found.text,
+        "status_ids": [],
+        "target_account": _account(target, base),
+        "appeal": appeal(found.appeal),
+        "created_at": timestamp(found.created_at),
     }
 
 
-def configuration(settings: Settings) -> dict[str, Any]:
+def report_fields(report: Report) -> dict[str, Any]:
+    """Report, but its ``target_account``."""
     return {
-        "urls": {
-            "streaming": settings.base_url.replace("http", "ws", 1),
-            "status": None,
-        },
-        "vapid": {"public_key": ""},
-        "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
-        "statuses": {
-            "max_characters": settings.max_post_chars,
-            "max_media_attachments": 4,
-            "characters_reserved_per_url": 23,
-        },
-        "media_attachments": {
-            "supported_mime_types": [f.mime for f in SUPPORTED_MEDIA],
-            "description_limit": MAX_DESCRIPTION,
-            "image_size_limit": settings.media_max_image_bytes,
-            "image_matrix_limit": settings.media_max_image_pixels,
-            "video_size_limit": settings.media_max_video_bytes,
-            "video_frame_rate_limit": 120,
-            "video_matrix_limit": 4096 * 2160,
-        },
-        "polls": {
-            "max_options": 4,
-            "max_characters_per_option": 50,
-            "min_expiration": 300,
-            "max_expiration": 2629746,
-        },
-        "translation": {"enabled": False},
+        "id": str(report.id),
+        "action_taken": report.action_taken,
+        "action_taken_at": timestamp(report.action_taken_at),
+        "category": report.category,
+        "comment": report.comment,
+        "forwarded": report.forward,
+        "created_at": timestamp(report.created_at),
+        "status_ids": [str(i) for i in report.status_ids],
+        "rule_ids": [str(i) for i in report.rule_ids],
     }
 
 
-def instance_v1(
-    settings: Settings, user_count: int, status_count: int, contact: Visible[Account] | None
-) -> dict[str, Any]:
-    base = settings.base_url
+_PROBLEM_CODES = {
+    "blank": "ERR_BLANK",
+    "invalid": "ERR_INVALID",
+    "too_long": "ERR_TOO_LONG",
+    "too_short": "ERR_TOO_SHORT",
+    "taken": "ERR_TAKEN",
+    "reserved": "ERR_RESERVED",
+    "accepted": "ERR_ACCEPTED",
+    "blocked": "ERR_BLOCKED",
+}
+
+
+def validation_failed(error: FieldsInvalid) -> dict[str, Any]:
+    """``{"error": "Validation failed: ...", "details": {field: [{error, description}]}}``."""
     return {
-        "uri": settings.domain,
-        "title": settings.instance_title,
-        "short_description": settings.instance_description,
-        "description": settings.instance_description,
-        "email": settings.contact_email,
-        "version": version(),
-        "urls": {"streaming_api": base.replace("http", "ws", 1)},
-        "stats": {"user_count": user_count, "status_count": status_count, "domain_count": 0},
-        "thumbnail": base + DEFAULT_HEADER,
-        "languages": ["en"],
-        "registrations": settings.registrations != "closed",
-        "approval_required": settings.registrations == "approval",
-        "invites_enabled": False,
-        "configuration": configuration(settings),
-        "contact_account": account(contact, base) if contact is not None else None,
-        "rules": [],
+        "error": words_for(error),
+        "details": {
+            field: [
+                {"error": _PROBLEM_CODES.get(p.kind, "ERR_INVALID"), "description": p.description}
+                for p in found
+            ]
+            for field, found in error.problems.items()
+        },
     }

@@ -1,9 +1,16 @@
 """/api/v1/streaming: live events over Server-Sent Events and WebSocket.
 
 Each connection holds a subscription to the event bus; each event is routed and
-rendered for this connection's viewer by roost.streaming.router, through the
-privacy policy, exactly as the REST answer would be. The token is checked again
-at every heartbeat, so revoking it ends the stream within one heartbeat.
+rendered for this connection's viewer by roost.api.mastodon.streams, through the
+privacy policy, exactly as the REST answer would be.
+
+Heartbeats come every ``ROOST_STREAMING_HEARTBEAT_S`` seconds on a fixed
+clock, however busy the stream or the bus: an SSE comment (``:thump``), and on
+WebSocket the protocol pings `roost serve` has uvicorn send at the same
+interval. A client that hears nothing for a couple of intervals knows its
+connection is dead, and the server finds out about a vanished client when
+the write (or the unanswered ping) fails. The token is checked again at every
+heartbeat, so revoking it ends the stream within one heartbeat.
 """
 
 from __future__ import annotations
@@ -14,27 +21,23 @@ import logging
 from collections.abc import AsyncIterator
 
 import orjson
-from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
+from pydantic import Field
 from starlette.requests import HTTPConnection
 
 from roost.api.auth import bearer_token, connection_viewer, services
+from roost.api.mastodon.streams import Message, messages_for
+from roost.api.openapi import answers
+from roost.api.params import Params, query
 from roost.domain.oauth.queries import PendingApproval, viewer_for_token
+from roost.domain.streams import USER_STREAMS, Stream, parse_stream
 from roost.domain.types import Viewer
 from roost.errors import Forbidden, Invalid, RoostError, Unauthorized
 from roost.streaming.bus import Subscription
-from roost.streaming.router import (
-    USER_STREAMS,
-    Message,
-    Stream,
-    messages_for,
-    parse_stream,
-)
 
 router = APIRouter()
 log = logging.getLogger("roost.streaming")
-
-HEARTBEAT_S = 15.0
 
 
 def _scope_for(stream: Stream) -> str:
@@ -62,26 +65,53 @@ async def _still_valid(connection: HTTPConnection, viewer: Viewer) -> bool:
 async def _route(
     connection: HTTPConnection, viewer: Viewer, streams: list[Stream], subscription: Subscription
 ) -> AsyncIterator[Message | None]:
-    """Messages for this connection; None at each heartbeat with nothing to send."""
+    """Messages for this connection, and None at each heartbeat: every
+    heartbeat interval on the clock, not after that long without an event (a
+    busy bus, with nothing for this connection, would put heartbeats off
+    for ever)."""
     svc = services(connection)
+    interval = svc.settings.streaming_heartbeat_s
+    clock = asyncio.get_running_loop()
+    due = clock.time() + interval
     while not subscription.overflowed:
-        event = await subscription.next(HEARTBEAT_S)
-        if event is None:
+        wait = due - clock.time()
+        event = await subscription.next(wait) if wait > 0 else None
+        if event is not None:
+            async with svc.db.scope() as reads:
+                base = svc.settings.base_url
+                for message in await messages_for(reads, viewer, streams, event, base):
+                    yield message
+        if clock.time() >= due:
+            due = clock.time() + interval
             yield None
-            continue
-        async with svc.db.scope() as reads:
-            for message in await messages_for(reads, viewer, streams, event, svc.settings.base_url):
-                yield message
 
 
-@router.get("/api/v1/streaming/health")
+@router.get(
+    "/api/v1/streaming/health",
+    response_class=PlainTextResponse,
+    responses=answers(description="OK", media_type="text/plain", steady=True),
+)
 async def health() -> Response:
     return PlainTextResponse("OK")
 
 
-def _sse_endpoint(name: str) -> None:
-    async def endpoint(request: Request) -> Response:
-        stream = parse_stream(name, dict(request.query_params))
+class StreamParams(Params):
+    tag: str | None = Field(default=None, description="The hashtag (hashtag streams)")
+    list: str | None = Field(default=None, description="The list's id (the list stream)")
+
+
+_EVENTS = answers(
+    description="Server-Sent Events, until the client leaves or the token is revoked",
+    media_type="text/event-stream",
+    errors=(401, 403, 422),
+)
+
+
+def _sse_endpoint(name: str, path: str) -> None:
+    async def endpoint(
+        request: Request, params: StreamParams = Depends(query(StreamParams))
+    ) -> Response:
+        stream = parse_stream(name, params.model_dump())
         if stream is None:
             raise Invalid("Unknown stream, or a required parameter (tag, list) is missing")
         viewer = await _authorise(request, stream)
@@ -105,24 +135,21 @@ def _sse_endpoint(name: str) -> None:
         )
 
     endpoint.__name__ = "stream_" + name.replace(":", "_")
-    path = "/api/v1/streaming/" + name.replace(":", "/")
-    router.add_api_route(path, endpoint, methods=["GET"], response_model=None)
+    router.add_api_route(path, endpoint, methods=["GET"], response_model=None, responses=_EVENTS)
 
 
-for _name in (
-    "user",
-    "user:notification",
-    "public",
-    "public:local",
-    "public:remote",
-    "public:media",
-    "public:local:media",
-    "public:remote:media",
-    "hashtag",
-    "hashtag:local",
-    "direct",
-):
-    _sse_endpoint(_name)
+_sse_endpoint("user", "/api/v1/streaming/user")
+_sse_endpoint("user:notification", "/api/v1/streaming/user/notification")
+_sse_endpoint("public", "/api/v1/streaming/public")
+_sse_endpoint("public:local", "/api/v1/streaming/public/local")
+_sse_endpoint("public:remote", "/api/v1/streaming/public/remote")
+_sse_endpoint("public:media", "/api/v1/streaming/public/media")
+_sse_endpoint("public:local:media", "/api/v1/streaming/public/local/media")
+_sse_endpoint("public:remote:media", "/api/v1/streaming/public/remote/media")
+_sse_endpoint("hashtag", "/api/v1/streaming/hashtag")
+_sse_endpoint("hashtag:local", "/api/v1/streaming/hashtag/local")
+_sse_endpoint("direct", "/api/v1/streaming/direct")
+_sse_endpoint("list", "/api/v1/streaming/list")
 
 
 @router.websocket("/api/v1/streaming")

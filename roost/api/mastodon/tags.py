@@ -5,11 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from roost.api.auth import optional, services, user
-from roost.api.mastodon import entities
+from roost.api.mastodon import entities, schema
 from roost.api.mastodon._common import PageParams
-from roost.api.params import parse
+from roost.api.openapi import answers
+from roost.api.params import Text, query
 from roost.api.responses import JSON, paged_json
 from roost.domain.tags import actions, queries
+from roost.domain.tags.lookup import tag_key
 from roost.domain.types import Viewer
 from roost.errors import NotFound
 
@@ -17,7 +19,7 @@ router = APIRouter()
 
 
 async def _tag_json(request: Request, viewer: Viewer, name: str) -> JSON:
-    key = queries.normalise(name)
+    key = tag_key(name)
     if key is None:
         raise NotFound()
     svc = services(request)
@@ -26,34 +28,38 @@ async def _tag_json(request: Request, viewer: Viewer, name: str) -> JSON:
     return JSON(entities.tag(view, svc.settings.base_url))
 
 
-@router.get("/api/v1/tags/{name}")
+@router.get("/api/v1/tags/{name}", responses=answers(schema.Tag))
 async def get_tag(
-    request: Request, name: str, viewer: Viewer = Depends(optional("read:statuses"))
+    request: Request, name: Text, viewer: Viewer = Depends(optional("read:statuses"))
 ) -> JSON:
     return await _tag_json(request, viewer, name)
 
 
-@router.post("/api/v1/tags/{name}/follow")
+@router.post("/api/v1/tags/{name}/follow", responses=answers(schema.Tag))
 async def follow(
-    request: Request, name: str, viewer: Viewer = Depends(user("write:follows"))
+    request: Request, name: Text, viewer: Viewer = Depends(user("write:follows"))
 ) -> JSON:
     async with services(request).db.write() as tx:
         key = await actions.do_follow_tag(tx, viewer, name)
     return await _tag_json(request, viewer, key)
 
 
-@router.post("/api/v1/tags/{name}/unfollow")
+@router.post("/api/v1/tags/{name}/unfollow", responses=answers(schema.Tag))
 async def unfollow(
-    request: Request, name: str, viewer: Viewer = Depends(user("write:follows"))
+    request: Request, name: Text, viewer: Viewer = Depends(user("write:follows"))
 ) -> JSON:
     async with services(request).db.write() as tx:
         key = await actions.do_unfollow_tag(tx, viewer, name)
     return await _tag_json(request, viewer, key)
 
 
-@router.get("/api/v1/followed_tags")
-async def followed_tags(request: Request, viewer: Viewer = Depends(user("read:follows"))) -> JSON:
-    page = (await parse(request, PageParams)).page(max_limit=200, default_limit=100)
+@router.get("/api/v1/followed_tags", responses=answers(list[schema.Tag]))
+async def followed_tags(
+    request: Request,
+    viewer: Viewer = Depends(user("read:follows")),
+    params: PageParams = Depends(query(PageParams)),
+) -> JSON:
+    page = params.page(max_limit=200, default_limit=100)
     svc = services(request)
     async with svc.db.read() as conn:
         views, newest, oldest = await queries.followed(conn, viewer, page)

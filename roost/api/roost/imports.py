@@ -11,44 +11,73 @@
 Every route reads the signed-in account's own rows only; another account's
 import is simply not found. The upload streams to ``imports/<id>/`` in the
 data directory, is checked enough to refuse what is plainly no archive at
-once, and is imported by a background job (roost/importers/twitter/job.py).
+once, and is imported by a background job (roost/importers/twitter/job.py);
+roost/ops/import_upload.py receives it, for this route and the web page alike.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
 
 from roost.api.auth import services, user
-from roost.api.mastodon.serializers import timestamp
-from roost.api.params import Params, parse_id, validate
-from roost.api.responses import JSON
-from roost.api.roost.streamed_upload import save_upload
-from roost.domain.types import Viewer, Visibility
-from roost.errors import Invalid, NotFound
-from roost.ids import new_id
+from roost.api.openapi import answers
+from roost.api.params import Count, File, Id, OptionalId, Params, Streamed, query
+from roost.api.responses import JSON, timestamp
+from roost.domain.types import Viewer
+from roost.errors import NotFound
 from roost.importers.twitter import queries
-from roost.importers.twitter.archive import Limits, open_archive
-from roost.importers.twitter.job import uploads_dir
-from roost.importers.twitter.layout import find_layout
-from roost.importers.twitter.run import limits_for
-from roost.importers.twitter.runs import (
-    IMPORT_VISIBILITIES,
-    ImportOptions,
-    ImportRun,
-    do_queue_upload,
-    get_run,
-    runs_of,
-)
-from roost.ops.disk import check_upload_space
+from roost.importers.twitter.runs import ImportRun, get_run, runs_of
+from roost.ops.import_upload import receive_archive
 
 router = APIRouter()
 
-_TRUE = {"1", "true", "on", "yes"}
+
+class ImportParams(Params):
+    """The upload's fields, as the document shows them; the receiver
+    (roost/ops/import_upload.py) reads them as they stream in."""
+
+    archive: File = Field(default=None, description="The archive zip (or in a field 'file')")
+    visibility: str = Field(default="", description="public (default), unlisted or private")
+    skip_retweets: str = Field(default="", description="true: leave retweets out")
+    include_dms: str = Field(default="", description="true: import direct messages too")
+    force: str = Field(default="", description="true: import even if imported before")
+
+
+class ImportProgress(BaseModel):
+    phase: str
+    done: int
+    total: int
+
+
+class ImportRunEntity(BaseModel):
+    id: str
+    state: str
+    twitter_username: str | None
+    options: dict[str, Any]
+    progress: ImportProgress
+    report: dict[str, Any] | None
+    error: str | None
+    created_at: str
+    updated_at: str | None
+    finished_at: str | None
+
+
+class LikedTweet(BaseModel):
+    tweet_id: str
+    text: str
+    url: str | None
+
+
+class DirectMessage(BaseModel):
+    id: str
+    conversation_id: str
+    sender_id: str | None
+    recipient_id: str | None
+    text: str
+    created_at: str | None
 
 
 def _run_json(run: ImportRun) -> dict[str, Any]:
@@ -71,75 +100,19 @@ def _run_json(run: ImportRun) -> dict[str, Any]:
     }
 
 
-def _options(fields: dict[str, str]) -> ImportOptions:
-    try:
-        visibility = Visibility.parse(fields.get("visibility") or "public")
-    except ValueError:
-        visibility = Visibility.DIRECT
-    if visibility not in IMPORT_VISIBILITIES:
-        raise Invalid("Validation failed: visibility must be public, unlisted or private")
-    return ImportOptions(
-        visibility=visibility,
-        skip_retweets=fields.get("skip_retweets", "").lower() in _TRUE,
-        include_dms=fields.get("include_dms", "").lower() in _TRUE,
-        force=fields.get("force", "").lower() in _TRUE,
-    )
-
-
-def _precheck(path: Path, limits: Limits) -> None:
-    """Refuse at once what is plainly no archive (not a zip, a bomb, entries
-    leaving the archive, no tweets): the job would only fail later."""
-    with open_archive(path, limits) as archive:
-        find_layout(archive)
-
-
-def _discard(folder: Path) -> None:
-    """Remove a refused upload's folder and what the upload left in it."""
-    for leftover in folder.glob("*"):
-        leftover.unlink(missing_ok=True)
-    with contextlib.suppress(OSError):
-        folder.rmdir()
-
-
-@router.post("/api/v1/roost/imports")
-async def upload(request: Request, viewer: Viewer = Depends(user("write:statuses"))) -> JSON:
-    svc = services(request)
-    settings = svc.settings
+@router.post("/api/v1/roost/imports", responses=answers(ImportRunEntity, status=202, errors=(507,)))
+async def upload(
+    request: Request,
+    viewer: Viewer = Depends(user("write:statuses")),
+    # Streamed to the data directory as it arrives (save_upload), then validated.
+    _declared: ImportParams = Depends(Streamed(ImportParams)),
+) -> JSON:
     assert viewer.account_id is not None
-    check_upload_space(settings)
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > settings.import_max_upload_bytes + 65536:
-        raise Invalid(
-            f"Validation failed: the archive is larger than the "
-            f"{settings.import_max_upload_bytes} byte limit (ROOST_IMPORT_MAX_UPLOAD_BYTES)"
-        )
-    run_id = new_id()
-    folder = uploads_dir(settings.data_dir) / str(run_id)
-    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
-    target = folder / "archive.zip"
-    try:
-        saved = await save_upload(
-            request,
-            target,
-            file_fields=("archive", "file"),
-            max_bytes=settings.import_max_upload_bytes,
-        )
-        if saved.path is None:
-            raise Invalid("Validation failed: send the archive zip in a field 'archive'")
-        options = _options(saved.fields)
-        await asyncio.to_thread(_precheck, target, limits_for(settings))
-        async with svc.db.write() as tx:
-            await do_queue_upload(tx, run_id, viewer.account_id, str(target), options)
-    except BaseException:
-        await asyncio.to_thread(_discard, folder)
-        raise
-    async with svc.db.read() as conn:
-        run = await get_run(conn, run_id)
-    assert run is not None
+    run = await receive_archive(request, services(request), viewer.account_id)
     return JSON(_run_json(run), status_code=202)
 
 
-@router.get("/api/v1/roost/imports")
+@router.get("/api/v1/roost/imports", responses=answers(list[ImportRunEntity]))
 async def list_imports(request: Request, viewer: Viewer = Depends(user("read:statuses"))) -> JSON:
     assert viewer.account_id is not None
     async with services(request).db.read() as conn:
@@ -148,15 +121,18 @@ async def list_imports(request: Request, viewer: Viewer = Depends(user("read:sta
 
 
 class _LikesParams(Params):
-    q: str = ""
-    max_id: int | None = None
-    limit: int = 40
+    q: str = Field(default="", description="Words the liked tweet contains")
+    max_id: OptionalId = Field(default=None, description="Only tweets older than this id")
+    limit: Count = 40
 
 
-@router.get("/api/v1/roost/imports/likes")
-async def liked_tweets(request: Request, viewer: Viewer = Depends(user("read:favourites"))) -> JSON:
+@router.get("/api/v1/roost/imports/likes", responses=answers(list[LikedTweet]))
+async def liked_tweets(
+    request: Request,
+    viewer: Viewer = Depends(user("read:favourites")),
+    params: _LikesParams = Depends(query(_LikesParams)),
+) -> JSON:
     assert viewer.account_id is not None
-    params = validate(_LikesParams, dict(request.query_params))
     limit = max(1, min(params.limit, queries.MAX_LIMIT))
     async with services(request).db.read() as conn:
         page = await queries.liked_tweets(
@@ -173,17 +149,18 @@ async def liked_tweets(request: Request, viewer: Viewer = Depends(user("read:fav
 
 
 class _MessagesParams(Params):
-    conversation_id: str | None = None
-    max_id: int | None = None
-    limit: int = 40
+    conversation_id: str | None = Field(default=None, description="Twitter's conversation id")
+    max_id: OptionalId = None
+    limit: Count = 40
 
 
-@router.get("/api/v1/roost/imports/direct_messages")
+@router.get("/api/v1/roost/imports/direct_messages", responses=answers(list[DirectMessage]))
 async def direct_messages(
-    request: Request, viewer: Viewer = Depends(user("read:statuses"))
+    request: Request,
+    viewer: Viewer = Depends(user("read:statuses")),
+    params: _MessagesParams = Depends(query(_MessagesParams)),
 ) -> JSON:
     assert viewer.account_id is not None
-    params = validate(_MessagesParams, dict(request.query_params))
     limit = max(1, min(params.limit, queries.MAX_LIMIT))
     async with services(request).db.read() as conn:
         found = await queries.direct_messages(
@@ -208,12 +185,12 @@ async def direct_messages(
     )
 
 
-@router.get("/api/v1/roost/imports/{import_id}")
+@router.get("/api/v1/roost/imports/{import_id}", responses=answers(ImportRunEntity))
 async def get_import(
-    request: Request, import_id: str, viewer: Viewer = Depends(user("read:statuses"))
+    request: Request, import_id: Id, viewer: Viewer = Depends(user("read:statuses"))
 ) -> JSON:
     async with services(request).db.read() as conn:
-        run = await get_run(conn, parse_id(import_id))
+        run = await get_run(conn, import_id)
     if run is None or run.account_id != viewer.account_id:
         raise NotFound()
     return JSON(_run_json(run))

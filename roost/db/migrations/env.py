@@ -2,8 +2,8 @@
 
 from alembic import context
 
+from roost.db.managed import is_managed
 from roost.db.tables import metadata
-from roost.search.schema import is_managed
 
 connection = context.config.attributes["connection"]
 context.configure(
@@ -11,7 +11,7 @@ context.configure(
     target_metadata=metadata,
     render_as_batch=True,
     compare_type=True,
-    # The search index is made by hand (see roost/search/schema.py).
+    # The search index is made by hand (see roost/db/managed.py).
     include_name=is_managed,
 )
 with context.begin_transaction():

@@ -4,11 +4,18 @@ policy; these helpers serve sign-in and the CLI, which act on credentials."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roost.db.tables import accounts, users
+from roost.db.tables import accounts, follow_requests, users
+from roost.domain import privacy
+from roost.domain.privacy import Visible
+from roost.domain.roles.permissions import is_staff
+from roost.domain.roles.queries import permissions_of
+from roost.domain.types import Account, Viewer
+from roost.errors import NotFound
 from roost.keys.ring import email_index
 
 
@@ -20,6 +27,8 @@ class Credentials:
     approved: bool
     admin: bool
     suspended: bool
+    confirmed: bool = True
+    disabled: bool = False
 
 
 async def credentials_for(conn: AsyncConnection, login: str) -> Credentials | None:
@@ -33,7 +42,9 @@ async def credentials_for(conn: AsyncConnection, login: str) -> Credentials | No
                 accounts.c.suspended_at,
                 users.c.password_hash,
                 users.c.approved,
-                users.c.admin,
+                permissions_of(accounts.c.id).label("permissions"),
+                users.c.confirmed_at,
+                users.c.disabled,
             )
             .join(users, users.c.account_id == accounts.c.id)
             .where(or_(users.c.email_key == email_index(key), accounts.c.username_key == key))
@@ -46,9 +57,19 @@ async def credentials_for(conn: AsyncConnection, login: str) -> Credentials | No
         username=row.username,
         password_hash=row.password_hash,
         approved=row.approved,
-        admin=row.admin,
+        admin=is_staff(int(row.permissions)),
         suspended=row.suspended_at is not None,
+        confirmed=row.confirmed_at is not None,
+        disabled=bool(row.disabled),
     )
+
+
+async def password_hash_of(conn: AsyncConnection, account_id: int) -> str | None:
+    """The stored password hash of a local account (None: no such user)."""
+    stored: str | None = (
+        await conn.execute(select(users.c.password_hash).where(users.c.account_id == account_id))
+    ).scalar_one_or_none()
+    return stored
 
 
 async def account_id_for_username(conn: AsyncConnection, username: str) -> int | None:
@@ -84,10 +105,17 @@ class UserSettings:
     default_language: str | None
     approved: bool
     admin: bool
+    default_quote_policy: str
 
 
 async def user_settings(conn: AsyncConnection, account_id: int) -> UserSettings | None:
-    row = (await conn.execute(select(users).where(users.c.account_id == account_id))).first()
+    row = (
+        await conn.execute(
+            select(users, permissions_of(users.c.account_id).label("permissions")).where(
+                users.c.account_id == account_id
+            )
+        )
+    ).first()
     if row is None:
         return None
     return UserSettings(
@@ -97,9 +125,66 @@ async def user_settings(conn: AsyncConnection, account_id: int) -> UserSettings 
         default_sensitive=row.default_sensitive,
         default_language=row.default_language,
         approved=row.approved,
-        admin=row.admin,
+        default_quote_policy=row.default_quote_policy,
+        admin=is_staff(int(row.permissions)),
     )
 
 
 async def count_accounts(conn: AsyncConnection) -> int:
     return int((await conn.execute(select(func.count()).select_from(accounts))).scalar_one())
+
+
+async def pending_follow_requests(conn: AsyncConnection, account_id: int) -> int:
+    """How many follow requests wait for the account's answer."""
+    count = await conn.execute(
+        select(func.count())
+        .select_from(follow_requests)
+        .where(follow_requests.c.target_account_id == account_id)
+    )
+    return int(count.scalar_one())
+
+
+async def local_account(conn: AsyncConnection, viewer: Viewer, username: str) -> Visible[Account]:
+    """The local account named ``username`` (any case, exactly as written), as
+    the policy shows accounts to ``viewer`` (blocked ones hidden); NotFound
+    otherwise."""
+    rows = await privacy.visible_accounts(
+        conn, viewer, select(accounts).where(accounts.c.username_key == username.lower())
+    )
+    if not rows:
+        raise NotFound()
+    return rows[0].derive(Account.from_row)
+
+
+async def profile(conn: AsyncConnection, viewer: Viewer, username: str) -> Visible[Account]:
+    """The local account named ``username`` (any case, with or without ``@``),
+    as the policy shows one account; NotFound otherwise."""
+    key = username.strip().lower().lstrip("@")
+    if not key or len(key) > 30:
+        raise NotFound()
+    rows = await privacy.visible_accounts(
+        conn, viewer, select(accounts).where(accounts.c.username_key == key), include_blocked=True
+    )
+    if not rows:
+        raise NotFound()
+    return rows[0].derive(Account.from_row)
+
+
+async def username_of(conn: AsyncConnection, account_id: int) -> str:
+    """The account's username (NotFound for an unknown id)."""
+    found = (
+        await conn.execute(select(accounts.c.username).where(accounts.c.id == account_id))
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound()
+    return str(found)
+
+
+async def visible_accounts_by_id(
+    conn: AsyncConnection, viewer: Viewer, ids: list[int]
+) -> dict[int, Visible[Any]]:
+    """Those of the accounts ``ids`` the viewer may see, as cleared rows by id."""
+    rows = await privacy.visible_accounts(
+        conn, viewer, select(accounts).where(accounts.c.id.in_(ids))
+    )
+    return {r.value["id"]: r for r in rows}

@@ -140,6 +140,25 @@ async def running(
     ]
 
 
+async def running_one(
+    conn: AsyncConnection, viewer: Viewer, announcement_id: int
+) -> AnnouncementView | None:
+    """The announcement as ``viewer`` reads it, if it is running now."""
+    found = [v for v in await running(conn, viewer) if v.id == announcement_id]
+    return found[0] if found else None
+
+
+async def reaction_count(conn: AsyncConnection, announcement_id: int, name: str) -> int:
+    """How many people reacted to the announcement with ``name``."""
+    total = await conn.execute(
+        select(func.count()).where(
+            announcement_reactions.c.announcement_id == announcement_id,
+            announcement_reactions.c.name == name,
+        )
+    )
+    return int(total.scalar_one())
+
+
 async def all_announcements(conn: AsyncConnection) -> list[AnnouncementView]:
     """Every announcement, past and future (for the operator)."""
     rows = (await conn.execute(select(announcements).order_by(announcements.c.id))).all()

@@ -18,8 +18,10 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import delete, select
 
 from roost.clock import utcnow
-from roost.db.engine import Tx
+from roost.config import Settings
+from roost.db.engine import Database, Tx
 from roost.db.tables import custom_emojis
+from roost.domain.known_images.screening import Upload, screen_image
 from roost.errors import Conflict, Invalid, NotFound
 from roost.ids import new_id
 from roost.media.sniff import GIF, PNG, WEBP, sniff
@@ -59,6 +61,15 @@ def check_image(data: bytes) -> EmojiImage:
         raise Invalid(f"the image is {width}x{height}; at most {MAX_SIDE} pixels a side")
     digest = hashlib.sha256(data).hexdigest()[:32]
     return EmojiImage(f"{digest}.{found.extension}", found.mime, data)
+
+
+async def screen(db: Database, settings: Settings, data: bytes, account_id: int | None) -> None:
+    """Check the image against the known-image lists before ``do_add_emoji``
+    stores it (roost/domain/known_images/screening.py); what is not an image
+    of an accepted format is left for ``check_image`` to refuse."""
+    found = sniff(data[:64])
+    if found is not None and found.mime in _FORMATS and len(data) <= MAX_BYTES:
+        await screen_image(db, settings, data, found, Upload(account_id, "emoji"))
 
 
 def _store(directory: Path, image: EmojiImage) -> None:

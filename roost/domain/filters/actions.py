@@ -16,10 +16,11 @@ from roost.clock import utcnow
 from roost.db.engine import Tx
 from roost.db.tables import filter_keywords, filter_statuses, filters
 from roost.domain import privacy
+from roost.domain.events import FiltersChanged
 from roost.domain.filters.model import ACTIONS, CONTEXTS, WARN
 from roost.domain.filters.queries import owned_filter, owned_keyword, owned_status_filter
 from roost.domain.types import Viewer
-from roost.errors import Conflict, Invalid, NotFound
+from roost.errors import NotFound, RuleBroken
 from roost.ids import new_id
 
 MAX_TITLE = 200
@@ -54,36 +55,34 @@ class FilterChange:
 def _check_title(title: str | None) -> str:
     value = (title or "").strip()
     if not value:
-        raise Invalid("Validation failed: Title can't be blank")
+        raise RuleBroken("Title can't be blank")
     if "\x00" in value:
-        raise Invalid("Validation failed: Title contains a NUL character")
+        raise RuleBroken("Title contains a NUL character")
     if len(value) > MAX_TITLE:
-        raise Invalid(f"Validation failed: Title is too long (maximum is {MAX_TITLE})")
+        raise RuleBroken(f"Title is too long (maximum is {MAX_TITLE})")
     return value
 
 
 def _check_context(context: list[str] | None) -> list[str]:
     if not context or any(c not in CONTEXTS for c in context):
-        raise Invalid(
-            "Validation failed: Context can't be blank, Context None or invalid context supplied"
-        )
+        raise RuleBroken("Context can't be blank, Context None or invalid context supplied")
     return list(dict.fromkeys(context))
 
 
 def _check_action(action: str) -> str:
     if action not in ACTIONS:
-        raise Invalid("Validation failed: Filter action must be one of " + ", ".join(ACTIONS))
+        raise RuleBroken("Filter action must be one of " + ", ".join(ACTIONS))
     return action
 
 
 def _check_keyword(keyword: str | None) -> str:
     value = (keyword or "").strip()
     if not value:
-        raise Invalid("Validation failed: Keyword can't be blank")
+        raise RuleBroken("Keyword can't be blank")
     if "\x00" in value:
-        raise Invalid("Validation failed: Keyword contains a NUL character")
+        raise RuleBroken("Keyword contains a NUL character")
     if len(value) > MAX_KEYWORD:
-        raise Invalid(f"Validation failed: Keyword is too long (maximum is {MAX_KEYWORD})")
+        raise RuleBroken(f"Keyword is too long (maximum is {MAX_KEYWORD})")
     return value
 
 
@@ -91,7 +90,7 @@ def _expiry(seconds: int | None) -> datetime | None:
     if seconds is None:
         return None
     if not 0 < seconds <= MAX_EXPIRES_IN_S:
-        raise Invalid("Validation failed: Expires in must be a positive number of seconds")
+        raise RuleBroken("Expires in must be a positive number of seconds")
     return utcnow() + timedelta(seconds=seconds)
 
 
@@ -104,7 +103,7 @@ async def _insert_keyword(tx: Tx, filter_id: int, keyword: str, whole_word: bool
         ).all()
     )
     if count >= MAX_KEYWORDS:
-        raise Invalid(f"Validation failed: A filter holds at most {MAX_KEYWORDS} keywords")
+        raise RuleBroken(f"A filter holds at most {MAX_KEYWORDS} keywords")
     keyword_id = new_id()
     await tx.execute(
         filter_keywords.insert().values(
@@ -147,6 +146,12 @@ async def _apply_keywords(tx: Tx, filter_id: int, changes: list[KeywordChange]) 
             )
 
 
+def _changed(tx: Tx, viewer: Viewer) -> None:
+    """Apps listening to the owner's stream read the filters again."""
+    if viewer.account_id is not None:
+        tx.emit(FiltersChanged(viewer.account_id))
+
+
 async def do_create_filter(tx: Tx, viewer: Viewer, change: FilterChange) -> int:
     assert viewer.account_id is not None
     title = _check_title(change.title)
@@ -157,7 +162,7 @@ async def do_create_filter(tx: Tx, viewer: Viewer, change: FilterChange) -> int:
         await tx.execute(select(filters.c.id).where(filters.c.account_id == viewer.account_id))
     ).all()
     if len(owned) >= MAX_FILTERS:
-        raise Invalid(f"Validation failed: You can have at most {MAX_FILTERS} filters")
+        raise RuleBroken(f"You can have at most {MAX_FILTERS} filters")
     if any(k.id is not None for k in change.keywords):
         raise NotFound()  # a new filter has no keywords to change yet
     filter_id = new_id()
@@ -173,6 +178,7 @@ async def do_create_filter(tx: Tx, viewer: Viewer, change: FilterChange) -> int:
         )
     )
     await _apply_keywords(tx, filter_id, change.keywords)
+    _changed(tx, viewer)
     return filter_id
 
 
@@ -190,17 +196,20 @@ async def do_update_filter(tx: Tx, viewer: Viewer, filter_id: int, change: Filte
     if values:
         await tx.execute(update(filters).where(filters.c.id == filter_id).values(**values))
     await _apply_keywords(tx, filter_id, change.keywords)
+    _changed(tx, viewer)
 
 
 async def do_delete_filter(tx: Tx, viewer: Viewer, filter_id: int) -> None:
     await owned_filter(tx.conn, viewer, filter_id)
     await tx.execute(delete(filters).where(filters.c.id == filter_id))
+    _changed(tx, viewer)
 
 
 async def do_add_keyword(
     tx: Tx, viewer: Viewer, filter_id: int, keyword: str | None, whole_word: bool | None
 ) -> int:
     await owned_filter(tx.conn, viewer, filter_id)
+    _changed(tx, viewer)
     return await _insert_keyword(
         tx, filter_id, keyword or "", True if whole_word is None else whole_word
     )
@@ -213,12 +222,14 @@ async def do_update_keyword(
     await _apply_keywords(
         tx, owner.id, [KeywordChange(id=keyword_id, keyword=keyword, whole_word=whole_word)]
     )
+    _changed(tx, viewer)
 
 
 async def do_delete_keyword(tx: Tx, viewer: Viewer, keyword_id: int) -> int:
     """Remove a keyword; returns its filter's id."""
     _, owner = await owned_keyword(tx.conn, viewer, keyword_id)
     await tx.execute(delete(filter_keywords).where(filter_keywords.c.id == keyword_id))
+    _changed(tx, viewer)
     return owner.id
 
 
@@ -235,16 +246,18 @@ async def do_add_status(tx: Tx, viewer: Viewer, filter_id: int, status_id: int) 
         )
     ).first()
     if taken is not None:
-        raise Conflict("Validation failed: Status has already been taken")
+        raise RuleBroken("Status has already been taken")
     status_filter_id = new_id()
     await tx.execute(
         filter_statuses.insert().values(
             id=status_filter_id, filter_id=filter_id, status_id=status_id, created_at=utcnow()
         )
     )
+    _changed(tx, viewer)
     return status_filter_id
 
 
 async def do_remove_status(tx: Tx, viewer: Viewer, status_filter_id: int) -> None:
     await owned_status_filter(tx.conn, viewer, status_filter_id)
     await tx.execute(delete(filter_statuses).where(filter_statuses.c.id == status_filter_id))
+    _changed(tx, viewer)

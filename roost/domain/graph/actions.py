@@ -19,8 +19,9 @@ from roost.db.tables import blocks, endorsements, follow_requests, follows, mute
 from roost.domain import privacy
 from roost.domain.graph.counts import count_follow
 from roost.domain.notifications.actions import do_forget
+from roost.domain.notifications.jobs import Notify
 from roost.domain.types import Viewer
-from roost.errors import Forbidden, Invalid, NotFound
+from roost.errors import Forbidden, NotFound, RuleBroken
 from roost.ids import new_id
 from roost.jobs.outbox import enqueue
 
@@ -62,7 +63,7 @@ async def do_follow(
     """
     me = _me(viewer)
     if target_id == me:
-        raise Invalid("Validation failed: You cannot follow yourself")
+        raise RuleBroken("You cannot follow yourself")
     target = await _target(tx, viewer, target_id)
     if await privacy.is_blocked_either_way(tx.conn, me, target_id):
         raise Forbidden("You cannot follow this account")
@@ -78,9 +79,7 @@ async def do_follow(
         return
     if not target["locked"]:
         await _create_follow(tx, me, target_id, reblogs=reblogs, notify=notify)
-        await enqueue(
-            tx, "notify", {"type": "follow", "account_id": target_id, "from_account_id": me}
-        )
+        await enqueue(tx, Notify(type="follow", account_id=target_id, from_account_id=me))
         return
     requested = await _pair_row(tx, follow_requests, me, target_id)
     if requested is not None:
@@ -101,9 +100,7 @@ async def do_follow(
             created_at=utcnow(),
         )
     )
-    await enqueue(
-        tx, "notify", {"type": "follow_request", "account_id": target_id, "from_account_id": me}
-    )
+    await enqueue(tx, Notify(type="follow_request", account_id=target_id, from_account_id=me))
 
 
 async def _create_follow(
@@ -156,7 +153,7 @@ async def do_unfollow(tx: Tx, viewer: Viewer, target_id: int) -> None:
 async def do_remove_from_followers(tx: Tx, viewer: Viewer, follower_id: int) -> None:
     me = _me(viewer)
     if follower_id == me:
-        raise Invalid("Validation failed: You cannot remove yourself from your followers")
+        raise RuleBroken("You cannot remove yourself from your followers")
     await _target(tx, viewer, follower_id)
     await _remove_follow(tx, follower_id, me)
 
@@ -172,9 +169,7 @@ async def do_authorize_request(tx: Tx, viewer: Viewer, requester_id: int) -> Non
     # The request's notification was removed above and this one takes its place,
     # so the approved follow is announced once. The same job tells a cached home
     # timeline to take in the newly followed account's posts.
-    await enqueue(
-        tx, "notify", {"type": "follow", "account_id": me, "from_account_id": requester_id}
-    )
+    await enqueue(tx, Notify(type="follow", account_id=me, from_account_id=requester_id))
 
 
 async def do_reject_request(tx: Tx, viewer: Viewer, requester_id: int) -> None:
@@ -188,7 +183,7 @@ async def do_block(tx: Tx, viewer: Viewer, target_id: int) -> None:
     goes, both ways; from now on neither sees the other's posts. Idempotent."""
     me = _me(viewer)
     if target_id == me:
-        raise Invalid("Validation failed: You cannot block yourself")
+        raise RuleBroken("You cannot block yourself")
     await _target(tx, viewer, target_id)
     if await _pair_row(tx, blocks, me, target_id) is None:
         await tx.execute(
@@ -231,12 +226,9 @@ async def do_mute(
     ``notifications`` their notifications are hidden too. Muting again updates both."""
     me = _me(viewer)
     if target_id == me:
-        raise Invalid("Validation failed: You cannot mute yourself")
+        raise RuleBroken("You cannot mute yourself")
     if duration_s < 0 or timedelta(seconds=duration_s) > MAX_MUTE:
-        raise Invalid(
-            f"Validation failed: duration must be 0 (no end) to {int(MAX_MUTE.total_seconds())}"
-            " seconds"
-        )
+        raise RuleBroken(f"duration must be 0 (no end) to {int(MAX_MUTE.total_seconds())} seconds")
     await _target(tx, viewer, target_id)
     now = utcnow()
     expires_at = now + timedelta(seconds=duration_s) if duration_s else None

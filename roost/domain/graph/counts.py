@@ -15,6 +15,7 @@ from sqlalchemy import func, select, union, update
 from roost.clock import utcnow
 from roost.db.engine import Tx
 from roost.db.tables import accounts, follows
+from roost.domain.events import AccountChanged
 
 _follower = accounts.alias("count_follower")
 _target = accounts.alias("count_target")
@@ -91,11 +92,13 @@ async def do_suspend(tx: Tx, account_id: int) -> None:
         .values(suspended_at=utcnow())
     )
     await recount(tx, [account_id, *await neighbours(tx, account_id)])
+    tx.emit(AccountChanged(account_id))
 
 
 async def do_unsuspend(tx: Tx, account_id: int) -> None:
     await tx.execute(update(accounts).where(accounts.c.id == account_id).values(suspended_at=None))
     await recount(tx, [account_id, *await neighbours(tx, account_id)])
+    tx.emit(AccountChanged(account_id))
 
 
 async def do_forget_follows(tx: Tx, account_id: int) -> None:

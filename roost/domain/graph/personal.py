@@ -10,7 +10,7 @@ from roost.db.engine import Tx
 from roost.db.tables import account_notes, endorsements, follows
 from roost.domain import privacy
 from roost.domain.types import Viewer
-from roost.errors import Invalid
+from roost.errors import RuleBroken
 from roost.ids import new_id
 
 MAX_NOTE = 2000
@@ -21,7 +21,7 @@ async def do_set_note(tx: Tx, viewer: Viewer, target_id: int, comment: str) -> N
     me = viewer.account_id
     assert me is not None
     if len(comment) > MAX_NOTE:
-        raise Invalid(f"Validation failed: a note is {MAX_NOTE} characters at most")
+        raise RuleBroken(f"a note is {MAX_NOTE} characters at most")
     await privacy.check_account(tx.conn, viewer, target_id)
     mine = (account_notes.c.account_id == me, account_notes.c.target_account_id == target_id)
     if not comment:
@@ -55,7 +55,7 @@ async def do_endorse(tx: Tx, viewer: Viewer, target_id: int) -> None:
         )
     ).first()
     if following is None:
-        raise Invalid("Validation failed: you can only endorse accounts you follow")
+        raise RuleBroken("you can only endorse accounts you follow")
     existing = (
         await tx.execute(
             select(endorsements.c.id).where(

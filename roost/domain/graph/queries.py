@@ -188,6 +188,14 @@ async def endorsed_accounts(conn: AsyncConnection, viewer: Viewer, page: Page) -
     return await _own_list(conn, viewer, source, endorsements.c.id, page)
 
 
+async def endorsed_by(conn: AsyncConnection, viewer: Viewer, account_id: int, page: Page) -> Listed:
+    """The accounts ``account_id`` features on its profile, as ``viewer`` may see them."""
+    source = select(endorsements.c.id, endorsements.c.target_account_id.label("other")).where(
+        endorsements.c.account_id == account_id
+    )
+    return await _own_list(conn, viewer, source, endorsements.c.id, page)
+
+
 async def _own_list(
     conn: AsyncConnection,
     viewer: Viewer,

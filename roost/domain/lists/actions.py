@@ -13,9 +13,10 @@ from sqlalchemy import delete, select, update
 from roost.clock import utcnow
 from roost.db.engine import Tx
 from roost.db.tables import follows, list_accounts, lists
+from roost.domain.lists.jobs import ListChanged
 from roost.domain.lists.queries import REPLIES_POLICIES, owned_list
 from roost.domain.types import Viewer
-from roost.errors import Conflict, Invalid, NotFound
+from roost.errors import NotFound, RuleBroken
 from roost.ids import new_id
 from roost.jobs.outbox import enqueue
 
@@ -28,7 +29,8 @@ async def _changed(tx: Tx, viewer: Viewer, list_id: int) -> None:
     list is gone: a cached copy must go (the ``list.changed`` job, committed
     with the change, so it happens whichever process made it and waits out a
     Redis outage)."""
-    await enqueue(tx, "list.changed", {"account_id": viewer.account_id, "list_id": list_id})
+    assert viewer.account_id is not None
+    await enqueue(tx, ListChanged(account_id=viewer.account_id, list_id=list_id))
 
 
 @dataclass(frozen=True)
@@ -41,15 +43,13 @@ class ListChange:
 def check_list_change(change: ListChange, *, creating: bool) -> None:
     if creating or change.title is not None:
         if not (change.title or "").strip():
-            raise Invalid("Validation failed: Title can't be blank")
+            raise RuleBroken("Title can't be blank")
         if "\x00" in (change.title or ""):
-            raise Invalid("Validation failed: Title contains a NUL character")
+            raise RuleBroken("Title contains a NUL character")
         if len(change.title or "") > MAX_TITLE:
-            raise Invalid(f"Validation failed: Title is too long (maximum is {MAX_TITLE})")
+            raise RuleBroken(f"Title is too long (maximum is {MAX_TITLE})")
     if change.replies_policy is not None and change.replies_policy not in REPLIES_POLICIES:
-        raise Invalid(
-            "Validation failed: Replies policy must be one of " + ", ".join(REPLIES_POLICIES)
-        )
+        raise RuleBroken("Replies policy must be one of " + ", ".join(REPLIES_POLICIES))
 
 
 async def do_create_list(tx: Tx, viewer: Viewer, change: ListChange) -> int:
@@ -59,7 +59,7 @@ async def do_create_list(tx: Tx, viewer: Viewer, change: ListChange) -> int:
         await tx.execute(select(lists.c.id).where(lists.c.account_id == viewer.account_id))
     ).all()
     if len(owned) >= MAX_LISTS:
-        raise Invalid(f"Validation failed: You can have at most {MAX_LISTS} lists")
+        raise RuleBroken(f"You can have at most {MAX_LISTS} lists")
     list_id = new_id()
     await tx.execute(
         lists.insert().values(
@@ -120,7 +120,7 @@ async def do_add_members(tx: Tx, viewer: Viewer, list_id: int, account_ids: list
         )
     ).first()
     if present is not None:
-        raise Conflict("Validation failed: Account has already been taken")
+        raise RuleBroken("Account has already been taken")
     now = utcnow()
     if wanted:
         await tx.execute(

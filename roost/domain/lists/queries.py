@@ -21,9 +21,9 @@ from roost.domain import privacy
 from roost.domain.pagination import newest_first, page_of
 from roost.domain.privacy import Visible
 from roost.domain.statuses.queries import paged
+from roost.domain.timelines.quiet import home_filter
 from roost.domain.types import Page, StatusView, Viewer
 from roost.errors import NotFound
-from roost.timelines.mutes import home_filter
 
 REPLIES_POLICIES = ("followed", "list", "none")
 
@@ -135,8 +135,9 @@ def list_rule(owner: Any, list_id: Any, policy: Any) -> ColumnElement[bool]:
 
     ``owner`` and ``list_id`` are values or SQL expressions (a bound parameter,
     a column); ``policy`` a replies policy, or a column holding one. Every
-    timeline store applies this rule (the Redis one when it fans out, rebuilds
-    and reads), so they cannot drift apart.
+    reader of a list applies this rule (roost/domain/timelines/: the
+    database's page, and a cache's fan-out, rebuilds and reads), so they
+    cannot drift apart.
     """
     replied_to = statuses.c.in_reply_to_account_id
     followed = replied_to.in_(
@@ -158,18 +159,12 @@ def list_rule(owner: Any, list_id: Any, policy: Any) -> ColumnElement[bool]:
     return and_(statuses.c.account_id.in_(member_ids(list_id)), or_(*shown))
 
 
-async def list_timeline(
-    conn: AsyncConnection, viewer: Viewer, list_id: int, page: Page
-) -> list[Visible[StatusView]]:
-    """Posts and boosts by the list's members, newest first, through the policy
-    and the viewer's mutes (the SQL store's list timeline)."""
-    return await list_page(conn, viewer, await owned_list(conn, viewer, list_id), page)
-
-
 async def list_page(
     conn: AsyncConnection, viewer: Viewer, info: ListInfo, page: Page
 ) -> list[Visible[StatusView]]:
-    """``list_timeline`` for a list already known to be the viewer's."""
+    """Posts and boosts by the list's members, newest first, through the policy
+    and the viewer's mutes (the database's page of a list already known to be
+    the viewer's)."""
     assert viewer.account_id is not None
     query = select(statuses).where(
         list_rule(viewer.account_id, info.id, info.replies_policy), home_filter(viewer)

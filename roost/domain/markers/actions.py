@@ -10,7 +10,7 @@ from roost.db.engine import Tx
 from roost.db.tables import markers
 from roost.domain.markers.queries import TIMELINES
 from roost.domain.types import Viewer
-from roost.errors import Invalid
+from roost.errors import RuleBroken
 from roost.ids import new_id
 
 
@@ -19,11 +19,11 @@ async def do_save_markers(tx: Tx, viewer: Viewer, positions: dict[str, int]) -> 
     assert viewer.account_id is not None
     unknown = [t for t in positions if t not in TIMELINES]
     if unknown:
-        raise Invalid(f"Validation failed: unknown timeline {unknown[0]!r}")
+        raise RuleBroken(f"unknown timeline {unknown[0]!r}")
     now = utcnow()
     for timeline, last_read_id in positions.items():
         if not 0 < last_read_id < 2**63:
-            raise Invalid("Validation failed: last_read_id must be an id")
+            raise RuleBroken("last_read_id must be an id")
         row = (
             await tx.execute(
                 select(markers.c.id).where(

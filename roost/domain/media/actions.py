@@ -5,10 +5,16 @@ An upload is checked and processed *before* its transaction (decoding images
 is slow CPU work, and must not hold the database's write lock), its files are
 stored, and then one transaction writes its row and the jobs it implies. If
 anything fails after the files were stored, they are removed again: a refused
-upload leaves nothing behind.
+upload leaves nothing behind. Before any of that, every file (uploads and
+profile images alike) is checked against the known-image lists (``screen``):
+a match is quarantined and refused, and never reaches the store.
 
 Files are shared by content (roost/media/store.py), so a file is deleted only
 when no row names it any more (``discard_files``).
+
+Above 500 lines: every path by which a file enters or leaves the media store
+is here, so that ``discard_files`` and the removal after a failed upload are
+the only deletions of stored files, next to every write that stores one.
 """
 
 from __future__ import annotations
@@ -27,9 +33,12 @@ from roost.clock import utcnow
 from roost.config import Settings
 from roost.db.engine import Database, Tx
 from roost.db.tables import accounts, media_attachments
+from roost.domain.events import AccountChanged
+from roost.domain.known_images.screening import Upload, screen_file, screen_image
 from roost.domain.media import queries
+from roost.domain.media.jobs import DiscardMediaFiles, ProcessMedia, SweepMedia
 from roost.domain.types import Viewer
-from roost.errors import Invalid, NotFound
+from roost.errors import Invalid, NotFound, RuleBroken
 from roost.ids import new_id
 from roost.jobs.outbox import enqueue
 from roost.keys.files import plain_copy, sealed_for
@@ -78,9 +87,7 @@ def _megabytes(size: int) -> str:
 
 def check_description(description: str | None) -> None:
     if description is not None and len(description) > MAX_DESCRIPTION:
-        raise Invalid(
-            f"Validation failed: Description is too long (maximum is {MAX_DESCRIPTION} characters)"
-        )
+        raise RuleBroken(f"Description is too long (maximum is {MAX_DESCRIPTION} characters)")
 
 
 def parse_focus(raw: str | None) -> tuple[float, float] | None:
@@ -91,9 +98,9 @@ def parse_focus(raw: str | None) -> tuple[float, float] | None:
     try:
         x, y = (float(part) for part in parts)
     except ValueError:
-        raise Invalid("Validation failed: focus must be two numbers, as in 0.5,-0.25") from None
+        raise RuleBroken("focus must be two numbers, as in 0.5,-0.25") from None
     if not all(math.isfinite(v) and -1.0 <= v <= 1.0 for v in (x, y)):
-        raise Invalid("Validation failed: focus coordinates must lie between -1.0 and 1.0")
+        raise RuleBroken("focus coordinates must lie between -1.0 and 1.0")
     return x, y
 
 
@@ -103,8 +110,8 @@ def _recognise(source: IO[bytes]) -> Format:
     source.seek(0)
     if fmt is None:
         names = ", ".join(f.extension.upper() for f in SUPPORTED)
-        raise Invalid(
-            "Validation failed: the file is not an image, video or audio file this server "
+        raise RuleBroken(
+            "the file is not an image, video or audio file this server "
             f"accepts ({names}); its name and declared type are not what counts"
         )
     return fmt
@@ -115,8 +122,8 @@ def check_size(fmt: Format, size: int, settings: Settings) -> None:
         settings.media_max_image_bytes if fmt.kind == Kind.IMAGE else settings.media_max_video_bytes
     )
     if size > limit:
-        raise Invalid(
-            f"Validation failed: the file is {_megabytes(size)}; "
+        raise RuleBroken(
+            f"the file is {_megabytes(size)}; "
             f"{fmt.kind.value} files may be at most {_megabytes(limit)}"
         )
 
@@ -159,6 +166,20 @@ async def prepare_upload(
     return Prepared(kind, "processing", refined.mime, stored)
 
 
+async def screen(
+    db: Database, settings: Settings, source: IO[bytes], fmt: Format, upload: Upload
+) -> None:
+    """Check the file against the known-image lists before anything stores it
+    (roost/domain/known_images/screening.py); the stream is left at its start."""
+    if fmt.kind == Kind.IMAGE:
+        source.seek(0)
+        data = await asyncio.to_thread(source.read)
+        source.seek(0)
+        await screen_image(db, settings, data, fmt, upload)
+    else:
+        await screen_file(db, source, fmt, upload)
+
+
 async def do_create_media(
     tx: Tx,
     viewer: Viewer,
@@ -195,9 +216,9 @@ async def do_create_media(
             created_at=now,
         )
     )
-    await enqueue(tx, "media.sweep", {}, run_at=expires_at + timedelta(minutes=1))
+    await enqueue(tx, SweepMedia(), run_at=expires_at + timedelta(minutes=1))
     if prepared.state == "processing" and process_later:
-        await enqueue(tx, "media.process", {"media_id": media_id})
+        await enqueue(tx, ProcessMedia(media_id))
     return media_id
 
 
@@ -212,11 +233,15 @@ async def create_media(
     description: str | None,
     focus: str | None,
     process_later: bool,
+    origin: str = "media",
 ) -> int:
     """The whole upload: check, process, store, write; nothing left behind on failure."""
     check_description(description)
     focal_point = parse_focus(focus)
     assert viewer.account_id is not None
+    fmt = _recognise(source)
+    check_size(fmt, size, settings)
+    await screen(db, settings, source, fmt, Upload(viewer.account_id, origin))
     # The files are sealed under the uploader's key (roost/keys/files.py).
     prepared = await prepare_upload(sealed_for(store, viewer.account_id), settings, source, size)
     try:
@@ -252,7 +277,7 @@ async def finish_processing(
         return
     values: dict[str, Any] = {"state": "ready"}
     tools = av.find_tools(settings.media_ffmpeg)
-    source = store.path(media.file_key)
+    source = await store.local_copy(media.file_key)
     store = sealed_for(store, media.account_id)
     if tools is not None and source is not None:
         try:
@@ -351,9 +376,7 @@ async def do_attach_media(tx: Tx, account_id: int, status_id: int, media_ids: li
     """
     wanted = list(dict.fromkeys(media_ids))
     if len(wanted) > MAX_ATTACHMENTS:
-        raise Invalid(
-            f"Validation failed: a post can have at most {MAX_ATTACHMENTS} media attachments"
-        )
+        raise RuleBroken(f"a post can have at most {MAX_ATTACHMENTS} media attachments")
     rows = {}
     if wanted:
         result = await tx.execute(
@@ -367,11 +390,10 @@ async def do_attach_media(tx: Tx, account_id: int, status_id: int, media_ids: li
     for media_id in wanted:
         row = rows.get(media_id)
         if row is None or row.status_id not in (None, status_id):
-            raise Invalid(f"Validation failed: media attachment {media_id} is not yours to attach")
+            raise RuleBroken(f"media attachment {media_id} is not yours to attach")
         if row.state != "ready":
-            raise Invalid(
-                f"Validation failed: media attachment {media_id} has not finished processing; "
-                "try again in a moment"
+            raise RuleBroken(
+                f"media attachment {media_id} has not finished processing; try again in a moment"
             )
     await do_release_media(tx, status_id, keep=wanted)
     for position, media_id in enumerate(wanted):
@@ -380,6 +402,55 @@ async def do_attach_media(tx: Tx, account_id: int, status_id: int, media_ids: li
             .where(media_attachments.c.id == media_id)
             .values(status_id=status_id, position=position, expires_at=None)
         )
+
+
+@dataclass(frozen=True)
+class MediaChange:
+    """New alt text and focal point for one of a post's media, given with an
+    edit of the post. None leaves that part as it is."""
+
+    media_id: int
+    description: str | None = None
+    focus: tuple[float, float] | None = None
+
+
+async def do_change_attached_media(
+    tx: Tx, account_id: int, status_id: int, changes: list[MediaChange]
+) -> None:
+    """Apply ``changes`` to media this post now holds (run after its media
+    are settled). Invalid (422) for a description over the limit, or a media
+    id that is not one of the post's."""
+    if not changes:
+        return
+    for change in changes:
+        check_description(change.description)
+    held = set(
+        (
+            await tx.execute(
+                select(media_attachments.c.id).where(
+                    media_attachments.c.status_id == status_id,
+                    media_attachments.c.account_id == account_id,
+                )
+            )
+        ).scalars()
+    )
+    for change in changes:
+        if change.media_id not in held:
+            raise RuleBroken(
+                f"media attachment {change.media_id} is not one of this "
+                "post's; give its id in media_ids too"
+            )
+        values: dict[str, Any] = {}
+        if change.description is not None:
+            values["description"] = seal_optional(account_id, change.description or None)
+        if change.focus is not None:
+            values.update(focus_x=change.focus[0], focus_y=change.focus[1])
+        if values:
+            await tx.execute(
+                update(media_attachments)
+                .where(media_attachments.c.id == change.media_id)
+                .values(**values)
+            )
 
 
 async def do_release_media(tx: Tx, status_id: int, keep: list[int] | None = None) -> None:
@@ -391,7 +462,25 @@ async def do_release_media(tx: Tx, status_id: int, keep: list[int] | None = None
     expires_at = utcnow() + UNATTACHED_LIFETIME
     result = await tx.execute(query.values(status_id=None, expires_at=expires_at))
     if result.rowcount:
-        await enqueue(tx, "media.sweep", {}, run_at=expires_at + timedelta(minutes=1))
+        await enqueue(tx, SweepMedia(), run_at=expires_at + timedelta(minutes=1))
+
+
+async def do_delete_attached_media(tx: Tx, status_id: int) -> None:
+    """A deleted post's media go with it, now, instead of waiting a day for a
+    redraft (``delete_media`` on Mastodon). The rows go in the caller's
+    transaction; their files are removed by a job once it has committed."""
+    rows = (
+        await tx.execute(
+            select(media_attachments.c.file_key, media_attachments.c.preview_key).where(
+                media_attachments.c.status_id == status_id
+            )
+        )
+    ).all()
+    if not rows:
+        return
+    await tx.execute(delete(media_attachments).where(media_attachments.c.status_id == status_id))
+    keys = [r.file_key for r in rows] + [r.preview_key for r in rows if r.preview_key]
+    await enqueue(tx, DiscardMediaFiles(list(keys)))
 
 
 async def sweep_unattached(db: Database, store: MediaStore, *, batch: int = 500) -> int:
@@ -420,7 +509,7 @@ async def sweep_unattached(db: Database, store: MediaStore, *, batch: int = 500)
                 delete(media_attachments).where(media_attachments.c.id.in_([r.id for r in rows]))
             )
         if len(rows) == batch:
-            await enqueue(tx, "media.sweep", {})
+            await enqueue(tx, SweepMedia())
     keys = [r.file_key for r in rows] + [r.preview_key for r in rows if r.preview_key]
     await discard_files(db, store, keys)
     return len(rows)
@@ -465,8 +554,9 @@ async def set_profile_image(
     if source is not None:
         fmt = _recognise(source)
         if fmt.kind != Kind.IMAGE:
-            raise Invalid(f"Validation failed: the {role} must be an image")
+            raise RuleBroken(f"the {role} must be an image")
         check_size(fmt, size, settings)
+        await screen(db, settings, source, fmt, Upload(account_id, role))
         data = source.read()
         encoded = await asyncio.to_thread(
             images.process_profile_image, data, fmt, image_limits(settings), box
@@ -485,6 +575,7 @@ async def set_profile_image(
             )
             if result.rowcount == 0:
                 raise NotFound()
+            tx.emit(AccountChanged(account_id))
     except BaseException:
         if stored is not None:
             await discard_files(db, store, [stored.key])

@@ -1,22 +1,28 @@
-"""The jobs uploads leave in the outbox: finishing video and audio, and
-removing uploads that no post took."""
+"""The jobs uploads leave in the outbox (their handlers: handlers.py):
+finishing video and audio, removing uploads that no post took, and the files
+of media deleted with their post."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
-from roost.domain.media import actions
-from roost.jobs.registry import JobContext, handles
-from roost.media.store import media_store
+from roost.jobs.registry import Job
 
 
-@handles("media.process")
-async def process(ctx: JobContext, payload: dict[str, Any]) -> None:
-    await actions.finish_processing(
-        ctx.db, media_store(ctx.settings), ctx.settings, int(payload["media_id"])
-    )
+@dataclass(frozen=True)
+class ProcessMedia(Job, kind="media.process"):
+    """Finish a video or audio upload (transcode, preview, metadata)."""
+
+    media_id: int
 
 
-@handles("media.sweep")
-async def sweep(ctx: JobContext, payload: dict[str, Any]) -> None:
-    await actions.sweep_unattached(ctx.db, media_store(ctx.settings))
+@dataclass(frozen=True)
+class SweepMedia(Job, kind="media.sweep"):
+    """Remove uploads that no post took before they expired."""
+
+
+@dataclass(frozen=True)
+class DiscardMediaFiles(Job, kind="media.discard"):
+    """Remove the files of media deleted with their post (``delete_media``)."""
+
+    keys: list[str]

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roost.db.tables import accounts, media_attachments, statuses
+from roost.db.tables import accounts, media_attachments, preview_cards, statuses
 from roost.domain.types import MediaAttachment, Viewer
 from roost.errors import NotFound
 
@@ -83,7 +83,8 @@ def with_media() -> ColumnElement[bool]:
 
 
 async def referenced_keys(conn: AsyncConnection, keys: Iterable[str]) -> set[str]:
-    """Which of these store keys a row still names (an attachment or a profile image)."""
+    """Which of these store keys a row still names (an attachment, a profile
+    image or a link card's image)."""
     wanted = list(set(keys))
     if not wanted:
         return set()
@@ -98,4 +99,8 @@ async def referenced_keys(conn: AsyncConnection, keys: Iterable[str]) -> set[str
     )
     for avatar, header in rows:
         found |= {avatar, header} & set(wanted)
+    rows = await conn.execute(
+        select(preview_cards.c.image_file).where(preview_cards.c.image_file.in_(wanted))
+    )
+    found |= {row[0] for row in rows}
     return found

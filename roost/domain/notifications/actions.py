@@ -1,11 +1,16 @@
 """Creating and clearing notifications.
 
-Created only by outbox jobs, with a unique key per event, so a job that runs
-twice still notifies once. Nothing is recorded that the recipient could not be
+Created by outbox jobs, with a unique key per event, so a job that runs twice
+still notifies once; a strike's ``moderation_warning`` is created in the
+staff action's own transaction (roost/domain/strikes/actions.py), keyed by
+the strike. Nothing is recorded that the recipient could not be
 shown: not from or to a suspended account, not across a block, not from an
 account whose notifications the recipient muted, not about a post the
 recipient may not see or a thread they muted, and not for a follow or request
-that was undone before the job ran.
+that was undone before the job ran. The recipient's notification policy
+(policy.py) may then drop it, or hold it back in a request (requests.py);
+one it lets through goes to the stream and to the recipient's push
+subscriptions (roost/domain/push/).
 """
 
 from __future__ import annotations
@@ -21,6 +26,10 @@ from roost.domain import privacy
 from roost.domain.conversations.threads import is_thread_muted
 from roost.domain.events import NotificationCreated
 from roost.domain.graph.mutes import is_muting
+from roost.domain.notifications.groups import group_key_for
+from roost.domain.notifications.policy import answer_for
+from roost.domain.notifications.requests import do_hold
+from roost.domain.push.subscriptions import enqueue_pushes
 from roost.domain.types import Viewer
 from roost.errors import NotFound
 from roost.ids import new_id
@@ -34,7 +43,13 @@ TYPES = (
     "favourite",
     "poll",
     "update",
+    "quote",
+    "quoted_update",
+    "admin.report",
+    "moderation_warning",
 )
+# Told to the account itself (a poll's end, a strike against it).
+_TO_SELF = ("poll", "moderation_warning")
 
 
 async def _both_active(tx: Tx, one: int, other: int) -> bool:
@@ -43,7 +58,7 @@ async def _both_active(tx: Tx, one: int, other: int) -> bool:
             accounts.c.id.in_([one, other]), accounts.c.suspended_at.is_(None)
         )
     )
-    return len(rows.all()) == 2
+    return len(rows.all()) == len({one, other})
 
 
 async def _pair_id(tx: Tx, table: Any, account_id: int, target_id: int) -> int | None:
@@ -93,9 +108,12 @@ async def do_notify(
     from_account_id: int,
     status_id: int | None = None,
     event_key: str | None = None,
+    report_id: int | None = None,
+    account_warning_id: int | None = None,
 ) -> bool:
-    """Record one notification; False when it was already recorded or is not wanted."""
-    if account_id == from_account_id:
+    """Record one notification; False when it was already recorded or is not wanted.
+    Only a poll's end and a strike are told to the one who caused them."""
+    if account_id == from_account_id and type not in _TO_SELF:
         return False
     if type not in TYPES:
         raise ValueError(f"unknown notification type {type!r}")
@@ -108,6 +126,12 @@ async def do_notify(
     ).first()
     if exists is not None:
         return False
+    answer = await answer_for(
+        tx, type=type, recipient=account_id, sender=from_account_id, status_id=status_id
+    )
+    if answer == "drop":
+        return False
+    now = utcnow()
     notification_id = new_id()
     await tx.execute(
         notifications.insert().values(
@@ -116,11 +140,24 @@ async def do_notify(
             from_account_id=from_account_id,
             type=type,
             status_id=status_id,
+            report_id=report_id,
+            account_warning_id=account_warning_id,
             dedupe_key=key,
-            created_at=utcnow(),
+            created_at=now,
+            group_key=await group_key_for(tx, type, account_id, status_id, now),
+            filtered=answer == "filter",
         )
     )
+    if answer == "filter":
+        # Held back in a request: no stream event, no push.
+        await do_hold(
+            tx, recipient=account_id, sender=from_account_id, status_id=status_id, now=now
+        )
+        return True
     tx.emit(NotificationCreated(notification_id=notification_id, recipient_id=account_id))
+    await enqueue_pushes(
+        tx, notification_id=notification_id, type=type, recipient=account_id, sender=from_account_id
+    )
     return True
 
 

@@ -23,7 +23,12 @@ from roost.domain.graph.mutes import muted_ids
 from roost.domain.markers.queries import markers_of
 from roost.domain.pagination import newest_first, page_of
 from roost.domain.privacy import Visible
+from roost.domain.reports.model import Report
+from roost.domain.reports.queries import MANAGE as MANAGE_REPORTS
+from roost.domain.reports.queries import report_by_id
 from roost.domain.statuses.queries import statuses_by_ids
+from roost.domain.strikes.model import Warning
+from roost.domain.strikes.queries import warnings_by_id
 from roost.domain.types import Account, NotificationView, Page, StatusView, Viewer
 from roost.errors import NotFound
 
@@ -36,7 +41,9 @@ def _shown(viewer: Viewer) -> list[ColumnElement[bool]]:
     me = viewer.account_id
     assert me is not None
     post = statuses.alias("notified_status")
+    staff_only = [] if viewer.may(MANAGE_REPORTS) else [notifications.c.type != "admin.report"]
     return [
+        *staff_only,
         notifications.c.account_id == me,
         privacy.listed_account_id(viewer, notifications.c.from_account_id),
         notifications.c.from_account_id.not_in(muted_ids(me, hiding_notifications=True)),
@@ -51,14 +58,21 @@ def _shown(viewer: Viewer) -> list[ColumnElement[bool]]:
     ]
 
 
-def _filtered(
+def shown_query(
     query: Select[Any],
     viewer: Viewer,
     types: list[str] | None,
     exclude_types: list[str] | None,
     from_account_id: int | None,
+    *,
+    include_filtered: bool = False,
 ) -> Select[Any]:
+    """``query`` over notifications, narrowed to those the viewer is shown now
+    (and asked for); those held back by the notification policy only with
+    ``include_filtered``."""
     query = query.where(*_shown(viewer))
+    if not include_filtered:
+        query = query.where(notifications.c.filtered.is_(False))
     if types:
         query = query.where(notifications.c.type.in_(types))
     if exclude_types:
@@ -76,8 +90,16 @@ async def notification_list(
     types: list[str] | None = None,
     exclude_types: list[str] | None = None,
     from_account_id: int | None = None,
+    include_filtered: bool = False,
 ) -> tuple[list[Visible[NotificationView]], int | None, int | None]:
-    query = _filtered(select(notifications), viewer, types, exclude_types, from_account_id)
+    query = shown_query(
+        select(notifications),
+        viewer,
+        types,
+        exclude_types,
+        from_account_id,
+        include_filtered=include_filtered,
+    )
     rows = newest_first(
         list((await conn.execute(page_of(query, notifications.c.id, page))).mappings().all()),
         page,
@@ -91,9 +113,9 @@ async def notification_list(
 async def notification(
     conn: AsyncConnection, viewer: Viewer, notification_id: int
 ) -> Visible[NotificationView]:
-    query = _filtered(select(notifications), viewer, None, None, None).where(
-        notifications.c.id == notification_id
-    )
+    query = shown_query(
+        select(notifications), viewer, None, None, None, include_filtered=True
+    ).where(notifications.c.id == notification_id)
     row = (await conn.execute(query)).mappings().first()
     views = await _views(conn, viewer, [row] if row is not None else [])
     if not views:
@@ -116,7 +138,7 @@ async def unread_count(
     if since_id is None:
         marker = (await markers_of(conn, viewer, ["notifications"])).get("notifications")
         since_id = marker.last_read_id if marker is not None else None
-    query = _filtered(select(notifications.c.id), viewer, types, exclude_types, from_account_id)
+    query = shown_query(select(notifications.c.id), viewer, types, exclude_types, from_account_id)
     if since_id is not None:
         query = query.where(notifications.c.id > since_id)
     capped = query.limit(max(1, min(limit, UNREAD_LIMIT_MAX))).subquery()
@@ -137,10 +159,25 @@ async def _views(
     }
     status_ids = [r["status_id"] for r in rows if r["status_id"] is not None]
     posts = {v.value.status.id: v for v in await statuses_by_ids(conn, viewer, status_ids)}
+    reported = await _reports(conn, viewer, [r["report_id"] for r in rows if r["report_id"]])
+    strikes = await warnings_by_id(
+        conn, viewer, [r["account_warning_id"] for r in rows if r["account_warning_id"]]
+    )
     result: list[Visible[NotificationView]] = []
     for r in rows:
         sender = senders.get(r["from_account_id"])
         if sender is None:
+            continue
+        if r["report_id"] is not None:
+            if r["report_id"] not in reported:
+                continue
+            report, target = reported[r["report_id"]]
+            result.append(sender.derive(_notification_view(r, None, report, target)))
+            continue
+        if r["account_warning_id"] is not None:
+            strike = strikes.get(r["account_warning_id"])
+            if strike is not None:
+                result.append(sender.derive(_notification_view(r, None, warning=strike)))
             continue
         post = None
         if r["status_id"] is not None:
@@ -152,8 +189,31 @@ async def _views(
     return result
 
 
+async def _reports(
+    conn: AsyncConnection, viewer: Viewer, report_ids: list[int]
+) -> dict[int, tuple[Report, Account]]:
+    """The reports of ``admin.report`` notifications, each with its target as
+    the policy shows it to the (staff) viewer."""
+    if not report_ids or not viewer.may(MANAGE_REPORTS):
+        return {}
+    found: dict[int, tuple[Report, Account]] = {}
+    for report_id in set(report_ids):
+        try:
+            report = await report_by_id(conn, report_id)
+            target = await privacy.check_account(conn, viewer, report.target_account_id)
+        except NotFound:
+            continue
+        found[report_id] = (report, Account.from_row(target.value))
+    return found
+
+
 def _notification_view(
-    row: RowMapping, post: StatusView | None
+    row: RowMapping,
+    post: StatusView | None,
+    report: Report | None = None,
+    target: Account | None = None,
+    *,
+    warning: Warning | None = None,
 ) -> Callable[[RowMapping], NotificationView]:
     def make(sender: RowMapping) -> NotificationView:
         return NotificationView(
@@ -162,6 +222,10 @@ def _notification_view(
             created_at=row["created_at"],
             account=Account.from_row(sender),
             status=post,
+            group_key=row["group_key"],
+            report=report,
+            report_target=target,
+            warning=warning,
         )
 
     return make

@@ -18,8 +18,10 @@ from sqlalchemy import select, update
 from roost.clock import utcnow
 from roost.db.engine import Tx
 from roost.db.tables import applications, authorization_codes, oauth_tokens
+from roost.domain.audit import events as audit_events
+from roost.domain.audit.chain import CONSOLE, Staff
 from roost.domain.oauth import scopes as scope_rules
-from roost.errors import Invalid, Unauthorized
+from roost.errors import Invalid, RuleBroken, Unauthorized
 from roost.ids import new_id
 
 OOB = "urn:ietf:wg:oauth:2.0:oob"
@@ -44,7 +46,7 @@ class RegisteredApp:
 def _check_redirect_uris(raw: str) -> list[str]:
     uris = [u.strip() for u in raw.replace("\n", " ").split() if u.strip()]
     if not uris:
-        raise Invalid("Validation failed: Redirect URI can't be blank")
+        raise RuleBroken("Redirect URI can't be blank")
     for uri in uris:
         if uri == OOB:
             continue
@@ -54,7 +56,7 @@ def _check_redirect_uris(raw: str) -> list[str]:
             or parsed.fragment
             or (parsed.scheme in {"http", "https"} and not parsed.netloc)
         ):
-            raise Invalid(f"Validation failed: Redirect URI must be an absolute URI: {uri}")
+            raise RuleBroken(f"Redirect URI must be an absolute URI: {uri}")
     return uris
 
 
@@ -62,14 +64,14 @@ async def do_register_app(
     tx: Tx, name: str, redirect_uris: str, scopes: str | None, website: str | None
 ) -> RegisteredApp:
     if not name or not name.strip():
-        raise Invalid("Validation failed: Application name can't be blank")
+        raise RuleBroken("Application name can't be blank")
     if len(name) > 200:
-        raise Invalid("Validation failed: Application name is too long (maximum is 200)")
+        raise RuleBroken("Application name is too long (maximum is 200)")
     uris = _check_redirect_uris(redirect_uris or "")
     try:
         granted = scope_rules.parse(scopes)
     except scope_rules.ScopeError as error:
-        raise Invalid(f"Validation failed: {error}") from None
+        raise RuleBroken(f"{error}") from None
     app = RegisteredApp(
         id=new_id(),
         name=name.strip(),
@@ -146,6 +148,8 @@ async def do_issue_token(
             created_at=now,
         )
     )
+    if account_id is not None:
+        await audit_events.staff_signed_in(tx, account_id, how="oauth")
     return IssuedToken(
         token=token, scopes=granted, created_at_epoch=int(now.timestamp()), id=token_id
     )
@@ -153,23 +157,26 @@ async def do_issue_token(
 
 async def do_revoke_token(tx: Tx, application_id: int, token: str) -> None:
     """Revoke a token issued to this application; unknown tokens are ignored (RFC 7009)."""
-    await tx.execute(
-        update(oauth_tokens)
-        .where(
-            oauth_tokens.c.token_hash == digest(token),
-            oauth_tokens.c.application_id == application_id,
-            oauth_tokens.c.revoked_at.is_(None),
-        )
-        .values(revoked_at=utcnow())
+    live = (
+        oauth_tokens.c.token_hash == digest(token),
+        oauth_tokens.c.application_id == application_id,
+        oauth_tokens.c.revoked_at.is_(None),
     )
+    owner = (await tx.execute(select(oauth_tokens.c.account_id).where(*live))).first()
+    if owner is None:
+        return
+    await tx.execute(update(oauth_tokens).where(*live).values(revoked_at=utcnow()))
+    await audit_events.tokens_revoked(tx, owner.account_id, 1, how="oauth")
 
 
-async def do_revoke_all_for_account(tx: Tx, account_id: int) -> int:
+async def do_revoke_all_for_account(tx: Tx, account_id: int, *, by: Staff = CONSOLE) -> int:
+    """Revoke every live token of the account (``roost tokens revoke-all``)."""
     result = await tx.execute(
         update(oauth_tokens)
         .where(oauth_tokens.c.account_id == account_id, oauth_tokens.c.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
+    await audit_events.tokens_revoked(tx, account_id, int(result.rowcount), how="console", by=by)
     return int(result.rowcount)
 
 
@@ -177,11 +184,14 @@ async def do_create_code(
     tx: Tx,
     app: RegisteredApp,
     account_id: int,
-    redirect_uri: str,
+    redirect_uri: str | None,
     granted: frozenset[str],
     code_challenge: str | None,
     code_challenge_method: str | None,
 ) -> str:
+    """A one-time code for ``account_id``. ``redirect_uri`` is the one the
+    authorize request named, None when it named none (the code then goes to the
+    application's first registered URI); redeeming must repeat a named one."""
     code = secrets.token_urlsafe(32)
     await tx.execute(
         authorization_codes.insert().values(
@@ -189,7 +199,8 @@ async def do_create_code(
             code_hash=digest(code),
             application_id=app.id,
             account_id=account_id,
-            redirect_uri=redirect_uri,
+            # "" records that the request named none (the column is NOT NULL).
+            redirect_uri=redirect_uri or "",
             scopes=scope_rules.render(granted),
             code_challenge=code_challenge,
             code_challenge_method=code_challenge_method,
@@ -211,7 +222,12 @@ def _pkce_matches(challenge: str, method: str | None, verifier: str | None) -> b
 async def do_redeem_code(
     tx: Tx, app: RegisteredApp, code: str, redirect_uri: str | None, verifier: str | None
 ) -> IssuedToken:
-    """Exchange a code for a token, once. Every failure reads the same to the client."""
+    """Exchange a code for a token, once. Every failure reads the same to the client.
+
+    RFC 6749 4.1.3: when the authorize request named a redirect_uri, this one
+    must be identical, and present; when it named none, a redirect_uri given
+    here must still be one the application registered.
+    """
     invalid = Invalid(
         "The provided authorization grant is invalid, expired, revoked, does not match the "
         "redirection URI used in the authorization request, or was issued to another client."
@@ -225,7 +241,10 @@ async def do_redeem_code(
         raise invalid
     if row.expires_at < utcnow():
         raise invalid
-    if redirect_uri is not None and redirect_uri != row.redirect_uri:
+    if row.redirect_uri:
+        if redirect_uri != row.redirect_uri:
+            raise invalid
+    elif redirect_uri is not None and redirect_uri not in app.redirect_uris:
         raise invalid
     if row.code_challenge and not _pkce_matches(
         row.code_challenge, row.code_challenge_method, verifier

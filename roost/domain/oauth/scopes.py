@@ -38,8 +38,25 @@ GRANULAR = {
         "reports",
         "statuses",
     ],
-    "admin:read": ["accounts", "reports"],
-    "admin:write": ["accounts", "reports"],
+    # Mastodon's admin scopes; the routes of the kinds Roost lacks answer 404.
+    "admin:read": [
+        "accounts",
+        "reports",
+        "domain_allows",
+        "domain_blocks",
+        "ip_blocks",
+        "email_domain_blocks",
+        "canonical_email_blocks",
+    ],
+    "admin:write": [
+        "accounts",
+        "reports",
+        "domain_allows",
+        "domain_blocks",
+        "ip_blocks",
+        "email_domain_blocks",
+        "canonical_email_blocks",
+    ],
 }
 TOP_LEVEL = ("read", "write", "follow", "push", "profile", "admin:read", "admin:write")
 FOLLOW_COVERS = frozenset(

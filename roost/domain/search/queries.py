@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -64,7 +64,9 @@ async def search_statuses(
     ids = await index.search(
         conn, Scope(searcher=me, author_id=author), query, window=offset + limit
     )
-    return await statuses_by_ids(conn, viewer, ids[offset : offset + limit])
+    # Silenced authors are found only by those who follow them.
+    heard = await privacy.heard_status_ids(conn, viewer, ids)
+    return await statuses_by_ids(conn, viewer, heard[offset : offset + limit])
 
 
 def _like_prefix(value: str) -> str:
@@ -84,7 +86,7 @@ async def search_accounts(
     """Accounts whose username or display name starts with the query.
 
     The exact username always matches; other matches leave out accounts that
-    opted out of discovery, unless the viewer follows them. ``following``
+    opted out of discovery or were silenced, unless the viewer follows them. ``following``
     keeps only accounts the viewer follows. Exact match first, then the most
     followed.
     """
@@ -104,7 +106,8 @@ async def search_accounts(
         display.like("% " + prefix, escape="\\"),
     )
     conditions: list[Any] = [matches]
-    discoverable: list[Any] = [exact, accounts.c.discoverable.is_(True)]
+    proposed = and_(accounts.c.discoverable.is_(True), accounts.c.silenced_at.is_(None))
+    discoverable: list[Any] = [exact, proposed]
     if me is not None:
         discoverable += [accounts.c.id == me, accounts.c.id.in_(followed)]
     conditions.append(or_(*discoverable))

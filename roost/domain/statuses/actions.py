@@ -2,12 +2,18 @@
 
 Each ``do_*`` runs inside the caller's transaction and writes the jobs its
 change implies (notifications, fan-out) to the outbox in that same transaction.
+
+Above 500 lines: every change a person makes to a post row and its counters
+(replies, boosts, favourites), with the private helpers those changes share
+(``_bump``, ``_add_interaction``, ``_visible_original``, ``_undo_boost``). The
+Twitter importer's batched inserts keep their own counts
+(roost/importers/twitter/store.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -18,29 +24,53 @@ from roost.db.tables import (
     accounts,
     bookmarks,
     favourites,
-    idempotency_keys,
     mentions,
     pins,
+    polls,
     status_edits,
     status_tags,
     statuses,
-    tags,
 )
 from roost.domain import privacy
+from roost.domain.accounts.limits import is_sensitized
 from roost.domain.accounts.queries import local_accounts_named
+from roost.domain.cards.jobs import FetchLinkCard
+from roost.domain.cards.links import first_link
 from roost.domain.conversations.actions import do_deliver_direct
 from roost.domain.events import StatusCreated, StatusDeleted, StatusEdited
-from roost.domain.media.actions import do_attach_media, do_release_media
+from roost.domain.media.actions import (
+    MediaChange,
+    do_attach_media,
+    do_change_attached_media,
+    do_delete_attached_media,
+    do_release_media,
+)
 from roost.domain.media.queries import has_media
-from roost.domain.statuses import content
+from roost.domain.notifications.jobs import Notify
+from roost.domain.polls.actions import NewPoll, check_poll, do_create_poll, do_replace_poll
+from roost.domain.quotes.actions import (
+    check_policy,
+    check_quote,
+    do_after_edit,
+    do_record_quote,
+    do_set_policy,
+)
+from roost.domain.quotes.queries import default_policy
+from roost.domain.quotes.rules import DEFAULT_POLICY
+from roost.domain.search.jobs import SyncSearch
+from roost.domain.spam.jobs import ClusterPost
+from roost.domain.statuses import content, jobs
+from roost.domain.statuses.idempotency import do_remember_key, post_for_key
+from roost.domain.statuses.rows import new_status_row
+from roost.domain.tags.lookup import tag_ids, tag_key
 from roost.domain.types import Status, Viewer, Visibility
-from roost.errors import Invalid, NotFound
+from roost.errors import NotFound, RuleBroken
 from roost.ids import new_id
 from roost.jobs.outbox import enqueue
 from roost.keys.ring import seal
 
 MAX_PINS = 5
-IDEMPOTENCY_WINDOW = timedelta(hours=1)
+POLL_WITH_MEDIA = "A post with media attachments cannot have a poll"
 
 
 @dataclass(frozen=True)
@@ -55,6 +85,10 @@ class NewStatus:
     application_id: int | None = None
     created_at: datetime | None = None
     media_ids: tuple[int, ...] = ()
+    poll: NewPoll | None = None
+    quoted_status_id: int | None = None
+    # public, followers or nobody (None: the author's default policy)
+    quote_policy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,35 +99,26 @@ class StatusChange:
     language: str | None = None
     # None: the post keeps its media; a tuple (even empty) replaces them.
     media_ids: tuple[int, ...] | None = None
+    # Alt text and focus of media the post holds after the edit.
+    media_changes: tuple[MediaChange, ...] = ()
+    # As Mastodon edits: the post's poll after the edit (None: no poll), when
+    # ``replace_poll``; otherwise the poll is left as it is.
+    poll: NewPoll | None = None
+    replace_poll: bool = False
+    quote_policy: str | None = None
 
 
 def check_text(text: str, spoiler_text: str, max_chars: int, *, has_media: bool = False) -> None:
     # A post may be media alone, as on Mastodon.
     if not text.strip() and not has_media:
-        raise Invalid("Validation failed: Text can't be blank")
+        raise RuleBroken("Text can't be blank")
     if content.character_count(text) + len(spoiler_text) > max_chars:
-        raise Invalid(f"Validation failed: Text character limit of {max_chars} exceeded")
+        raise RuleBroken(f"Text character limit of {max_chars} exceeded")
 
 
 async def _render(tx: Tx, text: str, base_url: str) -> content.Rendered:
     local = await local_accounts_named(tx.conn, content.mentioned_usernames(text))
     return content.render(text, local, base_url)
-
-
-async def _tag_ids(tx: Tx, names: list[str]) -> list[int]:
-    ids: list[int] = []
-    for name in names:
-        key = name.lower()
-        row = (await tx.execute(select(tags.c.id).where(tags.c.name_key == key))).first()
-        if row is None:
-            tag_id = new_id()
-            await tx.execute(
-                tags.insert().values(id=tag_id, name=name, name_key=key, created_at=utcnow())
-            )
-        else:
-            tag_id = row.id
-        ids.append(tag_id)
-    return ids
 
 
 async def _link_mentions_and_tags(tx: Tx, status_id: int, rendered: content.Rendered) -> None:
@@ -102,43 +127,46 @@ async def _link_mentions_and_tags(tx: Tx, status_id: int, rendered: content.Rend
             insert(mentions),
             [{"status_id": status_id, "account_id": aid} for aid in rendered.mentioned_ids],
         )
-    tag_ids = await _tag_ids(tx, rendered.tags)
-    if tag_ids:
+    by_key = await tag_ids(tx, rendered.tags)
+    # In the order written; two spellings of one tag link it once.
+    linked = dict.fromkeys(by_key[k] for k in map(tag_key, rendered.tags) if k in by_key)
+    if linked:
         await tx.execute(
-            insert(status_tags), [{"status_id": status_id, "tag_id": tid} for tid in tag_ids]
+            insert(status_tags), [{"status_id": status_id, "tag_id": tid} for tid in linked]
         )
-
-
-async def _existing_for_key(tx: Tx, author_id: int, key: str) -> int | None:
-    row = (
-        await tx.execute(
-            select(idempotency_keys.c.status_id, idempotency_keys.c.created_at).where(
-                idempotency_keys.c.account_id == author_id, idempotency_keys.c.key == key
-            )
-        )
-    ).first()
-    if row is None:
-        return None
-    if row.created_at < utcnow() - IDEMPOTENCY_WINDOW:
-        await tx.execute(
-            delete(idempotency_keys).where(
-                idempotency_keys.c.account_id == author_id, idempotency_keys.c.key == key
-            )
-        )
-        return None
-    return int(row.status_id)
 
 
 async def do_create_status(
-    tx: Tx, author: Viewer, new: NewStatus, *, base_url: str, max_chars: int
+    tx: Tx,
+    author: Viewer,
+    new: NewStatus,
+    *,
+    base_url: str,
+    max_chars: int,
+    cluster: bool = True,
 ) -> int:
-    """Publish a post; returns its id. A repeated Idempotency-Key returns the first."""
+    """Publish a post; returns its id. A repeated Idempotency-Key returns the first.
+
+    ``cluster``: leave the job that looks for near duplicates (spam waves,
+    roost/domain/spam); only the posting benchmark turns it off, to measure
+    what it adds."""
     assert author.account_id is not None
     if new.idempotency_key:
-        existing = await _existing_for_key(tx, author.account_id, new.idempotency_key)
+        existing = await post_for_key(tx, author.account_id, new.idempotency_key)
         if existing is not None:
             return existing
     check_text(new.text, new.spoiler_text, max_chars, has_media=bool(new.media_ids))
+    if new.poll is not None:
+        if new.media_ids:
+            raise RuleBroken(POLL_WITH_MEDIA)
+        check_poll(new.poll)
+    visibility = new.visibility
+    quote = None
+    if new.quoted_status_id is not None:
+        quote = await check_quote(tx, author, new.quoted_status_id, visibility)
+        visibility = quote.visibility
+    if new.quote_policy is not None:
+        check_policy(new.quote_policy)
     in_reply_to_account_id = None
     if new.in_reply_to_id is not None:
         # Replying needs seeing: the parent goes through the policy like any read.
@@ -147,32 +175,46 @@ async def do_create_status(
             raise NotFound()
         in_reply_to_account_id = parent.value["account_id"]
     rendered = await _render(tx, new.text, base_url)
+    if (
+        quote is not None
+        and visibility == Visibility.DIRECT
+        and quote.quoted_account_id not in (author.account_id, *rendered.mentioned_ids)
+    ):
+        raise RuleBroken("A direct quote must mention the quoted post's author")
     now = new.created_at or utcnow()
     status_id = new_id()
     await tx.execute(
         statuses.insert().values(
-            id=status_id,
-            account_id=author.account_id,
-            in_reply_to_id=new.in_reply_to_id,
-            in_reply_to_account_id=in_reply_to_account_id,
-            application_id=author.application_id,
-            visibility=int(new.visibility),
-            # Sealed under the author's key: gone with it, old backups included.
-            text=seal(author.account_id, new.text),
-            content=seal(author.account_id, rendered.html),
-            spoiler_text=seal(author.account_id, new.spoiler_text),
-            sensitive=new.sensitive or bool(new.spoiler_text),
-            language=new.language,
-            replies_count=0,
-            reblogs_count=0,
-            favourites_count=0,
-            created_at=now,
+            new_status_row(
+                status_id=status_id,
+                account_id=author.account_id,
+                visibility=visibility,
+                created_at=now,
+                text=new.text,
+                html=rendered.html,
+                spoiler_text=new.spoiler_text,
+                # Staff made the author's media sensitive (accounts/limits.py).
+                sensitive=new.sensitive
+                or (bool(new.media_ids) and await is_sensitized(tx, author.account_id)),
+                language=new.language,
+                in_reply_to_id=new.in_reply_to_id,
+                in_reply_to_account_id=in_reply_to_account_id,
+                application_id=author.application_id,
+            )
         )
     )
     await _link_mentions_and_tags(tx, status_id, rendered)
     if new.media_ids:
         await do_attach_media(tx, author.account_id, status_id, list(new.media_ids))
-    if new.visibility == Visibility.DIRECT:
+    if new.poll is not None:
+        await do_create_poll(tx, author.account_id, status_id, new.poll)
+    if quote is not None:
+        await do_record_quote(tx, quote, status_id, author.account_id)
+    # A post naming no policy takes its author's default (source[quote_policy]).
+    policy = new.quote_policy or await default_policy(tx.conn, author.account_id)
+    if policy != DEFAULT_POLICY:
+        await do_set_policy(tx, status_id, policy)
+    if visibility == Visibility.DIRECT:
         await do_deliver_direct(
             tx,
             status_id=status_id,
@@ -192,16 +234,13 @@ async def do_create_status(
             .values(replies_count=statuses.c.replies_count + 1)
         )
     if new.idempotency_key:
-        await tx.execute(
-            idempotency_keys.insert().values(
-                account_id=author.account_id,
-                key=new.idempotency_key,
-                status_id=status_id,
-                created_at=utcnow(),
-            )
-        )
-    await enqueue(tx, "status.published", {"status_id": status_id})
-    await enqueue(tx, "search.sync", {"status_id": status_id})
+        await do_remember_key(tx, author.account_id, new.idempotency_key, status_id)
+    await enqueue(tx, jobs.StatusPublished(status_id))
+    await enqueue(tx, SyncSearch(status_id))
+    if cluster:
+        await enqueue(tx, ClusterPost(status_id))
+    if new.visibility != Visibility.DIRECT and first_link(new.text, base_url) is not None:
+        await enqueue(tx, FetchLinkCard(status_id))
     tx.emit(StatusCreated(status_id=status_id, author_id=author.account_id))
     return status_id
 
@@ -224,16 +263,27 @@ async def do_edit_status(
     max_chars: int,
 ) -> None:
     current = await _own_status(tx, viewer, status_id)
+    if current.edited_at is None:
+        # The history starts with the original (its poll and all), so
+        # /history shows every version.
+        await _record_version(tx, current, current.created_at)
     spoiler = current.spoiler_text if change.spoiler_text is None else change.spoiler_text
     sensitive = current.sensitive if change.sensitive is None else change.sensitive
     if change.media_ids is not None:
         await do_attach_media(tx, current.account_id, status_id, list(change.media_ids))
-    check_text(change.text, spoiler, max_chars, has_media=await has_media(tx.conn, status_id))
+    await do_change_attached_media(tx, current.account_id, status_id, list(change.media_changes))
+    with_media = await has_media(tx.conn, status_id)
+    check_text(change.text, spoiler, max_chars, has_media=with_media)
+    if with_media and not sensitive:
+        sensitive = await is_sensitized(tx, current.account_id)
+    if change.replace_poll:
+        if change.poll is not None and with_media:
+            raise RuleBroken(POLL_WITH_MEDIA)
+        await do_replace_poll(tx, current.account_id, status_id, change.poll)
     now = utcnow()
-    if current.edited_at is None:
-        # The history starts with the original, so /history shows every version.
-        await _record_version(tx, current, current.created_at)
     rendered = await _render(tx, change.text, base_url)
+    if change.quote_policy is not None:
+        await do_set_policy(tx, status_id, change.quote_policy)
     await tx.execute(
         update(statuses)
         .where(statuses.c.id == status_id)
@@ -251,12 +301,19 @@ async def do_edit_status(
     await _link_mentions_and_tags(tx, status_id, rendered)
     updated = (await tx.execute(select(statuses).where(statuses.c.id == status_id))).mappings()
     await _record_version(tx, Status.from_row(updated.one()), now)
-    await enqueue(tx, "status.edited", {"status_id": status_id})
-    await enqueue(tx, "search.sync", {"status_id": status_id})
+    await enqueue(tx, jobs.StatusEdited(status_id))
+    await enqueue(tx, SyncSearch(status_id))
+    if first_link(change.text, base_url) != first_link(current.text, base_url):
+        await enqueue(tx, FetchLinkCard(status_id))  # a new card, or none
+    await do_after_edit(tx, status_id, current.account_id, now)
     tx.emit(StatusEdited(status_id=status_id, author_id=current.account_id))
 
 
 async def _record_version(tx: Tx, status: Status, at: datetime) -> None:
+    """A version of the post as it stands, with its poll's options (as sealed)."""
+    options = (
+        await tx.execute(select(polls.c.options).where(polls.c.status_id == status.id))
+    ).scalar_one_or_none()
     await tx.execute(
         status_edits.insert().values(
             id=new_id(),
@@ -266,13 +323,31 @@ async def _record_version(tx: Tx, status: Status, at: datetime) -> None:
             content=seal(status.account_id, status.content),
             spoiler_text=seal(status.account_id, status.spoiler_text),
             sensitive=status.sensitive,
+            poll_options=options,
             created_at=at,
         )
     )
 
 
-async def do_delete_status(tx: Tx, viewer: Viewer, status_id: int) -> Status:
-    """Delete a post for good, with its boosts; returns it (for redraft)."""
+async def do_delete_status(
+    tx: Tx, viewer: Viewer, status_id: int, *, delete_media: bool = False
+) -> Status:
+    """Delete a post for good, with its boosts; returns it (for redraft).
+
+    Its media are kept a day as unattached uploads, for a redraft to take,
+    unless ``delete_media``: then they go now. The id of one of the viewer's
+    own boosts undoes that boost (as Mastodon does); someone else's post or
+    boost is NotFound.
+    """
+    row = (await tx.execute(select(statuses).where(statuses.c.id == status_id))).mappings().first()
+    if (
+        row is not None
+        and row["reblog_of_id"] is not None
+        and row["account_id"] == viewer.account_id
+    ):
+        boost = Status.from_row(row)
+        await _undo_boost(tx, boost)
+        return boost
     status = await _own_status(tx, viewer, status_id)
     mentioned = await tx.execute(
         select(mentions.c.account_id).where(mentions.c.status_id == status_id)
@@ -285,8 +360,11 @@ async def do_delete_status(tx: Tx, viewer: Viewer, status_id: int) -> Status:
             mentioned_ids=tuple(r.account_id for r in mentioned),
         )
     )
-    # Its media become unattached uploads again: a redraft can take them.
-    await do_release_media(tx, status_id)
+    if delete_media:
+        await do_delete_attached_media(tx, status_id)
+    else:
+        # Its media become unattached uploads again: a redraft can take them.
+        await do_release_media(tx, status_id)
     await _delete_rows(tx, status)
     boosts = await tx.execute(select(statuses).where(statuses.c.reblog_of_id == status_id))
     for row in boosts.mappings().all():
@@ -297,8 +375,8 @@ async def do_delete_status(tx: Tx, viewer: Viewer, status_id: int) -> Status:
                 status_id=boost.id, author_id=boost.account_id, visibility=int(boost.visibility)
             )
         )
-    await enqueue(tx, "status.deleted", {"status_id": status_id, "account_id": status.account_id})
-    await enqueue(tx, "search.sync", {"status_id": status_id})
+    await enqueue(tx, jobs.StatusDeleted(status_id, status.account_id))
+    await enqueue(tx, SyncSearch(status_id))
     return status
 
 
@@ -364,13 +442,12 @@ async def do_favourite(tx: Tx, viewer: Viewer, status_id: int) -> int:
         if status["account_id"] != viewer.account_id:
             await enqueue(
                 tx,
-                "notify",
-                {
-                    "type": "favourite",
-                    "account_id": status["account_id"],
-                    "from_account_id": viewer.account_id,
-                    "status_id": status["id"],
-                },
+                Notify(
+                    type="favourite",
+                    account_id=status["account_id"],
+                    from_account_id=viewer.account_id,
+                    status_id=status["id"],
+                ),
             )
     return int(status["id"])
 
@@ -398,10 +475,13 @@ async def do_unbookmark(tx: Tx, viewer: Viewer, status_id: int) -> int:
 
 
 async def do_pin(tx: Tx, viewer: Viewer, status_id: int) -> int:
+    """Pin one of the viewer's own posts to their profile (at most MAX_PINS).
+    Followers-only posts may be pinned, as on Mastodon (the profile shows
+    them only to those who may see them); direct messages may not."""
     assert viewer.account_id is not None
     status = await _own_status(tx, viewer, status_id)
-    if status.visibility not in (Visibility.PUBLIC, Visibility.UNLISTED):
-        raise Invalid("Validation failed: Only public and unlisted posts can be pinned")
+    if status.visibility == Visibility.DIRECT:
+        raise RuleBroken("Direct messages cannot be pinned")
     count = (
         await tx.execute(
             select(func.count()).select_from(pins).where(pins.c.account_id == viewer.account_id)
@@ -415,7 +495,7 @@ async def do_pin(tx: Tx, viewer: Viewer, status_id: int) -> int:
         )
     ).first()
     if exists is None and count >= MAX_PINS:
-        raise Invalid(f"Validation failed: You can pin at most {MAX_PINS} posts")
+        raise RuleBroken(f"You can pin at most {MAX_PINS} posts")
     await _add_interaction(tx, pins, viewer.account_id, status_id)
     return status_id
 
@@ -428,13 +508,24 @@ async def do_unpin(tx: Tx, viewer: Viewer, status_id: int) -> int:
 
 
 async def do_reblog(tx: Tx, viewer: Viewer, status_id: int, visibility: Visibility) -> int:
-    """Boost a post; returns the boost's id. Boosting twice returns the same boost."""
+    """Boost a post; returns the boost's id. Boosting twice returns the same boost.
+
+    Public and unlisted posts may be boosted by anyone who sees them, at the
+    ``visibility`` asked for. A followers-only post may be boosted by its
+    author alone (as on Mastodon), and the boost stays followers-only: it goes
+    to the same followers, again. Direct posts are never boosted.
+    """
     assert viewer.account_id is not None
     original = await _visible_original(tx, viewer, status_id)
-    if Visibility(original["visibility"]) not in (Visibility.PUBLIC, Visibility.UNLISTED):
-        raise Invalid("Validation failed: Followers-only and direct posts cannot be boosted")
+    shown_as = Visibility(original["visibility"])
+    if shown_as == Visibility.DIRECT:
+        raise RuleBroken("Direct posts cannot be boosted")
+    if shown_as == Visibility.PRIVATE:
+        if original["account_id"] != viewer.account_id:
+            raise RuleBroken("Followers-only posts can be boosted by their author only")
+        visibility = Visibility.PRIVATE
     if visibility == Visibility.DIRECT:
-        raise Invalid("Validation failed: A boost cannot be a direct message")
+        raise RuleBroken("A boost cannot be a direct message")
     existing = (
         await tx.execute(
             select(statuses.c.id).where(
@@ -449,19 +540,14 @@ async def do_reblog(tx: Tx, viewer: Viewer, status_id: int, visibility: Visibili
     now = utcnow()
     await tx.execute(
         statuses.insert().values(
-            id=boost_id,
-            account_id=viewer.account_id,
-            reblog_of_id=original["id"],
-            application_id=viewer.application_id,
-            visibility=int(visibility),
-            text="",
-            content="",
-            spoiler_text="",
-            sensitive=False,
-            replies_count=0,
-            reblogs_count=0,
-            favourites_count=0,
-            created_at=now,
+            new_status_row(
+                status_id=boost_id,
+                account_id=viewer.account_id,
+                visibility=visibility,
+                created_at=now,
+                reblog_of_id=original["id"],
+                application_id=viewer.application_id,
+            )
         )
     )
     await _bump(tx, original["id"], "reblogs_count", +1)
@@ -470,18 +556,17 @@ async def do_reblog(tx: Tx, viewer: Viewer, status_id: int, visibility: Visibili
         .where(accounts.c.id == viewer.account_id)
         .values(statuses_count=accounts.c.statuses_count + 1, last_status_at=now)
     )
-    await enqueue(tx, "status.published", {"status_id": boost_id})
+    await enqueue(tx, jobs.StatusPublished(boost_id))
     tx.emit(StatusCreated(status_id=boost_id, author_id=viewer.account_id))
     if original["account_id"] != viewer.account_id:
         await enqueue(
             tx,
-            "notify",
-            {
-                "type": "reblog",
-                "account_id": original["account_id"],
-                "from_account_id": viewer.account_id,
-                "status_id": original["id"],
-            },
+            Notify(
+                type="reblog",
+                account_id=original["account_id"],
+                from_account_id=viewer.account_id,
+                status_id=original["id"],
+            ),
         )
     return boost_id
 
@@ -503,18 +588,18 @@ async def do_unreblog(tx: Tx, viewer: Viewer, status_id: int) -> int:
         .first()
     )
     if boost is not None:
-        await _delete_rows(tx, Status.from_row(boost))
-        await enqueue(
-            tx, "status.deleted", {"status_id": boost["id"], "account_id": viewer.account_id}
-        )
-        tx.emit(
-            StatusDeleted(
-                status_id=boost["id"],
-                author_id=viewer.account_id,
-                visibility=int(boost["visibility"]),
-            )
-        )
+        await _undo_boost(tx, Status.from_row(boost))
     return int(original["id"])
+
+
+async def _undo_boost(tx: Tx, boost: Status) -> None:
+    await _delete_rows(tx, boost)
+    await enqueue(tx, jobs.StatusDeleted(boost.id, boost.account_id))
+    tx.emit(
+        StatusDeleted(
+            status_id=boost.id, author_id=boost.account_id, visibility=int(boost.visibility)
+        )
+    )
 
 
 async def _bump(tx: Tx, status_id: int, counter: str, delta: int) -> None:

@@ -69,6 +69,12 @@ def hashtags(text: str) -> list[str]:
     return list(seen.values())
 
 
+def linked_urls(text: str) -> list[str]:
+    """The web addresses ``render`` makes links of, in order (mentions and
+    hashtags are other tokens)."""
+    return [m.group(0) for m in _TOKEN_SCAN.finditer(text) if m.group(0)[0] in "hH"]
+
+
 def character_count(text: str) -> int:
     """Length as Mastodon clients count it: links weigh 23, remote mentions
     count only their local part."""
@@ -143,17 +149,30 @@ def _markup(
     for paragraph in _PARAGRAPHS.split(text.strip()):
         if not paragraph.strip():
             continue
-        pieces: list[str] = []
-        position = 0
-        for match in _TOKEN_SCAN.finditer(paragraph):
-            pieces.append(html.escape(paragraph[position : match.start()], quote=False))
-            pieces.append(_render_token(match, local_accounts, base_url, mentioned, tags))
-            if links is not None and match.group(0)[0] in "hH":
-                links.append(match.group(0))
-            position = match.end()
-        pieces.append(html.escape(paragraph[position:], quote=False))
-        rendered.append("<p>" + "".join(pieces).replace("\n", "<br>") + "</p>")
+        inline = _inline(paragraph, local_accounts, base_url, mentioned, tags, links)
+        rendered.append("<p>" + inline.replace("\n", "<br>") + "</p>")
     return "".join(rendered)
+
+
+def _inline(
+    text: str,
+    local_accounts: Mapping[str, tuple[int, str]],
+    base_url: str,
+    mentioned: list[int],
+    tags: list[str],
+    links: list[str] | None,
+) -> str:
+    """Escaped text with its tokens rendered, and nothing around it."""
+    pieces: list[str] = []
+    position = 0
+    for match in _TOKEN_SCAN.finditer(text):
+        pieces.append(html.escape(text[position : match.start()], quote=False))
+        pieces.append(_render_token(match, local_accounts, base_url, mentioned, tags))
+        if links is not None and match.group(0)[0] in "hH":
+            links.append(match.group(0))
+        position = match.end()
+    pieces.append(html.escape(text[position:], quote=False))
+    return "".join(pieces)
 
 
 def _render_token(
@@ -202,3 +221,12 @@ def _host(base_url: str) -> str:
 def note_html(text: str) -> str:
     """A profile note or field value: text with links, no mentions resolved."""
     return render(text, {}, "").html if text.strip() else ""
+
+
+def field_html(text: str) -> str:
+    """A profile field's value: its links made, as one line with no paragraph
+    around it (Mastodon shows field values inline, in a table cell)."""
+    if not text.strip():
+        return ""
+    markup = _inline(" ".join(text.split()), {}, "", [], [], None)
+    return nh3.clean(markup, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES, link_rel=None)

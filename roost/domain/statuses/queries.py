@@ -3,9 +3,9 @@ and builds ``StatusView``s only from cleared rows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import CompoundSelect, literal_column, null, select, union_all
 from sqlalchemy.engine import RowMapping
@@ -24,20 +24,31 @@ from roost.db.tables import (
     tags,
 )
 from roost.domain import privacy
+from roost.domain.cards.queries import cards_for
 from roost.domain.media import queries as media_queries
 from roost.domain.pagination import newest_first, page_of
+from roost.domain.polls.queries import unsealed
 from roost.domain.privacy import Visible
+from roost.domain.statuses.assembly import assemble
+from roost.domain.statuses.extras import with_extras
+from roost.domain.statuses.muted import has_muted_threads, muted_among
+from roost.domain.tags.lookup import tag_key
 from roost.domain.types import Account, AppInfo, Page, Status, StatusEdit, StatusView, Viewer
 from roost.errors import NotFound
 
 
 async def hydrate(
-    conn: AsyncConnection, viewer: Viewer, rows: Sequence[Visible[RowMapping]]
+    conn: AsyncConnection,
+    viewer: Viewer,
+    rows: Sequence[Visible[RowMapping]],
+    *,
+    nested: bool = False,
 ) -> list[Visible[StatusView]]:
     """Cleared status rows -> cleared views, in a fixed number of queries.
 
     A boost whose original the viewer may not see is dropped: the original is
-    fetched through the policy like any other read.
+    fetched through the policy like any other read. ``nested``: the views are
+    quoted posts, whose own quotes are named, not shown.
     """
     if not rows:
         return []
@@ -81,7 +92,11 @@ async def hydrate(
     )
 
     flags = await _viewer_flags(conn, viewer, status_ids)
+    muted: set[int] = set()
+    if viewer.account_id is not None and await has_muted_threads(conn, viewer.account_id):
+        muted = await muted_among(conn, viewer.account_id, status_ids)
     media_map = await media_queries.for_statuses(conn, status_ids)
+    card_map = await cards_for(conn, status_ids)
 
     def view(row: RowMapping, reblog: StatusView | None) -> StatusView | None:
         author = account_map.get(row["account_id"])
@@ -102,28 +117,27 @@ async def hydrate(
             reblogged=sid in flags["reblogged"],
             bookmarked=sid in flags["bookmarked"],
             pinned=sid in flags["pinned"],
+            muted=sid in muted,
             media=media_map.get(sid, []),
+            card=card_map.get(sid),
         )
 
-    result: list[Visible[StatusView]] = []
-    for row in rows:
-        original_view = None
-        boosted = row.value["reblog_of_id"]
-        if boosted is not None:
-            original = originals.get(boosted)
-            if original is None:
-                continue
-            original_view = view(original.value, None)
-            if original_view is None:
-                continue
-        built = view(row.value, original_view)
-        if built is not None:
-            result.append(row.derive(_constant(built)))
-    return result
+    def original(status_id: int) -> RowMapping | None:
+        found = originals.get(status_id)
+        return None if found is None else found.value
+
+    result = assemble(rows, boosted=lambda row: row["reblog_of_id"], original=original, view=view)
+    return await with_extras(conn, viewer, result, load=None if nested else quoted_views)
 
 
-def _constant(value: StatusView) -> Callable[[RowMapping], StatusView]:
-    return lambda _row: value
+async def quoted_views(
+    conn: AsyncConnection, viewer: Viewer, ids: set[int]
+) -> list[Visible[StatusView]]:
+    """The quoted posts the viewer may see, through the policy."""
+    rows = await privacy.visible_statuses(
+        conn, viewer, select(statuses).where(statuses.c.id.in_(ids))
+    )
+    return await hydrate(conn, viewer, rows, nested=True)
 
 
 async def _visible_by_id(
@@ -314,6 +328,7 @@ async def history(
             spoiler_text=r.spoiler_text,
             sensitive=r.sensitive,
             created_at=r.created_at,
+            poll_options=None if r.poll_options is None else tuple(unsealed(r.poll_options)),
         )
         for r in rows
     ]
@@ -345,7 +360,7 @@ def account_statuses_query(
             statuses.c.id.in_(
                 select(status_tags.c.status_id)
                 .join(tags, tags.c.id == status_tags.c.tag_id)
-                .where(tags.c.name_key == tagged.lower().lstrip("#"))
+                .where(tags.c.name_key == tag_key(tagged))
             )
         )
     if pinned_only:
@@ -355,14 +370,27 @@ def account_statuses_query(
     return query
 
 
+async def parent_of(conn: AsyncConnection, status_id: int) -> int | None:
+    """The id of the post ``status_id`` replies to (None: none, or no such post)."""
+    row = (
+        await conn.execute(select(statuses.c.in_reply_to_id).where(statuses.c.id == status_id))
+    ).first()
+    return None if row is None else row.in_reply_to_id
+
+
+Marks = Literal["favourites", "bookmarks"]
+_MARKED = {"favourites": favourites, "bookmarks": bookmarks}
+
+
 async def interaction_list(
-    conn: AsyncConnection, viewer: Viewer, table: Any, page: Page
+    conn: AsyncConnection, viewer: Viewer, kind: Marks, page: Page
 ) -> tuple[list[Visible[StatusView]], int | None, int | None]:
     """The viewer's favourites or bookmarks, paged by when they acted.
 
     Returns the views and the interaction ids at both ends, for Link headers.
     """
     assert viewer.account_id is not None
+    table = _MARKED[kind]
     query = page_of(
         select(table.c.id, table.c.status_id).where(table.c.account_id == viewer.account_id),
         table.c.id,

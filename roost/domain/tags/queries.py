@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,18 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roost.clock import utcnow
 from roost.db.tables import followed_tags, status_tags, statuses, tags
 from roost.domain.pagination import newest_first, page_of
+from roost.domain.tags.lookup import tag_key
 from roost.domain.types import Page, Viewer, Visibility
 from roost.ids import min_id_for_time
 
-# What #hashtags in posts are made of (roost/domain/statuses/content.py).
-TAG_NAME = re.compile(r"^\w{1,100}$")
 HISTORY_DAYS = 7
-
-
-def normalise(name: str) -> str | None:
-    """The tag's key (``name_key``), or None when it cannot be a hashtag."""
-    name = name.strip().lstrip("#")
-    return name.lower() if TAG_NAME.match(name) else None
 
 
 @dataclass(frozen=True)
@@ -104,7 +96,8 @@ async def tag_views(conn: AsyncConnection, viewer: Viewer, rows: Sequence[Any]) 
 
 
 async def tag(conn: AsyncConnection, viewer: Viewer, key: str) -> TagView:
-    """A tag by its key; a well-formed name nobody used yet is a tag with no uses."""
+    """A tag by its key (roost/domain/tags/lookup.py's ``tag_key``); a
+    well-formed name nobody used yet is a tag with no uses."""
     row = (await conn.execute(select(tags.c.id, tags.c.name).where(tags.c.name_key == key))).first()
     if row is None:
         empty = (await _history(conn, [0]))[0]
@@ -140,7 +133,7 @@ async def search(
 ) -> list[TagView]:
     """Tags whose name starts with the query: the exact name first, then the
     shortest (closest) names."""
-    key = normalise(text)
+    key = tag_key(text)
     if key is None:
         return []
     escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -26,24 +26,23 @@ import asyncio
 import contextlib
 import logging
 from pathlib import Path
-from typing import Any
 
 from roost.clock import utcnow
-from roost.errors import Conflict, RoostError, Unavailable
+from roost.domain.jobs import JobContext
+from roost.errors import Conflict, RetryLater, RoostError, Unavailable
 from roost.importers.twitter.run import ImportRequest, import_archive
 from roost.importers.twitter.runs import (
     DONE,
     FAILED,
-    IMPORT_JOB,
     RUNNING,
     STALE_AFTER,
+    ImportArchive,
     ImportRun,
     do_update_run,
     get_run,
 )
-from roost.importers.twitter.store import INDEX_JOB
-from roost.jobs.registry import JobContext, RetryLater, handles
-from roost.search.index import index_for
+from roost.importers.twitter.store import IndexImported
+from roost.jobs.registry import handles
 
 log = logging.getLogger("roost.importers")
 
@@ -61,9 +60,9 @@ def uploads_dir(data_dir: Path) -> Path:
     return data_dir / "imports"
 
 
-@handles(IMPORT_JOB)
-async def run_upload(ctx: JobContext, payload: dict[str, Any]) -> None:
-    run_id = int(payload["import_id"])
+@handles(ImportArchive)
+async def run_upload(ctx: JobContext, job: ImportArchive) -> None:
+    run_id = job.import_id
     task = _running.get(run_id)
     if task is None:
         async with ctx.db.read() as conn:
@@ -121,8 +120,7 @@ def _remove_upload(data_dir: Path, source: Path, uploaded: bool) -> None:
         source.parent.rmdir()
 
 
-@handles(INDEX_JOB)
-async def index_imported(ctx: JobContext, payload: dict[str, Any]) -> None:
-    ids = [int(i) for i in payload["status_ids"]]
+@handles(IndexImported)
+async def index_imported(ctx: JobContext, job: IndexImported) -> None:
     async with ctx.db.write() as tx:
-        await index_for(ctx.db.engine.dialect.name).sync(tx, ids)
+        await ctx.search.sync(tx, list(job.status_ids))

@@ -75,6 +75,7 @@ class MediaImporter:
                         description=None,
                         focus=None,
                         process_later=False,
+                        origin="import",
                     )
             except Invalid as refused:
                 self._report.add("media", "failed")

@@ -19,16 +19,23 @@ from roost.clock import utcnow
 from roost.db.engine import Tx
 from roost.db.tables import twitter_imports
 from roost.domain.types import Visibility
-from roost.errors import Conflict, Invalid
+from roost.errors import Conflict, RuleBroken
 from roost.ids import new_id
 from roost.jobs.outbox import enqueue
+from roost.jobs.registry import Job
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
-IMPORT_JOB = "import.twitter"
 # A running import writes after every batch; one silent for longer than this
 # has stopped, and may be taken over.
 STALE_AFTER = timedelta(minutes=2)
 IMPORT_VISIBILITIES = (Visibility.PUBLIC, Visibility.UNLISTED, Visibility.PRIVATE)
+
+
+@dataclass(frozen=True)
+class ImportArchive(Job, kind="import.twitter"):
+    """Import an uploaded archive (roost/importers/twitter/job.py runs it)."""
+
+    import_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +47,7 @@ class ImportOptions:
 
     def __post_init__(self) -> None:
         if self.visibility not in IMPORT_VISIBILITIES:
-            raise Invalid("Validation failed: imported posts can be public, unlisted or private")
+            raise RuleBroken("imported posts can be public, unlisted or private")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -136,7 +143,7 @@ async def do_queue_upload(
 ) -> None:
     """An uploaded archive's run, and the job that will import it, together."""
     await do_create_run(tx, account_id, path, options, uploaded=True, state=QUEUED, run_id=run_id)
-    await enqueue(tx, IMPORT_JOB, {"import_id": run_id})
+    await enqueue(tx, ImportArchive(run_id))
 
 
 async def do_update_run(tx: Tx, run_id: int, **values: Any) -> None:

@@ -5,15 +5,17 @@ to followers' timelines and notifies mentioned accounts and subscribers.
 Imported history must do neither, so it does not go through
 ``do_create_status``: ``do_insert_posts`` writes the same rows (post, tags,
 counters) for a batch of tweets, with ids from their original dates, and
-enqueues only the search indexing of the batch. The caller's transaction
-holds the batch and the tweet-to-post records together, so a batch is either
-wholly imported or not at all.
+enqueues only the search indexing of the batch. The rows are the domain's
+(``new_status_row``) and so are the tags (roost/domain/tags/lookup.py); only
+the writing is in batches. The caller's transaction holds the batch and the
+tweet-to-post records together, so a batch is either wholly imported or not
+at all.
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,15 +23,16 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roost.clock import utcnow
 from roost.db.engine import Tx
-from roost.db.tables import accounts, status_tags, statuses, tags, twitter_imported_tweets
+from roost.db.tables import accounts, status_tags, statuses, twitter_imported_tweets
 from roost.domain.events import StatusRewritten
+from roost.domain.statuses.rows import new_status_row
+from roost.domain.tags.lookup import tag_ids, tag_key
 from roost.domain.types import Visibility
-from roost.ids import id_for_time, new_id
+from roost.ids import id_for_time
 from roost.importers.twitter import mapping
-from roost.importers.twitter.records import insert_absent
 from roost.jobs.outbox import enqueue
+from roost.jobs.registry import Job
 from roost.keys.ring import seal
 
 # Keep IN lists well below every engine's limit on bound parameters.
@@ -39,8 +42,19 @@ _CHUNK = 500
 _SALT_BASE = 0x8000
 _SALT_SPAN = 0x8000
 
-INDEX_JOB = "import.twitter.index"
 LINK_BATCH = _CHUNK
+
+
+@dataclass(frozen=True)
+class IndexImported(Job, kind="import.twitter.index"):
+    """Put a batch of imported posts into the search index: they take no other
+    way there, since they never pass through ``status.published``."""
+
+    status_ids: tuple[int, ...]
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> IndexImported:
+        return cls(tuple(int(i) for i in payload["status_ids"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,35 +126,6 @@ async def _free_ids(tx: Tx, account_id: int, posts: Sequence[NewPost]) -> list[i
             return ids
 
 
-async def _tag_ids(tx: Tx, names: set[str]) -> dict[str, int]:
-    """Tag id by lower-cased name, making the tags nobody used yet."""
-    keys = sorted({n.lower(): n for n in names}.items())
-    found: dict[str, int] = {}
-    for start in range(0, len(keys), _CHUNK):
-        chunk = dict(keys[start : start + _CHUNK])
-        rows = await tx.execute(
-            select(tags.c.id, tags.c.name_key).where(tags.c.name_key.in_(list(chunk)))
-        )
-        found.update({r.name_key: int(r.id) for r in rows})
-        missing = [key for key in chunk if key not in found]
-        if missing:
-            now = utcnow()
-            # A post written meanwhile may make the same tag: theirs is kept.
-            await insert_absent(
-                tx,
-                tags,
-                [
-                    {"id": new_id(), "name": chunk[key], "name_key": key, "created_at": now}
-                    for key in missing
-                ],
-            )
-            rows = await tx.execute(
-                select(tags.c.id, tags.c.name_key).where(tags.c.name_key.in_(missing))
-            )
-            found.update({r.name_key: int(r.id) for r in rows})
-    return found
-
-
 async def do_insert_posts(
     tx: Tx, account_id: int, posts: Sequence[NewPost], *, base_url: str, username: str
 ) -> Inserted:
@@ -170,25 +155,18 @@ async def do_insert_posts(
             parents[parent] = parents.get(parent, 0) + 1
             result.threaded += 1
         rows.append(
-            {
-                "id": status_id,
-                "account_id": account_id,
-                "in_reply_to_id": parent,
-                "in_reply_to_account_id": account_id if parent is not None else None,
-                "reblog_of_id": None,
-                "application_id": None,
-                "visibility": int(post.visibility),
-                "text": seal(account_id, text),
-                "content": seal(account_id, rendered.html),
-                "spoiler_text": "",
-                "sensitive": post.sensitive,
-                "language": post.language,
-                "replies_count": 0,
-                "reblogs_count": 0,
-                "favourites_count": 0,
-                "created_at": post.moment,
-                "edited_at": None,
-            }
+            new_status_row(
+                status_id=status_id,
+                account_id=account_id,
+                visibility=post.visibility,
+                created_at=post.moment,
+                text=text,
+                html=rendered.html,
+                sensitive=post.sensitive,
+                language=post.language,
+                in_reply_to_id=parent,
+                in_reply_to_account_id=account_id if parent is not None else None,
+            )
         )
         for tweet_id in (post.tweet_id, *post.other_ids):
             records.append(
@@ -210,14 +188,14 @@ async def do_insert_posts(
     await tx.execute(insert(statuses), rows)
     await tx.execute(insert(twitter_imported_tweets), records)
     if tag_links:
-        tag_ids = await _tag_ids(tx, {name for _sid, name in tag_links})
-        links = {(sid, tag_ids[name.lower()]) for sid, name in tag_links}
+        by_key = await tag_ids(tx, {name for _sid, name in tag_links})
+        links = {(sid, by_key[key]) for sid, name in tag_links if (key := tag_key(name)) in by_key}
         await tx.execute(
             insert(status_tags), [{"status_id": s, "tag_id": t} for s, t in sorted(links)]
         )
     await count_replies(tx, parents)
     await _count_posts(tx, account_id, len(rows), max(p.moment for p in posts))
-    await enqueue(tx, INDEX_JOB, {"status_ids": status_ids})
+    await enqueue(tx, IndexImported(tuple(status_ids)))
     return result
 
 
@@ -286,4 +264,4 @@ async def do_take_newer_version(
     ]
     if rows:
         await tx.execute(insert(twitter_imported_tweets), rows)
-    await enqueue(tx, INDEX_JOB, {"status_ids": [status_id]})
+    await enqueue(tx, IndexImported((status_id,)))

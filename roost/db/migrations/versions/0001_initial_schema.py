@@ -1,5 +1,7 @@
 """initial schema
 
+Above 500 lines: a migration is history, kept as it was run.
+
 Revision ID: 0001
 Revises:
 Create Date: 2026-11-23 23:03:37.877604

@@ -1,7 +1,7 @@
 """lists, followed tags, filters, markers, custom emoji, announcements, search index
 
 The search index is a derived store made by hand for each engine (see
-roost/search/schema.py): an FTS5 table on SQLite, a tsvector table with a GIN
+roost/db/managed.py): an FTS5 table on SQLite, a tsvector table with a GIN
 index on PostgreSQL. A database that already holds posts gets a job that fills
 it (the same work as ``roost search reindex``).
 

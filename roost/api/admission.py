@@ -1,0 +1,325 @@
+"""Admission control: what one process cannot serve in time is refused at once.
+
+Overloaded, a server that queues everything answers everything late: at 200
+connections on the home timeline requests waited 5 to 10 s and ``/livez`` timed
+out, so an orchestrator would have restarted a healthy process. This
+middleware (pure ASGI, in front of FastAPI itself: ``roost.app.RoostApp``)
+answers the excess ``503`` with ``Retry-After`` and Mastodon's
+``{"error": ...}`` before any work is done for it, so that what it admits, and
+the health checks, keep their latency.
+
+What is measured. One ``roost serve`` is one event loop, and a request's work
+(parsing, policy, a prepared read, rendering) is mostly CPU that runs to the
+end without yielding. Under overload the queue is therefore not here but in
+the loop: requests whose bytes have arrived wait for their turn, and by the
+time one reaches this middleware, what was ahead of it has usually finished.
+With 200 connections waiting, the requests in flight stayed at 1 or 2
+(SQLite, measured): a count cannot see that queue. Time can. Every request
+that starts in a turn of the loop was ready when the turn began, and its
+bytes were read at the end of the turn before at the latest; so it has waited
+at least as long as it is into its turn, and at most that plus the length of
+the turn before, which is what it is taken to have waited. The middleware
+notes when turns begin: a callback queued behind a turn's work runs first in
+the next one (while requests keep coming; an idle loop is left alone).
+
+The policy is CoDel's, as used for RPC queues: while the loop keeps catching
+up (a turn with no request starting, within the last ``INTERVAL_S``), a burst
+may wait up to ``INTERVAL_S``; once it has not caught up for that long, a
+request that waited longer than ``max_queue_s`` is refused. A burst of
+clients opening at once is absorbed; sustained overload is cut down to
+``max_queue_s`` of queue, which bounds the admitted requests' latency and
+keeps the turns short enough for ``/livez`` to answer. A refusal costs about
+a tenth of a home timeline, mostly uvicorn's own parsing and writing; being
+in front of FastAPI saves most of the rest (10,000 to 14,000 refusals a
+second against 7,000 to 9,000 behind it).
+
+Also bounded: requests in flight (``max_in_flight``), for requests that wait
+on something other than the loop: on PostgreSQL and Redis a request waits
+for its round trips and for a pooled connection, where the loop does not see
+the queue, and one process serves fastest with a few requests at once
+(overloaded on PostgreSQL, 16 admitted were answered in about half the time
+of 32, and a third or less of 100). A
+request waiting on its client (an upload arriving, a download being read) is
+not counted meanwhile: a slow client holds no place of the server's own.
+Open streams are bounded apart (``max_streams``): SSE and WebSocket
+connections last for hours and hold no request's place. Health (``/livez``,
+``/readyz``, ``/metrics``, ``/api/v1/streaming/health``) is never refused, so
+probes tell a busy process from a dead one. A limit of 0 turns its check off.
+
+Left out, measured or read: uvicorn's ``limit_concurrency`` counts
+connections as well as requests (idle keep-alive and streaming connections
+would turn everything away), answers plain text without ``Retry-After`` and
+refuses health checks too; an in-flight limit alone does not see the
+loop's queue (above), and for the same reason waiting a few milliseconds for
+a free place before refusing would not shorten it (on PostgreSQL, where a
+place does come free as round trips end, that wait was not measured);
+holding a refused connection's next request for ``Retry-After`` would tame
+clients that retry at once, but would queue whatever a reverse proxy sends
+next on that connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from roost.observability.metrics import Metrics
+
+log = logging.getLogger("roost.admission")
+
+HEALTH = frozenset({"/livez", "/readyz", "/metrics", "/api/v1/streaming/health"})
+# The API's streams and the web pages' live timelines (roost/web/pages/app.py):
+# each holds a connection open, counted against max_streams, not in flight.
+STREAMING_PREFIXES = ("/api/v1/streaming/", "/web/stream/")
+# CoDel's interval: how long turns may run late before the queue is cut to
+# max_queue_s, and the longest any burst may queue meanwhile.
+INTERVAL_S = 0.1
+RETRY_AFTER_S = 1
+STREAMS_RETRY_AFTER_S = 10
+# A refusal is logged at most this often (with how many there were).
+LOG_EVERY_S = 60.0
+
+BUSY = "The server is busy; try again in a moment"
+STREAMS_FULL = "Too many streaming connections to this server; try again later"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A 503 answer, built once."""
+
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    # The header lines as written on the wire (roost/api/early_refusal.py).
+    head: bytes
+
+    @classmethod
+    def of(cls, message: str, retry_after: int, extra: Sequence[tuple[bytes, bytes]]) -> Refusal:
+        body = orjson.dumps({"error": message})
+        headers = [
+            (b"content-type", b"application/json; charset=utf-8"),
+            (b"content-length", str(len(body)).encode()),
+            (b"retry-after", str(retry_after).encode()),
+            *extra,
+        ]
+        head = b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+        return cls(headers, body, head)
+
+
+class _Admitted:
+    """``Admission.early``'s answer for a request it lets through."""
+
+
+ADMITTED = _Admitted()
+
+
+class Admission:
+    """Refuses HTTP requests and streams this process cannot take now (see module doc).
+
+    ``max_queue_s``: under sustained overload, the longest a request may have
+    waited for the event loop; ``max_in_flight``: requests being worked on at
+    once; ``max_streams``: open SSE and WebSocket streams; 0 turns each off.
+    ``headers`` go on every refusal (the CORS headers a browser needs to read
+    it). Counts refusals in ``roost_http_requests_shed_total{reason}`` and
+    exposes the in-flight and stream counts as gauges. ``clock`` (seconds) is
+    for tests that play out a loop's turns in simulated time.
+    """
+
+    # Set in the scope of a request admitted by the protocol (early), which
+    # holds its place until the ASGI path takes it.
+    RESERVED = "roost.admission.reserved"
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_queue_s: float,
+        max_in_flight: int,
+        max_streams: int,
+        metrics: Metrics,
+        headers: Sequence[tuple[bytes, bytes]] = (),
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.app = app
+        self._clock = clock
+        self.max_queue_s = max_queue_s
+        self.max_in_flight = max_in_flight
+        self.max_streams = max_streams
+        self.in_flight = 0
+        self.reserved = 0
+        self.streams = 0
+        self._busy = Refusal.of(BUSY, RETRY_AFTER_S, headers)
+        self._streams_full = Refusal.of(STREAMS_FULL, STREAMS_RETRY_AFTER_S, headers)
+        self._shed_queue = metrics.requests_shed.labels("queue")
+        self._shed_in_flight = metrics.requests_shed.labels("in_flight")
+        self._shed_streams = metrics.requests_shed.labels("streams")
+        self._refused_early = metrics.requests_refused_early
+        metrics.requests_in_flight.set_function(lambda: self.in_flight)
+        metrics.streams_open.set_function(lambda: self.streams)
+        # The current turn of the event loop, as far as requests see it.
+        self._turn_started = 0.0
+        self._last_turn_s = 0.0
+        self._watching = False  # a _next_turn callback is queued
+        self._started_this_turn = False
+        self._caught_up_at = 0.0
+        self._refused_unlogged = 0
+        self._logged_at = -LOG_EVERY_S
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            path: str = scope["path"]
+            if path in HEALTH or path.rstrip("/") in HEALTH:
+                await self.app(scope, receive, send)
+            elif path.startswith(STREAMING_PREFIXES):
+                await self._stream(scope, receive, send)
+            else:
+                await self._request(scope, receive, send)
+        elif kind == "websocket":
+            await self._stream(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    def early(self, path: str) -> Refusal | _Admitted | None:
+        """Asked by the HTTP protocol as soon as a request's headers are read
+        (roost/api/early_refusal.py): the refusal to write now, ADMITTED when the
+        request is admitted (its place is reserved until ``_request`` takes
+        it), None when the ASGI path decides (health checks, streams)."""
+        if path in HEALTH or path.startswith(STREAMING_PREFIXES) or path.rstrip("/") in HEALTH:
+            return None
+        if self.max_in_flight and self.in_flight + self.reserved >= self.max_in_flight:
+            self._shed_in_flight.inc()
+        elif not self._loop_keeps_up():
+            self._shed_queue.inc()
+        else:
+            self.reserved += 1
+            return ADMITTED
+        self._refused_early.inc()
+        self._note_refusal()
+        return self._busy
+
+    async def _request(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get(self.RESERVED):
+            # Admitted by the protocol already, in the turn its bytes came in.
+            self.reserved -= 1
+            self.in_flight += 1
+            try:
+                await self.app(scope, self._unheld(receive), self._unheld(send))
+            finally:
+                self.in_flight -= 1
+            return
+        if self.max_in_flight and self.in_flight >= self.max_in_flight:
+            self._shed_in_flight.inc()
+            await self._refuse(scope, send, self._busy)
+            return
+        if not self._loop_keeps_up():
+            self._shed_queue.inc()
+            await self._refuse(scope, send, self._busy)
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, self._unheld(receive), self._unheld(send))
+        finally:
+            self.in_flight -= 1
+
+    def _unheld(self, io: Callable[..., Awaitable[Any]]) -> Any:
+        """``io`` (receive or send), not counted in flight while it waits: a
+        slow client's upload or download holds no place of the server's own."""
+
+        async def call(*args: Any) -> Any:
+            self.in_flight -= 1
+            try:
+                return await io(*args)
+            finally:
+                self.in_flight += 1
+
+        return call
+
+    async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.max_streams and self.streams >= self.max_streams:
+            self._shed_streams.inc()
+            await self._refuse(scope, send, self._streams_full)
+            return
+        if not self._loop_keeps_up():
+            self._shed_queue.inc()
+            await self._refuse(scope, send, self._busy)
+            return
+        self.streams += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.streams -= 1
+
+    def _loop_keeps_up(self) -> bool:
+        """False when this request should be refused for having waited too long."""
+        if not self.max_queue_s:
+            return True
+        now = self._clock()
+        self._started_this_turn = True
+        if not self._watching:
+            # The first request since the loop last caught up.
+            self._watching = True
+            self._turn_started = now
+            self._last_turn_s = 0.0
+            self._caught_up_at = now
+            asyncio.get_running_loop().call_soon(self._next_turn)
+            return True
+        # Its bytes came in during the last turn at the latest, and it has
+        # waited since for this turn's work ahead of it.
+        waited = self._last_turn_s + now - self._turn_started
+        if waited <= self.max_queue_s:
+            return True
+        # A burst may queue up to the interval, as long as the loop caught up
+        # (a turn in which no request started) within the interval.
+        return waited < INTERVAL_S and now - self._caught_up_at < INTERVAL_S
+
+    def _next_turn(self) -> None:
+        """Runs first in the turn after one in which a request started."""
+        if self._started_this_turn:
+            self._started_this_turn = False
+            now = self._clock()
+            self._last_turn_s = now - self._turn_started
+            self._turn_started = now
+            asyncio.get_running_loop().call_soon(self._next_turn)
+        else:
+            # No request started in the last turn: none was waiting. Stop
+            # watching until one comes (an idle loop is not kept spinning).
+            self._watching = False
+
+    async def _refuse(self, scope: Scope, send: Send, refusal: Refusal) -> None:
+        self._note_refusal()
+        prefix = "http"
+        if scope["type"] == "websocket":
+            if "websocket.http.response" not in scope.get("extensions", {}):
+                # Without the denial-response extension the server can only
+                # close the handshake (uvicorn answers it 403).
+                await send({"type": "websocket.close", "code": 1013})
+                return
+            prefix = "websocket.http"
+        start: Message = {
+            "type": f"{prefix}.response.start",
+            "status": 503,
+            "headers": refusal.headers,
+        }
+        await send(start)
+        await send({"type": f"{prefix}.response.body", "body": refusal.body})
+
+    def _note_refusal(self) -> None:
+        self._refused_unlogged += 1
+        now = self._clock()
+        if now - self._logged_at >= LOG_EVERY_S:
+            log.warning(
+                "overloaded: refused %d request(s) with 503 since the last report "
+                "(requests in flight %d, streams %d)",
+                self._refused_unlogged,
+                self.in_flight,
+                self.streams,
+            )
+            self._refused_unlogged = 0
+            self._logged_at = now

@@ -1,0 +1,1 @@
+"""The tamper-evident audit log of staff actions (roost/domain/audit/chain.py)."""

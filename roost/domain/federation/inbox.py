@@ -1,0 +1,105 @@
+"""The inbox: activities other servers post, stored once their signature has
+verified (roost/domain/federation/verification.py), each with a durable job.
+
+``do_receive`` stores the raw activity in ``inbox_activities`` and queues
+``ProcessInboxActivity`` in the same transaction. An activity whose id was
+already received is not stored twice (a server retrying a delivery gets its
+202 again and nothing else happens).
+
+Processing is not built yet: the handler marks the activity ``unhandled`` and
+logs its type, so the queue shows what arrived and nothing is claimed to have
+happened. Follows, posts and the rest come with the next part of federation
+(docs/federation.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import update
+
+from roost.clock import utcnow
+from roost.db.engine import Tx
+from roost.db.tables import inbox_activities
+from roost.domain.federation._upsert import insert_absent
+from roost.domain.federation.verification import SignedBy
+from roost.domain.jobs import JobContext
+from roost.errors import RuleBroken
+from roost.ids import new_id
+from roost.jobs.outbox import enqueue
+from roost.jobs.registry import Job, handles
+from roost.net.signatures import SignatureRefused
+
+log = logging.getLogger("roost.federation")
+
+MAX_ACTIVITY_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class ProcessInboxActivity(Job, kind="federation.inbox"):
+    """An activity another server sent was stored: process it."""
+
+    inbox_activity_id: int
+
+
+def _id_of(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        return str(value["id"])
+    return None
+
+
+def check_activity(activity: Any, signed_by: SignedBy) -> None:
+    """An activity (a JSON object with a type) sent by the actor who signed:
+    RuleBroken when it is no activity, SignatureRefused when another actor
+    signed it (relayed activities with their own signatures come later)."""
+    if not isinstance(activity, dict) or not isinstance(activity.get("type"), str):
+        raise RuleBroken("The body is not an activity")
+    if _id_of(activity.get("actor")) != signed_by.owner:
+        raise SignatureRefused("the activity's actor did not sign it")
+
+
+async def do_receive(
+    tx: Tx,
+    *,
+    recipient_account_id: int | None,
+    signed_by: SignedBy,
+    activity: dict[str, Any],
+    body: bytes,
+) -> int | None:
+    """Store a verified activity and queue its processing; its row id, or None
+    when an activity with the same id was stored before."""
+    row_id = new_id()
+    activity_type = str(activity["type"])[:64]
+    result = await tx.execute(
+        insert_absent(tx, inbox_activities, inbox_activities.c.activity_uri).values(
+            id=row_id,
+            recipient_account_id=recipient_account_id,
+            actor_uri=signed_by.owner,
+            key_id=signed_by.key_id,
+            activity_uri=_id_of(activity.get("id")),
+            activity_type=activity_type,
+            body=body.decode("utf-8", errors="replace"),
+            state="queued",
+            received_at=utcnow(),
+        )
+    )
+    if not result.rowcount:
+        return None
+    await enqueue(tx, ProcessInboxActivity(inbox_activity_id=row_id))
+    return row_id
+
+
+@handles(ProcessInboxActivity)
+async def process(ctx: JobContext, job: ProcessInboxActivity) -> None:
+    """Not processed yet (see the module docstring): marked ``unhandled``."""
+    async with ctx.db.write() as tx:
+        await tx.execute(
+            update(inbox_activities)
+            .where(inbox_activities.c.id == job.inbox_activity_id)
+            .values(state="unhandled")
+        )
+    log.info("inbox activity kept unhandled", extra={"inbox_activity_id": job.inbox_activity_id})

@@ -1,0 +1,285 @@
+"""Reading notifications in groups (Mastodon 4.3's /api/v2/notifications).
+
+A page holds up to ``limit`` groups, in the order of each group's newest
+notification within the page's bounds; a group of many notifications may
+show again on an older page, as Mastodon's does. Every notification counted
+is one the viewer is shown now (``queries.shown_query``: the privacy policy in
+SQL); the accounts and posts returned beside the groups are cleared again
+through the policy, and a group whose post is no longer visible is left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    case,
+    cast,
+    delete,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost.db.engine import Tx
+from roost.db.tables import accounts, notifications
+from roost.domain import privacy
+from roost.domain.markers.queries import markers_of
+from roost.domain.notifications.groups import GROUPABLE, shown_key, ungrouped_id
+from roost.domain.notifications.queries import UNREAD_LIMIT_MAX, shown_query
+from roost.domain.privacy import Visible
+from roost.domain.statuses.queries import statuses_by_ids
+from roost.domain.types import Page, StatusView, Viewer
+from roost.errors import NotFound
+
+SAMPLE_ACCOUNTS = 8
+# How many of a group's newest notifications are read for its sample accounts.
+SAMPLE_SCAN = 200
+_COLUMNS = (
+    notifications.c.id,
+    notifications.c.type,
+    notifications.c.group_key,
+    notifications.c.from_account_id,
+    notifications.c.status_id,
+    notifications.c.created_at,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Kinds:
+    """Which notifications the client asks for, and which types it groups."""
+
+    types: list[str] | None = None
+    exclude_types: list[str] | None = None
+    from_account_id: int | None = None
+    grouped_types: frozenset[str] = frozenset(GROUPABLE)
+    include_filtered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationGroup:
+    group_key: str
+    type: str
+    notifications_count: int
+    most_recent_notification_id: int
+    latest_at: datetime
+    sample_account_ids: list[int]
+    status_id: int | None
+    page_min_id: int | None = None
+    page_max_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupedPage:
+    groups: list[NotificationGroup]
+    accounts: list[Visible[Any]]  # cleared account rows, sample accounts in order
+    statuses: list[Visible[StatusView]]
+    newest_id: int | None = None
+    oldest_id: int | None = None
+
+
+def _query(viewer: Viewer, kinds: Kinds) -> Select[Any]:
+    return shown_query(
+        select(*_COLUMNS),
+        viewer,
+        kinds.types,
+        kinds.exclude_types,
+        kinds.from_account_id,
+        include_filtered=kinds.include_filtered,
+    )
+
+
+def _group_clause(key: str) -> ColumnElement[bool]:
+    single = ungrouped_id(key)
+    if single is not None:
+        return notifications.c.id == single
+    return notifications.c.group_key == key
+
+
+async def _collect(
+    conn: AsyncConnection, viewer: Viewer, page: Page, kinds: Kinds
+) -> dict[str, list[Row[Any]]]:
+    """Rows of the page by shown group key, first met first, in read order."""
+    ascending = page.min_id is not None
+    base = _query(viewer, kinds)
+    if page.max_id is not None:
+        base = base.where(notifications.c.id < page.max_id)
+    if page.since_id is not None:
+        base = base.where(notifications.c.id > page.since_id)
+    if page.min_id is not None:
+        base = base.where(notifications.c.id > page.min_id)
+    order = notifications.c.id.asc() if ascending else notifications.c.id.desc()
+    batch = max(page.limit * 4, 40)
+    groups: dict[str, list[Row[Any]]] = {}
+    cursor: int | None = None
+    while True:
+        query = base
+        if cursor is not None:
+            query = query.where(
+                notifications.c.id > cursor if ascending else notifications.c.id < cursor
+            )
+        rows = (await conn.execute(query.order_by(order).limit(batch))).all()
+        for row in rows:
+            key = shown_key(row.id, row.type, row.group_key, kinds.grouped_types)
+            if key not in groups:
+                if len(groups) == page.limit:
+                    return groups
+                groups[key] = []
+            groups[key].append(row)
+        if len(rows) < batch:
+            return groups
+        cursor = rows[-1].id
+
+
+async def _aggregate(
+    conn: AsyncConnection, viewer: Viewer, kinds: Kinds, key: str, up_to: int | None
+) -> NotificationGroup | None:
+    """The group ``key`` over its notifications up to id ``up_to`` (all if None)."""
+    query = _query(viewer, kinds).where(_group_clause(key))
+    if up_to is not None:
+        query = query.where(notifications.c.id <= up_to)
+    # The newest ones give the sample; a popular post's thousands are only counted.
+    recent = query.order_by(notifications.c.id.desc()).limit(SAMPLE_SCAN)
+    rows = (await conn.execute(recent)).all()
+    if not rows:
+        return None
+    count = len(rows)
+    if count == SAMPLE_SCAN:
+        counted = select(func.count()).select_from(query.subquery())
+        count = int((await conn.execute(counted)).scalar_one())
+    newest = rows[0]
+    samples: list[int] = []
+    for row in rows:
+        if row.from_account_id not in samples:
+            samples.append(row.from_account_id)
+            if len(samples) == SAMPLE_ACCOUNTS:
+                break
+    return NotificationGroup(
+        group_key=key,
+        type=newest.type,
+        notifications_count=count,
+        most_recent_notification_id=newest.id,
+        latest_at=newest.created_at,
+        sample_account_ids=samples,
+        status_id=newest.status_id,
+    )
+
+
+async def _with_entities(
+    conn: AsyncConnection, viewer: Viewer, groups: list[NotificationGroup]
+) -> GroupedPage:
+    account_ids = list(dict.fromkeys(a for g in groups for a in g.sample_account_ids))
+    cleared_accounts = {
+        row.value["id"]: row
+        for row in await privacy.visible_accounts(
+            conn, viewer, select(accounts).where(accounts.c.id.in_(account_ids))
+        )
+    }
+    status_ids = list(dict.fromkeys(g.status_id for g in groups if g.status_id is not None))
+    posts = await statuses_by_ids(conn, viewer, status_ids)
+    cleared_statuses = {v.value.status.id: v for v in posts}
+    kept: list[NotificationGroup] = []
+    for group in groups:
+        if group.status_id is not None and group.status_id not in cleared_statuses:
+            continue
+        samples = [a for a in group.sample_account_ids if a in cleared_accounts]
+        if not samples:
+            continue
+        kept.append(replace(group, sample_account_ids=samples))
+    shown_accounts = list(dict.fromkeys(a for g in kept for a in g.sample_account_ids))
+    shown_statuses = list(dict.fromkeys(g.status_id for g in kept if g.status_id is not None))
+    return GroupedPage(
+        groups=kept,
+        accounts=[cleared_accounts[a] for a in shown_accounts],
+        statuses=[cleared_statuses[s] for s in shown_statuses],
+    )
+
+
+async def grouped_page(
+    conn: AsyncConnection, viewer: Viewer, page: Page, kinds: Kinds
+) -> GroupedPage:
+    collected = await _collect(conn, viewer, page, kinds)
+    groups: list[NotificationGroup] = []
+    for key, rows in collected.items():
+        ids = [r.id for r in rows]
+        found = await _aggregate(conn, viewer, kinds, key, max(ids))
+        if found is None:
+            continue
+        groups.append(replace(found, page_min_id=min(ids), page_max_id=max(ids)))
+    groups.sort(key=lambda g: g.most_recent_notification_id, reverse=True)
+    result = await _with_entities(conn, viewer, groups)
+    every = [r.id for rows in collected.values() for r in rows]
+    if not every:
+        return result
+    return GroupedPage(result.groups, result.accounts, result.statuses, max(every), min(every))
+
+
+async def group(conn: AsyncConnection, viewer: Viewer, key: str, kinds: Kinds) -> GroupedPage:
+    """One group whole; NotFound when the viewer is shown none of it."""
+    found = await _aggregate(conn, viewer, kinds, key, None)
+    if found is None:
+        raise NotFound()
+    result = await _with_entities(conn, viewer, [found])
+    if not result.groups:
+        raise NotFound()
+    return result
+
+
+async def group_accounts(conn: AsyncConnection, viewer: Viewer, key: str) -> list[Visible[Any]]:
+    """The accounts behind a group's notifications, most recent first."""
+    query = _query(viewer, Kinds(include_filtered=True)).where(_group_clause(key))
+    rows = (await conn.execute(query.order_by(notifications.c.id.desc()))).all()
+    if not rows:
+        raise NotFound()
+    ordered = list(dict.fromkeys(r.from_account_id for r in rows))
+    cleared = {
+        row.value["id"]: row
+        for row in await privacy.visible_accounts(
+            conn, viewer, select(accounts).where(accounts.c.id.in_(ordered))
+        )
+    }
+    return [cleared[a] for a in ordered if a in cleared]
+
+
+async def do_dismiss_group(tx: Tx, viewer: Viewer, key: str) -> None:
+    """Remove every notification of the group; NotFound when there is none."""
+    result = await tx.execute(
+        delete(notifications).where(
+            notifications.c.account_id == viewer.account_id, _group_clause(key)
+        )
+    )
+    if not result.rowcount:
+        raise NotFound()
+
+
+async def unread_group_count(
+    conn: AsyncConnection, viewer: Viewer, kinds: Kinds, limit: int
+) -> int:
+    """How many groups have a notification newer than the read marker, up to ``limit``."""
+    marker = (await markers_of(conn, viewer, ["notifications"])).get("notifications")
+    grouped = sorted(kinds.grouped_types)
+    key = case(
+        (
+            notifications.c.group_key.is_not(None) & notifications.c.type.in_(grouped),
+            notifications.c.group_key,
+        ),
+        else_=literal("ungrouped-") + cast(notifications.c.id, String),
+    )
+    query = shown_query(
+        select(key.label("key")),
+        viewer,
+        kinds.types,
+        kinds.exclude_types,
+        kinds.from_account_id,
+    )
+    if marker is not None:
+        query = query.where(notifications.c.id > marker.last_read_id)
+    capped = query.distinct().limit(max(1, min(limit, UNREAD_LIMIT_MAX))).subquery()
+    return int((await conn.execute(select(func.count()).select_from(capped))).scalar_one())

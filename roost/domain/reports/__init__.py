@@ -1,0 +1,1 @@
+"""Reports of accounts and posts to the staff (Mastodon's Report)."""

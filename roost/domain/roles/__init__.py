@@ -1,0 +1,1 @@
+"""Staff roles and the permissions they grant (Mastodon's UserRole)."""

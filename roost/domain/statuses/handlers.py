@@ -1,0 +1,30 @@
+"""Handling the jobs of a post's life (roost/domain/statuses/jobs.py): the
+notifications it brings (roost/domain/notifications/announce.py), then the
+timelines it goes into or leaves (roost/domain/timelines/fanout.py)."""
+
+from __future__ import annotations
+
+from roost.domain.jobs import JobContext
+from roost.domain.notifications.announce import do_announce_edit, do_announce_post
+from roost.domain.statuses.jobs import StatusDeleted, StatusEdited, StatusPublished
+from roost.domain.timelines import fanout
+from roost.jobs.registry import handles
+
+
+@handles(StatusPublished)
+async def published(ctx: JobContext, job: StatusPublished) -> None:
+    async with ctx.db.write() as tx:
+        exists = await do_announce_post(tx, job.status_id)
+    if exists:
+        await fanout.published(ctx.db, ctx.timelines, job.status_id)
+
+
+@handles(StatusEdited)
+async def edited(ctx: JobContext, job: StatusEdited) -> None:
+    async with ctx.db.write() as tx:
+        await do_announce_edit(tx, job.status_id)
+
+
+@handles(StatusDeleted)
+async def deleted(ctx: JobContext, job: StatusDeleted) -> None:
+    await fanout.deleted(ctx.db, ctx.timelines, job.status_id, job.account_id)

@@ -1,0 +1,269 @@
+"""Home and list timelines described to a store that caches their ids.
+
+``HomeTimeline`` and ``ListTimeline`` are the ``Timeline``s of
+roost/timelines/store.py: the store keeps ids and asks these for everything
+that takes a rule. Whatever a cache holds is read again through ``shown``
+(the timeline's rule of now, the viewer's mutes and blocks, the privacy
+policy) before anyone sees it, so a stale or wrong id can only go missing or
+waste a slot, never reveal a post.
+
+Rebuilds and merges (``contents``, ``merged``) are driven by the followed
+accounts, members and hashtags (the (account, id) and (tag, post) indexes),
+never by walking every post newest first: an account that follows few or
+quiet people would otherwise make the database read the whole table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from sqlalchemy import Select, bindparam, case, literal, or_, select, true, union_all
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost.db.engine import ReadScope
+from roost.db.fastread import IdList, id_list
+from roost.db.tables import accounts, followed_tags, follows, list_accounts, status_tags, statuses
+from roost.db.types import Id
+from roost.domain.graph.mutes import mute_time
+from roost.domain.lists.queries import REPLIES_POLICIES, ListInfo, list_page, list_rule
+from roost.domain.privacy import PolicyRead, Visible
+from roost.domain.statuses.feed import present
+from roost.domain.statuses.feed_rows import feed_select
+from roost.domain.timelines.pages import home_page, on_home
+from roost.domain.timelines.quiet import home_filter, read_time
+from roost.domain.timelines.rules import addressed, home_rule
+from roost.domain.types import Page, StatusView, Viewer
+from roost.timelines.store import Bounds, Sources
+
+# Beyond this many followed accounts (or members) a rebuild names them by
+# subquery rather than as a list of bound values (drivers cap the number of
+# parameters).
+_LISTED_AUTHORS = 5000
+_BIG, _TAG = 1, 2
+
+
+def _shown_on_home(viewer: Viewer) -> Select[Any]:
+    """Those of the ids (parameter ``ids``) that belong on the viewer's home at
+    the time ``now``, newest first; ``PolicyRead`` adds the policy."""
+    return (
+        feed_select(viewer)
+        .where(id_list(statuses.c.id, "ids"), on_home(viewer, now=read_time()))
+        .order_by(statuses.c.id.desc())
+    )
+
+
+def _shown_on_list(policy: str, viewer: Viewer) -> Select[Any]:
+    """The entries of a list (its owner the viewer) that belong on it now: the
+    ids are the parameter ``ids``, the list ``list_id``, the time ``now``."""
+    assert viewer.account_id is not None
+    return (
+        feed_select(viewer)
+        .where(
+            id_list(statuses.c.id, "ids"),
+            list_rule(viewer.account_id, bindparam("list_id", type_=Id), policy),
+            home_filter(viewer, now=read_time()),
+        )
+        .order_by(statuses.c.id.desc())
+    )
+
+
+_SHOWN_ON_HOME = PolicyRead(_shown_on_home)
+_SHOWN_ON_LIST = {
+    policy: PolicyRead(partial(_shown_on_list, policy)) for policy in REPLIES_POLICIES
+}
+
+
+async def _ids(conn: AsyncConnection, query: Select[Any]) -> list[int]:
+    return [int(i) for i in (await conn.execute(query)).scalars()]
+
+
+@dataclass(frozen=True)
+class HomeTimeline:
+    """The viewer's home (``viewer`` reads as a timeline does)."""
+
+    viewer: Viewer
+    list_id: None = None
+
+    @property
+    def owner(self) -> int:
+        assert self.viewer.account_id is not None
+        return self.viewer.account_id
+
+    async def fallback(self, reads: ReadScope, page: Page) -> list[Visible[StatusView]]:
+        return await home_page(reads, self.viewer, page)
+
+    async def sources(self, conn: AsyncConnection, threshold: int) -> Sources:
+        """Followed accounts too big to fan out, and followed hashtags, in one query."""
+        me = self.owner
+        found = union_all(
+            select(literal(_BIG).label("kind"), follows.c.target_account_id.label("ref"))
+            .join(accounts, accounts.c.id == follows.c.target_account_id)
+            .where(follows.c.account_id == me, accounts.c.followers_count > threshold),
+            select(literal(_TAG).label("kind"), followed_tags.c.tag_id.label("ref")).where(
+                followed_tags.c.account_id == me
+            ),
+        )
+        rows = (await conn.execute(found)).all()
+        return Sources(
+            [int(r.ref) for r in rows if r.kind == _BIG],
+            [int(r.ref) for r in rows if r.kind == _TAG],
+        )
+
+    async def merged(
+        self, conn: AsyncConnection, sources: Sources, bounds: Bounds, limit: int
+    ) -> list[int]:
+        """Home posts that fan-out does not deliver: those of followed accounts
+        too big to fan out, and public posts with a followed hashtag."""
+        me = self.owner
+        found: set[int] = set()
+        if sources.big_accounts:
+            query = bounds.apply(
+                select(statuses.c.id).where(
+                    statuses.c.account_id.in_(sources.big_accounts),
+                    home_rule(me, with_tags=False),
+                ),
+                statuses.c.id,
+            ).limit(limit)
+            found.update(await _ids(conn, query))
+        if sources.tags:
+            tagged = bounds.apply(
+                select(status_tags.c.status_id).where(status_tags.c.tag_id.in_(sources.tags)),
+                status_tags.c.status_id,
+            ).limit(limit)
+            candidates = await _ids(conn, tagged)
+            if candidates:
+                found.update(
+                    await _ids(
+                        conn,
+                        select(statuses.c.id).where(statuses.c.id.in_(candidates), home_rule(me)),
+                    )
+                )
+        return sorted(found, reverse=not bounds.ascending)[:limit]
+
+    async def shown(self, reads: ReadScope, ids: Sequence[int]) -> list[Visible[StatusView]]:
+        rows = await _SHOWN_ON_HOME.rows(
+            reads.fast, self.viewer, raw=True, ids=IdList(ids), now=mute_time()
+        )
+        return await present(reads, self.viewer, rows)
+
+    async def gone(self, conn: AsyncConnection, ids: Sequence[int]) -> list[int]:
+        """Deleted, or no longer belonging by the follows of now (an unfollow).
+        Mutes, which can end, only hide an entry: it stays, to show again."""
+        if not ids:
+            return []
+        rows = await conn.execute(
+            select(
+                statuses.c.id,
+                case((home_rule(self.owner), True), else_=False).label("belongs"),
+            ).where(statuses.c.id.in_(list(ids)))
+        )
+        belongs = {row.id: bool(row.belongs) for row in rows}
+        return [i for i in ids if not belongs.get(i, False)]
+
+    async def contents(self, conn: AsyncConnection, limit: int) -> list[int]:
+        me = self.owner
+        followed = select(follows.c.target_account_id).where(follows.c.account_id == me)
+        authors = [me, *(await conn.execute(followed)).scalars()]
+        by_author = (
+            statuses.c.account_id.in_(authors)
+            if len(authors) <= _LISTED_AUTHORS
+            else or_(statuses.c.account_id == me, statuses.c.account_id.in_(followed))
+        )
+        query = (
+            select(statuses.c.id)
+            .where(by_author, home_rule(me, with_tags=False), addressed(me))
+            .order_by(statuses.c.id.desc())
+            .limit(limit)
+        )
+        return await _ids(conn, query)
+
+
+@dataclass(frozen=True)
+class ListTimeline:
+    """A list's timeline, read by its owner (the list is known to be theirs).
+    A post belongs by ``list_rule``; direct posts only to lists whose owner
+    they address, as on home."""
+
+    viewer: Viewer
+    info: ListInfo
+
+    @property
+    def owner(self) -> int:
+        assert self.viewer.account_id is not None
+        return self.viewer.account_id
+
+    @property
+    def list_id(self) -> int:
+        return self.info.id
+
+    def _rule(self) -> Any:
+        return list_rule(self.owner, self.info.id, self.info.replies_policy)
+
+    async def fallback(self, reads: ReadScope, page: Page) -> list[Visible[StatusView]]:
+        return await list_page(await reads.conn(), self.viewer, self.info, page)
+
+    async def sources(self, conn: AsyncConnection, threshold: int) -> Sources:
+        """The list's members too big to fan out: merged in at read time."""
+        big = await conn.execute(
+            select(list_accounts.c.account_id)
+            .join(accounts, accounts.c.id == list_accounts.c.account_id)
+            .where(list_accounts.c.list_id == self.info.id, accounts.c.followers_count > threshold)
+            .order_by(list_accounts.c.account_id)
+        )
+        return Sources([int(i) for i in big.scalars()], [])
+
+    async def merged(
+        self, conn: AsyncConnection, sources: Sources, bounds: Bounds, limit: int
+    ) -> list[int]:
+        if not sources.big_accounts:
+            return []
+        query = bounds.apply(
+            select(statuses.c.id).where(
+                statuses.c.account_id.in_(sources.big_accounts), self._rule()
+            ),
+            statuses.c.id,
+        ).limit(limit)
+        return await _ids(conn, query)
+
+    async def shown(self, reads: ReadScope, ids: Sequence[int]) -> list[Visible[StatusView]]:
+        rows = await _SHOWN_ON_LIST[self.info.replies_policy].rows(
+            reads.fast,
+            self.viewer,
+            raw=True,
+            ids=IdList(ids),
+            list_id=self.info.id,
+            now=mute_time(),
+        )
+        return await present(reads, self.viewer, rows)
+
+    async def gone(self, conn: AsyncConnection, ids: Sequence[int]) -> list[int]:
+        """Deleted, or no longer on the list (a member removed); those a mute
+        hides stay, as on home."""
+        if not ids:
+            return []
+        rows = await conn.execute(
+            select(statuses.c.id, case((self._rule(), True), else_=False).label("belongs")).where(
+                statuses.c.id.in_(list(ids))
+            )
+        )
+        belongs = {row.id: bool(row.belongs) for row in rows}
+        return [i for i in ids if not belongs.get(i, False)]
+
+    async def contents(self, conn: AsyncConnection, limit: int) -> list[int]:
+        members = await _ids(
+            conn, select(list_accounts.c.account_id).where(list_accounts.c.list_id == self.info.id)
+        )
+        if not members:
+            return []
+        listed = len(members) <= _LISTED_AUTHORS
+        by_member = statuses.c.account_id.in_(members) if listed else true()
+        query = (
+            select(statuses.c.id)
+            .where(by_member, self._rule(), addressed(self.owner))
+            .order_by(statuses.c.id.desc())
+            .limit(limit)
+        )
+        return await _ids(conn, query)

@@ -1,0 +1,114 @@
+"""Pages of home, public and hashtag timelines, read from the database.
+
+Each is one prepared read (roost/domain/statuses/feed_pages.py, ``PagedRead``) that
+applies the timeline's rule (roost/domain/timelines/rules.py), the viewer's
+mutes and blocks (quiet.py) and the privacy policy together: on SQLite, the
+whole of a page but its presentation. A list's page is
+roost/domain/lists/queries.py's.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from sqlalchemy import Select, and_, select, true
+
+from roost.db.engine import ReadScope
+from roost.db.tables import status_cards, status_tags, statuses, tags
+from roost.domain.graph.mutes import mute_time
+from roost.domain.media.queries import with_media
+from roost.domain.privacy import Visible, trendable_post
+from roost.domain.statuses.feed_pages import PagedRead
+from roost.domain.statuses.feed_rows import feed_select
+from roost.domain.statuses.queries import paged
+from roost.domain.tags.lookup import tag_key
+from roost.domain.timelines.quiet import kept_on_home, public_filter, read_time
+from roost.domain.timelines.rules import home_rule
+from roost.domain.types import Page, StatusView, Viewer, Visibility
+
+
+def on_home(viewer: Viewer, *, now: Any) -> Any:
+    """True for the rows that belong on the viewer's home and that nothing of
+    theirs keeps off it for now."""
+    assert viewer.account_id is not None
+    return and_(home_rule(viewer.account_id), kept_on_home(viewer, now=now))
+
+
+def _home(viewer: Viewer) -> Select[Any]:
+    return feed_select(viewer).where(on_home(viewer, now=read_time()))
+
+
+def _public(only_media: bool, viewer: Viewer) -> Select[Any]:
+    query = feed_select(viewer).where(
+        statuses.c.visibility == int(Visibility.PUBLIC),
+        statuses.c.reblog_of_id.is_(None),
+        public_filter(viewer, now=read_time()),
+    )
+    return query.where(with_media()) if only_media else query
+
+
+_HOME = PagedRead(_home)
+_PUBLIC = {only: PagedRead(partial(_public, only)) for only in (False, True)}
+
+
+async def home_page(reads: ReadScope, viewer: Viewer, page: Page) -> list[Visible[StatusView]]:
+    """``viewer`` reads as a timeline does (``privacy.timeline_reader``)."""
+    return await _HOME.page(reads, viewer, page, now=mute_time())
+
+
+async def public_page(
+    reads: ReadScope, viewer: Viewer, page: Page, *, only_media: bool
+) -> list[Visible[StatusView]]:
+    return await _PUBLIC[only_media].page(reads, viewer, page, now=mute_time())
+
+
+def _tagged(names: list[str]) -> Any:
+    keys = [key for key in map(tag_key, names) if key is not None]
+    return statuses.c.id.in_(
+        select(status_tags.c.status_id)
+        .join(tags, tags.c.id == status_tags.c.tag_id)
+        .where(tags.c.name_key.in_(keys))
+    )
+
+
+async def tag_page(
+    reads: ReadScope,
+    viewer: Viewer,
+    page: Page,
+    *,
+    any_of: list[str],
+    all_of: list[str],
+    none_of: list[str],
+    only_media: bool,
+) -> list[Visible[StatusView]]:
+    """Public posts with any of the tags ``any_of``, all of ``all_of`` and none
+    of ``none_of`` (names as typed: looked up as roost/domain/tags/lookup.py
+    says)."""
+    conditions = [
+        statuses.c.visibility == int(Visibility.PUBLIC),
+        statuses.c.reblog_of_id.is_(None),
+        _tagged(any_of),
+        public_filter(viewer),
+    ]
+    conditions += [_tagged([name]) for name in all_of]
+    conditions.append(~_tagged(none_of) if none_of else true())
+    conditions.append(with_media() if only_media else true())
+    query = select(statuses).where(and_(*conditions))
+    return await paged(await reads.conn(), viewer, query, page)
+
+
+async def link_page(
+    reads: ReadScope, viewer: Viewer, page: Page, *, card_id: int
+) -> list[Visible[StatusView]]:
+    """Posts showing the link card ``card_id`` that may make it trend (public,
+    by authors who opted in to discovery: ``privacy.trendable_post``), as a
+    public timeline shows them to ``viewer``."""
+    query = select(statuses).where(
+        statuses.c.id.in_(
+            select(status_cards.c.status_id).where(status_cards.c.card_id == card_id)
+        ),
+        trendable_post(),
+        public_filter(viewer),
+    )
+    return await paged(await reads.conn(), viewer, query, page)

@@ -1,0 +1,143 @@
+"""What the ActivityPub routes share: answers in Mastodon's error shape, the
+content negotiation, who reads (a signature, or nobody) and the lookups."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost.config import Settings
+from roost.domain.accounts import queries as account_queries
+from roost.domain.accounts.actions import USERNAME
+from roost.domain.federation import uris
+from roost.domain.federation.verification import signature_header, verify_request
+from roost.domain.privacy import Visible
+from roost.domain.types import ANONYMOUS, Account, StatusView, Viewer
+from roost.errors import NotFound
+from roost.federation import documents
+from roost.net.signatures import SignatureRefused
+from roost.services import Services
+
+log = logging.getLogger("roost.federation")
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def json_answer(document: Any, media_type: str = "application/json", status: int = 200) -> Response:
+    response = Response(orjson.dumps(document), status_code=status, media_type=media_type)
+    response.headers["Vary"] = "Accept, Signature"
+    return response
+
+
+def error_answer(status: int, message: str) -> Response:
+    return Response(
+        orjson.dumps({"error": message}),
+        status_code=status,
+        media_type="application/json; charset=utf-8",
+    )
+
+
+async def answer(make: Callable[[], Awaitable[Response]]) -> Response:
+    """The answer of ``make``, its refusals as Mastodon's JSON errors (these
+    paths are otherwise answered with web pages)."""
+    try:
+        return await make()
+    except NotFound as error:
+        return error_answer(404, error.message)
+    except Refused as refused:
+        return error_answer(refused.status, refused.message)
+
+
+def services(request: Request) -> Services:
+    result: Services = request.app.state.services
+    return result
+
+
+def enabled(request: Request) -> Settings:
+    settings = services(request).settings
+    if not settings.federation:
+        raise NotFound()
+    return settings
+
+
+def activity_type(request: Request) -> str | None:
+    """The JSON-LD media type the request asks for, if any."""
+    accept = request.headers.get("accept", "").lower()
+    if "application/activity+json" in accept:
+        return documents.ACTIVITY_JSON + "; charset=utf-8"
+    if "application/ld+json" in accept:
+        return documents.LD_JSON
+    return None
+
+
+def target(request: Request) -> str:
+    """The path and query as the client sent them (what it signed)."""
+    raw = request.scope.get("raw_path")
+    path = raw.decode("latin-1") if isinstance(raw, bytes) else request.url.path
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return f"{path}?{query}" if query else path
+
+
+async def reader(request: Request, settings: Settings) -> Viewer:
+    """Who reads: anonymous, once the signature (if any) is checked; 401 in
+    authorized-fetch mode without a valid one."""
+    if signature_header(request.headers) is not None:
+        try:
+            signed = await verify_request(
+                services(request).db,
+                settings,
+                method=request.method,
+                target=target(request),
+                headers=request.headers,
+                body=None,
+            )
+        except SignatureRefused as refused:
+            log.info("signed fetch refused: %s", refused)
+            if settings.authorized_fetch:
+                raise Refused(401, "Verification failed") from None
+            return ANONYMOUS
+        log.debug("signed fetch by %s", signed.owner)
+        return ANONYMOUS
+    if settings.authorized_fetch:
+        raise Refused(401, "Request not signed")
+    return ANONYMOUS
+
+
+async def local_account(conn: AsyncConnection, viewer: Viewer, username: str) -> Visible[Account]:
+    if not username or len(username) > 30:
+        raise NotFound()
+    return await account_queries.local_account(conn, viewer, username)
+
+
+def plain_username(username: str) -> str:
+    """A username as it may appear in a redirect (404 for anything else)."""
+    if not USERNAME.match(username):
+        raise NotFound()
+    return username
+
+
+def status_id_of(raw: str) -> int:
+    if not raw.isdigit() or len(raw) > 19:
+        raise NotFound()
+    return int(raw)
+
+
+async def in_reply_to(conn: AsyncConnection, base: str, view: StatusView) -> str | None:
+    status = view.status
+    if status.in_reply_to_id is None:
+        return None
+    if status.in_reply_to_account_id is None:
+        return None
+    parent_author = await account_queries.username_of(conn, status.in_reply_to_account_id)
+    return uris.status_uri(base, parent_author, status.in_reply_to_id)

@@ -1,0 +1,67 @@
+"""Turning committed domain events into stream events on the bus.
+
+Wiring, above the domain and the bus both (roost/services.py installs it on
+every database): the domain does not know who listens, and the bus knows no
+domain event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from roost.domain import events as domain
+from roost.streaming import events
+from roost.streaming.bus import EventBus
+
+
+def _stream_event(event: object) -> events.StreamEvent | None:
+    if isinstance(event, domain.StatusCreated):
+        return events.StreamEvent(
+            events.STATUS_CREATED, status_id=event.status_id, author_id=event.author_id
+        )
+    if isinstance(event, domain.StatusEdited):
+        return events.StreamEvent(
+            events.STATUS_EDITED, status_id=event.status_id, author_id=event.author_id
+        )
+    if isinstance(event, domain.StatusDeleted):
+        return events.StreamEvent(
+            events.STATUS_DELETED,
+            status_id=event.status_id,
+            author_id=event.author_id,
+            visibility=event.visibility,
+            audience=event.mentioned_ids,
+        )
+    if isinstance(event, domain.StatusRewritten):
+        return events.StreamEvent(events.STATUS_REWRITTEN, status_id=event.status_id)
+    if isinstance(event, domain.AccountChanged):
+        return events.StreamEvent(events.ACCOUNT_CHANGED, author_id=event.account_id)
+    if isinstance(event, domain.NotificationCreated):
+        return events.StreamEvent(
+            events.NOTIFICATION,
+            notification_id=event.notification_id,
+            recipient_id=event.recipient_id,
+        )
+    if isinstance(event, domain.NotificationsMerged):
+        return events.StreamEvent(events.NOTIFICATIONS_MERGED, recipient_id=event.account_id)
+    if isinstance(event, domain.FiltersChanged):
+        return events.StreamEvent(events.FILTERS_CHANGED, recipient_id=event.account_id)
+    if isinstance(event, domain.AnnouncementPublished):
+        return events.StreamEvent(events.ANNOUNCEMENT, announcement_id=event.announcement_id)
+    if isinstance(event, domain.AnnouncementRemoved):
+        return events.StreamEvent(
+            events.ANNOUNCEMENT_DELETED, announcement_id=event.announcement_id
+        )
+    if isinstance(event, domain.AnnouncementReacted):
+        return events.StreamEvent(
+            events.ANNOUNCEMENT_REACTION, announcement_id=event.announcement_id, name=event.name
+        )
+    return None
+
+
+def bus_listener(bus: EventBus) -> Callable[[object], Awaitable[None]]:
+    async def listen(event: object) -> None:
+        stream_event = _stream_event(event)
+        if stream_event is not None:
+            await bus.publish(stream_event)
+
+    return listen

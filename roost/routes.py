@@ -1,0 +1,169 @@
+"""Every router the server answers with, in the order requests are matched.
+
+    /livez  /readyz  /metrics                             api/health.py
+    /avatars/...  /headers/...  /instance/icons/...       api/images.py
+    /oauth/token, revoke; /.well-known/oauth-authorization-server
+                                                          api/mastodon/oauth.py
+    /api/v1/apps...                                       api/mastodon/apps.py
+    /api/v1/directory  /api/v1/suggestions  /api/v1/featured_tags  /api/v1/domain_blocks
+    /api/v1/accounts/familiar_followers ...              api/mastodon/discovery.py
+    /api/v1/accounts...  (profile, lookup, search, credentials)
+                                                          api/mastodon/accounts.py
+    /api/v1/statuses...  /api/v1/favourites  /api/v1/bookmarks
+                                                          api/mastodon/statuses.py
+    /api/v1/timelines/home, public, tag                   api/mastodon/timelines.py
+    /api/v2/notifications...  /api/v1/notifications/requests...
+                                                          api/mastodon/notifications_v2.py
+    /api/v1/notifications...  /api/v1/follow_requests...  api/mastodon/notifications.py
+    /api/v1/accounts/ID/(un)follow, block, mute, pin...; /api/v1/blocks,
+    /api/v1/mutes, /api/v1/endorsements                   api/mastodon/graph.py
+    /api/v1/conversations...  /api/v1/timelines/direct    api/mastodon/conversations.py
+    /api/v2/search                                        api/mastodon/search.py
+    /api/v1/tags/NAME...  /api/v1/followed_tags           api/mastodon/tags.py
+    /api/v1/lists...  /api/v1/timelines/list/ID  /api/v1/accounts/ID/lists
+                                                          api/mastodon/lists.py
+    /api/v1/filters...  /api/v2/filters...                api/mastodon/filters.py
+    /api/v1/markers                                       api/mastodon/markers.py
+    /api/v1/announcements...  /api/v1/custom_emojis  /emoji/FILE
+                                                          api/mastodon/announcements.py
+    /api/v1/instance...  /api/v2/instance  /api/v1/preferences
+                                                          api/mastodon/instance.py
+    /api/v1/instance/rules, activity, peers, texts ...    api/mastodon/instance_more.py
+    /api/v1/streaming...                                  api/mastodon/streaming.py
+    /api/v1/media...  /api/v2/media  /api/v1/profile/avatar, header
+                                                          api/mastodon/media.py
+    /media/ID/VARIANT  /media/profile/ID  /media/cards/ID  api/media_files.py
+    /api/v1/roost/export...                               api/exports.py
+    /api/v1/roost/account (erasure)                       api/erasure.py
+    /api/v1/admin/accounts...                             api/mastodon/admin.py
+    /api/v1/admin/domain_blocks, domain_allows            api/mastodon/admin_federation.py
+    /api/v1/admin/email_domain_blocks, ip_blocks, canonical_email_blocks
+                                                          api/mastodon/admin_blocks.py
+    /api/v1/admin/measures, dimensions, retention         api/mastodon/admin_dashboard.py
+    /api/v1/reports  /api/v1/admin/reports...             api/mastodon/reports.py
+    /api/v1/emails/confirmations                          api/mastodon/emails.py
+    /api/oembed                                           api/mastodon/oembed.py
+    /api/v1/push/subscription                             api/mastodon/push.py
+    /api/v1/statuses/ID/card                              api/mastodon/cards.py
+    /api/v1/trends...  /api/v1/admin/trends...            api/mastodon/trends.py
+    /oauth/userinfo                                       api/mastodon/userinfo.py
+    /.well-known/nodeinfo  /nodeinfo/2.0, 2.1             api/mastodon/nodeinfo.py
+    /api/v1/polls...                                      api/mastodon/polls.py
+    /api/v1/statuses/ID/quotes...  interaction_policy     api/mastodon/quotes.py
+    /api/v1/scheduled_statuses...                         api/mastodon/scheduled.py
+    /api/v1/roost/imports...                              api/roost/imports.py
+    /api/v1/admin/roost/quarantine...                     api/roost/quarantine.py
+    /.well-known/webfinger, host-meta, /actor, /users/NAME..., /inbox
+    (ActivityPub; the /users/ addresses redirect browsers to the pages)
+                                                          federation/*.py
+    the web pages, after the API (which they never shadow), /oauth/authorize
+    among them: web/routes.py
+
+Each module declares its routes with literal paths (``@router.get("/api/...")``,
+or a helper called with the literal path), so searching for a path finds its
+handler. A new router is added here, and nowhere else.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from roost.api import erasure, exports, health, images, media_files
+from roost.api.mastodon import (
+    accounts,
+    admin,
+    admin_blocks,
+    admin_dashboard,
+    admin_federation,
+    announcements,
+    apps,
+    cards,
+    conversations,
+    discovery,
+    emails,
+    filters,
+    graph,
+    instance,
+    instance_more,
+    lists,
+    markers,
+    media,
+    nodeinfo,
+    notifications,
+    notifications_v2,
+    oauth,
+    oembed,
+    polls,
+    push,
+    quotes,
+    reports,
+    scheduled,
+    search,
+    statuses,
+    streaming,
+    tags,
+    timelines,
+    trends,
+    userinfo,
+)
+from roost.api.roost import imports as roost_imports
+from roost.api.roost import quarantine as roost_quarantine
+from roost.federation import actor_collections, inbox
+from roost.federation import routes as federation
+from roost.web.routes import ROUTERS as WEB_ROUTERS
+
+API_ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
+    images.router,
+    oauth.router,
+    apps.router,
+    # Before accounts: /api/v1/accounts/familiar_followers is no account id.
+    discovery.router,
+    accounts.router,
+    statuses.router,
+    timelines.router,
+    # Before notifications: its /{id} would take /requests and /policy.
+    notifications_v2.router,
+    notifications.router,
+    graph.router,
+    conversations.router,
+    search.router,
+    tags.router,
+    lists.router,
+    filters.router,
+    markers.router,
+    announcements.router,
+    instance.router,
+    instance_more.router,
+    streaming.router,
+    media.router,
+    media_files.router,
+    exports.router,
+    erasure.router,
+    admin.router,
+    admin_federation.router,
+    admin_blocks.router,
+    admin_dashboard.router,
+    reports.router,
+    emails.router,
+    oembed.router,
+    push.router,
+    cards.router,
+    trends.router,
+    userinfo.router,
+    nodeinfo.router,
+    polls.router,
+    quotes.router,
+    scheduled.router,
+    roost_imports.router,
+    roost_quarantine.router,
+)
+
+# ActivityPub, before the web pages: /users/... is theirs for JSON-LD.
+FEDERATION_ROUTERS: tuple[APIRouter, ...] = (
+    federation.router,
+    actor_collections.router,
+    inbox.router,
+)
+
+ROUTERS: tuple[APIRouter, ...] = API_ROUTERS + FEDERATION_ROUTERS + WEB_ROUTERS

@@ -1,0 +1,204 @@
+"""The audit log: staff actions, role changes, staff sign-ins, token
+revocations, exports and erasures append entries; changing, removing or
+reordering any of them is found and named; erasure blanks the personal part
+without breaking the chain (threats 31-35)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from roost.db.tables import audit_entries, audit_personal
+from roost.domain.audit.chain import GENESIS, Entry, Verdict, entries, verify
+from roost.domain.oauth.actions import do_issue_token
+from roost.domain.oauth.queries import app_by_client_id
+from roost.erasure.erase import erase_account
+from roost.services import Services
+from tests.api.staff_support import ADMIN_SCOPES, grant
+from tests.conftest import Roost, User
+
+
+def _verify(roost: Roost, head: str | None = None) -> Verdict:
+    async def run() -> Verdict:
+        async with roost.db.read() as conn:
+            return await verify(conn, expected_head=head)
+
+    return roost.run(run)
+
+
+def _entries(roost: Roost) -> list[Entry]:
+    async def run() -> list[Entry]:
+        async with roost.db.read() as conn:
+            return await entries(conn, limit=1000)
+
+    return list(reversed(roost.run(run)))
+
+
+def _sql(roost: Roost, *statements: Any) -> None:
+    async def run() -> None:
+        async with roost.db.write() as tx:
+            for statement in statements:
+                await tx.execute(statement)
+
+    roost.run(run)
+
+
+def _staff_history(roost: Roost) -> tuple[User, User]:
+    """A moderator who suspends and lifts a suspension: four entries
+    (the role given, the moderator's token, the suspension, its lifting)."""
+    mod = roost.account("mod", scopes=ADMIN_SCOPES)
+    grant(roost, mod, "Moderator")
+    spammer = roost.account("spammer")
+    url = f"/api/v1/admin/accounts/{spammer.id}"
+    assert mod.post(f"{url}/action", data={"type": "suspend", "text": "spam"}).status_code == 200
+    assert mod.post(f"{url}/unsuspend").status_code == 200
+    return mod, spammer
+
+
+def test_given_staff_actions_when_the_log_is_read_then_each_is_an_entry_that_verifies(
+    roost: Roost,
+) -> None:
+    mod, spammer = _staff_history(roost)
+
+    found = _entries(roost)
+
+    assert [e.action for e in found] == ["role.grant", "account.suspend", "account.unsuspend"]
+    suspension = found[1]
+    assert suspension.permission == "manage_users"
+    assert suspension.actor_account_id == int(mod.id)
+    assert suspension.target_account_id == int(spammer.id)
+    assert suspension.personal == {"username": "spammer", "reason": "spam"}
+    assert suspension.details == {"via": "api"}
+    verdict = _verify(roost)
+    assert verdict.intact and verdict.count == 3 and verdict.head == found[-1].hash
+
+
+def test_given_a_staff_account_when_it_signs_in_or_its_tokens_are_revoked_then_both_are_logged(
+    roost: Roost,
+) -> None:
+    boss = roost.account("boss", admin=True)  # the Owner role: the grant and its first token
+    plain = roost.account("plain")
+    app = roost.client.post(
+        "/api/v1/apps",
+        data={"client_name": "t", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read"},
+    ).json()
+
+    async def sign_in() -> str:
+        async with roost.db.write() as tx:
+            registered = await app_by_client_id(tx.conn, app["client_id"])
+            assert registered is not None
+            await do_issue_token(tx, int(boss.id), registered.id, frozenset({"read"}))
+            issued = await do_issue_token(tx, int(plain.id), registered.id, frozenset({"read"}))
+        return issued.token
+
+    token = roost.run(sign_in)
+    revoked = roost.client.post(
+        "/oauth/revoke",
+        data={"client_id": app["client_id"], "client_secret": app["client_secret"], "token": token},
+    )
+    assert revoked.status_code == 200
+
+    actions = [(e.action, e.target_account_id) for e in _entries(roost)]
+
+    boss_id, plain_id = int(boss.id), int(plain.id)
+    assert actions == [
+        ("role.grant", boss_id),
+        ("staff.sign_in", boss_id),  # the token the test fixture issued
+        ("staff.sign_in", boss_id),  # a token for the app
+        ("token.revoke", plain_id),  # a plain account's sign-in is not logged; its revocation is
+    ]
+    assert _verify(roost).intact
+
+
+def test_given_an_entry_changed_removed_or_reordered_when_verified_then_the_first_is_named(
+    roost: Roost,
+) -> None:
+    _staff_history(roost)
+    found = _entries(roost)
+    second = found[1]
+
+    _sql(roost, update(audit_entries).where(audit_entries.c.seq == 2).values(action="nothing"))
+    changed = _verify(roost)
+    assert not changed.intact and changed.seq == 2 and "entry 2 was changed" in str(changed.problem)
+    _sql(roost, update(audit_entries).where(audit_entries.c.seq == 2).values(action=second.action))
+    assert _verify(roost).intact
+
+    _sql(
+        roost,
+        update(audit_personal)
+        .where(audit_personal.c.seq == 2)
+        .values(data='{"reason":"none","username":"spammer"}'),
+    )
+    personal = _verify(roost)
+    assert not personal.intact and personal.seq == 2
+    assert "personal record was changed" in str(personal.problem)
+
+
+def test_given_an_entry_removed_when_verified_then_it_is_named(roost: Roost) -> None:
+    _staff_history(roost)
+    _sql(roost, delete(audit_entries).where(audit_entries.c.seq == 2))
+
+    verdict = _verify(roost)
+
+    assert not verdict.intact and verdict.seq == 2 and "entry 2 was removed" in str(verdict.problem)
+
+
+def test_given_two_entries_swapped_when_verified_then_the_first_is_named(roost: Roost) -> None:
+    _staff_history(roost)
+    assert [e.seq for e in _entries(roost)] == [1, 2, 3]
+
+    async def swap() -> None:
+        """Entries 2 and 3 change places, each keeping its own personal record."""
+        async with roost.db.write() as tx:
+            picked = {}
+            for table in (audit_entries, audit_personal):
+                rows = await tx.execute(select(table).where(table.c.seq.in_([2, 3])))
+                picked[table.name] = {row.seq: row._asdict() for row in rows}
+            await tx.execute(delete(audit_personal).where(audit_personal.c.seq.in_([2, 3])))
+            await tx.execute(delete(audit_entries).where(audit_entries.c.seq.in_([2, 3])))
+            for table in (audit_entries, audit_personal):
+                for seq, other in ((2, 3), (3, 2)):
+                    row = picked[table.name][other]
+                    await tx.execute(table.insert().values({**row, "seq": seq}))
+
+    roost.run(swap)
+    verdict = _verify(roost)
+
+    assert not verdict.intact and verdict.seq == 2
+
+
+def test_given_a_head_from_a_backup_when_entries_are_cut_from_the_end_then_verify_says_so(
+    roost: Roost,
+) -> None:
+    _staff_history(roost)
+    head = _entries(roost)[-1].hash
+    assert _verify(roost, head).intact and _verify(roost, GENESIS).intact
+
+    _sql(roost, delete(audit_entries).where(audit_entries.c.seq == 3))
+
+    assert _verify(roost).intact  # the chain alone cannot tell
+    cut = _verify(roost, head)
+    assert not cut.intact and cut.seq == 3 and "not in the chain" in str(cut.problem)
+
+
+def test_given_an_erased_account_when_the_log_is_verified_then_its_data_is_gone_and_it_holds(
+    roost: Roost,
+) -> None:
+    mod, spammer = _staff_history(roost)
+    services: Services = roost.client.app.state.services  # type: ignore[attr-defined]
+
+    receipt = roost.run(lambda: erase_account(services, int(spammer.id)))
+
+    assert receipt.clean, receipt.as_dict()
+    found = _entries(roost)
+    assert [e.action for e in found][-1] == "account.erase"
+    for entry in found:
+        assert entry.target_account_id != int(spammer.id)
+        assert "spammer" not in str(entry.personal) and "spam" not in str(entry.details)
+    suspension = found[1]
+    assert suspension.erased and suspension.personal == {}
+    # The moderator is not the erased person: who acted stays on record.
+    assert suspension.actor_account_id == int(mod.id)
+    verdict = _verify(roost)
+    assert verdict.intact and verdict.count == 4

@@ -1,0 +1,164 @@
+"""The admin dashboard's measures, dimensions and retention, computed from
+Roost's own rows, for staff with view_dashboard; keys Roost does not
+compute are left out, as Mastodon leaves out those it does not know."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from roost.clock import utcnow
+from roost.domain.roles.permissions import Permission
+from tests.api.staff_support import staff_with
+from tests.conftest import Roost, User
+
+
+def _viewer(roost: Roost) -> User:
+    return staff_with(roost, "dash", int(Permission.VIEW_DASHBOARD))
+
+
+def _today() -> str:
+    return utcnow().date().isoformat()
+
+
+def _week_ago() -> str:
+    return (utcnow().date() - timedelta(days=6)).isoformat()
+
+
+def test_given_activity_today_when_staff_ask_for_measures_then_each_counts_todays_rows(
+    roost: Roost,
+) -> None:
+    dash = _viewer(roost)
+    alice, bob = roost.account("alice"), roost.account("bob")
+    post = alice.post_status("hello")
+    bob.post(f"/api/v1/statuses/{post['id']}/favourite")
+    bob.post(f"/api/v1/statuses/{post['id']}/reblog")
+    bob.post_status("hi back", in_reply_to_id=post["id"])
+    bob.post("/api/v1/reports", data={"account_id": alice.id, "comment": "test"})
+
+    answer = dash.post(
+        "/api/v1/admin/measures",
+        data={
+            "keys[]": [
+                "new_users",
+                "interactions",
+                "opened_reports",
+                "resolved_reports",
+                "active_users",
+                "instance_accounts",
+                "no_such_key",
+            ],
+            "start_at": _week_ago(),
+            "end_at": _today(),
+        },
+    )
+
+    assert answer.status_code == 200, answer.text
+    found = {m["key"]: m for m in answer.json()}
+    assert list(found) == [
+        "new_users",
+        "interactions",
+        "opened_reports",
+        "resolved_reports",
+        "active_users",
+    ]
+    assert found["new_users"]["total"] == "3"  # alice, bob and the staff member
+    assert found["interactions"]["total"] == "3"  # a favourite, a boost and a reply
+    assert found["opened_reports"]["total"] == "1"
+    assert found["resolved_reports"]["total"] == "0"
+    assert found["active_users"]["total"] == "3"  # each was given a token today
+    days = found["new_users"]["data"]
+    assert len(days) == 7 and days[-1] == {"date": f"{_today()}T00:00:00Z", "value": "3"}
+    assert all(d["value"] == "0" for d in days[:-1])
+    assert found["new_users"]["previous_total"] == "0"
+
+
+def test_given_posts_in_two_languages_when_staff_ask_for_dimensions_then_each_answers(
+    roost: Roost,
+) -> None:
+    dash = _viewer(roost)
+    alice, bob = roost.account("alice"), roost.account("bob")
+    alice.post_status("hello", language="en")
+    bob.post_status("hallo", language="de")
+    bob.post_status("hello", language="en")
+
+    answer = dash.post(
+        "/api/v1/admin/dimensions",
+        data={
+            "keys[]": ["languages", "software_versions", "space_usage", "sources", "servers"],
+            "start_at": _week_ago(),
+            "end_at": _today(),
+        },
+    )
+
+    assert answer.status_code == 200, answer.text
+    found = {d["key"]: d["data"] for d in answer.json()}
+    assert list(found) == ["languages", "software_versions", "space_usage", "sources"]
+    assert found["languages"] == [
+        {"key": "en", "human_key": "English", "value": "2"},
+        {"key": "de", "human_key": "German", "value": "1"},
+    ]
+    assert found["software_versions"][0]["key"] == "roost"
+    assert {i["key"] for i in found["software_versions"]} & {"sqlite", "postgresql"}
+    database = found["space_usage"][0]
+    assert database["unit"] == "bytes" and int(database["value"]) > 0
+    assert sum(int(i["value"]) for i in found["sources"]) == 3
+
+
+def test_given_accounts_signed_up_today_when_staff_ask_for_retention_then_todays_cohort_is_active(
+    roost: Roost,
+) -> None:
+    dash = _viewer(roost)
+    roost.account("alice")
+
+    answer = dash.post(
+        "/api/v1/admin/retention",
+        data={"start_at": _week_ago(), "end_at": _today(), "frequency": "day"},
+    )
+
+    assert answer.status_code == 200, answer.text
+    cohorts = answer.json()
+    assert len(cohorts) == 7 and cohorts[0]["frequency"] == "day"
+    assert len(cohorts[0]["data"]) == 7 and len(cohorts[-1]["data"]) == 1
+    today = cohorts[-1]
+    assert today["period"] == f"{_today()}T00:00:00Z"
+    assert today["data"] == [{"date": f"{_today()}T00:00:00Z", "rate": 1.0, "value": "2"}]
+    assert all(d["value"] == "0" and d["rate"] == 0.0 for d in cohorts[0]["data"])
+
+
+@pytest.mark.parametrize(
+    ("path", "fields", "status"),
+    [
+        ("/api/v1/admin/measures", {"keys[]": "new_users"}, 400),
+        ("/api/v1/admin/measures", {"start_at": "yesterday", "end_at": "2024-01-01"}, 400),
+        ("/api/v1/admin/measures", {"start_at": "2024-02-01", "end_at": "2024-01-01"}, 422),
+        ("/api/v1/admin/measures", {"start_at": "2020-01-01", "end_at": "2024-01-01"}, 422),
+        (
+            "/api/v1/admin/retention",
+            {"start_at": "2024-01-01", "end_at": "2024-01-02", "frequency": "week"},
+            422,
+        ),
+        (
+            "/api/v1/admin/retention",
+            {"start_at": "2024-01-01", "end_at": "2024-06-01", "frequency": "day"},
+            422,
+        ),
+    ],
+)
+def test_given_a_bad_period_when_asked_then_mastodons_error(
+    roost: Roost, path: str, fields: dict[str, str], status: int
+) -> None:
+    answer = _viewer(roost).post(path, data=fields)
+
+    assert answer.status_code == status
+    assert set(answer.json()) >= {"error"}
+
+
+def test_given_monthly_retention_when_asked_then_one_cohort_per_month(roost: Roost) -> None:
+    answer = _viewer(roost).post(
+        "/api/v1/admin/retention",
+        data={"start_at": "2024-01-15", "end_at": "2024-03-02", "frequency": "month"},
+    )
+
+    assert [c["period"][:10] for c in answer.json()] == ["2024-01-01", "2024-02-01", "2024-03-01"]
