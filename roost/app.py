@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI
@@ -57,7 +58,12 @@ def create_app(
     settings: Settings,
     services: Services | None = None,
     on_ready: Callable[[], None] | None = None,
+    began_at: float | None = None,
 ) -> FastAPI:
+    # A server's start-up runs from its process's start (``roost serve`` passes
+    # it); an app made inside a longer-lived process (tests, benchmarks) starts
+    # when it is made.
+    began = time.time() if began_at is None else began_at
     prepare_process(settings)
     hooks.install()
     svc = services or build_services(settings)
@@ -91,21 +97,26 @@ def create_app(
                     page_cache.forget_changed_elsewhere(svc.bus, svc.db), name="roost-page-cache"
                 )
             )
-        svc.metrics.mark_ready()
+        svc.metrics.mark_ready(since=began)
         if on_ready is not None:
             on_ready()
         try:
             yield
         finally:
-            statistics.cancel()
-            for ops_task in ops_tasks:
-                ops_task.cancel()
+            background = [statistics, *ops_tasks]
+            for each in background:
+                each.cancel()
             runner.stop()
             if task is not None:
                 try:
                     await asyncio.wait_for(task, timeout=10)
                 except (TimeoutError, asyncio.CancelledError):
                     task.cancel()
+                background.append(task)
+            # Cancelled tasks finish (their connections go back to the pool)
+            # before the pool is closed: a connection still held when it is
+            # closed is left for the garbage collector, open.
+            await asyncio.wait(background, timeout=10)
             await svc.close()
 
     app = RoostApp(

@@ -40,6 +40,7 @@ def serve(
     from roost.app import create_app
     from roost.db.migrate import SchemaTooNew
     from roost.observability.logs import configure_logging
+    from roost.observability.metrics import process_started_at
 
     configure_logging(log_level, settings.log_format)
     url = f"http://{host}:{listener.getsockname()[1]}"
@@ -72,7 +73,7 @@ def serve(
             err=True,
         )
 
-    roost_app = create_app(settings, on_ready=ready)
+    roost_app = create_app(settings, on_ready=ready, began_at=process_started_at())
     config = uvicorn.Config(
         roost_app,
         host=host,

@@ -119,6 +119,10 @@ users = Table(
         server_default=text("'public'"),
     ),
     Column("reason", Text, nullable=True),
+    # Release 0.1.0's administrator flag, replaced by roles (account_roles).
+    # Kept while 0.1.0 may still serve this schema during an upgrade; nothing
+    # here reads or writes it. To be dropped by a later release's migration.
+    Column("admin", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_sign_in_at", UTCDateTime, nullable=True),
     # None until the address is confirmed by the link mailed to it (accounts

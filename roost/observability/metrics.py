@@ -162,11 +162,13 @@ class Metrics:
             if callable(method):
                 self.db_pool.labels(state).set(float(method()))
 
-    def mark_ready(self) -> None:
-        """The process is ready: note when, and how long starting took."""
+    def mark_ready(self, since: float | None = None) -> None:
+        """Ready: note when, and how long starting took since ``since`` (by
+        default since this process started)."""
         now = time.time()
         self.started_at.set(now)
-        self.startup_seconds.set(max(0.0, now - process_started_at()))
+        began = process_started_at() if since is None else since
+        self.startup_seconds.set(max(0.0, now - began))
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

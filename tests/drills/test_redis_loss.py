@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,13 @@ from tests.drills.conftest import Stack
 from tests.drills.support import RedisServer, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.backend]
+
+# Four clients reading in a closed loop keep the server's event loop busy by
+# design; on a machine shared with other drills a turn can then exceed the
+# admission queue bound and be refused 503 (tests/drills/test_overload.py
+# drills that). Here every refusal must come from losing Redis, so the loop's
+# queue check is off.
+UNBOUNDED_QUEUE = "0"
 
 
 @pytest.fixture
@@ -42,6 +50,7 @@ class Traffic:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self.other = ""
 
     def read_homes(self, url: str, tokens: list[str]) -> None:
         def loop(offset: int) -> None:
@@ -55,6 +64,8 @@ class Traffic:
                     )
                     with self._lock:
                         self.statuses.append(response.status_code)
+                        if response.status_code != 200 and not self.other:
+                            self.other = response.text[:300]
 
         for offset in range(4):
             self._threads.append(threading.Thread(target=loop, args=(offset,), daemon=True))
@@ -72,12 +83,17 @@ class Traffic:
                     n += 1
                     with self._lock:
                         self.statuses.append(response.status_code)
+                        if response.status_code != 200 and not self.other:
+                            self.other = response.text[:300]
                         if response.status_code == 200:
                             self.posted.append(response.json()["id"])
                             self.posted_at.append(time.monotonic())
                     time.sleep(every_s)
 
         self._threads.append(threading.Thread(target=loop, daemon=True))
+
+    def summary(self) -> str:
+        return f"answers by status: {dict(Counter(self.statuses))}; first other: {self.other}"
 
     def __enter__(self) -> Traffic:
         for thread in self._threads:
@@ -123,7 +139,7 @@ def test_given_traffic_when_redis_stops_and_returns_then_requests_succeed_and_no
     stack.follow(followers, author)
     stack.drain_jobs()
     tokens = [stack.token(f) for f in followers]
-    _, url = stack.server("server", redis_url=own_redis.url)
+    _, url = stack.server("server", redis_url=own_redis.url, max_queue_ms=UNBOUNDED_QUEUE)
     stack.worker("worker", redis_url=own_redis.url)
     for token in tokens:
         assert _home(url, token) == []  # active followers: timelines cached
@@ -141,7 +157,8 @@ def test_given_traffic_when_redis_stops_and_returns_then_requests_succeed_and_no
         own_redis.start()
         started = time.monotonic()
         time.sleep(1.0)
-    assert traffic.statuses and all(status == 200 for status in traffic.statuses)
+    assert traffic.statuses
+    assert all(status == 200 for status in traffic.statuses), traffic.summary()
     assert any(stopped < at < started for at in traffic.posted_at), "no post during the outage"
 
     wait_for(lambda: _queue_empty(stack), 60, "deferred fan-out to catch up")
@@ -161,7 +178,7 @@ def test_given_read_load_when_redis_is_flushed_then_no_errors_and_one_rebuild_pe
     posts = [stack.post(author, f"post {n}") for n in range(25)]
     stack.drain_jobs()
     tokens = [stack.token(f) for f in followers]
-    _, url = stack.server("server", redis_url=own_redis.url)
+    _, url = stack.server("server", redis_url=own_redis.url, max_queue_ms=UNBOUNDED_QUEUE)
     for token in tokens:
         _home(url, token)
     traffic = Traffic()
@@ -176,7 +193,8 @@ def test_given_read_load_when_redis_is_flushed_then_no_errors_and_one_rebuild_pe
             client.close()
         time.sleep(1.5)
     after = _metric(url, "roost_timeline_rebuilds_total")
-    assert traffic.statuses and all(status == 200 for status in traffic.statuses)
+    assert traffic.statuses
+    assert all(status == 200 for status in traffic.statuses), traffic.summary()
     assert 1 <= after - before <= len(followers)
     newest = [str(p) for p in sorted(posts, reverse=True)[:20]]
     for token in tokens:

@@ -126,8 +126,13 @@ def upgrade() -> None:
             account_roles,
             [{"account_id": a, "role_id": _OWNER, "granted_at": now} for a in admins],
         )
+    # users.admin stays (expand only): release 0.1.0 reads and writes it while
+    # servers are upgraded one at a time. This release neither reads nor
+    # writes it, so new rows take the default; a later release drops it.
     with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("admin")
+        batch_op.alter_column(
+            "admin", existing_type=sa.Boolean(), server_default=sa.false(), existing_nullable=False
+        )
 
     op.create_table(
         "audit_entries",
@@ -253,10 +258,6 @@ def downgrade() -> None:
     op.drop_index("ix_audit_personal_actor_account_id", table_name="audit_personal")
     op.drop_table("audit_personal")
     op.drop_table("audit_entries")
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("admin", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
     op.execute(
         "UPDATE users SET admin = TRUE WHERE account_id IN (SELECT account_id FROM account_roles"
         " JOIN roles ON roles.id = account_roles.role_id WHERE roles.permissions % 2 = 1)"
