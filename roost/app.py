@@ -160,6 +160,7 @@ def create_app(
         app.serve,
         max_queue_s=settings.max_queue_ms / 1000,
         max_in_flight=settings.max_in_flight,
+        sustained_in_flight=_sustained_in_flight(settings, svc),
         max_streams=settings.max_streams,
         metrics=svc.metrics,
         headers=[
@@ -186,3 +187,17 @@ class RoostApp(FastAPI):
     async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The application itself, past admission control."""
         await super().__call__(scope, receive, send)
+
+
+def _sustained_in_flight(settings: Settings, svc: Services) -> int:
+    """ROOST_SUSTAINED_IN_FLIGHT, or its default for the store (measured with
+    bench/overload.py: docs/operations.md, "Overload"); never above the burst
+    limit."""
+    chosen = settings.sustained_in_flight
+    if chosen is None:
+        if not settings.max_in_flight:
+            return 0  # no limit in flight asked for: none under overload either
+        chosen = 2 if svc.db.is_sqlite else 4
+    if settings.max_in_flight:
+        chosen = min(chosen, settings.max_in_flight)
+    return chosen

@@ -131,6 +131,12 @@ class Settings(BaseSettings):
     # or max_streams streams. 0 turns a check off.
     max_queue_ms: int = Field(default=10, ge=0, le=10_000)
     max_in_flight: int = Field(default=16, ge=0, le=100_000)
+    # Once more than this many requests have been in flight without a break
+    # for 100 ms, the overload is sustained and the in-flight limit drops to
+    # it until nothing has been refused for 100 ms (roost/api/admission.py).
+    # Unset: 2 on SQLite (one loop does all the work), 4 on PostgreSQL
+    # (requests also wait on round trips). 0 turns it off.
+    sustained_in_flight: int | None = Field(default=None, ge=0, le=100_000)
     max_streams: int = Field(default=1000, ge=0, le=1_000_000)
     # Media (roost/media): where files live, what is accepted, how images are
     # cut down. Sizes are in bytes; media_max_image_pixels refuses

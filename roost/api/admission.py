@@ -81,6 +81,10 @@ STREAMING_PREFIXES = ("/api/v1/streaming/", "/web/stream/")
 # CoDel's interval: how long turns may run late before the queue is cut to
 # max_queue_s, and the longest any burst may queue meanwhile.
 INTERVAL_S = 0.1
+# The share of one core the process must have used while more than
+# sustained_in_flight requests were in flight for an overload to count as
+# sustained: requests that wait on the network or on the client use little.
+BUSY_CPU_SHARE = 0.5
 RETRY_AFTER_S = 1
 STREAMS_RETRY_AFTER_S = 10
 # A refusal is logged at most this often (with how many there were).
@@ -143,13 +147,17 @@ class Admission:
         max_in_flight: int,
         max_streams: int,
         metrics: Metrics,
+        sustained_in_flight: int = 0,
         headers: Sequence[tuple[bytes, bytes]] = (),
         clock: Callable[[], float] = time.perf_counter,
+        cpu_clock: Callable[[], float] = time.process_time,
     ) -> None:
         self.app = app
         self._clock = clock
+        self._cpu_clock = cpu_clock
         self.max_queue_s = max_queue_s
         self.max_in_flight = max_in_flight
+        self.sustained_in_flight = sustained_in_flight
         self.max_streams = max_streams
         self.in_flight = 0
         self.reserved = 0
@@ -161,6 +169,14 @@ class Admission:
         self._shed_streams = metrics.requests_shed.labels("streams")
         self._refused_early = metrics.requests_refused_early
         metrics.requests_in_flight.set_function(lambda: self.in_flight)
+        metrics.in_flight_limit.set_function(lambda: self.limit)
+        # Sustained overload in flight (see _places_left): since when more than
+        # sustained_in_flight places have been taken without a break, whether
+        # the lower limit holds, and when a request was last refused for it.
+        self._above_since: float | None = None
+        self._cpu_above_since = 0.0
+        self._sustained = False
+        self._refused_in_flight_at = -INTERVAL_S
         metrics.streams_open.set_function(lambda: self.streams)
         # The current turn of the event loop, as far as requests see it.
         self._turn_started = 0.0
@@ -193,12 +209,13 @@ class Admission:
         it), None when the ASGI path decides (health checks, streams)."""
         if path in HEALTH or path.startswith(STREAMING_PREFIXES) or path.rstrip("/") in HEALTH:
             return None
-        if self.max_in_flight and self.in_flight + self.reserved >= self.max_in_flight:
+        if not self._places_left(self.in_flight + self.reserved):
             self._shed_in_flight.inc()
         elif not self._loop_keeps_up():
             self._shed_queue.inc()
         else:
             self.reserved += 1
+            self._note_taken()
             return ADMITTED
         self._refused_early.inc()
         self._note_refusal()
@@ -213,8 +230,9 @@ class Admission:
                 await self.app(scope, self._unheld(receive), self._unheld(send))
             finally:
                 self.in_flight -= 1
+                self._note_freed()
             return
-        if self.max_in_flight and self.in_flight >= self.max_in_flight:
+        if not self._places_left(self.in_flight + self.reserved):
             self._shed_in_flight.inc()
             await self._refuse(scope, send, self._busy)
             return
@@ -223,10 +241,12 @@ class Admission:
             await self._refuse(scope, send, self._busy)
             return
         self.in_flight += 1
+        self._note_taken()
         try:
             await self.app(scope, self._unheld(receive), self._unheld(send))
         finally:
             self.in_flight -= 1
+            self._note_freed()
 
     def _unheld(self, io: Callable[..., Awaitable[Any]]) -> Any:
         """``io`` (receive or send), not counted in flight while it waits: a
@@ -234,10 +254,12 @@ class Admission:
 
         async def call(*args: Any) -> Any:
             self.in_flight -= 1
+            self._note_freed()
             try:
                 return await io(*args)
             finally:
                 self.in_flight += 1
+                self._note_taken()
 
         return call
 
@@ -256,19 +278,66 @@ class Admission:
         finally:
             self.streams -= 1
 
+    @property
+    def limit(self) -> int:
+        """Requests admitted at once now (0: no limit)."""
+        return self.sustained_in_flight if self._sustained else self.max_in_flight
+
+    def _places_left(self, taken: int) -> bool:
+        """Whether one more request may be worked on, ``taken`` places being held.
+
+        Up to ``max_in_flight`` may run at once while that is a burst (an app
+        opening asks for its timelines, notifications and instance together)
+        or while the requests wait elsewhere than on the loop (uploads and
+        password hashes on threads, round trips). Once more than
+        ``sustained_in_flight`` have been held without a break for
+        ``INTERVAL_S`` while the process kept a core busy (``BUSY_CPU_SHARE``
+        of it, all threads counted: SQLite reads and image work run on
+        threads), the overload is sustained and the limit drops to
+        ``sustained_in_flight`` until no request has been refused for an
+        interval. Requests that share the CPU share it: with k in flight each
+        takes about k service times, so under sustained overload a few at
+        once keep the admitted requests' latency near an unloaded one's
+        (bench/overload.py), while the excess is refused at once.
+        """
+        if self.sustained_in_flight:
+            now = self._clock()
+            if self._sustained:
+                if now - self._refused_in_flight_at >= INTERVAL_S:
+                    self._sustained = False
+            elif (
+                self._above_since is not None
+                and now - self._above_since >= INTERVAL_S
+                and self._cpu_clock() - self._cpu_above_since
+                >= BUSY_CPU_SHARE * (now - self._above_since)
+            ):
+                self._sustained = True
+        limit = self.limit
+        if limit and taken >= limit:
+            if self.sustained_in_flight:
+                self._refused_in_flight_at = self._clock()
+            return False
+        return True
+
+    def _note_taken(self) -> None:
+        if (
+            self.sustained_in_flight
+            and self._above_since is None
+            and self.in_flight + self.reserved > self.sustained_in_flight
+        ):
+            self._above_since = self._clock()
+            self._cpu_above_since = self._cpu_clock()
+
+    def _note_freed(self) -> None:
+        if self.in_flight + self.reserved <= self.sustained_in_flight:
+            self._above_since = None
+
     def _loop_keeps_up(self) -> bool:
         """False when this request should be refused for having waited too long."""
         if not self.max_queue_s:
             return True
         now = self._clock()
-        self._started_this_turn = True
-        if not self._watching:
-            # The first request since the loop last caught up.
-            self._watching = True
-            self._turn_started = now
-            self._last_turn_s = 0.0
-            self._caught_up_at = now
-            asyncio.get_running_loop().call_soon(self._next_turn)
+        if self._mark_turn(now):
             return True
         # Its bytes came in during the last turn at the latest, and it has
         # waited since for this turn's work ahead of it.
@@ -278,6 +347,19 @@ class Admission:
         # A burst may queue up to the interval, as long as the loop caught up
         # (a turn in which no request started) within the interval.
         return waited < INTERVAL_S and now - self._caught_up_at < INTERVAL_S
+
+    def _mark_turn(self, now: float) -> bool:
+        """A request starts in this turn; True if it is the first since the
+        loop last caught up (it has waited for nothing)."""
+        self._started_this_turn = True
+        if self._watching:
+            return False
+        self._watching = True
+        self._turn_started = now
+        self._last_turn_s = 0.0
+        self._caught_up_at = now
+        asyncio.get_running_loop().call_soon(self._next_turn)
+        return True
 
     def _next_turn(self) -> None:
         """Runs first in the turn after one in which a request started."""

@@ -120,6 +120,12 @@ class Metrics:
             "HTTP requests this process is answering (streams not included).",
             registry=r,
         )
+        self.in_flight_limit = Gauge(
+            "roost_http_in_flight_limit",
+            "HTTP requests this process admits at once now: ROOST_MAX_IN_FLIGHT, "
+            "or ROOST_SUSTAINED_IN_FLIGHT while an overload lasts (0: no limit).",
+            registry=r,
+        )
         self.streams_open = Gauge(
             "roost_streams_open",
             "Streaming connections (SSE and WebSocket) open on this process.",

@@ -349,3 +349,136 @@ def test_given_overload_that_ended_when_a_new_burst_comes_then_it_may_queue_agai
 
     burst = asyncio.run(scenario())
     assert burst == [200] * 10  # 40 ms of queue: within the interval again
+
+
+# -- requests in flight: a burst may take every place, a lasting overload few --
+
+
+class Held:
+    """An ASGI app whose requests each stay in flight until released, behind
+    admission control with ``max_in_flight`` places for a burst and
+    ``sustained`` once an overload lasts, on a simulated clock."""
+
+    def __init__(self, max_in_flight: int, sustained: int) -> None:
+        self.now = 0.0
+        self.metrics = Metrics()
+        self.admission = Admission(
+            self.serve,
+            max_queue_s=0.01,
+            max_in_flight=max_in_flight,
+            sustained_in_flight=sustained,
+            max_streams=0,
+            metrics=self.metrics,
+            clock=lambda: self.now,
+            cpu_clock=lambda: self.cpu,
+        )
+        self.cpu = 0.0  # the process's CPU time, simulated
+        self.running: list[asyncio.Event] = []
+        self.exchanges: list[Exchange] = []
+
+    async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        done = asyncio.Event()
+        self.running.append(done)
+        await done.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    def start(self) -> Exchange:
+        exchange = Exchange.start(self.admission, "GET", "/api/v1/timelines/home")
+        self.exchanges.append(exchange)
+        return exchange
+
+    async def settle(self) -> None:
+        """Turns of the loop in which no request starts: it catches up."""
+        for _ in range(5):
+            await asyncio.sleep(0)
+
+    async def pressure(self, seconds: float, step_s: float = 0.001) -> list[Exchange]:
+        """A request starting every ``step_s`` for ``seconds``, the process
+        using a core all along (clients that ask again at once)."""
+        started = []
+        for _ in range(round(seconds / step_s)):
+            started.append(self.start())
+            self.now += step_s
+            self.cpu += step_s
+            await asyncio.sleep(0)
+        return started
+
+    async def finish(self, count: int) -> None:
+        for done in self.running[:count]:
+            done.set()
+        del self.running[:count]
+        await asyncio.sleep(0)
+
+    async def finish_all(self) -> list[int | None]:
+        await self.finish(len(self.running))
+        return [(await exchange.answered()).status for exchange in self.exchanges]
+
+
+def test_given_an_idle_server_when_an_app_opens_with_a_burst_then_every_place_is_used() -> None:
+    held = Held(max_in_flight=16, sustained=2)
+
+    async def scenario() -> list[int | None]:
+        for _ in range(8):
+            held.start()
+        await held.settle()
+        held.now += 0.03  # answered within 30 ms
+        return await held.finish_all()
+
+    assert asyncio.run(scenario()) == [200] * 8
+    assert held.admission.limit == 16
+
+
+def test_given_long_requests_using_little_cpu_when_more_come_then_they_are_admitted() -> None:
+    held = Held(max_in_flight=16, sustained=2)
+
+    async def scenario() -> list[int | None]:
+        for _ in range(6):  # waiting on the network: little CPU used
+            held.start()
+        await held.settle()
+        held.now += 1.0
+        held.cpu += 0.05
+        await held.settle()
+        held.start()
+        await held.settle()
+        return await held.finish_all()
+
+    assert asyncio.run(scenario()) == [200] * 7
+    assert held.admission.limit == 16
+
+
+def test_given_overload_that_lasts_when_requests_keep_coming_then_few_are_in_flight() -> None:
+    held = Held(max_in_flight=16, sustained=2)
+
+    async def scenario() -> dict[str, Any]:
+        await held.pressure(0.05)  # a burst: every place may be taken
+        burst_running = len(held.running)
+        await held.pressure(0.1)  # it lasts, the loop busy in every turn
+        limit_during = held.admission.limit
+        await held.finish(14)  # two still in flight: the sustained limit
+        refused = await held.pressure(0.01)
+        await held.finish(1)  # one place of the two comes free
+        admitted = await held.pressure(0.01)
+        await held.settle()
+        held.now += INTERVAL_S + 0.01  # an interval without refusals: over
+        await held.pressure(0.005)
+        running_after = len(held.running)
+        await held.finish_all()
+        return {
+            "burst running": burst_running,
+            "limit during": limit_during,
+            "refused": [e.status for e in refused],
+            "admitted": [e.status for e in admitted],
+            "running after": running_after,
+            "limit after": held.admission.limit,
+        }
+
+    seen = asyncio.run(scenario())
+    assert seen["burst running"] == 16
+    assert seen["limit during"] == 2
+    assert set(seen["refused"]) == {503}
+    assert seen["admitted"][0] == 200 and set(seen["admitted"][1:]) == {503}
+    assert seen["running after"] == 2 + 5  # the two held, and a new burst
+    assert seen["limit after"] == 16
+    exposition = held.metrics.exposition().decode()
+    assert "roost_http_in_flight_limit 16.0" in exposition
