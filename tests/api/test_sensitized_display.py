@@ -149,7 +149,7 @@ def test_given_a_sensitized_account_when_it_posts_then_the_stream_shows_it_sensi
     assert (payload["id"], payload["sensitive"]) == (later["id"], False)
 
 
-def test_given_a_sensitized_account_then_its_web_pages_hide_media_behind_a_click(
+def test_given_a_sensitized_account_then_its_web_pages_and_notes_show_it_sensitive(
     roost: Roost,
 ) -> None:
     alice, admin = roost.account("alice"), staff(roost)
@@ -161,9 +161,18 @@ def test_given_a_sensitized_account_then_its_web_pages_hide_media_behind_a_click
         assert answer.status_code == 200, answer.text
         return str(answer.text)
 
+    def note() -> bool:
+        answer = roost.client.get(
+            f"/users/alice/statuses/{post}", headers={"Accept": "application/activity+json"}
+        )
+        assert answer.status_code == 200, answer.text
+        return bool(answer.json()["sensitive"])
+
     assert "sensitive-media" not in shown()  # and now the page is cached
+    assert note() is False
     _sensitize(admin, alice, True)
     assert "Sensitive media: show" in shown()
     assert "Sensitive media: show" in roost.client.get("/@alice").text
+    assert note() is True  # as Mastodon's Note: the account's mark applies
     _sensitize(admin, alice, False)
     assert "sensitive-media" not in shown()
