@@ -176,3 +176,4 @@ def test_given_a_sensitized_account_then_its_web_pages_and_notes_show_it_sensiti
     assert note() is True  # as Mastodon's Note: the account's mark applies
     _sensitize(admin, alice, False)
     assert "sensitive-media" not in shown()
+    assert note() is False
