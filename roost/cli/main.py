@@ -32,6 +32,7 @@ from roost.cli import serve as _serve  # noqa: F401
 from roost.cli import spam as _spam  # noqa: F401
 from roost.cli import suggestions as _suggestions  # noqa: F401
 from roost.cli import trends as _trends  # noqa: F401
+from roost.cli import warning_presets as _warning_presets  # noqa: F401
 from roost.cli.base import app
 
 __all__ = ["app"]

@@ -51,6 +51,8 @@ STAFF_COMMANDS: dict[str, Permission] = {
     "appeals reject": Permission.MANAGE_APPEALS,
     "rules add": Permission.MANAGE_RULES,
     "rules remove": Permission.MANAGE_RULES,
+    "warning-presets create": Permission.MANAGE_SETTINGS,
+    "warning-presets remove": Permission.MANAGE_SETTINGS,
     "emoji add": Permission.MANAGE_CUSTOM_EMOJIS,
     "emoji remove": Permission.MANAGE_CUSTOM_EMOJIS,
     "announcements add": Permission.MANAGE_ANNOUNCEMENTS,

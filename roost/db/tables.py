@@ -84,8 +84,8 @@ accounts = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("suspended_at", UTCDateTime, nullable=True),
     # Staff limits (roost/domain/accounts/limits.py, migration 0020): a
-    # silenced account is heard only by its followers; a sensitized one's media
-    # is marked sensitive.
+    # silenced account is heard only by its followers; a sensitized one's posts
+    # are shown sensitive to everyone but itself.
     Column("silenced_at", UTCDateTime, nullable=True),
     Column("sensitized_at", UTCDateTime, nullable=True),
     # Store keys (roost/media/store.py) of the profile images; None: the default.
@@ -1357,6 +1357,18 @@ appeals = Table(
     Column("rejected_at", UTCDateTime, nullable=True),
     Column("decided_by_account_id", Id, nullable=True),
     Index("ix_appeals_account_id", "account_id"),
+)
+
+# Warning presets (Mastodon's AccountWarningPreset): texts staff pick when they
+# act on an account, put before what they type (roost/domain/strikes/presets.py).
+# Instance-wide, naming nobody (migration 0026).
+warning_presets = Table(
+    "warning_presets",
+    metadata,
+    _id(),
+    Column("title", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 # Known-image lists (roost/domain/known_images/): hashes of images that must

@@ -71,6 +71,10 @@ class Account:
     suspended_at: datetime | None
     avatar_file: str | None = None
     header_file: str | None = None
+    # Set while staff have marked the account sensitive: every post of it,
+    # old ones too, is shown sensitive to everyone but its author
+    # (``shown_sensitive``; roost/domain/accounts/limits.py).
+    sensitized_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: RowMapping) -> Account:
@@ -108,6 +112,16 @@ class Status:
 
 
 _STATUS_FIELDS = tuple(Status.__dataclass_fields__)
+
+
+def shown_sensitive(status: Status, author: Account, viewer_id: int | None) -> bool:
+    """Whether ``status`` is shown sensitive to ``viewer_id``, as Mastodon
+    shows it: the author sees the flag the post carries, everyone else also
+    sees every post of a sensitized account as sensitive. Decided at display
+    time, so sensitizing and lifting it apply to posts made before as well."""
+    if status.sensitive:
+        return True
+    return author.sensitized_at is not None and viewer_id != status.account_id
 
 
 @dataclass(frozen=True, slots=True)

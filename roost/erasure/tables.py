@@ -226,6 +226,7 @@ declare(
     reason="invite links it made keep working, no longer naming it",
 )
 declare("instance_rules", K, reason="instance-wide rules written by the operator")
+declare("warning_presets", K, reason="instance-wide warning texts written by staff")
 declare("notification_policies", D, accounts=OWN, reason="its notification policy")
 declare(
     "notification_requests",

@@ -157,7 +157,8 @@ def note(
         "attributedTo": author,
         "to": to,
         "cc": cc,
-        "sensitive": status.sensitive,
+        # As Mastodon's Note: every post of a sensitized account is sensitive.
+        "sensitive": status.sensitive or view.account.sensitized_at is not None,
         "content": status.content,
         "attachment": [
             {

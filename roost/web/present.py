@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from markupsafe import Markup
 
 from roost.domain.privacy import Visible
-from roost.domain.types import Account, MediaAttachment, StatusView, Visibility
+from roost.domain.types import Account, MediaAttachment, StatusView, Visibility, shown_sensitive
 from roost.media import urls as media_urls
 from roost.web.cache import Shown
 
@@ -168,7 +168,7 @@ def _post(view: StatusView, viewer_id: int | None, base: str, shown: Shown | Non
         author=author,
         content=Markup(s.content),
         spoiler_text=s.spoiler_text,
-        sensitive=s.sensitive,
+        sensitive=shown_sensitive(s, view.account, viewer_id),
         visibility=s.visibility.label,
         created_at=s.created_at,
         edited_at=s.edited_at,

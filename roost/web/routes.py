@@ -22,6 +22,7 @@
     /admin  /admin/settings  /admin/rules[/ID...]
     /admin/announcements[/ID...]                    pages/staff.py
     /admin/emoji[/NAME]                              pages/staff_emoji.py
+    /admin/warning-presets[/ID/delete]               pages/staff_presets.py
     /admin/jobs[/queue|/ID...]  /admin/doctor          pages/staff_ops.py
     /admin/lawful[/ID[/approve|/refuse|/package]]     pages/staff_lawful.py
     /admin/appeals[/ID/accept|/ID/reject]            pages/staff_appeals.py
@@ -54,6 +55,7 @@ from roost.web.pages import (
     staff_emoji,
     staff_lawful,
     staff_ops,
+    staff_presets,
     staff_queue,
     staff_spam,
     strikes,
@@ -78,6 +80,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     staff.router,
     staff_emoji.router,
     staff_ops.router,
+    staff_presets.router,
     staff_lawful.router,
     staff_appeals.router,
     staff_queue.router,

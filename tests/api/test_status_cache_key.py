@@ -209,3 +209,17 @@ def test_given_the_serializer_showing_a_field_the_key_lacks_then_the_check_finds
 
     monkeypatch.setattr(serializers, "_status", showing_text)
     assert _unkeyed(_view(Visibility.PUBLIC)) == {"status.text"}
+
+
+def test_given_a_sensitized_author_then_their_own_view_and_others_are_keyed_apart() -> None:
+    """The author sees the post's own flag, everyone else ``sensitive: true``:
+    the key tells the two apart, so neither is served the other's JSON."""
+    plain = _view(Visibility.PUBLIC)
+    view = dataclasses.replace(plain, account=dataclasses.replace(plain.account, sensitized_at=NOW))
+    own = json_cache.view_key(view, VIEWER, BASE)
+    other = json_cache.view_key(view, VIEWER + 1, BASE)
+    assert own is not None and other is not None and own[0] != other[0]
+    json_cache.forget_cached()
+    assert serializers._status(view, VIEWER, BASE)["sensitive"] is False
+    assert serializers._status(view, VIEWER + 1, BASE)["sensitive"] is True
+    assert serializers._status(view, None, BASE)["sensitive"] is True

@@ -5,6 +5,7 @@ compute are left out, as Mastodon leaves out those it does not know."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -162,3 +163,79 @@ def test_given_monthly_retention_when_asked_then_one_cohort_per_month(roost: Roo
     )
 
     assert [c["period"][:10] for c in answer.json()] == ["2024-01-01", "2024-02-01", "2024-03-01"]
+
+
+def _tag_measures(dash: User, tag_id: str, start: str, end: str) -> dict[str, Any]:
+    answer = dash.post(
+        "/api/v1/admin/measures",
+        data={
+            "keys[]": ["tag_accounts", "tag_uses", "tag_servers"],
+            "tag_accounts[id]": tag_id,
+            "tag_uses[id]": tag_id,
+            "tag_servers[id]": tag_id,
+            "start_at": start,
+            "end_at": end,
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    return {m["key"]: m for m in answer.json()}
+
+
+def test_given_a_hashtag_used_today_when_staff_ask_for_its_measures_then_they_count_its_uses(
+    roost: Roost,
+) -> None:
+    dash = _viewer(roost)
+    alice, bob, carol = roost.account("alice"), roost.account("bob"), roost.account("carol")
+    first = alice.post_status("Morning #Roost")
+    alice.post_status("Evening #roost")
+    bob.post_status("Quietly #roost", visibility="unlisted")
+    carol.post_status("Followers only #roost", visibility="private")  # not a use anyone sees
+    carol.post_status("Another #topic")
+    bob.post(f"/api/v1/statuses/{first['id']}/reblog")  # a boost is not a use
+    tag = roost.client.get("/api/v1/tags/roost").json()["id"]
+    today = utcnow().date()
+    tomorrow = (today + timedelta(days=1)).isoformat()
+
+    week = _tag_measures(dash, tag, _week_ago(), _today())
+
+    assert list(week) == ["tag_accounts", "tag_uses", "tag_servers"]
+    totals = {key: (m["total"], m["previous_total"]) for key, m in week.items()}
+    assert totals == {
+        "tag_accounts": ("2", "0"),  # alice and bob
+        "tag_uses": ("3", "0"),
+        "tag_servers": ("1", "0"),  # this server
+    }
+    uses = week["tag_uses"]["data"]
+    assert len(uses) == 7 and uses[-1] == {"date": f"{_today()}T00:00:00Z", "value": "3"}
+    assert all(d["value"] == "0" for d in uses[:-1])
+    assert week["tag_accounts"]["data"][-1]["value"] == "2"
+
+    # Two days from tomorrow: nothing yet, and the two days before hold today.
+    ahead = _tag_measures(dash, tag, tomorrow, (today + timedelta(days=2)).isoformat())
+    assert {key: (m["total"], m["previous_total"]) for key, m in ahead.items()} == {
+        "tag_accounts": ("0", "2"),
+        "tag_uses": ("0", "3"),
+        "tag_servers": ("0", "1"),
+    }
+    assert [d["value"] for d in ahead["tag_uses"]["data"]] == ["0", "0"]
+
+    other = roost.client.get("/api/v1/tags/topic").json()["id"]
+    assert _tag_measures(dash, other, _today(), _today())["tag_uses"]["total"] == "1"
+
+
+def test_given_a_tag_measure_without_a_known_hashtag_then_404_as_mastodon(roost: Roost) -> None:
+    dash = _viewer(roost)
+    period = {"start_at": _today(), "end_at": _today()}
+    unknown = dash.post(
+        "/api/v1/admin/measures",
+        data={"keys[]": ["tag_uses"], "tag_uses[id]": "4242424242", **period},
+    )
+    missing = dash.post("/api/v1/admin/measures", data={"keys[]": ["tag_accounts"], **period})
+    assert unknown.status_code == 404 and unknown.json()["error"].startswith("Record not found")
+    assert missing.status_code == 404
+    # Other keys are unaffected by a tag parameter they do not use.
+    plain = dash.post(
+        "/api/v1/admin/measures",
+        data={"keys[]": ["new_users"], "tag_uses[id]": "4242424242", **period},
+    )
+    assert plain.status_code == 200 and [m["key"] for m in plain.json()] == ["new_users"]

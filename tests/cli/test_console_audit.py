@@ -99,6 +99,8 @@ def test_given_the_operator_changes_the_instance_at_the_console_then_each_change
     _ok("email-domains", "unblock", "spam.example")
     _ok("suggestions", "feature", "featured")
     _ok("suggestions", "unfeature", "featured")
+    preset = _ok("warning-presets", "create", "Keep it civil", "--title", "Civil").split()[3][:-1]
+    _ok("warning-presets", "remove", preset)
 
     made = _audit(roost)[before:]
     assert [(e.action, e.permission) for e in made] == [
@@ -114,6 +116,8 @@ def test_given_the_operator_changes_the_instance_at_the_console_then_each_change
         ("email_domain_block.destroy", "manage_blocks"),
         ("account.feature", "manage_taxonomies"),
         ("account.unfeature", "manage_taxonomies"),
+        ("warning_preset.create", "manage_settings"),
+        ("warning_preset.remove", "manage_settings"),
     ]
     assert all(e.details["via"] == "console" and e.actor_account_id is None for e in made)
     assert made[0].subject_id == rule
@@ -124,6 +128,8 @@ def test_given_the_operator_changes_the_instance_at_the_console_then_each_change
     assert made[7].details == {"via": "console", "max_uses": 3, "expires_in_s": 86400}
     assert made[8].details["domain"] == "spam.example"
     assert made[10].target_account_id == int(featured.id)
+    assert made[12].subject_id == preset
+    assert made[12].personal == {"title": "Civil", "text": "Keep it civil"}
     assert _intact(roost)
 
 
@@ -143,6 +149,8 @@ def test_given_as_a_staff_member_then_their_role_must_allow_it_and_the_entry_nam
     assert refused.exit_code == 1 and "does not grant manage_rules" in refused.output
     refused = _roost("announcements", "add", "Hello", "--as", "writer")
     assert refused.exit_code == 1 and "does not grant manage_announcements" in refused.output
+    refused = _roost("warning-presets", "create", "Be nice", "--as", "writer")
+    assert refused.exit_code == 1 and "does not grant manage_settings" in refused.output
     assert _ok("rules", "list").startswith("no rules yet")
 
     _ok("rules", "add", "No spam", "--as", "writer")

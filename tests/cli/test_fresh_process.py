@@ -164,6 +164,18 @@ def test_given_a_fresh_installation_when_the_operator_sets_it_up_then_every_step
         assert "uses 0/2" in roost("invites", "list").out
         assert roost("invites", "revoke", code).out.strip() == f"revoked invite {code}"
 
+    def warning_presets() -> None:
+        listed = roost("warning-presets", "list").out.strip()
+        assert listed.startswith("no warning presets")
+        made = roost("warning-presets", "create", "Please keep it civil.", "--title", "Civil")
+        assert made.out.startswith("added warning preset ") and made.out.strip().endswith(": Civil")
+        preset = made.out.split()[3].rstrip(":")
+        listed = roost("warning-presets", "list").out.strip()
+        assert listed == f"{preset}\tCivil\tPlease keep it civil."
+        removed = roost("warning-presets", "remove", preset).out.strip()
+        assert removed == f"removed warning preset {preset}"
+        assert roost("warning-presets", "list").out.startswith("no warning presets")
+
     def email_domains() -> None:
         assert roost("email-domains", "list").out.strip() == "no e-mail domains are blocked"
         assert (
@@ -199,6 +211,7 @@ def test_given_a_fresh_installation_when_the_operator_sets_it_up_then_every_step
         announcements,
         emoji,
         rules_and_invites,
+        warning_presets,
         email_domains,
         instance_blocks,
     )

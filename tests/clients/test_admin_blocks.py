@@ -105,3 +105,14 @@ def test_given_a_moderator_when_they_read_the_dashboard_with_mastodon_py_then_ea
     assert len(retention) == 7 and retention[-1]["frequency"] == "day"
     with pytest.raises(MastodonAPIError):
         staff.admin_ip_blocks()  # a moderator does not manage blocks: 403
+
+    # The hashtag measures, with the tag's id as Mastodon.py sends it.
+    tag = f"dashtag{mod.username}"
+    mod.api.status_post(f"Counting #{tag}")
+    mod.api.status_post(f"Counting #{tag} again")
+    tag_id = mod.api.tag(tag)["id"]
+    tagged = staff.admin_measures(start, end, tag_accounts=tag_id, tag_uses=tag_id)
+    by_key = {m["key"]: m for m in tagged}
+    assert int(by_key["tag_uses"]["total"]) == 2
+    assert int(by_key["tag_accounts"]["total"]) == 1
+    assert int(by_key["tag_uses"]["data"][-1]["value"]) == 2

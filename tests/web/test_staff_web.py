@@ -374,6 +374,7 @@ def test_given_every_staff_form_then_a_role_without_its_permission_changes_nothi
             report_id=job,
             media_id=job,
             cluster_id=job,
+            preset_id=job,
         )
         answer = post_form(lacking, path, token, text="Mine", shortcode="mine")
         assert answer.status_code == 403, path
@@ -381,7 +382,7 @@ def test_given_every_staff_form_then_a_role_without_its_permission_changes_nothi
     assert posted >= 9
     assert _rows(roost, instance_rules) == [] and _rows(roost, announcements) == []
     assert _states(roost) == {job: "parked"}
-    staff_actions = ("rule.", "announcement.", "custom_emoji.", "job.", "spam.")
+    staff_actions = ("rule.", "announcement.", "custom_emoji.", "job.", "spam.", "warning_preset.")
     assert [e.action for e in _audit(roost) if e.action.startswith(staff_actions)] == []
 
 

@@ -201,8 +201,6 @@ async def account_action(
     viewer: Viewer = Depends(staff(WRITE, USERS)),
     params: ActionParams = Depends(body(ActionParams)),
 ) -> JSON:
-    if params.warning_preset_id is not None:
-        raise RuleBroken("warning_preset_id is not supported: Roost has no warning presets")
     strikes.check_action(params.type)
     svc = services(request)
     async with svc.db.write() as tx:
@@ -218,6 +216,8 @@ async def account_action(
             text=params.text,
             report_id=params.report_id,
             send_email=flag(params.send_email_notification),
+            # Its text goes before ``text``; an unknown id answers 404.
+            warning_preset_id=params.warning_preset_id,
         )
     return JSON({})
 

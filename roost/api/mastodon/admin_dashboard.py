@@ -16,7 +16,7 @@ from roost.api.auth import services
 from roost.api.mastodon import admin_schema as shapes
 from roost.api.mastodon.admin import staff
 from roost.api.openapi import answers
-from roost.api.params import BadRequest, Count, Many, Params, body
+from roost.api.params import BadRequest, Count, Many, OptionalId, Params, body
 from roost.api.responses import JSON
 from roost.domain.instance import dashboard
 from roost.domain.roles.permissions import Permission
@@ -38,6 +38,28 @@ class PeriodParams(Params):
 
 class KeyedParams(PeriodParams):
     keys: Many[str] = Field(default=[], description="Which measures or dimensions")
+
+
+class TagParam(Params):
+    id: OptionalId = Field(default=None, description="The hashtag's id")
+
+
+class MeasureParams(KeyedParams):
+    # Mastodon's ``tag_accounts[id]=…``: the hashtag a tag_* measure is about.
+    tag_accounts: TagParam | None = Field(default=None, description="For tag_accounts")
+    tag_uses: TagParam | None = Field(default=None, description="For tag_uses")
+    tag_servers: TagParam | None = Field(default=None, description="For tag_servers")
+
+    def tag_ids(self) -> dict[str, int | None]:
+        return {
+            name: chosen.id
+            for name, chosen in (
+                ("tag_accounts", self.tag_accounts),
+                ("tag_uses", self.tag_uses),
+                ("tag_servers", self.tag_servers),
+            )
+            if chosen is not None
+        }
 
 
 class DimensionParams(KeyedParams):
@@ -69,13 +91,15 @@ def _midnight(day: date) -> str:
 async def measures(
     request: Request,
     viewer: Viewer = Depends(staff(READ, DASHBOARD)),
-    params: KeyedParams = Depends(body(KeyedParams)),
+    params: MeasureParams = Depends(body(MeasureParams)),
 ) -> JSON:
     """Per UTC day and in total: active_users, new_users, interactions,
-    opened_reports, resolved_reports (other keys left out)."""
+    opened_reports, resolved_reports; tag_accounts, tag_uses and tag_servers
+    for the hashtag each one's [id] names (other keys left out; a tag_* key
+    without a known hashtag answers 404)."""
     period = params.period()
     async with services(request).db.read() as conn:
-        found = await dashboard.measures(conn, params.keys, period)
+        found = await dashboard.measures(conn, params.keys, period, params.tag_ids())
     return JSON(
         [
             {

@@ -106,6 +106,10 @@ def view_key(
         (view.application.name, view.application.website) if own_app and view.application else None,
         # Media of other posts are signed per viewer, with a daily expiry.
         None if public else (viewer_id, media_urls.expiry() if view.media else None),
+        # A sensitized author's post is sensitive to all but the author
+        # (``shown_sensitive``): the account object is keyed, whether the
+        # viewer is its author is not otherwise.
+        viewer_id == s.account_id if view.account.sensitized_at is not None else None,
         inner[0] if inner is not None else None,
         quoting,
     )

@@ -34,6 +34,7 @@ from roost.domain.types import (
     Relationship,
     StatusEdit,
     StatusView,
+    shown_sensitive,
 )
 from roost.errors import FieldsInvalid
 from roost.media import urls as media_urls
@@ -209,6 +210,10 @@ def credential_account(
 def _status(view: StatusView, viewer_id: int | None, base: str) -> dict[str, Any]:
     s = view.status
     data = dict(_status_parts(view, base))
+    # The parts carry the post's own flag and are shared by every viewer; a
+    # sensitized author's posts are sensitive to everyone else (as Mastodon).
+    if not s.sensitive and shown_sensitive(s, view.account, viewer_id):
+        data["sensitive"] = True
     public = s.visibility.listed
     if not public:
         data["media_attachments"] = _status_media(view, viewer_id, base)
@@ -272,7 +277,7 @@ def _status_parts(view: StatusView, base: str) -> dict[str, Any]:
         "created_at": timestamp(s.created_at),
         "edited_at": timestamp(s.edited_at),
         "content": s.content,
-        "sensitive": s.sensitive,
+        "sensitive": s.sensitive,  # as stored; per viewer in ``_status``
         "spoiler_text": s.spoiler_text,
         "media_attachments": _status_media(view, None, base) if public else [],
         "tags": [{"name": t.lower(), "url": f"{base}/tags/{t.lower()}"} for t in view.tags],

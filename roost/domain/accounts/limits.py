@@ -7,9 +7,12 @@
   (an exact username still finds it), and its notifications to accounts that
   do not follow it are held back under their ``for_limited_accounts`` policy
   (roost/domain/privacy.py ``heard``, roost/domain/notifications/policy.py).
-- **Sensitized** (``accounts.sensitized_at``): media it posts or edits in
-  while sensitized is marked sensitive (roost/domain/statuses/actions.py).
-  Posts made before are left as they were.
+- **Sensitized** (``accounts.sensitized_at``): every post of the account,
+  those made before too, is shown sensitive to everyone but its author, as
+  Mastodon shows it; decided when a post is shown
+  (roost/domain/types.py ``shown_sensitive``), so lifting it restores what
+  each post carries. Media it posts or edits in while sensitized is also
+  stored sensitive (roost/domain/statuses/actions.py), which stays.
 - **Disabled** (``users.disabled``): the login is off. No password sign-in,
   no token, no session works ("Your login is currently disabled"); the
   account, its posts and its follows stay visible as they were.

@@ -9,7 +9,9 @@ over the period and over the period of the same length just before it:
   sign-in of an account counts, not every one);
 - ``new_users``: accounts signed up;
 - ``interactions``: favourites, boosts and replies;
-- ``opened_reports`` and ``resolved_reports``.
+- ``opened_reports`` and ``resolved_reports``;
+- ``tag_accounts``, ``tag_uses`` and ``tag_servers``, about the hashtag
+  each names (roost/domain/instance/dashboard_tags.py).
 
 Dimensions over the period: ``languages`` (accounts that posted, by the
 posts' language), ``sources`` (accounts that signed up, by the app they
@@ -18,15 +20,15 @@ signed up through, or ``web``), ``software_versions`` and ``space_usage``.
 Retention: for each day or month of the period, the accounts that signed up
 in it and how many of them were active in it and in each later one.
 
-Mastodon's keys about other servers (``instance_*``, ``servers``,
-``tag_servers``) and about one hashtag (``tag_*``) are not computed: Roost
-does not federate yet. Unknown keys are ignored, as Mastodon ignores them.
+Mastodon's keys about other servers (``instance_*``, ``servers``) are not
+computed: Roost does not federate yet. Unknown keys are ignored, as Mastodon
+ignores them.
 """
 
 from __future__ import annotations
 
 import platform
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -46,6 +48,7 @@ from roost.db.tables import (
     users,
     web_sessions,
 )
+from roost.domain.instance.dashboard_tags import TAG_COUNTS, TagCount, check_tag
 from roost.domain.instance.languages import LANGUAGES
 from roost.errors import RuleBroken
 from roost.ids import min_id_for_time
@@ -225,13 +228,25 @@ _COUNTS: dict[str, tuple[Count, bool]] = {
 }
 
 
-async def measures(conn: AsyncConnection, keys: Sequence[str], period: Period) -> list[Measure]:
-    """The measures named in ``keys`` that Roost computes, in their order."""
+async def measures(
+    conn: AsyncConnection,
+    keys: Sequence[str],
+    period: Period,
+    tag_ids: Mapping[str, int | None] | None = None,
+) -> list[Measure]:
+    """The measures named in ``keys`` that Roost computes, in their order.
+    ``tag_ids``: the hashtag each ``tag_*`` key is about (its ``[id]``
+    parameter); NotFound when a ``tag_*`` key names none."""
     found = []
     for name in dict.fromkeys(keys):
-        if name not in _COUNTS:
+        if name in TAG_COUNTS:
+            tag_id = await check_tag(conn, (tag_ids or {}).get(name), name)
+            tag_count, summed = TAG_COUNTS[name]
+            count = _for_tag(tag_count, tag_id)
+        elif name in _COUNTS:
+            count, summed = _COUNTS[name]
+        else:
             continue
-        count, summed = _COUNTS[name]
         data = [
             (day, await count(conn, _at(day), _at(day + timedelta(days=1)))) for day in period.days
         ]
@@ -239,6 +254,13 @@ async def measures(conn: AsyncConnection, keys: Sequence[str], period: Period) -
         previous = await count(conn, *period.before().bounds)
         found.append(Measure(name, total, previous, data))
     return found
+
+
+def _for_tag(count: TagCount, tag_id: int) -> Count:
+    async def counted(conn: AsyncConnection, start: datetime, end: datetime) -> int:
+        return await count(conn, tag_id, start, end)
+
+    return counted
 
 
 async def _languages(conn: AsyncConnection, period: Period, limit: int) -> list[DimensionItem]:

@@ -24,6 +24,7 @@ from roost.domain.accounts import limits, moderation
 from roost.domain.audit.chain import Staff, record
 from roost.domain.notifications.actions import do_notify
 from roost.domain.roles.permissions import Permission, key
+from roost.domain.strikes import presets
 from roost.domain.strikes.jobs import WarningMail
 from roost.domain.strikes.model import ACTIONS, MAX_APPEAL, MAX_TEXT, Warning
 from roost.domain.strikes.queries import warning
@@ -51,12 +52,18 @@ async def do_account_action(
     report_id: int | None = None,
     send_email: bool = False,
     actor: Staff | None = None,
+    warning_preset_id: int | None = None,
 ) -> int | None:
     """Take action ``kind`` on the account; the id of the strike it recorded
     (None for ``none`` without a text). Already under the limit: nothing more
-    changes, but the strike is still recorded (staff meant to tell them)."""
+    changes, but the strike is still recorded (staff meant to tell them).
+    ``warning_preset_id``: a preset whose text goes before ``text``
+    (NotFound when there is none such)."""
     kind = check_action(kind)
-    text = (text or "").strip()
+    found = None
+    if warning_preset_id is not None:
+        found = await presets.preset(tx.conn, warning_preset_id)
+    text = (presets.warning_text(found, text) or "").strip()
     if len(text) > MAX_TEXT:
         raise RuleBroken(f"text is {MAX_TEXT} characters at most")
     on = await limits.target(tx, account_id)

@@ -11,6 +11,8 @@ home page shows the ones the viewer's role opens.
     /admin/settings         manage_settings: what the instance shows (read-only:
                             they are settings of the server's environment)
     /admin/rules            manage_rules: the rules (roost rules)
+    /admin/warning-presets  manage_settings: warning presets
+                            (staff_presets.py, roost warning-presets)
     /admin/announcements    manage_announcements (roost announcements)
     /admin/emoji            manage_custom_emojis (roost emoji)
     /admin/jobs             devops: the queue, parked jobs, retry and discard
@@ -70,6 +72,12 @@ STAFF_PAGES: tuple[StaffPage, ...] = (
         "The title, description, contact and registrations the instance shows.",
     ),
     StaffPage("/admin/rules", "Rules", P.MANAGE_RULES, "The rules shown on the about page."),
+    StaffPage(
+        "/admin/warning-presets",
+        "Warning presets",
+        P.MANAGE_SETTINGS,
+        "Texts to pick when warning or acting on an account.",
+    ),
     StaffPage(
         "/admin/announcements",
         "Announcements",
@@ -171,6 +179,8 @@ def staff_render(
 _NOTICES = {
     "rule-added": "The rule was added.",
     "rule-removed": "The rule was removed.",
+    "preset-added": "The warning preset was added.",
+    "preset-removed": "The warning preset was removed.",
     "announcement-added": "The announcement is published.",
     "announcement-saved": "The announcement was saved.",
     "announcement-removed": "The announcement was removed.",
