@@ -89,6 +89,9 @@ def _emoji_file(path: Path) -> Path:
     return path
 
 
+# About fifty fresh `roost` processes, each importing Roost: minutes on a
+# shared two-core machine.
+@pytest.mark.timeout(900)
 def test_given_a_fresh_installation_when_the_operator_sets_it_up_then_every_step_answers(
     installation: Installation,
 ) -> None:
