@@ -9,8 +9,9 @@ already received is not stored twice (a server retrying a delivery gets its
 Processing (roost/domain/federation/received.py) acts on the kinds Roost
 knows and marks the activity ``handled``; any other kind is marked
 ``unhandled`` and logged, so the table shows what arrived and nothing is
-claimed to have happened. A processing that fails (the sender's server is
-away when its actor must be fetched) is retried by the job runner.
+claimed to have happened. When the sender's actor must be fetched and its
+server is away, the job fails and the runner retries it; when the server
+answers something unusable (no actor, a 404), the activity is ``failed``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from roost.clock import utcnow
 from roost.db.engine import Tx
 from roost.db.tables import inbox_activities
 from roost.domain.federation._upsert import insert_absent
+from roost.domain.federation.remote import RemoteRefused
 from roost.domain.federation.verification import SignedBy
 from roost.domain.jobs import JobContext
 from roost.errors import RuleBroken
@@ -115,14 +117,21 @@ async def process(ctx: JobContext, job: ProcessInboxActivity) -> None:
         activity = orjson.loads(row.body)
     except orjson.JSONDecodeError:
         activity = None
-    handled = isinstance(activity, dict) and await act_on(ctx, str(row.actor_uri), activity)
+    try:
+        handled = isinstance(activity, dict) and await act_on(ctx, str(row.actor_uri), activity)
+        state = "handled" if handled else "unhandled"
+    except RemoteRefused as refused:
+        if refused.transient:
+            raise  # its server is away: the runner tries again later
+        log.info("inbox activity failed: %s", refused.message)
+        handled, state = False, "failed"
     async with ctx.db.write() as tx:
         await tx.execute(
             update(inbox_activities)
             .where(inbox_activities.c.id == job.inbox_activity_id)
-            .values(state="handled" if handled else "unhandled")
+            .values(state=state)
         )
-    if not handled:
+    if state == "unhandled":
         log.info(
             "inbox activity kept unhandled", extra={"inbox_activity_id": job.inbox_activity_id}
         )

@@ -70,7 +70,13 @@ ALLOWED_TAGS = {
 
 
 class RemoteRefused(NotFound):
-    """The remote account could not be found or read (404 to a client)."""
+    """The remote account could not be found or read (404 to a client).
+    ``transient``: its server did not answer, or answered 5xx or 429 (worth
+    trying again later), rather than answering something unusable."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 @dataclass(frozen=True)
@@ -114,9 +120,10 @@ async def _get_json(db: Database, settings: Settings, url: str, accept: str) -> 
         )
     except OutboundRefused as error:
         log.info("remote fetch refused: %s", error)
-        raise RemoteRefused("The other server could not be reached") from None
+        raise RemoteRefused("The other server could not be reached", transient=True) from None
     if fetched.status != 200:
-        raise RemoteRefused(f"The other server answered {fetched.status}")
+        transient = fetched.status >= 500 or fetched.status in (408, 429)
+        raise RemoteRefused(f"The other server answered {fetched.status}", transient=transient)
     try:
         return orjson.loads(fetched.body)
     except orjson.JSONDecodeError:
