@@ -229,6 +229,17 @@ def test_given_alice_follows_mallory_when_a_followers_only_note_comes_then_only_
     posts = alice.get(f"/api/v1/accounts/{mallory_id}/statuses").json()
     public = next(p for p in posts if "note 2" in p["content"])
     assert bob.get(f"/api/v1/statuses/{public['id']}").json()["visibility"] == "public"
+    bob.post_status("a local one")
+
+    def public_timeline(**params: str) -> list[str]:
+        answer = roost.client.get("/api/v1/timelines/public", params=params).json()
+        return [p["content"] for p in answer]
+
+    assert any("note 2" in c for c in public_timeline())
+    assert any("a local one" in c for c in public_timeline())
+    assert not any("note 2" in c for c in public_timeline(local="true"))
+    assert any("a local one" in c for c in public_timeline(local="true"))
+    assert [c for c in public_timeline(remote="true")] == [public["content"]]
     forged = _note(peer, 3, to=[PUBLIC])
     forged["object"]["attributedTo"] = f"{peer.base}/users/eve"
     peer.send(roost, forged)
