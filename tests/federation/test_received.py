@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from roost.clock import utcnow
 from roost.db.tables import inbox_activities
+from roost.domain.blocks.domains import BlockChange, do_block_domain
 from roost.net import signatures
 from tests.conftest import Roost, User
 
@@ -285,3 +286,42 @@ def test_given_mallory_follows_alice_when_alice_posts_and_deletes_then_mallory_i
     assert delete["object"] == {"id": private["uri"], "type": "Tombstone"}
     # Deliveries went to mallory's server's shared inbox (one per server).
     assert peer.received  # recorded by the handler, whatever the path
+
+
+def _block(roost: Roost, severity: str) -> None:
+    async def block() -> None:
+        async with roost.db.write() as tx:
+            await do_block_domain(tx, "127.0.0.1", BlockChange(severity=severity))
+
+    roost.run(block)
+
+
+def test_given_mallorys_server_suspended_then_nothing_of_it_is_fetched_stored_or_sent_to(
+    roost: Roost, peer: Peer
+) -> None:
+    alice = roost.account("alice")
+    _block(roost, "suspend")
+    found = alice.get(
+        "/api/v2/search", params={"q": f"@mallory@{peer.domain}", "resolve": "true"}
+    ).json()
+    assert found["accounts"] == []
+    alice_uri = f"{roost.settings.base_url}/users/alice"
+    peer.send(
+        roost, {"id": f"{peer.uri}#f", "type": "Follow", "actor": peer.uri, "object": alice_uri}
+    )
+    assert _states(roost) == ["failed"]
+    assert alice.get("/api/v1/accounts/verify_credentials").json()["followers_count"] == 0
+    assert peer.received == []
+
+
+def test_given_mallorys_server_silenced_then_her_account_is_stored_silenced(
+    roost: Roost, peer: Peer
+) -> None:
+    alice = roost.account("alice")
+    _block(roost, "silence")
+    mallory_id = _follow_mallory(roost, peer, alice)
+    peer.send(roost, _note(peer, 1, to=[PUBLIC]))
+    # Her followers still hear her; the public timeline leaves her out.
+    assert any("note 1" in p["content"] for p in alice.get("/api/v1/timelines/home").json())
+    public = roost.client.get("/api/v1/timelines/public").json()
+    assert not any(p["account"]["id"] == mallory_id for p in public)

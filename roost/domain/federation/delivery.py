@@ -15,6 +15,7 @@ A host that failed is not tried again by this process before its own backoff
 has passed (``_HostBreaker``): its other deliveries are put back until then
 without a connection attempt, so a dead server costs one timeout per backoff
 step, not one per delivery, and the deliveries to other servers go on.
+Nothing is delivered to a server staff suspended.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from sqlalchemy import select
 from roost.db.engine import Tx
 from roost.db.tables import accounts
 from roost.domain.federation import signing
+from roost.domain.federation.remote import policy_for
 from roost.domain.jobs import JobContext
 from roost.jobs.outbox import enqueue
 from roost.jobs.registry import Job, RetryLater, handles
@@ -94,6 +96,10 @@ async def deliver(ctx: JobContext, job: Deliver) -> None:
     pause = breaker.wait_s(host)
     if pause > 0:
         raise RetryLater(f"{host} failed recently", delay_s=pause)
+    policy = await policy_for(ctx.db, job.inbox_url)
+    if policy is not None and policy.suspended:
+        log.info("delivery dropped: the server is suspended", extra={"inbox": job.inbox_url})
+        return
     async with ctx.db.read() as conn:
         username = (
             await conn.execute(select(accounts.c.username).where(accounts.c.id == job.account_id))

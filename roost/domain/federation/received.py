@@ -4,7 +4,8 @@ Known kinds: Follow, Accept, Reject, Undo (of a Follow), Create (of a Note)
 and Delete (of a Note). The actor is the account that signed (checked at
 receipt, roost/domain/federation/inbox.py); it is fetched and stored as a
 remote account when it is not known yet. Anything else answers False: the
-activity is kept as ``unhandled``.
+activity is kept as ``unhandled``. Nothing from a server staff suspended is
+acted on (``failed``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from roost.db.tables import accounts, follow_requests, follows
 from roost.domain.federation import follows as follow_flow
 from roost.domain.federation import notes
-from roost.domain.federation.remote import account_for_uri
+from roost.domain.federation.remote import account_for_uri, refuse_suspended
 from roost.domain.jobs import JobContext
 
 
@@ -78,6 +79,7 @@ async def act_on(ctx: JobContext, actor_uri: str, activity: dict[str, Any]) -> b
         return False  # an account's deletion: not acted on yet
     if kind not in ("Follow", "Accept", "Reject", "Undo", "Create", "Delete"):
         return False
+    await refuse_suspended(ctx.db, actor_uri)
     remote_id = await account_for_uri(ctx.db, ctx.settings, actor_uri)
     if kind == "Follow":
         local_id = await local_account_id(ctx, id_of(target))

@@ -14,7 +14,9 @@ stands in the way of a local one, and lookups of local accounts by name
 (which also ask for ``domain IS NULL``) never find a remote one.
 
 In insecure mode (tests, labs) WebFinger is asked over plain http; otherwise
-over https only.
+over https only. A server staff suspended (roost/domain/blocks/domains.py) is
+not asked, and none of its accounts is stored; a silenced server's accounts
+are stored silenced.
 """
 
 from __future__ import annotations
@@ -33,9 +35,10 @@ from roost.clock import utcnow
 from roost.config import Settings
 from roost.db.engine import Database
 from roost.db.tables import accounts, remote_accounts
+from roost.domain.blocks.domains import DomainPolicy, domain_policy
 from roost.domain.federation import signing, uris
 from roost.domain.federation._upsert import insert_absent
-from roost.errors import NotFound
+from roost.errors import Invalid, NotFound
 from roost.ids import new_id
 from roost.keys.ring import seal
 from roost.net.http import OutboundRefused, fetch
@@ -87,6 +90,28 @@ class Delivery:
     inbox_url: str
     shared_inbox_url: str | None
     followers_url: str | None
+
+
+async def policy_for(db: Database, address: str) -> DomainPolicy | None:
+    """What staff decided about the server of ``address`` (a URL or a domain,
+    a port ignored): roost/domain/blocks/domains.py. None for a name that
+    is no domain."""
+    host = urlsplit(address).hostname if "://" in address else address.split(":")[0]
+    if not host:
+        return None
+    try:
+        async with db.read() as conn:
+            return await domain_policy(conn, host)
+    except Invalid:
+        return None
+
+
+async def refuse_suspended(db: Database, address: str) -> None:
+    """RemoteRefused (for good) when staff suspended the server of ``address``:
+    nothing is fetched from it, stored of it, or acted on."""
+    policy = await policy_for(db, address)
+    if policy is not None and policy.suspended:
+        raise RemoteRefused("That server is suspended here")
 
 
 def clean_html(value: Any, limit: int = 65536) -> str:
@@ -181,6 +206,11 @@ async def store_actor(db: Database, document: dict[str, Any]) -> int:
     """Insert or bring up to date the account of a checked actor document."""
     uri = str(document["id"])
     domain = urlsplit(uri).netloc.lower()
+    await refuse_suspended(db, uri)
+    policy = await policy_for(db, uri)
+    # A silenced server's accounts are heard only by their followers here
+    # (the privacy policy's ``heard``), as a silenced local account is.
+    silenced = utcnow() if policy is not None and policy.silenced else None
     endpoints = document.get("endpoints")
     shared = endpoints.get("sharedInbox") if isinstance(endpoints, dict) else None
     now = utcnow()
@@ -221,6 +251,7 @@ async def store_actor(db: Database, document: dict[str, Any]) -> int:
                     created_at=now,
                     domain=domain,
                     uri=uri,
+                    silenced_at=silenced,
                     **profile,
                 )
             )
@@ -300,6 +331,7 @@ async def resolve_acct(db: Database, settings: Settings, acct: str) -> int:
     found = await stored_acct(db, username, domain)
     if found is not None:
         return await account_for_uri_by_id(db, settings, found)
+    await refuse_suspended(db, domain)
     actor = await webfinger(db, settings, username, domain)
     return await account_for_uri(db, settings, actor)
 
