@@ -31,6 +31,7 @@ from sqlalchemy import select, update
 from roost.clock import utcnow
 from roost.db.engine import Database
 from roost.db.tables import accounts, follows, remote_accounts, statuses
+from roost.domain.events import StatusCreated
 from roost.domain.federation import uris
 from roost.domain.federation.delivery import enqueue_delivery
 from roost.domain.federation.remote import clean_html
@@ -266,6 +267,8 @@ async def receive_create(ctx: JobContext, remote_id: int, actor_uri: str, note: 
             .values(statuses_count=accounts.c.statuses_count + 1, last_status_at=created)
         )
         await enqueue(tx, StatusPublished(status_id))
+        # Streams (home, public) hear of it as of a local post.
+        tx.emit(StatusCreated(status_id=status_id, author_id=remote_id))
     return True
 
 
