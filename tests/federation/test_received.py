@@ -325,3 +325,25 @@ def test_given_mallorys_server_silenced_then_her_account_is_stored_silenced(
     assert any("note 1" in p["content"] for p in alice.get("/api/v1/timelines/home").json())
     public = roost.client.get("/api/v1/timelines/public").json()
     assert not any(p["account"]["id"] == mallory_id for p in public)
+
+
+def test_given_a_note_addressed_to_alice_only_then_it_is_direct_and_hers_alone(
+    roost: Roost, peer: Peer
+) -> None:
+    alice, bob = roost.account("alice"), roost.account("bob")
+    alice_uri = f"{roost.settings.base_url}/users/alice"
+    mention = {"type": "Mention", "href": alice_uri, "name": "@alice"}
+
+    peer.send(roost, _note(peer, 5, to=[alice_uri], cc=[], tag=[mention]))
+    peer.send(roost, _note(peer, 6, to=[f"{peer.base}/users/eve"], cc=[]))
+
+    [conversation] = alice.get("/api/v1/conversations").json()
+    post = conversation["last_status"]
+    assert post["visibility"] == "direct" and "note 5" in post["content"]
+    assert post["account"]["acct"] == f"mallory@{peer.domain}"
+    # A private mention from a stranger waits as a request (Mastodon's policy).
+    [request] = alice.get("/api/v1/notifications/requests").json()
+    assert request["account"]["acct"] == f"mallory@{peer.domain}"
+    assert bob.get(f"/api/v1/statuses/{post['id']}").status_code == 404
+    # A note for nobody here is not stored.
+    assert _states(roost) == ["handled", "unhandled"]

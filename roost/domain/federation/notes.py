@@ -12,7 +12,11 @@ that remote account, with the Note's id and page (``statuses.uri``, ``url``)
 and the visibility its addressing says (Mastodon's reading):
   - the public collection in ``to``: public; in ``cc``: unlisted;
   - else the author's followers collection in ``to`` or ``cc``: followers-only;
-  - else (addressed to people only): not stored yet.
+  - else, when it names local accounts (addressed to them, or a ``Mention``
+    tag): direct, in their conversations;
+  - else: not stored (it is for nobody here).
+Local accounts it mentions are linked (``mentions``): they are notified, and
+the policy lets them read a followers-only or direct note.
 From there on it is a post like any other: every read goes through the
 privacy policy (roost/domain/privacy.py), so a followers-only one shows only
 to the author's (local) followers, and the post's job fans it into their home
@@ -26,11 +30,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from roost.clock import utcnow
 from roost.db.engine import Database
-from roost.db.tables import accounts, follows, remote_accounts, statuses
+from roost.db.tables import accounts, follows, mentions, remote_accounts, statuses
+from roost.domain.conversations.actions import do_deliver_direct
 from roost.domain.events import StatusCreated
 from roost.domain.federation import uris
 from roost.domain.federation.delivery import enqueue_delivery
@@ -203,6 +208,31 @@ def visibility_of(note: dict[str, Any], followers_url: str | None) -> Visibility
     return None
 
 
+async def _local_recipients(ctx: JobContext, note: dict[str, Any]) -> set[int]:
+    """The local accounts a note names: its ``Mention`` tags and the local
+    actors it is addressed to (``to``, ``cc``)."""
+    named = _addresses(note.get("to")) | _addresses(note.get("cc"))
+    tags = note.get("tag")
+    for tag in tags if isinstance(tags, list) else [tags]:
+        if isinstance(tag, dict) and tag.get("type") == "Mention":
+            named |= _addresses(tag.get("href"))
+    prefix = f"{ctx.settings.base_url}/users/"
+    usernames = {
+        a[len(prefix) :].lower()
+        for a in named
+        if a.startswith(prefix) and "/" not in a[len(prefix) :]
+    }
+    if not usernames:
+        return set()
+    async with ctx.db.read() as conn:
+        rows = await conn.execute(
+            select(accounts.c.id).where(
+                accounts.c.username_key.in_(sorted(usernames)), accounts.c.domain.is_(None)
+            )
+        )
+        return {int(r.id) for r in rows}
+
+
 def _published(value: Any) -> datetime:
     if isinstance(value, str):
         try:
@@ -238,9 +268,12 @@ async def receive_create(ctx: JobContext, remote_id: int, actor_uri: str, note: 
                     select(statuses.c.id, statuses.c.account_id).where(statuses.c.uri == parent_uri)
                 )
             ).first()
+    mentioned = await _local_recipients(ctx, note)
     visibility = visibility_of(note, followers_url)
     if visibility is None:
-        return False
+        if not mentioned:
+            return False
+        visibility = Visibility.DIRECT
     status_id = new_id()
     created = _published(note.get("published"))
     url = note.get("url") if isinstance(note.get("url"), str) else None
@@ -261,6 +294,19 @@ async def receive_create(ctx: JobContext, remote_id: int, actor_uri: str, note: 
             in_reply_to_account_id=None if parent is None else parent.account_id,
         )
         await tx.execute(statuses.insert().values(**values, uri=uri, url=url))
+        if mentioned:
+            await tx.execute(
+                insert(mentions),
+                [{"status_id": status_id, "account_id": aid} for aid in sorted(mentioned)],
+            )
+        if visibility == Visibility.DIRECT:
+            await do_deliver_direct(
+                tx,
+                status_id=status_id,
+                author_id=remote_id,
+                in_reply_to_id=None if parent is None else parent.id,
+                mentioned=sorted(mentioned),
+            )
         await tx.execute(
             update(accounts)
             .where(accounts.c.id == remote_id)
