@@ -35,6 +35,7 @@ class Peer:
     """mallory on another server: her actor document, and what she was sent."""
 
     base: str = ""
+    name: str = "Mallory <script>x</script>"
     key: rsa.RSAPrivateKey = field(default_factory=signatures.generate_private_key)
     received: list[dict[str, Any]] = field(default_factory=list)
 
@@ -51,7 +52,7 @@ class Peer:
             "id": self.uri,
             "type": "Person",
             "preferredUsername": "mallory",
-            "name": "Mallory <script>x</script>",
+            "name": self.name,
             "summary": "<p onclick='x()'>hi</p>",
             "url": f"{self.base}/@mallory",
             "inbox": f"{self.uri}/inbox",
@@ -347,3 +348,35 @@ def test_given_a_note_addressed_to_alice_only_then_it_is_direct_and_hers_alone(
     assert bob.get(f"/api/v1/statuses/{post['id']}").status_code == 404
     # A note for nobody here is not stored.
     assert _states(roost) == ["handled", "unhandled"]
+
+
+def test_given_mallory_when_she_updates_then_leaves_then_her_profile_follows_and_she_is_hidden(
+    roost: Roost, peer: Peer
+) -> None:
+    alice = roost.account("alice")
+    mallory_id = _follow_mallory(roost, peer, alice)
+    peer.send(roost, _note(peer, 1, to=[PUBLIC]))
+
+    # Update: the profile is read again from her server, not from the activity.
+    peer.name = "Mallory Renamed"
+    forged = {**peer.document(), "name": "Forged"}
+    peer.send(
+        roost,
+        {"id": f"{peer.uri}#updates/1", "type": "Update", "actor": peer.uri, "object": forged},
+    )
+    assert alice.get(f"/api/v1/accounts/{mallory_id}").json()["display_name"] == "Mallory Renamed"
+
+    # Unfollowing sends Undo of the very Follow that was accepted.
+    [follow] = peer.sent_of("Follow")
+    assert alice.post(f"/api/v1/accounts/{mallory_id}/unfollow").status_code == 200
+    roost.drain_jobs()
+    [undo] = peer.sent_of("Undo")
+    assert undo["object"]["id"] == follow["id"] and undo["actor"] == follow["actor"]
+
+    # Delete of the actor: her account and posts are hidden here.
+    peer.send(
+        roost, {"id": f"{peer.uri}#delete", "type": "Delete", "actor": peer.uri, "object": peer.uri}
+    )
+    assert alice.get(f"/api/v1/accounts/{mallory_id}").status_code == 404
+    assert roost.client.get("/api/v1/timelines/public").json() == []
+    assert set(_states(roost)) == {"handled"}

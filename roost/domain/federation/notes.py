@@ -75,9 +75,9 @@ async def follower_inboxes(db: Database, author_id: int) -> list[str]:
                 .select_from(
                     follows.join(
                         remote_accounts, remote_accounts.c.account_id == follows.c.account_id
-                    )
+                    ).join(accounts, accounts.c.id == follows.c.account_id)
                 )
-                .where(follows.c.target_account_id == author_id)
+                .where(follows.c.target_account_id == author_id, accounts.c.suspended_at.is_(None))
             )
         ).all()
     return sorted({str(r.shared_inbox_url or r.inbox_url) for r in rows})

@@ -1,7 +1,7 @@
 """Acting on a verified activity from another server (the inbox's job).
 
-Known kinds: Follow, Accept, Reject, Undo (of a Follow), Create (of a Note)
-and Delete (of a Note). The actor is the account that signed (checked at
+Known kinds: Follow, Accept, Reject, Undo (of a Follow), Create (of a Note),
+Delete (of a Note, or of the actor itself) and Update (of the actor). The actor is the account that signed (checked at
 receipt, roost/domain/federation/inbox.py); it is fetched and stored as a
 remote account when it is not known yet. Anything else answers False: the
 activity is kept as ``unhandled``. Nothing from a server staff suspended is
@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from roost.db.tables import accounts, follow_requests, follows
 from roost.domain.federation import follows as follow_flow
-from roost.domain.federation import notes
+from roost.domain.federation import notes, remote
 from roost.domain.federation.remote import account_for_uri, refuse_suspended
 from roost.domain.jobs import JobContext
 
@@ -75,11 +75,18 @@ async def _follower_named(ctx: JobContext, remote_id: int, follow: Any) -> int |
 async def act_on(ctx: JobContext, actor_uri: str, activity: dict[str, Any]) -> bool:
     kind = activity.get("type")
     target = activity.get("object")
-    if kind == "Delete" and id_of(target) == actor_uri:
-        return False  # an account's deletion: not acted on yet
-    if kind not in ("Follow", "Accept", "Reject", "Undo", "Create", "Delete"):
+    if kind not in ("Follow", "Accept", "Reject", "Undo", "Create", "Delete", "Update"):
         return False
     await refuse_suspended(ctx.db, actor_uri)
+    if kind == "Delete" and id_of(target) == actor_uri:
+        return await remote.actor_deleted(ctx.db, actor_uri)
+    if kind == "Update":
+        if id_of(target) != actor_uri:
+            return False  # edits of notes: not acted on yet
+        # The actor's profile changed: read again from its server (the copy
+        # in the activity is not trusted over the one its server serves).
+        await account_for_uri(ctx.db, ctx.settings, actor_uri, refresh=True)
+        return True
     remote_id = await account_for_uri(ctx.db, ctx.settings, actor_uri)
     if kind == "Follow":
         local_id = await local_account_id(ctx, id_of(target))

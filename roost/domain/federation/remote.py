@@ -357,3 +357,23 @@ async def delivery_of(db: Database, account_id: int) -> Delivery | None:
     if row is None:
         return None
     return Delivery(row.account_id, row.inbox_url, row.shared_inbox_url, row.followers_url)
+
+
+async def actor_deleted(db: Database, uri: str) -> bool:
+    """Its server says the actor is gone: the stored account is suspended
+    (hidden with its posts by the privacy policy, as Mastodon hides a
+    deleted remote account), and nothing is delivered to it any more."""
+    async with db.write() as tx:
+        found = (
+            await tx.execute(
+                select(accounts.c.id).where(accounts.c.uri == uri, accounts.c.domain.is_not(None))
+            )
+        ).scalar_one_or_none()
+        if found is None:
+            return True  # never known here
+        await tx.execute(
+            update(accounts)
+            .where(accounts.c.id == found, accounts.c.suspended_at.is_(None))
+            .values(suspended_at=utcnow())
+        )
+    return True
