@@ -1,9 +1,10 @@
 """Acting on a verified activity from another server (the inbox's job).
 
 Known kinds: Follow, Accept, Reject, Undo (of a Follow), Create (of a Note),
-Delete (of a Note, or of the actor itself) and Update (of the actor). The actor is the account that signed (checked at
-receipt, roost/domain/federation/inbox.py); it is fetched and stored as a
-remote account when it is not known yet. Anything else answers False: the
+Delete (of a Note, or of the actor itself) and Update (of the actor). The
+actor is the account that signed (checked at receipt,
+roost/domain/federation/inbox.py); it is fetched and stored as a remote
+account when it is not known yet. Anything else answers False: the
 activity is kept as ``unhandled``. Nothing from a server staff suspended is
 acted on (``failed``).
 """
