@@ -169,10 +169,13 @@ async def remote_account(
     rows = await privacy.visible_accounts(
         conn,
         viewer,
-        select(accounts).where(
+        select(accounts)
+        .where(
             accounts.c.domain == domain.lower(),
             func.lower(accounts.c.username) == username.lower(),
-        ),
+        )
+        .order_by(accounts.c.id.desc())
+        .limit(1),
         include_blocked=True,
     )
     if not rows:

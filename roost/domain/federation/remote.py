@@ -313,10 +313,15 @@ async def stored_acct(db: Database, username: str, domain: str) -> int | None:
     async with db.read() as conn:
         found = (
             await conn.execute(
-                select(accounts.c.id).where(
+                # Two actors of one server may have had one name (one
+                # renamed, another took it): the newest row answers.
+                select(accounts.c.id)
+                .where(
                     accounts.c.domain == domain,
                     func.lower(accounts.c.username) == username.lower(),
                 )
+                .order_by(accounts.c.id.desc())
+                .limit(1)
             )
         ).scalar_one_or_none()
     return None if found is None else int(found)

@@ -100,6 +100,7 @@ async def search_accounts(
         remote = (
             select(accounts)
             .where(accounts.c.domain == domain.lower(), func.lower(accounts.c.username) == key)
+            .order_by(accounts.c.id.desc())
             .limit(1)
         )
         return [] if offset else await privacy.visible_accounts(conn, viewer, remote)
