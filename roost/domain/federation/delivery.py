@@ -11,10 +11,12 @@ signs it. Its handler POSTs it through the one outbound client
   - anything else (no answer, 5xx, 408, 429): the job fails and the runner
     retries it with exponential backoff (roost/jobs/runner.py), then parks it.
 
-A host that failed is not tried again by this process before its own backoff
-has passed (``_HostBreaker``): its other deliveries are put back until then
-without a connection attempt, so a dead server costs one timeout per backoff
-step, not one per delivery, and the deliveries to other servers go on.
+Deliveries run beside the runner's other jobs (``Job.concurrent``), so a
+server that takes its whole timeout to fail holds up no other delivery and
+no other job. A host that failed is not tried again by this process before
+its own backoff has passed (``_HostBreaker``): its other deliveries are put
+back until then without a connection attempt, so a dead server costs one
+timeout per backoff step, not one per delivery.
 Nothing is delivered to a server staff suspended.
 """
 
@@ -23,7 +25,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import orjson
@@ -47,6 +49,8 @@ MAX_HOST_BACKOFF_S = 3600.0
 @dataclass(frozen=True)
 class Deliver(Job, kind="federation.deliver"):
     """Send one activity to one inbox, signed by ``account_id``."""
+
+    concurrent: ClassVar[bool] = True
 
     inbox_url: str
     account_id: int
