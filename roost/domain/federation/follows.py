@@ -70,26 +70,22 @@ async def queue(
     await enqueue(tx, SendFollowActivity(verb, follower_id, followed_id, follow_uri))
 
 
-async def _actor(db: Database, base: str, account_id: int) -> tuple[str, str | None]:
-    """The actor id of an account (local or remote) and its domain."""
+async def _actor(db: Database, base: str, account_id: int) -> str:
+    """The actor id of an account, local or remote."""
     async with db.read() as conn:
         row = (
             await conn.execute(
-                select(accounts.c.username, accounts.c.uri, accounts.c.domain).where(
-                    accounts.c.id == account_id
-                )
+                select(accounts.c.username, accounts.c.uri).where(accounts.c.id == account_id)
             )
         ).one()
-    if row.domain is None:
-        return uris.actor_uri(base, row.username), None
-    return str(row.uri), str(row.domain)
+    return str(row.uri) if row.uri else uris.actor_uri(base, row.username)
 
 
 @handles(SendFollowActivity)
 async def send(ctx: JobContext, job: SendFollowActivity) -> None:
     base = ctx.settings.base_url
-    follower, _ = await _actor(ctx.db, base, job.follower_id)
-    followed, _ = await _actor(ctx.db, base, job.followed_id)
+    follower = await _actor(ctx.db, base, job.follower_id)
+    followed = await _actor(ctx.db, base, job.followed_id)
     local_id, remote_id = (
         (job.follower_id, job.followed_id)
         if job.verb in ("Follow", "Undo")
@@ -134,17 +130,14 @@ async def _request_uri(db: Database, base: str, follower_id: int, followed_id: i
             return None
         if row.uri:
             return str(row.uri)
-        follower, _ = await _actor_tx(tx, base, follower_id)
-        uri = f"{follower}#follows/{row.id}"
+        username = (
+            await tx.execute(select(accounts.c.username).where(accounts.c.id == follower_id))
+        ).scalar_one()
+        uri = f"{uris.actor_uri(base, username)}#follows/{row.id}"
         await tx.execute(
             update(follow_requests).where(follow_requests.c.id == row.id).values(uri=uri)
         )
         return uri
-
-
-async def _actor_tx(tx: Tx, base: str, account_id: int) -> tuple[str, str | None]:
-    row = (await tx.execute(select(accounts.c.username).where(accounts.c.id == account_id))).one()
-    return uris.actor_uri(base, row.username), None
 
 
 # --- Received ---------------------------------------------------------------------

@@ -127,12 +127,13 @@ async def _create_follow(
 
 
 async def _follow_uri(tx: Tx, follower: int, target_id: int) -> str | None:
-    """The Follow activity's id behind a follow or request with an account of
-    another server ("" when there is one without an id yet, None when none)."""
+    """The id of the Follow activity behind a follow or request with an
+    account of another server; None when there is none, or when its Follow
+    was not sent yet (its job, finding the request gone, sends nothing)."""
     for table in (follows, follow_requests):
         row = await _pair_row(tx, table, follower, target_id)
         if row is not None:
-            return str(row.uri or "")
+            return str(row.uri) if row.uri else None
     return None
 
 
