@@ -380,3 +380,15 @@ def test_given_mallory_when_she_updates_then_leaves_then_her_profile_follows_and
     assert alice.get(f"/api/v1/accounts/{mallory_id}").status_code == 404
     assert roost.client.get("/api/v1/timelines/public").json() == []
     assert set(_states(roost)) == {"handled"}
+
+
+@pytest.mark.parametrize(
+    "query", ["@bob@[::1", "@bob@a..b", "@bob@" + "a" * 300 + ".com", "@b ob@x.example", "@@x"]
+)
+def test_given_a_malformed_address_when_resolved_then_nothing_is_found(
+    roost: Roost, query: str
+) -> None:
+    alice = roost.account("alice")
+    found = alice.get("/api/v2/search", params={"q": query, "resolve": "true"})
+    assert found.status_code == 200, found.text
+    assert found.json()["accounts"] == []

@@ -22,6 +22,7 @@ are stored silenced.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -47,6 +48,9 @@ log = logging.getLogger("roost.federation")
 
 ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 MAX_DOCUMENT_BYTES = 512 * 1024
+# What ``name@domain`` may be made of before anything is asked of ``domain``.
+ACCT_USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+ACCT_DOMAIN = re.compile(r"^(?=.{1,253}(:|$))[a-z0-9](?:[a-z0-9.\-]*[a-z0-9])?(:[0-9]{1,5})?$")
 ACTOR_TYPES = {"Person", "Service", "Application", "Group", "Organization"}
 # An actor fetched longer ago than this is fetched again when it is named.
 REFRESH_AFTER = timedelta(days=1)
@@ -132,7 +136,15 @@ def _scheme(settings: Settings) -> str:
 
 
 async def _get_json(db: Database, settings: Settings, url: str, accept: str) -> Any:
-    if not uris.peer_url_allowed(settings, url):
+    # Addresses come from other servers' documents: only plain printable
+    # ASCII ones are tried (others could not be requested anyway).
+    if any(not 33 <= ord(c) <= 126 for c in url) or len(url) > 2048:
+        raise RemoteRefused("That address is not fetched")
+    try:
+        allowed = uris.peer_url_allowed(settings, url)
+    except ValueError:
+        allowed = False
+    if not allowed:
         raise RemoteRefused("That address is not fetched")
     try:
         fetched = await fetch(
@@ -146,6 +158,8 @@ async def _get_json(db: Database, settings: Settings, url: str, accept: str) -> 
     except OutboundRefused as error:
         log.info("remote fetch refused: %s", error)
         raise RemoteRefused("The other server could not be reached", transient=True) from None
+    except ValueError:  # a name no resolver takes (an empty or too long label)
+        raise RemoteRefused("That address is not fetched") from None
     if fetched.status != 200:
         transient = fetched.status >= 500 or fetched.status in (408, 429)
         raise RemoteRefused(f"The other server answered {fetched.status}", transient=transient)
@@ -331,7 +345,11 @@ async def resolve_acct(db: Database, settings: Settings, acct: str) -> int:
     """The account ``name@domain`` of another server, stored or fetched now
     (WebFinger, then the actor); RemoteRefused when it cannot be had."""
     username, domain = split_acct(acct)
-    if not username or not domain or domain == settings.domain.lower():
+    if (
+        not ACCT_USERNAME.match(username)
+        or not ACCT_DOMAIN.match(domain)
+        or domain == settings.domain.lower()
+    ):
         raise RemoteRefused("Not an account of another server")
     found = await stored_acct(db, username, domain)
     if found is not None:
