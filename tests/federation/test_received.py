@@ -392,3 +392,26 @@ def test_given_a_malformed_address_when_resolved_then_nothing_is_found(
     found = alice.get("/api/v2/search", params={"q": query, "resolve": "true"})
     assert found.status_code == 200, found.text
     assert found.json()["accounts"] == []
+
+
+def test_given_alices_post_when_mallory_replies_from_her_server_then_it_is_in_the_thread(
+    roost: Roost, peer: Peer
+) -> None:
+    alice = roost.account("alice")
+    question = alice.post_status("what do pelicans eat?")
+    alice_uri = f"{roost.settings.base_url}/users/alice"
+    mention = {"type": "Mention", "href": alice_uri, "name": "@alice"}
+
+    peer.send(
+        roost,
+        _note(peer, 7, to=[PUBLIC], cc=[alice_uri], tag=[mention], inReplyTo=question["uri"]),
+    )
+
+    context = alice.get(f"/api/v1/statuses/{question['id']}/context").json()
+    [reply] = context["descendants"]
+    assert "note 7" in reply["content"]
+    assert reply["in_reply_to_id"] == question["id"]
+    assert reply["in_reply_to_account_id"] == alice.id
+    assert alice.get(f"/api/v1/statuses/{question['id']}").json()["replies_count"] == 1
+    [notification] = alice.get("/api/v1/notifications").json()
+    assert notification["type"] == "mention" and notification["status"]["id"] == reply["id"]

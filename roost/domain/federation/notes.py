@@ -26,11 +26,13 @@ timelines. A received Delete removes the post of that actor with that id.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.clock import utcnow
 from roost.db.engine import Database
@@ -233,6 +235,27 @@ async def _local_recipients(ctx: JobContext, note: dict[str, Any]) -> set[int]:
         return {int(r.id) for r in rows}
 
 
+async def _parent_of(conn: AsyncConnection, base: str, uri: Any) -> Any:
+    """The post a note replies to, when it is here: a remote one by its id,
+    a local one by its address (``BASE/users/NAME/statuses/ID``)."""
+    if not isinstance(uri, str):
+        return None
+    query = select(statuses.c.id, statuses.c.account_id)
+    local = re.fullmatch(re.escape(base) + r"/users/([A-Za-z0-9_]+)/statuses/([0-9]{1,20})", uri)
+    if local is None:
+        return (await conn.execute(query.where(statuses.c.uri == uri))).first()
+    return (
+        await conn.execute(
+            query.join(accounts, accounts.c.id == statuses.c.account_id).where(
+                statuses.c.id == int(local.group(2)),
+                statuses.c.uri.is_(None),
+                accounts.c.username_key == local.group(1).lower(),
+                accounts.c.domain.is_(None),
+            )
+        )
+    ).first()
+
+
 def _published(value: Any) -> datetime:
     if isinstance(value, str):
         try:
@@ -260,14 +283,7 @@ async def receive_create(ctx: JobContext, remote_id: int, actor_uri: str, note: 
                 )
             )
         ).scalar_one_or_none()
-        parent_uri = note.get("inReplyTo")
-        parent = None
-        if isinstance(parent_uri, str):
-            parent = (
-                await conn.execute(
-                    select(statuses.c.id, statuses.c.account_id).where(statuses.c.uri == parent_uri)
-                )
-            ).first()
+        parent = await _parent_of(conn, ctx.settings.base_url, note.get("inReplyTo"))
     mentioned = await _local_recipients(ctx, note)
     visibility = visibility_of(note, followers_url)
     if visibility is None:
@@ -312,6 +328,12 @@ async def receive_create(ctx: JobContext, remote_id: int, actor_uri: str, note: 
             .where(accounts.c.id == remote_id)
             .values(statuses_count=accounts.c.statuses_count + 1, last_status_at=created)
         )
+        if parent is not None:
+            await tx.execute(
+                update(statuses)
+                .where(statuses.c.id == parent.id)
+                .values(replies_count=statuses.c.replies_count + 1)
+            )
         await enqueue(tx, StatusPublished(status_id))
         # Streams (home, public) hear of it as of a local post.
         tx.emit(StatusCreated(status_id=status_id, author_id=remote_id))
