@@ -38,6 +38,7 @@ from roost.domain.federation.remote import policy_for
 from roost.domain.jobs import JobContext
 from roost.jobs.outbox import enqueue
 from roost.jobs.registry import Job, RetryLater, handles
+from roost.keys.ring import ERASED, seal, unseal
 from roost.net.http import OutboundRefused, post
 
 log = logging.getLogger("roost.federation")
@@ -86,12 +87,11 @@ breaker = _HostBreaker()
 async def enqueue_delivery(
     tx: Tx, inbox_url: str, account_id: int, activity: dict[str, Any]
 ) -> None:
-    await enqueue(
-        tx,
-        Deliver(
-            inbox_url=inbox_url, account_id=account_id, activity=orjson.dumps(activity).decode()
-        ),
-    )
+    # Sealed under the sender's key (roost/keys/ring.py), as its posts are in
+    # their table: a followers-only post waiting in the queue, or in a backup
+    # of it, goes with the key when the account is erased.
+    sealed = seal(account_id, orjson.dumps(activity).decode())
+    await enqueue(tx, Deliver(inbox_url=inbox_url, account_id=account_id, activity=sealed))
 
 
 @handles(Deliver)
@@ -111,12 +111,16 @@ async def deliver(ctx: JobContext, job: Deliver) -> None:
     if username is None:
         log.info("delivery dropped: its signer is gone", extra={"inbox": job.inbox_url})
         return
+    body = unseal(job.activity)
+    if body == ERASED:
+        log.info("delivery dropped: its sender was erased", extra={"inbox": job.inbox_url})
+        return
     signer = await signing.account_signer(ctx.db, ctx.settings, job.account_id, str(username))
     try:
         answered = await post(
             ctx.settings,
             job.inbox_url,
-            body=job.activity.encode(),
+            body=body.encode(),
             headers={"Content-Type": ACTIVITY_JSON, "Accept": ACTIVITY_JSON},
             signer=signer,
             allow_private=ctx.settings.federation_allow_insecure,
