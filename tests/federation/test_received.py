@@ -415,3 +415,17 @@ def test_given_alices_post_when_mallory_replies_from_her_server_then_it_is_in_th
     assert alice.get(f"/api/v1/statuses/{question['id']}").json()["replies_count"] == 1
     [notification] = alice.get("/api/v1/notifications").json()
     assert notification["type"] == "mention" and notification["status"]["id"] == reply["id"]
+
+
+def test_given_nobody_here_follows_mallory_when_she_sends_a_public_note_then_it_is_not_stored(
+    roost: Roost, peer: Peer
+) -> None:
+    alice = roost.account("alice")
+    peer.send(roost, _note(peer, 8, to=[PUBLIC]))
+    assert roost.client.get("/api/v1/timelines/public").json() == []
+    assert _states(roost) == ["unhandled"]
+    # Once alice follows her, her notes are taken.
+    _follow_mallory(roost, peer, alice)
+    peer.send(roost, _note(peer, 9, to=[PUBLIC]))
+    [post] = roost.client.get("/api/v1/timelines/public").json()
+    assert "note 9" in post["content"]

@@ -7,7 +7,9 @@ servers, one delivery per server that offers a shared inbox (else per
 follower inbox); its deletion goes as Delete(Tombstone) to the same inboxes.
 Boosts and direct posts are not sent yet.
 
-In: a received Note whose author is the actor who signed becomes a post of
+In: a received Note whose author is the actor who signed, and that concerns
+someone here (its author is followed here, it names a local account, or it
+replies to a post here: anything else is unsolicited), becomes a post of
 that remote account, with the Note's id and page (``statuses.uri``, ``url``)
 and the visibility its addressing says (Mastodon's reading):
   - the public collection in ``to``: public; in ``cc``: unlisted;
@@ -235,6 +237,16 @@ async def _local_recipients(ctx: JobContext, note: dict[str, Any]) -> set[int]:
         return {int(r.id) for r in rows}
 
 
+async def _followed_here(ctx: JobContext, account_id: int) -> bool:
+    async with ctx.db.read() as conn:
+        found = (
+            await conn.execute(
+                select(follows.c.id).where(follows.c.target_account_id == account_id).limit(1)
+            )
+        ).first()
+    return found is not None
+
+
 async def _parent_of(conn: AsyncConnection, base: str, uri: Any) -> Any:
     """The post a note replies to, when it is here: a remote one by its id,
     a local one by its address (``BASE/users/NAME/statuses/ID``)."""
@@ -285,6 +297,8 @@ async def receive_create(ctx: JobContext, remote_id: int, actor_uri: str, note: 
         ).scalar_one_or_none()
         parent = await _parent_of(conn, ctx.settings.base_url, note.get("inReplyTo"))
     mentioned = await _local_recipients(ctx, note)
+    if parent is None and not mentioned and not await _followed_here(ctx, remote_id):
+        return False  # nobody here asked for it (Mastodon keeps such notes out too)
     visibility = visibility_of(note, followers_url)
     if visibility is None:
         if not mentioned:
