@@ -13,6 +13,8 @@ from __future__ import annotations
 from roost.domain.accounts import link_mail as _mail
 from roost.domain.accounts import verification as _profile_links
 from roost.domain.cards import handlers as _cards
+from roost.domain.federation import delivery as _federation_delivery
+from roost.domain.federation import follows as _federation_follows
 from roost.domain.federation import inbox as _federation_inbox
 from roost.domain.lists import handlers as _lists
 from roost.domain.media import handlers as _media
@@ -31,6 +33,8 @@ from roost.importers.twitter import job as _imports
 REGISTERED = (
     _profile_links,
     _cards,
+    _federation_delivery,
+    _federation_follows,
     _federation_inbox,
     _lists,
     _media,

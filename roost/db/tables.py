@@ -94,6 +94,14 @@ accounts = Table(
     # Looked up when a file may be deleted: is anything still showing it?
     Index("ix_accounts_avatar_file", "avatar_file"),
     Index("ix_accounts_header_file", "header_file"),
+    # An account of another server (roost/domain/federation/remote.py): its
+    # domain and its addresses there. None for local accounts, whose addresses
+    # follow from the username. ``username_key`` of a remote account is
+    # ``@`` and its id, which no local username can be.
+    Column("domain", String(255), nullable=True),
+    Column("uri", String(2048), nullable=True),
+    Column("url", String(2048), nullable=True),
+    Index("ix_accounts_uri", "uri", unique=True),
 )
 
 users = Table(
@@ -199,6 +207,11 @@ statuses = Table(
     Column("favourites_count", Integer, nullable=False, default=0),
     Column("created_at", UTCDateTime, nullable=False),
     Column("edited_at", UTCDateTime, nullable=True),
+    # A post of another server: its id (the Note's) and page there. None for
+    # local posts, whose addresses follow from their author and id.
+    Column("uri", String(2048), nullable=True),
+    Column("url", String(2048), nullable=True),
+    Index("ix_statuses_uri", "uri", unique=True),
     Index("ix_statuses_account_id_id", "account_id", "id"),
     Index("ix_statuses_in_reply_to_id", "in_reply_to_id"),
     Index("ix_statuses_reblog_of_id", "reblog_of_id"),
@@ -290,6 +303,9 @@ follows = Table(
     Column("show_reblogs", Boolean, nullable=False, default=True),
     Column("notify", Boolean, nullable=False, default=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # The Follow activity's id when one side is on another server: an Accept,
+    # Reject or Undo names it.
+    Column("uri", String(2048), nullable=True),
     UniqueConstraint("account_id", "target_account_id", name="uq_follows_account_target"),
     Index("ix_follows_target_account_id_account_id", "target_account_id", "account_id"),
 )
@@ -303,6 +319,9 @@ follow_requests = Table(
     Column("show_reblogs", Boolean, nullable=False, default=True),
     Column("notify", Boolean, nullable=False, default=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # The Follow activity's id when one side is on another server: an Accept,
+    # Reject or Undo names it.
+    Column("uri", String(2048), nullable=True),
     UniqueConstraint("account_id", "target_account_id", name="uq_follow_requests_account_target"),
     Index("ix_follow_requests_target_account_id_id", "target_account_id", "id"),
 )
@@ -1549,6 +1568,28 @@ inbox_activities = Table(
     Column("body", Text, nullable=False),
     Column("state", String(16), nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
-    CheckConstraint("state IN ('queued', 'unhandled')", name="ck_inbox_activities_state"),
+    CheckConstraint(
+        "state IN ('queued', 'unhandled', 'handled', 'failed')", name="ck_inbox_activities_state"
+    ),
     Index("ix_inbox_activities_recipient_account_id", "recipient_account_id"),
+)
+
+# Where to deliver to an account of another server (its ``accounts`` row has
+# its domain and addresses): its inbox, the shared inbox of its server when it
+# offers one, its followers collection (the address followers-only posts are
+# sent to). Fetched again when it is older than a day.
+remote_accounts = Table(
+    "remote_accounts",
+    metadata,
+    Column(
+        "account_id",
+        Id,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("inbox_url", String(2048), nullable=False),
+    Column("shared_inbox_url", String(2048), nullable=True),
+    Column("followers_url", String(2048), nullable=True),
+    Column("fetched_at", UTCDateTime, nullable=False),
 )

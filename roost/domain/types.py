@@ -75,6 +75,16 @@ class Account:
     # old ones too, is shown sensitive to everyone but its author
     # (``shown_sensitive``; roost/domain/accounts/limits.py).
     sensitized_at: datetime | None = None
+    # Of an account of another server (None for local ones): its domain, and
+    # its actor's id and profile page there.
+    domain: str | None = None
+    uri: str | None = None
+    url: str | None = None
+
+    @property
+    def acct(self) -> str:
+        """``name`` for a local account, ``name@domain`` for a remote one."""
+        return self.username if self.domain is None else f"{self.username}@{self.domain}"
 
     @classmethod
     def from_row(cls, row: RowMapping) -> Account:
@@ -103,6 +113,10 @@ class Status:
     favourites_count: int
     created_at: datetime
     edited_at: datetime | None
+    # Of a post of another server (None for local ones): the Note's id and
+    # its page there.
+    uri: str | None = None
+    url: str | None = None
 
     @classmethod
     def from_row(cls, row: RowMapping) -> Status:

@@ -475,3 +475,9 @@ declare(
     accounts=("recipient_account_id",),
     reason="activities other servers sent to its inbox",
 )
+declare(
+    "remote_accounts",
+    D,
+    accounts=OWN,
+    reason="where an account of another server takes deliveries (goes with its accounts row)",
+)

@@ -50,7 +50,9 @@ async def _items(
     for view in views:
         boosted = view.value.reblog
         if boosted is not None:
-            boosted_uri = uris.status_uri(base, boosted.account.username, boosted.status.id)
+            boosted_uri = boosted.status.uri or uris.status_uri(
+                base, boosted.account.username, boosted.status.id
+            )
             items.append(documents.announce(view, base, boosted_uri))
         else:
             parent = await in_reply_to(conn, base, view.value)
@@ -156,7 +158,7 @@ async def _follows(request: Request, username: str, direction: str) -> Response:
             shown, _, oldest = await graph_queries.follow_list(
                 conn, viewer, account.id, direction, Page(max_id=max_id, limit=FOLLOWS_PAGE)
             )
-        items = [uris.actor_uri(base, row.value["username"]) for row in shown]
+        items = [row.value["uri"] or uris.actor_uri(base, row.value["username"]) for row in shown]
         this = f"{uri}?page=1" + (f"&max_id={max_id}" if max_id else "")
         following = (
             f"{uri}?page=1&max_id={oldest}" if oldest and len(shown) >= FOLLOWS_PAGE else None

@@ -42,6 +42,10 @@ class Job:
     """The base of every job kind (see the module docstring)."""
 
     kind: ClassVar[str]
+    # True for a kind whose handler mostly waits on another server (a
+    # delivery): the runner runs such jobs beside the others, so that one
+    # waiting out a dead server's timeout holds up nothing else.
+    concurrent: ClassVar[bool] = False
 
     def __init_subclass__(cls, *, kind: str, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -45,6 +45,9 @@ from roost.observability.metrics import Metrics
 log = logging.getLogger("roost.jobs")
 
 BASE_BACKOFF_S = 2.0
+# Concurrent jobs (``Job.concurrent``: deliveries to other servers) running
+# at once in one runner.
+MAX_CONCURRENT = 32
 MAX_BACKOFF_S = 3600.0
 
 
@@ -79,6 +82,7 @@ class JobRunner:
         self.metrics: Metrics | None = context.metrics
         self._wake = asyncio.Event()
         self._stopping = False
+        self._running: set[asyncio.Task[bool]] = set()
         self.processed = 0
         self.failed = 0
 
@@ -223,20 +227,41 @@ class JobRunner:
             )
 
     async def run_once(self) -> int:
-        """Claim one batch and run it; returns how many jobs were claimed."""
+        """Claim one batch and run it; returns how many jobs were claimed.
+
+        Jobs of a kind that waits on other servers (``Job.concurrent``) are
+        started beside the rest and left running (up to
+        ``MAX_CONCURRENT`` at once): one that waits out a dead server's
+        timeout holds up neither the rest of its batch nor the next one."""
+        while len(self._running) >= MAX_CONCURRENT:
+            await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
         batch = await self.claim()
         for job in batch:
             if self._stopping:
                 await self._release(job)
                 continue
+            kind = job_class(job["kind"])
+            if kind is not None and kind.concurrent:
+                task = asyncio.create_task(self.run_job(job), name=f"job-{job['id']}")
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
+                continue
             await self.run_job(job)
         return len(batch)
+
+    async def settle(self) -> None:
+        """Wait for the concurrent jobs still running."""
+        while self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
 
     async def drain(self, max_rounds: int = 1000) -> None:
         """Run until nothing is ready (tests, and the CLI's `jobs run`)."""
         for _ in range(max_rounds):
             if await self.run_once() == 0:
-                return
+                if not self._running:
+                    return
+                await self.settle()
+        await self.settle()
 
     async def run_forever(self) -> None:
         unsubscribe = outbox.on_enqueue(self._wake.set)
@@ -258,8 +283,15 @@ class JobRunner:
                     self._wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=self.poll_s)
+            # Told to stop: the concurrent jobs in hand finish too.
+            await self.settle()
         finally:
             unsubscribe()
+            # Cancelled: each releases its job for another runner (run_job).
+            for running in list(self._running):
+                running.cancel()
+            if self._running:
+                await asyncio.gather(*self._running, return_exceptions=True)
 
     def stop(self) -> None:
         """Finish the job in hand, release the rest of the batch, then return."""

@@ -111,9 +111,11 @@ def account_card(account: Account, base: str) -> AccountCard:
     ]
     return AccountCard(
         id=account.id,
-        username=account.username,
+        # An account of another server shows as name@domain and links to its
+        # page there, never to a local namesake.
+        username=account.acct,
         display_name=account.display_name or account.username,
-        url=f"{base}/@{account.username}",
+        url=account.url or f"{base}/@{account.username}",
         avatar=image("avatar", DEFAULT_AVATAR),
         header=image("header", DEFAULT_HEADER),
         note=Markup(account.note_html),
@@ -164,7 +166,7 @@ def _post(view: StatusView, viewer_id: int | None, base: str, shown: Shown | Non
     author = account_card(view.account, base)
     return PostItem(
         id=s.id,
-        url=f"{base}/@{view.account.username}/{s.id}",
+        url=s.url or s.uri or f"{base}/@{view.account.username}/{s.id}",
         author=author,
         content=Markup(s.content),
         spoiler_text=s.spoiler_text,
@@ -180,7 +182,7 @@ def _post(view: StatusView, viewer_id: int | None, base: str, shown: Shown | Non
         in_reply_to_id=s.in_reply_to_id,
         language=s.language,
         plain_text=s.text,
-        mentions=[m.username for m in view.mentions],
+        mentions=[m.acct for m in view.mentions],
         favourited=view.favourited,
         reblogged=view.reblogged,
         bookmarked=view.bookmarked,

@@ -157,9 +157,10 @@ def test_given_a_signed_follow_when_posted_to_an_inbox_then_it_is_stored_with_a_
     # The shared inbox takes activities for nobody in particular.
     assert _deliver(roost, remote, _follow(remote, roost, 2), "/inbox").status_code == 202
     assert _stored(roost)[-1]["recipient_account_id"] is None
-    # Processing is not built yet: the job says so on the row, and claims nothing else.
+    # Processed: mallory's document names no username, so no account can be
+    # made of her and her Follows are marked failed (nothing else happens).
     roost.drain_jobs()
-    assert {row["state"] for row in _stored(roost)} == {"unhandled"}
+    assert {row["state"] for row in _stored(roost)} == {"failed"}
 
 
 def test_given_a_bad_delivery_when_posted_then_401_and_nothing_is_stored(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
 from roost.clock import utcnow
 from roost.jobs import runner as runner_module
+from roost.jobs.outbox import enqueue
 from roost.jobs.registry import Job, RetryLater, handles
 from roost.jobs.runner import BASE_BACKOFF_S, backoff_seconds
 from tests.jobs.conftest import Queue
@@ -39,6 +40,20 @@ class Ok(Job, kind="test.ok"):
 @dataclass(frozen=True)
 class DependencyDown(Job, kind="test.dependency_down"):
     pass
+
+
+@dataclass(frozen=True)
+class Waits(Job, kind="test.waits"):
+    """Stands for a delivery to a server that does not answer."""
+
+    concurrent: ClassVar[bool] = True
+    name: str
+
+
+@handles(Waits)
+async def _waits(ctx: object, job: Waits) -> None:
+    calls[job.name] = calls.get(job.name, 0) + 1
+    await started[job.name].wait()
 
 
 @handles(Fails)
@@ -210,3 +225,28 @@ def test_given_a_rolled_back_change_when_it_enqueued_a_job_then_the_job_is_gone_
     with pytest.raises(RuntimeError):
         queue.run(fail_midway)
     assert queue.rows() == {}
+
+
+def test_given_a_concurrent_job_waiting_when_others_are_queued_then_they_run_meanwhile(
+    queue: Queue,
+) -> None:
+    hanging = queue.enqueue(Waits(name="dead server"))
+    queue.enqueue(Ok(name="same batch"))
+    runner = queue.runner(batch=2)
+
+    async def scenario() -> tuple[bool, bool]:
+        started["dead server"] = asyncio.Event()
+        # Each run_once returns while the concurrent job still waits (a
+        # runner taking jobs one by one would wait here until the timeout).
+        assert await asyncio.wait_for(runner.run_once(), 5) == 2
+        async with queue.db.write() as tx:
+            await enqueue(tx, Ok(name="next batch"))
+        await asyncio.wait_for(runner.run_once(), 5)
+        done_meanwhile = calls.get("same batch") == 1 and calls.get("next batch") == 1
+        still_waiting = calls["dead server"] == 1 and bool(runner._running)
+        started["dead server"].set()  # the server answers at last
+        await runner.settle()
+        return done_meanwhile, still_waiting
+
+    assert queue.run(scenario) == (True, True)
+    assert hanging not in queue.rows() and not queue.rows()

@@ -213,10 +213,13 @@ async def lookup(
     acct = params.acct.strip().lstrip("@")
     username, _, domain = acct.partition("@")
     svc = services(request)
-    if not username or (domain and domain.lower() != svc.settings.domain):
+    if not username:
         raise NotFound()
     async with svc.db.read() as conn:
-        found = await account_queries.local_account(conn, viewer, username)
+        if domain and domain.lower() != svc.settings.domain:
+            found = await account_queries.remote_account(conn, viewer, username, domain)
+        else:
+            found = await account_queries.local_account(conn, viewer, username)
     return JSON(serializers.account(found, svc.settings.base_url))
 
 

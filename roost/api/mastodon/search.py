@@ -11,6 +11,7 @@ from roost.api.mastodon._common import as_account
 from roost.api.openapi import answers
 from roost.api.params import Count, Offset, OptionalId, Params, Words, query
 from roost.api.responses import JSON
+from roost.domain.federation import remote
 from roost.domain.filters.apply import apply_filters
 from roost.domain.search import queries as search
 from roost.domain.tags import queries as tag_queries
@@ -36,6 +37,20 @@ class SearchParams(Params):
     offset: Offset = 0
 
 
+async def _resolve(request: Request, text: str) -> None:
+    """``resolve=true`` with ``name@domain`` of another server: its account is
+    fetched (WebFinger, then the actor) and stored, to be found below. A
+    server that cannot be reached finds nothing, as an unknown name does."""
+    svc = services(request)
+    username, domain = remote.split_acct(text)
+    if not username or not domain or domain == svc.settings.domain or " " in text.strip():
+        return
+    try:
+        await remote.resolve_acct(svc.db, svc.settings, text)
+    except remote.RemoteRefused:
+        return
+
+
 @router.get("/api/v2/search", responses=answers(schema.Search))
 async def search_v2(
     request: Request,
@@ -52,6 +67,8 @@ async def search_v2(
     svc = services(request)
     base = svc.settings.base_url
     result: dict[str, list[object]] = {"accounts": [], "statuses": [], "hashtags": []}
+    if params.resolve and "accounts" in wanted and svc.settings.federation:
+        await _resolve(request, text)
     async with svc.db.read() as conn:
         if "accounts" in wanted:
             rows = await search.search_accounts(

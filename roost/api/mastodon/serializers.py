@@ -132,7 +132,7 @@ def _build_account(account: Account, base: str) -> dict[str, Any]:
     return {
         "id": str(account.id),
         "username": account.username,
-        "acct": account.username,
+        "acct": account.acct,
         "display_name": account.display_name,
         "locked": account.locked,
         "bot": account.bot,
@@ -141,8 +141,8 @@ def _build_account(account: Account, base: str) -> dict[str, Any]:
         "group": False,
         "created_at": timestamp(account.created_at),
         "note": account.note_html,
-        "url": f"{base}/@{account.username}",
-        "uri": f"{base}/users/{account.username}",
+        "url": account.url or f"{base}/@{account.username}",
+        "uri": account.uri or f"{base}/users/{account.username}",
         "avatar": avatar,
         "avatar_static": avatar,
         "header": header,
@@ -228,8 +228,8 @@ def _status(view: StatusView, viewer_id: int | None, base: str) -> dict[str, Any
         {
             "id": str(m.id),
             "username": m.username,
-            "acct": m.username,
-            "url": f"{base}/@{m.username}",
+            "acct": m.acct,
+            "url": m.url or f"{base}/@{m.username}",
         }
         for m in view.mentions
     ]
@@ -272,8 +272,10 @@ def _status_parts(view: StatusView, base: str) -> dict[str, Any]:
     public = s.visibility.listed
     parts = {
         "id": str(s.id),
-        "uri": f"{base}/users/{author.username}/statuses/{s.id}",
-        "url": f"{base}/@{author.username}/{s.id}" if s.reblog_of_id is None else None,
+        "uri": s.uri or f"{base}/users/{author.username}/statuses/{s.id}",
+        "url": (s.url or s.uri or f"{base}/@{author.username}/{s.id}")
+        if s.reblog_of_id is None
+        else None,
         "created_at": timestamp(s.created_at),
         "edited_at": timestamp(s.edited_at),
         "content": s.content,

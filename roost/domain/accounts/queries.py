@@ -149,7 +149,34 @@ async def local_account(conn: AsyncConnection, viewer: Viewer, username: str) ->
     the policy shows accounts to ``viewer`` (blocked ones hidden); NotFound
     otherwise."""
     rows = await privacy.visible_accounts(
-        conn, viewer, select(accounts).where(accounts.c.username_key == username.lower())
+        conn,
+        viewer,
+        select(accounts).where(
+            accounts.c.username_key == username.lower(), accounts.c.domain.is_(None)
+        ),
+    )
+    if not rows:
+        raise NotFound()
+    return rows[0].derive(Account.from_row)
+
+
+async def remote_account(
+    conn: AsyncConnection, viewer: Viewer, username: str, domain: str
+) -> Visible[Account]:
+    """The stored account ``username@domain`` of another server (any case), as
+    the policy shows one account; NotFound otherwise (nothing is fetched:
+    roost/domain/federation/remote.py does that)."""
+    rows = await privacy.visible_accounts(
+        conn,
+        viewer,
+        select(accounts)
+        .where(
+            accounts.c.domain == domain.lower(),
+            func.lower(accounts.c.username) == username.lower(),
+        )
+        .order_by(accounts.c.id.desc())
+        .limit(1),
+        include_blocked=True,
     )
     if not rows:
         raise NotFound()
@@ -163,7 +190,10 @@ async def profile(conn: AsyncConnection, viewer: Viewer, username: str) -> Visib
     if not key or len(key) > 30:
         raise NotFound()
     rows = await privacy.visible_accounts(
-        conn, viewer, select(accounts).where(accounts.c.username_key == key), include_blocked=True
+        conn,
+        viewer,
+        select(accounts).where(accounts.c.username_key == key, accounts.c.domain.is_(None)),
+        include_blocked=True,
     )
     if not rows:
         raise NotFound()

@@ -1,12 +1,12 @@
 """Domain blocks and allows: what staff decide about other servers.
 
-Roost does not federate yet, so nothing here changes what a local person
-sees today. The decisions are kept, listed and audited so that they are in
-place when federation arrives; federation asks ``domain_policy(conn,
-domain)`` for every remote server it meets, and that one function is the
-whole contract: the most specific block covering the domain (a block on
-``example.com`` covers ``social.example.com``, as in Mastodon) and whether
-the domain is explicitly allowed.
+Federation (roost/domain/federation/remote.py) asks ``domain_policy(conn,
+domain)`` for every remote server it meets: a suspended server is neither
+fetched from, stored, acted on nor delivered to; a silenced server's
+accounts are stored silenced. That one function is the whole contract:
+the most specific block covering the domain (a block on ``example.com``
+covers ``social.example.com``, as in Mastodon) and whether the domain is
+explicitly allowed.
 
 Severities are Mastodon's: ``noop`` (only the flags apply), ``silence``
 (limited: its accounts hidden from those not following them), ``suspend``

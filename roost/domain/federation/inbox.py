@@ -6,10 +6,12 @@ verified (roost/domain/federation/verification.py), each with a durable job.
 already received is not stored twice (a server retrying a delivery gets its
 202 again and nothing else happens).
 
-Processing is not built yet: the handler marks the activity ``unhandled`` and
-logs its type, so the queue shows what arrived and nothing is claimed to have
-happened. Follows, posts and the rest come with the next part of federation
-(docs/federation.md).
+Processing (roost/domain/federation/received.py) acts on the kinds Roost
+knows and marks the activity ``handled``; any other kind is marked
+``unhandled`` and logged, so the table shows what arrived and nothing is
+claimed to have happened. When the sender's actor must be fetched and its
+server is away, the job fails and the runner retries it; when the server
+answers something unusable (no actor, a 404), the activity is ``failed``.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
+import orjson
+from sqlalchemy import select, update
 
 from roost.clock import utcnow
 from roost.db.engine import Tx
 from roost.db.tables import inbox_activities
 from roost.domain.federation._upsert import insert_absent
+from roost.domain.federation.remote import RemoteRefused
 from roost.domain.federation.verification import SignedBy
 from roost.domain.jobs import JobContext
 from roost.errors import RuleBroken
@@ -95,11 +99,39 @@ async def do_receive(
 
 @handles(ProcessInboxActivity)
 async def process(ctx: JobContext, job: ProcessInboxActivity) -> None:
-    """Not processed yet (see the module docstring): marked ``unhandled``."""
+    """Act on a stored activity (roost/domain/federation/received.py); its
+    state becomes ``handled``, or ``unhandled`` for a kind not acted on."""
+    from roost.domain.federation.received import act_on
+
+    async with ctx.db.read() as conn:
+        row = (
+            await conn.execute(
+                select(inbox_activities.c.body, inbox_activities.c.actor_uri).where(
+                    inbox_activities.c.id == job.inbox_activity_id
+                )
+            )
+        ).first()
+    if row is None:
+        return
+    try:
+        activity = orjson.loads(row.body)
+    except orjson.JSONDecodeError:
+        activity = None
+    try:
+        handled = isinstance(activity, dict) and await act_on(ctx, str(row.actor_uri), activity)
+        state = "handled" if handled else "unhandled"
+    except RemoteRefused as refused:
+        if refused.transient:
+            raise  # its server is away: the runner tries again later
+        log.info("inbox activity failed: %s", refused.message)
+        handled, state = False, "failed"
     async with ctx.db.write() as tx:
         await tx.execute(
             update(inbox_activities)
             .where(inbox_activities.c.id == job.inbox_activity_id)
-            .values(state="unhandled")
+            .values(state=state)
         )
-    log.info("inbox activity kept unhandled", extra={"inbox_activity_id": job.inbox_activity_id})
+    if state == "unhandled":
+        log.info(
+            "inbox activity kept unhandled", extra={"inbox_activity_id": job.inbox_activity_id}
+        )

@@ -17,6 +17,7 @@ from roost.clock import utcnow
 from roost.db.engine import Tx
 from roost.db.tables import blocks, endorsements, follow_requests, follows, mutes
 from roost.domain import privacy
+from roost.domain.federation import follows as federation_follows
 from roost.domain.graph.counts import count_follow
 from roost.domain.notifications.actions import do_forget
 from roost.domain.notifications.jobs import Notify
@@ -77,7 +78,10 @@ async def do_follow(
         if options:
             await tx.execute(update(follows).where(follows.c.id == existing.id).values(**options))
         return
-    if not target["locked"]:
+    # An account of another server is asked, whatever its lock: the request
+    # becomes a follow when its server Accepts (roost/domain/federation/follows.py).
+    remote = target.get("domain") is not None
+    if not target["locked"] and not remote:
         await _create_follow(tx, me, target_id, reblogs=reblogs, notify=notify)
         await enqueue(tx, Notify(type="follow", account_id=target_id, from_account_id=me))
         return
@@ -100,6 +104,9 @@ async def do_follow(
             created_at=utcnow(),
         )
     )
+    if remote:
+        await federation_follows.queue(tx, "Follow", me, target_id)
+        return
     await enqueue(tx, Notify(type="follow_request", account_id=target_id, from_account_id=me))
 
 
@@ -117,6 +124,17 @@ async def _create_follow(
         )
     )
     await count_follow(tx, follower, target_id, +1)
+
+
+async def _follow_uri(tx: Tx, follower: int, target_id: int) -> str | None:
+    """The id of the Follow activity behind a follow or request with an
+    account of another server; None when there is none, or when its Follow
+    was not sent yet (its job, finding the request gone, sends nothing)."""
+    for table in (follows, follow_requests):
+        row = await _pair_row(tx, table, follower, target_id)
+        if row is not None:
+            return str(row.uri) if row.uri else None
+    return None
 
 
 async def _remove_follow(tx: Tx, follower: int, target_id: int) -> None:
@@ -145,17 +163,23 @@ async def _remove_request(tx: Tx, requester: int, target_id: int) -> bool:
 async def do_unfollow(tx: Tx, viewer: Viewer, target_id: int) -> None:
     """Stop following, or withdraw a pending request. Idempotent."""
     me = _me(viewer)
-    await _target(tx, viewer, target_id)
+    target = await _target(tx, viewer, target_id)
+    sent = await _follow_uri(tx, me, target_id) if target.get("domain") is not None else None
     await _remove_follow(tx, me, target_id)
     await _remove_request(tx, me, target_id)
+    if sent is not None:
+        await federation_follows.queue(tx, "Undo", me, target_id, sent)
 
 
 async def do_remove_from_followers(tx: Tx, viewer: Viewer, follower_id: int) -> None:
     me = _me(viewer)
     if follower_id == me:
         raise RuleBroken("You cannot remove yourself from your followers")
-    await _target(tx, viewer, follower_id)
+    follower = await _target(tx, viewer, follower_id)
+    sent = await _follow_uri(tx, follower_id, me) if follower.get("domain") is not None else None
     await _remove_follow(tx, follower_id, me)
+    if sent is not None:
+        await federation_follows.queue(tx, "Reject", follower_id, me, sent)
 
 
 async def do_authorize_request(tx: Tx, viewer: Viewer, requester_id: int) -> None:
@@ -170,12 +194,23 @@ async def do_authorize_request(tx: Tx, viewer: Viewer, requester_id: int) -> Non
     # so the approved follow is announced once. The same job tells a cached home
     # timeline to take in the newly followed account's posts.
     await enqueue(tx, Notify(type="follow", account_id=me, from_account_id=requester_id))
+    if request.uri is not None:
+        # A request from another server: its Follow is answered there.
+        await tx.execute(
+            update(follows)
+            .where(follows.c.account_id == requester_id, follows.c.target_account_id == me)
+            .values(uri=request.uri)
+        )
+        await federation_follows.queue(tx, "Accept", requester_id, me, request.uri)
 
 
 async def do_reject_request(tx: Tx, viewer: Viewer, requester_id: int) -> None:
     me = _me(viewer)
+    request = await _pair_row(tx, follow_requests, requester_id, me)
     if not await _remove_request(tx, requester_id, me):
         raise NotFound("No follow request from that account")
+    if request is not None and request.uri is not None:
+        await federation_follows.queue(tx, "Reject", requester_id, me, request.uri)
 
 
 async def do_block(tx: Tx, viewer: Viewer, target_id: int) -> None:

@@ -24,7 +24,12 @@ class Statistics:
 
 async def statistics(conn: AsyncConnection) -> Statistics:
     user_count = (await conn.execute(select(func.count()).select_from(users))).scalar_one()
-    status_count = (await conn.execute(select(func.count()).select_from(statuses))).scalar_one()
+    # This server's posts: those of other servers have their own id (``uri``).
+    status_count = (
+        await conn.execute(
+            select(func.count()).select_from(statuses).where(statuses.c.uri.is_(None))
+        )
+    ).scalar_one()
     admins = await privacy.visible_accounts(
         conn,
         ANONYMOUS,

@@ -93,8 +93,17 @@ async def search_accounts(
     # PostgreSQL text cannot hold NUL; nobody's name contains one.
     username, _, domain = text.replace("\x00", "").strip().lstrip("@").partition("@")
     key = username.strip().lower()
-    if not key or (domain and domain.lower() != local_domain) or offset > MAX_OFFSET:
+    if not key or offset > MAX_OFFSET:
         return []
+    if domain and domain.lower() != local_domain:
+        # An account of another server: found by its exact address only.
+        remote = (
+            select(accounts)
+            .where(accounts.c.domain == domain.lower(), func.lower(accounts.c.username) == key)
+            .order_by(accounts.c.id.desc())
+            .limit(1)
+        )
+        return [] if offset else await privacy.visible_accounts(conn, viewer, remote)
     me = viewer.account_id
     followed = select(follows.c.target_account_id).where(follows.c.account_id == me)
     exact = accounts.c.username_key == key

@@ -4,6 +4,7 @@ timelines it goes into or leaves (roost/domain/timelines/fanout.py)."""
 
 from __future__ import annotations
 
+from roost.domain.federation import notes
 from roost.domain.jobs import JobContext
 from roost.domain.notifications.announce import do_announce_edit, do_announce_post
 from roost.domain.statuses.jobs import StatusDeleted, StatusEdited, StatusPublished
@@ -17,6 +18,8 @@ async def published(ctx: JobContext, job: StatusPublished) -> None:
         exists = await do_announce_post(tx, job.status_id)
     if exists:
         await fanout.published(ctx.db, ctx.timelines, job.status_id)
+        if ctx.settings.federation:
+            await notes.publish(ctx, job.status_id)
 
 
 @handles(StatusEdited)
@@ -28,3 +31,5 @@ async def edited(ctx: JobContext, job: StatusEdited) -> None:
 @handles(StatusDeleted)
 async def deleted(ctx: JobContext, job: StatusDeleted) -> None:
     await fanout.deleted(ctx.db, ctx.timelines, job.status_id, job.account_id)
+    if ctx.settings.federation:
+        await notes.withdraw(ctx, job.status_id, job.account_id)

@@ -239,7 +239,7 @@ async def _from_shared_bytes(
 # words are no more readable in the cache than in a backup. Mentioned accounts
 # are named by id only, and read as they are now with each page.
 
-_FORMAT = 4
+_FORMAT = 5
 _SEALED_STATUS = ("text", "content", "spoiler_text")
 
 

@@ -39,17 +39,35 @@ def _home(viewer: Viewer) -> Select[Any]:
     return feed_select(viewer).where(on_home(viewer, now=read_time()))
 
 
-def _public(only_media: bool, viewer: Viewer) -> Select[Any]:
+ORIGINS = ("all", "local", "remote")
+
+
+def origin_clause(origin: str) -> Any:
+    """Posts of this server (``local``), of others (``remote``), or both: a
+    post of another server is the one with its own id there (``uri``)."""
+    if origin == "local":
+        return statuses.c.uri.is_(None)
+    if origin == "remote":
+        return statuses.c.uri.is_not(None)
+    return true()
+
+
+def _public(only_media: bool, origin: str, viewer: Viewer) -> Select[Any]:
     query = feed_select(viewer).where(
         statuses.c.visibility == int(Visibility.PUBLIC),
         statuses.c.reblog_of_id.is_(None),
         public_filter(viewer, now=read_time()),
+        origin_clause(origin),
     )
     return query.where(with_media()) if only_media else query
 
 
 _HOME = PagedRead(_home)
-_PUBLIC = {only: PagedRead(partial(_public, only)) for only in (False, True)}
+_PUBLIC = {
+    (only, origin): PagedRead(partial(_public, only, origin))
+    for only in (False, True)
+    for origin in ORIGINS
+}
 
 
 async def home_page(reads: ReadScope, viewer: Viewer, page: Page) -> list[Visible[StatusView]]:
@@ -58,9 +76,9 @@ async def home_page(reads: ReadScope, viewer: Viewer, page: Page) -> list[Visibl
 
 
 async def public_page(
-    reads: ReadScope, viewer: Viewer, page: Page, *, only_media: bool
+    reads: ReadScope, viewer: Viewer, page: Page, *, only_media: bool, origin: str = "all"
 ) -> list[Visible[StatusView]]:
-    return await _PUBLIC[only_media].page(reads, viewer, page, now=mute_time())
+    return await _PUBLIC[only_media, origin].page(reads, viewer, page, now=mute_time())
 
 
 def _tagged(names: list[str]) -> Any:
@@ -81,11 +99,13 @@ async def tag_page(
     all_of: list[str],
     none_of: list[str],
     only_media: bool,
+    origin: str = "all",
 ) -> list[Visible[StatusView]]:
     """Public posts with any of the tags ``any_of``, all of ``all_of`` and none
     of ``none_of`` (names as typed: looked up as roost/domain/tags/lookup.py
     says)."""
     conditions = [
+        origin_clause(origin),
         statuses.c.visibility == int(Visibility.PUBLIC),
         statuses.c.reblog_of_id.is_(None),
         _tagged(any_of),

@@ -47,10 +47,13 @@ class Timelines:
         remote_only: bool,
         only_media: bool,
     ) -> list[Visible[StatusView]]:
-        if remote_only:
-            # Every account is local.
-            return []
-        return await public_page(reads, timeline_reader(viewer), page, only_media=only_media)
+        return await public_page(
+            reads,
+            timeline_reader(viewer),
+            page,
+            only_media=only_media,
+            origin=_origin(local_only, remote_only),
+        )
 
     async def tag(
         self,
@@ -65,7 +68,7 @@ class Timelines:
         remote_only: bool,
         only_media: bool,
     ) -> list[Visible[StatusView]]:
-        if remote_only or not any_of:
+        if not any_of:
             return []
         return await tag_page(
             reads,
@@ -75,6 +78,7 @@ class Timelines:
             all_of=all_of,
             none_of=none_of,
             only_media=only_media,
+            origin=_origin(local_only, remote_only),
         )
 
     async def link(
@@ -82,3 +86,11 @@ class Timelines:
     ) -> list[Visible[StatusView]]:
         """Public posts sharing a link (its card), from authors open to discovery."""
         return await link_page(reads, timeline_reader(viewer), page, card_id=card_id)
+
+
+def _origin(local_only: bool, remote_only: bool) -> str:
+    """``local=true`` and ``remote=true`` of the public and hashtag
+    timelines; both, as neither (as Mastodon reads them)."""
+    if local_only == remote_only:
+        return "all"
+    return "local" if local_only else "remote"

@@ -1,0 +1,140 @@
+"""Delivering activities to other servers: one durable job per inbox.
+
+``enqueue_delivery`` queues a ``Deliver`` job (in the caller's transaction)
+holding the activity as sent, the inbox, and the local account whose key
+signs it. Its handler POSTs it through the one outbound client
+(roost/net/http.py), signed (draft-cavage, roost/net/signatures.py).
+
+  - 2xx: delivered.
+  - 4xx other than 408 and 429: the other server refuses it for good; it is
+    dropped (retrying would change nothing), and logged.
+  - anything else (no answer, 5xx, 408, 429): the job fails and the runner
+    retries it with exponential backoff (roost/jobs/runner.py), then parks it.
+
+Deliveries run beside the runner's other jobs (``Job.concurrent``), so a
+server that takes its whole timeout to fail holds up no other delivery and
+no other job. A host that failed is not tried again by this process before
+its own backoff has passed (``_HostBreaker``): its other deliveries are put
+back until then without a connection attempt, so a dead server costs one
+timeout per backoff step, not one per delivery.
+Nothing is delivered to a server staff suspended.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import orjson
+from sqlalchemy import select
+
+from roost.db.engine import Tx
+from roost.db.tables import accounts
+from roost.domain.federation import signing
+from roost.domain.federation.remote import policy_for
+from roost.domain.jobs import JobContext
+from roost.jobs.outbox import enqueue
+from roost.jobs.registry import Job, RetryLater, handles
+from roost.keys.ring import ERASED, seal, unseal
+from roost.net.http import OutboundRefused, post
+
+log = logging.getLogger("roost.federation")
+
+ACTIVITY_JSON = "application/activity+json"
+MAX_HOST_BACKOFF_S = 3600.0
+
+
+@dataclass(frozen=True)
+class Deliver(Job, kind="federation.deliver"):
+    """Send one activity to one inbox, signed by ``account_id``."""
+
+    concurrent: ClassVar[bool] = True
+
+    inbox_url: str
+    account_id: int
+    activity: str
+
+
+class DeliveryFailed(Exception):
+    """The other server did not take the activity (the job is retried)."""
+
+
+class _HostBreaker:
+    """Per host: consecutive failures and the time before which it is not tried."""
+
+    def __init__(self) -> None:
+        self._down: dict[str, tuple[int, float]] = {}
+
+    def wait_s(self, host: str) -> float:
+        failures, until = self._down.get(host, (0, 0.0))
+        return max(0.0, until - time.monotonic()) if failures else 0.0
+
+    def failed(self, host: str) -> None:
+        failures = self._down.get(host, (0, 0.0))[0] + 1
+        pause = min(MAX_HOST_BACKOFF_S, 2.0 * 2 ** (failures - 1))
+        self._down[host] = (failures, time.monotonic() + pause)
+
+    def succeeded(self, host: str) -> None:
+        self._down.pop(host, None)
+
+
+breaker = _HostBreaker()
+
+
+async def enqueue_delivery(
+    tx: Tx, inbox_url: str, account_id: int, activity: dict[str, Any]
+) -> None:
+    # Sealed under the sender's key (roost/keys/ring.py), as its posts are in
+    # their table: a followers-only post waiting in the queue, or in a backup
+    # of it, goes with the key when the account is erased.
+    sealed = seal(account_id, orjson.dumps(activity).decode())
+    await enqueue(tx, Deliver(inbox_url=inbox_url, account_id=account_id, activity=sealed))
+
+
+@handles(Deliver)
+async def deliver(ctx: JobContext, job: Deliver) -> None:
+    host = urlsplit(job.inbox_url).netloc.lower()
+    pause = breaker.wait_s(host)
+    if pause > 0:
+        raise RetryLater(f"{host} failed recently", delay_s=pause)
+    policy = await policy_for(ctx.db, job.inbox_url)
+    if policy is not None and policy.suspended:
+        log.info("delivery dropped: the server is suspended", extra={"inbox": job.inbox_url})
+        return
+    async with ctx.db.read() as conn:
+        username = (
+            await conn.execute(select(accounts.c.username).where(accounts.c.id == job.account_id))
+        ).scalar_one_or_none()
+    if username is None:
+        log.info("delivery dropped: its signer is gone", extra={"inbox": job.inbox_url})
+        return
+    body = unseal(job.activity)
+    if body == ERASED:
+        log.info("delivery dropped: its sender was erased", extra={"inbox": job.inbox_url})
+        return
+    signer = await signing.account_signer(ctx.db, ctx.settings, job.account_id, str(username))
+    try:
+        answered = await post(
+            ctx.settings,
+            job.inbox_url,
+            body=body.encode(),
+            headers={"Content-Type": ACTIVITY_JSON, "Accept": ACTIVITY_JSON},
+            signer=signer,
+            allow_private=ctx.settings.federation_allow_insecure,
+        )
+    except OutboundRefused as error:
+        breaker.failed(host)
+        raise DeliveryFailed(f"{host}: {error}") from None
+    status = answered.status
+    if 200 <= status < 300:
+        breaker.succeeded(host)
+        return
+    if 400 <= status < 500 and status not in (408, 429):
+        breaker.succeeded(host)
+        log.info("delivery refused for good", extra={"inbox": job.inbox_url, "status": status})
+        return
+    breaker.failed(host)
+    raise DeliveryFailed(f"{host} answered {status}")

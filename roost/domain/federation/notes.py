@@ -1,0 +1,376 @@
+"""Posts across servers: Create(Note) and Delete(Note), both ways.
+
+Out (``publish``, ``withdraw``: called by the jobs of a post's life,
+roost/domain/statuses/handlers.py): a local public, unlisted or followers-only
+post goes as Create(Note) to the inboxes of its author's followers on other
+servers, one delivery per server that offers a shared inbox (else per
+follower inbox); its deletion goes as Delete(Tombstone) to the same inboxes.
+Boosts and direct posts are not sent yet.
+
+In: a received Note whose author is the actor who signed, and that concerns
+someone here (its author is followed here, it names a local account, or it
+replies to a post here: anything else is unsolicited), becomes a post of
+that remote account, with the Note's id and page (``statuses.uri``, ``url``)
+and the visibility its addressing says (Mastodon's reading):
+  - the public collection in ``to``: public; in ``cc``: unlisted;
+  - else the author's followers collection in ``to`` or ``cc``: followers-only;
+  - else, when it names local accounts (addressed to them, or a ``Mention``
+    tag): direct, in their conversations;
+  - else: not stored (it is for nobody here).
+Local accounts it mentions are linked (``mentions``): they are notified, and
+the policy lets them read a followers-only or direct note.
+From there on it is a post like any other: every read goes through the
+privacy policy (roost/domain/privacy.py), so a followers-only one shows only
+to the author's (local) followers, and the post's job fans it into their home
+timelines. A received Delete removes the post of that actor with that id.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from roost.clock import utcnow
+from roost.db.engine import Database
+from roost.db.tables import accounts, follows, mentions, remote_accounts, statuses
+from roost.domain.conversations.actions import do_deliver_direct
+from roost.domain.events import StatusCreated
+from roost.domain.federation import uris
+from roost.domain.federation.delivery import enqueue_delivery
+from roost.domain.federation.remote import clean_html
+from roost.domain.jobs import JobContext
+from roost.domain.statuses import actions as status_actions
+from roost.domain.statuses.jobs import StatusPublished
+from roost.domain.statuses.rows import new_status_row
+from roost.domain.types import Viewer
+from roost.errors import NotFound
+from roost.ids import new_id
+from roost.jobs.outbox import enqueue
+from roost.visibility import Visibility
+
+log = logging.getLogger("roost.federation")
+
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+PUBLIC_ALIASES = {PUBLIC, "as:Public", "Public"}
+NOTE_CONTEXT: list[Any] = [
+    "https://www.w3.org/ns/activitystreams",
+    {"sensitive": "as:sensitive"},
+]
+SENT = (Visibility.PUBLIC, Visibility.UNLISTED, Visibility.PRIVATE)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def follower_inboxes(db: Database, author_id: int) -> list[str]:
+    """Where the author's followers on other servers take deliveries: each
+    server's shared inbox once, else each follower's own inbox."""
+    async with db.read() as conn:
+        rows = (
+            await conn.execute(
+                select(remote_accounts.c.inbox_url, remote_accounts.c.shared_inbox_url)
+                .select_from(
+                    follows.join(
+                        remote_accounts, remote_accounts.c.account_id == follows.c.account_id
+                    ).join(accounts, accounts.c.id == follows.c.account_id)
+                )
+                .where(follows.c.target_account_id == author_id, accounts.c.suspended_at.is_(None))
+            )
+        ).all()
+    return sorted({str(r.shared_inbox_url or r.inbox_url) for r in rows})
+
+
+async def _local_author(db: Database, account_id: int) -> str | None:
+    async with db.read() as conn:
+        row = (
+            await conn.execute(
+                select(accounts.c.username, accounts.c.domain).where(accounts.c.id == account_id)
+            )
+        ).first()
+    return None if row is None or row.domain is not None else str(row.username)
+
+
+async def publish(ctx: JobContext, status_id: int) -> None:
+    """Send a local post to its author's followers' servers."""
+    async with ctx.db.read() as conn:
+        row = (await conn.execute(select(statuses).where(statuses.c.id == status_id))).first()
+    if row is None or row.reblog_of_id is not None or row.uri is not None:
+        return
+    visibility = Visibility(row.visibility)
+    if visibility not in SENT:
+        return
+    username = await _local_author(ctx.db, row.account_id)
+    if username is None:
+        return
+    inboxes = await follower_inboxes(ctx.db, row.account_id)
+    if not inboxes:
+        return
+    base = ctx.settings.base_url
+    actor = uris.actor_uri(base, username)
+    followers = f"{actor}/followers"
+    to, cc = {
+        Visibility.PUBLIC: ([PUBLIC], [followers]),
+        Visibility.UNLISTED: ([followers], [PUBLIC]),
+        Visibility.PRIVATE: ([followers], []),
+    }[visibility]
+    note_id = uris.status_uri(base, username, status_id)
+    in_reply_to = await _parent_uri(ctx.db, base, row.in_reply_to_id)
+    note = {
+        "id": note_id,
+        "type": "Note",
+        "attributedTo": actor,
+        "content": row.content,
+        "summary": row.spoiler_text or None,
+        "sensitive": bool(row.sensitive),
+        "published": _stamp(row.created_at),
+        "url": f"{base}/@{username}/{status_id}",
+        "inReplyTo": in_reply_to,
+        "to": to,
+        "cc": cc,
+    }
+    activity = {
+        "@context": NOTE_CONTEXT,
+        "id": f"{note_id}/activity",
+        "type": "Create",
+        "actor": actor,
+        "published": note["published"],
+        "to": to,
+        "cc": cc,
+        "object": note,
+    }
+    async with ctx.db.write() as tx:
+        for inbox in inboxes:
+            await enqueue_delivery(tx, inbox, row.account_id, activity)
+
+
+async def _parent_uri(db: Database, base: str, parent_id: int | None) -> str | None:
+    if parent_id is None:
+        return None
+    async with db.read() as conn:
+        row = (
+            await conn.execute(
+                select(statuses.c.uri, accounts.c.username)
+                .select_from(statuses.join(accounts, accounts.c.id == statuses.c.account_id))
+                .where(statuses.c.id == parent_id)
+            )
+        ).first()
+    if row is None:
+        return None
+    return str(row.uri) if row.uri else uris.status_uri(base, row.username, parent_id)
+
+
+async def withdraw(ctx: JobContext, status_id: int, author_id: int) -> None:
+    """Tell the author's followers' servers that a local post is gone."""
+    username = await _local_author(ctx.db, author_id)
+    if username is None:
+        return
+    inboxes = await follower_inboxes(ctx.db, author_id)
+    if not inboxes:
+        return
+    base = ctx.settings.base_url
+    actor = uris.actor_uri(base, username)
+    note_id = uris.status_uri(base, username, status_id)
+    activity = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{note_id}#delete",
+        "type": "Delete",
+        "actor": actor,
+        "to": [PUBLIC],
+        "object": {"id": note_id, "type": "Tombstone"},
+    }
+    async with ctx.db.write() as tx:
+        for inbox in inboxes:
+            await enqueue_delivery(tx, inbox, author_id, activity)
+
+
+# --- Received ---------------------------------------------------------------------
+
+
+def _addresses(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, list):
+        return {v for v in value if isinstance(v, str)}
+    return set()
+
+
+def visibility_of(note: dict[str, Any], followers_url: str | None) -> Visibility | None:
+    to, cc = _addresses(note.get("to")), _addresses(note.get("cc"))
+    if to & PUBLIC_ALIASES:
+        return Visibility.PUBLIC
+    if cc & PUBLIC_ALIASES:
+        return Visibility.UNLISTED
+    if followers_url is not None and followers_url in to | cc:
+        return Visibility.PRIVATE
+    return None
+
+
+async def _local_recipients(ctx: JobContext, note: dict[str, Any]) -> set[int]:
+    """The local accounts a note names: its ``Mention`` tags and the local
+    actors it is addressed to (``to``, ``cc``)."""
+    named = _addresses(note.get("to")) | _addresses(note.get("cc"))
+    tags = note.get("tag")
+    for tag in tags if isinstance(tags, list) else [tags]:
+        if isinstance(tag, dict) and tag.get("type") == "Mention":
+            named |= _addresses(tag.get("href"))
+    prefix = f"{ctx.settings.base_url}/users/"
+    usernames = {
+        a[len(prefix) :].lower()
+        for a in named
+        if a.startswith(prefix) and "/" not in a[len(prefix) :]
+    }
+    if not usernames:
+        return set()
+    async with ctx.db.read() as conn:
+        rows = await conn.execute(
+            select(accounts.c.id).where(
+                accounts.c.username_key.in_(sorted(usernames)), accounts.c.domain.is_(None)
+            )
+        )
+        return {int(r.id) for r in rows}
+
+
+async def _followed_here(ctx: JobContext, account_id: int) -> bool:
+    async with ctx.db.read() as conn:
+        found = (
+            await conn.execute(
+                select(follows.c.id).where(follows.c.target_account_id == account_id).limit(1)
+            )
+        ).first()
+    return found is not None
+
+
+async def _parent_of(conn: AsyncConnection, base: str, uri: Any) -> Any:
+    """The post a note replies to, when it is here: a remote one by its id,
+    a local one by its address (``BASE/users/NAME/statuses/ID``)."""
+    if not isinstance(uri, str):
+        return None
+    query = select(statuses.c.id, statuses.c.account_id)
+    local = re.fullmatch(re.escape(base) + r"/users/([A-Za-z0-9_]+)/statuses/([0-9]{1,20})", uri)
+    if local is None:
+        return (await conn.execute(query.where(statuses.c.uri == uri))).first()
+    return (
+        await conn.execute(
+            query.join(accounts, accounts.c.id == statuses.c.account_id).where(
+                statuses.c.id == int(local.group(2)),
+                statuses.c.uri.is_(None),
+                accounts.c.username_key == local.group(1).lower(),
+                accounts.c.domain.is_(None),
+            )
+        )
+    ).first()
+
+
+def _published(value: Any) -> datetime:
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return utcnow()
+        if moment.tzinfo is not None:
+            return min(moment, utcnow())
+    return utcnow()
+
+
+async def receive_create(ctx: JobContext, remote_id: int, actor_uri: str, note: Any) -> bool:
+    if not isinstance(note, dict) or note.get("type") not in ("Note", "Article"):
+        return False
+    uri = note.get("id")
+    if not isinstance(uri, str) or note.get("attributedTo") != actor_uri:
+        return False
+    if urlsplit(uri).netloc.lower() != urlsplit(actor_uri).netloc.lower():
+        return False
+    async with ctx.db.read() as conn:
+        followers_url = (
+            await conn.execute(
+                select(remote_accounts.c.followers_url).where(
+                    remote_accounts.c.account_id == remote_id
+                )
+            )
+        ).scalar_one_or_none()
+        parent = await _parent_of(conn, ctx.settings.base_url, note.get("inReplyTo"))
+    mentioned = await _local_recipients(ctx, note)
+    if parent is None and not mentioned and not await _followed_here(ctx, remote_id):
+        return False  # nobody here asked for it (Mastodon keeps such notes out too)
+    visibility = visibility_of(note, followers_url)
+    if visibility is None:
+        if not mentioned:
+            return False
+        visibility = Visibility.DIRECT
+    status_id = new_id()
+    created = _published(note.get("published"))
+    url = note.get("url") if isinstance(note.get("url"), str) else None
+    async with ctx.db.write() as tx:
+        if (
+            await tx.execute(select(statuses.c.id).where(statuses.c.uri == uri))
+        ).first() is not None:
+            return True  # received before
+        values = new_status_row(
+            status_id=status_id,
+            account_id=remote_id,
+            visibility=visibility,
+            created_at=created,
+            html=clean_html(note.get("content")),
+            spoiler_text=note["summary"][:500] if isinstance(note.get("summary"), str) else "",
+            sensitive=bool(note.get("sensitive")),
+            in_reply_to_id=None if parent is None else parent.id,
+            in_reply_to_account_id=None if parent is None else parent.account_id,
+        )
+        await tx.execute(statuses.insert().values(**values, uri=uri, url=url))
+        if mentioned:
+            await tx.execute(
+                insert(mentions),
+                [{"status_id": status_id, "account_id": aid} for aid in sorted(mentioned)],
+            )
+        if visibility == Visibility.DIRECT:
+            await do_deliver_direct(
+                tx,
+                status_id=status_id,
+                author_id=remote_id,
+                in_reply_to_id=None if parent is None else parent.id,
+                mentioned=sorted(mentioned),
+            )
+        await tx.execute(
+            update(accounts)
+            .where(accounts.c.id == remote_id)
+            .values(statuses_count=accounts.c.statuses_count + 1, last_status_at=created)
+        )
+        if parent is not None:
+            await tx.execute(
+                update(statuses)
+                .where(statuses.c.id == parent.id)
+                .values(replies_count=statuses.c.replies_count + 1)
+            )
+        await enqueue(tx, StatusPublished(status_id))
+        # Streams (home, public) hear of it as of a local post.
+        tx.emit(StatusCreated(status_id=status_id, author_id=remote_id))
+    return True
+
+
+async def receive_delete(ctx: JobContext, remote_id: int, uri: str | None) -> bool:
+    if uri is None:
+        return False
+    async with ctx.db.write() as tx:
+        found = (
+            await tx.execute(
+                select(statuses.c.id).where(
+                    statuses.c.uri == uri, statuses.c.account_id == remote_id
+                )
+            )
+        ).first()
+        if found is None:
+            return True  # never had it, or deleted before: nothing to do
+        try:
+            await status_actions.do_delete_status(
+                tx, Viewer(account_id=remote_id), int(found.id), delete_media=True
+            )
+        except NotFound:
+            return True
+    return True

@@ -1,0 +1,120 @@
+"""Acting on a verified activity from another server (the inbox's job).
+
+Known kinds: Follow, Accept, Reject, Undo (of a Follow), Create (of a Note),
+Delete (of a Note, or of the actor itself) and Update (of the actor). The
+actor is the account that signed (checked at receipt,
+roost/domain/federation/inbox.py); it is fetched and stored as a remote
+account when it is not known yet. Anything else answers False: the
+activity is kept as ``unhandled``. Nothing from a server staff suspended is
+acted on (``failed``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from roost.db.tables import accounts, follow_requests, follows
+from roost.domain.federation import follows as follow_flow
+from roost.domain.federation import notes, remote
+from roost.domain.federation.remote import account_for_uri, refuse_suspended
+from roost.domain.jobs import JobContext
+
+
+def id_of(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        return str(value["id"])
+    return None
+
+
+async def local_account_id(ctx: JobContext, uri: str | None) -> int | None:
+    """The local account whose actor is ``uri`` (``BASE/users/NAME``)."""
+    prefix = f"{ctx.settings.base_url}/users/"
+    if uri is None or not uri.startswith(prefix):
+        return None
+    username = uri[len(prefix) :]
+    if not username or "/" in username or "#" in username:
+        return None
+    async with ctx.db.read() as conn:
+        found = (
+            await conn.execute(
+                select(accounts.c.id).where(
+                    accounts.c.username_key == username.lower(), accounts.c.domain.is_(None)
+                )
+            )
+        ).scalar_one_or_none()
+    return None if found is None else int(found)
+
+
+async def _follower_named(ctx: JobContext, remote_id: int, follow: Any) -> int | None:
+    """The local account whose Follow of ``remote_id`` an Accept or Reject
+    names: by the embedded Follow's actor, else by the Follow's id."""
+    if isinstance(follow, dict):
+        found = await local_account_id(ctx, id_of(follow.get("actor")))
+        if found is not None:
+            return found
+    uri = id_of(follow)
+    if uri is None:
+        return None
+    async with ctx.db.read() as conn:
+        for table in (follow_requests, follows):
+            row = (
+                await conn.execute(
+                    select(table.c.account_id).where(
+                        table.c.uri == uri, table.c.target_account_id == remote_id
+                    )
+                )
+            ).first()
+            if row is not None:
+                return int(row.account_id)
+    return None
+
+
+async def act_on(ctx: JobContext, actor_uri: str, activity: dict[str, Any]) -> bool:
+    kind = activity.get("type")
+    target = activity.get("object")
+    if kind not in ("Follow", "Accept", "Reject", "Undo", "Create", "Delete", "Update"):
+        return False
+    await refuse_suspended(ctx.db, actor_uri)
+    if kind == "Delete" and id_of(target) == actor_uri:
+        return await remote.actor_deleted(ctx.db, actor_uri)
+    if kind == "Update":
+        if id_of(target) != actor_uri:
+            return False  # edits of notes: not acted on yet
+        # The actor's profile changed: read again from its server (the copy
+        # in the activity is not trusted over the one its server serves).
+        await account_for_uri(ctx.db, ctx.settings, actor_uri, refresh=True)
+        return True
+    remote_id = await account_for_uri(ctx.db, ctx.settings, actor_uri)
+    if kind == "Follow":
+        local_id = await local_account_id(ctx, id_of(target))
+        follow_uri = id_of(activity)
+        if local_id is None or follow_uri is None:
+            return False
+        await follow_flow.receive_follow(ctx, remote_id, local_id, follow_uri)
+        return True
+    if kind in ("Accept", "Reject"):
+        if isinstance(target, dict) and target.get("type") not in (None, "Follow"):
+            return False
+        local_id = await _follower_named(ctx, remote_id, target)
+        if local_id is None:
+            return False
+        if kind == "Accept":
+            await follow_flow.receive_accept(ctx, remote_id, local_id)
+        else:
+            await follow_flow.receive_reject(ctx, remote_id, local_id)
+        return True
+    if kind == "Undo":
+        if not isinstance(target, dict) or target.get("type") != "Follow":
+            return False
+        local_id = await local_account_id(ctx, id_of(target.get("object")))
+        if local_id is None:
+            return False
+        await follow_flow.receive_undo_follow(ctx, remote_id, local_id)
+        return True
+    if kind == "Create":
+        return await notes.receive_create(ctx, remote_id, actor_uri, target)
+    return await notes.receive_delete(ctx, remote_id, id_of(target))
