@@ -7,7 +7,7 @@ with the address they have there (``uri``, ``url``) and, for accounts, their
 Accept, Reject or Undo names.
 
 Revision ID: 0028
-Revises: 0025
+Revises: 0026
 Create Date: 2026-12-06 01:30:00.000000
 """
 
