@@ -10,7 +10,16 @@ from typing import Any
 from sqlalchemy import delete, select, update
 
 from roost.db.tables import audit_entries, audit_personal
-from roost.domain.audit.chain import GENESIS, Entry, Verdict, entries, verify
+from roost.domain.audit.chain import (
+    GENESIS,
+    Entry,
+    Verdict,
+    canonical,
+    entries,
+    entry_hash,
+    personal_digest,
+    verify,
+)
 from roost.domain.oauth.actions import do_issue_token
 from roost.domain.oauth.queries import app_by_client_id
 from roost.erasure.erase import erase_account
@@ -56,6 +65,25 @@ def _staff_history(roost: Roost) -> tuple[User, User]:
     return mod, spammer
 
 
+def test_given_an_entry_hashed_by_an_earlier_release_then_this_one_hashes_it_alike() -> None:
+    """The hash form is a format on disk: logs written by every earlier release
+    must verify with this one, so the genesis, the canonical JSON (sorted
+    keys, compact, UTF-8 kept) and the digest of the personal record may never
+    change. A test that fails here means existing logs would stop verifying."""
+    entry = {"seq": 1, "action": "account.suspend", "details": {"via": "api", "note": "café"}}
+    entry["subject"] = "7"
+    assert canonical(entry) == (
+        '{"action":"account.suspend","details":{"note":"café","via":"api"},"seq":1,"subject":"7"}'
+    )
+    assert GENESIS == "0" * 64
+    assert entry_hash(GENESIS, entry) == (
+        "4c2eca8c498d3acfc32b19399dbb8803655d62f540c1dd785e5c10a73fc4a007"
+    )
+    assert personal_digest("00ff", 3, 7, {"text": "spam, café"}) == (
+        "c2419e18db7d6dd5e662249d87734dc0d72200fc10f344cac3dc63fb144401a0"
+    )
+
+
 def test_given_staff_actions_when_the_log_is_read_then_each_is_an_entry_that_verifies(
     roost: Roost,
 ) -> None:
@@ -70,6 +98,8 @@ def test_given_staff_actions_when_the_log_is_read_then_each_is_an_entry_that_ver
     assert suspension.target_account_id == int(spammer.id)
     assert suspension.personal == {"username": "spammer", "reason": "spam"}
     assert suspension.details == {"via": "api"}
+    # The account is the target (erasable), not a subject id kept in the clear.
+    assert (suspension.subject_type, suspension.subject_id) == ("account", None)
     verdict = _verify(roost)
     assert verdict.intact and verdict.count == 3 and verdict.head == found[-1].hash
 

@@ -3,7 +3,11 @@ suspended accounts. A post one may not see answers 404, never 403."""
 
 from __future__ import annotations
 
+import pytest
+
 from roost.domain.graph.counts import do_suspend, do_unsuspend
+from roost.domain.privacy import Visible
+from roost.domain.types import Viewer
 from tests.conftest import Roost, User
 
 # Every route that names a post in its path, with its method.
@@ -192,6 +196,9 @@ def test_given_a_suspended_account_then_its_posts_and_profile_vanish_except_for_
     assert post["id"] not in bob.get("/api/v1/timelines/home").text
     assert staff.get(f"/api/v1/statuses/{post['id']}").status_code == 200
     assert staff.get(f"/api/v1/accounts/{alice.id}").status_code == 200
+    # ...but not mixed into what staff read (timeline_reader).
+    for path in ("/api/v1/timelines/public", "/api/v1/timelines/tag/tag"):
+        assert post["id"] not in ids(staff.get(path).json()), path
     # Their follows stop counting...
     me = bob.get("/api/v1/accounts/verify_credentials").json()
     assert me["followers_count"] == 0 and me["following_count"] == 0
@@ -203,6 +210,32 @@ def test_given_a_suspended_account_then_its_posts_and_profile_vanish_except_for_
     me = bob.get("/api/v1/accounts/verify_credentials").json()
     assert me["followers_count"] == 1 and me["following_count"] == 1
     assert bob.get(f"/api/v1/statuses/{post['id']}").status_code == 200
+
+
+def test_given_code_outside_the_policy_when_it_clears_a_value_itself_then_it_is_refused() -> None:
+    """Serializers accept only ``Visible``: if anyone could make one, a route
+    could show a post without asking the policy."""
+    with pytest.raises(TypeError, match=r"only roost\.domain\.privacy may clear"):
+        Visible({"id": 1}, Viewer(account_id=None))
+    with pytest.raises(TypeError):
+        Visible({"id": 1}, Viewer(account_id=None), object())
+
+
+def test_given_one_suspended_account_then_everyone_elses_posts_stay_visible(
+    roost: Roost,
+) -> None:
+    """A suspension hides that account only: its neighbours' posts, profiles
+    and timelines are untouched."""
+    alice, bob, carol = roost.account("alice"), roost.account("bob"), roost.account("carol")
+    bob.follow(carol)
+    post = carol.post_status("still here #tag")
+    suspend(roost, alice)
+    assert bob.get(f"/api/v1/statuses/{post['id']}").status_code == 200
+    assert roost.client.get(f"/api/v1/statuses/{post['id']}").status_code == 200
+    assert roost.client.get(f"/api/v1/accounts/{carol.id}").status_code == 200
+    for path in ("/api/v1/timelines/public", "/api/v1/timelines/tag/tag"):
+        assert post["id"] in ids(roost.client.get(path).json()), path
+    assert post["id"] in ids(bob.get("/api/v1/timelines/home").json())
 
 
 def test_given_a_suspended_account_when_followed_or_unfollowed_then_counts_stay_right(
