@@ -25,6 +25,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -166,7 +167,11 @@ def run_target(
     budget_s: float | None = None,
     only: set[int] | None = None,
     log: bool = True,
+    progress: Path | None = None,
 ) -> Report:
+    """Run every mutant of ``target`` (or those in ``only``). Each verdict is
+    also appended to ``progress`` (JSON lines) as it comes, so a run stopped
+    part way keeps what it found."""
     original = target.path.read_text(encoding="utf-8")
     made = mutants(original)
     code, baseline, output = _pytest(target.tests, _environment(None, None), None, target.root)
@@ -180,6 +185,9 @@ def run_target(
     timeout = 3 * baseline + 30
     started = time.monotonic()
     chosen = [m for m in made if only is None or m.number in only]
+    lock = threading.Lock()
+    if progress is not None:
+        progress.write_text("", encoding="utf-8")
 
     with tempfile.TemporaryDirectory(prefix="roost-mutants-") as scratch:
 
@@ -202,6 +210,9 @@ def run_target(
             )
             outcome.seconds = round(seconds, 1)
             outcome.verdict = TIMED_OUT if code is None else SURVIVED if code == 0 else KILLED
+            if progress is not None:
+                with lock, progress.open("a", encoding="utf-8") as f:
+                    f.write(json.dumps(asdict(outcome)) + "\n")
             if log:
                 print(
                     f"  {name} #{mutant.number} line {mutant.line} {mutant.description}: "
@@ -252,7 +263,7 @@ def check(report: Report, floor: float) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/mutation", description=__doc__.split("\n")[0])
-    parser.add_argument("targets", nargs="*", choices=[[], *TARGETS], default=[])
+    parser.add_argument("targets", nargs="*", help=f"any of {', '.join(TARGETS)} (all)")
     parser.add_argument("--check", action="store_true", help="fail under the recorded floor")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--budget", type=float, default=None, help="seconds per target")
@@ -261,6 +272,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
     args = parser.parse_args(argv)
     names = list(args.targets) or list(TARGETS)
+    unknown = [n for n in names if n not in TARGETS]
+    if unknown:
+        parser.error(f"no target {', '.join(unknown)}; targets: {', '.join(TARGETS)}")
 
     if args.show is not None or args.list:
         for name in names:
@@ -279,7 +293,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     recorded = floors()
     for name in names:
         only = set(args.mutant) if args.mutant else None
-        report = run_target(name, TARGETS[name], jobs=args.jobs, budget_s=args.budget, only=only)
+        report = run_target(
+            name,
+            TARGETS[name],
+            jobs=args.jobs,
+            budget_s=args.budget,
+            only=only,
+            progress=REPORTS / f"mutation-{name}.progress.jsonl",
+        )
         (REPORTS / f"mutation-{name}.json").write_text(
             json.dumps(asdict(report), indent=1), encoding="utf-8"
         )
