@@ -103,6 +103,13 @@ def test_given_staff_actions_when_the_log_is_read_then_each_is_an_entry_that_ver
     verdict = _verify(roost)
     assert verdict.intact and verdict.count == 3 and verdict.head == found[-1].hash
 
+    async def older_than_the_suspension() -> list[Entry]:
+        async with roost.db.read() as conn:
+            return await entries(conn, before=suspension.seq)
+
+    # Paging back from an entry starts strictly before it.
+    assert [e.action for e in roost.run(older_than_the_suspension)] == ["role.grant"]
+
 
 def test_given_a_staff_account_when_it_signs_in_or_its_tokens_are_revoked_then_both_are_logged(
     roost: Roost,

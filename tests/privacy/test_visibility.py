@@ -228,8 +228,13 @@ def test_given_one_suspended_account_then_everyone_elses_posts_stay_visible(
     and timelines are untouched."""
     alice, bob, carol = roost.account("alice"), roost.account("bob"), roost.account("carol")
     bob.follow(carol)
+    hidden = alice.post_status("soon gone")
+    boost = bob.post(f"/api/v1/statuses/{hidden['id']}/reblog").json()
     post = carol.post_status("still here #tag")
     suspend(roost, alice)
+    # A boost shows only if the very post it boosts does, not any other.
+    assert bob.get(f"/api/v1/statuses/{boost['id']}").status_code == 404
+    assert boost["id"] not in ids(roost.client.get("/api/v1/timelines/public").json())
     assert bob.get(f"/api/v1/statuses/{post['id']}").status_code == 200
     assert roost.client.get(f"/api/v1/statuses/{post['id']}").status_code == 200
     assert roost.client.get(f"/api/v1/accounts/{carol.id}").status_code == 200
