@@ -71,6 +71,16 @@ TARGETS: dict[str, Target] = {
 }
 
 KILLED, TIMED_OUT, SURVIVED, NOT_RUN = "killed", "timed out", "survived", "not run"
+# A survivor recorded in floor.json as unable to change behaviour (with why):
+# left out of the kill rate, listed apart.
+EQUIVALENT = "equivalent"
+
+
+@dataclass(frozen=True)
+class Floor:
+    rate: float
+    # (description, original line) -> why no test can kill it
+    equivalent: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 @dataclass
@@ -105,10 +115,14 @@ class Report:
 
     @property
     def kill_rate(self) -> float:
+        """Killed among the mutants run, equivalent ones left out."""
         return self.killed / self.run if self.run else 0.0
 
     def survivors(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.verdict == SURVIVED]
+
+    def equivalents(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.verdict == EQUIVALENT]
 
 
 def _environment(module: str | None, source: Path | None) -> dict[str, str]:
@@ -168,6 +182,7 @@ def run_target(
     only: set[int] | None = None,
     log: bool = True,
     progress: Path | None = None,
+    equivalent: dict[tuple[str, str], str] | None = None,
 ) -> Report:
     """Run every mutant of ``target`` (or those in ``only``). Each verdict is
     also appended to ``progress`` (JSON lines) as it comes, so a run stopped
@@ -210,6 +225,10 @@ def run_target(
             )
             outcome.seconds = round(seconds, 1)
             outcome.verdict = TIMED_OUT if code is None else SURVIVED if code == 0 else KILLED
+            if outcome.verdict == SURVIVED and (mutant.description, outcome.original) in (
+                equivalent or {}
+            ):
+                outcome.verdict = EQUIVALENT
             if progress is not None:
                 with lock, progress.open("a", encoding="utf-8") as f:
                     f.write(json.dumps(asdict(outcome)) + "\n")
@@ -231,18 +250,29 @@ def summary(report: Report) -> str:
     lines = [
         f"{report.target} ({report.module}): {report.made} mutants, "
         f"{report.killed} killed ({report.count(TIMED_OUT)} by timeout), "
-        f"{len(report.survivors())} survived, {report.count(NOT_RUN)} not run; "
+        f"{len(report.survivors())} survived, {len(report.equivalents())} equivalent, "
+        f"{report.count(NOT_RUN)} not run; "
         f"kill rate {report.kill_rate:.1%}; tests {report.baseline_seconds:.0f}s clean, "
         f"{report.seconds:.0f}s in all"
     ]
     for o in report.survivors():
         lines.append(f"  survivor #{o.number} line {o.line}: {o.description}  |  {o.original}")
+    for o in report.equivalents():
+        lines.append(f"  equivalent #{o.number} line {o.line}: {o.description}  |  {o.original}")
     return "\n".join(lines)
 
 
-def floors() -> dict[str, float]:
-    data: dict[str, float] = json.loads(FLOOR_FILE.read_text(encoding="utf-8"))
-    return data
+def floors(path: Path = FLOOR_FILE) -> dict[str, Floor]:
+    """floor.json: per target, the kill rate it must keep and the survivors
+    recorded as equivalent, each with the reason no test can kill it."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        name: Floor(
+            float(entry["floor"]),
+            {(e["mutation"], e["line"]): e["why"] for e in entry.get("equivalent", [])},
+        )
+        for name, entry in data.items()
+    }
 
 
 def check(report: Report, floor: float) -> str | None:
@@ -300,13 +330,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             budget_s=args.budget,
             only=only,
             progress=REPORTS / f"mutation-{name}.progress.jsonl",
+            equivalent=recorded[name].equivalent,
         )
         (REPORTS / f"mutation-{name}.json").write_text(
             json.dumps(asdict(report), indent=1), encoding="utf-8"
         )
         print(summary(report), flush=True)
         if args.check:
-            problem = check(report, recorded[name])
+            problem = check(report, recorded[name].rate)
             if problem:
                 failures.append(problem)
     for problem in failures:

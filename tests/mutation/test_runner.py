@@ -9,7 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.mutation.mutants import mutants
-from tests.mutation.runner import KILLED, SURVIVED, Target, check, run_target, summary
+from tests.mutation.runner import (
+    EQUIVALENT,
+    KILLED,
+    SURVIVED,
+    Target,
+    check,
+    floors,
+    run_target,
+    summary,
+)
 
 TOY = '''\
 """A docstring is never mutated."""
@@ -38,6 +47,14 @@ def test_fifty_passes_and_forty_nine_fails():
     assert grade(50) == "pass"
     assert grade(49) == "fail"
 """
+
+
+def test_the_recorded_floors_name_every_target_and_say_why_each_equivalent_is() -> None:
+    recorded = floors()
+    assert set(recorded) == {"privacy", "erasure-registry", "audit-chain"}
+    for floor in recorded.values():
+        assert 0.9 <= floor.rate <= 1.0
+        assert all(why.strip() for why in floor.equivalent.values())
 
 
 def test_given_a_module_then_its_mutants_are_the_promised_slips_and_skip_annotations() -> None:
@@ -69,3 +86,14 @@ def test_given_a_toy_suite_when_run_then_guarded_slips_die_and_the_unguarded_one
     assert check(report, 0.75) is None
     problem = check(report, 0.9)
     assert problem is not None and "75.0% is under the recorded floor 90.0%" in problem
+
+    # Recorded as equivalent (with why), the survivor leaves the rate.
+    again = run_target(
+        "toy",
+        Target("toy", ("test_toy.py",), root=tmp_path),
+        only={4},
+        log=False,
+        equivalent={("drops `not`", "return not flag"): "nothing calls flip"},
+    )
+    assert [o.verdict for o in again.outcomes] == [EQUIVALENT]
+    assert "equivalent #4 line 16" in summary(again) and again.survivors() == []
