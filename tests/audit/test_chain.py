@@ -181,6 +181,20 @@ def test_given_an_entry_removed_when_verified_then_it_is_named(roost: Roost) -> 
     assert not verdict.intact and verdict.seq == 2 and "entry 2 was removed" in str(verdict.problem)
 
 
+def test_given_a_personal_record_removed_when_verified_then_its_entry_is_named(
+    roost: Roost,
+) -> None:
+    """The personal record is kept apart so that erasure can blank it; deleting
+    it outright (rather than erasing it) is tampering."""
+    _staff_history(roost)
+    _sql(roost, delete(audit_personal).where(audit_personal.c.seq == 2))
+
+    verdict = _verify(roost)
+
+    assert not verdict.intact and verdict.seq == 2
+    assert verdict.problem == "entry 2's personal record was removed"
+
+
 def test_given_two_entries_swapped_when_verified_then_the_first_is_named(roost: Roost) -> None:
     _staff_history(roost)
     assert [e.seq for e in _entries(roost)] == [1, 2, 3]

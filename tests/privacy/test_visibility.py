@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from roost.clock import utcnow
+from roost.db.tables import spam_holds
 from roost.domain.graph.counts import do_suspend, do_unsuspend
 from roost.domain.privacy import Visible
 from roost.domain.types import Viewer
@@ -241,6 +243,35 @@ def test_given_one_suspended_account_then_everyone_elses_posts_stay_visible(
     for path in ("/api/v1/timelines/public", "/api/v1/timelines/tag/tag"):
         assert post["id"] in ids(roost.client.get(path).json()), path
     assert post["id"] in ids(bob.get("/api/v1/timelines/home").json())
+
+
+def test_given_a_post_held_as_spam_after_it_was_boosted_then_the_boost_is_hidden_too(
+    roost: Roost,
+) -> None:
+    """A hold (roost/domain/spam) hides the post from all but its author, and a
+    boost made before the hold must not carry it to anyone else."""
+    spammer, booster, reader = (roost.account(n) for n in ("spammer", "booster", "reader"))
+    reader.follow(booster)
+    post = spammer.post_status("cheap watches")
+    boost = booster.post(f"/api/v1/statuses/{post['id']}/reblog").json()
+
+    async def hold() -> None:
+        async with roost.db.write() as tx:
+            await tx.execute(
+                spam_holds.insert().values(
+                    status_id=int(post["id"]),
+                    account_id=int(spammer.id),
+                    cluster_id=1,
+                    held_at=utcnow(),
+                )
+            )
+
+    roost.run(hold)
+    for viewer in (reader, booster):
+        assert viewer.get(f"/api/v1/statuses/{boost['id']}").status_code == 404
+        assert boost["id"] not in ids(viewer.get("/api/v1/timelines/home").json())
+    assert roost.client.get(f"/api/v1/statuses/{boost['id']}").status_code == 404
+    assert spammer.get(f"/api/v1/statuses/{post['id']}").status_code == 200
 
 
 def test_given_a_suspended_account_when_followed_or_unfollowed_then_counts_stay_right(
