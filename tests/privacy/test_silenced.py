@@ -55,6 +55,8 @@ def test_given_a_silenced_account_then_strangers_no_longer_come_across_its_posts
     admin = staff(roost)
     loud, follower, stranger = (roost.account(n) for n in ("loudmouth", "follower", "stranger"))
     follower.follow(loud)
+    # Following someone else does not let the stranger hear the silenced one.
+    stranger.follow(follower)
     post = loud.post_status("herons everywhere #herons")
     roost.drain_jobs()
     anonymous = roost.client
