@@ -8,7 +8,7 @@ import pytest
 from roost.clock import utcnow
 from roost.db.tables import spam_holds
 from roost.domain.graph.counts import do_suspend, do_unsuspend
-from roost.domain.privacy import Visible
+from roost.domain.privacy import Visible, visible_status_ids
 from roost.domain.types import Viewer
 from tests.conftest import Roost, User
 
@@ -234,8 +234,16 @@ def test_given_one_suspended_account_then_everyone_elses_posts_stay_visible(
     boost = bob.post(f"/api/v1/statuses/{hidden['id']}/reblog").json()
     post = carol.post_status("still here #tag")
     suspend(roost, alice)
-    # A boost shows only if the very post it boosts does, not any other.
+    # A boost shows only if the very post it boosts does, not any other: in
+    # the policy itself, not only in what the API builds around it.
     assert bob.get(f"/api/v1/statuses/{boost['id']}").status_code == 404
+
+    async def cleared() -> set[int]:
+        async with roost.db.read() as conn:
+            asked = [int(boost["id"]), int(post["id"])]
+            return await visible_status_ids(conn, Viewer(account_id=int(bob.id)), asked)
+
+    assert roost.run(cleared) == {int(post["id"])}
     assert boost["id"] not in ids(roost.client.get("/api/v1/timelines/public").json())
     assert bob.get(f"/api/v1/statuses/{post['id']}").status_code == 200
     assert roost.client.get(f"/api/v1/statuses/{post['id']}").status_code == 200
@@ -268,6 +276,7 @@ def test_given_a_post_held_as_spam_after_it_was_boosted_then_the_boost_is_hidden
 
     roost.run(hold)
     for viewer in (reader, booster):
+        assert viewer.get(f"/api/v1/statuses/{post['id']}").status_code == 404
         assert viewer.get(f"/api/v1/statuses/{boost['id']}").status_code == 404
         assert boost["id"] not in ids(viewer.get("/api/v1/timelines/home").json())
     assert roost.client.get(f"/api/v1/statuses/{boost['id']}").status_code == 404
