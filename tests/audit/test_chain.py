@@ -251,5 +251,8 @@ def test_given_an_erased_account_when_the_log_is_verified_then_its_data_is_gone_
     assert suspension.erased and suspension.personal == {}
     # The moderator is not the erased person: who acted stays on record.
     assert suspension.actor_account_id == int(mod.id)
+    # Entries that do not name the erased account keep their personal record.
+    grant_entry = found[0]
+    assert not grant_entry.erased, grant_entry
     verdict = _verify(roost)
     assert verdict.intact and verdict.count == 4
