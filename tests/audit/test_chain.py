@@ -242,6 +242,10 @@ def test_given_an_erased_account_when_the_log_is_verified_then_its_data_is_gone_
     receipt = roost.run(lambda: erase_account(services, int(spammer.id)))
 
     assert receipt.clean, receipt.as_dict()
+    # The suspension and its lifting name the spammer: both records are
+    # anonymised by the registry's policy, then blanked by erase_personal,
+    # and the receipt counts each step.
+    assert receipt.tables["audit_personal"] == 2 + 2
     found = _entries(roost)
     assert [e.action for e in found][-1] == "account.erase"
     for entry in found:
