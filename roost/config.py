@@ -226,6 +226,15 @@ class Settings(BaseSettings):
     federation: bool = True
     federation_allow_insecure: bool = False
     authorized_fetch: bool = False
+    # The domain as the world sees it (roost/ops/netchecks.py): the addresses
+    # ROOST_DOMAIN must resolve to (comma-separated; empty: any), and a
+    # nameserver to ask instead of this machine's resolver ("9.9.9.9" or
+    # "host:port"), so that /etc/hosts and local caches cannot hide a record
+    # that changed. `roost doctor` checks both at once; /metrics at most every
+    # ROOST_EXPOSURE_CHECK_INTERVAL_S (also the certificate's expiry).
+    public_addresses: str = ""
+    dns_resolver: str = ""
+    exposure_check_interval_s: float = Field(default=3600.0, ge=0, le=86400)
 
     @field_validator("domain")
     @classmethod
@@ -308,6 +317,33 @@ class Settings(BaseSettings):
             raise ValueError("3 to 63 lower-case letters, digits, dots and hyphens")
         return value
 
+    @field_validator("public_addresses")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        import ipaddress
+
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_address(part)
+            except ValueError:
+                raise ValueError("addresses such as 203.0.113.5,2001:db8::5") from None
+        return value
+
+    @field_validator("dns_resolver")
+    @classmethod
+    def _resolver(cls, value: str) -> str:
+        import ipaddress
+
+        if value:
+            host, sep, port = value.rpartition(":")
+            if not (sep and port.isdigit() and ":" not in host):
+                host = value
+            try:
+                ipaddress.ip_address(host.strip("[]"))
+            except ValueError:
+                raise ValueError("a nameserver such as 9.9.9.9 or 127.0.0.1:5353") from None
+        return value
+
     @field_validator("redis_prefix")
     @classmethod
     def _plain_prefix(cls, value: str) -> str:
@@ -322,6 +358,24 @@ class Settings(BaseSettings):
 
         parts = (p.strip() for p in self.outbound_allowed_networks.split(","))
         return tuple(ipaddress.ip_network(p, strict=False) for p in parts if p)
+
+    @property
+    def public_address_set(self) -> frozenset[str]:
+        """``public_addresses`` parsed, each in its canonical form."""
+        import ipaddress
+
+        parts = (p.strip() for p in self.public_addresses.split(","))
+        return frozenset(str(ipaddress.ip_address(p)) for p in parts if p)
+
+    @property
+    def dns_resolver_address(self) -> tuple[str, int] | None:
+        """``dns_resolver`` as (address, port), or None for this machine's resolver."""
+        if not self.dns_resolver:
+            return None
+        host, sep, port = self.dns_resolver.rpartition(":")
+        if sep and port.isdigit() and ":" not in host:
+            return host.strip("[]"), int(port)
+        return self.dns_resolver.strip("[]"), 53
 
     @property
     def rate_limit_exempt_client_ids(self) -> frozenset[str]:

@@ -38,6 +38,9 @@ from tests.s3_server import s3_bucket, s3_server
 # Fixtures defined elsewhere, registered once for every test that takes them.
 __all__ = ["s3_bucket", "s3_server"]
 
+# The suite's own health: its collected count and its slow and flaky tests.
+pytest_plugins = ["tests.suite_health"]
+
 T = TypeVar("T")
 
 passwords.use_fast_hashing_for_tests()

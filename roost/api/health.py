@@ -10,7 +10,9 @@ every ROOST_SMTP_CHECK_INTERVAL_S) and media (the media directory takes
 files). They answer 200 with ``degraded`` naming them. Every check sets
 ``roost_dependency_up{name}`` (1 or 0), and a scrape of /metrics runs them too,
 so an alert sees a dependency go down without anyone calling /readyz
-(ops/prometheus/roost.rules.yml, RoostDependencyDown). The database
+(ops/prometheus/roost.rules.yml, RoostDependencyDown). A scrape also keeps
+the certificate and DNS gauges of the public address fresh
+(roost/ops/exposure.py). The database
 check fails when it does not answer, and also when it answers but cannot take
 writes because its disk is full (``writable: false`` and the reason; see
 roost/db/storage.py): every write would answer 507. The job check fails when
@@ -42,6 +44,7 @@ from roost.jobs.queue import job_backlog
 from roost.mail.smtp import probe
 from roost.media.store import media_root
 from roost.observability.metrics import CONTENT_TYPE
+from roost.ops.exposure import ExposureProbe
 from roost.services import Services
 
 router = APIRouter()
@@ -220,6 +223,16 @@ def _may_scrape(request: Request, token: str) -> None:
         )
 
 
+def _exposure(request: Request, svc: Services) -> None:
+    """The certificate and DNS gauges (roost/ops/exposure.py), refreshed in
+    the background when due: a slow handshake never holds up the scrape,
+    whose next run reads the new values."""
+    state = request.app.state
+    if getattr(state, "exposure_probe", None) is None:
+        state.exposure_probe = ExposureProbe()
+    state.exposure_probe.start(svc)
+
+
 @router.get(
     "/metrics",
     response_class=Response,
@@ -243,4 +256,5 @@ async def metrics(request: Request) -> Response:
     failing, degrading = _checks(request, svc)
     failing.pop("jobs")
     await _check_all(svc, failing | degrading)
+    _exposure(request, svc)
     return Response(m.exposition(), media_type=CONTENT_TYPE)

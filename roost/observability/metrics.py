@@ -145,6 +145,28 @@ class Metrics:
             ["name"],
             registry=r,
         )
+        # The domain as the world sees it (roost/ops/exposure.py), probed at
+        # most every ROOST_EXPOSURE_CHECK_INTERVAL_S; no sample until probed,
+        # and none when the domain is local or not served over HTTPS.
+        self.certificate_expiry = Gauge(
+            "roost_tls_certificate_expiry_timestamp_seconds",
+            "Unix time at which the certificate served at the public address expires.",
+            ["host"],
+            registry=r,
+        )
+        self.certificate_verifies = Gauge(
+            "roost_tls_certificate_verifies",
+            "1 when the certificate served at the public address verifies for the domain.",
+            ["host"],
+            registry=r,
+        )
+        self.dns_points_here = Gauge(
+            "roost_dns_points_here",
+            "1 when the domain resolves, and (with ROOST_PUBLIC_ADDRESSES) only to "
+            "this server's addresses; 0 when it does not resolve or points elsewhere.",
+            ["host"],
+            registry=r,
+        )
         self.started_at = Gauge(
             "roost_start_time_seconds",
             "Unix time at which this process became ready to serve (or to run jobs).",

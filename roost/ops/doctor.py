@@ -33,7 +33,8 @@ CHECK_TIMEOUT_S = 15.0
 VERIFY_MAX_AGE = timedelta(days=7)
 FORECAST_WARN_DAYS = 14.0
 FORECAST_FAIL_DAYS = 3.0
-CERT_WARN_DAYS = 30
+CERT_WARN_DAYS = 21
+CERT_FAIL_DAYS = 7
 
 
 @dataclass
@@ -176,17 +177,51 @@ async def check_backups(svc: Services) -> Check:
 
 
 async def check_dns(svc: Services) -> Check:
-    host, _ = netchecks.host_and_port(svc.settings.domain)
+    """Does the domain resolve, and only to this server (ROOST_PUBLIC_ADDRESSES)?
+    A record that moved elsewhere sends every client and peer to another
+    machine; one extra address sends some of them."""
+    settings = svc.settings
+    host, _ = netchecks.host_and_port(settings.domain)
     if netchecks.is_local(host):
         return Check("dns", SKIP, f"{host} is local")
+    nameserver = settings.dns_resolver_address
+    asked = f" (asked {nameserver[0]}:{nameserver[1]})" if nameserver else ""
     try:
-        addresses = await netchecks.resolve(host)
+        addresses = await netchecks.resolve(host, nameserver)
     except (OSError, TimeoutError) as error:
-        return Check("dns", FAIL, f"{host} does not resolve ({error})")
-    return Check("dns", OK, f"{host} -> {', '.join(addresses)}", {"addresses": addresses})
+        return Check("dns", FAIL, f"{host} does not resolve{asked}: {error or 'no answer'}")
+    ours = settings.public_address_set
+    data: dict[str, Any] = {"addresses": addresses, "expected": sorted(ours)}
+    detail = f"{host} -> {', '.join(addresses)}{asked}"
+    if not ours:
+        return Check(
+            "dns", OK, detail + "; set ROOST_PUBLIC_ADDRESSES to check they are this server", data
+        )
+    strangers = [a for a in addresses if a not in ours]
+    data["elsewhere"] = strangers
+    if len(strangers) == len(addresses):
+        return Check(
+            "dns",
+            FAIL,
+            f"{detail}: not this server (ROOST_PUBLIC_ADDRESSES={','.join(sorted(ours))}); "
+            "clients and peers reach another machine",
+            data,
+        )
+    if strangers:
+        return Check(
+            "dns",
+            WARN,
+            f"{detail}: {', '.join(strangers)} is not this server; some clients reach it",
+            data,
+        )
+    return Check("dns", OK, detail + ": this server", data)
 
 
 async def check_tls(svc: Services) -> Check:
+    """The certificate served at the public address: WARN from CERT_WARN_DAYS
+    before it expires (renewal normally happens a month ahead, so this means
+    renewal is failing), FAIL from CERT_FAIL_DAYS, once expired, or when it
+    does not verify for the domain."""
     url = svc.settings.base_url
     if not url.startswith("https://"):
         return Check("tls", SKIP, "not served over HTTPS")
@@ -197,13 +232,22 @@ async def check_tls(svc: Services) -> Check:
     except (OSError, TimeoutError) as error:
         return Check("tls", FAIL, f"no TLS answer from {host}:{port} ({error})")
     days = (cert.not_after - utcnow()).total_seconds() / 86400
-    data = {"expires": cert.not_after.isoformat(), "days_left": round(days, 1)}
-    detail = f"certificate of {host} expires {cert.not_after:%Y-%m-%d} ({days:.0f} days)"
+    data = {
+        "expires": cert.not_after.isoformat(),
+        "days_left": round(days, 1),
+        "verifies": cert.verifies,
+    }
+    detail = f"certificate of {host} expires {cert.not_after:%Y-%m-%d %H:%M} UTC ({days:.0f} days)"
     if days < 0:
-        return Check("tls", FAIL, detail.replace("expires", "expired"), data)
+        detail = f"certificate of {host} expired {cert.not_after:%Y-%m-%d %H:%M} UTC"
+        return Check("tls", FAIL, f"{detail}: browsers, apps and peers refuse it", data)
     if not cert.verifies:
         return Check("tls", FAIL, f"{detail}; it does not verify: {cert.problem}", data)
-    return Check("tls", WARN if days < CERT_WARN_DAYS else OK, detail, data)
+    if days < CERT_FAIL_DAYS:
+        return Check("tls", FAIL, f"{detail}: renewal has failed; renew now", data)
+    if days < CERT_WARN_DAYS:
+        return Check("tls", WARN, f"{detail}: renewal is overdue", data)
+    return Check("tls", OK, detail, data)
 
 
 async def check_mail(svc: Services) -> Check:

@@ -4,8 +4,10 @@ certificate run out? Used by `roost doctor`."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 import socket
 import ssl
+import struct
 from dataclasses import dataclass
 from datetime import datetime
 from ipaddress import ip_address
@@ -32,11 +34,76 @@ def is_local(host: str) -> bool:
         return False
 
 
-async def resolve(host: str) -> list[str]:
-    """The addresses ``host`` resolves to; raises OSError when it does not."""
-    loop = asyncio.get_running_loop()
-    infos = await asyncio.wait_for(loop.getaddrinfo(host, None), TIMEOUT_S)
-    return sorted({str(info[4][0]) for info in infos})
+async def resolve(host: str, nameserver: tuple[str, int] | None = None) -> list[str]:
+    """The addresses ``host`` resolves to; raises OSError when it does not.
+
+    With ``nameserver``, that server is asked directly (A and AAAA records)
+    instead of this machine's resolver, whose /etc/hosts entries and caches
+    can go on answering the old address after the record changed."""
+    if nameserver is None:
+        loop = asyncio.get_running_loop()
+        infos = await asyncio.wait_for(loop.getaddrinfo(host, None), TIMEOUT_S)
+        return sorted({str(info[4][0]) for info in infos})
+    found: set[str] = set()
+    for qtype in (QTYPE_A, QTYPE_AAAA):
+        found.update(await asyncio.to_thread(_ask, nameserver, host, qtype))
+    if not found:
+        raise OSError(f"{nameserver[0]}:{nameserver[1]} has no A or AAAA record for {host}")
+    return sorted(found)
+
+
+QTYPE_A, QTYPE_AAAA = 1, 28
+_RCODES = {1: "format error", 2: "server failure", 3: "no such name (NXDOMAIN)", 5: "refused"}
+
+
+def encode_name(host: str) -> bytes:
+    labels = [label.encode("idna") for label in host.rstrip(".").split(".")]
+    return b"".join(bytes([len(label)]) + label for label in labels) + b"\x00"
+
+
+def _skip_name(packet: bytes, at: int) -> int:
+    while True:
+        length = packet[at]
+        if length & 0xC0 == 0xC0:  # a pointer ends the name
+            return at + 2
+        if length == 0:
+            return at + 1
+        at += 1 + length
+
+
+def _ask(nameserver: tuple[str, int], host: str, qtype: int) -> list[str]:
+    """One DNS query over UDP (RFC 1035): the answer's addresses of ``qtype``.
+    An empty list when the name exists without such records; OSError when the
+    server says the name does not exist, fails, or does not answer."""
+    ident = secrets.randbits(16)
+    query = struct.pack("!HHHHHH", ident, 0x0100, 1, 0, 0, 0)
+    query += encode_name(host) + struct.pack("!HH", qtype, 1)
+    family = socket.AF_INET6 if ":" in nameserver[0] else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(TIMEOUT_S)
+        sock.sendto(query, nameserver)
+        while True:
+            packet, _ = sock.recvfrom(4096)
+            if len(packet) >= 12 and struct.unpack("!H", packet[:2])[0] == ident:
+                break
+    _, flags, qdcount, ancount, _, _ = struct.unpack("!HHHHHH", packet[:12])
+    rcode = flags & 0x000F
+    if rcode:
+        raise OSError(f"{nameserver[0]}:{nameserver[1]} answers {_RCODES.get(rcode, rcode)}")
+    at = 12
+    for _ in range(qdcount):
+        at = _skip_name(packet, at) + 4
+    addresses = []
+    for _ in range(ancount):
+        at = _skip_name(packet, at)
+        rtype, _, _, length = struct.unpack("!HHIH", packet[at : at + 10])
+        data = packet[at + 10 : at + 10 + length]
+        at += 10 + length
+        if rtype == qtype == QTYPE_A:
+            addresses.append(socket.inet_ntop(socket.AF_INET, data))
+        elif rtype == qtype == QTYPE_AAAA:
+            addresses.append(socket.inet_ntop(socket.AF_INET6, data))
+    return addresses
 
 
 @dataclass(frozen=True)

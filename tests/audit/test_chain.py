@@ -10,7 +10,16 @@ from typing import Any
 from sqlalchemy import delete, select, update
 
 from roost.db.tables import audit_entries, audit_personal
-from roost.domain.audit.chain import GENESIS, Entry, Verdict, entries, verify
+from roost.domain.audit.chain import (
+    GENESIS,
+    Entry,
+    Verdict,
+    canonical,
+    entries,
+    entry_hash,
+    personal_digest,
+    verify,
+)
 from roost.domain.oauth.actions import do_issue_token
 from roost.domain.oauth.queries import app_by_client_id
 from roost.erasure.erase import erase_account
@@ -56,6 +65,25 @@ def _staff_history(roost: Roost) -> tuple[User, User]:
     return mod, spammer
 
 
+def test_given_an_entry_hashed_by_an_earlier_release_then_this_one_hashes_it_alike() -> None:
+    """The hash form is a format on disk: logs written by every earlier release
+    must verify with this one, so the genesis, the canonical JSON (sorted
+    keys, compact, UTF-8 kept) and the digest of the personal record may never
+    change. A test that fails here means existing logs would stop verifying."""
+    entry = {"seq": 1, "action": "account.suspend", "details": {"via": "api", "note": "café"}}
+    entry["subject"] = "7"
+    assert canonical(entry) == (
+        '{"action":"account.suspend","details":{"note":"café","via":"api"},"seq":1,"subject":"7"}'
+    )
+    assert GENESIS == "0" * 64
+    assert entry_hash(GENESIS, entry) == (
+        "4c2eca8c498d3acfc32b19399dbb8803655d62f540c1dd785e5c10a73fc4a007"
+    )
+    assert personal_digest("00ff", 3, 7, {"text": "spam, café"}) == (
+        "c2419e18db7d6dd5e662249d87734dc0d72200fc10f344cac3dc63fb144401a0"
+    )
+
+
 def test_given_staff_actions_when_the_log_is_read_then_each_is_an_entry_that_verifies(
     roost: Roost,
 ) -> None:
@@ -70,8 +98,17 @@ def test_given_staff_actions_when_the_log_is_read_then_each_is_an_entry_that_ver
     assert suspension.target_account_id == int(spammer.id)
     assert suspension.personal == {"username": "spammer", "reason": "spam"}
     assert suspension.details == {"via": "api"}
+    # The account is the target (erasable), not a subject id kept in the clear.
+    assert (suspension.subject_type, suspension.subject_id) == ("account", None)
     verdict = _verify(roost)
     assert verdict.intact and verdict.count == 3 and verdict.head == found[-1].hash
+
+    async def older_than_the_suspension() -> list[Entry]:
+        async with roost.db.read() as conn:
+            return await entries(conn, before=suspension.seq)
+
+    # Paging back from an entry starts strictly before it.
+    assert [e.action for e in roost.run(older_than_the_suspension)] == ["role.grant"]
 
 
 def test_given_a_staff_account_when_it_signs_in_or_its_tokens_are_revoked_then_both_are_logged(
@@ -144,6 +181,20 @@ def test_given_an_entry_removed_when_verified_then_it_is_named(roost: Roost) -> 
     assert not verdict.intact and verdict.seq == 2 and "entry 2 was removed" in str(verdict.problem)
 
 
+def test_given_a_personal_record_removed_when_verified_then_its_entry_is_named(
+    roost: Roost,
+) -> None:
+    """The personal record is kept apart so that erasure can blank it; deleting
+    it outright (rather than erasing it) is tampering."""
+    _staff_history(roost)
+    _sql(roost, delete(audit_personal).where(audit_personal.c.seq == 2))
+
+    verdict = _verify(roost)
+
+    assert not verdict.intact and verdict.seq == 2
+    assert verdict.problem == "entry 2's personal record was removed"
+
+
 def test_given_two_entries_swapped_when_verified_then_the_first_is_named(roost: Roost) -> None:
     _staff_history(roost)
     assert [e.seq for e in _entries(roost)] == [1, 2, 3]
@@ -191,6 +242,10 @@ def test_given_an_erased_account_when_the_log_is_verified_then_its_data_is_gone_
     receipt = roost.run(lambda: erase_account(services, int(spammer.id)))
 
     assert receipt.clean, receipt.as_dict()
+    # The suspension and its lifting name the spammer: both records are
+    # anonymised by the registry's policy, then blanked by erase_personal,
+    # and the receipt counts each step.
+    assert receipt.tables["audit_personal"] == 2 + 2
     found = _entries(roost)
     assert [e.action for e in found][-1] == "account.erase"
     for entry in found:
@@ -200,5 +255,8 @@ def test_given_an_erased_account_when_the_log_is_verified_then_its_data_is_gone_
     assert suspension.erased and suspension.personal == {}
     # The moderator is not the erased person: who acted stays on record.
     assert suspension.actor_account_id == int(mod.id)
+    # Entries that do not name the erased account keep their personal record.
+    grant_entry = found[0]
+    assert not grant_entry.erased, grant_entry
     verdict = _verify(roost)
     assert verdict.intact and verdict.count == 4

@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 
 from roost.cli.main import app
 from roost.db.tables import metadata
+from roost.erasure import registry
 from roost.erasure.declared import purges, table_policies, undeclared
-from roost.erasure.registry import Policy
+from roost.erasure.registry import Policy, PurgeResult
 from tests.conftest import Roost
 
 runner = CliRunner()
@@ -57,6 +58,36 @@ def test_every_column_that_names_an_account_is_covered_by_its_tables_policy() ->
 
 def test_the_derived_stores_register_their_purges() -> None:
     assert {"timelines", "search index", "media files", "database files"} <= set(purges())
+
+
+def test_given_a_declaration_that_cannot_find_rows_or_comes_twice_then_it_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A declaration that would erase nothing must stop the process at import,
+    not leave a table quietly kept."""
+    monkeypatch.setattr(registry, "_tables", {})
+    registry.declare("notes", Policy.DELETE, reason="r", accounts=("account_id",))
+    with pytest.raises(RuntimeError, match="declares its erasure policy twice"):
+        registry.declare("notes", Policy.KEEP, reason="again")
+    with pytest.raises(RuntimeError, match="ANONYMISE needs the values it writes"):
+        registry.declare("drafts", Policy.ANONYMISE, reason="r", accounts=("account_id",))
+    with pytest.raises(RuntimeError, match="DELETE needs the columns"):
+        registry.declare("marks", Policy.DELETE, reason="r")
+    assert set(registry.table_policies()) == {"notes"}
+
+
+def test_given_a_store_that_registers_its_purge_twice_then_it_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(registry, "_purges", {})
+
+    async def purge(svc: object, subject: object) -> PurgeResult:
+        return PurgeResult(0)
+
+    registry.register_purge("notes", purge)
+    with pytest.raises(RuntimeError, match="registered its purge twice"):
+        registry.register_purge("notes", purge)
+    assert list(registry.purges()) == ["notes"]
 
 
 def test_given_a_wrong_password_then_self_service_erasure_refuses_and_the_right_one_erases(

@@ -55,6 +55,8 @@ def test_given_a_silenced_account_then_strangers_no_longer_come_across_its_posts
     admin = staff(roost)
     loud, follower, stranger = (roost.account(n) for n in ("loudmouth", "follower", "stranger"))
     follower.follow(loud)
+    # Following someone else does not let the stranger hear the silenced one.
+    stranger.follow(follower)
     post = loud.post_status("herons everywhere #herons")
     roost.drain_jobs()
     anonymous = roost.client
@@ -79,6 +81,20 @@ def test_given_a_silenced_account_then_strangers_no_longer_come_across_its_posts
     unsilence(admin, loud)
     for who in (anonymous, stranger):
         assert all(post["id"] in shown for shown in timelines(who).values())
+
+
+def test_given_one_silenced_account_then_strangers_still_come_across_everyone_else(
+    roost: Roost,
+) -> None:
+    """Silencing is about that account: the others' posts stay discoverable."""
+    admin = staff(roost)
+    loud, quiet, stranger = (roost.account(n) for n in ("loudmouth", "quiet", "stranger"))
+    post = quiet.post_status("herons at dawn #herons")
+    silence(admin, loud)
+    roost.drain_jobs()
+    for who in (roost.client, stranger):
+        for name, seen in timelines(who).items():
+            assert post["id"] in seen, (name, who)
 
 
 def test_given_a_silenced_account_then_search_finds_it_only_for_its_followers(
