@@ -22,7 +22,6 @@ METHODS = Path(__file__).parent / "data" / "mastodon_methods.tsv"
 
 _COLLECTIONS = "collections (Mastodon 4.6): curated lists of accounts, a feature of its own"
 _ANNUAL = "annual reports: a yearly summary of an account's activity, a feature of its own"
-_PROFILE = "the Profile API (Mastodon 4.6); verify_credentials and update_credentials serve it"
 
 NOT_IMPLEMENTED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/collections"): _COLLECTIONS,
@@ -39,12 +38,6 @@ NOT_IMPLEMENTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/annual_reports/:/state"): _ANNUAL,
     ("POST", "/api/v1/annual_reports/:/read"): _ANNUAL,
     ("POST", "/api/v1/annual_reports/:/generate"): _ANNUAL,
-    ("GET", "/api/v1/profile"): _PROFILE,
-    ("PATCH", "/api/v1/profile"): _PROFILE,
-    ("GET", "/api/v1_alpha/async_refreshes/:"): "an alpha method for refreshes Roost does not "
-    "run in the background (remote replies, collections)",
-    ("POST", "/api/v1/statuses/:/translate"): "no translation service: the instance says "
-    "translation is off and lists no translation languages, so apps offer none",
 }
 
 

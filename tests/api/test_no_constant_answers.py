@@ -76,6 +76,9 @@ CONSTANT: dict[str, str] = {
     "/api/v1/instance/languages": "every ISO 639-1 language, as Mastodon lists",
     "/api/v1/instance/translation_languages": "{}: Roost has no translation service",
     "/api/v1/instance/peers": "[]: no peers before federation",
+    "/api/v1_alpha/async_refreshes/{refresh_id}": (
+        "404 for every id: nothing Roost answers leaves a refresh running in the background"
+    ),
     "/api/v1/notifications/requests/merged": (
         "{merged: true}: accepting a request shows its notifications in the same transaction"
     ),
