@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from roost.domain.accounts import link_mail as _mail
 from roost.domain.accounts import verification as _profile_links
+from roost.domain.annual_reports import handlers as _annual_reports
 from roost.domain.cards import handlers as _cards
 from roost.domain.federation import inbox as _federation_inbox
 from roost.domain.lists import handlers as _lists
@@ -30,6 +31,7 @@ from roost.importers.twitter import job as _imports
 
 REGISTERED = (
     _profile_links,
+    _annual_reports,
     _cards,
     _federation_inbox,
     _lists,

@@ -53,6 +53,7 @@
     /api/v1/polls...                                      api/mastodon/polls.py
     /api/v1/statuses/ID/quotes...  interaction_policy     api/mastodon/quotes.py
     /api/v1/scheduled_statuses...                         api/mastodon/scheduled.py
+    /api/v1/annual_reports...                             api/mastodon/annual_reports.py
     /api/v1_alpha/async_refreshes/ID                      api/mastodon/async_refreshes.py
     /api/v1/roost/imports...                              api/roost/imports.py
     /api/v1/admin/roost/quarantine...                     api/roost/quarantine.py
@@ -79,6 +80,7 @@ from roost.api.mastodon import (
     admin_dashboard,
     admin_federation,
     announcements,
+    annual_reports,
     apps,
     async_refreshes,
     cards,
@@ -163,6 +165,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     polls.router,
     quotes.router,
     scheduled.router,
+    annual_reports.router,
     async_refreshes.router,
     roost_imports.router,
     roost_quarantine.router,

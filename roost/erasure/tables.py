@@ -474,3 +474,9 @@ declare(
     accounts=("recipient_account_id",),
     reason="activities other servers sent to its inbox",
 )
+declare(
+    "annual_reports",
+    D,
+    accounts=OWN,
+    reason="its yearly summaries (its counts, hashtags and posts)",
+)

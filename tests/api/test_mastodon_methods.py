@@ -21,7 +21,6 @@ from tests.conftest import Roost
 METHODS = Path(__file__).parent / "data" / "mastodon_methods.tsv"
 
 _COLLECTIONS = "collections (Mastodon 4.6): curated lists of accounts, a feature of its own"
-_ANNUAL = "annual reports: a yearly summary of an account's activity, a feature of its own"
 
 NOT_IMPLEMENTED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/collections"): _COLLECTIONS,
@@ -33,11 +32,6 @@ NOT_IMPLEMENTED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/collections/:/items"): _COLLECTIONS,
     ("DELETE", "/api/v1/collections/:/items/:"): _COLLECTIONS,
     ("POST", "/api/v1/collections/:/items/:/revoke"): _COLLECTIONS,
-    ("GET", "/api/v1/annual_reports"): _ANNUAL,
-    ("GET", "/api/v1/annual_reports/:"): _ANNUAL,
-    ("GET", "/api/v1/annual_reports/:/state"): _ANNUAL,
-    ("POST", "/api/v1/annual_reports/:/read"): _ANNUAL,
-    ("POST", "/api/v1/annual_reports/:/generate"): _ANNUAL,
 }
 
 

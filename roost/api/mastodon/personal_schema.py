@@ -55,3 +55,12 @@ class WrappedAnnualReports(Entity):
 
 class AnnualReportState(Entity):
     state: str = Field(description="available, generating, eligible or ineligible")
+
+
+class AsyncRefresh(Entity):
+    id: str
+    status: str = Field(description="running or finished")
+
+
+class AsyncRefreshWrapper(Entity):
+    async_refresh: AsyncRefresh
