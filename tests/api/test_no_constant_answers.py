@@ -77,9 +77,6 @@ CONSTANT: dict[str, str] = {
     "/api/v1/instance/languages": "every ISO 639-1 language, as Mastodon lists",
     "/api/v1/instance/translation_languages": "{}: Roost has no translation service",
     "/api/v1/instance/peers": "[]: no peers before federation",
-    "/api/v1_alpha/async_refreshes/{refresh_id}": (
-        "404 for every id: nothing Roost answers leaves a refresh running in the background"
-    ),
     "/api/v1/notifications/requests/merged": (
         "{merged: true}: accepting a request shows its notifications in the same transaction"
     ),
@@ -247,7 +244,7 @@ def _fill(roost: Roost, me: User, tmp: Path) -> World:
     terms_day = datetime.fromtimestamp((texts / "terms.txt").stat().st_mtime, UTC).date()
     keyword_id = made["keywords"][0]["id"]
     group_key = me.get("/api/v2/notifications").json()["notification_groups"][0]["group_key"]
-    year = _annual_report(roost, me)
+    year, refresh = _annual_report(roost, me)
     return World(
         params={
             "account_id": me.id,
@@ -274,6 +271,7 @@ def _fill(roost: Roost, me: User, tmp: Path) -> World:
             "group_key": group_key,
             "card_id": card_image[3],
             "year": str(year),
+            "refresh_id": refresh,
         },
         queries=_queries(friend.id, fan.id, fof.id, post["id"], shown["url"], link),
         overrides={
@@ -289,14 +287,16 @@ def _fill(roost: Roost, me: User, tmp: Path) -> World:
     )
 
 
-def _annual_report(roost: Roost, me: User) -> int:
-    """The viewer's report of this year, generated on a day it is offered."""
+def _annual_report(roost: Roost, me: User) -> tuple[int, str]:
+    """The viewer's report of this year, generated on a day it is offered;
+    returns the year and the async refresh its generation named."""
     year = datetime.now(UTC).year
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(annual_reports, "utcnow", lambda: datetime(year, 12, 20, tzinfo=UTC))
-        assert me.post(f"/api/v1/annual_reports/{year}/generate").status_code == 202
+        started = me.post(f"/api/v1/annual_reports/{year}/generate")
+    assert started.status_code == 202, started.text
     roost.drain_jobs()
-    return year
+    return year, started.headers["Mastodon-Async-Refresh"].split('"')[1]
 
 
 def _outside(roost: Roost, me: User, post_id: str) -> tuple[str, str]:

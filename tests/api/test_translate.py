@@ -1,5 +1,6 @@
-"""POST /api/v1/statuses/:id/translate, with no translation service, and the
-alpha async refreshes, of which Roost runs none."""
+"""POST /api/v1/statuses/:id/translate, with no translation service, and an
+async refresh id Roost never issued (annual reports issue the real ones:
+tests/api/test_annual_reports.py)."""
 
 from __future__ import annotations
 
