@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from roost.domain.accounts import link_mail as _mail
 from roost.domain.accounts import verification as _profile_links
+from roost.domain.annual_reports import handlers as _annual_reports
 from roost.domain.cards import handlers as _cards
 from roost.domain.federation import delivery as _federation_delivery
 from roost.domain.federation import follows as _federation_follows
@@ -32,6 +33,7 @@ from roost.importers.twitter import job as _imports
 
 REGISTERED = (
     _profile_links,
+    _annual_reports,
     _cards,
     _federation_delivery,
     _federation_follows,

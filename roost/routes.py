@@ -11,6 +11,7 @@
                                                           api/mastodon/accounts.py
     /api/v1/statuses...  /api/v1/favourites  /api/v1/bookmarks
                                                           api/mastodon/statuses.py
+    /api/v1/statuses/ID/translate                         api/mastodon/translations.py
     /api/v1/timelines/home, public, tag                   api/mastodon/timelines.py
     /api/v2/notifications...  /api/v1/notifications/requests...
                                                           api/mastodon/notifications_v2.py
@@ -32,6 +33,7 @@
     /api/v1/streaming...                                  api/mastodon/streaming.py
     /api/v1/media...  /api/v2/media  /api/v1/profile/avatar, header
                                                           api/mastodon/media.py
+    /api/v1/profile                                       api/mastodon/profile.py
     /media/ID/VARIANT  /media/profile/ID  /media/cards/ID  api/media_files.py
     /api/v1/roost/export...                               api/exports.py
     /api/v1/roost/account (erasure)                       api/erasure.py
@@ -51,6 +53,8 @@
     /api/v1/polls...                                      api/mastodon/polls.py
     /api/v1/statuses/ID/quotes...  interaction_policy     api/mastodon/quotes.py
     /api/v1/scheduled_statuses...                         api/mastodon/scheduled.py
+    /api/v1/annual_reports...                             api/mastodon/annual_reports.py
+    /api/v1_alpha/async_refreshes/ID                      api/mastodon/async_refreshes.py
     /api/v1/roost/imports...                              api/roost/imports.py
     /api/v1/admin/roost/quarantine...                     api/roost/quarantine.py
     /.well-known/webfinger, host-meta, /actor, /users/NAME..., /inbox
@@ -76,7 +80,9 @@ from roost.api.mastodon import (
     admin_dashboard,
     admin_federation,
     announcements,
+    annual_reports,
     apps,
+    async_refreshes,
     cards,
     conversations,
     discovery,
@@ -94,6 +100,7 @@ from roost.api.mastodon import (
     oauth,
     oembed,
     polls,
+    profile,
     push,
     quotes,
     reports,
@@ -103,6 +110,7 @@ from roost.api.mastodon import (
     streaming,
     tags,
     timelines,
+    translations,
     trends,
     userinfo,
 )
@@ -121,6 +129,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     discovery.router,
     accounts.router,
     statuses.router,
+    translations.router,
     timelines.router,
     # Before notifications: its /{id} would take /requests and /policy.
     notifications_v2.router,
@@ -137,6 +146,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     instance_more.router,
     streaming.router,
     media.router,
+    profile.router,
     media_files.router,
     exports.router,
     erasure.router,
@@ -155,6 +165,8 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     polls.router,
     quotes.router,
     scheduled.router,
+    annual_reports.router,
+    async_refreshes.router,
     roost_imports.router,
     roost_quarantine.router,
 )

@@ -160,11 +160,15 @@ async def attachment_file(request: Request, attachment_id: Id, variant: str, nam
 
 
 async def _cache_policy(conn: Any, viewer: Viewer, media: MediaAttachment) -> str:
-    """NotFound unless the viewer may see the file; else how it may be cached."""
-    if media.status_id is None:
+    """NotFound unless the viewer may see the file; else how it may be cached.
+    Media an edit took off a post are seen as the post is (its history shows them)."""
+    post_id = media.status_id
+    if post_id is None:
+        post_id = await queries.kept_for(conn, media.id)
+    if post_id is None:
         if viewer.account_id is None or viewer.account_id != media.account_id:
             raise NotFound()
         return _PRIVATE_CACHE
-    status = (await privacy.check_status(conn, viewer, media.status_id)).value
+    status = (await privacy.check_status(conn, viewer, post_id)).value
     shown_to_all = Visibility(status["visibility"]).listed
     return _PUBLIC_CACHE if shown_to_all and viewer.anonymous else _PRIVATE_CACHE

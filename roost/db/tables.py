@@ -240,6 +240,9 @@ status_edits = Table(
     Column("sensitive", Boolean, nullable=False),
     # The version's poll: its option texts, sealed as the poll's are (None: no poll).
     Column("poll_options", JSON, nullable=True),
+    # The version's media, in order: [{"id": ..., "description": sealed or null}]
+    # (None: recorded before versions kept their media).
+    Column("media", JSON, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_status_edits_status_id_id", "status_id", "id"),
 )
@@ -485,7 +488,11 @@ media_attachments = Table(
     Column("focus_y", Float, nullable=True),
     Column("expires_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # Taken off this post by an edit: kept (status_id null, never expiring) so
+    # the post's edit history still shows it, until the post goes.
+    Column("kept_for_status_id", Id, nullable=True),
     Index("ix_media_attachments_status_id_position", "status_id", "position"),
+    Index("ix_media_attachments_kept_for_status_id", "kept_for_status_id"),
     Index("ix_media_attachments_account_id_id", "account_id", "id"),
     Index("ix_media_attachments_expires_at", "expires_at"),
     Index("ix_media_attachments_file_key", "file_key"),
@@ -1592,4 +1599,24 @@ remote_accounts = Table(
     Column("shared_inbox_url", String(2048), nullable=True),
     Column("followers_url", String(2048), nullable=True),
     Column("fetched_at", UTCDateTime, nullable=False),
+)
+
+
+# --- Annual reports ("Wrapstodon"): one per account and year, computed by a
+# job from the account's own posts, hashtags and followers. ---
+
+annual_reports = Table(
+    "annual_reports",
+    metadata,
+    _id(),
+    _account_fk(),
+    Column("year", SmallInteger, nullable=False),
+    # "generating" while its job runs, then "available".
+    Column("state", String(16), nullable=False),
+    Column("schema_version", SmallInteger, nullable=False),
+    Column("data", JSON, nullable=True),
+    Column("viewed_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("account_id", "year", name="uq_annual_reports_account_year"),
+    CheckConstraint("state IN ('generating', 'available')", name="ck_annual_reports_state"),
 )

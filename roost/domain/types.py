@@ -260,6 +260,8 @@ class StatusEdit:
     created_at: datetime
     # The option texts of the version's poll; None when it had none.
     poll_options: tuple[str, ...] | None = None
+    # Its media in order, each with its alt text as it was in this version.
+    media: tuple[MediaAttachment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ _CONTENT_TABLES = (
     "jobs",
     "account_notes",
     "search_statuses",
+    "annual_reports",
 )
 
 

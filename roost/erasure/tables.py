@@ -481,3 +481,9 @@ declare(
     accounts=OWN,
     reason="where an account of another server takes deliveries (goes with its accounts row)",
 )
+declare(
+    "annual_reports",
+    D,
+    accounts=OWN,
+    reason="its yearly summaries (its counts, hashtags and posts)",
+)

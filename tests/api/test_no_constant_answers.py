@@ -36,6 +36,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Mount, Route
 
 from roost.domain.announcements.actions import NewAnnouncement, do_add_announcement
+from roost.domain.annual_reports import actions as annual_reports
 from roost.domain.blocks.domains import BlockChange, do_block_domain
 from roost.domain.emojis.actions import do_add_emoji
 from roost.domain.instance.rules import do_add_rule
@@ -243,6 +244,7 @@ def _fill(roost: Roost, me: User, tmp: Path) -> World:
     terms_day = datetime.fromtimestamp((texts / "terms.txt").stat().st_mtime, UTC).date()
     keyword_id = made["keywords"][0]["id"]
     group_key = me.get("/api/v2/notifications").json()["notification_groups"][0]["group_key"]
+    year, refresh = _annual_report(roost, me)
     return World(
         params={
             "account_id": me.id,
@@ -268,6 +270,8 @@ def _fill(roost: Roost, me: User, tmp: Path) -> World:
             "request_id": request_id,
             "group_key": group_key,
             "card_id": card_image[3],
+            "year": str(year),
+            "refresh_id": refresh,
         },
         queries=_queries(friend.id, fan.id, fof.id, post["id"], shown["url"], link),
         overrides={
@@ -281,6 +285,18 @@ def _fill(roost: Roost, me: User, tmp: Path) -> World:
             "/media/cards/{card_id}/{name}": {"name": card_image[4]},
         },
     )
+
+
+def _annual_report(roost: Roost, me: User) -> tuple[int, str]:
+    """The viewer's report of this year, generated on a day it is offered;
+    returns the year and the async refresh its generation named."""
+    year = datetime.now(UTC).year
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(annual_reports, "utcnow", lambda: datetime(year, 12, 20, tzinfo=UTC))
+        started = me.post(f"/api/v1/annual_reports/{year}/generate")
+    assert started.status_code == 202, started.text
+    roost.drain_jobs()
+    return year, started.headers["Mastodon-Async-Refresh"].split('"')[1]
 
 
 def _outside(roost: Roost, me: User, post_id: str) -> tuple[str, str]:

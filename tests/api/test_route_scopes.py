@@ -34,13 +34,14 @@ NO_TOKEN = {
     ("POST", "/users/{username}/inbox"): "another server's HTTP signature (roost/federation)",
     ("POST", "/inbox"): "another server's HTTP signature (roost/federation)",
 }
-# Routes Mastodon reaches with POST that change nothing: they take admin:read,
-# as on Mastodon (apps call them with a read-only admin token).
+# Routes Mastodon reaches with POST that change nothing: they take a read scope
+# (admin:read, read:statuses), as on Mastodon (apps call them with read-only tokens).
 READS_BY_POST = {
     ("POST", "/api/v1/admin/measures"): "the dashboard's numbers",
     ("POST", "/api/v1/admin/dimensions"): "the dashboard's breakdowns",
     ("POST", "/api/v1/admin/retention"): "the dashboard's cohorts",
     ("POST", "/api/v1/admin/canonical_email_blocks/test"): "which blocks match an address",
+    ("POST", "/api/v1/statuses/{status_id}/translate"): "a translation, read:statuses on Mastodon",
 }
 
 

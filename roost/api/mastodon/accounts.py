@@ -169,6 +169,12 @@ async def update_credentials(
     # An upload's size is checked before the form is parsed (uploads.profile_params).
     params: ProfileParams = Depends(Reader(ProfileParams, "body", uploads.profile_params)),
 ) -> JSON:
+    await apply_profile(request, viewer, params)
+    return JSON(await credential_json(request, viewer))
+
+
+async def apply_profile(request: Request, viewer: Viewer, params: ProfileParams) -> None:
+    """The change both update_credentials and PATCH /api/v1/profile make."""
     images = {role: data for role in ("avatar", "header") if (data := getattr(params, role))}
     fields = None
     if params.fields_attributes is not None:
@@ -197,7 +203,6 @@ async def update_credentials(
     async with services(request).db.write() as tx:
         await account_actions.do_update_profile(tx, viewer.account_id, change)
     await uploads.set_profile_images(request, viewer, images)
-    return JSON(await credential_json(request, viewer))
 
 
 class LookupParams(Params):

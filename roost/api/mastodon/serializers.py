@@ -326,7 +326,16 @@ def status_edit(edit: StatusEdit, cleared: Visible[StatusView], base: str) -> di
         "poll": None
         if edit.poll_options is None
         else {"options": [{"title": title} for title in edit.poll_options]},
-        "media_attachments": [],
+        # Media of a post not listed publicly get URLs for this viewer, as the
+        # post's own do (_status_media).
+        "media_attachments": [
+            _media(
+                m,
+                base,
+                None if cleared.value.status.visibility.listed else cleared.viewer.account_id,
+            )
+            for m in edit.media
+        ],
         "emojis": [],
     }
 

@@ -279,6 +279,7 @@ async def history(
                 sensitive=s.sensitive,
                 created_at=s.created_at,
                 poll_options=view.value.poll.options if view.value.poll else None,
+                media=tuple(view.value.media),
             )
         ]
     return JSON([serializers.status_edit(e, view, svc.settings.base_url) for e in edits])

@@ -381,7 +381,10 @@ async def do_attach_media(tx: Tx, account_id: int, status_id: int, media_ids: li
     if wanted:
         result = await tx.execute(
             select(
-                media_attachments.c.id, media_attachments.c.status_id, media_attachments.c.state
+                media_attachments.c.id,
+                media_attachments.c.status_id,
+                media_attachments.c.state,
+                media_attachments.c.kept_for_status_id,
             ).where(
                 media_attachments.c.id.in_(wanted), media_attachments.c.account_id == account_id
             )
@@ -389,19 +392,35 @@ async def do_attach_media(tx: Tx, account_id: int, status_id: int, media_ids: li
         rows = {row.id: row for row in result}
     for media_id in wanted:
         row = rows.get(media_id)
-        if row is None or row.status_id not in (None, status_id):
+        if (
+            row is None
+            or row.status_id not in (None, status_id)
+            or row.kept_for_status_id not in (None, status_id)
+        ):
+            # Another post's, or kept for another post's edit history.
             raise RuleBroken(f"media attachment {media_id} is not yours to attach")
         if row.state != "ready":
             raise RuleBroken(
                 f"media attachment {media_id} has not finished processing; try again in a moment"
             )
-    await do_release_media(tx, status_id, keep=wanted)
+    await _retire_media(tx, status_id, keep=wanted)
     for position, media_id in enumerate(wanted):
         await tx.execute(
             update(media_attachments)
             .where(media_attachments.c.id == media_id)
-            .values(status_id=status_id, position=position, expires_at=None)
+            .values(
+                status_id=status_id, position=position, expires_at=None, kept_for_status_id=None
+            )
         )
+
+
+async def _retire_media(tx: Tx, status_id: int, keep: list[int]) -> None:
+    """Media an edit takes off a post stay, kept for the post's edit history
+    (its earlier versions show them, as on Mastodon) until the post goes."""
+    query = update(media_attachments).where(media_attachments.c.status_id == status_id)
+    if keep:
+        query = query.where(media_attachments.c.id.not_in(keep))
+    await tx.execute(query.values(status_id=None, kept_for_status_id=status_id, expires_at=None))
 
 
 @dataclass(frozen=True)
@@ -453,14 +472,20 @@ async def do_change_attached_media(
             )
 
 
-async def do_release_media(tx: Tx, status_id: int, keep: list[int] | None = None) -> None:
-    """A post lets go of its media (deleted, or edited without them): they become
-    unattached uploads again, removed after a day unless a post takes them."""
-    query = update(media_attachments).where(media_attachments.c.status_id == status_id)
-    if keep:
-        query = query.where(media_attachments.c.id.not_in(keep))
+async def do_release_media(tx: Tx, status_id: int) -> None:
+    """A deleted post lets go of its media, and of those kept for its edit
+    history: they become unattached uploads again, removed after a day unless
+    a post takes them (a redraft)."""
+    query = update(media_attachments).where(
+        or_(
+            media_attachments.c.status_id == status_id,
+            media_attachments.c.kept_for_status_id == status_id,
+        )
+    )
     expires_at = utcnow() + UNATTACHED_LIFETIME
-    result = await tx.execute(query.values(status_id=None, expires_at=expires_at))
+    result = await tx.execute(
+        query.values(status_id=None, kept_for_status_id=None, expires_at=expires_at)
+    )
     if result.rowcount:
         await enqueue(tx, SweepMedia(), run_at=expires_at + timedelta(minutes=1))
 
@@ -469,16 +494,18 @@ async def do_delete_attached_media(tx: Tx, status_id: int) -> None:
     """A deleted post's media go with it, now, instead of waiting a day for a
     redraft (``delete_media`` on Mastodon). The rows go in the caller's
     transaction; their files are removed by a job once it has committed."""
+    held = or_(
+        media_attachments.c.status_id == status_id,
+        media_attachments.c.kept_for_status_id == status_id,
+    )
     rows = (
         await tx.execute(
-            select(media_attachments.c.file_key, media_attachments.c.preview_key).where(
-                media_attachments.c.status_id == status_id
-            )
+            select(media_attachments.c.file_key, media_attachments.c.preview_key).where(held)
         )
     ).all()
     if not rows:
         return
-    await tx.execute(delete(media_attachments).where(media_attachments.c.status_id == status_id))
+    await tx.execute(delete(media_attachments).where(held))
     keys = [r.file_key for r in rows] + [r.preview_key for r in rows if r.preview_key]
     await enqueue(tx, DiscardMediaFiles(list(keys)))
 
@@ -496,6 +523,7 @@ async def sweep_unattached(db: Database, store: MediaStore, *, batch: int = 500)
                 )
                 .where(
                     media_attachments.c.status_id.is_(None),
+                    media_attachments.c.kept_for_status_id.is_(None),
                     or_(
                         media_attachments.c.expires_at.is_(None),
                         media_attachments.c.expires_at <= now,

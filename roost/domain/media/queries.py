@@ -45,6 +45,7 @@ async def own_unattached(conn: AsyncConnection, viewer: Viewer, media_id: int) -
                     media_attachments.c.id == media_id,
                     media_attachments.c.account_id == viewer.account_id,
                     media_attachments.c.status_id.is_(None),
+                    media_attachments.c.kept_for_status_id.is_(None),
                 )
             )
         )
@@ -104,3 +105,12 @@ async def referenced_keys(conn: AsyncConnection, keys: Iterable[str]) -> set[str
     )
     found |= {row[0] for row in rows}
     return found
+
+
+async def kept_for(conn: AsyncConnection, media_id: int) -> int | None:
+    """The post whose edit history keeps this media (an edit took it off), if any."""
+    return (
+        await conn.execute(
+            select(media_attachments.c.kept_for_status_id).where(media_attachments.c.id == media_id)
+        )
+    ).scalar_one_or_none()

@@ -89,6 +89,7 @@ async def _check_media(tx: Tx, account_id: int, media_ids: tuple[int, ...]) -> N
                     media_attachments.c.id.in_(media_ids),
                     media_attachments.c.account_id == account_id,
                     media_attachments.c.status_id.is_(None),
+                    media_attachments.c.kept_for_status_id.is_(None),
                 )
             )
         ).scalars()

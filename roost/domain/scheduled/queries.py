@@ -53,6 +53,7 @@ async def _with_media(conn: AsyncConnection, rows: list[Any]) -> list[ScheduledP
             select(media_attachments).where(
                 media_attachments.c.id.in_([m for _a, m in wanted]),
                 media_attachments.c.status_id.is_(None),
+                media_attachments.c.kept_for_status_id.is_(None),
             )
         )
         for media in result.mappings():

@@ -26,8 +26,6 @@ from roost.db.tables import (
     favourites,
     mentions,
     pins,
-    polls,
-    status_edits,
     status_tags,
     statuses,
 )
@@ -62,6 +60,7 @@ from roost.domain.spam.jobs import ClusterPost
 from roost.domain.statuses import content, jobs
 from roost.domain.statuses.idempotency import do_remember_key, post_for_key
 from roost.domain.statuses.rows import new_status_row
+from roost.domain.statuses.versions import do_record_version
 from roost.domain.tags.lookup import tag_ids, tag_key
 from roost.domain.types import Status, Viewer, Visibility
 from roost.errors import NotFound, RuleBroken
@@ -266,7 +265,7 @@ async def do_edit_status(
     if current.edited_at is None:
         # The history starts with the original (its poll and all), so
         # /history shows every version.
-        await _record_version(tx, current, current.created_at)
+        await do_record_version(tx, current, current.created_at)
     spoiler = current.spoiler_text if change.spoiler_text is None else change.spoiler_text
     sensitive = current.sensitive if change.sensitive is None else change.sensitive
     if change.media_ids is not None:
@@ -300,33 +299,13 @@ async def do_edit_status(
     await tx.execute(delete(status_tags).where(status_tags.c.status_id == status_id))
     await _link_mentions_and_tags(tx, status_id, rendered)
     updated = (await tx.execute(select(statuses).where(statuses.c.id == status_id))).mappings()
-    await _record_version(tx, Status.from_row(updated.one()), now)
+    await do_record_version(tx, Status.from_row(updated.one()), now)
     await enqueue(tx, jobs.StatusEdited(status_id))
     await enqueue(tx, SyncSearch(status_id))
     if first_link(change.text, base_url) != first_link(current.text, base_url):
         await enqueue(tx, FetchLinkCard(status_id))  # a new card, or none
     await do_after_edit(tx, status_id, current.account_id, now)
     tx.emit(StatusEdited(status_id=status_id, author_id=current.account_id))
-
-
-async def _record_version(tx: Tx, status: Status, at: datetime) -> None:
-    """A version of the post as it stands, with its poll's options (as sealed)."""
-    options = (
-        await tx.execute(select(polls.c.options).where(polls.c.status_id == status.id))
-    ).scalar_one_or_none()
-    await tx.execute(
-        status_edits.insert().values(
-            id=new_id(),
-            status_id=status.id,
-            account_id=status.account_id,
-            text=seal(status.account_id, status.text),
-            content=seal(status.account_id, status.content),
-            spoiler_text=seal(status.account_id, status.spoiler_text),
-            sensitive=status.sensitive,
-            poll_options=options,
-            created_at=at,
-        )
-    )
 
 
 async def do_delete_status(

@@ -18,7 +18,6 @@ from roost.db.tables import (
     favourites,
     mentions,
     pins,
-    status_edits,
     status_tags,
     statuses,
     tags,
@@ -27,11 +26,11 @@ from roost.domain import privacy
 from roost.domain.cards.queries import cards_for
 from roost.domain.media import queries as media_queries
 from roost.domain.pagination import newest_first, page_of
-from roost.domain.polls.queries import unsealed
 from roost.domain.privacy import Visible
 from roost.domain.statuses.assembly import assemble
 from roost.domain.statuses.extras import with_extras
 from roost.domain.statuses.muted import has_muted_threads, muted_among
+from roost.domain.statuses.versions import versions
 from roost.domain.tags.lookup import tag_key
 from roost.domain.types import Account, AppInfo, Page, Status, StatusEdit, StatusView, Viewer
 from roost.errors import NotFound
@@ -315,23 +314,8 @@ async def context(
 async def history(
     conn: AsyncConnection, viewer: Viewer, status_id: int
 ) -> tuple[Visible[StatusView], list[StatusEdit]]:
-    view = await status(conn, viewer, status_id)
-    rows = await conn.execute(
-        select(status_edits)
-        .where(status_edits.c.status_id == status_id)
-        .order_by(status_edits.c.id)
-    )
-    edits = [
-        StatusEdit(
-            text=r.text,
-            content=r.content,
-            spoiler_text=r.spoiler_text,
-            sensitive=r.sensitive,
-            created_at=r.created_at,
-            poll_options=None if r.poll_options is None else tuple(unsealed(r.poll_options)),
-        )
-        for r in rows
-    ]
+    view = await status(conn, viewer, status_id)  # NotFound for a post not shown
+    edits = await versions(conn, status_id)
     return view, edits
 
 

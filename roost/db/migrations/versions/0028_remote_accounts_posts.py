@@ -7,7 +7,7 @@ with the address they have there (``uri``, ``url``) and, for accounts, their
 Accept, Reject or Undo names.
 
 Revision ID: 0028
-Revises: 0026
+Revises: 0027
 Create Date: 2026-12-06 01:30:00.000000
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import roost.db.types
 
 revision: str = "0028"
-down_revision: str | None = "0026"
+down_revision: str | None = "0027"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Annual reports ("Wrapstodon"): a yearly summary of an account's own activity."""
