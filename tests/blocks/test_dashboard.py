@@ -239,3 +239,82 @@ def test_given_a_tag_measure_without_a_known_hashtag_then_404_as_mastodon(roost:
         data={"keys[]": ["new_users"], "tag_uses[id]": "4242424242", **period},
     )
     assert plain.status_code == 200 and [m["key"] for m in plain.json()] == ["new_users"]
+
+
+def _instance_measures(dash: User, domain: str | None, day: str) -> Any:
+    keys = [
+        "instance_accounts",
+        "instance_statuses",
+        "instance_media_attachments",
+        "instance_follows",
+        "instance_followers",
+        "instance_reports",
+    ]
+    data: dict[str, Any] = {"keys[]": keys, "start_at": day, "end_at": day}
+    if domain is not None:
+        data.update({f"{key}[domain]": domain for key in keys})
+    return dash.post("/api/v1/admin/measures", data=data)
+
+
+def test_given_accounts_of_another_server_when_staff_ask_for_its_measures_then_they_count(
+    roost: Roost,
+) -> None:
+    from sqlalchemy import insert
+
+    from roost.db.tables import follows
+    from roost.domain.federation.remote import store_actor
+    from roost.ids import new_id
+
+    dash = _viewer(roost)
+    alice = roost.account("alice")
+
+    async def remote(name: str, domain: str) -> int:
+        return await store_actor(
+            roost.db,
+            {
+                "id": f"https://{domain}/users/{name}",
+                "type": "Person",
+                "preferredUsername": name,
+                "inbox": f"https://{domain}/users/{name}/inbox",
+            },
+        )
+
+    herons = [roost.run(lambda n=n: remote(n, "herons.example")) for n in ("ann", "ben")]
+    roost.run(lambda: remote("cy", "elsewhere.example"))
+
+    async def alice_follows(target: int) -> None:
+        # As after the other server's Accept of alice's Follow.
+        async with roost.db.write() as tx:
+            await tx.execute(
+                insert(follows).values(
+                    id=new_id(),
+                    account_id=int(alice.id),
+                    target_account_id=target,
+                    show_reblogs=True,
+                    notify=False,
+                    created_at=utcnow(),
+                )
+            )
+
+    roost.run(lambda: alice_follows(herons[0]))
+    reported = alice.post("/api/v1/reports", data={"account_id": str(herons[1]), "comment": "x"})
+    assert reported.status_code == 200, reported.text
+
+    answer = _instance_measures(dash, "Herons.Example.", _today())
+
+    assert answer.status_code == 200, answer.text
+    found = {m["key"]: m for m in answer.json()}
+    assert {key: m["total"] for key, m in found.items()} == {
+        "instance_accounts": "2",  # ann and ben, not cy of elsewhere
+        "instance_statuses": "0",
+        "instance_media_attachments": "0",  # media of other servers is not fetched
+        "instance_follows": "0",
+        "instance_followers": "1",  # alice follows ann
+        "instance_reports": "1",  # alice reported ben
+    }
+    assert found["instance_media_attachments"]["unit"] == "bytes"
+    assert found["instance_accounts"]["data"] == [{"date": f"{_today()}T00:00:00Z", "value": "2"}]
+    nobody = _instance_measures(dash, "unknown.example", _today())
+    assert {m["total"] for m in nobody.json()} == {"0"}
+    missing = _instance_measures(dash, None, _today())
+    assert missing.status_code == 200 and missing.json() == []  # no server named

@@ -19,6 +19,7 @@ from roost.api.openapi import answers
 from roost.api.params import BadRequest, Count, Many, OptionalId, Params, body
 from roost.api.responses import JSON
 from roost.domain.instance import dashboard
+from roost.domain.instance.dashboard_instances import INSTANCE_MEASURES
 from roost.domain.roles.permissions import Permission
 from roost.domain.types import Viewer
 
@@ -44,11 +45,37 @@ class TagParam(Params):
     id: OptionalId = Field(default=None, description="The hashtag's id")
 
 
+class DomainParam(Params):
+    domain: str | None = Field(default=None, max_length=253, description="The server's domain")
+
+
 class MeasureParams(KeyedParams):
     # Mastodon's ``tag_accounts[id]=…``: the hashtag a tag_* measure is about.
     tag_accounts: TagParam | None = Field(default=None, description="For tag_accounts")
     tag_uses: TagParam | None = Field(default=None, description="For tag_uses")
     tag_servers: TagParam | None = Field(default=None, description="For tag_servers")
+
+    # Mastodon's ``instance_accounts[domain]=…``: the server an instance_*
+    # measure is about.
+    instance_accounts: DomainParam | None = Field(default=None, description="For instance_accounts")
+    instance_statuses: DomainParam | None = Field(default=None, description="For instance_statuses")
+    instance_media_attachments: DomainParam | None = Field(
+        default=None, description="For instance_media_attachments"
+    )
+    instance_follows: DomainParam | None = Field(default=None, description="For instance_follows")
+    instance_followers: DomainParam | None = Field(
+        default=None, description="For instance_followers"
+    )
+    instance_reports: DomainParam | None = Field(default=None, description="For instance_reports")
+
+    def domains(self) -> dict[str, str]:
+        """The domain of each instance_* key that names one."""
+        found = {}
+        for name in INSTANCE_MEASURES:
+            chosen: DomainParam | None = getattr(self, name)
+            if chosen is not None and chosen.domain and chosen.domain.strip():
+                found[name] = chosen.domain
+        return found
 
     def tag_ids(self) -> dict[str, int | None]:
         return {
@@ -95,11 +122,16 @@ async def measures(
 ) -> JSON:
     """Per UTC day and in total: active_users, new_users, interactions,
     opened_reports, resolved_reports; tag_accounts, tag_uses and tag_servers
-    for the hashtag each one's [id] names (other keys left out; a tag_* key
-    without a known hashtag answers 404)."""
+    for the hashtag each one's [id] names (a tag_* key without a known
+    hashtag answers 404); instance_accounts, instance_statuses,
+    instance_media_attachments (bytes), instance_follows, instance_followers
+    and instance_reports for the server each one's [domain] names (left
+    out without one). Other keys are left out."""
     period = params.period()
     async with services(request).db.read() as conn:
-        found = await dashboard.measures(conn, params.keys, period, params.tag_ids())
+        found = await dashboard.measures(
+            conn, params.keys, period, params.tag_ids(), params.domains()
+        )
     return JSON(
         [
             {

@@ -20,9 +20,12 @@ signed up through, or ``web``), ``software_versions`` and ``space_usage``.
 Retention: for each day or month of the period, the accounts that signed up
 in it and how many of them were active in it and in each later one.
 
-Mastodon's keys about other servers (``instance_*``, ``servers``) are not
-computed: Roost does not federate yet. Unknown keys are ignored, as Mastodon
-ignores them.
+- ``instance_accounts``, ``instance_statuses``, ``instance_media_attachments``,
+  ``instance_follows``, ``instance_followers`` and ``instance_reports``, about
+  the server each names (roost/domain/instance/dashboard_instances.py).
+
+Mastodon's ``servers`` dimension is not computed. Unknown keys are ignored,
+as Mastodon ignores them.
 """
 
 from __future__ import annotations
@@ -47,6 +50,11 @@ from roost.db.tables import (
     statuses,
     users,
     web_sessions,
+)
+from roost.domain.instance.dashboard_instances import (
+    INSTANCE_COUNTS,
+    InstanceCount,
+    normal_domain,
 )
 from roost.domain.instance.dashboard_tags import TAG_COUNTS, TagCount, check_tag
 from roost.domain.instance.languages import LANGUAGES
@@ -233,13 +241,21 @@ async def measures(
     keys: Sequence[str],
     period: Period,
     tag_ids: Mapping[str, int | None] | None = None,
+    domains: Mapping[str, str] | None = None,
 ) -> list[Measure]:
     """The measures named in ``keys`` that Roost computes, in their order.
     ``tag_ids``: the hashtag each ``tag_*`` key is about (its ``[id]``
-    parameter); NotFound when a ``tag_*`` key names none."""
+    parameter); NotFound when a ``tag_*`` key names none. ``domains``: the
+    server each ``instance_*`` key is about (its ``[domain]``); a key
+    without one is left out."""
     found = []
     for name in dict.fromkeys(keys):
-        if name in TAG_COUNTS:
+        if name in INSTANCE_COUNTS:
+            domain = (domains or {}).get(name)
+            if domain is None:
+                continue
+            count, summed = _for_domain(INSTANCE_COUNTS[name], normal_domain(domain)), True
+        elif name in TAG_COUNTS:
             tag_id = await check_tag(conn, (tag_ids or {}).get(name), name)
             tag_count, summed = TAG_COUNTS[name]
             count = _for_tag(tag_count, tag_id)
@@ -252,8 +268,16 @@ async def measures(
         ]
         total = sum(v for _, v in data) if summed else await count(conn, *period.bounds)
         previous = await count(conn, *period.before().bounds)
-        found.append(Measure(name, total, previous, data))
+        unit = "bytes" if name == "instance_media_attachments" else None
+        found.append(Measure(name, total, previous, data, unit))
     return found
+
+
+def _for_domain(count: InstanceCount, domain: str) -> Count:
+    async def counted(conn: AsyncConnection, start: datetime, end: datetime) -> int:
+        return await count(conn, domain, start, end)
+
+    return counted
 
 
 def _for_tag(count: TagCount, tag_id: int) -> Count:

@@ -7,9 +7,8 @@ A use is a post with the hashtag that everyone may read, public or unlisted,
 not a boost: what Mastodon counts in a tag's history. Deleted posts no longer
 count (their rows are gone). ``tag_accounts`` counts distinct authors (one who
 used it on two days counts once in the period's total), ``tag_uses`` the
-posts, ``tag_servers`` the distinct servers of the authors: every account is
-local, since Roost does not federate yet, so it is 1 when the tag was used
-and 0 when not.
+posts, ``tag_servers`` the distinct servers of the authors (this one counting
+once for all its accounts; posts of other servers count as they arrive).
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roost.db.tables import status_tags, statuses, tags
+from roost.db.tables import accounts, status_tags, statuses, tags
 from roost.errors import NotFound
 from roost.ids import min_id_for_time
 from roost.visibility import Visibility
@@ -60,8 +59,15 @@ async def _tag_accounts(conn: AsyncConnection, tag_id: int, start: datetime, end
 
 
 async def _tag_servers(conn: AsyncConnection, tag_id: int, start: datetime, end: datetime) -> int:
-    # Every author is an account of this server: one server when used at all.
-    return min(await _tag_uses(conn, tag_id, start, end), 1)
+    # This server's own accounts have no domain: they count as one server.
+    used = _uses(tag_id, start, end)
+    server = func.coalesce(accounts.c.domain, "")
+    return await _count(
+        conn,
+        select(func.count(func.distinct(server))).select_from(
+            used.join(accounts, accounts.c.id == used.c.account_id)
+        ),
+    )
 
 
 # How to count one span, and whether the period's total is the sum of its
