@@ -226,36 +226,29 @@ async def receive_accept(ctx: JobContext, remote_id: int, local_id: int) -> None
     await fanout.followed(ctx.db, ctx.timelines, local_id, remote_id)
 
 
-async def receive_reject(ctx: JobContext, remote_id: int, local_id: int) -> None:
-    """The remote account refused (or ended) the local one's follow."""
+async def _end_follow(ctx: JobContext, follower_id: int, followed_id: int) -> None:
+    """The follow (or its request) of ``followed_id`` by ``follower_id`` ends."""
     async with ctx.db.write() as tx:
         await tx.execute(
             delete(follow_requests).where(
-                follow_requests.c.account_id == local_id,
-                follow_requests.c.target_account_id == remote_id,
+                follow_requests.c.account_id == follower_id,
+                follow_requests.c.target_account_id == followed_id,
             )
         )
         removed = await tx.execute(
             delete(follows).where(
-                follows.c.account_id == local_id, follows.c.target_account_id == remote_id
+                follows.c.account_id == follower_id, follows.c.target_account_id == followed_id
             )
         )
         if removed.rowcount:
-            await count_follow(tx, local_id, remote_id, -1)
+            await count_follow(tx, follower_id, followed_id, -1)
+
+
+async def receive_reject(ctx: JobContext, remote_id: int, local_id: int) -> None:
+    """The remote account refused (or ended) the local one's follow."""
+    await _end_follow(ctx, local_id, remote_id)
 
 
 async def receive_undo_follow(ctx: JobContext, remote_id: int, local_id: int) -> None:
-    async with ctx.db.write() as tx:
-        await tx.execute(
-            delete(follow_requests).where(
-                follow_requests.c.account_id == remote_id,
-                follow_requests.c.target_account_id == local_id,
-            )
-        )
-        removed = await tx.execute(
-            delete(follows).where(
-                follows.c.account_id == remote_id, follows.c.target_account_id == local_id
-            )
-        )
-        if removed.rowcount:
-            await count_follow(tx, remote_id, local_id, -1)
+    """The remote account took back its follow (or its request) of the local one."""
+    await _end_follow(ctx, remote_id, local_id)
