@@ -285,6 +285,11 @@ def test_given_mallory_follows_alice_when_alice_posts_and_deletes_then_mallory_i
     roost.drain_jobs()
     [delete] = peer.sent_of("Delete")
     assert delete["object"] == {"id": private["uri"], "type": "Tombstone"}
+
+    # The direct post was never sent there: its deletion is not either.
+    assert alice.delete(f"/api/v1/statuses/{direct['id']}").status_code == 200
+    roost.drain_jobs()
+    assert direct["uri"] not in orjson.dumps(peer.received).decode()
     # Deliveries went to mallory's server's shared inbox (one per server).
     assert peer.received  # recorded by the handler, whatever the path
 
