@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from roost.clock import utcnow
 from roost.db.tables import inbox_activities
-from roost.domain.blocks.domains import BlockChange, do_block_domain
+from roost.domain.blocks.domains import BlockChange, do_block_domain, do_unblock_domain, rule_for
 from roost.net import signatures
 from tests.conftest import Roost, User
 
@@ -285,6 +285,11 @@ def test_given_mallory_follows_alice_when_alice_posts_and_deletes_then_mallory_i
     roost.drain_jobs()
     [delete] = peer.sent_of("Delete")
     assert delete["object"] == {"id": private["uri"], "type": "Tombstone"}
+
+    # The direct post was never sent there: its deletion is not either.
+    assert alice.delete(f"/api/v1/statuses/{direct['id']}").status_code == 200
+    roost.drain_jobs()
+    assert direct["uri"] not in orjson.dumps(peer.received).decode()
     # Deliveries went to mallory's server's shared inbox (one per server).
     assert peer.received  # recorded by the handler, whatever the path
 
@@ -429,3 +434,33 @@ def test_given_nobody_here_follows_mallory_when_she_sends_a_public_note_then_it_
     peer.send(roost, _note(peer, 9, to=[PUBLIC]))
     [post] = roost.client.get("/api/v1/timelines/public").json()
     assert "note 9" in post["content"]
+
+
+def test_given_mallorys_posts_stored_when_her_server_is_suspended_then_they_are_no_longer_shown(
+    roost: Roost, peer: Peer
+) -> None:
+    alice, bob = roost.account("alice"), roost.account("bob")
+    mallory_id = _follow_mallory(roost, peer, alice)
+    peer.send(roost, _note(peer, 1, to=[PUBLIC]))
+    [post] = [p for p in alice.get("/api/v1/timelines/home").json() if "note 1" in p["content"]]
+    assert bob.get(f"/api/v1/statuses/{post['id']}").status_code == 200
+
+    _block(roost, "suspend")
+
+    assert alice.get(f"/api/v1/statuses/{post['id']}").status_code == 404
+    assert bob.get(f"/api/v1/statuses/{post['id']}").status_code == 404
+    assert not any("note 1" in p["content"] for p in alice.get("/api/v1/timelines/home").json())
+    assert not any(
+        "note 1" in p["content"] for p in roost.client.get("/api/v1/timelines/public").json()
+    )
+    assert bob.get(f"/api/v1/accounts/{mallory_id}").status_code == 404
+
+    # Lifting the suspension shows them again.
+    async def lift() -> None:
+        async with roost.db.write() as tx:
+            block = await rule_for(tx.conn, "127.0.0.1")
+            assert block is not None
+            await do_unblock_domain(tx, block.id)
+
+    roost.run(lift)
+    assert bob.get(f"/api/v1/statuses/{post['id']}").status_code == 200

@@ -26,9 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.clock import utcnow
 from roost.db.engine import Tx
-from roost.db.tables import instance_domain_allows, instance_domain_blocks
+from roost.db.tables import accounts, instance_domain_allows, instance_domain_blocks
 from roost.domain.accounts.email_domains import normalise
 from roost.domain.audit.chain import CONSOLE, Staff, record
+from roost.domain.events import AccountChanged
+from roost.domain.graph.counts import neighbours, recount
 from roost.domain.pagination import newest_first, page_of
 from roost.domain.roles.permissions import Permission, key
 from roost.domain.types import Page
@@ -222,6 +224,7 @@ async def do_block_domain(
         )
     )
     await _audit(tx, "domain_block.create", block, by)
+    await _impose(tx, block)
     return block
 
 
@@ -275,6 +278,9 @@ async def do_change_domain_block(
         )
     )
     await _audit(tx, "domain_block.update", changed, by)
+    if changed.severity != block.severity:
+        await _lift(tx, block)
+        await _impose(tx, changed)
     return changed
 
 
@@ -282,7 +288,66 @@ async def do_unblock_domain(tx: Tx, block_id: int, by: Staff = CONSOLE) -> Domai
     block = await domain_block(tx.conn, block_id)
     await tx.execute(delete(instance_domain_blocks).where(instance_domain_blocks.c.id == block_id))
     await _audit(tx, "domain_block.destroy", block, by)
+    await _lift(tx, block)
     return block
+
+
+async def _covered_accounts(tx: Tx, domain: str) -> list[int]:
+    """The stored accounts of the servers a block on ``domain`` covers
+    (``accounts.domain`` may carry a port, which blocks ignore)."""
+    stored = await tx.execute(
+        select(accounts.c.domain).where(accounts.c.domain.is_not(None)).distinct()
+    )
+    covered = [str(r.domain) for r in stored if domain in _covering(str(r.domain).split(":")[0])]
+    if not covered:
+        return []
+    rows = await tx.execute(select(accounts.c.id).where(accounts.c.domain.in_(covered)))
+    return [int(r.id) for r in rows]
+
+
+async def _restamp(tx: Tx, ids: list[int]) -> None:
+    everyone = set(ids)
+    for account_id in ids:
+        everyone.update(await neighbours(tx, account_id))
+    await recount(tx, everyone)
+    for account_id in ids:
+        tx.emit(AccountChanged(account_id))
+
+
+async def _impose(tx: Tx, block: DomainBlock) -> None:
+    """The server's accounts stored before the block fall under it as those
+    met after it do (roost/domain/federation/remote.py): suspended (hidden
+    with their posts by the privacy policy) or silenced. Stamped with the
+    block's own time, so that lifting it lifts what it imposed and no more."""
+    column = {"suspend": accounts.c.suspended_at, "silence": accounts.c.silenced_at}.get(
+        block.severity
+    )
+    if column is None:
+        return
+    ids = await _covered_accounts(tx, block.domain)
+    if not ids:
+        return
+    await tx.execute(
+        update(accounts)
+        .where(accounts.c.id.in_(ids), column.is_(None))
+        .values({column.name: block.created_at})
+    )
+    await _restamp(tx, ids)
+
+
+async def _lift(tx: Tx, block: DomainBlock) -> None:
+    """Undo what ``_impose`` did for this block (a suspension or silence of
+    an account for another reason, at another time, stays)."""
+    ids = await _covered_accounts(tx, block.domain)
+    if not ids:
+        return
+    for column in (accounts.c.suspended_at, accounts.c.silenced_at):
+        await tx.execute(
+            update(accounts)
+            .where(accounts.c.id.in_(ids), column == block.created_at)
+            .values({column.name: None})
+        )
+    await _restamp(tx, ids)
 
 
 async def _audit(tx: Tx, action: str, block: DomainBlock, by: Staff) -> None:

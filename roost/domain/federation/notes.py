@@ -166,8 +166,13 @@ async def _parent_uri(db: Database, base: str, parent_id: int | None) -> str | N
     return str(row.uri) if row.uri else uris.status_uri(base, row.username, parent_id)
 
 
-async def withdraw(ctx: JobContext, status_id: int, author_id: int) -> None:
-    """Tell the author's followers' servers that a local post is gone."""
+async def withdraw(
+    ctx: JobContext, status_id: int, author_id: int, visibility: int | None = None
+) -> None:
+    """Tell the author's followers' servers that a local post is gone; not
+    for a post never sent to them (direct), whose id would tell of it."""
+    if visibility is not None and Visibility(visibility) not in SENT:
+        return
     username = await _local_author(ctx.db, author_id)
     if username is None:
         return

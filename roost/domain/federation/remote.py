@@ -224,7 +224,11 @@ async def store_actor(db: Database, document: dict[str, Any]) -> int:
     policy = await policy_for(db, uri)
     # A silenced server's accounts are heard only by their followers here
     # (the privacy policy's ``heard``), as a silenced local account is.
-    silenced = utcnow() if policy is not None and policy.silenced else None
+    # Stamped with the block's time, as roost/domain/blocks/domains.py stamps
+    # the accounts stored before it: lifting the block lifts the silence.
+    silenced = (
+        policy.block.created_at if policy is not None and policy.block and policy.silenced else None
+    )
     endpoints = document.get("endpoints")
     shared = endpoints.get("sharedInbox") if isinstance(endpoints, dict) else None
     now = utcnow()

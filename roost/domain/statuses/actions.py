@@ -354,7 +354,7 @@ async def do_delete_status(
                 status_id=boost.id, author_id=boost.account_id, visibility=int(boost.visibility)
             )
         )
-    await enqueue(tx, jobs.StatusDeleted(status_id, status.account_id))
+    await enqueue(tx, jobs.StatusDeleted(status_id, status.account_id, int(status.visibility)))
     await enqueue(tx, SyncSearch(status_id))
     return status
 

@@ -32,4 +32,4 @@ async def edited(ctx: JobContext, job: StatusEdited) -> None:
 async def deleted(ctx: JobContext, job: StatusDeleted) -> None:
     await fanout.deleted(ctx.db, ctx.timelines, job.status_id, job.account_id)
     if ctx.settings.federation:
-        await notes.withdraw(ctx, job.status_id, job.account_id)
+        await notes.withdraw(ctx, job.status_id, job.account_id, job.visibility)

@@ -23,7 +23,10 @@ class StatusEdited(Job, kind="status.edited"):
 
 @dataclass(frozen=True)
 class StatusDeleted(Job, kind="status.deleted"):
-    """A post or boost was deleted: take it out of cached timelines."""
+    """A post or boost was deleted: take it out of cached timelines.
+    ``visibility``: the post's, when known (a direct post's deletion is sent
+    to no other server, as the post was not)."""
 
     status_id: int
     account_id: int
+    visibility: int | None = None
