@@ -159,6 +159,10 @@ def _unkeyed(view: StatusView) -> set[str]:
     parts: set[str] = set()
     json_cache.forget_cached()
     serializers._status_parts(_record(view, parts), BASE)
+    if view.reblog is not None:
+        # The boosted post's parts are keyed by its own parts key (in the
+        # boosted post's key, held in the boost's).
+        serializers._status_parts(_record(view.reblog, parts), BASE)
     keyed: set[str] = set()
     found = json_cache.view_key(_record(view, keyed), VIEWER, BASE)
     json_cache.forget_cached()

@@ -102,7 +102,9 @@ def view_key(
         view.muted,
         view.bookmarked,
         view.pinned,
-        tuple(m.id for m in view.mentions),
+        # A mention shows the account's address and page, which for an
+        # account of another server come from its actor and can change.
+        tuple((m.id, m.acct, m.url) for m in view.mentions),
         (view.application.name, view.application.website) if own_app and view.application else None,
         # Media of other posts are signed per viewer, with a daily expiry.
         None if public else (viewer_id, media_urls.expiry() if view.media else None),
