@@ -33,6 +33,7 @@ from roost.db.migrate import upgrade
 from roost.domain.accounts.actions import NewAccount, do_create_account
 from roost.domain.oauth.actions import do_issue_token
 from roost.domain.oauth.scopes import parse as parse_scopes
+from roost.process import prepare_process
 from tests.drills.support import ROOST, FaultyProxy, free_port, roost_env, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
@@ -60,6 +61,10 @@ class Live:
 
 def _accounts_and_tokens(settings: Settings) -> tuple[str, str]:
     """The listener's and the poster's tokens, made before the server starts."""
+
+    # This process's key store must be this installation's (sealed e-mail
+    # addresses and notes), not whatever an earlier test left installed.
+    prepare_process(settings)
 
     async def make() -> tuple[str, str]:
         db = Database(settings)
