@@ -100,6 +100,10 @@ class PrivatePostgres:
             "-R",
             "-X",
             "stream",
+            # A checkpoint at once: the default waits for a spread one, which
+            # on a busy machine outlasted the two minutes allowed.
+            "-c",
+            "fast",
         )
         port = free_port()
         self._start(data, port)
