@@ -2,6 +2,9 @@
 
 A bad value stops Roost before it serves anything, naming the variable and what
 it expects: an operator at 4 a.m. should not have to read a traceback.
+
+Above 500 lines: every setting lives in the one ``Settings`` class, each with
+the comment an operator needs, so that one file answers "what can I set?".
 """
 
 from __future__ import annotations
