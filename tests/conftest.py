@@ -330,3 +330,22 @@ def client(roost: Roost) -> TestClient:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "settings(**overrides): Roost settings for this test")
+
+
+# Tests whose figures a neighbour's load would skew (latency, throughput,
+# timeouts measured against a clock), and the browser tests (one Chromium at a
+# time): under pytest-xdist (scripts/test) they share one group and so run one
+# after another on one process, never two at once.
+ONE_AT_A_TIME = (
+    "tests/drills/",
+    "tests/web/browser/",
+    "tests/streaming/test_heartbeat.py",
+    "tests/importers/test_api.py",
+    "tests/api/test_schemathesis.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(ONE_AT_A_TIME):
+            item.add_marker(pytest.mark.xdist_group("one-at-a-time"))
