@@ -16,15 +16,16 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from roost.clock import utcnow
-from roost.db.tables import follows
+from roost.db.tables import follows, jobs, scheduled_statuses
 from roost.domain.federation.notes import PUBLIC, destination_inboxes
 from roost.domain.federation.remote import store_actor
 from roost.domain.statuses.content import RemoteMention, remote_mentions, render
@@ -84,7 +85,9 @@ def recorder() -> Iterator[Recorder]:
             if self.path.startswith("/.well-known/webfinger?resource=acct:"):
                 name = self.path.split("acct:", 1)[1].split("@", 1)[0]
                 href = f"{found.base}/users/{name}"
-                self._answer(200, orjson.dumps({"links": [{"rel": "self", "type": AP, "href": href}]}))
+                self._answer(
+                    200, orjson.dumps({"links": [{"rel": "self", "type": AP, "href": href}]})
+                )
             elif self.path.startswith("/users/"):
                 self._answer(200, orjson.dumps(found.actor(self.path.split("/")[2])))
             else:
@@ -173,7 +176,7 @@ def world(roost: Roost, recorder: Recorder) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("visibility", ["public", "unlisted", "private"])
-def test_given_followers_elsewhere_when_a_post_mentions_strangers_then_it_goes_to_their_own_inbox_too(
+def test_given_followers_elsewhere_when_a_post_mentions_strangers_then_their_own_inboxes_too(
     roost: Roost, recorder: Recorder, world: dict[str, Any], visibility: str
 ) -> None:
     alice: User = world["alice"]
@@ -224,9 +227,11 @@ def test_given_a_public_post_mentioning_someone_elsewhere_then_its_note_here_nam
     assert answer.status_code == 200
     note = answer.json()
     assert "https://d.example/users/dora" in note["cc"]
-    assert {"type": "Mention", "href": "https://d.example/users/dora", "name": "@dora@d.example"} in (
-        note["tag"]
-    )
+    assert {
+        "type": "Mention",
+        "href": "https://d.example/users/dora",
+        "name": "@dora@d.example",
+    } in (note["tag"])
 
 
 def test_given_followers_elsewhere_when_a_direct_post_then_only_the_mentioned_own_inboxes(
@@ -295,6 +300,38 @@ def test_given_an_account_not_known_here_when_mentioned_then_it_is_looked_up_and
     assert mention["acct"] == f"zed@{recorder.domain}"
     assert f'href="{recorder.base}/@zed"' in post["content"]
     assert recorder.paths() == ["/users/zed/inbox"]  # its own inbox, not /inbox
+
+
+def test_given_a_scheduled_post_naming_an_unknown_account_when_due_then_it_is_looked_up_and_sent(
+    roost: Roost, recorder: Recorder
+) -> None:
+    alice = roost.account("alice")
+    at = (utcnow() + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    scheduled = alice.post(
+        "/api/v1/statuses",
+        json={
+            "status": f"later @zed@{recorder.domain}",
+            "scheduled_at": at,
+            "visibility": "direct",
+        },
+    )
+    assert scheduled.status_code == 200, scheduled.text
+    assert recorder.sent == []
+
+    async def make_due() -> None:
+        past = utcnow() - timedelta(seconds=1)
+        async with roost.db.write() as tx:
+            await tx.execute(update(scheduled_statuses).values(scheduled_at=past))
+            await tx.execute(
+                update(jobs).where(jobs.c.kind == "scheduled.publish").values(run_at=past)
+            )
+
+    roost.run(make_due)
+    roost.drain_jobs()
+
+    [post] = alice.get(f"/api/v1/accounts/{alice.id}/statuses").json()
+    assert [m["acct"] for m in post["mentions"]] == [f"zed@{recorder.domain}"]
+    assert recorder.paths() == ["/users/zed/inbox"]
 
 
 @pytest.mark.settings(federation_allow_insecure=True, outbound_timeout_s=0.5)

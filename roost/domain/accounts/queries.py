@@ -106,7 +106,9 @@ async def remote_accounts_named(
     if not accts:
         return {}
     rows = await conn.execute(
-        select(accounts.c.id, accounts.c.username, accounts.c.domain, accounts.c.url, accounts.c.uri)
+        select(
+            accounts.c.id, accounts.c.username, accounts.c.domain, accounts.c.url, accounts.c.uri
+        )
         .where(
             accounts.c.domain.in_(sorted({d for _, d in accts})),
             func.lower(accounts.c.username).in_(sorted({u for u, _ in accts})),
