@@ -26,6 +26,7 @@ from sqlalchemy import insert, update
 
 from roost.clock import utcnow
 from roost.db.tables import follows, jobs, scheduled_statuses
+from roost.domain.blocks.domains import BlockChange, do_block_domain
 from roost.domain.federation.notes import PUBLIC, destination_inboxes
 from roost.domain.federation.remote import store_actor
 from roost.domain.statuses.content import RemoteMention, remote_mentions, render
@@ -367,3 +368,19 @@ def test_given_a_stored_remote_account_then_its_mention_is_linked_as_mastodon_li
         '<p>hi <span class="h-card"><a href="https://d.example/@Dora" '
         'class="u-url mention">@<span>Dora</span></a></span> and @eve@d.example</p>'
     )
+
+
+def test_given_a_mentioned_accounts_server_suspended_then_the_post_goes_nowhere_near_it(
+    roost: Roost, recorder: Recorder, world: dict[str, Any]
+) -> None:
+    async def block() -> None:
+        async with roost.db.write() as tx:
+            await do_block_domain(tx, "d.example", BlockChange(severity="suspend"))
+
+    roost.run(block)
+    post = world["alice"].post_status("psst @dora@d.example", visibility="direct")
+    roost.drain_jobs()
+
+    assert post["mentions"] == []
+    assert _inboxes(roost, post["id"]) == []
+    assert recorder.sent == []
