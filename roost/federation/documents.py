@@ -114,9 +114,16 @@ def instance_actor(base: str, domain: str, public_key_pem: str) -> dict[str, Any
     }
 
 
+def _actor_of(account: Account, base: str) -> str:
+    """The actor id of a mentioned account: its own for one of another server."""
+    if account.domain is not None and account.uri:
+        return account.uri
+    return uris.actor_uri(base, account.username)
+
+
 def _audience(view: StatusView, base: str, author: str) -> tuple[list[str], list[str]]:
     followers = f"{author}/followers"
-    mentioned = [uris.actor_uri(base, account.username) for account in view.mentions]
+    mentioned = [_actor_of(account, base) for account in view.mentions]
     visibility = view.status.visibility
     if visibility == Visibility.PUBLIC:
         return [PUBLIC], [followers, *mentioned]
@@ -139,8 +146,8 @@ def note(
     tags: list[dict[str, Any]] = [
         {
             "type": "Mention",
-            "href": uris.actor_uri(base, account.username),
-            "name": f"@{account.username}@{domain}",
+            "href": _actor_of(account, base),
+            "name": f"@{account.username}@{account.domain or domain}",
         }
         for account in view.mentions
     ]

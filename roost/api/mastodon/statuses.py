@@ -18,6 +18,7 @@ from roost.api.params import Id, Ids, Many, OptionalId, Params, Words, body, que
 from roost.api.responses import JSON, paged_json
 from roost.db.engine import Tx
 from roost.domain.accounts.queries import user_settings
+from roost.domain.federation.mentions import resolve_mentions
 from roost.domain.filters.apply import THREAD, apply_filters
 from roost.domain.media.actions import MediaChange, parse_focus
 from roost.domain.polls.actions import NewPoll
@@ -122,6 +123,8 @@ async def create_status(
     )
     if params.scheduled_at:
         return await scheduled.schedule(request, viewer, new, params.scheduled_at)
+    # Accounts of other servers it mentions, stored first (bounded lookups).
+    await resolve_mentions(svc.db, svc.settings, params.status)
     async with svc.db.write() as tx:
         status_id = await actions.do_create_status(
             tx,
@@ -239,6 +242,7 @@ async def edit_status(
 ) -> JSON:
     sid = status_id
     svc = services(request)
+    await resolve_mentions(svc.db, svc.settings, params.status)
     async with svc.db.write() as tx:
         await actions.do_edit_status(
             tx,

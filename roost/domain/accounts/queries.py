@@ -96,6 +96,35 @@ async def local_accounts_named(
     return {row.username_key: (row.id, row.username) for row in rows}
 
 
+async def remote_accounts_named(
+    conn: AsyncConnection, accts: list[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, str, str]]:
+    """Lower-cased (username, domain) -> (id, username, profile URL) for the
+    accounts of other servers stored here under those names and not
+    suspended (a suspended server's accounts are). Two actors of one server
+    may have had one name (one renamed, another took it): the newest wins."""
+    if not accts:
+        return {}
+    rows = await conn.execute(
+        select(
+            accounts.c.id, accounts.c.username, accounts.c.domain, accounts.c.url, accounts.c.uri
+        )
+        .where(
+            accounts.c.domain.in_(sorted({d for _, d in accts})),
+            func.lower(accounts.c.username).in_(sorted({u for u, _ in accts})),
+            accounts.c.suspended_at.is_(None),
+        )
+        .order_by(accounts.c.id)
+    )
+    wanted = set(accts)
+    found: dict[tuple[str, str], tuple[int, str, str]] = {}
+    for row in rows:
+        key = (str(row.username).lower(), str(row.domain).lower())
+        if key in wanted:
+            found[key] = (int(row.id), str(row.username), str(row.url or row.uri))
+    return found
+
+
 @dataclass(frozen=True)
 class UserSettings:
     email: str

@@ -1,11 +1,14 @@
 """Posts across servers: Create(Note) and Delete(Note), both ways.
 
 Out (``publish``, ``withdraw``: called by the jobs of a post's life,
-roost/domain/statuses/handlers.py): a local public, unlisted or followers-only
-post goes as Create(Note) to the inboxes of its author's followers on other
-servers, one delivery per server that offers a shared inbox (else per
-follower inbox); its deletion goes as Delete(Tombstone) to the same inboxes.
-Boosts and direct posts are not sent yet.
+roost/domain/statuses/handlers.py): a local post goes as Create(Note) to the
+inboxes ``destination_inboxes`` chooses by its visibility: a public, unlisted
+or followers-only one to its author's followers on other servers (one
+delivery per server that offers a shared inbox, else per follower inbox) and
+to the accounts of other servers it mentions; a direct one only to the own
+inboxes of the accounts of other servers it mentions. Its deletion goes as
+Delete(Tombstone) to its author's followers' inboxes (a direct post's is not
+sent yet). Boosts are not sent yet.
 
 In: a received Note whose author is the actor who signed, and that concerns
 someone here (its author is followed here, it names a local account, or it
@@ -87,6 +90,79 @@ async def follower_inboxes(db: Database, author_id: int) -> list[str]:
     return sorted({str(r.shared_inbox_url or r.inbox_url) for r in rows})
 
 
+async def destination_inboxes(db: Database, status_id: int) -> list[str]:
+    """The inboxes of other servers a local post (not a boost) is sent to,
+    by its visibility; the one place that decides who gets it.
+
+    - public, unlisted, followers-only: the author's followers' servers
+      (``follower_inboxes``: each server's shared inbox once, else each
+      follower's inbox), and the own inbox of each account of another server
+      it mentions, unless that account's server already gets it through the
+      shared inbox its followers there use (that delivery names it too);
+    - direct: only the own inbox of each account of another server it
+      mentions; never a shared inbox (a server's shared inbox hands the post
+      to whoever the server thinks it concerns), never anyone else.
+
+    So a followers-only or direct post goes to no server that has none of
+    the author's followers and none of the accounts it mentions. Suspended
+    accounts (a deleted actor, a suspended server's) get nothing."""
+    async with db.read() as conn:
+        row = (
+            await conn.execute(
+                select(
+                    statuses.c.account_id,
+                    statuses.c.visibility,
+                    statuses.c.reblog_of_id,
+                    statuses.c.uri,
+                ).where(statuses.c.id == status_id)
+            )
+        ).first()
+        if row is None or row.reblog_of_id is not None or row.uri is not None:
+            return []
+        mentioned = (
+            await conn.execute(
+                select(remote_accounts.c.inbox_url, remote_accounts.c.shared_inbox_url)
+                .select_from(
+                    mentions.join(
+                        remote_accounts, remote_accounts.c.account_id == mentions.c.account_id
+                    ).join(accounts, accounts.c.id == mentions.c.account_id)
+                )
+                .where(mentions.c.status_id == status_id, accounts.c.suspended_at.is_(None))
+            )
+        ).all()
+    visibility = Visibility(row.visibility)
+    if visibility == Visibility.DIRECT:
+        return sorted({str(m.inbox_url) for m in mentioned})
+    if visibility not in SENT:
+        return []
+    inboxes = set(await follower_inboxes(db, row.account_id))
+    for m in mentioned:
+        if m.shared_inbox_url is None or m.shared_inbox_url not in inboxes:
+            inboxes.add(str(m.inbox_url))
+    return sorted(inboxes)
+
+
+async def _mentioned_actors(db: Database, base: str, status_id: int) -> list[tuple[str, str]]:
+    """(actor id, ``@name@domain``) of each account a post mentions, local
+    or of another server, in the order of their ids."""
+    async with db.read() as conn:
+        rows = (
+            await conn.execute(
+                select(accounts.c.username, accounts.c.domain, accounts.c.uri)
+                .select_from(mentions.join(accounts, accounts.c.id == mentions.c.account_id))
+                .where(mentions.c.status_id == status_id)
+                .order_by(accounts.c.id)
+            )
+        ).all()
+    own = urlsplit(base).netloc
+    return [
+        (str(r.uri), f"@{r.username}@{r.domain}")
+        if r.domain is not None
+        else (uris.actor_uri(base, r.username), f"@{r.username}@{own}")
+        for r in rows
+    ]
+
+
 async def _local_author(db: Database, account_id: int) -> str | None:
     async with db.read() as conn:
         row = (
@@ -104,21 +180,24 @@ async def publish(ctx: JobContext, status_id: int) -> None:
     if row is None or row.reblog_of_id is not None or row.uri is not None:
         return
     visibility = Visibility(row.visibility)
-    if visibility not in SENT:
-        return
     username = await _local_author(ctx.db, row.account_id)
     if username is None:
         return
-    inboxes = await follower_inboxes(ctx.db, row.account_id)
+    inboxes = await destination_inboxes(ctx.db, status_id)
     if not inboxes:
         return
     base = ctx.settings.base_url
     actor = uris.actor_uri(base, username)
     followers = f"{actor}/followers"
+    mentioned = await _mentioned_actors(ctx.db, base, status_id)
+    named = [uri for uri, _ in mentioned]
+    # As Mastodon addresses them: a direct post to the accounts it mentions
+    # only (no Public, no followers collection).
     to, cc = {
-        Visibility.PUBLIC: ([PUBLIC], [followers]),
-        Visibility.UNLISTED: ([followers], [PUBLIC]),
-        Visibility.PRIVATE: ([followers], []),
+        Visibility.PUBLIC: ([PUBLIC], [followers, *named]),
+        Visibility.UNLISTED: ([followers], [PUBLIC, *named]),
+        Visibility.PRIVATE: ([followers], named),
+        Visibility.DIRECT: (named, []),
     }[visibility]
     note_id = uris.status_uri(base, username, status_id)
     in_reply_to = await _parent_uri(ctx.db, base, row.in_reply_to_id)
@@ -134,6 +213,7 @@ async def publish(ctx: JobContext, status_id: int) -> None:
         "inReplyTo": in_reply_to,
         "to": to,
         "cc": cc,
+        "tag": [{"type": "Mention", "href": uri, "name": name} for uri, name in mentioned],
     }
     activity = {
         "@context": NOTE_CONTEXT,

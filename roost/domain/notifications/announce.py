@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from roost.db.engine import Tx
-from roost.db.tables import follows, mentions, statuses
+from roost.db.tables import accounts, follows, mentions, statuses
 from roost.domain.notifications.actions import do_notify
 
 
@@ -28,8 +28,12 @@ async def do_announce_post(tx: Tx, status_id: int) -> bool:
         return False
     if row.reblog_of_id is not None:
         return True
+    # Accounts of other servers are told by their own server (the post is
+    # delivered to it), not here.
     mentioned = await tx.execute(
-        select(mentions.c.account_id).where(mentions.c.status_id == status_id)
+        select(mentions.c.account_id)
+        .join(accounts, accounts.c.id == mentions.c.account_id)
+        .where(mentions.c.status_id == status_id, accounts.c.domain.is_(None))
     )
     for (account_id,) in mentioned.all():
         await do_notify(

@@ -79,6 +79,17 @@ async def scheduled_post(conn: AsyncConnection, viewer: Viewer, scheduled_id: in
     return (await _with_media(conn, [row]))[0]
 
 
+async def scheduled_text(conn: AsyncConnection, scheduled_id: int) -> str | None:
+    """The text a scheduled post will publish (None when it is gone), for
+    what must be done before publishing it (its mentions looked up)."""
+    row = (
+        await conn.execute(
+            select(scheduled_statuses).where(scheduled_statuses.c.id == scheduled_id)
+        )
+    ).first()
+    return None if row is None else from_row(row).text
+
+
 async def scheduled_posts(conn: AsyncConnection, viewer: Viewer, page: Page) -> list[ScheduledPost]:
     """The viewer's scheduled posts, newest id first, paged by id."""
     assert viewer.account_id is not None

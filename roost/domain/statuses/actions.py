@@ -31,7 +31,7 @@ from roost.db.tables import (
 )
 from roost.domain import privacy
 from roost.domain.accounts.limits import is_sensitized
-from roost.domain.accounts.queries import local_accounts_named
+from roost.domain.accounts.queries import local_accounts_named, remote_accounts_named
 from roost.domain.cards.jobs import FetchLinkCard
 from roost.domain.cards.links import first_link
 from roost.domain.conversations.actions import do_deliver_direct
@@ -117,7 +117,12 @@ def check_text(text: str, spoiler_text: str, max_chars: int, *, has_media: bool 
 
 async def _render(tx: Tx, text: str, base_url: str) -> content.Rendered:
     local = await local_accounts_named(tx.conn, content.mentioned_usernames(text))
-    return content.render(text, local, base_url)
+    # Accounts of other servers are linked when they are stored here; those
+    # not stored yet are looked up before the transaction by whoever takes
+    # the post (roost/domain/federation/mentions.py), never inside it.
+    named = await remote_accounts_named(tx.conn, content.remote_mentions(text, base_url))
+    remote = {key: content.RemoteMention(*found) for key, found in named.items()}
+    return content.render(text, local, base_url, remote)
 
 
 async def _link_mentions_and_tags(tx: Tx, status_id: int, rendered: content.Rendered) -> None:

@@ -1,8 +1,10 @@
 """Plain text in, sanitised HTML out: links, @mentions and #hashtags.
 
 The author's plain source is kept beside the HTML (for edit and redraft);
-the HTML is rebuilt from it, never edited in place. Mentions link only to local
-accounts that exist; anything else stays text. The result is passed through nh3
+the HTML is rebuilt from it, never edited in place. Mentions link only to
+accounts that exist here: local ones, and accounts of other servers stored
+here (``@name@domain``, linked to their own profile page, as Mastodon links
+them); anything else stays text. The result is passed through nh3
 as a last line of defence, although everything was escaped while building it.
 """
 
@@ -19,7 +21,12 @@ import nh3
 URL_WEIGHT = 23
 
 _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]}]", re.IGNORECASE)
-_MENTION = re.compile(r"(?<![\w@/])@([a-zA-Z0-9_]{1,30})(?:@([a-zA-Z0-9.-]+\.[a-zA-Z]{2,}))?")
+# ``@name`` or ``@name@domain``; the domain may be an IPv4 address and carry a
+# port (servers federating on one machine in insecure mode, docs/federation.md).
+_MENTION = re.compile(
+    r"(?<![\w@/])@([a-zA-Z0-9_]{1,30})"
+    r"(?:@((?:[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}|[0-9]{1,3}(?:\.[0-9]{1,3}){3})(?::[0-9]{1,5})?))?"
+)
 _HASHTAG = re.compile(r"(?<![\w#/&])#(\w{1,100})", re.UNICODE)
 _TOKEN = re.compile(f"{_URL.pattern}|{_MENTION.pattern}|{_HASHTAG.pattern}", re.IGNORECASE)
 
@@ -45,6 +52,16 @@ _ALLOWED_ATTRIBUTES = {"a": {"href", "class", "rel", "target", "translate"}, "sp
 
 
 @dataclass(frozen=True, slots=True)
+class RemoteMention:
+    """An account of another server a post may mention: its id, its username
+    as its server spells it, and its profile page (the mention's link)."""
+
+    account_id: int
+    username: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
 class Rendered:
     html: str
     mentioned_ids: list[int]
@@ -58,6 +75,20 @@ def mentioned_usernames(text: str) -> list[str]:
         if match.group(1).lower() not in names:
             names.append(match.group(1).lower())
     return names
+
+
+def remote_mentions(text: str, base_url: str) -> list[tuple[str, str]]:
+    """The ``(username, domain)`` of each account of another server the text
+    mentions (``@name@domain``, the domain not this server's), lower-cased,
+    once each, in order."""
+    found: list[tuple[str, str]] = []
+    for match in _MENTION.finditer(text):
+        domain = match.group(2)
+        if domain and not _ours(domain, base_url):
+            acct = (match.group(1).lower(), domain.lower())
+            if acct not in found:
+                found.append(acct)
+    return found
 
 
 def hashtags(text: str) -> list[str]:
@@ -87,16 +118,22 @@ def character_count(text: str) -> int:
     return total
 
 
-def render(text: str, local_accounts: Mapping[str, tuple[int, str]], base_url: str) -> Rendered:
+def render(
+    text: str,
+    local_accounts: Mapping[str, tuple[int, str]],
+    base_url: str,
+    remote_accounts: Mapping[tuple[str, str], RemoteMention] | None = None,
+) -> Rendered:
     """Turn the author's text into HTML.
 
     ``local_accounts`` maps a lower-cased username to (account id, username) for
-    every mentioned name that exists here.
+    every mentioned name that exists here; ``remote_accounts`` maps a
+    lower-cased ``(username, domain)`` to the stored account of another server.
     """
     mentioned: list[int] = []
     tags: list[str] = []
     clean = nh3.clean(
-        _markup(text, local_accounts, base_url, mentioned, tags),
+        _markup(text, local_accounts, base_url, mentioned, tags, remote=remote_accounts),
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
         link_rel=None,
@@ -142,6 +179,8 @@ def _markup(
     mentioned: list[int],
     tags: list[str],
     links: list[str] | None = None,
+    *,
+    remote: Mapping[tuple[str, str], RemoteMention] | None = None,
 ) -> str:
     """The HTML before sanitising: paragraphs of escaped text and rendered
     tokens; the addresses of the links made are added to ``links``."""
@@ -149,7 +188,7 @@ def _markup(
     for paragraph in _PARAGRAPHS.split(text.strip()):
         if not paragraph.strip():
             continue
-        inline = _inline(paragraph, local_accounts, base_url, mentioned, tags, links)
+        inline = _inline(paragraph, local_accounts, base_url, mentioned, tags, links, remote)
         rendered.append("<p>" + inline.replace("\n", "<br>") + "</p>")
     return "".join(rendered)
 
@@ -161,13 +200,14 @@ def _inline(
     mentioned: list[int],
     tags: list[str],
     links: list[str] | None,
+    remote: Mapping[tuple[str, str], RemoteMention] | None = None,
 ) -> str:
     """Escaped text with its tokens rendered, and nothing around it."""
     pieces: list[str] = []
     position = 0
     for match in _TOKEN_SCAN.finditer(text):
         pieces.append(html.escape(text[position : match.start()], quote=False))
-        pieces.append(_render_token(match, local_accounts, base_url, mentioned, tags))
+        pieces.append(_render_token(match, local_accounts, base_url, mentioned, tags, remote))
         if links is not None and match.group(0)[0] in "hH":
             links.append(match.group(0))
         position = match.end()
@@ -181,17 +221,25 @@ def _render_token(
     base_url: str,
     mentioned: list[int],
     tags: list[str],
+    remote: Mapping[tuple[str, str], RemoteMention] | None,
 ) -> str:
     token = match.group(0)
     if token.startswith("@"):
         username, domain = match.group(1), match.group(2)
-        local = local_accounts.get(username.lower())
-        if local is None or (domain and domain.lower() != _host(base_url)):
-            return html.escape(token, quote=False)
-        account_id, canonical = local
+        if domain and not _ours(domain, base_url):
+            found = (remote or {}).get((username.lower(), domain.lower()))
+            if found is None:
+                return html.escape(token, quote=False)
+            account_id, canonical, href = found.account_id, found.username, found.url
+        else:
+            local = local_accounts.get(username.lower())
+            if local is None:
+                return html.escape(token, quote=False)
+            account_id, canonical = local
+            href = f"{base_url}/@{canonical}"
         if account_id not in mentioned:
             mentioned.append(account_id)
-        href = html.escape(f"{base_url}/@{canonical}")
+        href = html.escape(href)
         return (
             f'<span class="h-card" translate="no"><a href="{href}" class="u-url mention">'
             f"@<span>{html.escape(canonical)}</span></a></span>"
@@ -216,6 +264,13 @@ def _render_token(
 
 def _host(base_url: str) -> str:
     return base_url.split("://", 1)[-1].split("/", 1)[0].split(":")[0].lower()
+
+
+def _ours(domain: str, base_url: str) -> bool:
+    """Whether ``domain`` (as written after ``@name@``) is this server: its
+    host, with or without its port."""
+    authority = base_url.split("://", 1)[-1].split("/", 1)[0].lower()
+    return domain.lower() in (authority, _host(base_url))
 
 
 def note_html(text: str) -> str:

@@ -27,6 +27,7 @@ from starlette.datastructures import UploadFile
 
 from roost.db.engine import Tx
 from roost.domain.accounts.queries import user_settings
+from roost.domain.federation.mentions import resolve_mentions
 from roost.domain.filters.apply import HOME, PUBLIC, apply_filters
 from roost.domain.graph import actions as graph_actions
 from roost.domain.media import actions as media_actions
@@ -251,6 +252,7 @@ async def compose(request: Request, web: WebViewer = Depends(signed_in)) -> Resp
             application_id=None,
             media_ids=media_ids,
         )
+        await resolve_mentions(svc.db, svc.settings, new.text)
         async with svc.db.write() as tx:
             status_id = await actions.do_create_status(
                 tx,
