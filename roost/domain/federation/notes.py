@@ -273,6 +273,12 @@ async def _parent_of(conn: AsyncConnection, base: str, uri: Any) -> Any:
     ).first()
 
 
+async def post_of(conn: AsyncConnection, base: str, uri: Any) -> Any:
+    """The post here that ``uri`` names (its ``id`` and ``account_id``): another
+    server's by its id, a local one by its address; None when it is not here."""
+    return await _parent_of(conn, base, uri)
+
+
 def _published(value: Any) -> datetime:
     if isinstance(value, str):
         try:
