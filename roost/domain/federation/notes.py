@@ -5,7 +5,8 @@ roost/domain/statuses/handlers.py): a local public, unlisted or followers-only
 post goes as Create(Note) to the inboxes of its author's followers on other
 servers, one delivery per server that offers a shared inbox (else per
 follower inbox); its deletion goes as Delete(Tombstone) to the same inboxes.
-Boosts and direct posts are not sent yet.
+Direct posts are not sent yet; edits go as Update(Note) (edits.py), boosts
+as Announce (interactions.py).
 
 In: a received Note whose author is the actor who signed, and that concerns
 someone here (its author is followed here, it names a local account, or it
