@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 
 from tests.conftest import Roost, User
@@ -212,6 +213,33 @@ def test_given_alices_post_when_mallory_boosts_then_undoes_then_alice_and_carol_
 
     assert alice.get(f"/api/v1/statuses/{post['id']}").json()["reblogs_count"] == 0
     assert [p for p in _home(carol) if p["reblog"] is not None] == []
+
+
+def test_given_carol_follows_mallory_when_she_boosts_an_unknown_note_then_it_is_fetched(
+    roost: Roost, peer: Peer
+) -> None:
+    alice, carol = roost.account("alice"), roost.account("carol")
+    old_note = _note(peer, 40, to=[PUBLIC], cc=[f"{peer.uri}/followers"])["object"]
+    private_note = _note(peer, 41)["object"]
+    peer.served |= {"/users/mallory/statuses/40": old_note}
+    peer.served |= {"/users/mallory/statuses/41": private_note}
+
+    # Nobody here follows mallory yet: her boost is not worth a fetch.
+    peer.send(roost, _announce(peer, 50, old_note["id"]))
+    assert roost.client.get("/api/v1/timelines/public").json() == []
+
+    _follow_mallory(roost, peer, carol)
+    peer.send(roost, _announce(peer, 51, old_note["id"]))
+    peer.send(roost, _announce(peer, 52, private_note["id"]))
+
+    [boost] = [p for p in _home(carol) if p["reblog"] is not None]
+    assert boost["reblog"]["uri"] == old_note["id"]
+    assert "note 40" in boost["reblog"]["content"]
+    assert boost["reblog"]["account"]["acct"] == f"mallory@{peer.domain}"
+    assert alice.get(f"/api/v1/statuses/{boost['reblog']['id']}").status_code == 200
+    # The followers-only note was not taken, nor boosted.
+    assert not any("note 41" in orjson.dumps(p).decode() for p in _home(carol))
+    assert _states(roost)[-2:] == ["handled", "unhandled"]
 
 
 def test_given_private_and_direct_posts_when_mallory_boosts_them_then_nothing_is_stored(

@@ -13,7 +13,9 @@ Out:
 
 In (called by the inbox's processing, roost/domain/federation/received.py):
   - Announce of a post known here (local by its address, or another server's
-    by its id), public or unlisted, by a remote actor who may see it: stored
+    by its id; one not known yet is fetched from its server and stored, when
+    the booster is followed here), public or unlisted, by a remote actor who
+    may see it: stored
     as that account's boost (``statuses.uri`` the Announce's id), through the
     same action as a local boost, so its followers here get it in their home
     timelines and a local author a ``reblog`` notification. A boost of a
@@ -33,7 +35,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 
-from roost.db.tables import accounts, remote_accounts, statuses
+from roost.db.tables import accounts, follows, remote_accounts, statuses
 from roost.domain.federation import uris
 from roost.domain.federation.delivery import enqueue_delivery
 from roost.domain.federation.jobs import SendLike
@@ -41,9 +43,15 @@ from roost.domain.federation.notes import (
     PUBLIC,
     follower_inboxes,
     post_of,
+    receive_create,
     visibility_of,
 )
-from roost.domain.federation.remote import delivery_of
+from roost.domain.federation.remote import (
+    RemoteRefused,
+    account_for_uri,
+    delivery_of,
+    fetch_note,
+)
 from roost.domain.jobs import JobContext
 from roost.domain.statuses import actions as status_actions
 from roost.domain.types import Viewer
@@ -264,7 +272,9 @@ async def receive_announce(
             )
         ).scalar_one_or_none()
     if post is None:
-        return False  # a post not known here (fetching it comes later)
+        post = await _fetched(ctx, remote_id, object_uri)
+    if post is None:
+        return False  # a post not known here, and not to be had
     visibility = visibility_of(activity, followers_url)
     if visibility is None:
         return False  # a boost for nobody in particular, or a direct one
@@ -291,6 +301,35 @@ async def receive_announce(
             .values(uri=announce_uri)
         )
     return True
+
+
+async def _fetched(ctx: JobContext, booster_id: int, uri: str) -> Any:
+    """Another server's public or unlisted post a booster followed here
+    boosted, fetched from its server and stored (as a received Create
+    would store it); None when it is not to be had."""
+    if urlsplit(uri).netloc.lower() == urlsplit(ctx.settings.base_url).netloc.lower():
+        return None  # a local address of no post
+    async with ctx.db.read() as conn:
+        followed = (
+            await conn.execute(
+                select(follows.c.id).where(follows.c.target_account_id == booster_id).limit(1)
+            )
+        ).first()
+    if followed is None:
+        return None  # nobody here hears the booster: not worth a fetch
+    try:
+        note = await fetch_note(ctx.db, ctx.settings, uri)
+    except RemoteRefused as refused:
+        if refused.transient:
+            raise  # its server is away: the inbox's job is tried again
+        return None
+    if visibility_of(note, None) not in BOOSTABLE:
+        return None  # a boost of it would not be taken anyway
+    author = str(note["attributedTo"])
+    author_id = await account_for_uri(ctx.db, ctx.settings, author)
+    await receive_create(ctx, author_id, author, note, wanted=True)
+    async with ctx.db.read() as conn:
+        return await post_of(conn, ctx.settings.base_url, uri)
 
 
 async def receive_undo_announce(ctx: JobContext, remote_id: int, announce: Any) -> bool:

@@ -291,7 +291,11 @@ def _published(value: Any) -> datetime:
     return utcnow()
 
 
-async def receive_create(ctx: JobContext, remote_id: int, actor_uri: str, note: Any) -> bool:
+async def receive_create(
+    ctx: JobContext, remote_id: int, actor_uri: str, note: Any, *, wanted: bool = False
+) -> bool:
+    """Store a received (or, ``wanted``: fetched because an account followed
+    here boosted it) Note; False when it is not stored."""
     if not isinstance(note, dict) or note.get("type") not in ("Note", "Article"):
         return False
     uri = note.get("id")
@@ -309,7 +313,7 @@ async def receive_create(ctx: JobContext, remote_id: int, actor_uri: str, note: 
         ).scalar_one_or_none()
         parent = await _parent_of(conn, ctx.settings.base_url, note.get("inReplyTo"))
     mentioned = await _local_recipients(ctx, note)
-    if parent is None and not mentioned and not await _followed_here(ctx, remote_id):
+    if not wanted and parent is None and not mentioned and not await _followed_here(ctx, remote_id):
         return False  # nobody here asked for it (Mastodon keeps such notes out too)
     visibility = visibility_of(note, followers_url)
     if visibility is None:
