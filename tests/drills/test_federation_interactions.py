@@ -1,18 +1,21 @@
 """Real ``roost serve`` processes (insecure mode, loopback): edits, boosts and
 favourites travel between servers, and their undoing too.
 
-A runs embedded (SQLite); B runs on the test's backend (SQLite, and
+A and C run embedded (SQLite); B runs on the test's backend (SQLite, and
 PostgreSQL + Redis when ROOST_TEST_DATABASE_URL is set). bob@B follows
-alice@A; carol@A follows bob@B.
+alice@A; carol@A and dave@C follow bob@B. C never had alice's post: bob's
+boost makes C fetch it from A.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.drills.test_federation_follow import Server, _home, _wait, pair, servers
+from tests.drills.support import ServerProcess
+from tests.drills.test_federation_follow import Server, _home, _start, _wait, pair, servers
 
 __all__ = ["pair", "servers"]  # the fixtures, shared with test_federation_follow
 
@@ -36,12 +39,17 @@ def _notifications(server: Server, who: str, kind: str) -> list[dict[str, Any]]:
 
 
 def test_given_bob_follows_alice_elsewhere_when_she_edits_and_he_boosts_and_likes_then_both_see_it(
-    pair: tuple[Server, Server],
+    pair: tuple[Server, Server], tmp_path: Path, servers: list[ServerProcess]
 ) -> None:
     a, b = pair
+    c_process, c_port = _start(tmp_path, "c")
+    servers.append(c_process)
+    c = Server(c_process, c_port)
     a.account("carol")
+    c.account("dave")
     _follow(b, "bob", f"alice@{a.domain}")
     _follow(a, "carol", f"bob@{b.domain}")
+    _follow(c, "dave", f"bob@{b.domain}")
 
     # alice's post reaches bob's home on B.
     posted = a.post("alice", "/api/v1/statuses", status="pelicans eat fish")
@@ -97,9 +105,20 @@ def test_given_bob_follows_alice_elsewhere_when_she_edits_and_he_boosts_and_like
     assert boost["reblog"]["id"] == post["id"]
     assert "duckling" in boost["reblog"]["content"]
 
+    # C had not got alice's post: it fetched it from A for bob's boost.
+    def boosts_in_daves_home() -> list[dict[str, Any]]:
+        return [p for p in _home(c, "dave") if p["reblog"] is not None]
+
+    _wait("bob's boost reaches dave's home", lambda: len(boosts_in_daves_home()) == 1)
+    [fetched] = boosts_in_daves_home()
+    assert fetched["reblog"]["uri"] == post["uri"]
+    assert fetched["reblog"]["account"]["acct"] == f"alice@{a.domain}"
+    assert "duckling" in fetched["reblog"]["content"]
+
     # When bob undoes both, then A's counts go back and the boost leaves carol's home.
     assert b.post("bob", f"/api/v1/statuses/{copy['id']}/unfavourite").status_code == 200
     assert b.post("bob", f"/api/v1/statuses/{copy['id']}/unreblog").status_code == 200
     _wait("the undoing reaches A", lambda: counts() == (0, 0))
     _wait("the boost leaves carol's home", lambda: boosts_in_carols_home() == [])
-    assert "Traceback" not in a.process.log() + b.process.log()
+    _wait("the boost leaves dave's home", lambda: boosts_in_daves_home() == [])
+    assert "Traceback" not in a.process.log() + b.process.log() + c.process.log()
