@@ -80,6 +80,7 @@ def test_given_mallorys_stored_note_when_she_edits_it_then_the_edit_and_its_hist
     peer.send(roost, create)
     [post] = [p for p in _home(alice) if "note 1" in p["content"]]
     assert post["edited_at"] is None
+    alice.post(f"/api/v1/statuses/{post['id']}/reblog")
 
     note = {
         **create["object"],
@@ -97,8 +98,12 @@ def test_given_mallorys_stored_note_when_she_edits_it_then_the_edit_and_its_hist
     history = alice.get(f"/api/v1/statuses/{post['id']}/history").json()
     assert [h["content"] for h in history] == ["<p>note 1</p>", shown["content"]]
     assert [h["spoiler_text"] for h in history] == ["", "a correction"]
-    [home_copy] = [p for p in _home(alice) if p["id"] == post["id"]]
-    assert home_copy["content"] == shown["content"]
+    in_home = [p["reblog"] or p for p in _home(alice)]
+    assert {p["content"] for p in in_home if p["id"] == post["id"]} == {shown["content"]}
+    # alice boosted it: she hears of the edit, as of a local one.
+    [told] = alice.get("/api/v1/notifications", params={"types[]": "update"}).json()
+    assert told["status"]["id"] == post["id"]
+    assert told["account"]["acct"] == f"mallory@{peer.domain}"
 
     # An older edit arriving late, and one claimed for another author, change nothing.
     stale = {**note, "content": "<p>stale</p>", "updated": "2026-01-02T03:30:00Z"}
