@@ -148,6 +148,13 @@ def test_given_mallory_follows_alice_when_alice_boosts_and_unboosts_then_she_is_
     roost.drain_jobs()
     assert len(peer.sent_of("Announce")) == 1
 
+    # A followers-only boost of a public post is addressed to her followers.
+    alice.post(f"/api/v1/statuses/{post['id']}/reblog", json={"visibility": "private"})
+    roost.drain_jobs()
+    [_, followers_only] = peer.sent_of("Announce")
+    assert followers_only["to"] == [f"{alice_uri}/followers"]
+    assert PUBLIC not in followers_only["cc"]
+
 
 def test_given_mallorys_note_when_alice_boosts_and_favourites_it_then_her_server_is_told(
     roost: Roost, peer: Peer

@@ -130,10 +130,11 @@ def _announce(base: str, username: str, boost: Any, original: Any) -> dict[str, 
     author = str(original.author_uri) if original.author_uri else None
     if author is None:
         author = uris.actor_uri(base, original.username)
-    if Visibility(boost.visibility) == Visibility.PUBLIC:
-        to, cc = [PUBLIC], [author, followers]
-    else:
-        to, cc = [followers], [PUBLIC, author]
+    to, cc = {
+        Visibility.PUBLIC: ([PUBLIC], [author, followers]),
+        Visibility.UNLISTED: ([followers], [PUBLIC, author]),
+        Visibility.PRIVATE: ([followers], [author]),
+    }[Visibility(boost.visibility)]
     return {
         "id": f"{uris.status_uri(base, username, int(boost.id))}/activity",
         "type": "Announce",
@@ -146,12 +147,11 @@ def _announce(base: str, username: str, boost: Any, original: Any) -> dict[str, 
 
 
 async def announce(ctx: JobContext, boost_id: int) -> None:
-    """Send a local account's boost (of a public or unlisted post) as Announce."""
+    """Send a local account's boost of a public or unlisted post as Announce
+    (a followers-only boost of one: addressed to the booster's followers)."""
     async with ctx.db.read() as conn:
         boost = (await conn.execute(select(statuses).where(statuses.c.id == boost_id))).first()
     if boost is None or boost.reblog_of_id is None or boost.uri is not None:
-        return
-    if Visibility(boost.visibility) not in BOOSTABLE:
         return
     parts = await _boost_parts(ctx, int(boost.account_id), int(boost.reblog_of_id))
     if parts is None:
