@@ -17,6 +17,7 @@ from roost.domain.cards import handlers as _cards
 from roost.domain.federation import delivery as _federation_delivery
 from roost.domain.federation import follows as _federation_follows
 from roost.domain.federation import inbox as _federation_inbox
+from roost.domain.federation import interactions as _federation_interactions
 from roost.domain.lists import handlers as _lists
 from roost.domain.media import handlers as _media
 from roost.domain.notifications import handlers as _notifications
@@ -38,6 +39,7 @@ REGISTERED = (
     _federation_delivery,
     _federation_follows,
     _federation_inbox,
+    _federation_interactions,
     _lists,
     _media,
     _notifications,

@@ -38,6 +38,8 @@ class Peer:
     name: str = "Mallory <script>x</script>"
     key: rsa.RSAPrivateKey = field(default_factory=signatures.generate_private_key)
     received: list[dict[str, Any]] = field(default_factory=list)
+    # Other documents her server serves, by path.
+    served: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def domain(self) -> str:
@@ -99,6 +101,8 @@ def peer() -> Iterator[Peer]:
                 self._answer(200, orjson.dumps(finger))
             elif self.path == "/users/mallory":
                 self._answer(200, orjson.dumps(actor.document()))
+            elif self.path in actor.served:
+                self._answer(200, orjson.dumps(actor.served[self.path]))
             else:
                 self._answer(404, b"{}")
 

@@ -8,7 +8,8 @@ delivery per server that offers a shared inbox, else per follower inbox) and
 to the accounts of other servers it mentions; a direct one only to the own
 inboxes of the accounts of other servers it mentions. Its deletion goes as
 Delete(Tombstone) to its author's followers' inboxes (a direct post's is not
-sent yet). Boosts are not sent yet.
+sent yet). Edits go as Update(Note) (edits.py), boosts as Announce
+(interactions.py).
 
 In: a received Note whose author is the actor who signed, and that concerns
 someone here (its author is followed here, it names a local account, or it
@@ -173,36 +174,24 @@ async def _local_author(db: Database, account_id: int) -> str | None:
     return None if row is None or row.domain is not None else str(row.username)
 
 
-async def publish(ctx: JobContext, status_id: int) -> None:
-    """Send a local post to its author's followers' servers."""
-    async with ctx.db.read() as conn:
-        row = (await conn.execute(select(statuses).where(statuses.c.id == status_id))).first()
-    if row is None or row.reblog_of_id is not None or row.uri is not None:
-        return
-    visibility = Visibility(row.visibility)
-    username = await _local_author(ctx.db, row.account_id)
-    if username is None:
-        return
-    inboxes = await destination_inboxes(ctx.db, status_id)
-    if not inboxes:
-        return
-    base = ctx.settings.base_url
+async def local_note(db: Database, base: str, username: str, row: Any) -> dict[str, Any]:
+    """A local post (a ``statuses`` row) as the Note other servers are sent,
+    addressed as Mastodon addresses it: a direct post to the accounts it
+    mentions only (no Public, no followers collection). The Create and every
+    Update of the post carry this same Note."""
+    status_id = int(row.id)
     actor = uris.actor_uri(base, username)
     followers = f"{actor}/followers"
-    mentioned = await _mentioned_actors(ctx.db, base, status_id)
+    mentioned = await _mentioned_actors(db, base, status_id)
     named = [uri for uri, _ in mentioned]
-    # As Mastodon addresses them: a direct post to the accounts it mentions
-    # only (no Public, no followers collection).
     to, cc = {
         Visibility.PUBLIC: ([PUBLIC], [followers, *named]),
         Visibility.UNLISTED: ([followers], [PUBLIC, *named]),
         Visibility.PRIVATE: ([followers], named),
         Visibility.DIRECT: (named, []),
-    }[visibility]
-    note_id = uris.status_uri(base, username, status_id)
-    in_reply_to = await _parent_uri(ctx.db, base, row.in_reply_to_id)
-    note = {
-        "id": note_id,
+    }[Visibility(row.visibility)]
+    return {
+        "id": uris.status_uri(base, username, status_id),
         "type": "Note",
         "attributedTo": actor,
         "content": row.content,
@@ -210,19 +199,34 @@ async def publish(ctx: JobContext, status_id: int) -> None:
         "sensitive": bool(row.sensitive),
         "published": _stamp(row.created_at),
         "url": f"{base}/@{username}/{status_id}",
-        "inReplyTo": in_reply_to,
+        "inReplyTo": await _parent_uri(db, base, row.in_reply_to_id),
         "to": to,
         "cc": cc,
         "tag": [{"type": "Mention", "href": uri, "name": name} for uri, name in mentioned],
     }
+
+
+async def publish(ctx: JobContext, status_id: int) -> None:
+    """Send a local post to the inboxes ``destination_inboxes`` chooses."""
+    async with ctx.db.read() as conn:
+        row = (await conn.execute(select(statuses).where(statuses.c.id == status_id))).first()
+    if row is None or row.reblog_of_id is not None or row.uri is not None:
+        return
+    username = await _local_author(ctx.db, row.account_id)
+    if username is None:
+        return
+    inboxes = await destination_inboxes(ctx.db, status_id)
+    if not inboxes:
+        return
+    note = await local_note(ctx.db, ctx.settings.base_url, username, row)
     activity = {
         "@context": NOTE_CONTEXT,
-        "id": f"{note_id}/activity",
+        "id": f"{note['id']}/activity",
         "type": "Create",
-        "actor": actor,
+        "actor": note["attributedTo"],
         "published": note["published"],
-        "to": to,
-        "cc": cc,
+        "to": note["to"],
+        "cc": note["cc"],
         "object": note,
     }
     async with ctx.db.write() as tx:
@@ -353,6 +357,12 @@ async def _parent_of(conn: AsyncConnection, base: str, uri: Any) -> Any:
     ).first()
 
 
+async def post_of(conn: AsyncConnection, base: str, uri: Any) -> Any:
+    """The post here that ``uri`` names (its ``id`` and ``account_id``): another
+    server's by its id, a local one by its address; None when it is not here."""
+    return await _parent_of(conn, base, uri)
+
+
 def _published(value: Any) -> datetime:
     if isinstance(value, str):
         try:
@@ -364,7 +374,11 @@ def _published(value: Any) -> datetime:
     return utcnow()
 
 
-async def receive_create(ctx: JobContext, remote_id: int, actor_uri: str, note: Any) -> bool:
+async def receive_create(
+    ctx: JobContext, remote_id: int, actor_uri: str, note: Any, *, wanted: bool = False
+) -> bool:
+    """Store a received (or, ``wanted``: fetched because an account followed
+    here boosted it) Note; False when it is not stored."""
     if not isinstance(note, dict) or note.get("type") not in ("Note", "Article"):
         return False
     uri = note.get("id")
@@ -382,7 +396,7 @@ async def receive_create(ctx: JobContext, remote_id: int, actor_uri: str, note: 
         ).scalar_one_or_none()
         parent = await _parent_of(conn, ctx.settings.base_url, note.get("inReplyTo"))
     mentioned = await _local_recipients(ctx, note)
-    if parent is None and not mentioned and not await _followed_here(ctx, remote_id):
+    if not wanted and parent is None and not mentioned and not await _followed_here(ctx, remote_id):
         return False  # nobody here asked for it (Mastodon keeps such notes out too)
     visibility = visibility_of(note, followers_url)
     if visibility is None:

@@ -1,7 +1,9 @@
 """Acting on a verified activity from another server (the inbox's job).
 
-Known kinds: Follow, Accept, Reject, Undo (of a Follow), Create (of a Note),
-Delete (of a Note, or of the actor itself) and Update (of the actor). The
+Known kinds: Follow, Accept, Reject, Undo (of a Follow, an Announce or a
+Like), Create (of a Note), Delete (of a Note, or of the actor itself), Update
+(of the actor, or of a Note), Announce and Like
+(roost/domain/federation/interactions.py). The
 actor is the account that signed (checked at receipt,
 roost/domain/federation/inbox.py); it is fetched and stored as a remote
 account when it is not known yet. Anything else answers False: the
@@ -16,8 +18,8 @@ from typing import Any
 from sqlalchemy import select
 
 from roost.db.tables import accounts, follow_requests, follows
+from roost.domain.federation import edits, interactions, notes, remote
 from roost.domain.federation import follows as follow_flow
-from roost.domain.federation import notes, remote
 from roost.domain.federation.remote import account_for_uri, refuse_suspended
 from roost.domain.jobs import JobContext
 
@@ -73,17 +75,21 @@ async def _follower_named(ctx: JobContext, remote_id: int, follow: Any) -> int |
     return None
 
 
+KNOWN = ("Follow", "Accept", "Reject", "Undo", "Create", "Delete", "Update", "Announce", "Like")
+
+
 async def act_on(ctx: JobContext, actor_uri: str, activity: dict[str, Any]) -> bool:
     kind = activity.get("type")
     target = activity.get("object")
-    if kind not in ("Follow", "Accept", "Reject", "Undo", "Create", "Delete", "Update"):
+    if kind not in KNOWN:
         return False
     await refuse_suspended(ctx.db, actor_uri)
     if kind == "Delete" and id_of(target) == actor_uri:
         return await remote.actor_deleted(ctx.db, actor_uri)
     if kind == "Update":
         if id_of(target) != actor_uri:
-            return False  # edits of notes: not acted on yet
+            note_author = await account_for_uri(ctx.db, ctx.settings, actor_uri)
+            return await edits.receive_update(ctx, note_author, actor_uri, target)
         # The actor's profile changed: read again from its server (the copy
         # in the activity is not trusted over the one its server serves).
         await account_for_uri(ctx.db, ctx.settings, actor_uri, refresh=True)
@@ -107,6 +113,14 @@ async def act_on(ctx: JobContext, actor_uri: str, activity: dict[str, Any]) -> b
         else:
             await follow_flow.receive_reject(ctx, remote_id, local_id)
         return True
+    if kind == "Announce":
+        return await interactions.receive_announce(ctx, remote_id, actor_uri, activity)
+    if kind == "Like":
+        return await interactions.receive_like(ctx, remote_id, activity)
+    if kind == "Undo" and isinstance(target, dict) and target.get("type") == "Announce":
+        return await interactions.receive_undo_announce(ctx, remote_id, target)
+    if kind == "Undo" and isinstance(target, dict) and target.get("type") == "Like":
+        return await interactions.receive_undo_like(ctx, remote_id, target)
     if kind == "Undo":
         if not isinstance(target, dict) or target.get("type") != "Follow":
             return False

@@ -216,6 +216,20 @@ async def fetch_actor(db: Database, settings: Settings, uri: str) -> dict[str, A
     return _checked_actor(await _get_json(db, settings, uri, ACCEPT), uri)
 
 
+async def fetch_note(db: Database, settings: Settings, uri: str) -> dict[str, Any]:
+    """The Note (or Article) its server serves at ``uri``, under that id, with
+    an author on the same host (as Mastodon checks a fetched object)."""
+    document = await _get_json(db, settings, uri, ACCEPT)
+    if not isinstance(document, dict) or document.get("type") not in ("Note", "Article"):
+        raise RemoteRefused("That is no note")
+    if document.get("id") != uri:
+        raise RemoteRefused("The note's document names another id")
+    author = document.get("attributedTo")
+    if not isinstance(author, str) or urlsplit(author).netloc != urlsplit(uri).netloc:
+        raise RemoteRefused("The note's author is not of its server")
+    return document
+
+
 async def store_actor(db: Database, document: dict[str, Any]) -> int:
     """Insert or bring up to date the account of a checked actor document."""
     uri = str(document["id"])

@@ -36,6 +36,7 @@ from roost.domain.cards.jobs import FetchLinkCard
 from roost.domain.cards.links import first_link
 from roost.domain.conversations.actions import do_deliver_direct
 from roost.domain.events import StatusCreated, StatusDeleted, StatusEdited
+from roost.domain.federation.jobs import SendLike
 from roost.domain.media.actions import (
     MediaChange,
     do_attach_media,
@@ -433,15 +434,32 @@ async def do_favourite(tx: Tx, viewer: Viewer, status_id: int) -> int:
                     status_id=status["id"],
                 ),
             )
+        if status["uri"] is not None:  # another server's post: Like goes to its author
+            await _queue_like(tx, viewer.account_id, status["id"], undo=False)
     return int(status["id"])
 
 
 async def do_unfavourite(tx: Tx, viewer: Viewer, status_id: int) -> int:
     assert viewer.account_id is not None
     status = await _visible_original(tx, viewer, status_id)
+    if status["uri"] is not None:
+        await _queue_like(tx, viewer.account_id, status["id"], undo=True)
     if await _remove_interaction(tx, favourites, viewer.account_id, status["id"]):
         await _bump(tx, status["id"], "favourites_count", -1)
     return int(status["id"])
+
+
+async def _queue_like(tx: Tx, account_id: int, status_id: int, *, undo: bool) -> None:
+    """Queue the Like (or its Undo) of a remote post, named by the favourite's id."""
+    like_id = (
+        await tx.execute(
+            select(favourites.c.id).where(
+                favourites.c.account_id == account_id, favourites.c.status_id == status_id
+            )
+        )
+    ).scalar_one_or_none()
+    if like_id is not None:
+        await enqueue(tx, SendLike(account_id, status_id, int(like_id), undo))
 
 
 async def do_bookmark(tx: Tx, viewer: Viewer, status_id: int) -> int:
@@ -578,7 +596,9 @@ async def do_unreblog(tx: Tx, viewer: Viewer, status_id: int) -> int:
 
 async def _undo_boost(tx: Tx, boost: Status) -> None:
     await _delete_rows(tx, boost)
-    await enqueue(tx, jobs.StatusDeleted(boost.id, boost.account_id))
+    await enqueue(
+        tx, jobs.StatusDeleted(boost.id, boost.account_id, reblog_of_id=boost.reblog_of_id)
+    )
     tx.emit(
         StatusDeleted(
             status_id=boost.id, author_id=boost.account_id, visibility=int(boost.visibility)

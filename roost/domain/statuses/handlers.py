@@ -4,7 +4,7 @@ timelines it goes into or leaves (roost/domain/timelines/fanout.py)."""
 
 from __future__ import annotations
 
-from roost.domain.federation import notes
+from roost.domain.federation import edits, interactions, notes
 from roost.domain.jobs import JobContext
 from roost.domain.notifications.announce import do_announce_edit, do_announce_post
 from roost.domain.statuses.jobs import StatusDeleted, StatusEdited, StatusPublished
@@ -20,16 +20,21 @@ async def published(ctx: JobContext, job: StatusPublished) -> None:
         await fanout.published(ctx.db, ctx.timelines, job.status_id)
         if ctx.settings.federation:
             await notes.publish(ctx, job.status_id)
+            await interactions.announce(ctx, job.status_id)
 
 
 @handles(StatusEdited)
 async def edited(ctx: JobContext, job: StatusEdited) -> None:
     async with ctx.db.write() as tx:
         await do_announce_edit(tx, job.status_id)
+    if ctx.settings.federation:
+        await edits.publish_update(ctx, job.status_id)
 
 
 @handles(StatusDeleted)
 async def deleted(ctx: JobContext, job: StatusDeleted) -> None:
     await fanout.deleted(ctx.db, ctx.timelines, job.status_id, job.account_id)
-    if ctx.settings.federation:
+    if ctx.settings.federation and job.reblog_of_id is not None:
+        await interactions.unannounce(ctx, job.status_id, job.account_id, job.reblog_of_id)
+    elif ctx.settings.federation:
         await notes.withdraw(ctx, job.status_id, job.account_id, job.visibility)

@@ -25,8 +25,10 @@ class StatusEdited(Job, kind="status.edited"):
 class StatusDeleted(Job, kind="status.deleted"):
     """A post or boost was deleted: take it out of cached timelines.
     ``visibility``: the post's, when known (a direct post's deletion is sent
-    to no other server, as the post was not)."""
+    to no other server, as the post was not). ``reblog_of_id``: the boosted
+    post, when a boost was undone (other servers are sent Undo(Announce))."""
 
     status_id: int
     account_id: int
     visibility: int | None = None
+    reblog_of_id: int | None = None

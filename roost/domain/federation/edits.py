@@ -1,0 +1,133 @@
+"""Edits of posts across servers, both ways: Update(Note), as Mastodon sends it.
+
+Out (``publish_update``, run by the job of a local edit,
+roost/domain/statuses/handlers.py): the edited post goes as Update of its
+Note, with ``updated``, to where its Create goes (``destination_inboxes`` in
+roost/domain/federation/notes.py: by its visibility, a direct post only to
+the accounts it mentions). Boosts and other servers' posts are not sent.
+
+In (``receive_update``): an Update of a Note whose author is the actor who
+signed edits the stored post of that actor with that id: its content,
+content warning and sensitive flag. The edit is recorded in the post's
+history (``status_edits``, the original first, as a local edit records it),
+so ``GET /api/v1/statuses/:id/history`` shows it, and the jobs and events of
+a local edit follow (the ``update`` notification to those who boosted it,
+search, the caches and streams). An Update older than the stored edit, or one
+that changes nothing, is let be; one of a post not stored here is ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from roost.db.tables import statuses
+from roost.domain.events import StatusEdited
+from roost.domain.federation.delivery import enqueue_delivery
+from roost.domain.federation.notes import (
+    NOTE_CONTEXT,
+    _local_author,
+    _published,
+    _stamp,
+    destination_inboxes,
+    local_note,
+)
+from roost.domain.federation.remote import clean_html
+from roost.domain.jobs import JobContext
+from roost.domain.quotes.actions import do_after_edit
+from roost.domain.search.jobs import SyncSearch
+from roost.domain.statuses.jobs import StatusEdited as StatusEditedJob
+from roost.domain.statuses.versions import do_record_version
+from roost.domain.types import Status
+from roost.jobs.outbox import enqueue
+from roost.keys.ring import seal
+
+
+async def publish_update(ctx: JobContext, status_id: int) -> None:
+    """Send a local post's edit as Update(Note), with ``updated``, to where
+    its Create goes (``destination_inboxes``: the same rule, one place)."""
+    async with ctx.db.read() as conn:
+        row = (await conn.execute(select(statuses).where(statuses.c.id == status_id))).first()
+    if row is None or row.reblog_of_id is not None or row.uri is not None:
+        return
+    if row.edited_at is None:
+        return
+    username = await _local_author(ctx.db, row.account_id)
+    if username is None:
+        return
+    inboxes = await destination_inboxes(ctx.db, status_id)
+    if not inboxes:
+        return
+    note = await local_note(ctx.db, ctx.settings.base_url, username, row)
+    note["updated"] = _stamp(row.edited_at)
+    activity = {
+        "@context": NOTE_CONTEXT,
+        "id": f"{note['id']}#updates/{int(row.edited_at.timestamp())}",
+        "type": "Update",
+        "actor": note["attributedTo"],
+        "published": note["updated"],
+        "to": note["to"],
+        "cc": note["cc"],
+        "object": note,
+    }
+    async with ctx.db.write() as tx:
+        for inbox in inboxes:
+            await enqueue_delivery(tx, inbox, row.account_id, activity)
+
+
+async def receive_update(ctx: JobContext, remote_id: int, actor_uri: str, note: Any) -> bool:
+    """An edit of a stored post of the actor: its content, content warning and
+    sensitive flag change, the edit is recorded in its history (as a local
+    edit's is), and the jobs and events of an edit follow (notifications to
+    its boosters, search, caches and streams). An edit older than the one
+    stored, or one that changes nothing, is let be."""
+    if not isinstance(note, dict) or note.get("type") not in ("Note", "Article"):
+        return False
+    uri = note.get("id")
+    if not isinstance(uri, str) or note.get("attributedTo") != actor_uri:
+        return False
+    html = clean_html(note.get("content"))
+    spoiler = note["summary"][:500] if isinstance(note.get("summary"), str) else ""
+    sensitive = bool(note.get("sensitive")) or bool(spoiler)
+    edited_at = _published(note.get("updated"))
+    async with ctx.db.write() as tx:
+        row = (
+            (
+                await tx.execute(
+                    select(statuses).where(
+                        statuses.c.uri == uri,
+                        statuses.c.account_id == remote_id,
+                        statuses.c.reblog_of_id.is_(None),
+                    )
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return True  # not stored here: nothing to edit
+        current = Status.from_row(row)
+        if (html, spoiler, sensitive) == (current.content, current.spoiler_text, current.sensitive):
+            return True
+        if current.edited_at is not None and edited_at <= current.edited_at:
+            return True  # an older edit, arriving late
+        if current.edited_at is None:
+            await do_record_version(tx, current, current.created_at)
+        await tx.execute(
+            update(statuses)
+            .where(statuses.c.id == current.id)
+            .values(
+                content=seal(remote_id, html),
+                spoiler_text=seal(remote_id, spoiler),
+                sensitive=sensitive,
+                edited_at=edited_at,
+            )
+        )
+        edited = (await tx.execute(select(statuses).where(statuses.c.id == current.id))).mappings()
+        await do_record_version(tx, Status.from_row(edited.one()), edited_at)
+        await enqueue(tx, StatusEditedJob(current.id))
+        await enqueue(tx, SyncSearch(current.id))
+        await do_after_edit(tx, current.id, remote_id, edited_at)
+        tx.emit(StatusEdited(status_id=current.id, author_id=remote_id))
+    return True

@@ -1,0 +1,22 @@
+"""Jobs the changes of a post leave for federation, kept apart from their
+handlers (roost/domain/federation/interactions.py) so that the actions that
+queue them (roost/domain/statuses/actions.py) import nothing else of
+federation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from roost.jobs.registry import Job
+
+
+@dataclass(frozen=True)
+class SendLike(Job, kind="federation.like"):
+    """Send Like (or, ``undo``, Undo of it) of the remote post ``status_id``
+    by the local account ``account_id`` to the post's author. ``like_id``:
+    the favourite's id, which names the Like (``…/users/NAME#likes/ID``)."""
+
+    account_id: int
+    status_id: int
+    like_id: int
+    undo: bool = False
