@@ -9,7 +9,9 @@ already received is not stored twice (a server retrying a delivery gets its
 Processing (roost/domain/federation/received.py) acts on the kinds Roost
 knows and marks the activity ``handled``; any other kind is marked
 ``unhandled`` and logged, so the table shows what arrived and nothing is
-claimed to have happened. When the sender's actor must be fetched and its
+claimed to have happened. Once processed, the raw body is emptied: the row
+keeps the kind, the actor, the id and the outcome, and the words it carried
+live only in the rows it changed (docs/residency.md). When the sender's actor must be fetched and its
 server is away, the job fails and the runner retries it; when the server
 answers something unusable (no actor, a 404), the activity is ``failed``.
 """
@@ -125,11 +127,14 @@ async def process(ctx: JobContext, job: ProcessInboxActivity) -> None:
             raise  # its server is away: the runner tries again later
         log.info("inbox activity failed: %s", refused.message)
         handled, state = False, "failed"
+    # Acted on (or not to be), the raw activity is not kept: what it brought
+    # lives on only in the rows it changed (a post, sealed; a follow), and
+    # goes when they go. A post its author deleted leaves no copy here.
     async with ctx.db.write() as tx:
         await tx.execute(
             update(inbox_activities)
             .where(inbox_activities.c.id == job.inbox_activity_id)
-            .values(state=state)
+            .values(state=state, body="")
         )
     if state == "unhandled":
         log.info(
