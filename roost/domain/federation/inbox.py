@@ -9,11 +9,12 @@ already received is not stored twice (a server retrying a delivery gets its
 Processing (roost/domain/federation/received.py) acts on the kinds Roost
 knows and marks the activity ``handled``; any other kind is marked
 ``unhandled`` and logged, so the table shows what arrived and nothing is
-claimed to have happened. Once processed, the raw body is emptied: the row
-keeps the kind, the actor, the id and the outcome, and the words it carried
-live only in the rows it changed (docs/residency.md). When the sender's actor must be fetched and its
+claimed to have happened. When the sender's actor must be fetched and its
 server is away, the job fails and the runner retries it; when the server
 answers something unusable (no actor, a 404), the activity is ``failed``.
+Once processed, the raw body is emptied: the row keeps the kind, the actor,
+the id and the outcome, and the words it carried live only in the rows it
+changed (docs/residency.md).
 """
 
 from __future__ import annotations
