@@ -16,7 +16,12 @@ directory (the database and its write-ahead log as bytes, the key store,
 media), its log, and its Redis keys. Every secret is a random token, so a
 match is certain. What bob sent A by his own public actions (his profile,
 the posts addressed to alice as his follower) must be found there: that
-proves the search sees what it searches.
+proves the search sees what it searches. A post he sent and then deleted
+must be gone from every table and from the database file at rest.
+
+The second test states what an erasure of bob on B should leave on A:
+nothing he sent. Nothing is sent on erasure yet, so it is an expected
+failure (strict: it must be unmarked the day it passes).
 """
 
 from __future__ import annotations
