@@ -161,6 +161,8 @@ def test_given_a_signed_follow_when_posted_to_an_inbox_then_it_is_stored_with_a_
     # made of her and her Follows are marked failed (nothing else happens).
     roost.drain_jobs()
     assert {row["state"] for row in _stored(roost)} == {"failed"}
+    # Processed, an activity keeps no body (docs/residency.md).
+    assert {row["body"] for row in _stored(roost)} == {""}
 
 
 def test_given_a_bad_delivery_when_posted_then_401_and_nothing_is_stored(

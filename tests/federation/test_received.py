@@ -127,6 +127,17 @@ def peer() -> Iterator[Peer]:
         httpd.server_close()
 
 
+def _bodies(roost: Roost) -> list[str]:
+    async def read() -> list[str]:
+        async with roost.db.read() as conn:
+            rows = await conn.execute(
+                select(inbox_activities.c.body).order_by(inbox_activities.c.id)
+            )
+            return [str(r.body) for r in rows]
+
+    return roost.run(read)
+
+
 def _states(roost: Roost) -> list[str]:
     async def read() -> list[str]:
         async with roost.db.read() as conn:
@@ -264,6 +275,9 @@ def test_given_alice_follows_mallory_when_a_followers_only_note_comes_then_only_
     assert alice.get(f"/api/v1/statuses/{post['id']}").status_code == 404
     assert not any("note 1" in p["content"] for p in alice.get("/api/v1/timelines/home").json())
     assert _states(roost) == ["handled", "handled", "handled", "unhandled", "handled"]
+    # Nor is the note's text left in the activities that brought it (their
+    # bodies are emptied once processed).
+    assert _bodies(roost) == [""] * 5
 
 
 def test_given_mallory_follows_alice_when_alice_posts_and_deletes_then_mallory_is_sent_both(

@@ -12,6 +12,9 @@ knows and marks the activity ``handled``; any other kind is marked
 claimed to have happened. When the sender's actor must be fetched and its
 server is away, the job fails and the runner retries it; when the server
 answers something unusable (no actor, a 404), the activity is ``failed``.
+Once processed, the raw body is emptied: the row keeps the kind, the actor,
+the id and the outcome, and the words it carried live only in the rows it
+changed (docs/residency.md).
 """
 
 from __future__ import annotations
@@ -125,11 +128,14 @@ async def process(ctx: JobContext, job: ProcessInboxActivity) -> None:
             raise  # its server is away: the runner tries again later
         log.info("inbox activity failed: %s", refused.message)
         handled, state = False, "failed"
+    # Acted on (or not to be), the raw activity is not kept: what it brought
+    # lives on only in the rows it changed (a post, sealed; a follow), and
+    # goes when they go. A post its author deleted leaves no copy here.
     async with ctx.db.write() as tx:
         await tx.execute(
             update(inbox_activities)
             .where(inbox_activities.c.id == job.inbox_activity_id)
-            .values(state=state)
+            .values(state=state, body="")
         )
     if state == "unhandled":
         log.info(
