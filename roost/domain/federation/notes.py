@@ -4,7 +4,10 @@ Out (``publish``, ``withdraw``: called by the jobs of a post's life,
 roost/domain/statuses/handlers.py): a local public, unlisted or followers-only
 post goes as Create(Note) to the inboxes of its author's followers on other
 servers, one delivery per server that offers a shared inbox (else per
-follower inbox); its deletion goes as Delete(Tombstone) to the same inboxes.
+follower inbox), and where it went is recorded (roost/domain/federation/
+sent.py); its deletion goes as Delete(Tombstone) to every inbox it went to
+and to the followers' inboxes of the moment, so a server whose followers
+left since is told too.
 Boosts and direct posts are not sent yet.
 
 In: a received Note whose author is the actor who signed, and that concerns
@@ -41,7 +44,7 @@ from roost.db.engine import Database
 from roost.db.tables import accounts, follows, mentions, remote_accounts, statuses
 from roost.domain.conversations.actions import do_deliver_direct
 from roost.domain.events import StatusCreated
-from roost.domain.federation import uris
+from roost.domain.federation import sent, uris
 from roost.domain.federation.delivery import enqueue_delivery
 from roost.domain.federation.remote import clean_html
 from roost.domain.jobs import JobContext
@@ -148,6 +151,7 @@ async def publish(ctx: JobContext, status_id: int) -> None:
     async with ctx.db.write() as tx:
         for inbox in inboxes:
             await enqueue_delivery(tx, inbox, row.account_id, activity)
+        await sent.record_sent(tx, status_id, inboxes)
 
 
 async def _parent_uri(db: Database, base: str, parent_id: int | None) -> str | None:
@@ -169,14 +173,18 @@ async def _parent_uri(db: Database, base: str, parent_id: int | None) -> str | N
 async def withdraw(
     ctx: JobContext, status_id: int, author_id: int, visibility: int | None = None
 ) -> None:
-    """Tell the author's followers' servers that a local post is gone; not
-    for a post never sent to them (direct), whose id would tell of it."""
+    """Tell every server the post was sent to (``sent.sent_to``), and the
+    author's followers' servers, that a local post is gone; not for a post
+    never sent (direct), whose id would tell of it. Where it went is then
+    forgotten."""
     if visibility is not None and Visibility(visibility) not in SENT:
         return
     username = await _local_author(ctx.db, author_id)
     if username is None:
         return
-    inboxes = await follower_inboxes(ctx.db, author_id)
+    inboxes = sorted(
+        set(await sent.sent_to(ctx.db, status_id)) | set(await follower_inboxes(ctx.db, author_id))
+    )
     if not inboxes:
         return
     base = ctx.settings.base_url
@@ -193,6 +201,7 @@ async def withdraw(
     async with ctx.db.write() as tx:
         for inbox in inboxes:
             await enqueue_delivery(tx, inbox, author_id, activity)
+        await sent.forget_sent(tx, status_id)
 
 
 # --- Received ---------------------------------------------------------------------
