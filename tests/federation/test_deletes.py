@@ -24,12 +24,13 @@ from roost.db.tables import (
     inbox_activity_accounts,
     jobs,
     status_deliveries,
+    statuses,
 )
 from roost.domain.federation.named import usernames_named
 from roost.keys import ring
 from roost.net import signatures
 from tests.conftest import Roost, User
-from tests.federation.test_received import AP, PUBLIC, Peer
+from tests.federation.test_received import AP, PUBLIC, Peer, _follow_mallory, _note
 
 pytestmark = pytest.mark.settings(federation_allow_insecure=True)
 
@@ -238,3 +239,23 @@ def test_given_escaped_or_cased_addresses_when_read_then_the_local_names_are_fou
     )
 
     assert usernames_named(activity, base) == {"alice", "bob", "carol"}
+
+
+def test_given_mallorys_posts_here_when_her_server_deletes_her_actor_then_they_are_deleted(
+    roost: Roost, peer: Witness
+) -> None:
+    alice = roost.account("alice")
+    mallory_id = _follow_mallory(roost, peer, alice)
+    for n in (1, 2):
+        peer.send(roost, _note(peer, n, to=[PUBLIC]))
+    mine = select(statuses.c.id).where(statuses.c.account_id == int(mallory_id))
+    assert len(_rows(roost, mine)) == 2
+    assert len(alice.get("/api/v1/timelines/home").json()) == 2
+
+    peer.send(
+        roost, {"id": f"{peer.uri}#delete", "type": "Delete", "actor": peer.uri, "object": peer.uri}
+    )
+
+    assert _rows(roost, mine) == []
+    assert alice.get("/api/v1/timelines/home").json() == []
+    assert alice.get(f"/api/v1/accounts/{mallory_id}").status_code == 404

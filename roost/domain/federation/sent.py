@@ -46,4 +46,3 @@ async def sent_to(db: Database, status_id: int) -> list[str]:
 
 async def forget_sent(tx: Tx, status_id: int) -> None:
     await tx.execute(delete(status_deliveries).where(status_deliveries.c.status_id == status_id))
-
