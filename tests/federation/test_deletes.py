@@ -42,8 +42,8 @@ class Witness(Peer):
     bodies: list[bytes]
 
 
-@pytest.fixture
-def peer() -> Iterator[Witness]:
+@contextlib.contextmanager
+def _server() -> Iterator[Witness]:
     actor = Witness()
     actor.headers, actor.bodies = [], []
 
@@ -67,9 +67,8 @@ def peer() -> Iterator[Witness]:
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            actor.headers.append(
-                {k.lower(): v for k, v in self.headers.items()} | {"path": self.path}
-            )
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            actor.headers.append(headers | {"path": self.path})
             actor.bodies.append(body)
             actor.received.append(orjson.loads(body))
             self._answer(202, b"")
@@ -86,6 +85,19 @@ def peer() -> Iterator[Witness]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@pytest.fixture
+def peer() -> Iterator[Witness]:
+    with _server() as actor:
+        yield actor
+
+
+@pytest.fixture
+def peers() -> Iterator[list[Witness]]:
+    """Three more servers, each with its own mallory."""
+    with _server() as x, _server() as y, _server() as z:
+        yield [x, y, z]
 
 
 def _followed_then_left(roost: Roost, peer: Witness, alice: User) -> dict[str, Any]:
@@ -259,3 +271,34 @@ def test_given_mallorys_posts_here_when_her_server_deletes_her_actor_then_they_a
     assert _rows(roost, mine) == []
     assert alice.get("/api/v1/timelines/home").json() == []
     assert alice.get(f"/api/v1/accounts/{mallory_id}").status_code == 404
+
+
+def test_given_servers_reached_three_ways_when_alice_is_erased_then_each_is_told_once(
+    roost: Roost, peers: list[Witness]
+) -> None:
+    x, y, z = peers
+    alice = roost.account("alice")
+    alice_uri = f"{roost.settings.base_url}/users/alice"
+    # X got a post, its follower then left; mallory on Y follows alice; alice
+    # asked to follow mallory on Z (never answered).
+    _followed_then_left(roost, x, alice)
+    y.send(
+        roost,
+        {"id": f"{y.uri}#follows/1", "type": "Follow", "actor": y.uri, "object": alice_uri},
+    )
+    found = alice.get("/api/v2/search", params={"q": f"@mallory@{z.domain}", "resolve": "true"})
+    [mallory_z] = found.json()["accounts"]
+    assert alice.post(f"/api/v1/accounts/{mallory_z['id']}/follow").status_code == 200
+    roost.drain_jobs()
+    assert z.sent_of("Follow")
+
+    erased = alice.post("/api/v1/roost/account/erase", json={"password": "correct horse battery"})
+    assert erased.status_code == 200, erased.text
+    assert "3 inbox(es)" in erased.json()["stores"]["other servers"]
+    roost.drain_jobs()
+
+    for server in peers:
+        [delete] = server.sent_of("Delete")[-1:]
+        assert delete["object"] == alice_uri, server.base
+        assert [d["object"] for d in server.sent_of("Delete")].count(alice_uri) == 1
+    assert _rows(roost, select(actor_farewells)) == []
