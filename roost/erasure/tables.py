@@ -491,7 +491,7 @@ declare(
     "status_deliveries",
     D,
     statuses=("status_id",),
-    reason="where its posts were sent (the Delete of its actor goes there first, "
+    reason="where its posts were sent (read before, for the Delete of its actor: "
     "roost/domain/federation/farewell.py)",
 )
 
