@@ -1634,6 +1634,17 @@ status_deliveries = Table(
     PrimaryKeyConstraint("status_id", "inbox_url", name="pk_status_deliveries"),
 )
 
+# Every inbox something of a local account was delivered to, each once
+# (roost/domain/federation/delivery.py): when the account is erased, the
+# Delete of its actor goes to all of them (roost/domain/federation/farewell.py).
+account_deliveries = Table(
+    "account_deliveries",
+    metadata,
+    Column("account_id", Id, nullable=False),
+    Column("inbox_url", String(2048), nullable=False),
+    PrimaryKeyConstraint("account_id", "inbox_url", name="pk_account_deliveries"),
+)
+
 # The local accounts a received activity names (its actor addresses, its
 # posts' addresses, anywhere in the activity), found when it is stored: the
 # activity's row goes when one of them is erased, whichever inbox it came to.

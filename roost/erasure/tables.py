@@ -488,6 +488,13 @@ declare(
     reason="its yearly summaries (its counts, hashtags and posts)",
 )
 declare(
+    "account_deliveries",
+    D,
+    accounts=OWN,
+    reason="the inboxes anything of it was delivered to (read before, for the Delete of "
+    "its actor: roost/domain/federation/farewell.py)",
+)
+declare(
     "status_deliveries",
     D,
     statuses=("status_id",),

@@ -279,9 +279,13 @@ def test_given_servers_reached_three_ways_when_alice_is_erased_then_each_is_told
     x, y, z = peers
     alice = roost.account("alice")
     alice_uri = f"{roost.settings.base_url}/users/alice"
-    # X got a post, its follower then left; mallory on Y follows alice; alice
-    # asked to follow mallory on Z (never answered).
-    _followed_then_left(roost, x, alice)
+    # X got a post, its follower then left and the post was deleted (so only
+    # the record of what alice's account sent names X); mallory on Y follows
+    # alice; alice asked to follow mallory on Z (never answered).
+    gone = _followed_then_left(roost, x, alice)
+    assert alice.delete(f"/api/v1/statuses/{gone['id']}").status_code == 200
+    roost.drain_jobs()
+    assert _rows(roost, select(status_deliveries)) == []
     y.send(
         roost,
         {"id": f"{y.uri}#follows/1", "type": "Follow", "actor": y.uri, "object": alice_uri},

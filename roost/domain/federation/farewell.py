@@ -4,8 +4,10 @@ Erasing a local account (roost/erasure/erase.py) tells every server that got
 anything from it that it is gone, as Mastodon does when an account is
 deleted: ``Delete`` whose ``object`` is the actor's id. Those servers then
 drop the account and its posts. It goes to the union of
-  - every inbox a post of the account still here was sent to
-    (``status_deliveries``, roost/domain/federation/sent.py),
+  - every inbox anything of the account was delivered to (its posts, its
+    follows, its answers to follows: ``account_deliveries``, written for
+    every delivery), and every inbox a post of it still here was sent to
+    (``status_deliveries``; both roost/domain/federation/sent.py),
   - its followers' inboxes on other servers,
   - the inboxes of the accounts of other servers it follows or asked to,
 each server's shared inbox preferred, one delivery per inbox.
@@ -50,6 +52,7 @@ from roost.clock import utcnow
 from roost.config import Settings
 from roost.db.engine import Database, Tx
 from roost.db.tables import (
+    account_deliveries,
     accounts,
     actor_farewells,
     actor_keys,
@@ -103,14 +106,14 @@ class EndFarewell(Job, kind="federation.farewell.end"):
 async def farewell_inboxes(conn: AsyncConnection, account_id: int) -> list[str]:
     """Every inbox that got something from the account, as listed above."""
     posts = (
-        await conn.execute(
-            select(status_deliveries.c.inbox_url)
-            .join(statuses, statuses.c.id == status_deliveries.c.status_id)
-            .where(statuses.c.account_id == account_id)
-            .distinct()
-        )
-    ).scalars()
-    found = {str(inbox) for inbox in posts}
+        select(status_deliveries.c.inbox_url)
+        .join(statuses, statuses.c.id == status_deliveries.c.status_id)
+        .where(statuses.c.account_id == account_id)
+    )
+    anything = select(account_deliveries.c.inbox_url).where(
+        account_deliveries.c.account_id == account_id
+    )
+    found = {str(inbox) for inbox in (await conn.execute(union(posts, anything))).scalars()}
     where = (remote_accounts.c.inbox_url, remote_accounts.c.shared_inbox_url)
     peers = [
         select(*where)
@@ -124,6 +127,19 @@ async def farewell_inboxes(conn: AsyncConnection, account_id: int) -> list[str]:
     ]
     for row in await conn.execute(union(*peers)):
         found.add(str(row.shared_inbox_url or row.inbox_url))
+    # An account's own inbox (a follow's answer goes there) gives way to its
+    # server's shared inbox: one Delete per server that offers one.
+    personal = sorted(found)
+    for start in range(0, len(personal), 500):
+        rows = await conn.execute(
+            select(remote_accounts.c.inbox_url, remote_accounts.c.shared_inbox_url).where(
+                remote_accounts.c.inbox_url.in_(personal[start : start + 500]),
+                remote_accounts.c.shared_inbox_url.is_not(None),
+            )
+        )
+        for row in rows:
+            found.discard(str(row.inbox_url))
+            found.add(str(row.shared_inbox_url))
     return sorted(found)
 
 

@@ -1,8 +1,10 @@
 """federation: where posts went, who received activities name, farewells
 
 ``status_deliveries`` keeps each inbox a local post was sent to, so its
-deletion reaches them all; ``inbox_activity_accounts`` the local accounts a
-received activity names, so erasing one of them removes the activity;
+deletion reaches them all; ``account_deliveries`` each inbox anything of a
+local account went to, for the Delete of its actor when it is erased;
+``inbox_activity_accounts`` the local accounts a received activity names,
+so erasing one of them removes the activity;
 ``actor_farewells`` the Delete of an erased account's actor still to be sent.
 
 Revision ID: 0029
@@ -32,6 +34,12 @@ def upgrade() -> None:
         sa.Column("status_id", _ID, nullable=False),
         sa.Column("inbox_url", sa.String(length=2048), nullable=False),
         sa.PrimaryKeyConstraint("status_id", "inbox_url", name="pk_status_deliveries"),
+    )
+    op.create_table(
+        "account_deliveries",
+        sa.Column("account_id", _ID, nullable=False),
+        sa.Column("inbox_url", sa.String(length=2048), nullable=False),
+        sa.PrimaryKeyConstraint("account_id", "inbox_url", name="pk_account_deliveries"),
     )
     op.create_table(
         "inbox_activity_accounts",
@@ -66,4 +74,5 @@ def downgrade() -> None:
     op.drop_table("actor_farewells")
     op.drop_index("ix_inbox_activity_accounts_account_id", table_name="inbox_activity_accounts")
     op.drop_table("inbox_activity_accounts")
+    op.drop_table("account_deliveries")
     op.drop_table("status_deliveries")
