@@ -1,6 +1,7 @@
 """Real ``roost serve`` processes federating on loopback (insecure mode):
 remote accounts resolved by ``name@domain``, follows across servers, posts
-delivered to followers' servers and deleted there.
+delivered to followers' servers and deleted there, an erased account and its
+posts deleted there.
 
 A runs embedded (SQLite); B runs on the test's backend (SQLite, and
 PostgreSQL + Redis when ROOST_TEST_DATABASE_URL is set).
