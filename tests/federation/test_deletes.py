@@ -16,8 +16,9 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from roost.clock import utcnow
 from roost.db.tables import (
     actor_farewells,
     inbox_activities,
@@ -26,6 +27,7 @@ from roost.db.tables import (
     status_deliveries,
     statuses,
 )
+from roost.domain.federation.delivery import breaker
 from roost.domain.federation.named import usernames_named
 from roost.keys import ring
 from roost.net import signatures
@@ -40,6 +42,7 @@ class Witness(Peer):
 
     headers: list[dict[str, str]]
     bodies: list[bytes]
+    answer: int = 202
 
 
 @contextlib.contextmanager
@@ -71,7 +74,7 @@ def _server() -> Iterator[Witness]:
             actor.headers.append(headers | {"path": self.path})
             actor.bodies.append(body)
             actor.received.append(orjson.loads(body))
-            self._answer(202, b"")
+            self._answer(actor.answer, b"")
 
         def log_message(self, *args: object) -> None:
             pass
@@ -306,3 +309,41 @@ def test_given_servers_reached_three_ways_when_alice_is_erased_then_each_is_told
         assert delete["object"] == alice_uri, server.base
         assert [d["object"] for d in server.sent_of("Delete")].count(alice_uri) == 1
     assert _rows(roost, select(actor_farewells)) == []
+
+
+def test_given_mallorys_server_away_when_the_window_ends_then_the_farewell_key_is_destroyed(
+    roost: Roost, peer: Witness
+) -> None:
+    alice = roost.account("alice")
+    _followed_then_left(roost, peer, alice)
+    erased = alice.post("/api/v1/roost/account/erase", json={"password": "correct horse battery"})
+    assert erased.status_code == 200, erased.text
+    [(farewell_id,)] = _rows(roost, select(actor_farewells.c.id))
+
+    # Her server answers 503: the Delete waits for a retry, the key is kept.
+    peer.answer = 503
+    roost.drain_jobs()
+    assert len(peer.sent_of("Delete")) == 1
+    assert _rows(roost, select(actor_farewells.c.id)) == [(farewell_id,)]
+
+    # When the week is over (its end job comes due), the key and the row go.
+    def due(kind: str) -> None:
+        async def now() -> None:
+            async with roost.db.write() as tx:
+                await tx.execute(update(jobs).where(jobs.c.kind == kind).values(run_at=utcnow()))
+
+        roost.run(now)
+
+    due("federation.farewell.end")
+    roost.drain_jobs()
+    assert _rows(roost, select(actor_farewells)) == []
+    ring.evict(farewell_id)
+    assert ring.key(farewell_id) is None
+
+    # Her server back, the delivery still waiting is dropped unsent.
+    peer.answer = 202
+    breaker.succeeded(peer.domain)
+    due("federation.farewell")
+    roost.drain_jobs()
+    assert len(peer.sent_of("Delete")) == 1
+    assert _rows(roost, select(jobs.c.id).where(jobs.c.kind.like("federation.farewell%"))) == []
