@@ -26,6 +26,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Table,
@@ -1619,4 +1620,60 @@ annual_reports = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("account_id", "year", name="uq_annual_reports_account_year"),
     CheckConstraint("state IN ('generating', 'available')", name="ck_annual_reports_state"),
+)
+
+# Where a local post was sent: each inbox once (roost/domain/federation/sent.py).
+# Its deletion goes to all of them, also to a server whose followers have left
+# since; the rows go when that Delete is queued. No foreign key: the post's
+# row is gone by the time its deletion is sent.
+status_deliveries = Table(
+    "status_deliveries",
+    metadata,
+    Column("status_id", Id, nullable=False),
+    Column("inbox_url", String(2048), nullable=False),
+    PrimaryKeyConstraint("status_id", "inbox_url", name="pk_status_deliveries"),
+)
+
+# Every inbox something of a local account was delivered to, each once
+# (roost/domain/federation/delivery.py): when the account is erased, the
+# Delete of its actor goes to all of them (roost/domain/federation/farewell.py).
+account_deliveries = Table(
+    "account_deliveries",
+    metadata,
+    Column("account_id", Id, nullable=False),
+    Column("inbox_url", String(2048), nullable=False),
+    PrimaryKeyConstraint("account_id", "inbox_url", name="pk_account_deliveries"),
+)
+
+# The local accounts a received activity names (its actor addresses, its
+# posts' addresses, anywhere in the activity), found when it is stored: the
+# activity's row goes when one of them is erased, whichever inbox it came to.
+inbox_activity_accounts = Table(
+    "inbox_activity_accounts",
+    metadata,
+    Column(
+        "inbox_activity_id",
+        Id,
+        ForeignKey("inbox_activities.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("account_id", Id, nullable=False),
+    PrimaryKeyConstraint("inbox_activity_id", "account_id", name="pk_inbox_activity_accounts"),
+    Index("ix_inbox_activity_accounts_account_id", "account_id"),
+)
+
+# An erased account's last word to other servers: Delete of its actor, sent
+# by ``remaining`` deliveries signed with its key (roost/domain/federation/
+# farewell.py). Its actor id and private key are sealed under a key of the
+# row's own (key id = ``id``), destroyed when the deliveries are done or at
+# ``expires_at``, whichever comes first; then the row goes too.
+actor_farewells = Table(
+    "actor_farewells",
+    metadata,
+    _id(),
+    Column("actor_uri", Sealed, nullable=False),
+    Column("private_key_pem", Sealed, nullable=False),
+    Column("remaining", Integer, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )

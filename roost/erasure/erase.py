@@ -25,6 +25,7 @@ from roost.db.tables import accounts, metadata, statuses
 from roost.domain.audit import events as audit_events
 from roost.domain.audit.chain import CONSOLE, Staff
 from roost.domain.events import AccountChanged, StatusDeleted
+from roost.domain.federation import farewell
 from roost.domain.graph.counts import recount
 from roost.erasure import scan
 from roost.erasure.declared import purges, table_policies, undeclared
@@ -118,10 +119,24 @@ async def erase_account(
     operator, or the person erasing their own account, whose id is not kept)."""
     async with services.db.read() as conn:
         subject = await gather(conn, account_id)
+        # Read before its key pair goes: the Delete of its actor, for the
+        # servers that got anything from it (roost/domain/federation/farewell.py).
+        goodbye = None
+        if services.settings.federation:
+            goodbye = await farewell.prepare(conn, services.settings.base_url, account_id)
     receipt = Receipt(account_id, subject.username)
     async with services.db.write() as tx:
         receipt.tables = await erase_in(tx, subject)
         await audit_events.erased(tx, sum(receipt.tables.values()), by=by)
+        if goodbye is not None:
+            # After erase_in, whose purge of the account's jobs these jobs
+            # (naming nothing of it) need not go through.
+            await farewell.do_queue(tx, goodbye)
+            receipt.stores["other servers"] = (
+                f"Delete of its actor queued for {len(goodbye.inboxes)} inbox(es); its "
+                "signing key alone is kept, sealed under a key of its own, destroyed when "
+                f"they are sent or after {farewell.WINDOW.days} days"
+            )
     for name, purge in purges().items():
         try:
             result = await purge(services, subject)

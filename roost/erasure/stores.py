@@ -32,6 +32,7 @@ _CONTENT_TABLES = (
     "account_notes",
     "search_statuses",
     "annual_reports",
+    "inbox_activities",
 )
 
 

@@ -487,3 +487,45 @@ declare(
     accounts=OWN,
     reason="its yearly summaries (its counts, hashtags and posts)",
 )
+declare(
+    "account_deliveries",
+    D,
+    accounts=OWN,
+    reason="the inboxes anything of it was delivered to (read before, for the Delete of "
+    "its actor: roost/domain/federation/farewell.py)",
+)
+declare(
+    "status_deliveries",
+    D,
+    statuses=("status_id",),
+    reason="where its posts were sent (read before, for the Delete of its actor: "
+    "roost/domain/federation/farewell.py)",
+)
+
+
+async def _drop_received(tx: Tx, subject: Subject) -> int:
+    """Activities other servers sent that name the account, whichever inbox
+    they came to (a shared inbox's have no recipient): their raw bodies quote
+    its actor and posts. Their links go with them (cascade), and any left."""
+    from roost.db.tables import inbox_activities, inbox_activity_accounts
+
+    links = inbox_activity_accounts.c.account_id == subject.account_id
+    named = select(inbox_activity_accounts.c.inbox_activity_id).where(links)
+    result = await tx.execute(delete(inbox_activities).where(inbox_activities.c.id.in_(named)))
+    await tx.execute(delete(inbox_activity_accounts).where(links))
+    return int(result.rowcount or 0)
+
+
+declare(
+    "inbox_activity_accounts",
+    D,
+    extra=_drop_received,
+    reason="which received activities name it; they go, with the activities",
+)
+declare(
+    "actor_farewells",
+    K,
+    reason="no account's row: the Delete of an erased actor still being sent holds its "
+    "actor id and signing key sealed under a key of its own, destroyed when the "
+    "deliveries end or after a week (roost/domain/federation/farewell.py)",
+)

@@ -82,6 +82,7 @@ async def _receive(request: Request, username: str | None) -> Response:
                 signed_by=signed,
                 activity=activity,
                 body=body,
+                base_url=svc.settings.base_url,
             )
         return Response(status_code=202)
 

@@ -1,6 +1,7 @@
 """Real ``roost serve`` processes federating on loopback (insecure mode):
 remote accounts resolved by ``name@domain``, follows across servers, posts
-delivered to followers' servers and deleted there.
+delivered to followers' servers and deleted there, an erased account and its
+posts deleted there.
 
 A runs embedded (SQLite); B runs on the test's backend (SQLite, and
 PostgreSQL + Redis when ROOST_TEST_DATABASE_URL is set).
@@ -240,4 +241,45 @@ def test_given_alice_follows_bob_elsewhere_when_bob_posts_and_deletes_then_her_h
             assert time.monotonic() - started < 8
     finally:
         c_process.process.send_signal(signal.SIGCONT)
+    assert "Traceback" not in a.process.log() + b.process.log()
+
+
+def test_given_alice_follows_bob_elsewhere_when_bob_erases_his_account_then_a_forgets_him(
+    pair: tuple[Server, Server],
+) -> None:
+    a, b = pair
+    bob_on_a = a.resolve("alice", f"bob@{b.domain}")
+    assert a.post("alice", f"/api/v1/accounts/{bob_on_a['id']}/follow").status_code == 200
+    _wait(
+        "B's Accept reaches A",
+        lambda: bool(
+            a.get("alice", "/api/v1/accounts/relationships", id=bob_on_a["id"]).json()[0][
+                "following"
+            ]
+        ),
+    )
+    posted = b.post("bob", "/api/v1/statuses", status="soon erased", visibility="public")
+    assert posted.status_code == 200, posted.text
+
+    def on_a() -> list[dict[str, Any]]:
+        return [p for p in _home(a, "alice") if "soon erased" in p["content"]]
+
+    _wait("bob's post reaches alice's home", lambda: bool(on_a()))
+    [seen] = on_a()
+
+    # When bob erases his account on B: B sends Delete of his actor, signed
+    # with his key (kept for that alone), and A drops him and his posts.
+    erased = b.post("bob", "/api/v1/roost/account/erase", password="pw-bob-123456789")
+    assert erased.status_code == 200, erased.text
+    assert "1 inbox(es)" in erased.json()["stores"]["other servers"]
+
+    _wait(
+        "the Delete of bob's actor reaches A",
+        lambda: a.get("alice", f"/api/v1/accounts/{bob_on_a['id']}").status_code == 404,
+    )
+    assert a.get("alice", f"/api/v1/statuses/{seen['id']}").status_code == 404
+    assert on_a() == []
+    assert a.get("alice", f"/api/v1/accounts/{bob_on_a['id']}/statuses").status_code == 404
+    public = a.get("alice", "/api/v1/timelines/public", limit=40).json()
+    assert not any("soon erased" in p["content"] for p in public)
     assert "Traceback" not in a.process.log() + b.process.log()

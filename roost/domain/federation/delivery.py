@@ -33,7 +33,7 @@ from sqlalchemy import select
 
 from roost.db.engine import Tx
 from roost.db.tables import accounts
-from roost.domain.federation import signing
+from roost.domain.federation import sent, signing
 from roost.domain.federation.remote import policy_for
 from roost.domain.jobs import JobContext
 from roost.jobs.outbox import enqueue
@@ -92,6 +92,8 @@ async def enqueue_delivery(
     # of it, goes with the key when the account is erased.
     sealed = seal(account_id, orjson.dumps(activity).decode())
     await enqueue(tx, Deliver(inbox_url=inbox_url, account_id=account_id, activity=sealed))
+    # Where it went, for the Delete of its actor if it is erased (farewell.py).
+    await sent.record_account_sent(tx, account_id, inbox_url)
 
 
 @handles(Deliver)

@@ -30,6 +30,7 @@ from roost.clock import utcnow
 from roost.db.engine import Tx
 from roost.db.tables import inbox_activities
 from roost.domain.federation._upsert import insert_absent
+from roost.domain.federation.named import do_link_named
 from roost.domain.federation.remote import RemoteRefused
 from roost.domain.federation.verification import SignedBy
 from roost.domain.jobs import JobContext
@@ -76,9 +77,12 @@ async def do_receive(
     signed_by: SignedBy,
     activity: dict[str, Any],
     body: bytes,
+    base_url: str | None = None,
 ) -> int | None:
     """Store a verified activity and queue its processing; its row id, or None
-    when an activity with the same id was stored before."""
+    when an activity with the same id was stored before. With ``base_url``,
+    the local accounts it names are linked to it (roost/domain/federation/
+    named.py), so their erasure removes it."""
     row_id = new_id()
     activity_type = str(activity["type"])[:64]
     result = await tx.execute(
@@ -96,6 +100,8 @@ async def do_receive(
     )
     if not result.rowcount:
         return None
+    if base_url is not None:
+        await do_link_named(tx, row_id, activity, base_url)
     await enqueue(tx, ProcessInboxActivity(inbox_activity_id=row_id))
     return row_id
 

@@ -6,10 +6,11 @@ inboxes ``destination_inboxes`` chooses by its visibility: a public, unlisted
 or followers-only one to its author's followers on other servers (one
 delivery per server that offers a shared inbox, else per follower inbox) and
 to the accounts of other servers it mentions; a direct one only to the own
-inboxes of the accounts of other servers it mentions. Its deletion goes as
-Delete(Tombstone) to its author's followers' inboxes (a direct post's is not
-sent yet). Edits go as Update(Note) (edits.py), boosts as Announce
-(interactions.py).
+inboxes of the accounts of other servers it mentions. Where it went is
+recorded (roost/domain/federation/sent.py); its deletion goes as
+Delete(Tombstone) to every inbox it went to and to the followers' inboxes of
+the moment, so a server whose followers left since is told too. Edits go as
+Update(Note) (edits.py), boosts as Announce (interactions.py).
 
 In: a received Note whose author is the actor who signed, and that concerns
 someone here (its author is followed here, it names a local account, or it
@@ -45,7 +46,7 @@ from roost.db.engine import Database
 from roost.db.tables import accounts, follows, mentions, remote_accounts, statuses
 from roost.domain.conversations.actions import do_deliver_direct
 from roost.domain.events import StatusCreated
-from roost.domain.federation import uris
+from roost.domain.federation import sent, uris
 from roost.domain.federation.delivery import enqueue_delivery
 from roost.domain.federation.remote import clean_html
 from roost.domain.jobs import JobContext
@@ -232,6 +233,7 @@ async def publish(ctx: JobContext, status_id: int) -> None:
     async with ctx.db.write() as tx:
         for inbox in inboxes:
             await enqueue_delivery(tx, inbox, row.account_id, activity)
+        await sent.record_sent(tx, status_id, inboxes)
 
 
 async def _parent_uri(db: Database, base: str, parent_id: int | None) -> str | None:
@@ -253,14 +255,20 @@ async def _parent_uri(db: Database, base: str, parent_id: int | None) -> str | N
 async def withdraw(
     ctx: JobContext, status_id: int, author_id: int, visibility: int | None = None
 ) -> None:
-    """Tell the author's followers' servers that a local post is gone; not
-    for a post never sent to them (direct), whose id would tell of it."""
-    if visibility is not None and Visibility(visibility) not in SENT:
-        return
+    """Tell every server the post was sent to (``sent.sent_to``), and the
+    author's followers' servers, that a local post is gone. A direct post's
+    deletion goes only where the post went (the mentioned accounts' own
+    inboxes): to anyone else its id would tell of it. Where it went is then
+    forgotten."""
+    direct = visibility is not None and Visibility(visibility) == Visibility.DIRECT
     username = await _local_author(ctx.db, author_id)
     if username is None:
         return
-    inboxes = await follower_inboxes(ctx.db, author_id)
+    went = set(await sent.sent_to(ctx.db, status_id))
+    if direct:
+        inboxes = sorted(went)
+    else:
+        inboxes = sorted(went | set(await follower_inboxes(ctx.db, author_id)))
     if not inboxes:
         return
     base = ctx.settings.base_url
@@ -271,12 +279,13 @@ async def withdraw(
         "id": f"{note_id}#delete",
         "type": "Delete",
         "actor": actor,
-        "to": [PUBLIC],
+        "to": [] if direct else [PUBLIC],
         "object": {"id": note_id, "type": "Tombstone"},
     }
     async with ctx.db.write() as tx:
         for inbox in inboxes:
             await enqueue_delivery(tx, inbox, author_id, activity)
+        await sent.forget_sent(tx, status_id)
 
 
 # --- Received ---------------------------------------------------------------------

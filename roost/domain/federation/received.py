@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from roost.db.tables import accounts, follow_requests, follows
-from roost.domain.federation import edits, interactions, notes, remote
+from roost.domain.federation import departed, edits, interactions, notes
 from roost.domain.federation import follows as follow_flow
 from roost.domain.federation.remote import account_for_uri, refuse_suspended
 from roost.domain.jobs import JobContext
@@ -85,7 +85,7 @@ async def act_on(ctx: JobContext, actor_uri: str, activity: dict[str, Any]) -> b
         return False
     await refuse_suspended(ctx.db, actor_uri)
     if kind == "Delete" and id_of(target) == actor_uri:
-        return await remote.actor_deleted(ctx.db, actor_uri)
+        return await departed.actor_gone(ctx, actor_uri)
     if kind == "Update":
         if id_of(target) != actor_uri:
             note_author = await account_for_uri(ctx.db, ctx.settings, actor_uri)
