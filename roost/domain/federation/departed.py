@@ -6,14 +6,15 @@ The stored account is suspended at once (``remote.actor_deleted``: hidden with
 its posts by the privacy policy, nothing delivered to it), and a job then
 deletes its posts here for good, in batches, as a deletion of each (their
 boosts, timelines, notifications and media go with them), so what its server
-erased does not stay readable in this server's database either.
+erased does not stay readable in this server's database either; last, its
+profile (name, bio, fields) is emptied.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from roost.db.tables import accounts, statuses
 from roost.domain.federation import remote
@@ -82,4 +83,17 @@ async def forget_posts(ctx: JobContext, job: ForgetDepartedPosts) -> None:
                 except NotFound:
                     continue
         if len(batch) < BATCH:
+            await _forget_profile(ctx, job.account_id)
             return
+
+
+async def _forget_profile(ctx: JobContext, account_id: int) -> None:
+    """What the account said of itself goes too: its name, bio and fields.
+    The row stays, suspended, with its handle and actor id only, so that the
+    actor is known as gone if it is named again."""
+    async with ctx.db.write() as tx:
+        await tx.execute(
+            update(accounts)
+            .where(accounts.c.id == account_id, accounts.c.domain.is_not(None))
+            .values(display_name="", note="", note_html="", fields=[])
+        )
