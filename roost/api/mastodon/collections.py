@@ -129,7 +129,7 @@ async def create(
     viewer: Viewer = Depends(user("write:collections")),
     params: NewCollectionParams = Depends(body(NewCollectionParams)),
 ) -> JSON:
-    """Create a collection, featuring ``account_ids`` (each pending its consent)."""
+    """Create a collection, featuring ``account_ids`` (each as its consent says)."""
     try:
         async with services(request).db.write() as tx:
             collection_id = await actions.do_create_collection(
@@ -166,6 +166,7 @@ async def update(
     viewer: Viewer = Depends(user("write:collections")),
     params: CollectionParams = Depends(body(CollectionParams)),
 ) -> JSON:
+    """Change the owner's collection (what is not given stays)."""
     try:
         async with services(request).db.write() as tx:
             await actions.do_update_collection(tx, viewer, collection_id, params.change())
@@ -178,6 +179,7 @@ async def update(
 async def delete(
     request: Request, collection_id: Id, viewer: Viewer = Depends(user("write:collections"))
 ) -> JSON:
+    """Delete the owner's collection with its items."""
     async with services(request).db.write() as tx:
         await actions.do_delete_collection(tx, viewer, collection_id)
     return JSON({})
@@ -212,6 +214,7 @@ async def remove_item(
     item_id: Id,
     viewer: Viewer = Depends(user("write:collections")),
 ) -> JSON:
+    """The owner takes an item out, whatever its state."""
     async with services(request).db.write() as tx:
         await actions.do_remove_item(tx, viewer, collection_id, item_id)
     return JSON({})
