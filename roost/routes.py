@@ -34,6 +34,8 @@
     /api/v1/media...  /api/v2/media  /api/v1/profile/avatar, header
                                                           api/mastodon/media.py
     /api/v1/profile                                       api/mastodon/profile.py
+    /api/v1/collections...  /api/v1/accounts/ID/collections, in_collections
+                                                          api/mastodon/collections.py
     /media/ID/VARIANT  /media/profile/ID  /media/cards/ID  api/media_files.py
     /api/v1/roost/export...                               api/exports.py
     /api/v1/roost/account (erasure)                       api/erasure.py
@@ -84,6 +86,7 @@ from roost.api.mastodon import (
     apps,
     async_refreshes,
     cards,
+    collections,
     conversations,
     discovery,
     emails,
@@ -169,6 +172,8 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     async_refreshes.router,
     roost_imports.router,
     roost_quarantine.router,
+    # Last: /api/v1/ID/collections, as documented, takes any first segment.
+    collections.router,
 )
 
 # ActivityPub, before the web pages: /users/... is theirs for JSON-LD.

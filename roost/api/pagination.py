@@ -26,3 +26,20 @@ def link_header(request: Request, newest_key: int | None, oldest_key: int | None
         f'<{url(("max_id", str(oldest_key)))}>; rel="next", '
         f'<{url(("min_id", str(newest_key)))}>; rel="prev"'
     )
+
+
+def offset_link_header(request: Request, offset: int, limit: int, more: bool) -> str | None:
+    """For lists paged by ``offset``: next when more follow, prev when some came before."""
+    url_ = request.url
+    base = f"{url_.scheme}://{url_.netloc}{url_.path}"
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "offset"]
+
+    def url(at: int) -> str:
+        return f"{base}?{urlencode([*kept, ('offset', str(at))])}"
+
+    links = []
+    if more:
+        links.append(f'<{url(offset + limit)}>; rel="next"')
+    if offset > 0:
+        links.append(f'<{url(max(0, offset - limit))}>; rel="prev"')
+    return ", ".join(links) or None

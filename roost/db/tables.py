@@ -533,6 +533,48 @@ list_accounts = Table(
     Index("ix_list_accounts_follow_id", "follow_id"),
 )
 
+# A collection: accounts its owner recommends others follow (Mastodon 4.6).
+# Local owners only; federation of collections is not done.
+collections = Table(
+    "collections",
+    metadata,
+    _id(),
+    _account_fk(),
+    Column("name", String(40), nullable=False),
+    Column("description", String(100), nullable=False, default=""),
+    Column("language", String(16), nullable=True),
+    # The hashtag's name as typed, without "#"; none when null.
+    Column("tag_name", String(256), nullable=True),
+    Column("sensitive", Boolean, nullable=False, default=False),
+    Column("discoverable", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_collections_account_id_id", "account_id", "id"),
+)
+
+# One account featured in a collection, with its consent: "pending" until the
+# featured account accepts (or its policy accepts for it), then "accepted";
+# "rejected" when it declined a pending one, "revoked" when it withdrew an
+# accepted one (or a block between the two did). Only accepted items are shown
+# to anyone but the owner.
+collection_items = Table(
+    "collection_items",
+    metadata,
+    _id(),
+    Column("collection_id", Id, ForeignKey("collections.id", ondelete="CASCADE"), nullable=False),
+    _account_fk(),
+    Column("state", String(16), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint(
+        "state IN ('pending', 'accepted', 'rejected', 'revoked')",
+        name="ck_collection_items_state",
+    ),
+    UniqueConstraint("collection_id", "account_id", name="uq_collection_items_collection_account"),
+    Index("ix_collection_items_account_id", "account_id"),
+)
+
 followed_tags = Table(
     "followed_tags",
     metadata,

@@ -197,6 +197,8 @@ declare(
 declare("quote_policies", D, statuses=("status_id",), reason="its posts' quote policies")
 declare("lists", D, accounts=OWN, reason="its lists")
 declare("list_accounts", D, accounts=OWN, reason="its place in others' lists")
+declare("collections", D, accounts=OWN, reason="its collections, with their items")
+declare("collection_items", D, accounts=OWN, reason="its place in others' collections")
 declare("followed_tags", D, accounts=OWN, reason="hashtags it follows")
 declare("filters", D, accounts=OWN, reason="its filters")
 declare("filter_keywords", D, cascade_from="filters", reason="its filters' keywords")

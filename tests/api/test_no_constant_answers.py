@@ -4,7 +4,7 @@ Every GET route the app has (read from its own router, so a new route is
 checked without editing this file), outside the admin API, the web pages and
 deprecated methods, is called as one viewer twice: on an empty instance (the
 viewer alone), and after the viewer and others have used every feature (posts,
-media, follows, lists, filters, tags, featured tags, endorsements, blocks,
+media, follows, lists, collections, filters, tags, featured tags, endorsements, blocks,
 notifications and a stranger's request, the notification policy, Web Push
 delivered to a local push service, trends approved by staff (with a link card
 from a local website), announcements, emoji, rules, texts, an export, an
@@ -186,6 +186,9 @@ def _fill(roost: Roost, me: User, tmp: Path) -> World:
     me.post("/api/v1/domain_blocks", json={"domain": "spam.example"})
     listed = me.post("/api/v1/lists", json={"title": "friends"}).json()
     me.post(f"/api/v1/lists/{listed['id']}/accounts", json={"account_ids": [friend.id]})
+    collection = me.post(
+        "/api/v1/collections", json={"name": "good people", "account_ids": [friend.id]}
+    ).json()["collection"]
     made = me.post(
         "/api/v2/filters",
         json={
@@ -272,10 +275,13 @@ def _fill(roost: Roost, me: User, tmp: Path) -> World:
             "card_id": card_image[3],
             "year": str(year),
             "refresh_id": refresh,
+            "collection_id": collection["id"],
         },
         queries=_queries(friend.id, fan.id, fof.id, post["id"], shown["url"], link),
         overrides={
             "/api/v1/accounts/{account_id}/lists": {"account_id": friend.id},
+            "/api/v1/accounts/{account_id}/in_collections": {"account_id": friend.id},
+            "/api/v1/{account_id}/in_collections": {"account_id": friend.id},
             "/api/v1/media/{media_id}": {"media_id": unattached.json()["id"]},
             "/media/{attachment_id}/{variant}/{name}": {"name": media_path[4]},
             "/media/profile/{account_id}/{role}/{name}": {

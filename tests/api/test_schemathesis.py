@@ -327,6 +327,11 @@ def _seed(server: Server, root: Path) -> None:
     made = server.api("POST", "/api/v1/lists", json={"title": "Friends"})
     keep("list_id", made["id"])
     server.api("POST", f"/api/v1/lists/{made['id']}/accounts", json={"account_ids": [friend["id"]]})
+    gathered = server.api(
+        "POST", "/api/v1/collections", json={"name": "Friends", "account_ids": [friend["id"]]}
+    )["collection"]
+    keep("collection_id", gathered["id"])
+    keep("item_id", gathered["items"][0]["id"])
     kept = server.api(
         "POST",
         "/api/v2/filters",

@@ -1,21 +1,21 @@
 """The route crawler: scenarios 8 and 12 (a URL that shows what it must not).
 
 Canaries are planted: a locked account's followers-only post (with an image),
-a followers-only post with a poll (its poll id too), a scheduled post,
-public quotes of the suspended account's post and of the post hidden from
-the blocked account,
-a direct message with an image and its direct reply, a followers-only boost,
-a suspended account's public post, a public post held as part of a spam wave
-(shown to its author only), a private list title and a private note,
-and, for the blocked account only, the blocker's public post. Then every HTTP
-route the app has, read from its own router (a new route is crawled without
-editing this file), is called as nobody, as a stranger and as a blocked
-account, with every canary id put into every path parameter, and with query or
-body parameters that name canaries. No answer may contain a canary's text or
-id, and the hidden images answer 404 at their exact paths (and at the owner's
-signed URLs when a token says who is asking). Afterwards the owner's side is
-unchanged: nothing the crawl did as someone else removed, read or answered
-anything of theirs.
+a followers-only post with a poll (its poll id too), a scheduled post, public
+quotes of the suspended account's post and of the post hidden from the blocked
+account, a direct message with an image and its direct reply, a followers-only
+boost, a suspended account's public post and collection, a pending item of a
+collection (shown to its owner and the featured account only), a public post
+held as part of a spam wave (shown to its author only), a private list title
+and a private note, and, for the blocked account only, the blocker's public
+post and collection. Then every HTTP route the app has, read from its own
+router (a new route is crawled without editing this file), is called as
+nobody, as a stranger and as a blocked account, with every canary id put into
+every path parameter, and with query or body parameters that name canaries. No
+answer may contain a canary's text or id, and the hidden images answer 404 at
+their exact paths (and at the owner's signed URLs when a token says who is
+asking). Afterwards the owner's side is unchanged: nothing the crawl did as
+someone else removed, read or answered anything of theirs.
 
 The web pages (roost/web) are crawled the same way: their viewers are signed
 in by a browser session cookie rather than a token, their forms are posted
@@ -158,6 +158,18 @@ def _plant(roost: Roost) -> tuple[Canaries, dict[str, User]]:
     friend.post(f"/api/v1/statuses/{private['id']}/bookmark")
     gone_post = gone.post_status(f"{secret} from an account about to be suspended")
     wave = roost.account("wave")
+    # Collections: a suspended account's; the owner's, not for the blocked,
+    # featuring the friend (accepted: friend follows the owner) and the wave
+    # account (pending: shown to the owner and the wave account only).
+    gone_collection = gone.post("/api/v1/collections", json={"name": f"{secret} gone's"})
+    assert gone_collection.status_code == 200, gone_collection.text
+    owned = owner.post(
+        "/api/v1/collections",
+        json={"name": f"{only_blocked} people", "account_ids": [friend.id, wave.id]},
+    )
+    assert owned.status_code == 200, owned.text
+    pending = [i for i in owned.json()["collection"]["items"] if i["state"] == "pending"]
+    assert len(pending) == 1, owned.text
     held_post = wave.post_status(f"{secret} public, but held as part of a spam wave")
     for_others = owner.post_status(f"{only_blocked} public, but not for the blocked #{tag}")
     # Public quotes of posts some crawlers may not see: the quote must name
@@ -200,6 +212,8 @@ def _plant(roost: Roost) -> tuple[Canaries, dict[str, User]]:
     c.ids += [gone.id]  # a suspended account is as hidden as its posts
     c.ids += [private_media["id"], direct_media["id"]]
     c.blocked_texts += [only_blocked]
+    c.ids += [gone_collection.json()["collection"]["id"], pending[0]["id"]]
+    c.blocked_ids += [owned.json()["collection"]["id"]]
     c.blocked_ids += [for_others["id"]]
     c.extra_ids += [owner.id, friend.id, public["id"]]
     c.extra_ids += [n["id"] for n in owner.get("/api/v1/notifications").json()]

@@ -333,6 +333,53 @@ class List(Entity):
     exclusive: bool
 
 
+class CollectionTag(Entity):
+    name: str
+    url: str
+
+
+class CollectionItem(Entity):
+    id: IdText
+    account_id: IdText | None
+    state: str = Field(description="pending, accepted, rejected or revoked")
+    created_at: Timestamp
+
+
+class Collection(Entity):
+    id: IdText
+    account_id: IdText
+    uri: str
+    url: str | None
+    name: str
+    description: str
+    language: str | None
+    local: bool
+    sensitive: bool
+    discoverable: bool
+    tag: CollectionTag | None
+    item_count: int
+    items: list[CollectionItem]
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class WrappedCollection(Entity):
+    collection: Collection
+
+
+class CollectionWithAccounts(Entity):
+    accounts: list[Account] = Field(description="The owner, then each featured account shown")
+    collection: Collection
+
+
+class Collections(Entity):
+    collections: list[Collection]
+
+
+class WrappedCollectionItem(Entity):
+    collection_item: CollectionItem
+
+
 class FilterKeyword(Entity):
     id: IdText
     keyword: str

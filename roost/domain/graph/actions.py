@@ -17,6 +17,7 @@ from roost.clock import utcnow
 from roost.db.engine import Tx
 from roost.db.tables import blocks, endorsements, follow_requests, follows, mutes
 from roost.domain import privacy
+from roost.domain.collections import actions as collection_actions
 from roost.domain.federation import follows as federation_follows
 from roost.domain.graph.counts import count_follow
 from roost.domain.notifications.actions import do_forget
@@ -215,7 +216,8 @@ async def do_reject_request(tx: Tx, viewer: Viewer, requester_id: int) -> None:
 
 async def do_block(tx: Tx, viewer: Viewer, target_id: int) -> None:
     """Block an account: every follow, request and endorsement between the two
-    goes, both ways; from now on neither sees the other's posts. Idempotent."""
+    goes, both ways, and what either features of the other in a collection is
+    revoked; from now on neither sees the other's posts. Idempotent."""
     me = _me(viewer)
     if target_id == me:
         raise RuleBroken("You cannot block yourself")
@@ -238,6 +240,7 @@ async def do_block(tx: Tx, viewer: Viewer, target_id: int) -> None:
             )
         )
     )
+    await collection_actions.revoke_between(tx, me, target_id)
 
 
 async def do_unblock(tx: Tx, viewer: Viewer, target_id: int) -> None:
