@@ -25,7 +25,6 @@ from roost.app import create_app
 from roost.config import Settings, load_settings
 from roost.db.engine import Database
 from roost.db.migrate import upgrade
-from roost.db.tables import metadata
 from roost.domain.accounts import passwords
 from roost.domain.accounts.actions import NewAccount, do_create_account
 from roost.domain.oauth.actions import do_issue_token
@@ -132,8 +131,17 @@ async def _truncate(url: str) -> None:
     may not set it (not a superuser) gets TRUNCATE."""
     import asyncpg
 
-    names = [t.name for t in metadata.sorted_tables]
     conn = await asyncpg.connect(url)
+    # Every table, those made outside the metadata too (the search index,
+    # which TRUNCATE ... CASCADE reached through its foreign key and DELETE
+    # with triggers set aside does not); not the schema's version.
+    names = [
+        row[0]
+        for row in await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+            " AND tablename != 'alembic_version'"
+        )
+    ]
     try:
         async with conn.transaction():
             await conn.execute(
