@@ -270,6 +270,10 @@ async def _featuring(
     return _page(request, found, offset, limit, more)
 
 
+# Mastodon.py's paths (``/api/v1/accounts/:id/...``, the lower decorator,
+# registered first), and the paths as Mastodon's documentation writes them
+# (without ``accounts/``), registered after them.
+@router.get("/api/v1/{account_id}/collections", responses=answers(schema.Collections))
 @router.get("/api/v1/accounts/{account_id}/collections", responses=answers(schema.Collections))
 async def account_collections(
     request: Request,
@@ -281,6 +285,7 @@ async def account_collections(
     return await _owned_by(request, account_id, viewer, params)
 
 
+@router.get("/api/v1/{account_id}/in_collections", responses=answers(schema.Collections))
 @router.get("/api/v1/accounts/{account_id}/in_collections", responses=answers(schema.Collections))
 async def account_in_collections(
     request: Request,
@@ -289,27 +294,4 @@ async def account_in_collections(
     params: OffsetParams = Depends(query(OffsetParams)),
 ) -> JSON:
     """The collections an account is featured in (accepted; to itself, all)."""
-    return await _featuring(request, account_id, viewer, params)
-
-
-# The paths as Mastodon's documentation writes them (without ``accounts/``).
-@router.get("/api/v1/{account_id}/collections", responses=answers(schema.Collections))
-async def documented_collections(
-    request: Request,
-    account_id: Id,
-    viewer: Viewer = Depends(optional("read:collections")),
-    params: OffsetParams = Depends(query(OffsetParams)),
-) -> JSON:
-    """As ``/api/v1/accounts/:id/collections``."""
-    return await _owned_by(request, account_id, viewer, params)
-
-
-@router.get("/api/v1/{account_id}/in_collections", responses=answers(schema.Collections))
-async def documented_in_collections(
-    request: Request,
-    account_id: Id,
-    viewer: Viewer = Depends(optional("read:collections")),
-    params: OffsetParams = Depends(query(OffsetParams)),
-) -> JSON:
-    """As ``/api/v1/accounts/:id/in_collections``."""
     return await _featuring(request, account_id, viewer, params)

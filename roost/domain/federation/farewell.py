@@ -190,7 +190,7 @@ async def do_queue(tx: Tx, farewell: Farewell) -> int:
 
 def delete_of(actor_uri: str) -> dict[str, object]:
     return {
-        "@context": "https://www.w3.org/ns/activitystreams",
+        "@context": uris.AS_CONTEXT,
         "id": f"{actor_uri}#delete",
         "type": "Delete",
         "actor": actor_uri,

@@ -32,6 +32,7 @@ from roost.domain import privacy
 from roost.domain.federation import uris
 from roost.domain.federation.delivery import enqueue_delivery
 from roost.domain.federation.remote import delivery_of
+from roost.domain.federation.uris import AS_CONTEXT
 from roost.domain.graph.counts import count_follow
 from roost.domain.jobs import JobContext
 from roost.domain.notifications.jobs import Notify
@@ -41,8 +42,6 @@ from roost.jobs.outbox import enqueue
 from roost.jobs.registry import Job, handles
 
 log = logging.getLogger("roost.federation")
-
-AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 
 
 @dataclass(frozen=True)

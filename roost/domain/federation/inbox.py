@@ -32,6 +32,7 @@ from roost.db.tables import inbox_activities
 from roost.domain.federation._upsert import insert_absent
 from roost.domain.federation.named import do_link_named
 from roost.domain.federation.remote import RemoteRefused
+from roost.domain.federation.uris import id_of
 from roost.domain.federation.verification import SignedBy
 from roost.domain.jobs import JobContext
 from roost.errors import RuleBroken
@@ -52,21 +53,13 @@ class ProcessInboxActivity(Job, kind="federation.inbox"):
     inbox_activity_id: int
 
 
-def _id_of(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and isinstance(value.get("id"), str):
-        return str(value["id"])
-    return None
-
-
 def check_activity(activity: Any, signed_by: SignedBy) -> None:
     """An activity (a JSON object with a type) sent by the actor who signed:
     RuleBroken when it is no activity, SignatureRefused when another actor
     signed it (relayed activities with their own signatures come later)."""
     if not isinstance(activity, dict) or not isinstance(activity.get("type"), str):
         raise RuleBroken("The body is not an activity")
-    if _id_of(activity.get("actor")) != signed_by.owner:
+    if id_of(activity.get("actor")) != signed_by.owner:
         raise SignatureRefused("the activity's actor did not sign it")
 
 
@@ -91,7 +84,7 @@ async def do_receive(
             recipient_account_id=recipient_account_id,
             actor_uri=signed_by.owner,
             key_id=signed_by.key_id,
-            activity_uri=_id_of(activity.get("id")),
+            activity_uri=id_of(activity.get("id")),
             activity_type=activity_type,
             body=body.decode("utf-8", errors="replace"),
             state="queued",

@@ -52,6 +52,7 @@ from roost.domain.federation.remote import (
     delivery_of,
     fetch_note,
 )
+from roost.domain.federation.uris import AS_CONTEXT, id_of
 from roost.domain.jobs import JobContext
 from roost.domain.statuses import actions as status_actions
 from roost.domain.types import Viewer
@@ -61,16 +62,7 @@ from roost.visibility import Visibility
 
 log = logging.getLogger("roost.federation")
 
-AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 BOOSTABLE = (Visibility.PUBLIC, Visibility.UNLISTED)
-
-
-def _id_of(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and isinstance(value.get("id"), str):
-        return str(value["id"])
-    return None
 
 
 # --- Out --------------------------------------------------------------------------
@@ -256,8 +248,8 @@ async def receive_announce(
 ) -> bool:
     """Store the remote account's boost of a post known here; False when it
     is not taken (an unknown post, one it may not boost)."""
-    announce_uri = _id_of(activity)
-    object_uri = _id_of(activity.get("object"))
+    announce_uri = id_of(activity)
+    object_uri = id_of(activity.get("object"))
     if announce_uri is None or object_uri is None:
         return False
     if urlsplit(announce_uri).netloc.lower() != urlsplit(actor_uri).netloc.lower():
@@ -335,7 +327,7 @@ async def _fetched(ctx: JobContext, booster_id: int, uri: str) -> Any:
 async def receive_undo_announce(ctx: JobContext, remote_id: int, announce: Any) -> bool:
     """Remove the remote account's boost the Announce made: by the
     Announce's id, else by the post it names."""
-    uri = _id_of(announce)
+    uri = id_of(announce)
     async with ctx.db.write() as tx:
         boost_id = None
         if uri is not None:
@@ -349,7 +341,7 @@ async def receive_undo_announce(ctx: JobContext, remote_id: int, announce: Any) 
                 )
             ).scalar_one_or_none()
         if boost_id is None and isinstance(announce, dict):
-            post = await post_of(tx.conn, ctx.settings.base_url, _id_of(announce.get("object")))
+            post = await post_of(tx.conn, ctx.settings.base_url, id_of(announce.get("object")))
             if post is not None:
                 boost_id = (
                     await tx.execute(
@@ -382,7 +374,7 @@ async def _local_post(ctx: JobContext, uri: str | None) -> int | None:
 
 async def receive_like(ctx: JobContext, remote_id: int, activity: dict[str, Any]) -> bool:
     """The remote account's favourite of a local post it may see."""
-    status_id = await _local_post(ctx, _id_of(activity.get("object")))
+    status_id = await _local_post(ctx, id_of(activity.get("object")))
     if status_id is None:
         return False
     async with ctx.db.write() as tx:
@@ -398,7 +390,7 @@ async def receive_undo_like(ctx: JobContext, remote_id: int, like: Any) -> bool:
     """Remove the remote account's favourite the Like made."""
     if not isinstance(like, dict):
         return False
-    status_id = await _local_post(ctx, _id_of(like.get("object")))
+    status_id = await _local_post(ctx, id_of(like.get("object")))
     if status_id is None:
         return True
     async with ctx.db.write() as tx:

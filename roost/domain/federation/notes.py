@@ -275,7 +275,7 @@ async def withdraw(
     actor = uris.actor_uri(base, username)
     note_id = uris.status_uri(base, username, status_id)
     activity = {
-        "@context": "https://www.w3.org/ns/activitystreams",
+        "@context": uris.AS_CONTEXT,
         "id": f"{note_id}#delete",
         "type": "Delete",
         "actor": actor,

@@ -21,15 +21,8 @@ from roost.db.tables import accounts, follow_requests, follows
 from roost.domain.federation import departed, edits, interactions, notes
 from roost.domain.federation import follows as follow_flow
 from roost.domain.federation.remote import account_for_uri, refuse_suspended
+from roost.domain.federation.uris import id_of
 from roost.domain.jobs import JobContext
-
-
-def id_of(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and isinstance(value.get("id"), str):
-        return str(value["id"])
-    return None
 
 
 async def local_account_id(ctx: JobContext, uri: str | None) -> int | None:

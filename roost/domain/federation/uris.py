@@ -3,9 +3,23 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from roost.config import Settings
+
+# The JSON-LD context every activity Roost sends names.
+AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+
+
+def id_of(value: Any) -> str | None:
+    """The id of an ActivityStreams reference: a bare id, or an object with
+    an ``id``; None for anything else."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        return str(value["id"])
+    return None
 
 
 def actor_uri(base: str, username: str) -> str:
