@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import CompoundSelect, Executable, Select, TextClause
@@ -63,9 +63,31 @@ class Tx:
         self.events.append(event)
 
 
-def configure_sqlite(engine: AsyncEngine) -> None:
+class StatisticsGeneration:
+    """How many times the query-planner statistics were refreshed. A SQLite
+    connection reads them when it opens, so a pooled connection opened before
+    the last refresh is replaced at its next checkout."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+def configure_sqlite(engine: AsyncEngine, statistics: StatisticsGeneration | None = None) -> None:
+    generation = statistics or StatisticsGeneration()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        # Replacing connections here rather than disposing of the engine:
+        # a dispose leaves the connections in use at that moment outside
+        # any pool, and they are closed by nobody (aiosqlite warns when
+        # they are collected). The pool closes a connection it is told is
+        # stale and opens another in its place.
+        if record.info.get("statistics") != generation.value:
+            raise DisconnectionError("the planner statistics were refreshed")
+
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
+        record.info["statistics"] = generation.value
         # We issue BEGIN ourselves (below), so the driver must not.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -132,8 +154,9 @@ class Database:
                 },
             )
         self.engine = create_async_engine(self.url, **kwargs)
+        self._statistics = StatisticsGeneration()
         if self.is_sqlite:
-            configure_sqlite(self.engine)
+            configure_sqlite(self.engine, self._statistics)
         self.fast = _fast_reader(settings, self.engine, self.url)
         # SQLite allows one writer; queueing writers here is cheaper than letting
         # them collide on the file lock.
@@ -204,7 +227,8 @@ class Database:
         all, instead of walking the newest posts until a page is full (a hundred
         times slower at 20,000 posts). ``analysis_limit`` bounds the work per
         index, so this takes milliseconds at any size. A connection reads the
-        statistics when it opens, so the pool is emptied afterwards.
+        statistics when it opens, so each pooled connection is replaced at its
+        next checkout (``StatisticsGeneration``).
         """
         if not self.is_sqlite:
             await self._analyze_never_analyzed()
@@ -216,7 +240,7 @@ class Database:
             posts = (await tx.conn.exec_driver_sql("SELECT count(*) FROM statuses")).scalar_one()
         self._post_writes_at_refresh = writes
         self._posts_at_refresh = int(posts)
-        await self.engine.dispose()
+        self._statistics.value += 1
         # The prepared-read connections too: they reopen with the new statistics.
         await self.fast.close()
 
