@@ -27,6 +27,7 @@ With ``ROOST_FEDERATION=false`` every route here answers 404 to ActivityPub
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -40,6 +41,7 @@ from roost.domain.types import ANONYMOUS
 from roost.errors import NotFound
 from roost.federation import documents
 from roost.federation.common import (
+    Refused,
     activity_type,
     answer,
     enabled,
@@ -57,6 +59,9 @@ router = APIRouter(include_in_schema=False)
 
 
 # --- Discovery ----------------------------------------------------------------
+
+
+_URI_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:\S")
 
 
 def _webfinger_name(resource: str, settings: Settings) -> str | None:
@@ -83,10 +88,14 @@ def _webfinger_name(resource: str, settings: Settings) -> str | None:
 
 @router.get("/.well-known/webfinger")
 async def webfinger(request: Request, resource: str = "") -> Response:
-    """Which actor an ``acct:name@domain`` (or profile address) is, as a JRD."""
+    """Which actor an ``acct:name@domain`` (or profile address) is, as a JRD.
+    A missing or malformed ``resource`` (no URI: no scheme) answers 400, as
+    RFC 7033 section 4.2 says; a well-formed one naming nobody here, 404."""
 
     async def make() -> Response:
         settings = enabled(request)
+        if not _URI_SCHEME.match(resource.strip()):
+            raise Refused(400, "The resource is missing or is no URI")
         name = _webfinger_name(resource, settings)
         if name is None:
             raise NotFound()
