@@ -12,10 +12,11 @@ Actors, posts, activities and collections answer JSON-LD to ``Accept:
 application/activity+json`` or ``application/ld+json`` (with or without the
 ActivityStreams profile); any other request is sent to the web page (the
 post's, or the profile's for an actor's collections). Everything
-is read through the privacy policy as an anonymous viewer: a post that is not
-public or unlisted is not found. A request with a valid signature reads the
-same for now (remote actors are no accounts yet, so the policy cannot know
-them), and a browser's session or an API token is not looked at. With
+is read through the privacy policy as whoever signed the request
+(``reader`` in common.py): the signer's account when its actor is stored
+here and not suspended, so a follower's server reads followers-only posts;
+anonymous otherwise, when a post that is not public or unlisted is not
+found. A browser's session or an API token is not looked at. With
 ``ROOST_AUTHORIZED_FETCH`` an unsigned or badly signed read is refused 401,
 except the instance actor's document, which is how others get
 the key to check the instance's own signed fetches.
