@@ -219,6 +219,14 @@ def test_given_rfc9421_signed_follows_when_posted_then_they_are_taken_and_acted_
     answer = roost.client.post("/inbox", content=body, headers=headers)
     assert answer.status_code == 202, answer.text
     assert _stored(roost) == 2
+    # mallory's key rotated: the cached one fails, the one fetched again holds.
+    mallory.key = signatures.generate_private_key()
+    body = _follow(mallory, roost, "alice", 2)
+    answer = roost.client.post(
+        path, content=body, headers=mallory.rfc9421(roost, "POST", path, body)
+    )
+    assert answer.status_code == 202, answer.text
+    assert _stored(roost) == 3
     roost.drain_jobs()
     followers = roost.client.get("/api/v1/accounts/lookup", params={"acct": "alice"}).json()
     assert followers["followers_count"] == 2
