@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roost.config import Settings
 from roost.domain.accounts import queries as account_queries
 from roost.domain.accounts.actions import USERNAME
-from roost.domain.federation import uris
+from roost.domain.federation import remote, uris
 from roost.domain.federation.verification import signature_header, verify_request
 from roost.domain.privacy import Visible
 from roost.domain.types import ANONYMOUS, Account, StatusView, Viewer
@@ -90,8 +90,12 @@ def target(request: Request) -> str:
 
 
 async def reader(request: Request, settings: Settings) -> Viewer:
-    """Who reads: anonymous, once the signature (if any) is checked; 401 in
-    authorized-fetch mode without a valid one."""
+    """Who reads: the signer's account, when the request carries a valid
+    signature (draft-cavage or RFC 9421) of an actor stored here and not
+    suspended, so that the privacy policy lets a remote follower read a
+    followers-only post; anonymous otherwise (a signer not stored here
+    follows nobody here). 401 in authorized-fetch mode without a valid
+    signature."""
     if signature_header(request.headers) is not None:
         try:
             signed = await verify_request(
@@ -107,8 +111,9 @@ async def reader(request: Request, settings: Settings) -> Viewer:
             if settings.authorized_fetch:
                 raise Refused(401, "Verification failed") from None
             return ANONYMOUS
-        log.debug("signed fetch by %s", signed.owner)
-        return ANONYMOUS
+        account_id = await remote.signing_account(services(request).db, signed.owner)
+        log.debug("signed fetch by %s (account %s)", signed.owner, account_id)
+        return ANONYMOUS if account_id is None else Viewer(account_id=account_id)
     if settings.authorized_fetch:
         raise Refused(401, "Request not signed")
     return ANONYMOUS

@@ -12,10 +12,11 @@ Actors, posts, activities and collections answer JSON-LD to ``Accept:
 application/activity+json`` or ``application/ld+json`` (with or without the
 ActivityStreams profile); any other request is sent to the web page (the
 post's, or the profile's for an actor's collections). Everything
-is read through the privacy policy as an anonymous viewer: a post that is not
-public or unlisted is not found. A request with a valid signature reads the
-same for now (remote actors are no accounts yet, so the policy cannot know
-them), and a browser's session or an API token is not looked at. With
+is read through the privacy policy as whoever signed the request
+(``reader`` in common.py): the signer's account when its actor is stored
+here and not suspended, so a follower's server reads followers-only posts;
+anonymous otherwise, when a post that is not public or unlisted is not
+found. A browser's session or an API token is not looked at. With
 ``ROOST_AUTHORIZED_FETCH`` an unsigned or badly signed read is refused 401,
 except the instance actor's document, which is how others get
 the key to check the instance's own signed fetches.
@@ -27,6 +28,7 @@ With ``ROOST_FEDERATION=false`` every route here answers 404 to ActivityPub
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -40,6 +42,7 @@ from roost.domain.types import ANONYMOUS
 from roost.errors import NotFound
 from roost.federation import documents
 from roost.federation.common import (
+    Refused,
     activity_type,
     answer,
     enabled,
@@ -57,6 +60,9 @@ router = APIRouter(include_in_schema=False)
 
 
 # --- Discovery ----------------------------------------------------------------
+
+
+_URI_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:\S")
 
 
 def _webfinger_name(resource: str, settings: Settings) -> str | None:
@@ -83,10 +89,14 @@ def _webfinger_name(resource: str, settings: Settings) -> str | None:
 
 @router.get("/.well-known/webfinger")
 async def webfinger(request: Request, resource: str = "") -> Response:
-    """Which actor an ``acct:name@domain`` (or profile address) is, as a JRD."""
+    """Which actor an ``acct:name@domain`` (or profile address) is, as a JRD.
+    A missing or malformed ``resource`` (no URI: no scheme) answers 400, as
+    RFC 7033 section 4.2 says; a well-formed one naming nobody here, 404."""
 
     async def make() -> Response:
         settings = enabled(request)
+        if not _URI_SCHEME.match(resource.strip()):
+            raise Refused(400, "The resource is missing or is no URI")
         name = _webfinger_name(resource, settings)
         if name is None:
             raise NotFound()

@@ -15,7 +15,9 @@ opens no connection: roost/domain/federation/verification.py finds the key
 and decides.
 
 Tested against draft-cavage's own test vectors (appendix C) and Mastodon's
-description of what it signs (tests/net/test_signatures.py).
+description of what it signs (tests/net/test_signatures.py), and Mastodon's
+published signed requests (tests/federation/test_published_vectors.py).
+RFC 9421 (HTTP Message Signatures) is roost/net/message_signatures.py.
 """
 
 from __future__ import annotations

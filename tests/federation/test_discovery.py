@@ -30,7 +30,7 @@ def test_given_an_account_when_webfinger_asks_for_it_then_the_jrd_links_its_acto
             "href": f"{base}/users/alice",
         }
         assert links["http://webfinger.net/rel/profile-page"]["href"] == f"{base}/@alice"
-    for missing in (f"acct:nobody@{domain}", "acct:alice@elsewhere.example", "alice", ""):
+    for missing in (f"acct:nobody@{domain}", "acct:alice@elsewhere.example", "mailto:alice"):
         answer = roost.client.get("/.well-known/webfinger", params={"resource": missing})
         assert answer.status_code == 404, missing
         assert answer.json() == {"error": "Record not found"}
@@ -41,6 +41,29 @@ def test_given_an_account_when_webfinger_asks_for_it_then_the_jrd_links_its_acto
     meta = roost.client.get("/.well-known/host-meta")
     assert meta.headers["content-type"].startswith("application/xrd+xml")
     assert f'template="{base}/.well-known/webfinger?resource={{uri}}"' in meta.text
+
+
+def test_given_a_missing_or_malformed_resource_when_webfinger_is_asked_then_400(
+    roost: Roost,
+) -> None:
+    # RFC 7033, section 4.2 (and FediTest's WebFinger server tests 4.2-3, 4.2-4):
+    # an absent or malformed resource is a bad request, not an unknown one.
+    roost.account("alice")
+    domain = roost.settings.domain
+    malformed = (
+        "/.well-known/webfinger",
+        "/.well-known/webfinger?resource=",
+        "/.well-known/webfinger?resource=alice",
+        f"/.well-known/webfinger?resource=alice@{domain}",
+        f"/.well-known/webfinger?resource==acct%3Aalice%40{domain}",
+    )
+    for path in malformed:
+        answer = roost.client.get(path)
+        assert answer.status_code == 400, path
+        assert "error" in answer.json()
+    assert (
+        roost.client.get(f"/.well-known/webfinger?resource=acct:alice@{domain}").status_code == 200
+    )
 
 
 def test_given_an_account_when_its_actor_is_asked_for_then_it_has_mastodons_fields(

@@ -418,3 +418,21 @@ async def actor_deleted(db: Database, uri: str) -> bool:
             .values(suspended_at=utcnow())
         )
     return True
+
+
+async def signing_account(db: Database, uri: str) -> int | None:
+    """The stored account of another server's actor ``uri`` as a reader of
+    this server's ActivityPub documents (a signed fetch): its id, or None
+    when it is not stored or is suspended (its server blocked, its actor
+    deleted), which then reads as nobody."""
+    async with db.read() as conn:
+        found = (
+            await conn.execute(
+                select(accounts.c.id).where(
+                    accounts.c.uri == uri,
+                    accounts.c.domain.is_not(None),
+                    accounts.c.suspended_at.is_(None),
+                )
+            )
+        ).scalar_one_or_none()
+    return None if found is None else int(found)

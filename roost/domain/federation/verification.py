@@ -18,8 +18,17 @@ are fetched through the outbound client (roost/net/http.py: its address,
 size and time guards), signed by the instance actor so that servers in
 authorized-fetch mode answer.
 
-RFC 9421 (HTTP Message Signatures) is not verified yet: a request signed
-only that way is refused as unsigned.
+A request with a ``Signature-Input`` is read as RFC 9421 (HTTP Message
+Signatures, roost/net/message_signatures.py) instead, with Mastodon's
+requirements: exactly one signature; its ``keyid`` and ``created``
+parameters; ``created`` within the same window as a ``Date`` (and
+``expires``, when given, not past); covering ``@method`` and the target
+(``@target-uri``, or ``@request-target``, or ``@authority`` with ``@path``
+and, when the target has a query, ``@query``); with a body, covering
+``content-digest``, whose SHA-256 or SHA-512 matches the body. The key is
+found, cached and refetched as for draft-cavage; it may be RSA
+(``rsa-v1_5-sha256``, or ``rsa-pss-sha512`` when named) or Ed25519 (an
+``assertionMethod`` Multikey of the actor, FEP-521a, or an Ed25519 PEM).
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
@@ -41,7 +50,7 @@ from roost.db.tables import remote_actor_keys
 from roost.domain.federation import signing, uris
 from roost.domain.federation._upsert import insert_absent
 from roost.ids import new_id
-from roost.net import signatures
+from roost.net import message_signatures, signatures
 from roost.net.http import OutboundRefused, fetch
 from roost.net.signatures import SignatureRefused
 
@@ -67,6 +76,8 @@ class _Key:
 
 
 def signature_header(headers: Mapping[str, str]) -> str | None:
+    """The request's signature (draft-cavage's header, or RFC 9421's
+    ``Signature``), if it carries one."""
     lowered = {k.lower(): v for k, v in headers.items()}
     if "signature" in lowered:
         return lowered["signature"]
@@ -88,6 +99,10 @@ async def verify_request(
 ) -> SignedBy:
     """Verify the request (``target``: its path and query as received);
     SignatureRefused, with the reason, when it does not verify."""
+    if message_signatures.present(headers):
+        return await _verify_message_signature(
+            db, settings, method=method, target=target, headers=headers, body=body, now=now
+        )
     header = signature_header(headers)
     if header is None:
         raise SignatureRefused("the request is not signed")
@@ -111,6 +126,102 @@ async def verify_request(
     fresh = await _fetch_key(db, settings, parsed.key_id)
     _verify_with(fresh, parsed, method, target, headers)
     return SignedBy(parsed.key_id, fresh.owner)
+
+
+async def _verify_message_signature(
+    db: Database,
+    settings: Settings,
+    *,
+    method: str,
+    target: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    now: datetime | None,
+) -> SignedBy:
+    found = message_signatures.parse(headers)
+    if len(found) != 1:
+        raise SignatureRefused("only one signature is accepted")
+    (signature,) = found
+    key_id = signature.key_id
+    if key_id is None:
+        raise SignatureRefused("the signature names no key")
+    _check_coverage(signature, target, body)
+    if body is not None:
+        message_signatures.check_content_digest(headers, body)
+    _check_created(signature, now or utcnow())
+    if not uris.peer_url_allowed(settings, key_id):
+        raise SignatureRefused("the key is not at an address Roost fetches from")
+    authority = next((v for k, v in headers.items() if k.lower() == "host"), "")
+    request = message_signatures.Request(
+        method=method,
+        scheme=urlsplit(settings.base_url).scheme,
+        authority=authority,
+        target=target,
+        headers=headers,
+    )
+    cached = await _cached_key(db, key_id)
+    if cached is not None:
+        try:
+            _verify_message_with(cached, signature, request)
+            return SignedBy(key_id, cached.owner)
+        except SignatureRefused:
+            pass  # perhaps rotated: fetched again below, once
+    fresh = await _fetch_key(db, settings, key_id)
+    _verify_message_with(fresh, signature, request)
+    return SignedBy(key_id, fresh.owner)
+
+
+def _check_coverage(
+    signature: message_signatures.MessageSignature, target: str, body: bytes | None
+) -> None:
+    if signature.created is None:
+        raise SignatureRefused("the signature has no creation time")
+    missing = []
+    if not signature.covers("@method"):
+        missing.append("@method")
+    has_query = bool(urlsplit(target).query)
+    target_covered = (
+        signature.covers("@target-uri")
+        or signature.covers("@request-target")
+        or (
+            signature.covers("@authority")
+            and signature.covers("@path")
+            and (signature.covers("@query") or not has_query)
+        )
+    )
+    if not target_covered:
+        missing.append("@target-uri")
+    if body is not None and not signature.covers("content-digest"):
+        missing.append("content-digest")
+    if missing:
+        raise SignatureRefused(f"the signature does not cover {', '.join(missing)}")
+
+
+def _check_created(signature: message_signatures.MessageSignature, now: datetime) -> None:
+    created = signature.created
+    if created is None:
+        raise SignatureRefused("the signature has no creation time")
+    try:
+        moment = datetime.fromtimestamp(created, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise SignatureRefused("the creation time is malformed") from None
+    if moment > now + signatures.SKEW or moment < now - signatures.MAX_AGE - signatures.SKEW:
+        raise SignatureRefused("the creation time is outside the accepted window")
+    expires = signature.expires
+    if expires is not None and expires < (now - signatures.SKEW).timestamp():
+        raise SignatureRefused("the signature has expired")
+
+
+def _verify_message_with(
+    key: _Key,
+    signature: message_signatures.MessageSignature,
+    request: message_signatures.Request,
+) -> None:
+    try:
+        public_key = message_signatures.load_public_key(key.pem)
+    except ValueError:
+        raise SignatureRefused("the key is neither RSA nor Ed25519") from None
+    message_signatures.verify(public_key, signature, request)
 
 
 def _verify_with(
@@ -144,21 +255,29 @@ async def _cached_key(db: Database, key_id: str) -> _Key | None:
 
 
 def _key_in(document: Any, key_id: str) -> _Key | None:
-    """The key ``key_id`` in an actor document (``publicKey``: one or a list)
-    or a key document itself."""
+    """The key ``key_id`` in an actor document (``publicKey``: one or a list;
+    ``assertionMethod``: Multikeys, FEP-521a, of which Ed25519 ones are
+    read) or a key document itself."""
     if not isinstance(document, dict):
         return None
     candidates: list[Any] = [document]
-    published = document.get("publicKey")
-    if isinstance(published, list):
-        candidates += published
-    elif published is not None:
-        candidates.append(published)
+    for field in ("publicKey", "assertionMethod"):
+        published = document.get(field)
+        if isinstance(published, list):
+            candidates += published
+        elif published is not None:
+            candidates.append(published)
     for candidate in candidates:
         if not isinstance(candidate, dict) or candidate.get("id") != key_id:
             continue
         pem = candidate.get("publicKeyPem")
-        owner = candidate.get("owner") or document.get("id")
+        owner = candidate.get("owner") or candidate.get("controller") or document.get("id")
+        multibase = candidate.get("publicKeyMultibase")
+        if pem is None and isinstance(multibase, str):
+            try:
+                pem = message_signatures.ed25519_pem_from_multibase(multibase)
+            except ValueError:
+                continue
         if isinstance(pem, str) and isinstance(owner, str):
             return _Key(owner, pem)
     return None
