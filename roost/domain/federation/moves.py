@@ -285,10 +285,16 @@ async def moved_to(conn: AsyncConnection, account_id: int) -> int | None:
     return None if found is None else int(found)
 
 
+async def moved_target(conn: AsyncConnection, base: str, account_id: int) -> Target | None:
+    """The account ``account_id`` moved to (its handle and actor id), if it moved."""
+    target = await moved_to(conn, account_id)
+    return None if target is None else await _actor_of(conn, base, target)
+
+
 async def moved_to_uri(conn: AsyncConnection, base: str, account_id: int) -> str | None:
     """``movedTo`` of a local account's actor document."""
-    target = await moved_to(conn, account_id)
-    return None if target is None else (await _actor_of(conn, base, target)).uri
+    target = await moved_target(conn, base, account_id)
+    return None if target is None else target.uri
 
 
 async def check_not_moved(conn: AsyncConnection, account_id: int) -> None:
