@@ -185,14 +185,6 @@ def _plant(roost: Roost) -> tuple[Canaries, dict[str, User]]:
     assert quoted_gone.status_code == 200, quoted_gone.text
     owner.post(f"/api/v1/accounts/{stranger.id}/note", json={"comment": f"{secret} note"})
     listed = owner.post("/api/v1/lists", json={"title": f"{secret} list"})
-    # Held back by the owner's notification policy: a request only the owner may see.
-    roost.account("asker").post_status("@owner a question", visibility="direct")
-    roost.drain_jobs()
-    # The owner has dismissed the news of the quote: it embeds a post the
-    # crawlers may reply to, so its counts would move during the crawl.
-    for seen in owner.get("/api/v1/notifications", params={"types[]": "quote"}).json():
-        owner.post(f"/api/v1/notifications/{seen['id']}/dismiss")
-
     # Moves: mover moved to gone (suspended below), whose ``moved`` must not
     # show her; the owner names the friend as an alias, which no outsider
     # may read or remove.
@@ -205,6 +197,13 @@ def _plant(roost: Roost) -> tuple[Canaries, dict[str, User]]:
     alias = owner.post("/api/v1/roost/aliases", json={"acct": "friend"})
     assert alias.status_code == 200, alias.text
     c.extra_ids += [alias.json()["id"], mover.id]
+    # Held back by the owner's notification policy: a request only the owner may see.
+    roost.account("asker").post_status("@owner a question", visibility="direct")
+    roost.drain_jobs()
+    # The owner has dismissed the news of the quote: it embeds a post the
+    # crawlers may reply to, so its counts would move during the crawl.
+    for seen in owner.get("/api/v1/notifications", params={"types[]": "quote"}).json():
+        owner.post(f"/api/v1/notifications/{seen['id']}/dismiss")
 
     async def suspend() -> None:
         async with roost.db.write() as tx:
