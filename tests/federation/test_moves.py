@@ -309,3 +309,16 @@ def test_given_alice_followed_here_and_there_when_she_moves_to_mallory2_then_all
     # It posts no more.
     post = alice.post("/api/v1/statuses", json={"status": "still here?"})
     assert post.status_code == 422, post.text
+
+
+def test_given_actor_documents_then_also_known_as_reads_ids_however_they_are_written() -> None:
+    from roost.domain.federation.moves import also_known_as
+
+    old = "https://old.example/users/a"
+    assert also_known_as({"alsoKnownAs": old}) == [old]
+    assert also_known_as({"alsoKnownAs": [old, {"id": "https://b.example/u/b"}, 3]}) == [
+        old,
+        "https://b.example/u/b",
+    ]
+    assert also_known_as({}) == []
+    assert also_known_as({"alsoKnownAs": {"name": "no id"}}) == []

@@ -55,6 +55,7 @@ from roost.domain.federation import uris
 from roost.domain.federation.delivery import enqueue_delivery
 from roost.domain.federation.remote import (
     RemoteRefused,
+    account_for_uri,
     fetch_actor,
     refuse_suspended,
     resolve_acct,
@@ -151,8 +152,6 @@ async def resolve_target(db: Database, settings: Settings, named: str) -> Target
     if text.startswith(("http://", "https://")):
         local_name = _local_name(settings, text)
         if local_name is None:
-            from roost.domain.federation.remote import account_for_uri
-
             account_id = await account_for_uri(db, settings, text)
             async with db.read() as conn:
                 return await _actor_of(conn, settings.base_url, account_id)
