@@ -58,6 +58,7 @@
     /api/v1/annual_reports...                             api/mastodon/annual_reports.py
     /api/v1_alpha/async_refreshes/ID                      api/mastodon/async_refreshes.py
     /api/v1/roost/imports...                              api/roost/imports.py
+    /api/v1/roost/aliases...  /api/v1/roost/account/move  api/roost/moves.py
     /api/v1/admin/roost/quarantine...                     api/roost/quarantine.py
     /.well-known/webfinger, host-meta, /actor, /users/NAME..., /inbox
     (ActivityPub; the /users/ addresses redirect browsers to the pages)
@@ -118,6 +119,7 @@ from roost.api.mastodon import (
     userinfo,
 )
 from roost.api.roost import imports as roost_imports
+from roost.api.roost import moves as roost_moves
 from roost.api.roost import quarantine as roost_quarantine
 from roost.federation import actor_collections, inbox
 from roost.federation import routes as federation
@@ -171,6 +173,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     annual_reports.router,
     async_refreshes.router,
     roost_imports.router,
+    roost_moves.router,
     roost_quarantine.router,
     # Last: /api/v1/ID/collections, as documented, takes any first segment.
     collections.router,

@@ -13,6 +13,7 @@ from roost.db.engine import Database, Tx
 from roost.domain.accounts import actions, moderation
 from roost.domain.accounts.queries import account_id_for_username
 from roost.domain.audit.chain import Staff
+from roost.domain.federation import moves
 from roost.domain.oauth import scopes as scope_rules
 from roost.domain.oauth.actions import do_issue_token, do_revoke_all_for_account
 
@@ -170,3 +171,84 @@ def revoke_all(
             return await do_revoke_all_for_account(tx, account_id, by=by)
 
     typer.echo(f"revoked {run_with_db(body)} token(s) of @{name}")
+
+
+alias_app = typer.Typer(
+    help="An account's aliases: its old accounts, which it may move from.",
+    no_args_is_help=True,
+)
+accounts_app.add_typer(alias_app, name="alias")
+
+
+async def _local_id(db: Database, name: str) -> int:
+    async with db.read() as conn:
+        account_id = await account_id_for_username(conn, name.lstrip("@"))
+    if account_id is None:
+        raise fail(f"no account named {name}")
+    return account_id
+
+
+@alias_app.command("add")
+def alias_add(
+    name: str = typer.Argument(..., help="The local account's username"),
+    old: str = typer.Argument(..., help="Its old account: @name@domain, name, or its address"),
+) -> None:
+    """Name an old account as this one's (``alsoKnownAs``): the account it may
+    then move from. The old account must resolve."""
+
+    async def body(settings: Settings, db: Database) -> moves.Alias:
+        return await moves.add_alias(db, settings, await _local_id(db, name), old)
+
+    alias = run_with_db(body)
+    typer.echo(f"@{name.lstrip('@')} is also known as {alias.acct} ({alias.uri})")
+
+
+@alias_app.command("list")
+def alias_list(name: str = typer.Argument(..., help="The local account's username")) -> None:
+    """The account's aliases, one a line: acct and actor address."""
+
+    async def body(settings: Settings, db: Database) -> list[moves.Alias]:
+        account_id = await _local_id(db, name)
+        async with db.read() as conn:
+            return await moves.aliases_of(conn, account_id)
+
+    for alias in run_with_db(body):
+        typer.echo(f"{alias.acct}\t{alias.uri}")
+
+
+@alias_app.command("remove")
+def alias_remove(
+    name: str = typer.Argument(..., help="The local account's username"),
+    old: str = typer.Argument(..., help="The alias, as `roost accounts alias list` shows it"),
+) -> None:
+    """Forget an alias."""
+
+    async def body(settings: Settings, db: Database) -> None:
+        account_id = await _local_id(db, name)
+        async with db.read() as conn:
+            found = [
+                a
+                for a in await moves.aliases_of(conn, account_id)
+                if old.lstrip("@") in (a.acct, a.uri)
+            ]
+        if not found:
+            raise fail(f"@{name.lstrip('@')} has no alias {old}")
+        await moves.remove_alias(db, account_id, found[0].id)
+
+    run_with_db(body)
+    typer.echo(f"removed the alias {old}")
+
+
+@accounts_app.command("move")
+def move(
+    name: str = typer.Argument(..., help="The local account's username"),
+    new: str = typer.Argument(..., help="The new account: @name@domain, name, or its address"),
+) -> None:
+    """Move an account to a new one, which must name it among its aliases:
+    its followers are told (Move) and follow the new account; it posts no more."""
+
+    async def body(settings: Settings, db: Database) -> moves.Target:
+        return await moves.move_out(db, settings, await _local_id(db, name), new)
+
+    target = run_with_db(body)
+    typer.echo(f"@{name.lstrip('@')} moved to {target.acct} ({target.uri})")

@@ -1645,6 +1645,39 @@ remote_accounts = Table(
 )
 
 
+# Account moves (roost/domain/federation/moves.py, migration 0031). An alias
+# is an account a local account names as its own elsewhere (``alsoKnownAs``
+# in its actor document): the account it may move from. ``uri`` is that
+# account's actor id; ``target_account_id`` its row here.
+account_aliases = Table(
+    "account_aliases",
+    metadata,
+    _id(),
+    _account_fk(),
+    _account_fk("target_account_id"),
+    Column("uri", String(2048), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("account_id", "target_account_id", name="uq_account_aliases_pair"),
+    Index("ix_account_aliases_target_account_id", "target_account_id"),
+)
+
+# An account (local or of another server) that moved to another one: the
+# Mastodon Account entity's ``moved``. A local moved account posts no more.
+account_moves = Table(
+    "account_moves",
+    metadata,
+    Column(
+        "account_id",
+        Id,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    _account_fk("target_account_id"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_account_moves_target_account_id", "target_account_id"),
+)
+
 # --- Annual reports ("Wrapstodon"): one per account and year, computed by a
 # job from the account's own posts, hashtags and followers. ---
 

@@ -199,6 +199,18 @@ declare("lists", D, accounts=OWN, reason="its lists")
 declare("list_accounts", D, accounts=OWN, reason="its place in others' lists")
 declare("collections", D, accounts=OWN, reason="its collections, with their items")
 declare("collection_items", D, accounts=OWN, reason="its place in others' collections")
+declare(
+    "account_aliases",
+    D,
+    accounts=("account_id", "target_account_id"),
+    reason="its aliases, and its place in others' aliases",
+)
+declare(
+    "account_moves",
+    D,
+    accounts=("account_id", "target_account_id"),
+    reason="its move, and others' moves to it",
+)
 declare("followed_tags", D, accounts=OWN, reason="hashtags it follows")
 declare("filters", D, accounts=OWN, reason="its filters")
 declare("filter_keywords", D, cascade_from="filters", reason="its filters' keywords")

@@ -27,6 +27,8 @@ CONTEXT: list[Any] = [
         "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
         "toot": "http://joinmastodon.org/ns#",
         "featured": {"@id": "toot:featured", "@type": "@id"},
+        "alsoKnownAs": {"@id": "as:alsoKnownAs", "@type": "@id"},
+        "movedTo": {"@id": "as:movedTo", "@type": "@id"},
         "discoverable": "toot:discoverable",
         "indexable": "toot:indexable",
         "schema": "http://schema.org#",
@@ -55,8 +57,16 @@ def _image(base: str, account: Account, role: str, key: str | None) -> dict[str,
     }
 
 
-def actor(visible: Visible[Account], base: str, public_key_pem: str) -> dict[str, Any]:
-    """A local account as a ``Person`` (``Service`` for a bot)."""
+def actor(
+    visible: Visible[Account],
+    base: str,
+    public_key_pem: str,
+    *,
+    also_known_as: list[str] | None = None,
+    moved_to: str | None = None,
+) -> dict[str, Any]:
+    """A local account as a ``Person`` (``Service`` for a bot), with its
+    aliases (``alsoKnownAs``) and, once it moved, ``movedTo``."""
     account = visible.value
     me = uris.actor_uri(base, account.username)
     document: dict[str, Any] = {
@@ -94,6 +104,10 @@ def actor(visible: Visible[Account], base: str, public_key_pem: str) -> dict[str
         image = _image(base, account, role, key)
         if image is not None:
             document[name] = image
+    if also_known_as:
+        document["alsoKnownAs"] = also_known_as
+    if moved_to is not None:
+        document["movedTo"] = moved_to
     return document
 
 

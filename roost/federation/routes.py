@@ -36,7 +36,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from roost.config import Settings
-from roost.domain.federation import keys, uris
+from roost.domain.federation import keys, moves, uris
 from roost.domain.statuses import queries as status_queries
 from roost.domain.types import ANONYMOUS
 from roost.errors import NotFound
@@ -162,10 +162,19 @@ async def actor(request: Request, username: str) -> Response:
         svc = services(request)
         async with svc.db.read() as conn:
             account = await local_account(conn, viewer, username)
+            aliases = await moves.alias_uris(conn, account.value.id)
+            moved_to = await moves.moved_to_uri(conn, settings.base_url, account.value.id)
         if account.value.username != username:
             raise NotFound()  # one URI per actor: /users/Alice is not /users/alice
         pair = await keys.key_pair(svc.db, account.value.id)
-        return json_answer(documents.actor(account, settings.base_url, pair.public_pem), wanted)
+        document = documents.actor(
+            account,
+            settings.base_url,
+            pair.public_pem,
+            also_known_as=aliases,
+            moved_to=moved_to,
+        )
+        return json_answer(document, wanted)
 
     return await answer(make)
 

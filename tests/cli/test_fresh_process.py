@@ -874,6 +874,29 @@ def test_given_a_spam_wave_when_staff_use_roost_spam_then_one_action_covers_the_
     assert roost("audit", "verify").out.startswith("audit log intact: ")
 
 
+def test_given_two_accounts_when_the_operator_aliases_and_moves_one_then_the_move_holds(
+    installation: Installation,
+) -> None:
+    roost, fails = installation.roost, installation.fails
+    for name in ("alice", "alice2"):
+        roost("accounts", "create", name, "--email", f"{name}@example.org", "--password", PASSWORD)
+    fails("accounts", "move", "alice", "alice2", says="alias")
+    fails("accounts", "alias", "add", "alice2", "nobody", says="No such account")
+    fails("accounts", "alias", "add", "nobody", "alice", says="no account named nobody")
+
+    added = roost("accounts", "alias", "add", "alice2", "@alice").out
+    assert added.startswith("@alice2 is also known as alice (") and "/users/alice)" in added
+    [listed] = roost("accounts", "alias", "list", "alice2").out.strip().splitlines()
+    assert listed.startswith("alice\t") and listed.endswith("/users/alice")
+    moved = roost("accounts", "move", "alice", "alice2").out
+    assert moved.startswith("@alice moved to alice2 (")
+    assert roost("accounts", "alias", "remove", "alice2", "alice").out.strip() == (
+        "removed the alias alice"
+    )
+    assert roost("accounts", "alias", "list", "alice2").out.strip() == ""
+    fails("accounts", "alias", "remove", "alice2", "alice", says="has no alias alice")
+
+
 # --- the list holds -----------------------------------------------------------
 
 

@@ -7,7 +7,8 @@ account, a direct message with an image and its direct reply, a followers-only
 boost, a suspended account's public post and collection, a pending item of a
 collection (shown to its owner and the featured account only), a public post
 held as part of a spam wave (shown to its author only), a private list title
-and a private note, and, for the blocked account only, the blocker's public
+and a private note, an account that moved to the suspended one (its ``moved``
+must not show it) and the owner's alias, and, for the blocked account only, the blocker's public
 post and collection. Then every HTTP route the app has, read from its own
 router (a new route is crawled without editing this file), is called as
 nobody, as a stranger and as a blocked account, with every canary id put into
@@ -184,6 +185,18 @@ def _plant(roost: Roost) -> tuple[Canaries, dict[str, User]]:
     assert quoted_gone.status_code == 200, quoted_gone.text
     owner.post(f"/api/v1/accounts/{stranger.id}/note", json={"comment": f"{secret} note"})
     listed = owner.post("/api/v1/lists", json={"title": f"{secret} list"})
+    # Moves: mover moved to gone (suspended below), whose ``moved`` must not
+    # show her; the owner names the friend as an alias, which no outsider
+    # may read or remove.
+    mover = roost.account("mover")
+    assert gone.post("/api/v1/roost/aliases", json={"acct": "mover"}).status_code == 200
+    moved = mover.post(
+        "/api/v1/roost/account/move", json={"acct": "gone", "password": "correct horse battery"}
+    )
+    assert moved.status_code == 200, moved.text
+    alias = owner.post("/api/v1/roost/aliases", json={"acct": "friend"})
+    assert alias.status_code == 200, alias.text
+    c.extra_ids += [alias.json()["id"], mover.id]
     # Held back by the owner's notification policy: a request only the owner may see.
     roost.account("asker").post_status("@owner a question", visibility="direct")
     roost.drain_jobs()
@@ -438,6 +451,7 @@ def test_given_canaries_of_every_hidden_kind_then_no_route_shows_them_to_outside
         "notifications": owner.get("/api/v1/notifications").json(),
         "conversations": owner.get("/api/v1/conversations").json(),
         "bookmarks": friend.get("/api/v1/bookmarks").json(),
+        "aliases": owner.get("/api/v1/roost/aliases").json(),
     }
     app = roost.client.app
     routes, sockets = _http_routes(list(app.routes))  # type: ignore[attr-defined]
@@ -512,6 +526,7 @@ def test_given_canaries_of_every_hidden_kind_then_no_route_shows_them_to_outside
     assert owner.get("/api/v1/notifications").json() == before["notifications"]
     assert owner.get("/api/v1/conversations").json() == before["conversations"]
     assert friend.get("/api/v1/bookmarks").json() == before["bookmarks"]
+    assert owner.get("/api/v1/roost/aliases").json() == before["aliases"]
     for url in canaries.exact_urls + canaries.signed_urls:
         assert roost.client.get(url, headers=owner.headers).status_code == 200
     # The owner's browser is still signed in: no outsider ended its session.

@@ -167,6 +167,9 @@ def test_given_the_delete_form_then_the_password_is_asked_and_a_receipt_shown(
         ("get", "/settings/export/1/following_accounts.csv"),
         ("get", "/settings/delete"),
         ("post", "/settings/delete"),
+        ("post", "/settings/aliases"),
+        ("post", "/settings/aliases/1/remove"),
+        ("post", "/settings/move"),
     ],
 )
 def test_given_a_visitor_then_your_data_pages_send_them_to_sign_in(
@@ -248,3 +251,41 @@ def test_given_an_archive_over_the_limit_then_it_is_refused_and_nothing_kept(
     assert streamed.status_code == 422 and "limit" in streamed.text
     assert _uploads(roost) == []
     assert alice.get("/api/v1/roost/imports").json() == []
+
+
+def test_given_the_moving_forms_then_an_alias_is_named_and_the_account_moves(
+    roost: Roost,
+) -> None:
+    alice, alice2 = roost.account("alice"), roost.account("alice2")
+    bob = roost.account("bob")
+    bob.follow(alice)
+    new_browser = signed_in_browser(roost, alice2)
+    token = token_of(new_browser, "/settings/data")
+    assert new_browser.post("/settings/aliases", data={"acct": "alice"}).status_code == 403
+    unknown = post_form(new_browser, "/settings/aliases", token, acct="@nobody")
+    assert unknown.status_code == 422 and "No such account" in unknown.text
+    named = post_form(new_browser, "/settings/aliases", token, acct="@alice")
+    assert named.status_code == 200 and "alice is now one of your aliases" in named.text
+    [alias] = alice2.get("/api/v1/roost/aliases").json()
+    assert f'action="/settings/aliases/{alias["id"]}/remove"' in named.text
+
+    browser = signed_in_browser(roost, alice)
+    token = token_of(browser, "/settings/data")
+    wrong = post_form(browser, "/settings/move", token, acct="alice2", password="not it")
+    assert wrong.status_code == 422 and "not your password" in wrong.text
+    refused = post_form(browser, "/settings/move", token, acct="bob", password=PASSWORD)
+    assert refused.status_code == 422 and "alsoKnownAs" in refused.text
+    moved = post_form(browser, "/settings/move", token, acct="alice2", password=PASSWORD)
+    assert moved.status_code == 200 and "Your account moved to alice2" in moved.text
+    roost.drain_jobs()
+    assert "This account moved to alice2" in browser.get("/settings/data").text
+    [rel] = bob.get("/api/v1/accounts/relationships", params={"id": alice2.id}).json()
+    assert rel["following"] is True
+
+    removed = post_form(
+        new_browser,
+        f"/settings/aliases/{alias['id']}/remove",
+        token_of(new_browser, "/settings/data"),
+    )
+    assert removed.status_code == 200 and "The alias was removed" in removed.text
+    assert alice2.get("/api/v1/roost/aliases").json() == []

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.api.auth import app_or_user, client_address, optional, services, user
 from roost.api.mastodon import roles, schema, serializers, uploads
@@ -35,6 +36,7 @@ from roost.domain.accounts import actions as account_actions
 from roost.domain.accounts import queries as account_queries
 from roost.domain.accounts import sign_up as sign_up_rules
 from roost.domain.accounts.queries import user_settings
+from roost.domain.federation import moves
 from roost.domain.filters.apply import ACCOUNT, apply_filters
 from roost.domain.graph import actions as graph_actions
 from roost.domain.graph import queries as graph_queries
@@ -101,6 +103,27 @@ async def sign_up(
     )
 
 
+async def moved_json(
+    conn: AsyncConnection, viewer: Viewer, account_id: int, base: str
+) -> dict[str, Any] | None:
+    """``moved``: the account ``account_id`` moved to, as the viewer may see
+    it (roost/domain/federation/moves.py); None when it did not move."""
+    target = await moves.moved_to(conn, account_id)
+    if target is None:
+        return None
+    try:
+        found = await privacy.check_account(conn, viewer, target)
+    except NotFound:
+        return None
+    return serializers.account(as_account(found), base)
+
+
+def _show_moved(shown: dict[str, Any], moved: dict[str, Any] | None) -> dict[str, Any]:
+    if moved is not None:
+        shown["moved"] = moved
+    return shown
+
+
 async def credential_json(request: Request, viewer: Viewer) -> dict[str, Any]:
     svc = services(request)
     assert viewer.account_id is not None
@@ -109,6 +132,7 @@ async def credential_json(request: Request, viewer: Viewer) -> dict[str, Any]:
         settings = await user_settings(conn, viewer.account_id)
         held = await role_of(conn, viewer.account_id)
         pending = await account_queries.pending_follow_requests(conn, viewer.account_id)
+        moved = await moved_json(conn, viewer, viewer.account_id, svc.settings.base_url)
     assert settings is not None
     shown = serializers.credential_account(
         as_account(me),
@@ -121,7 +145,7 @@ async def credential_json(request: Request, viewer: Viewer) -> dict[str, Any]:
     )
     shown["role"] = roles.role(held)
     shown["roles"] = roles.badges(held)
-    return shown
+    return _show_moved(shown, moved)
 
 
 @router.get("/api/v1/accounts/verify_credentials", responses=answers(schema.CredentialAccount))
@@ -225,7 +249,8 @@ async def lookup(
             found = await account_queries.remote_account(conn, viewer, username, domain)
         else:
             found = await account_queries.local_account(conn, viewer, username)
-    return JSON(serializers.account(found, svc.settings.base_url))
+        moved = await moved_json(conn, viewer, found.value.id, svc.settings.base_url)
+    return JSON(_show_moved(serializers.account(found, svc.settings.base_url), moved))
 
 
 class RelationshipsParams(Params):
@@ -280,9 +305,10 @@ async def get_account(
     async with svc.db.read() as conn:
         row = await privacy.check_account(conn, viewer, account_id)
         held = await role_of(conn, account_id)
+        moved = await moved_json(conn, viewer, account_id, svc.settings.base_url)
     shown = serializers.account(as_account(row), svc.settings.base_url)
     shown["roles"] = roles.badges(held)
-    return JSON(shown)
+    return JSON(_show_moved(shown, moved))
 
 
 class AccountStatusesParams(PageParams):

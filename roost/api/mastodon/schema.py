@@ -69,6 +69,10 @@ class Account(Entity):
     emojis: list[dict[str, Any]]
     roles: list[dict[str, Any]]
     fields: list[ProfileField]
+    moved: dict[str, Any] | None = Field(
+        default=None,
+        description="The account it moved to (an Account), shown once it moved",
+    )
 
 
 class MutedAccount(Account):

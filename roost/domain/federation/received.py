@@ -3,7 +3,8 @@
 Known kinds: Follow, Accept, Reject, Undo (of a Follow, an Announce or a
 Like), Create (of a Note), Delete (of a Note, or of the actor itself), Update
 (of the actor, or of a Note), Announce and Like
-(roost/domain/federation/interactions.py). The
+(roost/domain/federation/interactions.py), and Move
+(roost/domain/federation/moves.py). The
 actor is the account that signed (checked at receipt,
 roost/domain/federation/inbox.py); it is fetched and stored as a remote
 account when it is not known yet. Anything else answers False: the
@@ -18,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from roost.db.tables import accounts, follow_requests, follows
-from roost.domain.federation import departed, edits, interactions, notes
+from roost.domain.federation import departed, edits, interactions, moves, notes
 from roost.domain.federation import follows as follow_flow
 from roost.domain.federation.remote import account_for_uri, refuse_suspended
 from roost.domain.federation.uris import id_of
@@ -68,7 +69,18 @@ async def _follower_named(ctx: JobContext, remote_id: int, follow: Any) -> int |
     return None
 
 
-KNOWN = ("Follow", "Accept", "Reject", "Undo", "Create", "Delete", "Update", "Announce", "Like")
+KNOWN = (
+    "Follow",
+    "Accept",
+    "Reject",
+    "Undo",
+    "Create",
+    "Delete",
+    "Update",
+    "Announce",
+    "Like",
+    "Move",
+)
 
 
 async def act_on(ctx: JobContext, actor_uri: str, activity: dict[str, Any]) -> bool:
@@ -106,6 +118,8 @@ async def act_on(ctx: JobContext, actor_uri: str, activity: dict[str, Any]) -> b
         else:
             await follow_flow.receive_reject(ctx, remote_id, local_id)
         return True
+    if kind == "Move":
+        return await moves.receive_move(ctx, remote_id, actor_uri, activity)
     if kind == "Announce":
         return await interactions.receive_announce(ctx, remote_id, actor_uri, activity)
     if kind == "Like":

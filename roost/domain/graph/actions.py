@@ -58,10 +58,13 @@ async def do_follow(
     *,
     reblogs: bool | None = None,
     notify: bool | None = None,
+    bypass_locked: bool = False,
 ) -> None:
     """Follow an account; for a locked account, ask. Following again updates the options.
 
-    Refused (403) across a block in either direction.
+    Refused (403) across a block in either direction. ``bypass_locked``: a
+    local account is followed at once even when locked (its follower moved
+    to it from another account, roost/domain/federation/moves.py).
     """
     me = _me(viewer)
     if target_id == me:
@@ -82,7 +85,7 @@ async def do_follow(
     # An account of another server is asked, whatever its lock: the request
     # becomes a follow when its server Accepts (roost/domain/federation/follows.py).
     remote = target.get("domain") is not None
-    if not target["locked"] and not remote:
+    if (not target["locked"] or bypass_locked) and not remote:
         await _create_follow(tx, me, target_id, reblogs=reblogs, notify=notify)
         await enqueue(tx, Notify(type="follow", account_id=target_id, from_account_id=me))
         return

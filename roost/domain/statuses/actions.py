@@ -37,6 +37,7 @@ from roost.domain.cards.links import first_link
 from roost.domain.conversations.actions import do_deliver_direct
 from roost.domain.events import StatusCreated, StatusDeleted, StatusEdited
 from roost.domain.federation.jobs import SendLike
+from roost.domain.federation.moves import check_not_moved
 from roost.domain.media.actions import (
     MediaChange,
     do_attach_media,
@@ -161,6 +162,7 @@ async def do_create_status(
         if existing is not None:
             return existing
     check_text(new.text, new.spoiler_text, max_chars, has_media=bool(new.media_ids))
+    await check_not_moved(tx.conn, author.account_id)
     if new.poll is not None:
         if new.media_ids:
             raise RuleBroken(POLL_WITH_MEDIA)

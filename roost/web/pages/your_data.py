@@ -1,8 +1,10 @@
 """Your data, signed in: importing a Twitter archive (streamed to the data
 directory as it arrives, a progress bar through the import's phases, the
 report at the end), downloading an archive of the account (and, for moving
-to another server, its files in Mastodon's formats), and deleting the
-account with its erasure receipt.
+to another server, its files in Mastodon's formats), its aliases and its
+move to another account (roost/domain/federation/moves.py, as
+/api/v1/roost/aliases and /api/v1/roost/account/move, the password asked
+again), and deleting the account with its erasure receipt.
 
 Each is the API's own path: the upload is ``receive_archive``
 (roost/ops/import_upload.py, as /api/v1/roost/imports) and its background
@@ -29,8 +31,17 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from roost.domain.accounts.sign_in import confirm_password
+from roost.domain.federation import moves
 from roost.erasure.erase import erase_account
-from roost.errors import Forbidden, NotFound, RateLimited, RoostError, StorageFull, Unavailable
+from roost.errors import (
+    Forbidden,
+    Invalid,
+    NotFound,
+    RateLimited,
+    RoostError,
+    StorageFull,
+    Unavailable,
+)
 from roost.export.requests import exports_directory, find_export, request_export
 from roost.importers.twitter.report import Report
 from roost.importers.twitter.runs import DONE, FAILED, ImportRun, get_run, runs_of
@@ -88,8 +99,11 @@ async def _overview(
     request: Request, web: WebViewer, *, error: str = "", notice: str = "", status: int = 200
 ) -> Response:
     assert web.account_id is not None
-    async with services(request).db.read() as conn:
+    svc = services(request)
+    async with svc.db.read() as conn:
         runs = await runs_of(conn, web.account_id)
+        aliases = await moves.aliases_of(conn, web.account_id)
+        moved = await moves.moved_target(conn, svc.settings.base_url, web.account_id)
     latest = await asyncio.to_thread(_latest_export, request, web.account_id)
     return render(
         request,
@@ -101,7 +115,9 @@ async def _overview(
         export=latest,
         mastodon_files=MASTODON_FILES,
         visibilities=VISIBILITIES,
-        max_upload=services(request).settings.import_max_upload_bytes,
+        max_upload=svc.settings.import_max_upload_bytes,
+        aliases=aliases,
+        moved=moved,
         error=error,
         notice=notice,
         meta={"robots": "noindex"},
@@ -253,6 +269,61 @@ async def download_file(
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+# Moving the account (roost/domain/federation/moves.py) ----------------------------
+
+
+def _form_text(form: Any, name: str) -> str:
+    value = form.get(name, "")
+    return value.strip() if isinstance(value, str) else ""
+
+
+@router.post("/settings/aliases")
+async def add_alias(request: Request, web: WebViewer = Depends(signed_in)) -> Response:
+    form = await checked_form(request, web)
+    svc = services(request)
+    assert web.account_id is not None
+    try:
+        alias = await moves.add_alias(
+            svc.db, svc.settings, web.account_id, _form_text(form, "acct")
+        )
+    except (NotFound, Invalid) as error:
+        return await _overview(request, web, error=error.message, status=422)
+    return await _overview(request, web, notice=f"{alias.acct} is now one of your aliases.")
+
+
+@router.post("/settings/aliases/{alias_id}/remove")
+async def remove_alias(
+    request: Request, alias_id: str, web: WebViewer = Depends(signed_in)
+) -> Response:
+    await checked_form(request, web)
+    assert web.account_id is not None
+    await moves.remove_alias(services(request).db, web.account_id, _id(alias_id))
+    return await _overview(request, web, notice="The alias was removed.")
+
+
+@router.post("/settings/move")
+async def move(request: Request, web: WebViewer = Depends(signed_in)) -> Response:
+    form = await checked_form(request, web)
+    svc = services(request)
+    assert web.account_id is not None
+    password = _form_text(form, "password")
+    if not password:
+        return await _overview(request, web, error="Enter your password.", status=422)
+    try:
+        await confirm_password(
+            svc.db, svc.password_gate(), web.account_id, password, client_ip(request)
+        )
+    except Forbidden:
+        return await _overview(request, web, error="That is not your password.", status=422)
+    try:
+        target = await moves.move_out(
+            svc.db, svc.settings, web.account_id, _form_text(form, "acct")
+        )
+    except (NotFound, Invalid) as error:
+        return await _overview(request, web, error=error.message, status=422)
+    return await _overview(request, web, notice=f"Your account moved to {target.acct}.")
 
 
 # Deleting the account -----------------------------------------------------------
