@@ -147,9 +147,7 @@ def test_given_follows_both_ways_when_mallory_blocks_alice_then_they_end_and_not
     assert len(peer.sent_of("Create")) == 2
 
 
-def test_given_mallorys_block_of_nobody_here_then_it_is_unhandled(
-    roost: Roost, peer: Peer
-) -> None:
+def test_given_mallorys_block_of_nobody_here_then_it_is_unhandled(roost: Roost, peer: Peer) -> None:
     roost.account("alice")
     peer.send(roost, _block(peer, roost, "nobody"))
     assert _states(roost) == ["unhandled"]
