@@ -728,7 +728,17 @@ def _head_revision() -> str:
 
 
 def _revision_before(revision: str) -> str:
-    return f"{int(revision) - 1:04d}"
+    """The revision ``revision`` follows (its ``down_revision``: numbers may skip)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    import roost.db.migrations as migrations
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    script = ScriptDirectory.from_config(config).get_revision(revision)
+    assert script is not None and isinstance(script.down_revision, str)
+    return script.down_revision
 
 
 def test_given_data_when_the_operator_changes_the_schema_then_a_verified_backup_comes_first(
