@@ -3,7 +3,8 @@ loopback): bob@B blocks alice@A, who followed him. B sends its Block, signed
 with bob's key; A ends alice's follow, records that bob blocks her, and
 from then on alice gets none of bob's posts and A sends bob nothing of
 alice's, not even a post naming him. bob is told nothing of it on either
-side, and alice is not notified.
+side, and alice is not notified. alice's report about bob, forwarded, reaches
+B's staff as from A's domain (a Flag from A's instance actor).
 
 A runs embedded (SQLite); B runs on the test's backend (SQLite, and
 PostgreSQL + Redis when ROOST_TEST_DATABASE_URL is set).
@@ -64,4 +65,27 @@ def test_given_alice_follows_bob_elsewhere_when_bob_blocks_her_then_she_gets_not
     assert mentions == []
     on_b = b.get("bob", "/api/v1/accounts/lookup", acct=f"alice@{a.domain}").json()
     assert on_b["statuses_count"] == 0
+
+    # alice reports bob, forwarded: B's staff get it as from A, alice unnamed.
+    b.process.cli(
+        "accounts", "create", "mod", "--email", "mod@example.org", "--password", "pw-mod-123456789",
+        "--admin",
+    )  # fmt: skip
+    b.tokens["mod"] = b.process.cli(
+        "tokens", "create", "mod", "--scopes", "read write admin:read admin:write"
+    ).strip()
+    filed = a.post(
+        "alice", "/api/v1/reports", account_id=bob_on_a["id"], comment="blocked me", forward=True
+    )
+    assert filed.status_code == 200, filed.text
+
+    def reported() -> list[dict[str, Any]]:
+        return list(b.get("mod", "/api/v1/admin/reports").json())
+
+    _wait("A's Flag reaches B", lambda: len(reported()) == 1)
+    [report] = reported()
+    assert report["target_account"]["username"] == "bob"
+    assert report["account"]["domain"] == a.domain
+    assert report["comment"] == "blocked me"
+    assert "alice" not in str(report["account"])
     assert "Traceback" not in a.process.log() + b.process.log()
