@@ -174,13 +174,14 @@ def test_given_mallorys_post_when_alice_reports_it_forwarded_then_a_flag_goes_fr
     roost.drain_jobs()
     assert peer.sent_of("Flag") == []
 
+    # As Mastodon's apps send it: JSON, ``forward`` a boolean.
     filed = alice.post(
         "/api/v1/reports",
-        data={
+        json={
             "account_id": mallory_id,
-            "status_ids[]": [post["id"]],
+            "status_ids": [post["id"]],
             "comment": "spam, again",
-            "forward": "true",
+            "forward": True,
         },
     )
     assert filed.status_code == 200, filed.text
