@@ -229,6 +229,10 @@ class Settings(BaseSettings):
     federation: bool = True
     federation_allow_insecure: bool = False
     authorized_fetch: bool = False
+    # A server whose deliveries have failed for this many days straight is
+    # marked unavailable: its deliveries are dropped (counted, not retried)
+    # until it is seen alive again (roost/domain/federation/hosts.py).
+    federation_unavailable_after_days: float = Field(default=7.0, gt=0, le=365)
     # The domain as the world sees it (roost/ops/netchecks.py): the addresses
     # ROOST_DOMAIN must resolve to (comma-separated; empty: any), and a
     # nameserver to ask instead of this machine's resolver ("9.9.9.9" or

@@ -14,9 +14,11 @@ from roost.domain.accounts import link_mail as _mail
 from roost.domain.accounts import verification as _profile_links
 from roost.domain.annual_reports import handlers as _annual_reports
 from roost.domain.cards import handlers as _cards
+from roost.domain.federation import blocks as _federation_blocks
 from roost.domain.federation import delivery as _federation_delivery
 from roost.domain.federation import departed as _federation_departed
 from roost.domain.federation import farewell as _federation_farewell
+from roost.domain.federation import flags as _federation_flags
 from roost.domain.federation import follows as _federation_follows
 from roost.domain.federation import inbox as _federation_inbox
 from roost.domain.federation import interactions as _federation_interactions
@@ -38,9 +40,11 @@ REGISTERED = (
     _profile_links,
     _annual_reports,
     _cards,
+    _federation_blocks,
     _federation_delivery,
     _federation_departed,
     _federation_farewell,
+    _federation_flags,
     _federation_follows,
     _federation_inbox,
     _federation_interactions,

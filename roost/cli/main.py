@@ -20,6 +20,7 @@ from roost.cli import email_domains as _email_domains  # noqa: F401
 from roost.cli import emoji as _emoji  # noqa: F401
 from roost.cli import erase as _erase  # noqa: F401
 from roost.cli import export as _export  # noqa: F401
+from roost.cli import federation as _federation  # noqa: F401
 from roost.cli import hashes as _hashes  # noqa: F401
 from roost.cli import imports as _imports  # noqa: F401
 from roost.cli import invites as _invites  # noqa: F401

@@ -1752,3 +1752,20 @@ actor_farewells = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Each other server's delivery state, shared by every worker (roost/domain/
+# federation/hosts.py): consecutive failures, when it may be tried again,
+# since when it fails, its last success; ``unavailable_at`` set once it has
+# failed for ROOST_FEDERATION_UNAVAILABLE_AFTER_DAYS, cleared when it is seen
+# alive. Names a server, never an account.
+federation_hosts = Table(
+    "federation_hosts",
+    metadata,
+    Column("host", String(255), primary_key=True),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("first_failure_at", UTCDateTime, nullable=True),
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("last_success_at", UTCDateTime, nullable=True),
+    Column("unavailable_at", UTCDateTime, nullable=True),
+    Column("dropped", Integer, nullable=False, default=0),
+)

@@ -512,6 +512,12 @@ declare(
     "its actor: roost/domain/federation/farewell.py)",
 )
 declare(
+    "federation_hosts",
+    K,
+    reason="each other server's delivery state (failures, backoff, last success): it "
+    "names a host, never an account, and holds nothing any account sent",
+)
+declare(
     "status_deliveries",
     D,
     statuses=("status_id",),

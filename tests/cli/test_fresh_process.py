@@ -617,6 +617,103 @@ def test_given_a_trending_hashtag_when_staff_review_it_with_roost_trends_then_it
     installation.fails("trends", "list", "--kind", "people", says="not a kind of trend")
 
 
+def _seed_federation(installation: Installation) -> None:
+    """What workers would have left: three other servers' delivery state and
+    the delivery jobs waiting for them (written as the workers write them)."""
+    from datetime import timedelta
+
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from roost.clock import utcnow
+    from roost.config import Settings
+    from roost.db.tables import federation_hosts, jobs
+
+    settings = Settings(
+        data_dir=installation.data_dir,
+        database_url=installation.settings.get("database_url", ""),
+    )
+    now = utcnow()
+
+    def job(n: int, inbox: str, state: str = "queued") -> dict[str, Any]:
+        payload = {"inbox_url": inbox, "account_id": 1, "activity": ""}
+        return {
+            "id": 9000 + n, "kind": "federation.deliver", "payload": payload, "state": state,
+            "attempts": 0, "max_attempts": 8, "run_at": now, "created_at": now,
+        }  # fmt: skip
+
+    async def seed() -> None:
+        engine = create_async_engine(settings.sqlalchemy_url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    federation_hosts.insert(),
+                    [
+                        {
+                            "host": "down.example", "failures": 50, "dropped": 4,
+                            "first_failure_at": now - timedelta(days=9),
+                            "next_attempt_at": now - timedelta(days=1),
+                            "last_success_at": now - timedelta(days=10),
+                            "unavailable_at": now - timedelta(days=2),
+                        },
+                        {
+                            "host": "slow.example", "failures": 3, "dropped": 0,
+                            "first_failure_at": now - timedelta(minutes=5),
+                            "next_attempt_at": now + timedelta(minutes=30),
+                            "last_success_at": now - timedelta(hours=1),
+                            "unavailable_at": None,
+                        },
+                    ],
+                )  # fmt: skip
+                await conn.execute(
+                    jobs.insert(),
+                    [
+                        job(1, "https://slow.example/inbox"),
+                        job(2, "https://slow.example/users/bob/inbox"),
+                        job(3, "https://slow.example/inbox", state="parked"),
+                        job(4, "https://new.example/inbox"),
+                    ],
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(seed())
+
+
+def test_given_servers_in_each_state_when_the_operator_asks_then_roost_federation_status_shows(
+    installation: Installation,
+) -> None:
+    """`roost federation status` (and `--host`, `--json`): on a fresh
+    installation no other server is known; with a backing-off server, an
+    unavailable one and one only queued for, each shows its state, its
+    queued deliveries, failures and last success."""
+    roost = installation.roost
+    assert roost("federation", "status").out.strip() == "no other server is known yet"
+    assert json.loads(roost("federation", "status", "--json").out) == []
+    _seed_federation(installation)
+
+    shown = roost("federation", "status").out
+    lines = {line.split()[1]: line for line in shown.splitlines() if ".example" in line}
+    assert set(lines) == {"down.example", "new.example", "slow.example"}, shown
+    assert "unavailable" in lines["down.example"]
+    assert "backing off" in lines["slow.example"]
+    assert " ok " in lines["new.example"] and "never" in lines["new.example"]
+
+    listed = {h["host"]: h for h in json.loads(roost("federation", "status", "--json").out)}
+    assert [listed[h]["state"] for h in sorted(listed)] == ["unavailable", "ok", "backing off"]
+    slow = listed["slow.example"]
+    assert slow["queued"] == 2 and slow["failures"] == 3  # the parked job is not waiting
+    assert slow["next_attempt_at"] is not None and slow["last_success_at"] is not None
+    down = listed["down.example"]
+    assert down["queued"] == 0 and down["dropped"] == 4
+    assert down["unavailable_since"] is not None and down["next_attempt_at"] is None
+    assert listed["new.example"]["queued"] == 1 and listed["new.example"]["failures"] == 0
+
+    one = json.loads(roost("federation", "status", "--host", "SLOW.example", "--json").out)
+    assert [h["host"] for h in one] == ["slow.example"]
+    assert "backing off" in roost("federation", "status", "--host", "slow.example").out
+    installation.fails("federation", "status", "--host", "nowhere.example", says="no host")
+
+
 def _head_revision() -> str:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
@@ -631,7 +728,17 @@ def _head_revision() -> str:
 
 
 def _revision_before(revision: str) -> str:
-    return f"{int(revision) - 1:04d}"
+    """The revision ``revision`` follows (its ``down_revision``: numbers may skip)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    import roost.db.migrations as migrations
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    script = ScriptDirectory.from_config(config).get_revision(revision)
+    assert script is not None and isinstance(script.down_revision, str)
+    return script.down_revision
 
 
 def test_given_data_when_the_operator_changes_the_schema_then_a_verified_backup_comes_first(

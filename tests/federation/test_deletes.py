@@ -27,7 +27,7 @@ from roost.db.tables import (
     status_deliveries,
     statuses,
 )
-from roost.domain.federation.delivery import breaker
+from roost.domain.federation import hosts
 from roost.domain.federation.named import usernames_named
 from roost.keys import ring
 from roost.net import signatures
@@ -344,7 +344,7 @@ def test_given_mallorys_server_away_when_the_window_ends_then_the_farewell_key_i
 
     # Her server back, the delivery still waiting is dropped unsent.
     peer.answer = 202
-    breaker.succeeded(peer.domain)
+    roost.run(lambda: hosts.succeeded(roost.db, peer.domain))  # seen alive
     due("federation.farewell")
     roost.drain_jobs()
     assert len(peer.sent_of("Delete")) == 1

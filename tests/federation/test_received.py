@@ -40,6 +40,8 @@ class Peer:
     received: list[dict[str, Any]] = field(default_factory=list)
     # Other documents her server serves, by path.
     served: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What her inbox answers a delivery (it records the delivery anyway).
+    answer: int = 202
 
     @property
     def domain(self) -> str:
@@ -111,7 +113,7 @@ def peer() -> Iterator[Peer]:
             body = self.rfile.read(length)
             assert "Signature" in self.headers
             actor.received.append(orjson.loads(body))
-            self._answer(202, b"")
+            self._answer(actor.answer, b"")
 
         def log_message(self, *args: object) -> None:
             pass

@@ -132,7 +132,7 @@ def admin_account(view: StaffView, base: str) -> dict[str, Any]:
     return {
         "id": str(acc.id),
         "username": acc.username,
-        "domain": None,
+        "domain": acc.domain,
         "created_at": timestamp(acc.created_at),
         "email": view.email or "",
         "ip": None,

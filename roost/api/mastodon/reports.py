@@ -73,7 +73,7 @@ class ReportParams(Params):
     account_id: OptionalId = Field(default=None, description="The account reported")
     status_ids: Ids = Field(default=[], description="Its posts that are reported")
     comment: str = Field(default="", description="Why (1000 characters at most)")
-    forward: str | None = Field(default=None, description="Forward to the remote server")
+    forward: str | bool | None = Field(default=None, description="Forward to the remote server")
     category: str | None = Field(default=None, description="spam, legal, violation or other")
     rule_ids: Ids = Field(default=[], description="The rules broken (for violation)")
 

@@ -13,27 +13,32 @@ signs it. Its handler POSTs it through the one outbound client
 
 Deliveries run beside the runner's other jobs (``Job.concurrent``), so a
 server that takes its whole timeout to fail holds up no other delivery and
-no other job. A host that failed is not tried again by this process before
-its own backoff has passed (``_HostBreaker``): its other deliveries are put
-back until then without a connection attempt, so a dead server costs one
-timeout per backoff step, not one per delivery.
+no other job. A host that failed is not tried again by any worker before
+its own backoff has passed (roost/domain/federation/hosts.py, state kept in
+the database): its other deliveries are put back until then without a
+connection attempt, so a dead server costs one timeout per backoff step, not
+one per delivery. A host failing for days (7, as Mastodon) is unavailable:
+its deliveries are dropped, counted, until it is seen alive again.
 Nothing is delivered to a server staff suspended.
+
+A delivery ``signed_by_instance`` (a forwarded report's Flag) is signed by
+the instance actor, not by the account whose key seals it, and is not
+recorded as something of that account's (its erasure tells that server
+nothing).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 import orjson
 from sqlalchemy import select
 
 from roost.db.engine import Tx
 from roost.db.tables import accounts
-from roost.domain.federation import sent, signing
+from roost.domain.federation import hosts, sent, signing
 from roost.domain.federation.remote import policy_for
 from roost.domain.jobs import JobContext
 from roost.jobs.outbox import enqueue
@@ -44,7 +49,6 @@ from roost.net.http import OutboundRefused, post
 log = logging.getLogger("roost.federation")
 
 ACTIVITY_JSON = "application/activity+json"
-MAX_HOST_BACKOFF_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -56,52 +60,49 @@ class Deliver(Job, kind="federation.deliver"):
     inbox_url: str
     account_id: int
     activity: str
+    signed_by_instance: bool = False
 
 
 class DeliveryFailed(Exception):
     """The other server did not take the activity (the job is retried)."""
 
 
-class _HostBreaker:
-    """Per host: consecutive failures and the time before which it is not tried."""
-
-    def __init__(self) -> None:
-        self._down: dict[str, tuple[int, float]] = {}
-
-    def wait_s(self, host: str) -> float:
-        failures, until = self._down.get(host, (0, 0.0))
-        return max(0.0, until - time.monotonic()) if failures else 0.0
-
-    def failed(self, host: str) -> None:
-        failures = self._down.get(host, (0, 0.0))[0] + 1
-        pause = min(MAX_HOST_BACKOFF_S, 2.0 * 2 ** (failures - 1))
-        self._down[host] = (failures, time.monotonic() + pause)
-
-    def succeeded(self, host: str) -> None:
-        self._down.pop(host, None)
-
-
-breaker = _HostBreaker()
-
-
 async def enqueue_delivery(
-    tx: Tx, inbox_url: str, account_id: int, activity: dict[str, Any]
+    tx: Tx,
+    inbox_url: str,
+    account_id: int,
+    activity: dict[str, Any],
+    *,
+    signed_by_instance: bool = False,
 ) -> None:
     # Sealed under the sender's key (roost/keys/ring.py), as its posts are in
     # their table: a followers-only post waiting in the queue, or in a backup
     # of it, goes with the key when the account is erased.
     sealed = seal(account_id, orjson.dumps(activity).decode())
-    await enqueue(tx, Deliver(inbox_url=inbox_url, account_id=account_id, activity=sealed))
-    # Where it went, for the Delete of its actor if it is erased (farewell.py).
-    await sent.record_account_sent(tx, account_id, inbox_url)
+    await enqueue(
+        tx,
+        Deliver(
+            inbox_url=inbox_url,
+            account_id=account_id,
+            activity=sealed,
+            signed_by_instance=signed_by_instance,
+        ),
+    )
+    if not signed_by_instance:
+        # Where it went, for the Delete of its actor if it is erased (farewell.py).
+        await sent.record_account_sent(tx, account_id, inbox_url)
 
 
 @handles(Deliver)
 async def deliver(ctx: JobContext, job: Deliver) -> None:
-    host = urlsplit(job.inbox_url).netloc.lower()
-    pause = breaker.wait_s(host)
-    if pause > 0:
-        raise RetryLater(f"{host} failed recently", delay_s=pause)
+    host = hosts.host_of(job.inbox_url)
+    seen = await hosts.gate(ctx.db, host)
+    if seen.drop:
+        await hosts.dropped(ctx.db, host)
+        log.info("delivery dropped: the server is unavailable", extra={"inbox": job.inbox_url})
+        return
+    if seen.wait_s > 0:
+        raise RetryLater(f"{host} failed recently", delay_s=seen.wait_s)
     policy = await policy_for(ctx.db, job.inbox_url)
     if policy is not None and policy.suspended:
         log.info("delivery dropped: the server is suspended", extra={"inbox": job.inbox_url})
@@ -117,7 +118,10 @@ async def deliver(ctx: JobContext, job: Deliver) -> None:
     if body == ERASED:
         log.info("delivery dropped: its sender was erased", extra={"inbox": job.inbox_url})
         return
-    signer = await signing.account_signer(ctx.db, ctx.settings, job.account_id, str(username))
+    if job.signed_by_instance:
+        signer = await signing.instance_signer(ctx.db, ctx.settings)
+    else:
+        signer = await signing.account_signer(ctx.db, ctx.settings, job.account_id, str(username))
     try:
         answered = await post(
             ctx.settings,
@@ -128,15 +132,27 @@ async def deliver(ctx: JobContext, job: Deliver) -> None:
             allow_private=ctx.settings.federation_allow_insecure,
         )
     except OutboundRefused as error:
-        breaker.failed(host)
+        if await _dropped_as_unavailable(ctx, host, job.inbox_url):
+            return
         raise DeliveryFailed(f"{host}: {error}") from None
     status = answered.status
     if 200 <= status < 300:
-        breaker.succeeded(host)
+        await hosts.succeeded(ctx.db, host, seen)
         return
     if 400 <= status < 500 and status not in (408, 429):
-        breaker.succeeded(host)
+        await hosts.succeeded(ctx.db, host, seen)
         log.info("delivery refused for good", extra={"inbox": job.inbox_url, "status": status})
         return
-    breaker.failed(host)
+    if await _dropped_as_unavailable(ctx, host, job.inbox_url):
+        return
     raise DeliveryFailed(f"{host} answered {status}")
+
+
+async def _dropped_as_unavailable(ctx: JobContext, host: str, inbox_url: str) -> bool:
+    """Count the failure; True when the host has now failed for days: it is
+    unavailable and this delivery, too, is dropped (counted), not retried."""
+    if not await hosts.failed(ctx.db, ctx.settings, host):
+        return False
+    await hosts.dropped(ctx.db, host)
+    log.info("delivery dropped: the server is unavailable", extra={"inbox": inbox_url})
+    return True

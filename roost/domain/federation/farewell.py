@@ -42,7 +42,6 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import orjson
 from sqlalchemy import delete, insert, select, union, update
@@ -62,8 +61,8 @@ from roost.db.tables import (
     status_deliveries,
     statuses,
 )
-from roost.domain.federation import uris
-from roost.domain.federation.delivery import ACTIVITY_JSON, DeliveryFailed, breaker
+from roost.domain.federation import hosts, uris
+from roost.domain.federation.delivery import ACTIVITY_JSON, DeliveryFailed
 from roost.domain.federation.remote import policy_for
 from roost.domain.jobs import JobContext
 from roost.ids import new_id
@@ -235,10 +234,13 @@ def _signer(private_pem: str, key_id: str) -> signatures.Signer:
     return sign
 
 
-async def _send(settings: Settings, inbox_url: str, body: bytes, sign: signatures.Signer) -> bool:
-    """POST the activity; True when this delivery has ended (taken, or refused
-    for good), DeliveryFailed to be tried again (as delivery.py's)."""
-    host = urlsplit(inbox_url).netloc.lower()
+async def _send(
+    db: Database, settings: Settings, inbox_url: str, body: bytes, sign: signatures.Signer
+) -> bool:
+    """POST the activity; True when this delivery has ended (taken, refused
+    for good, or its server has now failed for days), DeliveryFailed to be
+    tried again (as delivery.py's)."""
+    host = hosts.host_of(inbox_url)
     try:
         answered = await post(
             settings,
@@ -249,15 +251,19 @@ async def _send(settings: Settings, inbox_url: str, body: bytes, sign: signature
             allow_private=settings.federation_allow_insecure,
         )
     except OutboundRefused as error:
-        breaker.failed(host)
+        if await hosts.failed(db, settings, host):
+            await hosts.dropped(db, host)
+            return True
         raise DeliveryFailed(f"{host}: {error}") from None
     status = answered.status
     if 200 <= status < 300 or (400 <= status < 500 and status not in (408, 429)):
-        breaker.succeeded(host)
+        await hosts.succeeded(db, host)
         if status >= 300:
             log.info("farewell refused for good", extra={"inbox": inbox_url, "status": status})
         return True
-    breaker.failed(host)
+    if await hosts.failed(db, settings, host):
+        await hosts.dropped(db, host)
+        return True
     raise DeliveryFailed(f"{host} answered {status}")
 
 
@@ -272,16 +278,22 @@ async def say_farewell(ctx: JobContext, job: SayFarewell) -> None:
     if row.expires_at <= utcnow():
         await end(ctx.db, job.farewell_id)
         return
-    host = urlsplit(job.inbox_url).netloc.lower()
-    pause = breaker.wait_s(host)
-    if pause > 0:
-        raise RetryLater(f"{host} failed recently", delay_s=pause)
+    host = hosts.host_of(job.inbox_url)
+    seen = await hosts.gate(ctx.db, host)
+    if seen.wait_s > 0:
+        raise RetryLater(f"{host} failed recently", delay_s=seen.wait_s)
     policy = await policy_for(ctx.db, job.inbox_url)
-    if policy is None or not policy.suspended:
+    if seen.drop:
+        await hosts.dropped(ctx.db, host)
+    elif policy is None or not policy.suspended:
         actor = str(row.actor_uri)
         body = orjson.dumps(delete_of(actor))
         await _send(
-            ctx.settings, job.inbox_url, body, _signer(row.private_key_pem, uris.key_id(actor))
+            ctx.db,
+            ctx.settings,
+            job.inbox_url,
+            body,
+            _signer(row.private_key_pem, uris.key_id(actor)),
         )
     await _one_done(ctx.db, job.farewell_id)
 

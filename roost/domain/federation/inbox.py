@@ -4,7 +4,8 @@ verified (roost/domain/federation/verification.py), each with a durable job.
 ``do_receive`` stores the raw activity in ``inbox_activities`` and queues
 ``ProcessInboxActivity`` in the same transaction. An activity whose id was
 already received is not stored twice (a server retrying a delivery gets its
-202 again and nothing else happens).
+202 again and nothing else happens). Either way its server is seen alive: a
+host whose deliveries were failing, or marked unavailable, is tried again.
 
 Processing (roost/domain/federation/received.py) acts on the kinds Roost
 knows and marks the activity ``handled``; any other kind is marked
@@ -29,6 +30,7 @@ from sqlalchemy import select, update
 from roost.clock import utcnow
 from roost.db.engine import Tx
 from roost.db.tables import inbox_activities
+from roost.domain.federation import hosts
 from roost.domain.federation._upsert import insert_absent
 from roost.domain.federation.named import do_link_named
 from roost.domain.federation.remote import RemoteRefused
@@ -76,6 +78,9 @@ async def do_receive(
     when an activity with the same id was stored before. With ``base_url``,
     the local accounts it names are linked to it (roost/domain/federation/
     named.py), so their erasure removes it."""
+    # Its server posted a verified activity: it is up, whatever its
+    # deliveries' recent failures (roost/domain/federation/hosts.py).
+    await hosts.seen_alive(tx, hosts.host_of(signed_by.owner))
     row_id = new_id()
     activity_type = str(activity["type"])[:64]
     result = await tx.execute(

@@ -20,3 +20,24 @@ class SendLike(Job, kind="federation.like"):
     status_id: int
     like_id: int
     undo: bool = False
+
+
+@dataclass(frozen=True)
+class SendBlock(Job, kind="federation.block"):
+    """Send Block (or, ``undo``, Undo of it) of the remote account
+    ``target_id`` by the local account ``account_id`` to the target's inbox.
+    ``block_id``: the block's row id, which names the Block
+    (``…/users/NAME#blocks/ID``); the Undo names the same."""
+
+    account_id: int
+    target_id: int
+    block_id: int
+    undo: bool = False
+
+
+@dataclass(frozen=True)
+class SendFlag(Job, kind="federation.flag"):
+    """Forward the report ``report_id`` about an account of another server
+    to that server, as a Flag from the instance actor."""
+
+    report_id: int

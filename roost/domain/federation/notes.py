@@ -38,12 +38,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.clock import utcnow
 from roost.db.engine import Database
-from roost.db.tables import accounts, follows, mentions, remote_accounts, statuses
+from roost.db.tables import accounts, blocks, follows, mentions, remote_accounts, statuses
 from roost.domain.conversations.actions import do_deliver_direct
 from roost.domain.events import StatusCreated
 from roost.domain.federation import sent, uris
@@ -107,7 +107,9 @@ async def destination_inboxes(db: Database, status_id: int) -> list[str]:
 
     So a followers-only or direct post goes to no server that has none of
     the author's followers and none of the accounts it mentions. Suspended
-    accounts (a deleted actor, a suspended server's) get nothing."""
+    accounts (a deleted actor, a suspended server's) get nothing, nor does a
+    mentioned account that blocks the author (a received Block,
+    roost/domain/federation/blocks.py)."""
     async with db.read() as conn:
         row = (
             await conn.execute(
@@ -129,7 +131,15 @@ async def destination_inboxes(db: Database, status_id: int) -> list[str]:
                         remote_accounts, remote_accounts.c.account_id == mentions.c.account_id
                     ).join(accounts, accounts.c.id == mentions.c.account_id)
                 )
-                .where(mentions.c.status_id == status_id, accounts.c.suspended_at.is_(None))
+                .where(
+                    mentions.c.status_id == status_id,
+                    accounts.c.suspended_at.is_(None),
+                    # An account that blocks the author is sent nothing of it.
+                    ~exists().where(
+                        blocks.c.account_id == mentions.c.account_id,
+                        blocks.c.target_account_id == row.account_id,
+                    ),
+                )
             )
         ).all()
     visibility = Visibility(row.visibility)

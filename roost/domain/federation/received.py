@@ -1,9 +1,10 @@
 """Acting on a verified activity from another server (the inbox's job).
 
-Known kinds: Follow, Accept, Reject, Undo (of a Follow, an Announce or a
-Like), Create (of a Note), Delete (of a Note, or of the actor itself), Update
-(of the actor, or of a Note), Announce and Like
-(roost/domain/federation/interactions.py), and Move
+Known kinds: Follow, Accept, Reject, Undo (of a Follow, an Announce, a Like
+or a Block), Create (of a Note), Delete (of a Note, or of the actor itself),
+Update (of the actor, or of a Note), Announce and Like
+(roost/domain/federation/interactions.py), Block (roost/domain/federation/
+blocks.py), Flag (roost/domain/federation/flags.py) and Move
 (roost/domain/federation/moves.py). The
 actor is the account that signed (checked at receipt,
 roost/domain/federation/inbox.py); it is fetched and stored as a remote
@@ -19,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from roost.db.tables import accounts, follow_requests, follows
-from roost.domain.federation import departed, edits, interactions, moves, notes
+from roost.domain.federation import blocks, departed, edits, flags, interactions, moves, notes
 from roost.domain.federation import follows as follow_flow
 from roost.domain.federation.remote import account_for_uri, refuse_suspended
 from roost.domain.federation.uris import id_of
@@ -80,6 +81,8 @@ KNOWN = (
     "Announce",
     "Like",
     "Move",
+    "Block",
+    "Flag",
 )
 
 
@@ -120,6 +123,20 @@ async def act_on(ctx: JobContext, actor_uri: str, activity: dict[str, Any]) -> b
         return True
     if kind == "Move":
         return await moves.receive_move(ctx, remote_id, actor_uri, activity)
+    if kind == "Block":
+        local_id = await local_account_id(ctx, id_of(target))
+        if local_id is None:
+            return False
+        return await blocks.receive_block(ctx, remote_id, local_id)
+    if kind == "Undo" and isinstance(target, dict) and target.get("type") == "Block":
+        local_id = await local_account_id(ctx, id_of(target.get("object")))
+        if local_id is None:
+            return False
+        return await blocks.receive_undo_block(ctx, remote_id, local_id)
+    if kind == "Flag":
+        named = [await local_account_id(ctx, uri) for uri in flags.named_in(activity)]
+        local = [account_id for account_id in named if account_id is not None]
+        return await flags.receive_flag(ctx, remote_id, activity, local)
     if kind == "Announce":
         return await interactions.receive_announce(ctx, remote_id, actor_uri, activity)
     if kind == "Like":

@@ -19,6 +19,7 @@ from roost.db.tables import blocks, endorsements, follow_requests, follows, mute
 from roost.domain import privacy
 from roost.domain.collections import actions as collection_actions
 from roost.domain.federation import follows as federation_follows
+from roost.domain.federation.jobs import SendBlock
 from roost.domain.graph.counts import count_follow
 from roost.domain.notifications.actions import do_forget
 from roost.domain.notifications.jobs import Notify
@@ -224,13 +225,28 @@ async def do_block(tx: Tx, viewer: Viewer, target_id: int) -> None:
     me = _me(viewer)
     if target_id == me:
         raise RuleBroken("You cannot block yourself")
-    await _target(tx, viewer, target_id)
-    if await _pair_row(tx, blocks, me, target_id) is None:
+    target = await _target(tx, viewer, target_id)
+    existing = await _pair_row(tx, blocks, me, target_id)
+    block_id = new_id() if existing is None else int(existing.id)
+    if existing is None:
         await tx.execute(
             blocks.insert().values(
-                id=new_id(), account_id=me, target_account_id=target_id, created_at=utcnow()
+                id=block_id, account_id=me, target_account_id=target_id, created_at=utcnow()
             )
         )
+    # A block of an account of another server, by a local account, is sent
+    # there as Block (roost/domain/federation/blocks.py), and the follows it
+    # ends are undone there as unfollowing and removing a follower are.
+    remote = target.get("domain") is not None
+    if remote:
+        ours = await _follow_uri(tx, me, target_id)
+        theirs = await _follow_uri(tx, target_id, me)
+        if ours is not None:
+            await federation_follows.queue(tx, "Undo", me, target_id, ours)
+        if theirs is not None:
+            await federation_follows.queue(tx, "Reject", target_id, me, theirs)
+        if existing is None:
+            await enqueue(tx, SendBlock(account_id=me, target_id=target_id, block_id=block_id))
     for one, other in ((me, target_id), (target_id, me)):
         await _remove_follow(tx, one, other)
         await _remove_request(tx, one, other)
@@ -249,10 +265,16 @@ async def do_block(tx: Tx, viewer: Viewer, target_id: int) -> None:
 async def do_unblock(tx: Tx, viewer: Viewer, target_id: int) -> None:
     """Lift a block. Nothing that the block removed comes back. Idempotent."""
     me = _me(viewer)
-    await _target(tx, viewer, target_id)
+    target = await _target(tx, viewer, target_id)
+    existing = await _pair_row(tx, blocks, me, target_id)
     await tx.execute(
         delete(blocks).where(blocks.c.account_id == me, blocks.c.target_account_id == target_id)
     )
+    if existing is not None and target.get("domain") is not None:
+        await enqueue(
+            tx,
+            SendBlock(account_id=me, target_id=target_id, block_id=int(existing.id), undo=True),
+        )
 
 
 async def do_mute(

@@ -4,7 +4,10 @@ A report names an account and, optionally, posts of it that the reporter can
 see; each post is copied into the report as it is now (content, content
 warning, attachments, visibility, time), sealed under its author's key like
 the post itself, so a later edit or deletion does not change what staff
-review. ``violation`` needs the ids of the instance rules broken.
+review. ``violation`` needs the ids of the instance rules broken. A report
+about an account of another server with ``forward`` is sent there as a Flag
+(roost/domain/federation/flags.py); a Flag received from another server is
+filed by ``do_receive_report``.
 
 Staff actions (assign to self, unassign, resolve, reopen, change category or
 rules) need ``manage_reports`` and are each an audit entry. Resolving queues a
@@ -23,6 +26,7 @@ from sqlalchemy import delete, select, update
 from roost.clock import utcnow
 from roost.db.engine import Tx
 from roost.db.tables import (
+    accounts,
     instance_rules,
     media_attachments,
     report_rules,
@@ -32,6 +36,7 @@ from roost.db.tables import (
 )
 from roost.domain import privacy
 from roost.domain.audit.chain import Staff, record
+from roost.domain.federation.jobs import SendFlag
 from roost.domain.reports.jobs import ReportFiled, ReportResolvedMail
 from roost.domain.reports.model import CATEGORIES, MAX_COMMENT, MAX_STATUSES, Report
 from roost.domain.reports.queries import MANAGE, check_staff, report_by_id
@@ -122,7 +127,58 @@ async def do_create_report(tx: Tx, viewer: Viewer, new: NewReport) -> Report:
         await tx.execute(report_rules.insert().values(report_id=report_id, rule_id=rule_id))
     await _snapshot(tx, report_id, [row.value for row in posts])
     await enqueue(tx, ReportFiled(report_id))
+    if new.forward and await _of_another_server(tx, new.target_account_id):
+        # Forwarded to the reported account's server, as a Flag from this
+        # server's actor: the reporter is not named there
+        # (roost/domain/federation/flags.py).
+        await enqueue(tx, SendFlag(report_id))
     return await report_by_id(tx.conn, report_id)
+
+
+async def _of_another_server(tx: Tx, account_id: int) -> bool:
+    domain = (
+        await tx.execute(select(accounts.c.domain).where(accounts.c.id == account_id))
+    ).scalar_one_or_none()
+    return domain is not None
+
+
+async def do_receive_report(
+    tx: Tx, reporter_id: int, target_account_id: int, status_ids: list[int], comment: str
+) -> int:
+    """A report another server forwarded (a received Flag): filed as from
+    ``reporter_id``, the account of that server's actor, about a local
+    account and those of its posts the Flag names (other posts are left
+    out); staff are told as of any report. The report's id."""
+    posts = []
+    wanted = sorted(set(status_ids))[:MAX_STATUSES]
+    if wanted:
+        posts = list(
+            (
+                await tx.execute(
+                    select(statuses).where(
+                        statuses.c.id.in_(wanted), statuses.c.account_id == target_account_id
+                    )
+                )
+            ).mappings()
+        )
+    now = utcnow()
+    report_id = new_id()
+    text = comment[:MAX_COMMENT]
+    await tx.execute(
+        reports.insert().values(
+            id=report_id,
+            account_id=reporter_id,
+            target_account_id=target_account_id,
+            comment=seal(reporter_id, text) if text else "",
+            category="other",
+            forward=False,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    await _snapshot(tx, report_id, posts)
+    await enqueue(tx, ReportFiled(report_id))
+    return report_id
 
 
 async def _snapshot(tx: Tx, report_id: int, rows: list[Any]) -> None:

@@ -86,6 +86,18 @@ async def _names(conn: AsyncConnection, viewer: Viewer, ids: set[int]) -> dict[i
     return {int(row.value["id"]): str(row.value["username"]) for row in rows}
 
 
+async def _reporter(conn: AsyncConnection, account_id: int, named: dict[int, str]) -> str:
+    """The reporter's name; for a report another server forwarded (a Flag,
+    filed as by its actor, roost/domain/federation/flags.py), its domain:
+    the person who reported there is not known here."""
+    domain = (
+        await conn.execute(select(accounts.c.domain).where(accounts.c.id == account_id))
+    ).scalar_one_or_none()
+    if domain is not None:
+        return str(domain)
+    return named.get(account_id, "(gone)")
+
+
 async def queue(conn: AsyncConnection, viewer: Viewer) -> list[QueueItem]:
     """Open reports, highest priority first."""
     check_staff(viewer)
@@ -191,7 +203,7 @@ async def in_context(conn: AsyncConnection, viewer: Viewer, report_id: int) -> R
     cited = [t for t in all_templates if t.rule_id in report.rule_ids]
     return ReportInContext(
         report=report,
-        reporter=named.get(report.account_id, "(gone)"),
+        reporter=await _reporter(conn, report.account_id, named),
         target=named.get(report.target_account_id, "(gone)"),
         assignee=(
             named.get(report.assigned_account_id, "(gone)")
