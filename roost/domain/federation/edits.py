@@ -8,7 +8,7 @@ the accounts it mentions). Boosts and other servers' posts are not sent.
 
 In (``receive_update``): an Update of a Note whose author is the actor who
 signed edits the stored post of that actor with that id: its content,
-content warning and sensitive flag. The edit is recorded in the post's
+content warning, sensitive flag and hashtags. The edit is recorded in the post's
 history (``status_edits``, the original first, as a local edit records it),
 so ``GET /api/v1/statuses/:id/history`` shows it, and the jobs and events of
 a local edit follow (the ``update`` notification to those who boosted it,
@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
-from roost.db.tables import statuses
+from roost.db.tables import status_tags, statuses
 from roost.domain.events import StatusEdited
 from roost.domain.federation.delivery import enqueue_delivery
 from roost.domain.federation.notes import (
@@ -31,6 +31,8 @@ from roost.domain.federation.notes import (
     _published,
     _stamp,
     destination_inboxes,
+    hashtag_names,
+    link_tags,
     local_note,
 )
 from roost.domain.federation.remote import clean_html
@@ -124,6 +126,8 @@ async def receive_update(ctx: JobContext, remote_id: int, actor_uri: str, note: 
                 edited_at=edited_at,
             )
         )
+        await tx.execute(delete(status_tags).where(status_tags.c.status_id == current.id))
+        await link_tags(tx, current.id, hashtag_names(note))
         edited = (await tx.execute(select(statuses).where(statuses.c.id == current.id))).mappings()
         await do_record_version(tx, Status.from_row(edited.one()), edited_at)
         await enqueue(tx, StatusEditedJob(current.id))

@@ -42,8 +42,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.clock import utcnow
-from roost.db.engine import Database
-from roost.db.tables import accounts, follows, mentions, remote_accounts, statuses
+from roost.db.engine import Database, Tx
+from roost.db.tables import accounts, follows, mentions, remote_accounts, status_tags, statuses
 from roost.domain.conversations.actions import do_deliver_direct
 from roost.domain.events import StatusCreated
 from roost.domain.federation import sent, uris
@@ -53,6 +53,7 @@ from roost.domain.jobs import JobContext
 from roost.domain.statuses import actions as status_actions
 from roost.domain.statuses.jobs import StatusPublished
 from roost.domain.statuses.rows import new_status_row
+from roost.domain.tags.lookup import tag_ids, tag_key
 from roost.domain.types import Viewer
 from roost.errors import NotFound
 from roost.ids import new_id
@@ -310,14 +311,37 @@ def visibility_of(note: dict[str, Any], followers_url: str | None) -> Visibility
     return None
 
 
+def _tags(note: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    tags = note.get("tag")
+    return [
+        t
+        for t in (tags if isinstance(tags, list) else [tags])
+        if isinstance(t, dict) and t.get("type") == kind
+    ]
+
+
+def hashtag_names(note: dict[str, Any]) -> list[str]:
+    """The names of a note's ``Hashtag`` tags (``#name``), as written."""
+    return [t["name"] for t in _tags(note, "Hashtag") if isinstance(t.get("name"), str)]
+
+
+async def link_tags(tx: Tx, status_id: int, names: list[str]) -> None:
+    """Link a received post to its hashtags through the one tag lookup local
+    posts use (roost/domain/tags/lookup.py): the same keys, the same rows."""
+    by_key = await tag_ids(tx, names)
+    linked = dict.fromkeys(by_key[k] for k in map(tag_key, names) if k in by_key)
+    if linked:
+        await tx.execute(
+            insert(status_tags), [{"status_id": status_id, "tag_id": tid} for tid in linked]
+        )
+
+
 async def _local_recipients(ctx: JobContext, note: dict[str, Any]) -> set[int]:
     """The local accounts a note names: its ``Mention`` tags and the local
     actors it is addressed to (``to``, ``cc``)."""
     named = _addresses(note.get("to")) | _addresses(note.get("cc"))
-    tags = note.get("tag")
-    for tag in tags if isinstance(tags, list) else [tags]:
-        if isinstance(tag, dict) and tag.get("type") == "Mention":
-            named |= _addresses(tag.get("href"))
+    for tag in _tags(note, "Mention"):
+        named |= _addresses(tag.get("href"))
     prefix = f"{ctx.settings.base_url}/users/"
     usernames = {
         a[len(prefix) :].lower()
@@ -437,6 +461,7 @@ async def receive_create(
                 insert(mentions),
                 [{"status_id": status_id, "account_id": aid} for aid in sorted(mentioned)],
             )
+        await link_tags(tx, status_id, hashtag_names(note))
         if visibility == Visibility.DIRECT:
             await do_deliver_direct(
                 tx,

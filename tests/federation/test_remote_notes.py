@@ -1,0 +1,62 @@
+"""What a received note carries besides its text, shown to clients as
+Mastodon shows it: its hashtags (the same tags local posts use), its media
+(by their remote addresses until fetched), its poll (with the counts its
+server reports), and the accounts of a third server it mentions. The other
+server is the plain HTTP server of tests/federation/test_received.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import Roost
+from tests.federation.test_received import PUBLIC, Peer, _follow_mallory, _note, peer
+
+pytestmark = pytest.mark.settings(federation_allow_insecure=True)
+__all__ = ["peer"]
+
+
+def _hashtag(peer: Peer, name: str) -> dict[str, Any]:
+    return {"type": "Hashtag", "href": f"{peer.base}/tags/{name.lower()}", "name": f"#{name}"}
+
+
+def test_given_remote_notes_with_hashtags_then_tag_timelines_show_them_as_local_posts(
+    roost: Roost, peer: Peer
+) -> None:
+    alice = roost.account("alice")
+    _follow_mallory(roost, peer, alice)
+    local = alice.post_status("mine #Roosting")
+    followers = [f"{peer.uri}/followers"]
+
+    peer.send(roost, _note(peer, 1, to=[PUBLIC], cc=followers, tag=[_hashtag(peer, "ROOSTING")]))
+    peer.send(roost, _note(peer, 2, to=followers, cc=[PUBLIC], tag=[_hashtag(peer, "roosting")]))
+    peer.send(roost, _note(peer, 3, to=followers, tag=[_hashtag(peer, "roosting")]))
+    peer.send(roost, _note(peer, 4, to=[PUBLIC], tag=[{"type": "Hashtag", "name": "#no such"}]))
+
+    tagged = roost.client.get("/api/v1/timelines/tag/roosting").json()
+    # Public ones only, remote and local alike, through one tag row.
+    assert [p["uri"] for p in tagged] == [f"{peer.uri}/statuses/1", local["uri"]]
+    assert tagged[0]["tags"] == [local["tags"][0]]
+    assert [
+        p["content"]
+        for p in roost.client.get(
+            "/api/v1/timelines/tag/roosting", params={"remote": "true"}
+        ).json()
+    ] == ["<p>note 1</p>"]
+    home = {p["uri"]: p for p in alice.get("/api/v1/timelines/home").json()}
+    # Unlisted and followers-only ones keep their tags, out of the tag timeline.
+    assert [t["name"] for t in home[f"{peer.uri}/statuses/2"]["tags"]] == ["roosting"]
+    assert [t["name"] for t in home[f"{peer.uri}/statuses/3"]["tags"]] == ["roosting"]
+    assert home[f"{peer.uri}/statuses/4"]["tags"] == []
+
+    # An edit that changes the tags moves the post to its new tag.
+    edited = _note(peer, 1, to=[PUBLIC], cc=followers, tag=[_hashtag(peer, "Perching")])
+    edited["object"].update(content="<p>now perching</p>", updated="2026-01-03T00:00:00Z")
+    peer.send(roost, {**edited, "type": "Update", "id": f"{peer.uri}/statuses/1#u1"})
+    assert [p["uri"] for p in roost.client.get("/api/v1/timelines/tag/roosting").json()] == [
+        local["uri"]
+    ]
+    [moved] = roost.client.get("/api/v1/timelines/tag/perching").json()
+    assert moved["uri"] == f"{peer.uri}/statuses/1"
+    assert [t["name"] for t in moved["tags"]] == ["perching"]
