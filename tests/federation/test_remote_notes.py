@@ -60,3 +60,77 @@ def test_given_remote_notes_with_hashtags_then_tag_timelines_show_them_as_local_
     [moved] = roost.client.get("/api/v1/timelines/tag/perching").json()
     assert moved["uri"] == f"{peer.uri}/statuses/1"
     assert [t["name"] for t in moved["tags"]] == ["perching"]
+
+
+def test_given_a_remote_note_with_attachments_then_its_media_show_by_their_remote_addresses(
+    roost: Roost, peer: Peer
+) -> None:
+    alice = roost.account("alice")
+    _follow_mallory(roost, peer, alice)
+    image = f"{peer.base}/media/cat.png"
+    attachments = [
+        {
+            "type": "Document",
+            "mediaType": "image/png",
+            "url": image,
+            "name": "a cat on a roof",
+            "blurhash": "UBL_:rOpGG-oBUNG,qRj2so|=eE1w^n4S5NH",
+            "width": 640,
+            "height": 480,
+            "focalPoint": [0.5, -0.25],
+        },
+        {"type": "Video", "mediaType": "video/mp4", "url": [{"href": f"{peer.base}/m.mp4"}]},
+        {"type": "Document", "mediaType": "image/png", "url": "javascript:alert(1)"},
+        {"type": "Link", "href": f"{peer.base}/elsewhere"},
+    ]
+    peer.send(roost, _note(peer, 1, to=[PUBLIC], attachment=attachments))
+
+    [post] = roost.client.get("/api/v1/timelines/public", params={"only_media": "true"}).json()
+    first, second = post["media_attachments"]
+    assert first["type"] == "image"
+    assert first["url"] == first["remote_url"] == first["preview_url"] == image
+    assert first["description"] == "a cat on a roof"
+    assert first["blurhash"] == attachments[0]["blurhash"]
+    assert first["meta"]["original"] == {
+        "width": 640,
+        "height": 480,
+        "size": "640x480",
+        "aspect": 640 / 480,
+    }
+    assert first["meta"]["focus"] == {"x": 0.5, "y": -0.25}
+    assert second["type"] == "video" and second["url"] == f"{peer.base}/m.mp4"
+    assert second["description"] is None
+    assert alice.get(f"/api/v1/statuses/{post['id']}").json()["media_attachments"] == [
+        first,
+        second,
+    ]
+    # Nothing was fetched, so nothing is served from here.
+    assert roost.client.get(f"/media/{first['id']}/original/cat.png").status_code == 404
+
+    # Deleted with its post.
+    peer.send(
+        roost,
+        {
+            "id": f"{peer.uri}/statuses/1#delete",
+            "type": "Delete",
+            "actor": peer.uri,
+            "object": {"id": f"{peer.uri}/statuses/1", "type": "Tombstone"},
+        },
+    )
+    assert roost.client.get("/api/v1/timelines/public", params={"only_media": "true"}).json() == []
+    assert _media_count(roost) == 0
+
+
+def _media_count(roost: Roost) -> int:
+    from sqlalchemy import func, select
+
+    from roost.db.tables import media_attachments
+
+    async def read() -> int:
+        async with roost.db.read() as conn:
+            return int(
+                (await conn.execute(select(func.count()).select_from(media_attachments))).scalar()
+                or 0
+            )
+
+    return roost.run(read)

@@ -46,7 +46,7 @@ from roost.db.engine import Database, Tx
 from roost.db.tables import accounts, follows, mentions, remote_accounts, status_tags, statuses
 from roost.domain.conversations.actions import do_deliver_direct
 from roost.domain.events import StatusCreated
-from roost.domain.federation import sent, uris
+from roost.domain.federation import attached, sent, uris
 from roost.domain.federation.delivery import enqueue_delivery
 from roost.domain.federation.remote import clean_html
 from roost.domain.jobs import JobContext
@@ -462,6 +462,7 @@ async def receive_create(
                 [{"status_id": status_id, "account_id": aid} for aid in sorted(mentioned)],
             )
         await link_tags(tx, status_id, hashtag_names(note))
+        await attached.store_media(tx, note, remote_id, status_id)
         if visibility == Visibility.DIRECT:
             await do_deliver_direct(
                 tx,
