@@ -17,7 +17,6 @@ from roost.db.tables import accounts, media_attachments, preview_cards, statuses
 from roost.domain.types import MediaAttachment, Viewer
 from roost.errors import NotFound
 
-
 # States of media a post shows: stored here, or (a received post's) by its remote address.
 SHOWN = ("ready", "remote")
 
