@@ -134,3 +134,62 @@ def _media_count(roost: Roost) -> int:
             )
 
     return roost.run(read)
+
+
+def _question(peer: Peer, counts: tuple[int, int], voters: int, **fields: Any) -> dict[str, Any]:
+    activity = _note(
+        peer,
+        1,
+        type="Question",
+        to=[PUBLIC],
+        endTime="2099-01-01T00:00:00Z",
+        votersCount=voters,
+        oneOf=[
+            {"type": "Note", "name": name, "replies": {"type": "Collection", "totalItems": n}}
+            for name, n in zip(("tea", "coffee"), counts, strict=True)
+        ],
+        **fields,
+    )
+    return activity
+
+
+def test_given_a_remote_question_then_its_poll_shows_and_an_update_refreshes_its_counts(
+    roost: Roost, peer: Peer
+) -> None:
+    alice = roost.account("alice")
+    _follow_mallory(roost, peer, alice)
+    peer.send(roost, _question(peer, (3, 1), 4))
+
+    [post] = alice.get("/api/v1/timelines/home").json()
+    poll = post["poll"]
+    assert [(o["title"], o["votes_count"]) for o in poll["options"]] == [("tea", 3), ("coffee", 1)]
+    # Voters are shown for multiple-choice polls only, as Mastodon does.
+    assert poll["votes_count"] == 4 and poll["voters_count"] is None
+    assert poll["multiple"] is False and poll["expired"] is False
+    assert poll["expires_at"].startswith("2099-01-01T00:00:00")
+    assert poll["voted"] is False and poll["own_votes"] == []
+    assert alice.get(f"/api/v1/polls/{poll['id']}").json() == poll
+    assert roost.client.get(f"/api/v1/polls/{poll['id']}").json()["votes_count"] == 4
+
+    # The author's server counts more votes and says so with an Update.
+    update = _question(peer, (5, 2), 7)
+    peer.send(roost, {**update, "type": "Update", "id": f"{peer.uri}/statuses/1#u1"})
+    refreshed = alice.get(f"/api/v1/polls/{poll['id']}").json()
+    assert [o["votes_count"] for o in refreshed["options"]] == [5, 2]
+    assert refreshed["votes_count"] == 7
+    assert alice.get(f"/api/v1/statuses/{post['id']}").json()["poll"] == refreshed
+
+    # A multiple-choice one, closed, without votersCount: its voters are not known (0).
+    closed = _note(
+        peer,
+        2,
+        type="Question",
+        to=[PUBLIC],
+        closed="2026-01-01T00:00:00Z",
+        anyOf=[{"type": "Note", "name": n, "replies": {"totalItems": 2}} for n in ("a", "b")],
+    )
+    peer.send(roost, closed)
+    found = {p["uri"]: p for p in alice.get("/api/v1/timelines/home").json()}
+    other = found[f"{peer.uri}/statuses/2"]["poll"]
+    assert other["multiple"] is True and other["expired"] is True
+    assert other["votes_count"] == 4 and other["voters_count"] == 0

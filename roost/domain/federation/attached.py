@@ -12,7 +12,7 @@ allows the remote address until the file is cached here). At most
 A poll is a ``Question``: its options are ``oneOf`` (single choice) or
 ``anyOf`` (multiple), each a ``Note`` with a ``name`` and a ``replies``
 collection whose ``totalItems`` is its votes; ``endTime`` (or ``closed``) its
-end, ``votersCount`` its voters. It is stored as the post's poll with the
+end, ``votersCount`` its voters (not known without it: shown as 0). It is stored as the post's poll with the
 counts its server reports (``remote_counts``, ``remote_voters``), which an
 Update of the Question refreshes.
 """
@@ -148,7 +148,7 @@ class RemotePoll:
     counts: tuple[int, ...]
     multiple: bool
     expires_at: datetime
-    voters: int
+    voters: int | None
 
 
 def _moment(value: Any) -> datetime | None:
@@ -193,7 +193,7 @@ def question_poll(note: dict[str, Any], published: datetime) -> RemotePoll | Non
         counts=tuple(counts),
         multiple=multiple,
         expires_at=ends,
-        voters=_count(voters) if voters is not None else sum(counts),
+        voters=_count(voters) if voters is not None else None,
     )
 
 

@@ -12,7 +12,8 @@ content warning, sensitive flag and hashtags. The edit is recorded in the post's
 history (``status_edits``, the original first, as a local edit records it),
 so ``GET /api/v1/statuses/:id/history`` shows it, and the jobs and events of
 a local edit follow (the ``update`` notification to those who boosted it,
-search, the caches and streams). An Update older than the stored edit, or one
+search, the caches and streams). An Update of a Question refreshes its
+poll's counts and end (roost/domain/federation/attached.py). An Update older than the stored edit, or one
 that changes nothing, is let be; one of a post not stored here is ignored.
 """
 
@@ -24,9 +25,11 @@ from sqlalchemy import delete, select, update
 
 from roost.db.tables import status_tags, statuses
 from roost.domain.events import StatusEdited
+from roost.domain.federation import attached
 from roost.domain.federation.delivery import enqueue_delivery
 from roost.domain.federation.notes import (
     NOTE_CONTEXT,
+    NOTE_TYPES,
     _local_author,
     _published,
     _stamp,
@@ -84,7 +87,7 @@ async def receive_update(ctx: JobContext, remote_id: int, actor_uri: str, note: 
     edit's is), and the jobs and events of an edit follow (notifications to
     its boosters, search, caches and streams). An edit older than the one
     stored, or one that changes nothing, is let be."""
-    if not isinstance(note, dict) or note.get("type") not in ("Note", "Article"):
+    if not isinstance(note, dict) or note.get("type") not in NOTE_TYPES:
         return False
     uri = note.get("id")
     if not isinstance(uri, str) or note.get("attributedTo") != actor_uri:
@@ -110,6 +113,9 @@ async def receive_update(ctx: JobContext, remote_id: int, actor_uri: str, note: 
         if row is None:
             return True  # not stored here: nothing to edit
         current = Status.from_row(row)
+        poll = attached.question_poll(note, current.created_at)
+        if await attached.refresh_poll(tx, remote_id, current.id, poll):
+            tx.emit(StatusEdited(status_id=current.id, author_id=remote_id))
         if (html, spoiler, sensitive) == (current.content, current.spoiler_text, current.sensitive):
             return True
         if current.edited_at is not None and edited_at <= current.edited_at:

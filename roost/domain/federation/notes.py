@@ -68,6 +68,8 @@ NOTE_CONTEXT: list[Any] = [
     "https://www.w3.org/ns/activitystreams",
     {"sensitive": "as:sensitive"},
 ]
+# What a received post may be: a Question is a post with a poll.
+NOTE_TYPES = ("Note", "Article", "Question")
 SENT = (Visibility.PUBLIC, Visibility.UNLISTED, Visibility.PRIVATE)
 
 
@@ -412,7 +414,7 @@ async def receive_create(
 ) -> bool:
     """Store a received (or, ``wanted``: fetched because an account followed
     here boosted it) Note; False when it is not stored."""
-    if not isinstance(note, dict) or note.get("type") not in ("Note", "Article"):
+    if not isinstance(note, dict) or note.get("type") not in NOTE_TYPES:
         return False
     uri = note.get("id")
     if not isinstance(uri, str) or note.get("attributedTo") != actor_uri:
@@ -463,6 +465,9 @@ async def receive_create(
             )
         await link_tags(tx, status_id, hashtag_names(note))
         await attached.store_media(tx, note, remote_id, status_id)
+        poll = attached.question_poll(note, created)
+        if poll is not None:
+            await attached.store_poll(tx, remote_id, status_id, poll)
         if visibility == Visibility.DIRECT:
             await do_deliver_direct(
                 tx,

@@ -174,6 +174,8 @@ async def do_announce_end(tx: Tx, poll_id: int, now: datetime | None = None) -> 
         select(poll_votes.c.account_id).where(poll_votes.c.poll_id == poll_id).distinct()
     )
     recipients = [found.account_id, *sorted(v for (v,) in voters if v != found.account_id)]
+    if found.remote_counts is not None:
+        recipients = recipients[1:]  # a received poll: its author is told by their server
     told = 0
     for recipient in recipients:
         told += await do_notify(
