@@ -12,9 +12,10 @@ allows the remote address until the file is cached here). At most
 A poll is a ``Question``: its options are ``oneOf`` (single choice) or
 ``anyOf`` (multiple), each a ``Note`` with a ``name`` and a ``replies``
 collection whose ``totalItems`` is its votes; ``endTime`` (or ``closed``) its
-end, ``votersCount`` its voters (not known without it: shown as 0). It is stored as the post's poll with the
-counts its server reports (``remote_counts``, ``remote_voters``), which an
-Update of the Question refreshes.
+end, ``votersCount`` its voters (not known without it: shown as 0). It is
+stored as the post's poll with the counts its server reports
+(``remote_counts``, ``remote_voters``), which an Update of the Question
+refreshes.
 """
 
 from __future__ import annotations

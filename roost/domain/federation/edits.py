@@ -13,8 +13,9 @@ history (``status_edits``, the original first, as a local edit records it),
 so ``GET /api/v1/statuses/:id/history`` shows it, and the jobs and events of
 a local edit follow (the ``update`` notification to those who boosted it,
 search, the caches and streams). An Update of a Question refreshes its
-poll's counts and end (roost/domain/federation/attached.py). An Update older than the stored edit, or one
-that changes nothing, is let be; one of a post not stored here is ignored.
+poll's counts and end (roost/domain/federation/attached.py). An Update older
+than the stored edit, or one that changes nothing, is let be; one of a post
+not stored here is ignored.
 """
 
 from __future__ import annotations
