@@ -193,3 +193,52 @@ def test_given_a_remote_question_then_its_poll_shows_and_an_update_refreshes_its
     other = found[f"{peer.uri}/statuses/2"]["poll"]
     assert other["multiple"] is True and other["expired"] is True
     assert other["votes_count"] == 4 and other["voters_count"] == 0
+
+
+def test_given_a_remote_note_mentioning_a_third_servers_account_known_here_then_it_is_a_mention(
+    roost: Roost, peer: Peer
+) -> None:
+    from roost.domain.federation.remote import store_actor
+
+    alice = roost.account("alice")
+    _follow_mallory(roost, peer, alice)
+    carol_uri = "https://third.example/users/carol"
+    carol = {
+        "id": carol_uri,
+        "type": "Person",
+        "preferredUsername": "carol",
+        "inbox": f"{carol_uri}/inbox",
+        "publicKey": {"id": f"{carol_uri}#main-key", "owner": carol_uri, "publicKeyPem": ""},
+    }
+    carol_id = roost.run(lambda: store_actor(roost.db, carol))
+    unknown = "https://fourth.example/users/dave"
+    tags = [
+        {"type": "Mention", "href": carol_uri, "name": "@carol@third.example"},
+        {"type": "Mention", "href": unknown, "name": "@dave@fourth.example"},
+    ]
+
+    peer.send(roost, _note(peer, 1, to=[PUBLIC], cc=[carol_uri, unknown], tag=tags))
+
+    [post] = alice.get("/api/v1/timelines/home").json()
+    assert [(m["id"], m["acct"], m["url"]) for m in post["mentions"]] == [
+        (str(carol_id), "carol@third.example", carol_uri)
+    ]
+    # A note that names nobody here but a third server's account is still for nobody here.
+    alice.post(f"/api/v1/accounts/{post['account']['id']}/unfollow")
+    roost.drain_jobs()
+    peer.send(roost, _note(peer, 2, to=[carol_uri], tag=tags[:1]))
+    assert roost.client.get("/api/v1/timelines/public").json()[0]["uri"] == post["uri"]
+    assert _post_count(roost) == 1
+
+
+def _post_count(roost: Roost) -> int:
+    from sqlalchemy import func, select
+
+    from roost.db.tables import statuses
+
+    async def read() -> int:
+        async with roost.db.read() as conn:
+            query = select(func.count()).select_from(statuses).where(statuses.c.uri.is_not(None))
+            return int((await conn.execute(query)).scalar() or 0)
+
+    return roost.run(read)

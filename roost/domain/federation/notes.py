@@ -23,7 +23,12 @@ and the visibility its addressing says (Mastodon's reading):
     tag): direct, in their conversations;
   - else: not stored (it is for nobody here).
 Local accounts it mentions are linked (``mentions``): they are notified, and
-the policy lets them read a followers-only or direct note.
+the policy lets them read a followers-only or direct note. Accounts of other
+servers its ``Mention`` tags name (its author's or a third server's) are
+linked too when they are known here (none is looked up on receipt); they do
+not make a note concern someone here. Its ``Hashtag`` tags link it to its
+tags (the one tag lookup of local posts), and its media and poll are kept
+as roost/domain/federation/attached.py says.
 From there on it is a post like any other: every read goes through the
 privacy policy (roost/domain/privacy.py), so a followers-only one shows only
 to the author's (local) followers, and the post's job fans it into their home
@@ -361,6 +366,32 @@ async def _local_recipients(ctx: JobContext, note: dict[str, Any]) -> set[int]:
         return {int(r.id) for r in rows}
 
 
+# Mention tags of a note looked up among the accounts known here.
+MAX_MENTIONS = 50
+
+
+async def _known_remote_mentions(ctx: JobContext, note: dict[str, Any]) -> set[int]:
+    """The accounts of other servers (the author's or a third one) a note's
+    ``Mention`` tags name, among those already known here: nothing is looked
+    up for them, as Mastodon does not fetch them either."""
+    prefix = f"{ctx.settings.base_url}/"
+    hrefs = sorted(
+        {
+            h
+            for tag in _tags(note, "Mention")
+            for h in _addresses(tag.get("href"))
+            if not h.startswith(prefix) and len(h) <= 2048
+        }
+    )[:MAX_MENTIONS]
+    if not hrefs:
+        return set()
+    async with ctx.db.read() as conn:
+        rows = await conn.execute(
+            select(accounts.c.id).where(accounts.c.uri.in_(hrefs), accounts.c.domain.is_not(None))
+        )
+        return {int(r.id) for r in rows}
+
+
 async def _followed_here(ctx: JobContext, account_id: int) -> bool:
     async with ctx.db.read() as conn:
         found = (
@@ -431,6 +462,7 @@ async def receive_create(
         ).scalar_one_or_none()
         parent = await _parent_of(conn, ctx.settings.base_url, note.get("inReplyTo"))
     mentioned = await _local_recipients(ctx, note)
+    others = await _known_remote_mentions(ctx, note)
     if not wanted and parent is None and not mentioned and not await _followed_here(ctx, remote_id):
         return False  # nobody here asked for it (Mastodon keeps such notes out too)
     visibility = visibility_of(note, followers_url)
@@ -458,10 +490,11 @@ async def receive_create(
             in_reply_to_account_id=None if parent is None else parent.account_id,
         )
         await tx.execute(statuses.insert().values(**values, uri=uri, url=url))
-        if mentioned:
+        named = mentioned | others
+        if named:
             await tx.execute(
                 insert(mentions),
-                [{"status_id": status_id, "account_id": aid} for aid in sorted(mentioned)],
+                [{"status_id": status_id, "account_id": aid} for aid in sorted(named)],
             )
         await link_tags(tx, status_id, hashtag_names(note))
         await attached.store_media(tx, note, remote_id, status_id)
@@ -474,7 +507,7 @@ async def receive_create(
                 status_id=status_id,
                 author_id=remote_id,
                 in_reply_to_id=None if parent is None else parent.id,
-                mentioned=sorted(mentioned),
+                mentioned=sorted(named),
             )
         await tx.execute(
             update(accounts)
