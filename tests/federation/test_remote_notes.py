@@ -179,6 +179,23 @@ def test_given_a_remote_question_then_its_poll_shows_and_an_update_refreshes_its
     assert refreshed["votes_count"] == 7
     assert alice.get(f"/api/v1/statuses/{post['id']}").json()["poll"] == refreshed
 
+    # alice votes: counted here at once, and sent to mallory as a Note named "coffee".
+    voted = alice.post(f"/api/v1/polls/{poll['id']}/votes", data={"choices[]": ["1"]})
+    assert voted.status_code == 200, voted.text
+    assert [o["votes_count"] for o in voted.json()["options"]] == [5, 3]
+    assert voted.json()["voted"] is True and voted.json()["own_votes"] == [1]
+    roost.drain_jobs()
+    [vote] = [c for c in peer.sent_of("Create") if c["object"].get("name")]
+    alice_uri = f"{roost.settings.base_url}/users/alice"
+    assert vote["actor"] == alice_uri and vote["to"] == [peer.uri]
+    assert {k: vote["object"][k] for k in ("type", "name", "attributedTo", "inReplyTo", "to")} == {
+        "type": "Note",
+        "name": "coffee",
+        "attributedTo": alice_uri,
+        "inReplyTo": f"{peer.uri}/statuses/1",
+        "to": [peer.uri],
+    }
+
     # A multiple-choice one, closed, without votersCount: its voters are not known (0).
     closed = _note(
         peer,

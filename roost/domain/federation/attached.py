@@ -15,7 +15,10 @@ collection whose ``totalItems`` is its votes; ``endTime`` (or ``closed``) its
 end, ``votersCount`` its voters (not known without it: shown as 0). It is
 stored as the post's poll with the counts its server reports
 (``remote_counts``, ``remote_voters``), which an Update of the Question
-refreshes.
+refreshes. A local vote in it is counted here at once (as Mastodon does)
+and sent to its author (``send_poll_vote``): for each choice, a Create of a
+Note whose ``name`` is the option, ``inReplyTo`` the Question, addressed to
+the author alone.
 """
 
 from __future__ import annotations
@@ -29,11 +32,17 @@ from sqlalchemy import delete, insert, select, update
 
 from roost.clock import utcnow
 from roost.db.engine import Tx
-from roost.db.tables import media_attachments, poll_votes, polls
+from roost.db.tables import accounts, media_attachments, poll_votes, polls, statuses
+from roost.domain.federation import uris
+from roost.domain.federation.delivery import enqueue_delivery
+from roost.domain.federation.jobs import SendPollVote
+from roost.domain.federation.remote import delivery_of
+from roost.domain.jobs import JobContext
 from roost.domain.polls.jobs import PollEnded
 from roost.domain.polls.queries import unsealed
 from roost.ids import new_id
 from roost.jobs.outbox import enqueue
+from roost.jobs.registry import handles
 from roost.keys.ring import seal, seal_optional
 
 MAX_ATTACHMENTS = 4
@@ -242,3 +251,63 @@ async def refresh_poll(tx: Tx, account_id: int, status_id: int, poll: RemotePoll
     if values:
         await tx.execute(update(polls).where(polls.c.id == found.id).values(**values))
     return bool(values)
+
+
+@handles(SendPollVote)
+async def send_poll_vote(ctx: JobContext, job: SendPollVote) -> None:
+    if not ctx.settings.federation:
+        return
+    async with ctx.db.read() as conn:
+        found = (
+            await conn.execute(
+                select(
+                    polls.c.options,
+                    polls.c.account_id,
+                    statuses.c.uri,
+                    accounts.c.uri.label("author"),
+                )
+                .select_from(
+                    polls.join(statuses, statuses.c.id == polls.c.status_id).join(
+                        accounts, accounts.c.id == polls.c.account_id
+                    )
+                )
+                .where(polls.c.id == job.poll_id)
+            )
+        ).first()
+        voter = (
+            await conn.execute(
+                select(accounts.c.username, accounts.c.domain).where(
+                    accounts.c.id == job.account_id
+                )
+            )
+        ).first()
+    if found is None or found.uri is None or found.author is None:
+        return
+    if voter is None or voter.domain is not None:
+        return
+    target = await delivery_of(ctx.db, int(found.account_id))
+    if target is None:
+        return
+    options = unsealed(found.options)
+    actor = uris.actor_uri(ctx.settings.base_url, voter.username)
+    async with ctx.db.write() as tx:
+        for choice in job.choices:
+            if not 0 <= choice < len(options):
+                continue
+            vote_id = f"{actor}#votes/{job.poll_id}/{choice}"
+            activity = {
+                "@context": uris.AS_CONTEXT,
+                "id": f"{vote_id}/activity",
+                "type": "Create",
+                "actor": actor,
+                "to": [str(found.author)],
+                "object": {
+                    "id": vote_id,
+                    "type": "Note",
+                    "name": options[choice],
+                    "attributedTo": actor,
+                    "to": [str(found.author)],
+                    "inReplyTo": str(found.uri),
+                },
+            }
+            await enqueue_delivery(tx, target.inbox_url, job.account_id, activity)

@@ -20,3 +20,13 @@ class SendLike(Job, kind="federation.like"):
     status_id: int
     like_id: int
     undo: bool = False
+
+
+@dataclass(frozen=True)
+class SendPollVote(Job, kind="federation.poll_vote"):
+    """Send the local account ``account_id``'s vote in the received poll
+    ``poll_id`` (its ``choices``) to the poll's author."""
+
+    account_id: int
+    poll_id: int
+    choices: list[int]
