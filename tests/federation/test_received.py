@@ -40,6 +40,8 @@ class Peer:
     received: list[dict[str, Any]] = field(default_factory=list)
     # Other documents her server serves, by path.
     served: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Files (media) her server serves, by path.
+    files: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def domain(self) -> str:
@@ -103,6 +105,8 @@ def peer() -> Iterator[Peer]:
                 self._answer(200, orjson.dumps(actor.document()))
             elif self.path in actor.served:
                 self._answer(200, orjson.dumps(actor.served[self.path]))
+            elif self.path in actor.files:
+                self._answer(200, actor.files[self.path])
             else:
                 self._answer(404, b"{}")
 

@@ -12,6 +12,8 @@ import pytest
 
 from tests.conftest import Roost
 from tests.federation.test_received import PUBLIC, Peer, _follow_mallory, _note, peer
+from tests.known_images import pictures
+from tests.known_images.support import import_list, quarantine_rows
 
 pytestmark = pytest.mark.settings(federation_allow_insecure=True)
 __all__ = ["peer"]
@@ -259,3 +261,36 @@ def _post_count(roost: Roost) -> int:
             return int((await conn.execute(query)).scalar() or 0)
 
     return roost.run(read)
+
+
+def _picture_note(peer: Peer, n: int, path: str) -> dict[str, Any]:
+    attachment = {"type": "Document", "mediaType": "image/png", "url": f"{peer.base}{path}"}
+    return _note(peer, n, to=[PUBLIC], attachment=[attachment])
+
+
+def test_given_a_remote_picture_when_fetched_then_it_is_served_from_here_unless_it_is_listed(
+    roost: Roost, peer: Peer
+) -> None:
+    alice = roost.account("alice")
+    _follow_mallory(roost, peer, alice)
+    listed = pictures.png(17)
+    import_list(roost, "hotline", pictures.pdq_hex(listed))
+    peer.files["/media/ok.png"] = pictures.png(3)
+    peer.files["/media/listed.png"] = listed
+
+    peer.send(roost, _picture_note(peer, 1, "/media/ok.png"))
+    peer.send(roost, _picture_note(peer, 2, "/media/listed.png"))
+
+    posts = {p["uri"]: p for p in alice.get("/api/v1/timelines/home").json()}
+    [kept] = posts[f"{peer.uri}/statuses/1"]["media_attachments"]
+    base = roost.settings.base_url
+    assert kept["url"].startswith(f"{base}/media/{kept['id']}/original/")
+    assert kept["preview_url"].startswith(f"{base}/media/{kept['id']}/small/")
+    assert kept["remote_url"] == f"{peer.base}/media/ok.png"
+    assert kept["meta"]["original"]["width"] == 640 and kept["blurhash"]
+    served = roost.client.get(kept["url"].removeprefix(base))
+    assert served.status_code == 200 and served.content.startswith(b"\x89PNG")
+    # The listed one: quarantined when fetched, and shown by no address.
+    assert posts[f"{peer.uri}/statuses/2"]["media_attachments"] == []
+    [row] = quarantine_rows(roost)
+    assert row.origin == "remote" and row.account_id is None

@@ -9,6 +9,17 @@ address as the attachment's ``url`` and ``remote_url`` (Mastodon's entity
 allows the remote address until the file is cached here). At most
 ``MAX_ATTACHMENTS``, in the order given; one that is not http(s) is left out.
 
+Each is then fetched by a job (``cache_remote_media``) through the one
+outbound client (roost/net/http.py: its address guard, time limit, and the
+media size limit of its kind), recognised by its bytes, checked against the
+known-image lists (``origin="remote"``) and processed as an upload is
+(re-encoded, without metadata), before anything is stored: only then is it
+served from here (``url``, ``preview_url``), ``remote_url`` keeping the
+original address. A file that matches a list is quarantined and its
+attachment is no longer shown (state ``refused``); one that cannot be had
+(refused address, error answer, too large, not a file this server takes)
+stays shown by its remote address.
+
 A poll is a ``Question``: its options are ``oneOf`` (single choice) or
 ``anyOf`` (multiple), each a ``Note`` with a ``name`` and a ``replies``
 collection whose ``totalItems`` is its votes; ``endTime`` (or ``closed``) its
@@ -23,6 +34,9 @@ the author alone.
 
 from __future__ import annotations
 
+import hashlib
+import io
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,18 +46,35 @@ from sqlalchemy import delete, insert, select, update
 
 from roost.clock import utcnow
 from roost.db.engine import Tx
-from roost.db.tables import accounts, media_attachments, poll_votes, polls, statuses
+from roost.db.tables import (
+    accounts,
+    media_attachments,
+    poll_votes,
+    polls,
+    quarantined_media,
+    statuses,
+)
 from roost.domain.federation import uris
 from roost.domain.federation.delivery import enqueue_delivery
-from roost.domain.federation.jobs import SendPollVote
+from roost.domain.federation.jobs import CacheRemoteMedia, SendPollVote
 from roost.domain.federation.remote import delivery_of
 from roost.domain.jobs import JobContext
+from roost.domain.known_images.screening import Upload
+from roost.domain.media import actions as media_actions
+from roost.domain.media import queries as media_queries
+from roost.domain.media.jobs import ProcessMedia
 from roost.domain.polls.jobs import PollEnded
 from roost.domain.polls.queries import unsealed
+from roost.errors import Invalid
 from roost.ids import new_id
 from roost.jobs.outbox import enqueue
 from roost.jobs.registry import handles
+from roost.keys.files import sealed_for
 from roost.keys.ring import seal, seal_optional
+from roost.media.sniff import HEAD_BYTES, sniff
+from roost.net.http import OutboundRefused, fetch
+
+log = logging.getLogger("roost.federation")
 
 MAX_ATTACHMENTS = 4
 MAX_DESCRIPTION = 1500
@@ -150,6 +181,8 @@ async def store_media(tx: Tx, note: dict[str, Any], account_id: int, status_id: 
     rows = media_rows(note, account_id, status_id)
     if rows:
         await tx.execute(insert(media_attachments), rows)
+        for row in rows:
+            await enqueue(tx, CacheRemoteMedia(row["id"]))
 
 
 @dataclass(frozen=True)
@@ -311,3 +344,97 @@ async def send_poll_vote(ctx: JobContext, job: SendPollVote) -> None:
                 },
             }
             await enqueue_delivery(tx, target.inbox_url, job.account_id, activity)
+
+
+@handles(CacheRemoteMedia)
+async def cache_remote_media(ctx: JobContext, job: CacheRemoteMedia) -> None:
+    if not ctx.settings.federation:
+        return
+    async with ctx.db.read() as conn:
+        media = await media_queries.attachment(conn, job.media_id)
+    if media is None or media.state != "remote" or media.remote_url is None:
+        return
+    settings = ctx.settings
+    url = media.remote_url
+    if not uris.peer_url_allowed(settings, url):
+        return
+    limit = (
+        settings.media_max_image_bytes if media.type == "image" else settings.media_max_video_bytes
+    )
+    try:
+        fetched = await fetch(
+            settings,
+            url,
+            accept="*/*",
+            max_bytes=limit,
+            allow_private=settings.federation_allow_insecure,
+        )
+    except (OutboundRefused, ValueError) as error:
+        log.info("remote media %s not fetched: %s", job.media_id, error)
+        return
+    if fetched.status != 200:
+        log.info("remote media %s not fetched: answered %s", job.media_id, fetched.status)
+        return
+    source = io.BytesIO(fetched.body)
+    fmt = sniff(fetched.body[:HEAD_BYTES])
+    if fmt is None:
+        log.info("remote media %s: not a file this server takes", job.media_id)
+        return
+    try:
+        media_actions.check_size(fmt, len(fetched.body), settings)
+    except Invalid as error:
+        log.info("remote media %s not kept: %s", job.media_id, error)
+        return
+    try:
+        await media_actions.screen(ctx.db, settings, source, fmt, Upload(None, "remote"))
+    except Invalid as error:
+        if await _quarantined(ctx, fetched.body):
+            # On a known-image list (quarantined by ``screen``): shown no
+            # more, by any address.
+            async with ctx.db.write() as tx:
+                await tx.execute(
+                    update(media_attachments)
+                    .where(media_attachments.c.id == job.media_id)
+                    .values(state="refused")
+                )
+        else:
+            log.info("remote media %s not checked: %s", job.media_id, error)
+        return
+    try:
+        prepared = await media_actions.prepare_upload(
+            sealed_for(ctx.media, media.account_id), settings, source, len(fetched.body)
+        )
+    except (Invalid, RuntimeError, OSError, ValueError) as error:
+        log.info("remote media %s not processed: %s", job.media_id, error)
+        return
+    meta = {**media.meta, **prepared.meta}
+    async with ctx.db.write() as tx:
+        result = await tx.execute(
+            update(media_attachments)
+            .where(media_attachments.c.id == job.media_id, media_attachments.c.state == "remote")
+            .values(
+                type=prepared.type,
+                state=prepared.state,
+                content_type=prepared.content_type,
+                file_key=prepared.file.key,
+                file_size=prepared.file.size,
+                preview_key=prepared.preview.key if prepared.preview else None,
+                meta=meta,
+                blurhash=media.blurhash or prepared.blurhash,
+            )
+        )
+        if result.rowcount and prepared.state == "processing":
+            await enqueue(tx, ProcessMedia(job.media_id))
+    if not result.rowcount:
+        await media_actions.discard_files(ctx.db, ctx.media, prepared.keys)
+
+
+async def _quarantined(ctx: JobContext, body: bytes) -> bool:
+    digest = hashlib.sha256(body).hexdigest()
+    async with ctx.db.read() as conn:
+        found = await conn.execute(
+            select(quarantined_media.c.id)
+            .where(quarantined_media.c.sha256 == digest, quarantined_media.c.origin == "remote")
+            .limit(1)
+        )
+        return found.first() is not None

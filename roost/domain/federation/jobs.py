@@ -30,3 +30,11 @@ class SendPollVote(Job, kind="federation.poll_vote"):
     account_id: int
     poll_id: int
     choices: list[int]
+
+
+@dataclass(frozen=True)
+class CacheRemoteMedia(Job, kind="federation.cache_media"):
+    """Fetch the file of a received post's attachment ``media_id`` and keep
+    it here (roost/domain/federation/attached.py)."""
+
+    media_id: int
