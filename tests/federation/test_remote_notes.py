@@ -294,3 +294,24 @@ def test_given_a_remote_picture_when_fetched_then_it_is_served_from_here_unless_
     assert posts[f"{peer.uri}/statuses/2"]["media_attachments"] == []
     [row] = quarantine_rows(roost)
     assert row.origin == "remote" and row.account_id is None
+
+
+def test_given_mallorys_server_media_rejected_then_her_pictures_are_not_fetched(
+    roost: Roost, peer: Peer
+) -> None:
+    from roost.domain.blocks.domains import BlockChange, do_block_domain
+
+    alice = roost.account("alice")
+    _follow_mallory(roost, peer, alice)
+
+    async def reject_media() -> None:
+        async with roost.db.write() as tx:
+            await do_block_domain(tx, "127.0.0.1", BlockChange(severity="noop", reject_media=True))
+
+    roost.run(reject_media)
+    peer.files["/media/ok.png"] = pictures.png(3)
+    peer.send(roost, _picture_note(peer, 1, "/media/ok.png"))
+
+    [post] = alice.get("/api/v1/timelines/home").json()
+    [media] = post["media_attachments"]
+    assert media["url"] == media["remote_url"] == f"{peer.base}/media/ok.png"

@@ -18,7 +18,8 @@ served from here (``url``, ``preview_url``), ``remote_url`` keeping the
 original address. A file that matches a list is quarantined and its
 attachment is no longer shown (state ``refused``); one that cannot be had
 (refused address, error answer, too large, not a file this server takes)
-stays shown by its remote address.
+stays shown by its remote address, as does one of a server whose media
+staff reject (``reject_media``, for the author's server or the file's).
 
 A poll is a ``Question``: its options are ``oneOf`` (single choice) or
 ``anyOf`` (multiple), each a ``Note`` with a ``name`` and a ``replies``
@@ -57,7 +58,7 @@ from roost.db.tables import (
 from roost.domain.federation import uris
 from roost.domain.federation.delivery import enqueue_delivery
 from roost.domain.federation.jobs import CacheRemoteMedia, SendPollVote
-from roost.domain.federation.remote import delivery_of
+from roost.domain.federation.remote import delivery_of, policy_for
 from roost.domain.jobs import JobContext
 from roost.domain.known_images.screening import Upload
 from roost.domain.media import actions as media_actions
@@ -358,6 +359,14 @@ async def cache_remote_media(ctx: JobContext, job: CacheRemoteMedia) -> None:
     url = media.remote_url
     if not uris.peer_url_allowed(settings, url):
         return
+    async with ctx.db.read() as conn:
+        author = (
+            await conn.execute(select(accounts.c.uri).where(accounts.c.id == media.account_id))
+        ).scalar_one_or_none()
+    for address in (url, author):
+        policy = None if address is None else await policy_for(ctx.db, address)
+        if policy is not None and policy.reject_media:
+            return  # staff refuse its server's media: shown by its address only
     limit = (
         settings.media_max_image_bytes if media.type == "image" else settings.media_max_video_bytes
     )
