@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import Roost
 from tests.federation.test_received import PUBLIC, Peer, _follow_mallory, _note, peer
 from tests.known_images import pictures
-from tests.known_images.support import import_list, quarantine_rows
+from tests.known_images.support import import_list, quarantine_rows, stored_files
 
 pytestmark = pytest.mark.settings(federation_allow_insecure=True)
 __all__ = ["peer"]
@@ -315,3 +315,36 @@ def test_given_mallorys_server_media_rejected_then_her_pictures_are_not_fetched(
     [post] = alice.get("/api/v1/timelines/home").json()
     [media] = post["media_attachments"]
     assert media["url"] == media["remote_url"] == f"{peer.base}/media/ok.png"
+
+
+def test_given_mallorys_fetched_picture_and_poll_when_her_actor_is_deleted_then_both_go(
+    roost: Roost, peer: Peer
+) -> None:
+    alice = roost.account("alice")
+    _follow_mallory(roost, peer, alice)
+    peer.files["/media/ok.png"] = pictures.png(3)
+    peer.send(roost, _picture_note(peer, 1, "/media/ok.png"))
+    peer.send(roost, _question(peer, (1, 1), 2))
+    before = set(stored_files(roost))
+    assert _media_count(roost) == 1 and before
+
+    peer.send(
+        roost, {"id": f"{peer.uri}#delete", "type": "Delete", "actor": peer.uri, "object": peer.uri}
+    )
+    roost.drain_jobs()
+
+    assert _media_count(roost) == 0 and _poll_count(roost) == 0
+    # Her fetched files are gone from the store too.
+    assert stored_files(roost) == []
+
+
+def _poll_count(roost: Roost) -> int:
+    from sqlalchemy import func, select
+
+    from roost.db.tables import polls
+
+    async def read() -> int:
+        async with roost.db.read() as conn:
+            return int((await conn.execute(select(func.count()).select_from(polls))).scalar() or 0)
+
+    return roost.run(read)
