@@ -348,3 +348,26 @@ def _poll_count(roost: Roost) -> int:
             return int((await conn.execute(select(func.count()).select_from(polls))).scalar() or 0)
 
     return roost.run(read)
+
+
+def test_given_alice_follows_mallory_when_she_boosts_an_unknown_question_then_its_poll_shows(
+    roost: Roost, peer: Peer
+) -> None:
+    alice = roost.account("alice")
+    _follow_mallory(roost, peer, alice)
+    question = _question(peer, (2, 5), 7)["object"]
+    peer.served["/users/mallory/statuses/1"] = question
+
+    peer.send(
+        roost,
+        {
+            "id": f"{peer.uri}/statuses/9/activity",
+            "type": "Announce",
+            "actor": peer.uri,
+            "to": [PUBLIC],
+            "object": question["id"],
+        },
+    )
+
+    [boost] = [p for p in alice.get("/api/v1/timelines/home").json() if p["reblog"]]
+    assert [o["votes_count"] for o in boost["reblog"]["poll"]["options"]] == [2, 5]
