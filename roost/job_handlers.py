@@ -14,6 +14,7 @@ from roost.domain.accounts import link_mail as _mail
 from roost.domain.accounts import verification as _profile_links
 from roost.domain.annual_reports import handlers as _annual_reports
 from roost.domain.cards import handlers as _cards
+from roost.domain.federation import attached as _federation_attached
 from roost.domain.federation import blocks as _federation_blocks
 from roost.domain.federation import delivery as _federation_delivery
 from roost.domain.federation import departed as _federation_departed
@@ -41,6 +42,7 @@ REGISTERED = (
     _annual_reports,
     _cards,
     _federation_blocks,
+    _federation_attached,
     _federation_delivery,
     _federation_departed,
     _federation_farewell,

@@ -492,6 +492,9 @@ media_attachments = Table(
     # Taken off this post by an edit: kept (status_id null, never expiring) so
     # the post's edit history still shows it, until the post goes.
     Column("kept_for_status_id", Id, nullable=True),
+    # A received post's attachment: its address on the post's server. Its file
+    # is not fetched on receipt (``file_key`` empty, state ``remote``).
+    Column("remote_url", String(2048), nullable=True),
     Index("ix_media_attachments_status_id_position", "status_id", "position"),
     Index("ix_media_attachments_kept_for_status_id", "kept_for_status_id"),
     Index("ix_media_attachments_account_id_id", "account_id", "id"),
@@ -1058,6 +1061,10 @@ polls = Table(
     Column("hide_totals", Boolean, nullable=False, default=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # A received poll: votes per option and voters as its server reports them
+    # (None for a local poll, counted from poll_votes).
+    Column("remote_counts", JSON, nullable=True),
+    Column("remote_voters", Integer, nullable=True),
     UniqueConstraint("status_id", name="uq_polls_status_id"),
     Index("ix_polls_account_id", "account_id"),
 )

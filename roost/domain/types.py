@@ -157,6 +157,8 @@ class MediaAttachment:
     focus_x: float | None
     focus_y: float | None
     created_at: datetime
+    # A received post's attachment not stored here: its address on its server.
+    remote_url: str | None = None
 
     @classmethod
     def from_row(cls, row: RowMapping) -> MediaAttachment:

@@ -117,7 +117,9 @@ async def gather(conn: AsyncConnection, account_id: int) -> Subject:
             ).where(media_attachments.c.account_id == account_id)
         )
     ).all()
-    keys = [m.file_key for m in media] + [m.preview_key for m in media if m.preview_key]
+    keys = [m.file_key for m in media if m.file_key] + [
+        m.preview_key for m in media if m.preview_key
+    ]
     keys += [k for k in (account.avatar_file, account.header_file) if k]
     # The images of cards its posts show: discarded with the cards that only
     # its posts showed (roost/erasure/tables.py), kept while others' do.

@@ -295,7 +295,9 @@ async def build_export(
     keys = {
         r.file_key
         for r in await conn.execute(
-            select(media_attachments.c.file_key).where(media_attachments.c.account_id == account_id)
+            select(media_attachments.c.file_key).where(
+                media_attachments.c.account_id == account_id, media_attachments.c.file_key != ""
+            )
         )
     } | {k for k in (me.avatar_file, me.header_file) if k}
     copies = await local_copies(settings, keys)

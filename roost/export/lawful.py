@@ -93,6 +93,7 @@ async def _files(
                 for r in await conn.execute(
                     select(media_attachments.c.file_key).where(
                         media_attachments.c.account_id == me.id,
+                        media_attachments.c.file_key != "",
                         media_attachments.c.status_id.in_([r.id for r in in_range]),
                     )
                 )

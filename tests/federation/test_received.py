@@ -42,6 +42,8 @@ class Peer:
     served: dict[str, dict[str, Any]] = field(default_factory=dict)
     # What her inbox answers a delivery (it records the delivery anyway).
     answer: int = 202
+    # Files (media) her server serves, by path.
+    files: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def domain(self) -> str:
@@ -105,6 +107,8 @@ def peer() -> Iterator[Peer]:
                 self._answer(200, orjson.dumps(actor.document()))
             elif self.path in actor.served:
                 self._answer(200, orjson.dumps(actor.served[self.path]))
+            elif self.path in actor.files:
+                self._answer(200, actor.files[self.path])
             else:
                 self._answer(404, b"{}")
 

@@ -65,13 +65,20 @@ def _media(media: MediaAttachment, base: str, signed_for: int | None) -> dict[st
     meta = dict(media.meta)
     if media.focus_x is not None and media.focus_y is not None:
         meta["focus"] = {"x": media.focus_x, "y": media.focus_y}
+    if media.remote_url is not None and not media.file_key:
+        # A received post's attachment, not stored here: its server's address.
+        original: str | None = media.remote_url
+        preview = media.remote_url if media.type == "image" else None
+    else:
+        # Null while processing (POST /api/v2/media answered 202).
+        original = url("original", media.file_key) if media.ready else None
+        preview = url("small", media.preview_key) if media.preview_key else None
     return {
         "id": str(media.id),
         "type": media.type,
-        # Null while processing (POST /api/v2/media answered 202).
-        "url": url("original", media.file_key) if media.ready else None,
-        "preview_url": url("small", media.preview_key) if media.preview_key else None,
-        "remote_url": None,
+        "url": original,
+        "preview_url": preview,
+        "remote_url": media.remote_url,
         "preview_remote_url": None,
         "text_url": None,
         "meta": meta,

@@ -8,29 +8,35 @@ the accounts it mentions). Boosts and other servers' posts are not sent.
 
 In (``receive_update``): an Update of a Note whose author is the actor who
 signed edits the stored post of that actor with that id: its content,
-content warning and sensitive flag. The edit is recorded in the post's
+content warning, sensitive flag and hashtags. The edit is recorded in the post's
 history (``status_edits``, the original first, as a local edit records it),
 so ``GET /api/v1/statuses/:id/history`` shows it, and the jobs and events of
 a local edit follow (the ``update`` notification to those who boosted it,
-search, the caches and streams). An Update older than the stored edit, or one
-that changes nothing, is let be; one of a post not stored here is ignored.
+search, the caches and streams). An Update of a Question refreshes its
+poll's counts and end (roost/domain/federation/attached.py). An Update older
+than the stored edit, or one that changes nothing, is let be; one of a post
+not stored here is ignored.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
-from roost.db.tables import statuses
+from roost.db.tables import status_tags, statuses
 from roost.domain.events import StatusEdited
+from roost.domain.federation import attached
 from roost.domain.federation.delivery import enqueue_delivery
 from roost.domain.federation.notes import (
     NOTE_CONTEXT,
+    NOTE_TYPES,
     _local_author,
     _published,
     _stamp,
     destination_inboxes,
+    hashtag_names,
+    link_tags,
     local_note,
 )
 from roost.domain.federation.remote import clean_html
@@ -82,7 +88,7 @@ async def receive_update(ctx: JobContext, remote_id: int, actor_uri: str, note: 
     edit's is), and the jobs and events of an edit follow (notifications to
     its boosters, search, caches and streams). An edit older than the one
     stored, or one that changes nothing, is let be."""
-    if not isinstance(note, dict) or note.get("type") not in ("Note", "Article"):
+    if not isinstance(note, dict) or note.get("type") not in NOTE_TYPES:
         return False
     uri = note.get("id")
     if not isinstance(uri, str) or note.get("attributedTo") != actor_uri:
@@ -108,6 +114,9 @@ async def receive_update(ctx: JobContext, remote_id: int, actor_uri: str, note: 
         if row is None:
             return True  # not stored here: nothing to edit
         current = Status.from_row(row)
+        poll = attached.question_poll(note, current.created_at)
+        if await attached.refresh_poll(tx, remote_id, current.id, poll):
+            tx.emit(StatusEdited(status_id=current.id, author_id=remote_id))
         if (html, spoiler, sensitive) == (current.content, current.spoiler_text, current.sensitive):
             return True
         if current.edited_at is not None and edited_at <= current.edited_at:
@@ -124,6 +133,8 @@ async def receive_update(ctx: JobContext, remote_id: int, actor_uri: str, note: 
                 edited_at=edited_at,
             )
         )
+        await tx.execute(delete(status_tags).where(status_tags.c.status_id == current.id))
+        await link_tags(tx, current.id, hashtag_names(note))
         edited = (await tx.execute(select(statuses).where(statuses.c.id == current.id))).mappings()
         await do_record_version(tx, Status.from_row(edited.one()), edited_at)
         await enqueue(tx, StatusEditedJob(current.id))

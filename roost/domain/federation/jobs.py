@@ -41,3 +41,20 @@ class SendFlag(Job, kind="federation.flag"):
     to that server, as a Flag from the instance actor."""
 
     report_id: int
+
+
+class SendPollVote(Job, kind="federation.poll_vote"):
+    """Send the local account ``account_id``'s vote in the received poll
+    ``poll_id`` (its ``choices``) to the poll's author."""
+
+    account_id: int
+    poll_id: int
+    choices: list[int]
+
+
+@dataclass(frozen=True)
+class CacheRemoteMedia(Job, kind="federation.cache_media"):
+    """Fetch the file of a received post's attachment ``media_id`` and keep
+    it here (roost/domain/federation/attached.py)."""
+
+    media_id: int

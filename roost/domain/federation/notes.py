@@ -23,7 +23,12 @@ and the visibility its addressing says (Mastodon's reading):
     tag): direct, in their conversations;
   - else: not stored (it is for nobody here).
 Local accounts it mentions are linked (``mentions``): they are notified, and
-the policy lets them read a followers-only or direct note.
+the policy lets them read a followers-only or direct note. Accounts of other
+servers its ``Mention`` tags name (its author's or a third server's) are
+linked too when they are known here (none is looked up on receipt); they do
+not make a note concern someone here. Its ``Hashtag`` tags link it to its
+tags (the one tag lookup of local posts), and its media and poll are kept
+as roost/domain/federation/attached.py says.
 From there on it is a post like any other: every read goes through the
 privacy policy (roost/domain/privacy.py), so a followers-only one shows only
 to the author's (local) followers, and the post's job fans it into their home
@@ -42,17 +47,26 @@ from sqlalchemy import exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.clock import utcnow
-from roost.db.engine import Database
-from roost.db.tables import accounts, blocks, follows, mentions, remote_accounts, statuses
+from roost.db.engine import Database, Tx
+from roost.db.tables import (
+    accounts,
+    blocks,
+    follows,
+    mentions,
+    remote_accounts,
+    status_tags,
+    statuses,
+)
 from roost.domain.conversations.actions import do_deliver_direct
 from roost.domain.events import StatusCreated
-from roost.domain.federation import sent, uris
+from roost.domain.federation import attached, sent, uris
 from roost.domain.federation.delivery import enqueue_delivery
 from roost.domain.federation.remote import clean_html
 from roost.domain.jobs import JobContext
 from roost.domain.statuses import actions as status_actions
 from roost.domain.statuses.jobs import StatusPublished
 from roost.domain.statuses.rows import new_status_row
+from roost.domain.tags.lookup import tag_ids, tag_key
 from roost.domain.types import Viewer
 from roost.errors import NotFound
 from roost.ids import new_id
@@ -67,6 +81,8 @@ NOTE_CONTEXT: list[Any] = [
     "https://www.w3.org/ns/activitystreams",
     {"sensitive": "as:sensitive"},
 ]
+# What a received post may be: a Question is a post with a poll.
+NOTE_TYPES = ("Note", "Article", "Question")
 SENT = (Visibility.PUBLIC, Visibility.UNLISTED, Visibility.PRIVATE)
 
 
@@ -320,14 +336,37 @@ def visibility_of(note: dict[str, Any], followers_url: str | None) -> Visibility
     return None
 
 
+def _tags(note: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    tags = note.get("tag")
+    return [
+        t
+        for t in (tags if isinstance(tags, list) else [tags])
+        if isinstance(t, dict) and t.get("type") == kind
+    ]
+
+
+def hashtag_names(note: dict[str, Any]) -> list[str]:
+    """The names of a note's ``Hashtag`` tags (``#name``), as written."""
+    return [t["name"] for t in _tags(note, "Hashtag") if isinstance(t.get("name"), str)]
+
+
+async def link_tags(tx: Tx, status_id: int, names: list[str]) -> None:
+    """Link a received post to its hashtags through the one tag lookup local
+    posts use (roost/domain/tags/lookup.py): the same keys, the same rows."""
+    by_key = await tag_ids(tx, names)
+    linked = dict.fromkeys(by_key[k] for k in map(tag_key, names) if k in by_key)
+    if linked:
+        await tx.execute(
+            insert(status_tags), [{"status_id": status_id, "tag_id": tid} for tid in linked]
+        )
+
+
 async def _local_recipients(ctx: JobContext, note: dict[str, Any]) -> set[int]:
     """The local accounts a note names: its ``Mention`` tags and the local
     actors it is addressed to (``to``, ``cc``)."""
     named = _addresses(note.get("to")) | _addresses(note.get("cc"))
-    tags = note.get("tag")
-    for tag in tags if isinstance(tags, list) else [tags]:
-        if isinstance(tag, dict) and tag.get("type") == "Mention":
-            named |= _addresses(tag.get("href"))
+    for tag in _tags(note, "Mention"):
+        named |= _addresses(tag.get("href"))
     prefix = f"{ctx.settings.base_url}/users/"
     usernames = {
         a[len(prefix) :].lower()
@@ -341,6 +380,32 @@ async def _local_recipients(ctx: JobContext, note: dict[str, Any]) -> set[int]:
             select(accounts.c.id).where(
                 accounts.c.username_key.in_(sorted(usernames)), accounts.c.domain.is_(None)
             )
+        )
+        return {int(r.id) for r in rows}
+
+
+# Mention tags of a note looked up among the accounts known here.
+MAX_MENTIONS = 50
+
+
+async def _known_remote_mentions(ctx: JobContext, note: dict[str, Any]) -> set[int]:
+    """The accounts of other servers (the author's or a third one) a note's
+    ``Mention`` tags name, among those already known here: nothing is looked
+    up for them, as Mastodon does not fetch them either."""
+    prefix = f"{ctx.settings.base_url}/"
+    hrefs = sorted(
+        {
+            h
+            for tag in _tags(note, "Mention")
+            for h in _addresses(tag.get("href"))
+            if not h.startswith(prefix) and len(h) <= 2048
+        }
+    )[:MAX_MENTIONS]
+    if not hrefs:
+        return set()
+    async with ctx.db.read() as conn:
+        rows = await conn.execute(
+            select(accounts.c.id).where(accounts.c.uri.in_(hrefs), accounts.c.domain.is_not(None))
         )
         return {int(r.id) for r in rows}
 
@@ -398,7 +463,7 @@ async def receive_create(
 ) -> bool:
     """Store a received (or, ``wanted``: fetched because an account followed
     here boosted it) Note; False when it is not stored."""
-    if not isinstance(note, dict) or note.get("type") not in ("Note", "Article"):
+    if not isinstance(note, dict) or note.get("type") not in NOTE_TYPES:
         return False
     uri = note.get("id")
     if not isinstance(uri, str) or note.get("attributedTo") != actor_uri:
@@ -415,6 +480,7 @@ async def receive_create(
         ).scalar_one_or_none()
         parent = await _parent_of(conn, ctx.settings.base_url, note.get("inReplyTo"))
     mentioned = await _local_recipients(ctx, note)
+    others = await _known_remote_mentions(ctx, note)
     if not wanted and parent is None and not mentioned and not await _followed_here(ctx, remote_id):
         return False  # nobody here asked for it (Mastodon keeps such notes out too)
     visibility = visibility_of(note, followers_url)
@@ -442,18 +508,24 @@ async def receive_create(
             in_reply_to_account_id=None if parent is None else parent.account_id,
         )
         await tx.execute(statuses.insert().values(**values, uri=uri, url=url))
-        if mentioned:
+        named = mentioned | others
+        if named:
             await tx.execute(
                 insert(mentions),
-                [{"status_id": status_id, "account_id": aid} for aid in sorted(mentioned)],
+                [{"status_id": status_id, "account_id": aid} for aid in sorted(named)],
             )
+        await link_tags(tx, status_id, hashtag_names(note))
+        await attached.store_media(tx, note, remote_id, status_id)
+        poll = attached.question_poll(note, created)
+        if poll is not None:
+            await attached.store_poll(tx, remote_id, status_id, poll)
         if visibility == Visibility.DIRECT:
             await do_deliver_direct(
                 tx,
                 status_id=status_id,
                 author_id=remote_id,
                 in_reply_to_id=None if parent is None else parent.id,
-                mentioned=sorted(mentioned),
+                mentioned=sorted(named),
             )
         await tx.execute(
             update(accounts)

@@ -217,10 +217,15 @@ async def fetch_actor(db: Database, settings: Settings, uri: str) -> dict[str, A
 
 
 async def fetch_note(db: Database, settings: Settings, uri: str) -> dict[str, Any]:
-    """The Note (or Article) its server serves at ``uri``, under that id, with
-    an author on the same host (as Mastodon checks a fetched object)."""
+    """The Note (or Article, or Question: a post with a poll) its server
+    serves at ``uri``, under that id, with an author on the same host (as
+    Mastodon checks a fetched object)."""
     document = await _get_json(db, settings, uri, ACCEPT)
-    if not isinstance(document, dict) or document.get("type") not in ("Note", "Article"):
+    if not isinstance(document, dict) or document.get("type") not in (
+        "Note",
+        "Article",
+        "Question",
+    ):
         raise RemoteRefused("That is no note")
     if document.get("id") != uri:
         raise RemoteRefused("The note's document names another id")

@@ -552,6 +552,7 @@ async def discard_files(db: Database, store: MediaStore, keys: list[str]) -> Non
     a window of milliseconds; the fix (a grace period by file age) is left for
     when a shared store makes file ages reliable.
     """
+    keys = [key for key in keys if key]  # a remote attachment has no stored file
     if not keys:
         return
     async with db.read() as conn:

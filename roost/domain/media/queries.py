@@ -17,6 +17,9 @@ from roost.db.tables import accounts, media_attachments, preview_cards, statuses
 from roost.domain.types import MediaAttachment, Viewer
 from roost.errors import NotFound
 
+# States of media a post shows: stored here, or (a received post's) by its remote address.
+SHOWN = ("ready", "remote")
+
 
 async def for_statuses(
     conn: AsyncConnection, status_ids: Iterable[int]
@@ -27,7 +30,7 @@ async def for_statuses(
         return {}
     rows = await conn.execute(
         select(media_attachments)
-        .where(media_attachments.c.status_id.in_(wanted), media_attachments.c.state == "ready")
+        .where(media_attachments.c.status_id.in_(wanted), media_attachments.c.state.in_(SHOWN))
         .order_by(media_attachments.c.status_id, media_attachments.c.position)
     )
     result: dict[int, list[MediaAttachment]] = {}
@@ -78,7 +81,7 @@ def with_media() -> ColumnElement[bool]:
     """True for posts with at least one finished attachment (``only_media``)."""
     return statuses.c.id.in_(
         select(media_attachments.c.status_id).where(
-            media_attachments.c.status_id.is_not(None), media_attachments.c.state == "ready"
+            media_attachments.c.status_id.is_not(None), media_attachments.c.state.in_(SHOWN)
         )
     )
 

@@ -16,6 +16,7 @@ from roost.clock import utcnow
 from roost.db.engine import Tx
 from roost.db.tables import poll_votes, polls
 from roost.domain import privacy
+from roost.domain.federation.jobs import SendPollVote
 from roost.domain.notifications.actions import do_notify
 from roost.domain.polls.jobs import PollEnded
 from roost.domain.polls.queries import unsealed
@@ -160,6 +161,18 @@ async def do_vote(tx: Tx, viewer: Viewer, poll_id: int, choices: list[int]) -> i
             for choice in wanted
         ],
     )
+    if found.remote_counts is not None:
+        # A received poll: counted here at once (as Mastodon does) until its
+        # server's next count, and sent to its author.
+        counts = list(found.remote_counts) + [0] * (len(found.options) - len(found.remote_counts))
+        for choice in wanted:
+            counts[choice] += 1
+        await tx.execute(
+            update(polls)
+            .where(polls.c.id == poll_id)
+            .values(remote_counts=counts, remote_voters=(found.remote_voters or 0) + 1)
+        )
+        await enqueue(tx, SendPollVote(viewer.account_id, poll_id, wanted))
     return int(found.status_id)
 
 
@@ -174,6 +187,8 @@ async def do_announce_end(tx: Tx, poll_id: int, now: datetime | None = None) -> 
         select(poll_votes.c.account_id).where(poll_votes.c.poll_id == poll_id).distinct()
     )
     recipients = [found.account_id, *sorted(v for (v,) in voters if v != found.account_id)]
+    if found.remote_counts is not None:
+        recipients = recipients[1:]  # a received poll: its author is told by their server
     told = 0
     for recipient in recipients:
         told += await do_notify(

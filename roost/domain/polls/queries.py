@@ -66,13 +66,18 @@ async def polls_for(
     for row in found:
         options = tuple(unsealed(row.options))
         by_choice = counts.get(row.id, {})
+        voters_count = int(voters.get(row.id, 0))
+        if row.remote_counts is not None:
+            # A received poll: the counts its server reports.
+            by_choice = dict(enumerate(row.remote_counts))
+            voters_count = int(row.remote_voters or 0)
         result[row.status_id] = PollView(
             id=row.id,
             status_id=row.status_id,
             account_id=row.account_id,
             options=options,
             counts=tuple(by_choice.get(i, 0) for i in range(len(options))),
-            voters_count=int(voters.get(row.id, 0)),
+            voters_count=voters_count,
             multiple=row.multiple,
             hide_totals=row.hide_totals,
             expires_at=row.expires_at,
