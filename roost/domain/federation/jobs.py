@@ -43,6 +43,7 @@ class SendFlag(Job, kind="federation.flag"):
     report_id: int
 
 
+@dataclass(frozen=True)
 class SendPollVote(Job, kind="federation.poll_vote"):
     """Send the local account ``account_id``'s vote in the received poll
     ``poll_id`` (its ``choices``) to the poll's author."""
