@@ -19,7 +19,11 @@ the database): its other deliveries are put back until then without a
 connection attempt, so a dead server costs one timeout per backoff step, not
 one per delivery. A host failing for days (7, as Mastodon) is unavailable:
 its deliveries are dropped, counted, until it is seen alive again.
-Nothing is delivered to a server staff suspended.
+Nothing is delivered to a server staff suspended. And one process has at
+most ``PLACES_PER_HOST`` deliveries in flight to any one server: the runner
+runs up to 32 deliveries at once, and a slow server with a long queue would
+otherwise take every place for a whole timeout while deliveries to the
+others waited (bench/delivery.py); the excess waits a moment, untried.
 
 A delivery ``signed_by_instance`` (a forwarded report's Flag) is signed by
 the instance actor, not by the account whose key seals it, and is not
@@ -29,7 +33,10 @@ nothing).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -49,6 +56,46 @@ from roost.net.http import OutboundRefused, post
 log = logging.getLogger("roost.federation")
 
 ACTIVITY_JSON = "application/activity+json"
+# Deliveries one process has in flight to one server at most; one beyond
+# them waits up to PLACE_WAIT_S for a place (a healthy server frees one in
+# milliseconds), then is put back for a moment, untried (a slow one does not).
+PLACES_PER_HOST = 4
+PLACE_WAIT_S = 0.5
+PLACE_POLL_S = 0.01
+PLACE_RETRY_S = 1.0
+
+
+class _HostPlaces:
+    """Deliveries in flight per host, in this process. Plain counts, polled:
+    the runner's event loop is the only one that touches them, and a count
+    outlives any loop (tests run many)."""
+
+    def __init__(self) -> None:
+        self._taken: dict[str, int] = {}
+
+    @asynccontextmanager
+    async def place(self, host: str) -> AsyncIterator[None]:
+        """Hold one of ``host``'s places; RetryLater when none came free in time."""
+        waited = 0.0
+        while self._taken.get(host, 0) >= PLACES_PER_HOST:
+            if waited >= PLACE_WAIT_S:
+                raise RetryLater(
+                    f"{host} has {self._taken[host]} deliveries in flight", delay_s=PLACE_RETRY_S
+                )
+            await asyncio.sleep(PLACE_POLL_S)
+            waited += PLACE_POLL_S
+        self._taken[host] = self._taken.get(host, 0) + 1
+        try:
+            yield
+        finally:
+            left = self._taken[host] - 1
+            if left:
+                self._taken[host] = left
+            else:
+                del self._taken[host]
+
+
+places = _HostPlaces()
 
 
 @dataclass(frozen=True)
@@ -96,6 +143,11 @@ async def enqueue_delivery(
 @handles(Deliver)
 async def deliver(ctx: JobContext, job: Deliver) -> None:
     host = hosts.host_of(job.inbox_url)
+    async with places.place(host):
+        await _deliver(ctx, job, host)
+
+
+async def _deliver(ctx: JobContext, job: Deliver, host: str) -> None:
     seen = await hosts.gate(ctx.db, host)
     if seen.drop:
         await hosts.dropped(ctx.db, host)
