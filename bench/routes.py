@@ -488,6 +488,10 @@ SHARES = ("framework", "database", "presentation", "JSON", "domain", "other")
 
 def _share_of(filename: str, function: str) -> str:
     f = filename.replace("\\", "/")
+    if any(part in f for part in ("/httpx/", "/httpcore/", "/bench/")):
+        return "client"
+    if "put_nowait" in function and "SimpleQueue" in function:
+        return "database"  # handing a statement to the SQLite driver's thread
     if "orjson" in f or "/json/" in f or function in ("<built-in method orjson.dumps>",):
         return "JSON"
     if "orjson" in function or "json.dumps" in function or "json.loads" in function:
@@ -665,12 +669,14 @@ def _split(main: cProfile.Profile, threads: list[cProfile.Profile]) -> dict[str,
         stats = pstats.Stats(profiler, stream=io.StringIO()).stats  # type: ignore[attr-defined]
         for (filename, _line, function), (_cc, _nc, tottime, _ct, _callers) in stats.items():
             if function in ("<method 'poll' of 'select.epoll' objects>",) or (
-                "_queue.SimpleQueue" in function
+                "get' of '_queue.SimpleQueue" in function
                 or "lock' objects" in function
                 or ("acquire" in function and "thread" in function)
             ):
                 continue  # waiting, not working
-            split[_share_of(filename, function)] += tottime
+            share = _share_of(filename, function)
+            if share != "client":
+                split[share] += tottime
     return split
 
 

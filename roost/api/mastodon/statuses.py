@@ -23,6 +23,9 @@ from roost.domain.filters.apply import THREAD, apply_filters
 from roost.domain.media.actions import MediaChange, parse_focus
 from roost.domain.polls.actions import NewPoll
 from roost.domain.statuses import actions, queries
+from roost.domain.statuses.feed import by_ids
+from roost.domain.statuses.marked import marked_page
+from roost.domain.statuses.thread import thread_context
 from roost.domain.types import StatusEdit, Viewer, Visibility
 from roost.errors import NotFound, RuleBroken
 
@@ -83,10 +86,13 @@ def _media_ids(ids: list[int] | None) -> tuple[int, ...] | None:
 
 
 async def _status_json(request: Request, viewer: Viewer, status_id: int) -> JSON:
+    """The post as the viewer sees it now (after a write: as timelines read it)."""
     svc = services(request)
-    async with svc.db.read() as conn:
-        view = await queries.status(conn, viewer, status_id)
-    return JSON(serializers.status(view, svc.settings.base_url))
+    async with svc.db.scope() as reads:
+        found = await by_ids(reads, viewer, [status_id])
+    if not found:
+        raise NotFound()
+    return JSON(serializers.status(found[0], svc.settings.base_url))
 
 
 @router.post(
@@ -304,10 +310,10 @@ async def context(
     request: Request, status_id: Id, viewer: Viewer = Depends(optional("read:statuses"))
 ) -> JSON:
     svc = services(request)
-    async with svc.db.read() as conn:
-        ancestors, descendants = await queries.context(conn, viewer, status_id)
-        ancestors = await apply_filters(conn, viewer, ancestors, THREAD)
-        descendants = await apply_filters(conn, viewer, descendants, THREAD)
+    async with svc.db.scope() as reads:
+        ancestors, descendants = await thread_context(reads, viewer, status_id)
+        ancestors = await apply_filters(reads, viewer, ancestors, THREAD)
+        descendants = await apply_filters(reads, viewer, descendants, THREAD)
     base = svc.settings.base_url
     return JSON(
         {
@@ -433,8 +439,8 @@ async def _own_list(
 ) -> JSON:
     page = params.page()
     svc = services(request)
-    async with svc.db.read() as conn:
-        views, newest, oldest = await queries.interaction_list(conn, viewer, kind, page)
+    async with svc.db.scope() as reads:
+        views, newest, oldest = await marked_page(reads, viewer, kind, page)
     items = [serializers.status(v, svc.settings.base_url) for v in views]
     return paged_json(request, items, newest, oldest)
 
