@@ -227,7 +227,7 @@ async def seed(settings: Any, *, posts: int, bulk: int, rng: random.Random) -> S
             made.append((await post(who, text, **extra), author_id, visibility))
         # Boosts, by the followed authors, of recent public posts.
         public = [m for m in made if m[2] == Visibility.PUBLIC]
-        for original, author_id, _ in rng.sample(public[-400:], 60):
+        for original, author_id, _ in rng.sample(public[-400:], min(60, len(public) // 2)):
             booster = rng.choice([a for a in author_ids if a != author_id])
             async with db.write() as tx:
                 await actions.do_reblog(tx, as_author[booster], original, Visibility.PUBLIC)
@@ -247,11 +247,11 @@ async def seed(settings: Any, *, posts: int, bulk: int, rng: random.Random) -> S
         # The viewer's marks, others' favourites of the viewer's posts
         # (notifications), the profile's pins, a list.
         others = [m for m in made if m[1] != viewer_id and m[2] == Visibility.PUBLIC]
-        own = [m for m in made if m[1] == viewer_id]
+        own = [m for m in made if m[1] == viewer_id and m[2] == Visibility.PUBLIC]
         async with db.write() as tx:
-            for status_id, _, _ in rng.sample(others, 80):
+            for status_id, _, _ in rng.sample(others, min(80, len(others))):
                 await actions.do_favourite(tx, viewer, status_id)
-            for status_id, _, _ in rng.sample(others, 40):
+            for status_id, _, _ in rng.sample(others, min(40, len(others))):
                 await actions.do_bookmark(tx, viewer, status_id)
             for status_id, _, _ in own[-40:]:
                 for fan in rng.sample(author_ids, 2):

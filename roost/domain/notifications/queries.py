@@ -11,6 +11,7 @@ notification points at are then cleared through the privacy policy again.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select
@@ -39,24 +40,36 @@ UNREAD_LIMIT_DEFAULT = 100
 UNREAD_LIMIT_MAX = 1000
 
 
+_NOTIFIED = statuses.alias("notified_status")
+
+
+@lru_cache(maxsize=256)
+def _post_shown(account_id: int, is_admin: bool) -> ColumnElement[bool]:
+    """True when the notification names no post or one the viewer may see.
+    Built once per recent viewer (as ``privacy.status_clause`` is for the
+    statuses table): building the policy's clause cost more than running it."""
+    viewer = Viewer(account_id=account_id, is_admin=is_admin)
+    return or_(
+        notifications.c.status_id.is_(None),
+        exists(
+            select(_NOTIFIED.c.id).where(
+                _NOTIFIED.c.id == notifications.c.status_id,
+                privacy.status_clause(viewer, _NOTIFIED),
+            )
+        ),
+    )
+
+
 def _shown(viewer: Viewer) -> list[ColumnElement[bool]]:
     me = viewer.account_id
     assert me is not None
-    post = statuses.alias("notified_status")
     staff_only = [] if viewer.may(MANAGE_REPORTS) else [notifications.c.type != "admin.report"]
     return [
         *staff_only,
         notifications.c.account_id == me,
         privacy.listed_account_id(viewer, notifications.c.from_account_id),
         notifications.c.from_account_id.not_in(muted_ids(me, hiding_notifications=True)),
-        or_(
-            notifications.c.status_id.is_(None),
-            exists(
-                select(post.c.id).where(
-                    post.c.id == notifications.c.status_id, privacy.status_clause(viewer, post)
-                )
-            ),
-        ),
+        _post_shown(me, viewer.is_admin),
     ]
 
 

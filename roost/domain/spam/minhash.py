@@ -136,7 +136,8 @@ def similarity(one: bytes, other: bytes) -> float:
     if len(a) != len(b):
         raise ValueError("signatures of different lengths")
     # map(eq) counts in C: a post is compared with every candidate of its bands.
-    return sum(map(operator.eq, a, b)) / NUM_PERM
+    same: int = sum(map(operator.eq, a, b))
+    return same / NUM_PERM
 
 
 def band_keys(sig: bytes) -> list[int]:
