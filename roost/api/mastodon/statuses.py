@@ -23,7 +23,6 @@ from roost.domain.filters.apply import THREAD, apply_filters
 from roost.domain.media.actions import MediaChange, parse_focus
 from roost.domain.polls.actions import NewPoll
 from roost.domain.statuses import actions, queries
-from roost.domain.statuses.feed import by_ids
 from roost.domain.statuses.marked import marked_page
 from roost.domain.statuses.thread import thread_context
 from roost.domain.types import StatusEdit, Viewer, Visibility
@@ -86,13 +85,13 @@ def _media_ids(ids: list[int] | None) -> tuple[int, ...] | None:
 
 
 async def _status_json(request: Request, viewer: Viewer, status_id: int) -> JSON:
-    """The post as the viewer sees it now (after a write: as timelines read it)."""
+    # Not through the feed presenter: the answer to a write must not put the
+    # post into the caches of shared parts (an edit's old entry is gone, a
+    # post whose key is gone is not kept) before a page reads it.
     svc = services(request)
-    async with svc.db.scope() as reads:
-        found = await by_ids(reads, viewer, [status_id])
-    if not found:
-        raise NotFound()
-    return JSON(serializers.status(found[0], svc.settings.base_url))
+    async with svc.db.read() as conn:
+        view = await queries.status(conn, viewer, status_id)
+    return JSON(serializers.status(view, svc.settings.base_url))
 
 
 @router.post(
