@@ -662,12 +662,15 @@ def _print_top(name: str, main: cProfile.Profile, top: int) -> None:
 
 
 def _split(main: cProfile.Profile, threads: list[cProfile.Profile]) -> dict[str, float]:
-    """Own time (tottime) per share, the main thread's and the driver threads'."""
+    """Own time (tottime) per share, the main thread's and the driver threads'.
+
+    Built-in functions (``~``: dict lookups, isinstance, socket calls) are
+    shared out among their callers' shares, in proportion to the calls."""
     split = dict.fromkeys(SHARES, 0.0)
     for profiler in [main, *threads]:
         profiler.create_stats()
         stats = pstats.Stats(profiler, stream=io.StringIO()).stats  # type: ignore[attr-defined]
-        for (filename, _line, function), (_cc, _nc, tottime, _ct, _callers) in stats.items():
+        for (filename, _line, function), (_cc, _nc, tottime, _ct, callers) in stats.items():
             if function in ("<method 'poll' of 'select.epoll' objects>",) or (
                 "get' of '_queue.SimpleQueue" in function
                 or "lock' objects" in function
@@ -675,6 +678,13 @@ def _split(main: cProfile.Profile, threads: list[cProfile.Profile]) -> dict[str,
             ):
                 continue  # waiting, not working
             share = _share_of(filename, function)
+            if filename == "~" and share in ("other", "framework") and callers:
+                calls = sum(c[1] for c in callers.values()) or 1
+                for (c_file, _c_line, c_function), c in callers.items():
+                    by = _share_of(c_file, c_function)
+                    if by != "client":
+                        split[by] += tottime * c[1] / calls
+                continue
             if share != "client":
                 split[share] += tottime
     return split
