@@ -68,19 +68,10 @@ async def thread_context(
 ) -> tuple[list[Visible[StatusView]], list[Visible[StatusView]]]:
     """Ancestors (oldest first) and descendants (depth-first, oldest first) of
     a post the viewer may see (NotFound otherwise)."""
-    found = await by_ids(reads, viewer, [status_id])
-    if not found:
-        raise NotFound()
-    focus = found[0].value.status
-    ancestor_ids: list[int] = []
-    if focus.in_reply_to_id is not None:
-        # Named only when the viewer may see the parent (the presenter says).
-        ancestor_ids = [
-            int(row[0]) for row in await reads.fast.all(_ANCESTORS, raw=True, focus=focus.id)
-        ]
-        ancestor_ids.reverse()
+    up = [int(row[0]) for row in await reads.fast.all(_ANCESTORS, raw=True, focus=status_id)]
+    up.reverse()
     children: dict[int, list[int]] = {}
-    for child, parent in await reads.fast.all(_DESCENDANTS, raw=True, focus=focus.id):
+    for child, parent in await reads.fast.all(_DESCENDANTS, raw=True, focus=status_id):
         children.setdefault(int(parent), []).append(int(child))
     ordered: list[int] = []
 
@@ -89,17 +80,24 @@ async def thread_context(
             ordered.append(child)
             walk(child)
 
-    walk(focus.id)
+    walk(status_id)
+    # The whole thread through the policy and the presenter at once.
+    views = {v.value.status.id: v for v in await by_ids(reads, viewer, [status_id, *up, *ordered])}
+    found = views.get(status_id)
+    if found is None:
+        raise NotFound()
+    focus = found.value.status
+    # Ancestors only when the viewer may see the parent (the presenter names
+    # it only then).
+    ancestors = [views[i] for i in up if i in views] if focus.in_reply_to_id is not None else []
     # Only what the viewer may see; a hidden post also hides the replies below
     # it, so a reply cannot reveal the part of a thread the viewer may not see.
-    visible_desc = {v.value.status.id: v for v in await by_ids(reads, viewer, ordered)}
     shown: list[Visible[StatusView]] = []
     reachable = {focus.id}
     for sid in ordered:
-        view = visible_desc.get(sid)
+        view = views.get(sid)
         if view is None or view.value.status.in_reply_to_id not in reachable:
             continue
         reachable.add(sid)
         shown.append(view)
-    ancestors = await by_ids(reads, viewer, ancestor_ids)
     return ancestors, shown
