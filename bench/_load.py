@@ -27,6 +27,20 @@ end
 """
 
 
+# POST with a body numbered request by request (``%d`` in it).
+_WRK_POST = """\
+local counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("POST", nil, nil, string.format(BODY, counter))
+end
+"""
+
+
+def _lua_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 # Admitted (2xx) requests timed apart from refusals: the server echoes the
 # X-Request-Id a request carries, so each answer that carries one is matched to
 # when its request was written (a refusal is answered before any id is read,
@@ -158,13 +172,21 @@ def measure(
     seconds: float,
     headers: dict[str, str] | None = None,
     builtin: bool = False,
+    post_json: str | None = None,
 ) -> LoadResult:
     """Load ``path`` for ``seconds`` over ``connections`` keep-alive connections;
-    ``builtin`` uses the asyncio client even where wrk is installed."""
+    ``builtin`` uses the asyncio client even where wrk is installed.
+
+    ``post_json``: POST this JSON body instead of a GET; ``%d`` in it is
+    replaced by a number counted up request by request (with wrk; the
+    built-in client sends number 0 every time), so posts are not identical.
+    """
     headers = headers or {}
+    if post_json is not None:
+        headers = {**headers, "Content-Type": "application/json"}
     if shutil.which("wrk") and not builtin:
-        return _wrk(host, port, path, connections, seconds, headers)
-    return asyncio.run(_builtin(host, port, path, connections, seconds, headers))
+        return _wrk(host, port, path, connections, seconds, headers, post_json)
+    return asyncio.run(_builtin(host, port, path, connections, seconds, headers, post_json))
 
 
 def measure_admitted(
@@ -219,9 +241,18 @@ def measure_admitted(
 
 
 def _wrk(
-    host: str, port: int, path: str, connections: int, seconds: float, headers: dict[str, str]
+    host: str,
+    port: int,
+    path: str,
+    connections: int,
+    seconds: float,
+    headers: dict[str, str],
+    post_json: str | None = None,
 ) -> LoadResult:
-    out = _run_wrk(host, port, path, connections, seconds, headers, _WRK_REPORT)
+    lua = _WRK_REPORT
+    if post_json is not None:
+        lua = _WRK_POST.replace("BODY", _lua_string(post_json)) + lua
+    out = _run_wrk(host, port, path, connections, seconds, headers, lua)
     for line in out.splitlines():
         if line.startswith("ROOST_BENCH "):
             requests, duration_us, p50_us, p99_us, errors, bad = map(int, line.split()[1:])
@@ -265,10 +296,17 @@ def _run_wrk(
 
 
 async def _builtin(
-    host: str, port: int, path: str, connections: int, seconds: float, headers: dict[str, str]
+    host: str,
+    port: int,
+    path: str,
+    connections: int,
+    seconds: float,
+    headers: dict[str, str],
+    post_json: str | None = None,
 ) -> LoadResult:
+    body = None if post_json is None else (post_json.replace("%d", "0")).encode()
     answers, errors, elapsed = await _builtin_answers(
-        host, port, path, connections, seconds, headers
+        host, port, path, connections, seconds, headers, body
     )
     latencies = sorted(latency for latency, _ in answers)
     bad = sum(1 for _, status in answers if not 200 <= status < 400)
@@ -283,11 +321,22 @@ async def _builtin(
 
 
 async def _builtin_answers(
-    host: str, port: int, path: str, connections: int, seconds: float, headers: dict[str, str]
+    host: str,
+    port: int,
+    path: str,
+    connections: int,
+    seconds: float,
+    headers: dict[str, str],
+    body: bytes | None = None,
 ) -> tuple[list[tuple[float, int]], int, float]:
     """(latency, status) of every answer, the failed connections, the seconds taken."""
     extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-    request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}\r\n".encode("latin-1")
+    method = "GET" if body is None else "POST"
+    if body is not None:
+        extra += f"Content-Length: {len(body)}\r\n"
+    request = f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}\r\n".encode(
+        "latin-1"
+    ) + (body or b"")
     answers: list[tuple[float, int]] = []
     failures = 0
     started = time.perf_counter()

@@ -365,6 +365,30 @@ async def check_account(
     return rows[0]
 
 
+def _account_shown(kind: str) -> Select[Any]:
+    viewer = parametric_viewer(kind)
+    return select(accounts.c.id).where(
+        accounts.c.id == bindparam("shown_account_id", type_=BigInteger()),
+        account_clause(viewer),
+    )
+
+
+_ACCOUNT_SHOWN = {
+    kind: Prepared(partial(_account_shown, kind)) for kind in ("anonymous", "account", "staff")
+}
+
+
+async def check_account_shown(reader: FastReader, viewer: Viewer, account_id: int) -> None:
+    """``check_account``'s rule as one prepared read, for a caller that needs
+    only to know the account may be shown (its posts are read next, through
+    ``PolicyRead``): NotFound otherwise."""
+    rows = await reader.all(
+        _ACCOUNT_SHOWN[viewer_kind(viewer)], raw=True, shown_account_id=account_id
+    )
+    if not rows:
+        raise NotFound()
+
+
 async def is_blocked_either_way(conn: AsyncConnection, one: int, other: int) -> bool:
     row = (
         await conn.execute(

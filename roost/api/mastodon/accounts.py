@@ -43,7 +43,7 @@ from roost.domain.graph import queries as graph_queries
 from roost.domain.oauth.actions import do_issue_token
 from roost.domain.roles.queries import role_of
 from roost.domain.search import queries as search_queries
-from roost.domain.statuses import queries as status_queries
+from roost.domain.statuses.account_pages import account_page
 from roost.domain.types import Viewer
 from roost.errors import FieldsInvalid, Forbidden, NotFound
 
@@ -329,18 +329,20 @@ async def account_statuses(
     page = params.page()
     target = account_id
     svc = services(request)
-    async with svc.db.read() as conn:
-        await privacy.check_account(conn, viewer, target)
-        query = status_queries.account_statuses_query(
+    async with svc.db.scope() as reads:
+        await privacy.check_account_shown(reads.fast, viewer, target)
+        views = await account_page(
+            reads,
+            viewer,
             target,
+            page,
             exclude_replies=params.exclude_replies,
             exclude_reblogs=params.exclude_reblogs,
             tagged=params.tagged,
             pinned_only=params.pinned,
             only_media=params.only_media,
         )
-        views = await status_queries.paged(conn, viewer, query, page)
-        shown = await apply_filters(conn, viewer, views, ACCOUNT)
+        shown = await apply_filters(reads, viewer, views, ACCOUNT)
     items = [serializers.status(v, svc.settings.base_url) for v in shown]
     ids = [v.value.status.id for v in views]
     return paged_json(request, items, ids[0] if ids else None, ids[-1] if ids else None)

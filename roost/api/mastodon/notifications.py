@@ -43,7 +43,8 @@ async def notification_list(
     params: NotificationParams = Depends(query(NotificationParams)),
 ) -> JSON:
     svc = services(request)
-    async with svc.db.read() as conn:
+    async with svc.db.scope() as reads:
+        conn = await reads.conn()
         views, newest, oldest = await queries.notification_list(
             conn,
             viewer,
@@ -52,6 +53,7 @@ async def notification_list(
             exclude_types=params.exclude_types,
             from_account_id=params.account_id,
             include_filtered=params.include_filtered,
+            reads=reads,
         )
         views = await apply_to_notifications(conn, viewer, views)
     items = [serializers.notification(v, svc.settings.base_url) for v in views]

@@ -69,7 +69,8 @@ async def search_v2(
     result: dict[str, list[object]] = {"accounts": [], "statuses": [], "hashtags": []}
     if params.resolve and "accounts" in wanted and svc.settings.federation:
         await _resolve(request, text)
-    async with svc.db.read() as conn:
+    async with svc.db.scope() as reads:
+        conn = await reads.conn()
         if "accounts" in wanted:
             rows = await search.search_accounts(
                 conn,
@@ -91,6 +92,7 @@ async def search_v2(
                 min_id=params.min_id,
                 limit=limit,
                 offset=params.offset,
+                reads=reads,
             )
             views = await apply_filters(conn, viewer, views, None)
             result["statuses"] = [serializers.status(v, base) for v in views]

@@ -23,6 +23,8 @@ from roost.domain.filters.apply import THREAD, apply_filters
 from roost.domain.media.actions import MediaChange, parse_focus
 from roost.domain.polls.actions import NewPoll
 from roost.domain.statuses import actions, queries
+from roost.domain.statuses.marked import marked_page
+from roost.domain.statuses.thread import thread_context
 from roost.domain.types import StatusEdit, Viewer, Visibility
 from roost.errors import NotFound, RuleBroken
 
@@ -83,6 +85,9 @@ def _media_ids(ids: list[int] | None) -> tuple[int, ...] | None:
 
 
 async def _status_json(request: Request, viewer: Viewer, status_id: int) -> JSON:
+    # Not through the feed presenter: the answer to a write must not put the
+    # post into the caches of shared parts (an edit's old entry is gone, a
+    # post whose key is gone is not kept) before a page reads it.
     svc = services(request)
     async with svc.db.read() as conn:
         view = await queries.status(conn, viewer, status_id)
@@ -304,10 +309,10 @@ async def context(
     request: Request, status_id: Id, viewer: Viewer = Depends(optional("read:statuses"))
 ) -> JSON:
     svc = services(request)
-    async with svc.db.read() as conn:
-        ancestors, descendants = await queries.context(conn, viewer, status_id)
-        ancestors = await apply_filters(conn, viewer, ancestors, THREAD)
-        descendants = await apply_filters(conn, viewer, descendants, THREAD)
+    async with svc.db.scope() as reads:
+        ancestors, descendants = await thread_context(reads, viewer, status_id)
+        ancestors = await apply_filters(reads, viewer, ancestors, THREAD)
+        descendants = await apply_filters(reads, viewer, descendants, THREAD)
     base = svc.settings.base_url
     return JSON(
         {
@@ -433,8 +438,8 @@ async def _own_list(
 ) -> JSON:
     page = params.page()
     svc = services(request)
-    async with svc.db.read() as conn:
-        views, newest, oldest = await queries.interaction_list(conn, viewer, kind, page)
+    async with svc.db.scope() as reads:
+        views, newest, oldest = await marked_page(reads, viewer, kind, page)
     items = [serializers.status(v, svc.settings.base_url) for v in views]
     return paged_json(request, items, newest, oldest)
 

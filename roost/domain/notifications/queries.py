@@ -11,12 +11,14 @@ notification points at are then cleared through the privacy policy again.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roost.db.engine import ReadScope
 from roost.db.tables import accounts, notifications, statuses
 from roost.domain import privacy
 from roost.domain.graph.mutes import muted_ids
@@ -26,6 +28,7 @@ from roost.domain.privacy import Visible
 from roost.domain.reports.model import Report
 from roost.domain.reports.queries import MANAGE as MANAGE_REPORTS
 from roost.domain.reports.queries import report_by_id
+from roost.domain.statuses.feed import by_ids
 from roost.domain.statuses.queries import statuses_by_ids
 from roost.domain.strikes.model import Warning
 from roost.domain.strikes.queries import warnings_by_id
@@ -37,24 +40,36 @@ UNREAD_LIMIT_DEFAULT = 100
 UNREAD_LIMIT_MAX = 1000
 
 
+_NOTIFIED = statuses.alias("notified_status")
+
+
+@lru_cache(maxsize=256)
+def _post_shown(account_id: int, is_admin: bool) -> ColumnElement[bool]:
+    """True when the notification names no post or one the viewer may see.
+    Built once per recent viewer (as ``privacy.status_clause`` is for the
+    statuses table): building the policy's clause cost more than running it."""
+    viewer = Viewer(account_id=account_id, is_admin=is_admin)
+    return or_(
+        notifications.c.status_id.is_(None),
+        exists(
+            select(_NOTIFIED.c.id).where(
+                _NOTIFIED.c.id == notifications.c.status_id,
+                privacy.status_clause(viewer, _NOTIFIED),
+            )
+        ),
+    )
+
+
 def _shown(viewer: Viewer) -> list[ColumnElement[bool]]:
     me = viewer.account_id
     assert me is not None
-    post = statuses.alias("notified_status")
     staff_only = [] if viewer.may(MANAGE_REPORTS) else [notifications.c.type != "admin.report"]
     return [
         *staff_only,
         notifications.c.account_id == me,
         privacy.listed_account_id(viewer, notifications.c.from_account_id),
         notifications.c.from_account_id.not_in(muted_ids(me, hiding_notifications=True)),
-        or_(
-            notifications.c.status_id.is_(None),
-            exists(
-                select(post.c.id).where(
-                    post.c.id == notifications.c.status_id, privacy.status_clause(viewer, post)
-                )
-            ),
-        ),
+        _post_shown(me, viewer.is_admin),
     ]
 
 
@@ -91,7 +106,10 @@ async def notification_list(
     exclude_types: list[str] | None = None,
     from_account_id: int | None = None,
     include_filtered: bool = False,
+    reads: ReadScope | None = None,
 ) -> tuple[list[Visible[NotificationView]], int | None, int | None]:
+    """A page of the viewer's notifications; ``reads`` (the request's, over
+    ``conn``) reads their posts as timelines do (``feed.by_ids``)."""
     query = shown_query(
         select(notifications),
         viewer,
@@ -104,7 +122,7 @@ async def notification_list(
         list((await conn.execute(page_of(query, notifications.c.id, page))).mappings().all()),
         page,
     )
-    views = await _views(conn, viewer, rows)
+    views = await _views(conn, viewer, rows, reads)
     if not rows:
         return views, None, None
     return views, int(rows[0]["id"]), int(rows[-1]["id"])
@@ -146,7 +164,10 @@ async def unread_count(
 
 
 async def _views(
-    conn: AsyncConnection, viewer: Viewer, rows: list[RowMapping]
+    conn: AsyncConnection,
+    viewer: Viewer,
+    rows: list[RowMapping],
+    reads: ReadScope | None = None,
 ) -> list[Visible[NotificationView]]:
     if not rows:
         return []
@@ -158,7 +179,12 @@ async def _views(
         )
     }
     status_ids = [r["status_id"] for r in rows if r["status_id"] is not None]
-    posts = {v.value.status.id: v for v in await statuses_by_ids(conn, viewer, status_ids)}
+    found = (
+        await by_ids(reads, viewer, status_ids)
+        if reads is not None
+        else await statuses_by_ids(conn, viewer, status_ids)
+    )
+    posts = {v.value.status.id: v for v in found}
     reported = await _reports(conn, viewer, [r["report_id"] for r in rows if r["report_id"]])
     strikes = await warnings_by_id(
         conn, viewer, [r["account_warning_id"] for r in rows if r["account_warning_id"]]

@@ -13,10 +13,12 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roost.db.engine import ReadScope
 from roost.db.tables import accounts, follows
 from roost.domain import privacy
 from roost.domain.accounts.queries import account_id_for_username
 from roost.domain.privacy import Visible
+from roost.domain.statuses.feed import by_ids
 from roost.domain.statuses.queries import statuses_by_ids
 from roost.domain.types import StatusView, Viewer
 from roost.search.index import Scope, index_for
@@ -44,8 +46,11 @@ async def search_statuses(
     min_id: int | None = None,
     limit: int = 20,
     offset: int = 0,
+    reads: ReadScope | None = None,
 ) -> list[Visible[StatusView]]:
-    """Posts matching ``text`` (see roost/search/query.py), newest first."""
+    """Posts matching ``text`` (see roost/search/query.py), newest first;
+    ``reads`` (the request's, over ``conn``) presents them as timelines do
+    (``feed.by_ids``)."""
     query = replace(parse(text), below_id=max_id, above_id=min_id)
     if not query.searchable or offset > MAX_OFFSET:
         return []
@@ -66,7 +71,10 @@ async def search_statuses(
     )
     # Silenced authors are found only by those who follow them.
     heard = await privacy.heard_status_ids(conn, viewer, ids)
-    return await statuses_by_ids(conn, viewer, heard[offset : offset + limit])
+    shown = heard[offset : offset + limit]
+    if reads is not None:
+        return await by_ids(reads, viewer, shown)
+    return await statuses_by_ids(conn, viewer, shown)
 
 
 def _like_prefix(value: str) -> str:

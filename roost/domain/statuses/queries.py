@@ -253,64 +253,6 @@ async def paged(
     return await hydrate(conn, viewer, newest_first(rows, page))
 
 
-async def context(
-    conn: AsyncConnection, viewer: Viewer, status_id: int
-) -> tuple[list[Visible[StatusView]], list[Visible[StatusView]]]:
-    """Ancestors (oldest first) and descendants (depth-first, oldest first)."""
-    focus = (await status(conn, viewer, status_id)).value.status
-    ancestor_ids: list[int] = []
-    parent = focus.in_reply_to_id
-    while parent is not None and len(ancestor_ids) < 40:
-        row = (
-            await conn.execute(
-                select(statuses.c.id, statuses.c.in_reply_to_id).where(statuses.c.id == parent)
-            )
-        ).first()
-        if row is None:
-            break
-        ancestor_ids.append(row.id)
-        parent = row.in_reply_to_id
-    ancestor_ids.reverse()
-
-    descendant_ids: list[int] = []
-    frontier = [focus.id]
-    children: dict[int, list[int]] = {}
-    while frontier and len(descendant_ids) < 4096:
-        rows = (
-            await conn.execute(
-                select(statuses.c.id, statuses.c.in_reply_to_id)
-                .where(statuses.c.in_reply_to_id.in_(frontier))
-                .order_by(statuses.c.id)
-            )
-        ).all()
-        frontier = []
-        for row in rows:
-            children.setdefault(row.in_reply_to_id, []).append(row.id)
-            frontier.append(row.id)
-            descendant_ids.append(row.id)
-    ordered: list[int] = []
-
-    def walk(node: int) -> None:
-        for child in children.get(node, []):
-            ordered.append(child)
-            walk(child)
-
-    walk(focus.id)
-    # Only what the viewer may see; a hidden post also hides the replies below
-    # it, so a reply cannot reveal the part of a thread the viewer may not see.
-    visible_desc = {v.value.status.id: v for v in await statuses_by_ids(conn, viewer, ordered)}
-    shown: list[Visible[StatusView]] = []
-    reachable = {focus.id}
-    for sid in ordered:
-        view = visible_desc.get(sid)
-        if view is None or view.value.status.in_reply_to_id not in reachable:
-            continue
-        reachable.add(sid)
-        shown.append(view)
-    ancestors = await statuses_by_ids(conn, viewer, ancestor_ids)
-    return ancestors, shown
-
-
 async def history(
     conn: AsyncConnection, viewer: Viewer, status_id: int
 ) -> tuple[Visible[StatusView], list[StatusEdit]]:

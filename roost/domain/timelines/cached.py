@@ -203,7 +203,7 @@ class ListTimeline:
         return list_rule(self.owner, self.info.id, self.info.replies_policy)
 
     async def fallback(self, reads: ReadScope, page: Page) -> list[Visible[StatusView]]:
-        return await list_page(await reads.conn(), self.viewer, self.info, page)
+        return await list_page(reads, self.viewer, self.info, page)
 
     async def sources(self, conn: AsyncConnection, threshold: int) -> Sources:
         """The list's members too big to fan out: merged in at read time."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Select, and_, select, true
+from sqlalchemy import Select, String, and_, bindparam, select, true
 
 from roost.db.engine import ReadScope
 from roost.db.tables import status_cards, status_tags, statuses, tags
@@ -81,6 +81,11 @@ async def public_page(
     return await _PUBLIC[only_media, origin].page(reads, viewer, page, now=mute_time())
 
 
+def _keys(names: list[str]) -> list[str]:
+    """The distinct keys of the names that can be hashtags."""
+    return list(dict.fromkeys(key for key in map(tag_key, names) if key is not None))
+
+
 def _tagged(names: list[str]) -> Any:
     keys = [key for key in map(tag_key, names) if key is not None]
     return statuses.c.id.in_(
@@ -88,6 +93,40 @@ def _tagged(names: list[str]) -> Any:
         .join(tags, tags.c.id == status_tags.c.tag_id)
         .where(tags.c.name_key.in_(keys))
     )
+
+
+def _tagged_bound(prefix: str, count: int) -> Any:
+    """``_tagged`` with the keys as parameters ``prefix0``, ``prefix1``..."""
+    keys = [bindparam(f"{prefix}{n}", type_=String()) for n in range(count)]
+    return statuses.c.id.in_(
+        select(status_tags.c.status_id)
+        .join(tags, tags.c.id == status_tags.c.tag_id)
+        .where(tags.c.name_key.in_(keys))
+    )
+
+
+# Prepared tag pages for up to this many tags in all (``any``, ``all`` and
+# ``none`` together); more take the SQLAlchemy road.
+_PREPARED_TAGS = 4
+
+
+def _tag(shape: tuple[int, int, int, bool, str], viewer: Viewer) -> Select[Any]:
+    any_n, all_n, none_n, only_media, origin = shape
+    query = feed_select(viewer).where(
+        origin_clause(origin),
+        statuses.c.visibility == int(Visibility.PUBLIC),
+        statuses.c.reblog_of_id.is_(None),
+        _tagged_bound("tag_any", any_n),
+        public_filter(viewer, now=read_time()),
+    )
+    for n in range(all_n):
+        query = query.where(_tagged_bound(f"tag_all{n}_", 1))
+    if none_n:
+        query = query.where(~_tagged_bound("tag_none", none_n))
+    return query.where(with_media()) if only_media else query
+
+
+_TAGS: dict[tuple[int, int, int, bool, str], PagedRead] = {}
 
 
 async def tag_page(
@@ -104,6 +143,22 @@ async def tag_page(
     """Public posts with any of the tags ``any_of``, all of ``all_of`` and none
     of ``none_of`` (names as typed: looked up as roost/domain/tags/lookup.py
     says)."""
+    any_keys = _keys(any_of)
+    all_keys = [_keys([name]) for name in all_of]
+    none_keys = _keys(none_of)
+    if (
+        any_keys
+        and all(all_keys)
+        and len(any_keys) + len(all_keys) + len(none_keys) <= _PREPARED_TAGS
+    ):
+        shape = (len(any_keys), len(all_keys), len(none_keys), only_media, origin)
+        read = _TAGS.get(shape)
+        if read is None:
+            read = _TAGS[shape] = PagedRead(partial(_tag, shape))
+        values: dict[str, Any] = {f"tag_any{n}": key for n, key in enumerate(any_keys)}
+        values |= {f"tag_all{n}_0": keys[0] for n, keys in enumerate(all_keys)}
+        values |= {f"tag_none{n}": key for n, key in enumerate(none_keys)}
+        return await read.page(reads, viewer, page, now=mute_time(), **values)
     conditions = [
         origin_clause(origin),
         statuses.c.visibility == int(Visibility.PUBLIC),

@@ -13,12 +13,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
+from roost.db.engine import ReadScope
 from roost.domain.accounts import queries as account_queries
 from roost.domain.discovery.featured_tags import featured_of
 from roost.domain.graph import queries as graph_queries
 from roost.domain.instance.rules import rules as instance_rules
 from roost.domain.instance.texts import default_privacy_html, instance_text
 from roost.domain.statuses import queries as status_queries
+from roost.domain.statuses.thread import thread_context
 from roost.domain.tags.lookup import tag_key
 from roost.domain.types import Visibility
 from roost.errors import NotFound
@@ -233,7 +235,9 @@ async def post(
                 or focus.value.account.username.lower() != username.lower().lstrip("@")
             ):
                 raise NotFound()
-            ancestors, descendants = await status_queries.context(conn, web.viewer, wanted)
+            ancestors, descendants = await thread_context(
+                ReadScope.over(svc.db, conn), web.viewer, wanted
+            )
         item = present.post(focus, base, shown)
         response = render(
             request,

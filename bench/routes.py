@@ -1,0 +1,752 @@
+"""Every read route a client opens, and posting, against the home timeline and
+``/livez`` on the same server, with the server's CPU time per request.
+
+    .venv/bin/python -m bench.routes [--scaled] [--seconds 5] [--bulk 0]
+    .venv/bin/python -m bench.routes --profile [--requests 300]
+
+Seeds a fresh data directory through the domain actions the API calls
+(accounts, follows, ~1,200 posts with hashtags and mentions, a 50-reply
+thread, favourites, bookmarks, pins, media, a list; the jobs those leave are
+drained, which makes the notifications and the search index), starts
+``roost serve`` (``--scaled``: on a fresh PostgreSQL database and a private
+Redis, with a ``roost worker``), and loads each route at 16 connections:
+req/s, p50, p99, its req/s as a share of the home timeline's and of
+``/livez``'s measured in the same run, and the server's CPU milliseconds per
+request (its user + system time from /proc over the requests answered).
+Posting is measured at 16 connections and at one.
+
+``--profile`` measures no HTTP: it seeds the same way, then calls the app in
+this process (an ASGI client) ``--requests`` times per route under cProfile,
+the SQLite driver's threads included, and prints where each route's CPU time
+goes: framework (FastAPI, Starlette, pydantic, asyncio), database (SQLAlchemy,
+drivers, roost/db), presentation (building views and the Mastodon entities),
+JSON (encoding), and the rest of the domain.
+
+Targets: every read at least 50% of the home timeline's req/s with p99 under
+50 ms; posting at least 25% of it, p50 at one connection under 10 ms. Exits 1
+if any request failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import io
+import json
+import os
+import pstats
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import _load, _results, _server
+
+WARM_UP_S = 1.0
+READ_SHARE = 0.5
+POST_SHARE = 0.25
+P99_MS = 50.0
+POST_P50_MS = 10.0
+TAGS = [f"topic{n}" for n in range(12)]
+WORDS = [
+    "the",
+    "a",
+    "small",
+    "sturdy",
+    "roost",
+    "bird",
+    "feather",
+    "morning",
+    "evening",
+    "garden",
+    "river",
+    "city",
+    "train",
+    "coffee",
+    "book",
+    "music",
+    "walk",
+    "rain",
+    "sun",
+    "cloud",
+    "wind",
+    "quiet",
+    "busy",
+    "today",
+    "tomorrow",
+    "again",
+    "new",
+    "old",
+    "friend",
+    "harbour",
+    "lantern",
+    "orchard",
+    "meadow",
+    "pebble",
+    "kettle",
+    "violin",
+    "marble",
+    "tunnel",
+    "ladder",
+    "basket",
+]
+POST_BODY = '{"status":"Benchmark post %d about the garden, for @author001 #topic3"}'
+
+
+@dataclass
+class Seeded:
+    viewer_id: int
+    viewer_token: str
+    profile_id: int  # the account whose posts are read
+    profile_name: str
+    thread_focus: int  # a post in the middle of the 50-reply thread
+    list_id: int
+    web_post: str  # /@name/id of a public post
+    posts: int
+    notes: list[str] = field(default_factory=list)
+
+
+# -- seeding through the actions ----------------------------------------------
+
+
+def _png(n: int) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), ((n * 37) % 256, (n * 91) % 256, 120)).save(out, "PNG")
+    return out.getvalue()
+
+
+async def seed(settings: Any, *, posts: int, bulk: int, rng: random.Random) -> Seeded:
+    from roost.db.engine import Database
+    from roost.db.migrate import upgrade
+    from roost.domain.accounts import passwords
+    from roost.domain.accounts.actions import NewAccount, do_create_account
+    from roost.domain.graph.actions import do_follow
+    from roost.domain.lists.actions import ListChange, do_add_members, do_create_list
+    from roost.domain.media.actions import do_create_media, prepare_upload
+    from roost.domain.oauth.actions import do_issue_token, do_register_app
+    from roost.domain.oauth.scopes import parse as parse_scopes
+    from roost.domain.statuses import actions
+    from roost.domain.types import Viewer, Visibility
+    from roost.jobs.runner import JobRunner
+    from roost.media.store import media_store
+    from roost.process import prepare_process
+    from roost.services import build_services
+
+    passwords.use_fast_hashing_for_tests()
+    prepare_process(settings)
+    db = Database(settings)
+    base_url = settings.base_url
+    max_chars = settings.max_post_chars
+    try:
+        await upgrade(db)
+        async with db.write() as tx:
+            viewer_id = await do_create_account(
+                tx, NewAccount("viewer", "viewer@example.org", "a long enough password")
+            )
+            author_ids = [
+                await do_create_account(
+                    tx, NewAccount(f"author{n:03d}", f"a{n:03d}@example.org", "another password")
+                )
+                for n in range(30)
+            ]
+            client = await do_register_app(
+                tx, "Bench Client", "urn:ietf:wg:oauth:2.0:oob", "read write follow", None
+            )
+        viewer = Viewer(account_id=viewer_id, application_id=client.id)
+        as_author = {a: Viewer(account_id=a, application_id=client.id) for a in author_ids}
+        async with db.write() as tx:
+            for author_id in author_ids:
+                await do_follow(tx, viewer, author_id)
+            for author_id in author_ids[:12]:
+                await do_follow(tx, as_author[author_id], viewer_id)
+            issued = await do_issue_token(
+                tx, viewer_id, client.id, parse_scopes("read write follow")
+            )
+        profile_id = author_ids[0]
+        store = media_store(settings)
+
+        async def post(author: Viewer, text: str, **extra: Any) -> int:
+            async with db.write() as tx:
+                return await actions.do_create_status(
+                    tx,
+                    author,
+                    actions.NewStatus(text=text, **extra),
+                    base_url=base_url,
+                    max_chars=max_chars,
+                )
+
+        made: list[tuple[int, int, Visibility]] = []  # (id, author, visibility)
+        for n in range(posts):
+            author_id = (
+                viewer_id
+                if rng.random() < 0.1
+                else profile_id
+                if rng.random() < 0.15
+                else rng.choice(author_ids)
+            )
+            words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 30)))
+            text = f"{words[:1].upper()}{words[1:]} ({n})."
+            if rng.random() < 0.3:
+                text += f" #{rng.choice(TAGS)}"
+            if rng.random() < 0.2:
+                named = rng.choice(["viewer", *(f"author{k:03d}" for k in range(30))])
+                text = f"@{named} {text}"
+            visibility = rng.choices(
+                [Visibility.PUBLIC, Visibility.UNLISTED, Visibility.PRIVATE], [80, 10, 10]
+            )[0]
+            extra: dict[str, Any] = {"visibility": visibility}
+            if made and rng.random() < 0.1:
+                parent = rng.choice(made[-200:])
+                if parent[2] != Visibility.PRIVATE:
+                    extra["in_reply_to_id"] = parent[0]
+            if author_id == profile_id and rng.random() < 0.25:
+                author = as_author[profile_id]
+                prepared = await prepare_upload(store, settings, io.BytesIO(_png(n)), 0)
+                async with db.write() as tx:
+                    media_id = await do_create_media(
+                        tx,
+                        author,
+                        prepared,
+                        description="a square of colour",
+                        focus=None,
+                        process_later=False,
+                    )
+                extra["media_ids"] = (media_id,)
+            who = viewer if author_id == viewer_id else as_author[author_id]
+            made.append((await post(who, text, **extra), author_id, visibility))
+        # Boosts, by the followed authors, of recent public posts.
+        public = [m for m in made if m[2] == Visibility.PUBLIC]
+        for original, author_id, _ in rng.sample(public[-400:], min(60, len(public) // 2)):
+            booster = rng.choice([a for a in author_ids if a != author_id])
+            async with db.write() as tx:
+                await actions.do_reblog(tx, as_author[booster], original, Visibility.PUBLIC)
+        # A thread of 50 replies under one of the profile's posts.
+        root = await post(as_author[profile_id], "A question for everyone: which bird is best?")
+        thread = [root]
+        for n in range(50):
+            parent = thread[-1] if rng.random() < 0.7 else rng.choice(thread)
+            replier = as_author[rng.choice(author_ids)]
+            thread.append(
+                await post(
+                    replier,
+                    f"My answer, number {n}: the {rng.choice(WORDS)} one.",
+                    in_reply_to_id=parent,
+                )
+            )
+        # The viewer's marks, others' favourites of the viewer's posts
+        # (notifications), the profile's pins, a list.
+        others = [m for m in made if m[1] != viewer_id and m[2] == Visibility.PUBLIC]
+        own = [m for m in made if m[1] == viewer_id and m[2] == Visibility.PUBLIC]
+        async with db.write() as tx:
+            for status_id, _, _ in rng.sample(others, min(80, len(others))):
+                await actions.do_favourite(tx, viewer, status_id)
+            for status_id, _, _ in rng.sample(others, min(40, len(others))):
+                await actions.do_bookmark(tx, viewer, status_id)
+            for status_id, _, _ in own[-40:]:
+                for fan in rng.sample(author_ids, 2):
+                    await actions.do_favourite(tx, as_author[fan], status_id)
+            for status_id, author_id, visibility in made:
+                if author_id == profile_id and visibility == Visibility.PUBLIC:
+                    await actions.do_pin(tx, as_author[profile_id], status_id)
+                    break
+            list_id = await do_create_list(tx, viewer, ListChange(title="Close friends"))
+            await do_add_members(tx, viewer, list_id, author_ids[:10])
+        notes: list[str] = []
+        if bulk:
+            notes.append(await _bulk(db, viewer_id, author_ids, client.id, bulk, rng))
+        await JobRunner(build_services(settings, db).job_context()).drain()
+        web_post = next(
+            m for m in reversed(made) if m[1] == profile_id and m[2] == Visibility.PUBLIC
+        )
+    finally:
+        await db.dispose()
+    return Seeded(
+        viewer_id=viewer_id,
+        viewer_token=issued.token,
+        profile_id=profile_id,
+        profile_name="author000",
+        thread_focus=thread[10],
+        list_id=list_id,
+        web_post=f"/@author000/{web_post[0]}",
+        posts=len(made) + 60 + len(thread),
+        notes=notes,
+    )
+
+
+async def _bulk(
+    db: Any, viewer_id: int, author_ids: list[int], app_id: int, count: int, rng: random.Random
+) -> str:
+    """Volume on top of the actions' posts: bench/_seed.py's bulk rows."""
+    from bench import _seed
+
+    async with db.write() as tx:
+        await _seed._write_posts(tx.conn, viewer_id, author_ids, app_id, count, rng)
+    return f"plus {count} posts inserted in bulk (bench/_seed.py)"
+
+
+# -- the routes -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    path: str
+    auth: bool = True
+    post_json: str | None = None
+    kind: str = "read"  # read, post, home, trivial
+
+
+def routes(s: Seeded) -> list[Route]:
+    account = f"/api/v1/accounts/{s.profile_id}/statuses"
+    return [
+        Route("livez", "/livez", auth=False, kind="trivial"),
+        Route("home", "/api/v1/timelines/home", kind="home"),
+        Route("account statuses", account),
+        Route("account, no replies", account + "?exclude_replies=true"),
+        Route("account, pinned", account + "?pinned=true"),
+        Route("account, media only", account + "?only_media=true"),
+        Route("thread context", f"/api/v1/statuses/{s.thread_focus}/context"),
+        Route("notifications", "/api/v1/notifications"),
+        Route("favourites", "/api/v1/favourites"),
+        Route("bookmarks", "/api/v1/bookmarks"),
+        Route("tag timeline", f"/api/v1/timelines/tag/{TAGS[3]}"),
+        Route("list timeline", f"/api/v1/timelines/list/{s.list_id}"),
+        Route("search", "/api/v2/search?q=garden&type=statuses"),
+        Route("web profile", f"/@{s.profile_name}", auth=False),
+        Route("web post", s.web_post, auth=False),
+        Route("post a status", "/api/v1/statuses", post_json=POST_BODY, kind="post"),
+    ]
+
+
+def _check(base: str, route: Route, token: str) -> None:
+    """Each route answers 2xx (and a read, something) before it is loaded."""
+    headers = {"Authorization": f"Bearer {token}"} if route.auth else {}
+    data = None
+    if route.post_json is not None:
+        data = (route.post_json % 0).encode()
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(base + route.path, data=data, headers=headers)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body = response.read()
+    if route.path.startswith("/api/") and route.kind == "read":
+        parsed = json.loads(body)
+        empty = not parsed or (isinstance(parsed, dict) and not any(parsed.values()))
+        if empty:
+            raise RuntimeError(f"{route.name}: {route.path} answered nothing to read")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (all its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    # After the command: state is field 3, utime 14 and stime 15 (1-based).
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Measured:
+    route: Route
+    connections: int
+    result: _load.LoadResult
+    cpu_ms: float
+
+
+def measure_all(
+    host: str, port: int, pids: list[int], seeded: Seeded, seconds: float, builtin: bool
+) -> list[Measured]:
+    auth = {"Authorization": f"Bearer {seeded.viewer_token}"}
+    out: list[Measured] = []
+
+    def run(route: Route, connections: int, length: float) -> Measured:
+        before = sum(cpu_seconds(p) for p in pids)
+        result = _load.measure(
+            host,
+            port,
+            route.path,
+            connections=connections,
+            seconds=length,
+            headers=auth if route.auth else {},
+            builtin=builtin,
+            post_json=route.post_json,
+        )
+        spent = sum(cpu_seconds(p) for p in pids) - before
+        per = spent * 1000 / result.requests if result.requests else float("nan")
+        return Measured(route, connections, result, per)
+
+    every = routes(seeded)
+    for route in every:
+        run(route, 16, WARM_UP_S)
+    for route in every:
+        out.append(run(route, 16, seconds))
+        if route.kind == "post":
+            out.append(run(route, 1, seconds))
+    return out
+
+
+def report(measured: list[Measured]) -> tuple[dict[str, _results.Figure], list[str], bool]:
+    home = next(m for m in measured if m.route.kind == "home").result.rps
+    livez = next(m for m in measured if m.route.kind == "trivial").result.rps
+    print(
+        f"\n{'route':<22}{'conns':>6}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'/home':>8}{'/livez':>8}{'CPU ms':>8}"
+    )
+    figures: dict[str, _results.Figure] = {}
+    misses: list[str] = []
+    failed = False
+    for m in measured:
+        r = m.result
+        line = (
+            f"{m.route.name:<22}{m.connections:>6}{r.rps:>9.1f}{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}"
+            f"{r.rps / home if home else 0:>8.0%}{r.rps / livez if livez else 0:>8.1%}"
+            f"{m.cpu_ms:>8.2f}"
+        )
+        if r.errors or r.bad_status:
+            line += f"  ({r.errors} failed, {r.bad_status} non-2xx)"
+            failed = True
+        print(line)
+        key = m.route.name.replace(",", "").replace(" ", "_") + f"_c{m.connections}"
+        figures |= _results.load_figures(key, r)
+        figures[f"{key}_home_share"] = _results.higher(r.rps / home if home else 0)
+        figures[f"{key}_cpu_ms"] = _results.lower(m.cpu_ms, "ms")
+        share = r.rps / home if home else 0
+        if m.route.kind == "read":
+            if share < READ_SHARE:
+                misses.append(f"{m.route.name}: {share:.0%} of home (target {READ_SHARE:.0%})")
+            if r.p99_ms >= P99_MS:
+                misses.append(f"{m.route.name}: p99 {r.p99_ms:.1f} ms (target < {P99_MS:.0f})")
+        elif m.route.kind == "post" and m.connections == 16 and share < POST_SHARE:
+            misses.append(f"posting: {share:.0%} of home (target {POST_SHARE:.0%})")
+        elif m.route.kind == "post" and m.connections == 1 and r.p50_ms >= POST_P50_MS:
+            misses.append(f"posting: p50 {r.p50_ms:.1f} ms at 1 connection (target < 10)")
+    return figures, misses, failed
+
+
+# -- embedded and scaled ----------------------------------------------------------
+
+
+@contextlib.contextmanager
+def embedded(scratch: Path, posts: int, bulk: int) -> Iterator[tuple[int, list[int], Seeded]]:
+    from roost.config import load_settings
+
+    data_dir = scratch / "data"
+    settings = load_settings(data_dir=data_dir, database_url="", redis_url="", domain="localhost")
+    seeded = asyncio.run(seed(settings, posts=posts, bulk=bulk, rng=random.Random(11)))
+    with _server.running(data_dir, **_server.CAPACITY) as server:
+        yield server.port, [server.process.pid], seeded
+
+
+@contextlib.contextmanager
+def scaled(posts: int, bulk: int) -> Iterator[tuple[int, list[int], Seeded]]:
+    from bench import _scaled
+
+    with _scaled.stack() as stack:
+        settings = stack.settings(domain="localhost")
+        seeded = asyncio.run(seed(settings, posts=posts, bulk=bulk, rng=random.Random(11)))
+        started: list[subprocess.Popen[bytes]] = []
+        try:
+            port = _server.free_port()
+            env = stack.env(**_server.CAPACITY)
+            env["ROOST_DOMAIN"] = "localhost"
+            for args in (
+                ["serve", "--host", _server.HOST, "--port", str(port), "--log-level", "warning"],
+                ["worker", "--log-level", "warning"],
+            ):
+                log = stack.data_dir / f"{args[0]}.log"
+                with log.open("ab") as out:
+                    started.append(
+                        subprocess.Popen(
+                            [str(_server.ROOST), *args],
+                            env=env,
+                            stdout=out,
+                            stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL,
+                        )
+                    )
+            _server.wait_until_answering(started[0], port)
+            time.sleep(0.5)
+            yield port, [p.pid for p in started], seeded
+        finally:
+            for process in started:
+                _server.stop(process)
+
+
+# -- where the time goes (in process) ---------------------------------------------
+
+SHARES = ("framework", "database", "presentation", "JSON", "domain", "other")
+
+
+def _share_of(filename: str, function: str) -> str:
+    f = filename.replace("\\", "/")
+    if any(part in f for part in ("/httpx/", "/httpcore/", "/bench/")):
+        return "client"
+    if "put_nowait" in function and "SimpleQueue" in function:
+        return "database"  # handing a statement to the SQLite driver's thread
+    if "orjson" in f or "/json/" in f or function in ("<built-in method orjson.dumps>",):
+        return "JSON"
+    if "orjson" in function or "json.dumps" in function or "json.loads" in function:
+        return "JSON"
+    if any(
+        part in f for part in ("/sqlalchemy/", "/aiosqlite/", "/asyncpg/", "sqlite3", "/roost/db/")
+    ) or any(part in function for part in ("sqlite3", "asyncpg", "_sqlite")):
+        return "database"
+    if any(
+        part in f
+        for part in (
+            "/fastapi/",
+            "/starlette/",
+            "/pydantic",
+            "/anyio/",
+            "/asyncio/",
+            "/httpx/",
+            "/httpcore/",
+            "/roost/api/middleware",
+            "/roost/api/auth",
+            "/roost/api/admission",
+            "/roost/api/ratelimits",
+            "/roost/api/ip_access",
+            "/roost/api/early_refusal",
+            "/roost/api/token_cache",
+            "/roost/api/params",
+            "/roost/api/routing",
+            "/roost/observability/",
+            "/roost/ratelimit",
+            "/contextlib",
+            "/typing",
+        )
+    ):
+        return "framework"
+    if any(
+        part in f
+        for part in (
+            "/roost/api/mastodon/serializers",
+            "/roost/api/mastodon/entities",
+            "/roost/api/mastodon/json_cache",
+            "/roost/api/mastodon/quote_entity",
+            "/roost/api/responses",
+            "/roost/domain/statuses/feed",
+            "/roost/domain/statuses/assembly",
+            "/roost/domain/statuses/shared",
+            "/roost/domain/statuses/extras",
+            "/roost/web/",
+            "/jinja2/",
+            "/markupsafe/",
+            "/dataclasses",
+        )
+    ):
+        return "presentation"
+    if "/roost/" in f:
+        return "domain"
+    return "other"
+
+
+def _seeded_in(data_dir: Path, settings: Any, posts: int) -> Seeded:
+    """Seeded once per data directory: a second run on it reuses it."""
+    saved = data_dir / "bench-seeded.json"
+    if saved.is_file():
+        return Seeded(**json.loads(saved.read_text()))
+    seeded = asyncio.run(seed(settings, posts=posts, bulk=0, rng=random.Random(11)))
+    saved.write_text(json.dumps(seeded.__dict__))
+    return seeded
+
+
+def profile(scratch: Path, posts: int, requests: int, only: list[str], top: int) -> int:
+    """Each route called ``requests`` times in process under cProfile."""
+    import aiosqlite.core
+    import httpx
+
+    from roost.app import create_app
+    from roost.config import load_settings
+
+    data_dir = scratch / "data"
+    settings = load_settings(data_dir=data_dir, database_url="", redis_url="", domain="localhost")
+    seeded = _seeded_in(data_dir, settings, posts)
+    os.environ.update(
+        {
+            k: v
+            for k, v in _server.server_env(data_dir, **_server.CAPACITY).items()
+            if k.startswith("ROOST_")
+        }
+    )
+    settings = load_settings(data_dir=data_dir)
+    profilers: list[cProfile.Profile] = []
+    plain_worker = aiosqlite.core._connection_worker_thread
+
+    def profiled_worker(*args: Any) -> None:
+        # The SQLite driver's thread: its time is the database's too.
+        mine = cProfile.Profile()
+        profilers.append(mine)
+        mine.enable()
+        try:
+            plain_worker(*args)
+        finally:
+            mine.disable()
+
+    aiosqlite.core._connection_worker_thread = profiled_worker
+    app = create_app(settings)
+    every = [r for r in routes(seeded) if r.kind != "trivial" and (not only or r.name in only)]
+
+    async def body() -> dict[str, dict[str, float]]:
+        table: dict[str, dict[str, float]] = {}
+        transport = httpx.ASGITransport(app=app)
+        headers = {"Authorization": f"Bearer {seeded.viewer_token}"}
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://localhost") as client,
+        ):
+
+            async def call(route: Route, n: int) -> None:
+                if route.post_json is not None:
+                    answer = await client.post(
+                        route.path,
+                        content=route.post_json % (1_000_000 + n),
+                        headers={**headers, "Content-Type": "application/json"},
+                    )
+                else:
+                    answer = await client.get(route.path, headers=headers if route.auth else {})
+                if answer.status_code >= 300:
+                    raise RuntimeError(f"{route.name}: {answer.status_code} {answer.text[:200]}")
+
+            for route in every:
+                for n in range(20):
+                    await call(route, n)
+                for old in profilers:
+                    old.create_stats()
+                    old.stats = {}  # type: ignore[attr-defined]
+                mine = cProfile.Profile()
+                cpu_before = time.process_time()
+                mine.enable()
+                for n in range(requests):
+                    await call(route, 100 + n)
+                mine.disable()
+                cpu = time.process_time() - cpu_before
+                table[route.name] = _split(mine, profilers) | {"cpu_ms": cpu * 1000 / requests}
+                if top:
+                    _print_top(route.name, mine, top)
+        return table
+
+    table = asyncio.run(body())
+    print(f"\nwhere the time goes, in process ({requests} requests per route, cProfile)")
+    print(f"{'route':<22}{'CPU ms':>8}" + "".join(f"{s:>13}" for s in SHARES))
+    for name, split in table.items():
+        total = sum(split[s] for s in SHARES) or 1.0
+        print(
+            f"{name:<22}{split['cpu_ms']:>8.2f}"
+            + "".join(f"{split[s] / total:>13.0%}" for s in SHARES)
+        )
+    figures = {
+        f"{name.replace(',', '').replace(' ', '_')}_{share}": _results.higher(split[share])
+        for name, split in table.items()
+        for share in (*SHARES, "cpu_ms")
+    }
+    _results.record("routes_profile", figures, extra={"requests": requests})
+    return 0
+
+
+def _print_top(name: str, main: cProfile.Profile, top: int) -> None:
+    out = io.StringIO()
+    stats = pstats.Stats(main, stream=out)
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    print(f"== {name}\n{out.getvalue()}")
+
+
+def _split(main: cProfile.Profile, threads: list[cProfile.Profile]) -> dict[str, float]:
+    """Own time (tottime) per share, the main thread's and the driver threads'.
+
+    Built-in functions (``~``: dict lookups, isinstance, socket calls) are
+    shared out among their callers' shares, in proportion to the calls."""
+    split = dict.fromkeys(SHARES, 0.0)
+    for profiler in [main, *threads]:
+        profiler.create_stats()
+        stats = pstats.Stats(profiler, stream=io.StringIO()).stats  # type: ignore[attr-defined]
+        for (filename, _line, function), (_cc, _nc, tottime, _ct, callers) in stats.items():
+            if function in ("<method 'poll' of 'select.epoll' objects>",) or (
+                "get' of '_queue.SimpleQueue" in function
+                or "lock' objects" in function
+                or ("acquire" in function and "thread" in function)
+            ):
+                continue  # waiting, not working
+            share = _share_of(filename, function)
+            if filename == "~" and share in ("other", "framework") and callers:
+                calls = sum(c[1] for c in callers.values()) or 1
+                for (c_file, _c_line, c_function), c in callers.items():
+                    by = _share_of(c_file, c_function)
+                    if by != "client":
+                        split[by] += tottime * c[1] / calls
+                continue
+            if share != "client":
+                split[share] += tottime
+    return split
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="per measurement")
+    parser.add_argument("--posts", type=int, default=1200, help="posts made through the actions")
+    parser.add_argument("--bulk", type=int, default=0, help="posts added in bulk on top")
+    parser.add_argument("--scaled", action="store_true", help="PostgreSQL + Redis")
+    parser.add_argument("--builtin", action="store_true", help="the asyncio load generator")
+    parser.add_argument("--profile", action="store_true", help="in process, under cProfile")
+    parser.add_argument("--requests", type=int, default=300, help="per route, with --profile")
+    parser.add_argument("--route", action="append", default=[], help="with --profile: only these")
+    parser.add_argument("--top", type=int, default=0, help="with --profile: the top functions")
+    parser.add_argument(
+        "--keep", type=Path, help="with --profile: seed into this directory once, reuse it after"
+    )
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="roost-bench-") as scratch:
+        if args.profile:
+            where = args.keep or Path(scratch)
+            return profile(where, args.posts, args.requests, args.route, args.top)
+        print(f"load generator: {_load.generator(builtin=args.builtin)}")
+        print(_server.machine())
+        started = time.perf_counter()
+        context = (
+            scaled(args.posts, args.bulk)
+            if args.scaled
+            else embedded(Path(scratch), args.posts, args.bulk)
+        )
+        with context as (port, pids, seeded):
+            print(
+                f"seeded {seeded.posts} posts through the actions in "
+                f"{time.perf_counter() - started:.0f}s ({'scaled' if args.scaled else 'embedded'})"
+                + "".join(f"; {note}" for note in seeded.notes)
+            )
+            base = f"http://{_server.HOST}:{port}"
+            for route in routes(seeded):
+                _check(base, route, seeded.viewer_token)
+            measured = measure_all(_server.HOST, port, pids, seeded, args.seconds, args.builtin)
+    print(f"\n{_server.machine()} (after)")
+    figures, misses, failed = report(measured)
+    for miss in misses:
+        print(f"MISSED {miss}")
+    if failed:
+        print("some requests failed: these figures are not valid", file=sys.stderr)
+        return 1
+    _results.record(
+        "routes_scaled" if args.scaled else "routes",
+        figures,
+        extra={
+            "generator": _load.generator(builtin=args.builtin),
+            "posts": args.posts,
+            "bulk": args.bulk,
+            "query": urllib.parse.quote(" ".join(sys.argv[1:])),
+        },
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""The read routes ask the database a bounded number of times, whatever the
+size of what they answer: no query per post, per ancestor or per level of
+replies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from roost.db.fastread import FastReader
+from tests.conftest import Roost, User
+
+
+@contextmanager
+def counted(roost: Roost) -> Iterator[list[str]]:
+    """Every statement run while inside: through SQLAlchemy and as prepared reads."""
+    seen: list[str] = []
+    engine = roost.db.engine.sync_engine
+
+    def on_execute(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    plain_all = FastReader.all
+
+    async def counting_all(self: FastReader, prepared: Any, **kwargs: Any) -> Any:
+        seen.append("prepared")
+        return await plain_all(self, prepared, **kwargs)
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    FastReader.all = counting_all  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        FastReader.all = plain_all  # type: ignore[method-assign]
+        event.remove(engine, "before_cursor_execute", on_execute)
+
+
+def _statements(roost: Roost, user: User, path: str) -> int:
+    user.get(path)  # caches warm, as on a running server
+    with counted(roost) as seen:
+        response = user.get(path)
+    assert response.status_code == 200, response.text
+    return len(seen)
+
+
+def _chain(author: User, other: User, root_id: str, depth: int) -> list[str]:
+    ids = [root_id]
+    for n in range(depth):
+        who = author if n % 2 else other
+        name = other.username if who is author else author.username
+        ids.append(who.post_status(f"@{name} reply {n}", in_reply_to_id=ids[-1])["id"])
+    return ids
+
+
+def test_given_threads_of_3_and_of_24_replies_when_context_is_asked_then_the_same_number_of_queries(
+    roost: Roost,
+) -> None:
+    alice, bob = roost.account("alice"), roost.account("bob")
+    short = _chain(alice, bob, alice.post_status("a short thread")["id"], 3)
+    long = _chain(alice, bob, alice.post_status("a long thread")["id"], 24)
+    roost.drain_jobs()
+
+    middle_short = _statements(roost, alice, f"/api/v1/statuses/{short[2]}/context")
+    middle_long = _statements(roost, alice, f"/api/v1/statuses/{long[12]}/context")
+
+    assert middle_long == middle_short
+    context = alice.get(f"/api/v1/statuses/{long[12]}/context").json()
+    assert [s["id"] for s in context["ancestors"]] == long[:12]
+    assert [s["id"] for s in context["descendants"]] == long[13:]
+
+
+def test_given_many_posts_when_pages_of_5_and_40_are_read_then_the_same_number_of_queries(
+    roost: Roost,
+) -> None:
+    alice, bob = roost.account("alice"), roost.account("bob")
+    bob.follow(alice)
+    posts = [alice.post_status(f"post {n} #garden")["id"] for n in range(45)]
+    for post in posts[::3]:
+        bob.post(f"/api/v1/statuses/{post}/favourite")
+        bob.post(f"/api/v1/statuses/{post}/bookmark")
+    roost.drain_jobs()
+
+    for path in (
+        f"/api/v1/accounts/{alice.id}/statuses",
+        f"/api/v1/accounts/{alice.id}/statuses?exclude_replies=true",
+        "/api/v1/timelines/tag/garden",
+        "/api/v1/favourites",
+        "/api/v1/bookmarks",
+    ):
+        few = _statements(roost, bob, f"{path}{'&' if '?' in path else '?'}limit=5")
+        many = _statements(roost, bob, f"{path}{'&' if '?' in path else '?'}limit=40")
+        assert many == few, path
+        assert many <= 8, path
+    page = bob.get(f"/api/v1/accounts/{alice.id}/statuses?limit=40").json()
+    assert [s["id"] for s in page] == posts[::-1][:40]
