@@ -201,8 +201,7 @@ def _sites(tree: ast.Module) -> list[_Site]:
         line = getattr(node, "lineno", 0)
         lines, function = places.get(id(node), ((line, line), None))
         sites.extend(
-            replace(site, lines=lines, function=function)
-            for site in _node_sites(index, line, node)
+            replace(site, lines=lines, function=function) for site in _node_sites(index, line, node)
         )
     return sites
 

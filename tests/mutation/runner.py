@@ -58,6 +58,9 @@ TARGETS: dict[str, Target] = {
             "tests/privacy/test_visibility.py",
             "tests/privacy/test_silenced.py",
             "tests/privacy/test_conversations.py",
+            # Where the policy's discovery and quote rules are used.
+            "tests/trends/test_trends.py",
+            "tests/api/test_quote_states.py",
             "tests/privacy/test_policy_machine.py",
         ),
     ),

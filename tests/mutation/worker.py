@@ -27,6 +27,7 @@ and a mutant runs the few tests that reach it instead of all.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -38,8 +39,9 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from types import CodeType, FrameType, FunctionType, ModuleType
+from types import FrameType, FunctionType, ModuleType
 from typing import Any
 
 import pytest
@@ -75,7 +77,7 @@ class _Lines:
 
     def stop(self) -> None:
         sys.settrace(None)
-        threading.settrace(None)  # type: ignore[arg-type]
+        threading.settrace(None)  # type: ignore[arg-type,unused-ignore]
 
 
 _plan: dict[str, Any] | None = None
@@ -266,12 +268,13 @@ def _loop(
     if module is None:
         raise RuntimeError(f"the tests never import {plan['module']}")
     if module.__file__ != plan["path"]:
-        raise RuntimeError(f"{plan['module']} was imported from {module.__file__}, not {plan['path']}")
+        raise RuntimeError(f"{plan['module']} was imported from {module.__file__}")
     if threading.active_count() > 1:
         raise RuntimeError("threads run after collection: forking here would be unsafe")
 
     started = time.monotonic()
     baseline_file = root / "baseline.json"
+
     def baseline_body() -> int:
         _baseline(session, plan, root, baseline_file)
         return 0
@@ -310,58 +313,77 @@ def _loop(
             continue
         chosen = [k for k in fastest if executed[k] & span]
         if not chosen:
-            _write(out, {"number": mutant["number"], "verdict": "survived", "seconds": 0, "tests": 0})
+            record = {"number": mutant["number"], "verdict": "survived", "seconds": 0, "tests": 0}
+            _write(out, record)
             continue
         queue.append((mutant, chosen))
 
     jobs = max(1, int(plan["jobs"]))
-    running: dict[int, tuple[dict[str, Any], list[str], float, float, Path]] = {}
+    budget = plan.get("budget")
+    running: dict[int, _Child] = {}
     while queue or running:
         while queue and len(running) < jobs:
             mutant, chosen = queue.pop(0)
-            budget = plan.get("budget")
+            number = mutant["number"]
             if budget is not None and time.monotonic() - started > budget:
-                _write(out, {"number": mutant["number"], "verdict": "not run", "seconds": 0, "tests": 0})
+                _write(out, {"number": number, "verdict": "not run", "seconds": 0, "tests": 0})
                 continue
-            base = root / f"mutant-{mutant['number']}"
-            limit = 3 * sum(baseline[k]["seconds"] for k in chosen) + 30
 
             def body(mutant: dict[str, Any] = mutant, chosen: list[str] = chosen) -> int:
                 _own_temp(session.config, root, f"mutant-{mutant['number']}")
                 put_in_place(module, mutant["source"], mutant["function"])
                 return SURVIVED_CODE if _run([by_id[k] for k in chosen]) else KILLED_CODE
 
-            pid = _fork(body, root / f"mutant-{mutant['number']}.error")
-            running[pid] = (mutant, chosen, time.monotonic(), limit, base)
+            child = _Child(
+                number,
+                len(chosen),
+                time.monotonic(),
+                3 * sum(baseline[k]["seconds"] for k in chosen) + 30,
+                root / f"mutant-{number}",
+            )
+            running[_fork(body, child.errors)] = child
         pid, status = os.waitpid(-1, os.WNOHANG)
         if pid == 0:
-            now = time.monotonic()
-            for child, (mutant, chosen, began, limit, base) in list(running.items()):
-                if now - began > limit:
-                    try:
-                        os.killpg(child, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
+            for pid, child in running.items():
+                if child.overdue():
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(pid, signal.SIGKILL)
             time.sleep(0.02)
             continue
-        if pid not in running:
-            continue
-        mutant, chosen, began, limit, base = running.pop(pid)
-        shutil.rmtree(base, ignore_errors=True)
-        seconds = round(time.monotonic() - began, 2)
-        if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL and seconds > limit:
+        child = running.pop(pid)
+        shutil.rmtree(child.temp, ignore_errors=True)
+        seconds = round(time.monotonic() - child.began, 2)
+        code = os.waitstatus_to_exitcode(status)
+        if code == -signal.SIGKILL and child.overdue():
             verdict = "timed out"
+        elif code == BROKEN_CODE:
+            # Not put in place (or the harness failed): a fresh process
+            # imports it instead, as for a mutant acting at import.
+            why = child.errors.read_text(encoding="utf-8") if child.errors.exists() else ""
+            _write(out, {"number": child.number, "fresh": everything, "broken": why})
+            continue
         else:
-            code = os.waitstatus_to_exitcode(status)
-            if code == BROKEN_CODE:
-                # Not put in place (or the harness failed): a fresh process
-                # imports it instead, as for a mutant acting at import.
-                error = root / f"mutant-{mutant['number']}.error"
-                why = error.read_text(encoding="utf-8") if error.exists() else ""
-                _write(out, {"number": mutant["number"], "fresh": everything, "broken": why})
-                continue
             verdict = "survived" if code == SURVIVED_CODE else "killed"
         _write(
             out,
-            {"number": mutant["number"], "verdict": verdict, "seconds": seconds, "tests": len(chosen)},
+            {"number": child.number, "verdict": verdict, "seconds": seconds, "tests": child.tests},
         )
+
+
+@dataclass(frozen=True)
+class _Child:
+    """A mutant's child process: which, on how many tests, since when, its
+    time limit and its own temporary directory."""
+
+    number: int
+    tests: int
+    began: float
+    limit: float
+    temp: Path
+
+    @property
+    def errors(self) -> Path:
+        return self.temp.with_suffix(".error")
+
+    def overdue(self) -> bool:
+        return time.monotonic() - self.began > self.limit
