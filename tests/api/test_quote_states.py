@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from roost.clock import utcnow
+from roost.db.tables import spam_holds
 from roost.domain.graph.counts import do_suspend
 from roost.domain.privacy import hidden_by_own_block
 from tests.conftest import Roost, User
@@ -164,3 +166,29 @@ def test_given_posts_of_a_blocked_account_then_only_those_asked_about_are_answer
 
     assert roost.run(ask) == {int(first["id"])}
     assert int(second["id"]) not in roost.run(ask)
+
+
+def test_given_a_quote_of_a_post_held_as_spam_then_others_see_it_unauthorized(
+    roost: Roost,
+) -> None:
+    """Hidden for a reason of its own, not a block of the viewer's: the quote
+    does not say blocked_account."""
+    alice, bob, carol = (roost.account(n) for n in ("alice", "bob", "carol"))
+    original = alice.post_status("cheap watches")
+    quoting = _quote(bob, original).json()
+
+    async def hold() -> None:
+        async with roost.db.write() as tx:
+            await tx.execute(
+                spam_holds.insert().values(
+                    status_id=int(original["id"]),
+                    account_id=int(alice.id),
+                    cluster_id=1,
+                    held_at=utcnow(),
+                )
+            )
+
+    roost.run(hold)
+    shown = carol.get(f"/api/v1/statuses/{quoting['id']}").json()
+
+    assert shown["quote"] == {"state": "unauthorized", "quoted_status": None}

@@ -282,6 +282,18 @@ def test_given_a_post_held_as_spam_after_it_was_boosted_then_the_boost_is_hidden
     assert roost.client.get(f"/api/v1/statuses/{boost['id']}").status_code == 404
     assert spammer.get(f"/api/v1/statuses/{post['id']}").status_code == 200
 
+    # The policy alone hides the boost (not only the API's second look at the
+    # boosted post): a link to it, say a reply's parent, is not named either.
+    async def cleared(viewer: User) -> set[int]:
+        async with roost.db.read() as conn:
+            return await visible_status_ids(
+                conn, Viewer(account_id=int(viewer.id)), [int(boost["id"]), int(post["id"])]
+            )
+
+    assert roost.run(lambda: cleared(reader)) == set()
+    # Its author still sees it, and so the boost of it.
+    assert roost.run(lambda: cleared(spammer)) == {int(post["id"]), int(boost["id"])}
+
 
 def test_given_a_suspended_account_when_followed_or_unfollowed_then_counts_stay_right(
     roost: Roost,
