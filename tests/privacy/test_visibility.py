@@ -322,3 +322,23 @@ def test_given_a_bookmarked_and_favourited_post_when_it_turns_invisible_then_lis
 
     assert bob.get("/api/v1/bookmarks").json() == []
     assert bob.get("/api/v1/favourites").json() == []
+
+
+def test_given_blocks_when_following_then_refused_across_a_block_either_way_and_only_there(
+    roost: Roost,
+) -> None:
+    alice, bob, carol, dave, erin = (
+        roost.account(n) for n in ("alice", "bob", "carol", "dave", "erin")
+    )
+    assert alice.post(f"/api/v1/accounts/{bob.id}/block").status_code == 200
+    assert carol.post(f"/api/v1/accounts/{erin.id}/block").status_code == 200
+
+    # Across a block, whoever made it: refused both ways.
+    assert alice.post(f"/api/v1/accounts/{bob.id}/follow").status_code == 403
+    assert bob.post(f"/api/v1/accounts/{alice.id}/follow").status_code == 403
+    # Someone's block of a third account refuses nobody else: not the one
+    # who blocked following others, not others following the one blocked.
+    assert alice.post(f"/api/v1/accounts/{dave.id}/follow").status_code == 200
+    assert dave.post(f"/api/v1/accounts/{erin.id}/follow").status_code == 200
+    assert erin.post(f"/api/v1/accounts/{dave.id}/follow").status_code == 200
+    assert bob.post(f"/api/v1/accounts/{carol.id}/follow").status_code == 200
