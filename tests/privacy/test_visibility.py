@@ -260,6 +260,7 @@ def test_given_a_post_held_as_spam_after_it_was_boosted_then_the_boost_is_hidden
     boost made before the hold must not carry it to anyone else."""
     spammer, booster, reader = (roost.account(n) for n in ("spammer", "booster", "reader"))
     reader.follow(booster)
+    unasked = reader.post_status("visible to all, but not asked about")
     post = spammer.post_status("cheap watches")
     boost = booster.post(f"/api/v1/statuses/{post['id']}/reblog").json()
 
@@ -291,8 +292,10 @@ def test_given_a_post_held_as_spam_after_it_was_boosted_then_the_boost_is_hidden
             )
 
     assert roost.run(lambda: cleared(reader)) == set()
-    # Its author still sees it, and so the boost of it.
+    # Its author still sees it, and so the boost of it (and only what was
+    # asked about is answered).
     assert roost.run(lambda: cleared(spammer)) == {int(post["id"]), int(boost["id"])}
+    assert int(unasked["id"]) not in roost.run(lambda: cleared(spammer))
 
 
 def test_given_a_suspended_account_when_followed_or_unfollowed_then_counts_stay_right(
