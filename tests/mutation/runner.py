@@ -4,17 +4,21 @@
     scripts/mutation privacy --check      # fail under the recorded floor
     scripts/mutation privacy --mutant 17  # show one mutant and its verdict
 
-For each target module every mutant (tests/mutation/mutants.py) is put in
-place by a pytest plugin (tests/mutation/loader.py) in a fresh process, which
-runs the target's tests on SQLite, fastest first, stopping at the first
-failure. A mutant the tests fail on (or that hangs past the time limit) is
-killed; one they pass is a survivor: a slip in that line would ship. The
-report names each survivor with its line, and ``--check`` fails when the kill
-rate falls under the floor recorded in tests/mutation/floor.json, so a change
-that weakens the tests (or adds code they do not guard) is seen.
+For each target module every mutant (tests/mutation/mutants.py) is tried on
+the target's tests, on SQLite, fastest first, stopping at the first failure.
+One pytest process per target (tests/mutation/worker.py) runs the tests once
+unmutated, noting the lines of the module each executes, then puts each
+mutant in place in a forked child and runs only the tests that reach it; a
+mutant acting at import gets a fresh process with the mutant imported in
+place (tests/mutation/loader.py), on every test. A mutant the tests fail on
+(or that hangs past the time limit) is killed; one they pass, or that no test
+executes, is a survivor: a slip in that line would ship. The report names
+each survivor with its line, and ``--check`` fails when the kill rate falls
+under the floor recorded in tests/mutation/floor.json, so a change that
+weakens the tests (or adds code they do not guard) is seen.
 
-The original module is run first: if its tests do not pass unmutated, nothing
-else is meaningful and the run stops.
+If the tests do not pass unmutated, nothing else is meaningful and the run
+stops.
 """
 
 from __future__ import annotations
