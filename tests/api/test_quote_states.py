@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from roost.clock import utcnow
+from roost.db.tables import spam_holds
+from roost.domain.graph.counts import do_suspend
+from roost.domain.privacy import hidden_by_own_block
 from tests.conftest import Roost, User
 
 
@@ -112,3 +116,79 @@ def test_given_a_default_of_nobody_then_only_the_author_may_quote_new_posts(
     assert post["quote_approval"] == {"automatic": [], "manual": [], "current_user": "automatic"}
     assert _quote(bob, post).status_code == 403
     assert _quote(alice, post).status_code == 200
+
+
+def test_given_a_quote_when_viewer_and_quoted_author_block_each_other_then_unauthorized(
+    roost: Roost,
+) -> None:
+    """The author's block wins: the viewer is not told it is their own."""
+    alice, bob, carol = (roost.account(n) for n in ("alice", "bob", "carol"))
+    original = alice.post_status("not for carol")
+    quoting = _quote(bob, original).json()
+    assert carol.post(f"/api/v1/accounts/{alice.id}/block").status_code == 200
+    assert alice.post(f"/api/v1/accounts/{carol.id}/block").status_code == 200
+
+    shown = carol.get(f"/api/v1/statuses/{quoting['id']}").json()
+
+    assert shown["quote"] == {"state": "unauthorized", "quoted_status": None}
+
+
+def test_given_a_quote_when_the_blocked_quoted_author_is_suspended_then_unauthorized(
+    roost: Roost,
+) -> None:
+    """A suspended account's posts are hidden from everyone: a viewer who
+    also blocks it is not told that their block is why."""
+    alice, bob, carol = (roost.account(n) for n in ("alice", "bob", "carol"))
+    original = alice.post_status("soon suspended")
+    quoting = _quote(bob, original).json()
+    assert carol.post(f"/api/v1/accounts/{alice.id}/block").status_code == 200
+
+    async def suspend() -> None:
+        async with roost.db.write() as tx:
+            await do_suspend(tx, int(alice.id))
+
+    roost.run(suspend)
+    shown = carol.get(f"/api/v1/statuses/{quoting['id']}").json()
+
+    assert shown["quote"] == {"state": "unauthorized", "quoted_status": None}
+
+
+def test_given_posts_of_a_blocked_account_then_only_those_asked_about_are_answered(
+    roost: Roost,
+) -> None:
+    alice, carol = roost.account("alice"), roost.account("carol")
+    first, second = alice.post_status("one"), alice.post_status("two")
+    assert carol.post(f"/api/v1/accounts/{alice.id}/block").status_code == 200
+
+    async def ask() -> set[int]:
+        async with roost.db.read() as conn:
+            return await hidden_by_own_block(conn, int(carol.id), [int(first["id"])])
+
+    assert roost.run(ask) == {int(first["id"])}
+    assert int(second["id"]) not in roost.run(ask)
+
+
+def test_given_a_quote_of_a_post_held_as_spam_then_others_see_it_unauthorized(
+    roost: Roost,
+) -> None:
+    """Hidden for a reason of its own, not a block of the viewer's: the quote
+    does not say blocked_account."""
+    alice, bob, carol = (roost.account(n) for n in ("alice", "bob", "carol"))
+    original = alice.post_status("cheap watches")
+    quoting = _quote(bob, original).json()
+
+    async def hold() -> None:
+        async with roost.db.write() as tx:
+            await tx.execute(
+                spam_holds.insert().values(
+                    status_id=int(original["id"]),
+                    account_id=int(alice.id),
+                    cluster_id=1,
+                    held_at=utcnow(),
+                )
+            )
+
+    roost.run(hold)
+    shown = carol.get(f"/api/v1/statuses/{quoting['id']}").json()
+
+    assert shown["quote"] == {"state": "unauthorized", "quoted_status": None}

@@ -11,13 +11,16 @@ from sqlalchemy import delete, select, update
 
 from roost.db.tables import audit_entries, audit_personal
 from roost.domain.audit.chain import (
+    CONSOLE,
     GENESIS,
     Entry,
     Verdict,
     canonical,
     entries,
     entry_hash,
+    head,
     personal_digest,
+    record,
     verify,
 )
 from roost.domain.oauth.actions import do_issue_token
@@ -260,3 +263,108 @@ def test_given_an_erased_account_when_the_log_is_verified_then_its_data_is_gone_
     assert not grant_entry.erased, grant_entry
     verdict = _verify(roost)
     assert verdict.intact and verdict.count == 4
+
+
+def test_given_a_log_when_its_head_is_read_then_it_is_the_newest_entry_or_the_genesis(
+    roost: Roost,
+) -> None:
+    """The head is what a backup's manifest copies, so that entries cut from
+    the end can be found later: an empty log's is the genesis."""
+
+    async def read_head() -> tuple[int, str]:
+        async with roost.db.read() as conn:
+            return await head(conn)
+
+    assert roost.run(read_head) == (0, GENESIS)
+
+    _staff_history(roost)
+
+    newest = _entries(roost)[-1]
+    assert roost.run(read_head) == (newest.seq, newest.hash) == (3, newest.hash)
+    assert _verify(roost, newest.hash).intact
+
+
+def test_given_more_entries_than_a_page_when_read_then_the_newest_fifty_come_first(
+    roost: Roost,
+) -> None:
+    async def fifty_one_actions() -> None:
+        async with roost.db.write() as tx:
+            for n in range(51):
+                await record(
+                    tx,
+                    action="test.action",
+                    permission="manage_settings",
+                    by=CONSOLE,
+                    subject_type="setting",
+                    subject_id=f"s{n}",
+                )
+
+    roost.run(fifty_one_actions)
+
+    async def pages() -> tuple[list[Entry], list[Entry]]:
+        async with roost.db.read() as conn:
+            first = await entries(conn)
+            return first, await entries(conn, before=first[-1].seq)
+
+    first, rest = roost.run(pages)
+    assert [e.seq for e in first] == list(range(51, 1, -1))
+    assert [e.seq for e in rest] == [1]
+    assert _verify(roost).count == 51
+
+
+def test_given_a_moderator_who_acted_on_two_accounts_when_one_is_erased_then_only_its_records_go(
+    roost: Roost,
+) -> None:
+    mod, spammer = _staff_history(roost)
+    troll = roost.account("troll")
+    url = f"/api/v1/admin/accounts/{troll.id}/action"
+    assert mod.post(url, data={"type": "silence", "text": "rude"}).status_code == 200
+    services: Services = roost.client.app.state.services  # type: ignore[attr-defined]
+
+    receipt = roost.run(lambda: erase_account(services, int(spammer.id)))
+
+    # The suspension and its lifting name the spammer (each counted by the
+    # registry's policy and by erase_personal); the troll's entry does not.
+    assert receipt.tables["audit_personal"] == 2 + 2
+    silencing = next(e for e in _entries(roost) if e.target_account_id == int(troll.id))
+    assert not silencing.erased
+    assert silencing.actor_account_id == int(mod.id)
+    assert silencing.personal == {"username": "troll", "reason": "rude"}
+    assert _verify(roost).intact
+
+
+def test_given_an_erased_moderator_then_the_entries_of_what_they_did_no_longer_name_them(
+    roost: Roost,
+) -> None:
+    mod, spammer = _staff_history(roost)
+    services: Services = roost.client.app.state.services  # type: ignore[attr-defined]
+
+    receipt = roost.run(lambda: erase_account(services, int(mod.id)))
+
+    assert receipt.clean, receipt.as_dict()
+    found = _entries(roost)
+    suspension = next(e for e in found if e.action == "account.suspend")
+    assert suspension.erased and suspension.personal == {}
+    assert suspension.actor_account_id is None
+    # Whom they acted on is not the erased person: that stays on record.
+    assert suspension.target_account_id == int(spammer.id)
+    for entry in found:
+        assert int(mod.id) not in (entry.actor_account_id, entry.target_account_id)
+    assert _verify(roost).intact
+
+
+def test_given_an_account_no_entry_names_when_erased_then_the_receipt_counts_no_audit_record(
+    roost: Roost,
+) -> None:
+    _staff_history(roost)
+    bystander = roost.account("bystander")
+    services: Services = roost.client.app.state.services  # type: ignore[attr-defined]
+    before = _entries(roost)
+
+    receipt = roost.run(lambda: erase_account(services, int(bystander.id)))
+
+    assert receipt.clean, receipt.as_dict()
+    assert receipt.tables["audit_personal"] == 0
+    after = _entries(roost)
+    assert after[: len(before)] == before  # not one of them blanked
+    assert after[-1].action == "account.erase"

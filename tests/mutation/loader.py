@@ -52,11 +52,24 @@ class _MutantFinder(importlib.abc.MetaPathFinder):
         )
 
 
+def derandomised() -> None:
+    """Property tests draw the same examples in every run of a mutant and of
+    the unmutated tests: a verdict must not depend on the draw (and no
+    examples are saved between runs)."""
+    try:
+        from hypothesis import settings
+    except ImportError:  # pragma: no cover - hypothesis is a test requirement
+        return
+    settings.register_profile("roost-mutation", derandomize=True, database=None)
+    settings.load_profile("roost-mutation")
+
+
 def _install() -> None:
     name = os.environ.get("ROOST_MUTANT_MODULE")
     path = os.environ.get("ROOST_MUTANT_SOURCE")
     if not name or not path:
         return
+    derandomised()
     if name in sys.modules:
         raise RuntimeError(f"{name} was imported before its mutant could be put in place")
     with open(path, encoding="utf-8") as f:

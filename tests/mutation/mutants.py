@@ -18,7 +18,7 @@ from __future__ import annotations
 import ast
 import copy
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 _COMPARE_SWAP: dict[type[ast.cmpop], type[ast.cmpop]] = {
     ast.Eq: ast.NotEq,
@@ -66,6 +66,13 @@ class Mutant:
     line: int
     description: str
     source: str
+    # Where the slip can act, for choosing the tests that reach it
+    # (tests/mutation/worker.py): the lines a test must execute for the
+    # mutant to make any difference, and the outermost function whose code
+    # holds it (None for a slip made when the module is imported: a module
+    # constant, a class body).
+    lines: tuple[int, int] = (0, 0)
+    function: str | None = None
 
     @property
     def ident(self) -> str:
@@ -78,6 +85,55 @@ class _Site:
     line: int
     description: str
     apply: Callable[[ast.AST, ast.AST], None]  # (node, its parent)
+    lines: tuple[int, int] = (0, 0)
+    function: str | None = None
+
+
+_Functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def _places(tree: ast.Module) -> dict[int, tuple[tuple[int, int], str | None]]:
+    """For every node (by id): the lines a test must execute for a slip there
+    to act, and the outermost function (by qualified name) holding it.
+
+    A slip in a function's body acts when its own lines run. One in the
+    defaults of an outermost function is evaluated at import but acts only
+    when the function is called: its lines are the function's body. One at
+    module or class level acts at import: its own lines, and no function."""
+    places: dict[int, tuple[tuple[int, int], str | None]] = {}
+
+    def own(node: ast.AST) -> tuple[int, int]:
+        first = getattr(node, "lineno", 0)
+        return first, getattr(node, "end_lineno", None) or first
+
+    def visit(node: ast.AST, scope: str, function: str | None) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, _Functions) and function is None:
+                name = f"{scope}{child.name}"
+                body = (child.body[0].lineno, child.end_lineno or child.lineno)
+                # The header (defaults, decorators): acts through calls.
+                for part in [*child.args.defaults, *child.args.kw_defaults]:
+                    if part is not None:
+                        for n in ast.walk(part):
+                            places[id(n)] = (body, name)
+                places[id(child)] = (own(child), None)
+                for statement in child.body:
+                    visit_all(statement, f"{name}.<locals>.", name)
+            elif isinstance(child, ast.ClassDef) and function is None:
+                places[id(child)] = (own(child), None)
+                visit(child, f"{scope}{child.name}.", None)
+            else:
+                if id(child) not in places:
+                    places[id(child)] = (own(child), function)
+                visit(child, scope, function)
+
+    def visit_all(statement: ast.AST, scope: str, function: str) -> None:
+        for n in ast.walk(statement):
+            if id(n) not in places:
+                places[id(n)] = (own(n), function)
+
+    visit(tree, "", None)
+    return places
 
 
 def _call_name(call: ast.Call) -> str | None:
@@ -137,12 +193,16 @@ def _indexed(tree: ast.Module) -> Iterator[tuple[int, ast.AST, ast.AST]]:
 
 def _sites(tree: ast.Module) -> list[_Site]:
     skip = _skipped_subtrees(tree)
+    places = _places(tree)
     sites: list[_Site] = []
     for index, node, _parent in _indexed(tree):
         if id(node) in skip:
             continue
         line = getattr(node, "lineno", 0)
-        sites.extend(_node_sites(index, line, node))
+        lines, function = places.get(id(node), ((line, line), None))
+        sites.extend(
+            replace(site, lines=lines, function=function) for site in _node_sites(index, line, node)
+        )
     return sites
 
 
@@ -279,7 +339,16 @@ def mutants(source: str) -> list[Mutant]:
                 site.apply(node, parent)
                 break
         ast.fix_missing_locations(tree)
-        made.append(Mutant(number, site.line, site.description, ast.unparse(tree)))
+        made.append(
+            Mutant(
+                number,
+                site.line,
+                site.description,
+                ast.unparse(tree),
+                site.lines,
+                site.function,
+            )
+        )
     return made
 
 

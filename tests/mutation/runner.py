@@ -4,17 +4,21 @@
     scripts/mutation privacy --check      # fail under the recorded floor
     scripts/mutation privacy --mutant 17  # show one mutant and its verdict
 
-For each target module every mutant (tests/mutation/mutants.py) is put in
-place by a pytest plugin (tests/mutation/loader.py) in a fresh process, which
-runs the target's tests on SQLite, fastest first, stopping at the first
-failure. A mutant the tests fail on (or that hangs past the time limit) is
-killed; one they pass is a survivor: a slip in that line would ship. The
-report names each survivor with its line, and ``--check`` fails when the kill
-rate falls under the floor recorded in tests/mutation/floor.json, so a change
-that weakens the tests (or adds code they do not guard) is seen.
+For each target module every mutant (tests/mutation/mutants.py) is tried on
+the target's tests, on SQLite, fastest first, stopping at the first failure.
+One pytest process per target (tests/mutation/worker.py) runs the tests once
+unmutated, noting the lines of the module each executes, then puts each
+mutant in place in a forked child and runs only the tests that reach it; a
+mutant acting at import gets a fresh process with the mutant imported in
+place (tests/mutation/loader.py), on every test. A mutant the tests fail on
+(or that hangs past the time limit) is killed; one they pass, or that no test
+executes, is a survivor: a slip in that line would ship. The report names
+each survivor with its line, and ``--check`` fails when the kill rate falls
+under the floor recorded in tests/mutation/floor.json, so a change that
+weakens the tests (or adds code they do not guard) is seen.
 
-The original module is run first: if its tests do not pass unmutated, nothing
-else is meaningful and the run stops.
+If the tests do not pass unmutated, nothing else is meaningful and the run
+stops.
 """
 
 from __future__ import annotations
@@ -27,10 +31,11 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tests.mutation.mutants import Mutant, mutants, mutated_line
 
@@ -57,6 +62,9 @@ TARGETS: dict[str, Target] = {
             "tests/privacy/test_visibility.py",
             "tests/privacy/test_silenced.py",
             "tests/privacy/test_conversations.py",
+            # Where the policy's discovery and quote rules are used.
+            "tests/trends/test_trends.py",
+            "tests/api/test_quote_states.py",
             "tests/privacy/test_policy_machine.py",
         ),
     ),
@@ -91,6 +99,7 @@ class Outcome:
     original: str
     verdict: str
     seconds: float
+    how: str = ""  # the tests it ran on, or why it ran none
 
 
 @dataclass
@@ -98,8 +107,10 @@ class Report:
     target: str
     module: str
     made: int
-    baseline_seconds: float
+    baseline_seconds: float  # the tests' own seconds, unmutated
     seconds: float = 0.0
+    tests: int = 0
+    baseline_run_seconds: float = 0.0  # start-up, import and the traced run
     outcomes: list[Outcome] = field(default_factory=list)
 
     def count(self, *verdicts: str) -> int:
@@ -146,7 +157,10 @@ def _environment(module: str | None, source: Path | None) -> dict[str, str]:
 
 
 def _pytest(
-    tests: Sequence[str], env: dict[str, str], timeout: float | None, cwd: Path
+    tests: Sequence[str],
+    env: dict[str, str],
+    timeout: float | None,
+    cwd: Path,
 ) -> tuple[int | None, float, str]:
     """(exit code or None on timeout, seconds, output tail)."""
     command = [
@@ -173,6 +187,52 @@ def _pytest(
     return done.returncode, time.monotonic() - started, (done.stdout + done.stderr)[-3000:]
 
 
+def _worker(
+    target: Target,
+    env: dict[str, str],
+    scratch: Path,
+    results: Path,
+    take: Callable[[dict[str, Any]], None],
+) -> tuple[int, str]:
+    """Run the worker's pytest process, handing each record it writes to
+    ``take`` as it comes; (exit code, output tail)."""
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "tests.mutation.worker",
+        "-k",
+        "not postgres",
+        *target.tests,
+    ]
+    log = scratch / "worker.log"
+    done = 0
+
+    def drain() -> None:
+        nonlocal done
+        if not results.exists():
+            return
+        text = results.read_text(encoding="utf-8")
+        complete = text[: text.rfind("\n") + 1]
+        for line in complete[done:].splitlines():
+            take(json.loads(line))
+        done = len(complete)
+
+    with log.open("w", encoding="utf-8") as out:
+        process = subprocess.Popen(
+            command, cwd=target.root, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+        while process.poll() is None:
+            drain()
+            time.sleep(0.2)
+    drain()
+    return process.returncode, log.read_text(encoding="utf-8", errors="replace")[-3000:]
+
+
 def run_target(
     name: str,
     target: Target,
@@ -186,62 +246,135 @@ def run_target(
 ) -> Report:
     """Run every mutant of ``target`` (or those in ``only``). Each verdict is
     also appended to ``progress`` (JSON lines) as it comes, so a run stopped
-    part way keeps what it found."""
+    part way keeps what it found.
+
+    One pytest process (tests/mutation/worker.py) runs the tests unmutated,
+    noting which lines each executes, then tries each mutant in a forked
+    child on the tests that reach it. A mutant acting at import is run in a
+    fresh process of its own, on every test (tests/mutation/loader.py)."""
     original = target.path.read_text(encoding="utf-8")
     made = mutants(original)
-    code, baseline, output = _pytest(target.tests, _environment(None, None), None, target.root)
-    if code != 0:
-        raise SystemExit(
-            f"{name}: the tests of {target.module} do not pass unmutated (exit {code}):\n{output}"
-        )
-    report = Report(name, target.module, len(made), round(baseline, 1))
-    # A mutant that makes the tests loop is killed by the clock: three times
-    # the clean run, with a margin for a busy machine.
-    timeout = 3 * baseline + 30
+    chosen = {m.number: m for m in made if only is None or m.number in only}
     started = time.monotonic()
-    chosen = [m for m in made if only is None or m.number in only]
     lock = threading.Lock()
     if progress is not None:
         progress.write_text("", encoding="utf-8")
+    outcomes: dict[int, Outcome] = {}
+
+    def settle(mutant: Mutant, verdict: str, seconds: float, how: str) -> None:
+        outcome = Outcome(
+            mutant.number,
+            mutant.line,
+            mutant.description,
+            mutated_line(original, mutant),
+            verdict,
+            round(seconds, 1),
+            how,
+        )
+        if verdict == SURVIVED and (mutant.description, outcome.original) in (equivalent or {}):
+            outcome.verdict = EQUIVALENT
+        with lock:
+            outcomes[mutant.number] = outcome
+            if progress is not None:
+                with progress.open("a", encoding="utf-8") as f:
+                    f.write(json.dumps(asdict(outcome)) + "\n")
+        if log:
+            print(
+                f"  {name} #{mutant.number} line {mutant.line} {mutant.description}: "
+                f"{outcome.verdict} ({seconds:.1f}s, {how})",
+                flush=True,
+            )
 
     with tempfile.TemporaryDirectory(prefix="roost-mutants-") as scratch:
+        plan_file = Path(scratch) / "plan.json"
+        results = Path(scratch) / "results.jsonl"
+        plan_file.write_text(
+            json.dumps(
+                {
+                    "module": target.module,
+                    "path": str(target.path),
+                    "jobs": jobs,
+                    "budget": budget_s,
+                    "results": str(results),
+                    "mutants": [
+                        {
+                            "number": m.number,
+                            "source": m.source,
+                            "lines": list(m.lines),
+                            "function": m.function,
+                        }
+                        for m in chosen.values()
+                    ],
+                }
+            ),
+            encoding="utf-8",
+        )
+        env = _environment(None, None)
+        env["ROOST_MUTATION_PLAN"] = str(plan_file)
+        fresh: list[tuple[Mutant, list[str]]] = []
+        head: dict[str, Any] = {}
 
-        def one(mutant: Mutant) -> Outcome:
-            outcome = Outcome(
-                mutant.number,
-                mutant.line,
-                mutant.description,
-                mutated_line(original, mutant),
-                "",
-                0,
+        def take(record: dict[str, Any]) -> None:
+            if "baseline" in record:
+                head.update(record)
+                if record["baseline"] and log:
+                    print(
+                        f"  {name}: {len(record['baseline'])} tests pass unmutated "
+                        f"({sum(record['baseline'].values()):.0f}s of tests, traced; "
+                        f"{record['seconds']:.0f}s)",
+                        flush=True,
+                    )
+                return
+            mutant = chosen[record["number"]]
+            if "fresh" in record:
+                fresh.append((mutant, record["fresh"]))
+                return
+            how = (
+                f"{record['tests']} tests"
+                if record["tests"]
+                else "budget spent"
+                if record["verdict"] == NOT_RUN
+                else "no test executes it"
             )
+            settle(mutant, record["verdict"], record["seconds"], how)
+
+        code, output = _worker(target, env, Path(scratch), results, take)
+        if not head.get("baseline") or head.get("failed"):
+            raise SystemExit(
+                f"{name}: the tests of {target.module} do not pass unmutated (exit {code}):\n"
+                f"{head.get('problem') or json.dumps(head.get('failed')) or ''}\n{output}"
+            )
+        if code != 0:
+            raise SystemExit(f"{name}: the mutation worker failed (exit {code}):\n{output}")
+        baseline: dict[str, float] = head["baseline"]
+        report = Report(
+            name,
+            target.module,
+            len(made),
+            round(sum(baseline.values()), 1),
+            tests=len(baseline),
+            baseline_run_seconds=head["seconds"],
+        )
+
+        # Mutants acting at import: each in a fresh process, on every test.
+        timeout = 3 * sum(baseline.values()) + 60
+
+        def one(item: tuple[Mutant, list[str]]) -> None:
+            mutant, tests = item
             if budget_s is not None and time.monotonic() - started > budget_s:
-                outcome.verdict = NOT_RUN
-                return outcome
+                settle(mutant, NOT_RUN, 0, "budget spent")
+                return
             source = Path(scratch) / f"mutant_{mutant.number}.py"
             source.write_text(mutant.source, encoding="utf-8")
             code, seconds, _ = _pytest(
-                target.tests, _environment(target.module, source), timeout, target.root
+                tests, _environment(target.module, source), timeout, target.root
             )
-            outcome.seconds = round(seconds, 1)
-            outcome.verdict = TIMED_OUT if code is None else SURVIVED if code == 0 else KILLED
-            if outcome.verdict == SURVIVED and (mutant.description, outcome.original) in (
-                equivalent or {}
-            ):
-                outcome.verdict = EQUIVALENT
-            if progress is not None:
-                with lock, progress.open("a", encoding="utf-8") as f:
-                    f.write(json.dumps(asdict(outcome)) + "\n")
-            if log:
-                print(
-                    f"  {name} #{mutant.number} line {mutant.line} {mutant.description}: "
-                    f"{outcome.verdict} ({seconds:.0f}s)",
-                    flush=True,
-                )
-            return outcome
+            verdict = TIMED_OUT if code is None else SURVIVED if code == 0 else KILLED
+            settle(mutant, verdict, seconds, f"fresh process, {len(tests)} tests")
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            report.outcomes = list(pool.map(one, chosen))
+            list(pool.map(one, fresh))
+    report.outcomes = [outcomes[n] for n in sorted(outcomes)]
     report.seconds = round(time.monotonic() - started, 1)
     return report
 

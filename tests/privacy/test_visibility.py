@@ -260,6 +260,7 @@ def test_given_a_post_held_as_spam_after_it_was_boosted_then_the_boost_is_hidden
     boost made before the hold must not carry it to anyone else."""
     spammer, booster, reader = (roost.account(n) for n in ("spammer", "booster", "reader"))
     reader.follow(booster)
+    unasked = reader.post_status("visible to all, but not asked about")
     post = spammer.post_status("cheap watches")
     boost = booster.post(f"/api/v1/statuses/{post['id']}/reblog").json()
 
@@ -281,6 +282,20 @@ def test_given_a_post_held_as_spam_after_it_was_boosted_then_the_boost_is_hidden
         assert boost["id"] not in ids(viewer.get("/api/v1/timelines/home").json())
     assert roost.client.get(f"/api/v1/statuses/{boost['id']}").status_code == 404
     assert spammer.get(f"/api/v1/statuses/{post['id']}").status_code == 200
+
+    # The policy alone hides the boost (not only the API's second look at the
+    # boosted post): a link to it, say a reply's parent, is not named either.
+    async def cleared(viewer: User) -> set[int]:
+        async with roost.db.read() as conn:
+            return await visible_status_ids(
+                conn, Viewer(account_id=int(viewer.id)), [int(boost["id"]), int(post["id"])]
+            )
+
+    assert roost.run(lambda: cleared(reader)) == set()
+    # Its author still sees it, and so the boost of it (and only what was
+    # asked about is answered).
+    assert roost.run(lambda: cleared(spammer)) == {int(post["id"]), int(boost["id"])}
+    assert int(unasked["id"]) not in roost.run(lambda: cleared(spammer))
 
 
 def test_given_a_suspended_account_when_followed_or_unfollowed_then_counts_stay_right(
@@ -310,3 +325,23 @@ def test_given_a_bookmarked_and_favourited_post_when_it_turns_invisible_then_lis
 
     assert bob.get("/api/v1/bookmarks").json() == []
     assert bob.get("/api/v1/favourites").json() == []
+
+
+def test_given_blocks_when_following_then_refused_across_a_block_either_way_and_only_there(
+    roost: Roost,
+) -> None:
+    alice, bob, carol, dave, erin = (
+        roost.account(n) for n in ("alice", "bob", "carol", "dave", "erin")
+    )
+    assert alice.post(f"/api/v1/accounts/{bob.id}/block").status_code == 200
+    assert carol.post(f"/api/v1/accounts/{erin.id}/block").status_code == 200
+
+    # Across a block, whoever made it: refused both ways.
+    assert alice.post(f"/api/v1/accounts/{bob.id}/follow").status_code == 403
+    assert bob.post(f"/api/v1/accounts/{alice.id}/follow").status_code == 403
+    # Someone's block of a third account refuses nobody else: not the one
+    # who blocked following others, not others following the one blocked.
+    assert alice.post(f"/api/v1/accounts/{dave.id}/follow").status_code == 200
+    assert dave.post(f"/api/v1/accounts/{erin.id}/follow").status_code == 200
+    assert erin.post(f"/api/v1/accounts/{dave.id}/follow").status_code == 200
+    assert bob.post(f"/api/v1/accounts/{carol.id}/follow").status_code == 200
