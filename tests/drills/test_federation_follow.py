@@ -241,6 +241,13 @@ def test_given_alice_follows_bob_elsewhere_when_bob_posts_and_deletes_then_her_h
             assert time.monotonic() - started < 8
     finally:
         c_process.process.send_signal(signal.SIGCONT)
+
+    # When C answers again, it catches up: the posts it missed while it hung
+    # arrive by the retries (its host's backoff, then the deliveries' own).
+    def c_has(n: int) -> bool:
+        return any(f"while C hangs {n}" in post["content"] for post in _home(c, "carol"))
+
+    _wait("C catches up once it answers again", lambda: c_has(1) and c_has(2), 120)
     assert "Traceback" not in a.process.log() + b.process.log()
 
 
