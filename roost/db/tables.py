@@ -1776,3 +1776,14 @@ federation_hosts = Table(
     Column("unavailable_at", UTCDateTime, nullable=True),
     Column("dropped", Integer, nullable=False, default=0),
 )
+
+# A digest of each erased local account's username, never the name (roost/
+# domain/accounts/retired.py): the name is refused at sign-up and its actor
+# address answers 410 Gone, so no newcomer is taken by other servers for the
+# erased person.
+retired_usernames = Table(
+    "retired_usernames",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("retired_at", UTCDateTime, nullable=False),
+)

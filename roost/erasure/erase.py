@@ -22,6 +22,7 @@ from sqlalchemy import delete, func, or_, select, update
 
 from roost.db.engine import Tx
 from roost.db.tables import accounts, metadata, statuses
+from roost.domain.accounts import retired
 from roost.domain.audit import events as audit_events
 from roost.domain.audit.chain import CONSOLE, Staff
 from roost.domain.events import AccountChanged, StatusDeleted
@@ -127,6 +128,9 @@ async def erase_account(
     receipt = Receipt(account_id, subject.username)
     async with services.db.write() as tx:
         receipt.tables = await erase_in(tx, subject)
+        if subject.local:
+            # Never given to anyone else: other servers know the account by it.
+            await retired.do_retire(tx, subject.username)
         await audit_events.erased(tx, sum(receipt.tables.values()), by=by)
         if goodbye is not None:
             # After erase_in, whose purge of the account's jobs these jobs

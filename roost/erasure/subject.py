@@ -45,6 +45,8 @@ class Subject:
     fingerprints: list[str] = field(default_factory=list)
     # (status id, visibility, mentioned ids) of its posts, for the delete events.
     deleted_posts: list[tuple[int, int, int, tuple[int, ...]]] = field(default_factory=list)
+    # An account of this server (its name is retired: roost/domain/accounts/retired.py).
+    local: bool = True
 
     @property
     def ids(self) -> list[int]:
@@ -153,6 +155,7 @@ async def gather(conn: AsyncConnection, account_id: int) -> Subject:
         conversation_ids=sorted(conversations),
         media_keys=sorted(set(keys)),
         fingerprints=sorted({t.strip() for t in texts if len(t.strip()) >= MIN_FINGERPRINT}),
+        local=account.domain is None,
     )
     subject.deleted_posts = [
         (r.id, r.account_id, r.visibility, tuple(mentioned.get(r.id, ()))) for r in own

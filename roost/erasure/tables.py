@@ -512,6 +512,13 @@ declare(
     "its actor: roost/domain/federation/farewell.py)",
 )
 declare(
+    "retired_usernames",
+    K,
+    reason="a SHA-256 digest of an erased local account's username, never the name: it "
+    "keeps the name from being given to anyone else (other servers know the account by "
+    "it) and makes its address answer 410",
+)
+declare(
     "federation_hosts",
     K,
     reason="each other server's delivery state (failures, backoff, last success): it "

@@ -36,6 +36,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from roost.config import Settings
+from roost.domain.accounts import retired
+from roost.domain.accounts.actions import USERNAME
 from roost.domain.federation import keys, moves, uris
 from roost.domain.statuses import queries as status_queries
 from roost.domain.types import ANONYMOUS
@@ -161,7 +163,13 @@ async def actor(request: Request, username: str) -> Response:
         viewer = await reader(request, settings)
         svc = services(request)
         async with svc.db.read() as conn:
-            account = await local_account(conn, viewer, username)
+            try:
+                account = await local_account(conn, viewer, username)
+            except NotFound:
+                if USERNAME.match(username) and await retired.is_retired(conn, username):
+                    # An erased account: gone for good, as Mastodon answers.
+                    raise Refused(410, "Gone") from None
+                raise
             aliases = await moves.alias_uris(conn, account.value.id)
             moved_to = await moves.moved_to_uri(conn, settings.base_url, account.value.id)
         if account.value.username != username:

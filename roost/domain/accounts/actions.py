@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from roost.clock import utcnow
 from roost.db.engine import Tx
 from roost.db.tables import account_roles, accounts, users
-from roost.domain.accounts import passwords
+from roost.domain.accounts import passwords, retired
 from roost.domain.accounts.verification import VerifyProfileLinks
 from roost.domain.audit.chain import CONSOLE, Staff, record
 from roost.domain.events import AccountChanged
@@ -83,7 +83,8 @@ async def check_new_account(tx: Tx, new: NewAccount) -> None:
         taken = await tx.execute(
             select(accounts.c.id).where(accounts.c.username_key == name.lower())
         )
-        if taken.first() is not None:
+        if taken.first() is not None or await retired.is_retired(tx.conn, name):
+            # A retired name (an erased account's) is taken for good.
             refuse("username", "taken", "is already taken")
     if not new.email:
         refuse("email", "blank", "can't be blank")

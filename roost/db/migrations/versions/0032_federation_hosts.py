@@ -5,7 +5,7 @@ failure of the run, the last success, when it was marked unavailable and how
 many deliveries were dropped since.
 
 Revision ID: 0032
-Revises: 0030
+Revises: 0031
 Create Date: 2026-12-06 09:40:00.000000
 """
 

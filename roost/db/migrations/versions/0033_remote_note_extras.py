@@ -6,8 +6,8 @@ state ``remote``). ``polls.remote_counts`` / ``polls.remote_voters``: a
 received poll's votes per option and voters, as its server reports them
 (None for a local poll, counted from ``poll_votes``).
 
-Revision ID: 0034
-Revises: 0030
+Revision ID: 0033
+Revises: 0032
 Create Date: 2026-12-06 10:15:00.000000
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0034"
+revision: str = "0033"
 down_revision: str | None = "0032"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
