@@ -9,9 +9,10 @@ Loaded with ``-p``, it runs before any conftest imports the target, and:
    then acts at import (a module constant, a class body, a function called
    while importing): it is left to a fresh process with the mutant imported
    in place (tests/mutation/loader.py), as before.
-2. Runs every test once, unmutated, in a forked child that records the lines
-   of the target each test executes (its threads too: the app runs on the
-   test client's) and its seconds. If any fails, nothing else is meaningful.
+2. Runs every test once, unmutated, each in a child forked from the state
+   before any test ran, recording the lines of the target it executes (its
+   threads too: the app runs on the test client's) and its seconds. If any
+   fails, nothing else is meaningful.
 3. For each other mutant, forks a child from this process as it stands after
    collection, before any test ran: the child puts the mutant's code into
    the function that holds it (its ``__code__``, so every importer and every
@@ -163,27 +164,51 @@ def _own_temp(config: pytest.Config, root: Path, name: str) -> Path:
 
 
 def _baseline(session: pytest.Session, plan: dict[str, Any], root: Path, out: Path) -> None:
-    """In a child: every test once, unmutated, with the lines each executes."""
-    lines = _Lines(plan["path"])
-    found: dict[str, Any] = {}
-    _own_temp(session.config, root, "baseline")
-    lines.start()
-    items = session.items
-    for index, item in enumerate(items):
-        from _pytest.runner import runtestprotocol
+    """In a child: every test once, unmutated, with the lines each executes.
 
-        lines.into = set()
-        started = time.monotonic()
-        following = items[index + 1] if index + 1 < len(items) else None
-        reports = runtestprotocol(item, log=False, nextitem=following)
-        seconds = time.monotonic() - started
-        failed = [r for r in reports if r.failed]
-        found[item.nodeid] = {
-            "seconds": round(seconds, 3),
-            "lines": sorted(lines.into),
-            "failed": str(failed[0].longrepr)[-3000:] if failed else None,
-        }
-    lines.stop()
+    Each test runs in a child of its own, forked from the state before any
+    test ran, as a mutant's tests do. Run one after another in one process,
+    a test found built what an earlier one had built and kept (a prepared
+    statement compiled on first use, a clause cached per viewer), so the
+    builder's lines counted as executed by the first test only: a mutant
+    there ran that one test and survived, though the tests that read
+    through the cached result would have failed on it."""
+    found: dict[str, Any] = {}
+    for index, item in enumerate(session.items):
+        record = root / f"baseline-{index}.json"
+
+        def one(item: pytest.Item = item, index: int = index, record: Path = record) -> int:
+            from _pytest.runner import runtestprotocol
+
+            _own_temp(session.config, root, f"baseline-{index}")
+            lines = _Lines(plan["path"])
+            lines.start()
+            started = time.monotonic()
+            reports = runtestprotocol(item, log=False, nextitem=None)
+            seconds = time.monotonic() - started
+            lines.stop()
+            failed = [r for r in reports if r.failed]
+            record.write_text(
+                json.dumps(
+                    {
+                        "seconds": round(seconds, 3),
+                        "lines": sorted(lines.into),
+                        "failed": str(failed[0].longrepr)[-3000:] if failed else None,
+                    }
+                ),
+                encoding="utf-8",
+            )
+            return 0
+
+        errors = root / f"baseline-{index}.error"
+        pid = _fork(one, errors)
+        _, status = os.waitpid(pid, 0)
+        if record.exists():
+            found[item.nodeid] = json.loads(record.read_text(encoding="utf-8"))
+        else:
+            why = errors.read_text(encoding="utf-8") if errors.exists() else f"status {status}"
+            died = f"the test's child died: {why}"
+            found[item.nodeid] = {"seconds": 0.0, "lines": [], "failed": died}
     out.write_text(json.dumps(found), encoding="utf-8")
 
 

@@ -193,6 +193,10 @@ def test_given_a_suspended_account_then_its_posts_and_profile_vanish_except_for_
     assert_hidden(roost, post["id"], None, bob)
     assert bob.get(f"/api/v1/statuses/{boost['id']}").status_code == 404
     assert roost.client.get(f"/api/v1/accounts/{alice.id}").status_code == 404
+    # Her posts' list is not there either, to anyone but staff.
+    for reader in (bob, roost.client):
+        assert reader.get(f"/api/v1/accounts/{alice.id}/statuses").status_code == 404
+    assert post["id"] in ids(staff.get(f"/api/v1/accounts/{alice.id}/statuses").json())
     for path in ("/api/v1/timelines/public", "/api/v1/timelines/tag/tag"):
         assert post["id"] not in roost.client.get(path).text
     assert post["id"] not in bob.get("/api/v1/timelines/home").text
