@@ -33,6 +33,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "email-domains": ("email_domains",),
     "emoji": ("emoji",),
     "export": ("export",),
+    "federation": ("federation",),
     "hashes": ("hashes",),
     "import": ("imports",),
     "invites": ("invites",),
