@@ -1,6 +1,10 @@
 """HTTP Message Signatures (RFC 9421) on requests, and the ``Content-Digest``
 header they cover (RFC 9530): what a receiver needs to check one.
 
+Above 500 lines: one specification read end to end (its Structured Field
+parser, the signature base, the algorithms and the digest), each part used
+only by the others; apart, they would be modules that nothing else imports.
+
 ``parse`` reads the ``Signature-Input`` and ``Signature`` fields (Structured
 Field dictionaries, RFC 8941) into the signatures they carry;
 ``signature_base`` rebuilds what a signature covers from the request as

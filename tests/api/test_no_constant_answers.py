@@ -184,6 +184,7 @@ def _fill(roost: Roost, me: User, tmp: Path) -> World:
     me.post("/api/v1/featured_tags", json={"name": "roost"})
     me.post(f"/api/v1/accounts/{friend.id}/pin")
     me.post("/api/v1/domain_blocks", json={"domain": "spam.example"})
+    me.post("/api/v1/roost/aliases", json={"acct": "friend"})  # friend was me before
     listed = me.post("/api/v1/lists", json={"title": "friends"}).json()
     me.post(f"/api/v1/lists/{listed['id']}/accounts", json={"account_ids": [friend.id]})
     collection = me.post(

@@ -1,5 +1,11 @@
 """Posts across servers: Create(Note) and Delete(Note), both ways.
 
+Above 500 lines: the Note both ways, out (the destinations by visibility,
+the Note built once) and in (addressing, tags, mentions, media and polls
+of a received one), shares its reading of addressing and tags; the receiving
+half is next to be moved to a module of its own, with the private helpers
+edits.py borrows.
+
 Out (``publish``, ``withdraw``: called by the jobs of a post's life,
 roost/domain/statuses/handlers.py): a local post goes as Create(Note) to the
 inboxes ``destination_inboxes`` chooses by its visibility: a public, unlisted
