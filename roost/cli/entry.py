@@ -10,7 +10,8 @@ tests/cli/test_entry.py against what each module registers). ``roost``,
 ``roost --help`` and a word it does not know load every module, so the help
 lists every command and a mistyped word gets typer's own error.
 
-``roost.cli.main.app`` stays the whole application, for code that imports it.
+``roost.cli.main.app`` stays the whole application, for code that imports it
+(every module this map names).
 """
 
 from __future__ import annotations
