@@ -161,6 +161,7 @@ def create_app(
         max_queue_s=settings.max_queue_ms / 1000,
         max_in_flight=settings.max_in_flight,
         sustained_in_flight=_sustained_in_flight(settings, svc),
+        adaptive_floor=settings.min_in_flight if settings.adaptive_in_flight else 0,
         max_streams=settings.max_streams,
         metrics=svc.metrics,
         headers=[

@@ -140,6 +140,12 @@ class Settings(BaseSettings):
     # Unset: 2 on SQLite (one loop does all the work), 4 on PostgreSQL
     # (requests also wait on round trips). 0 turns it off.
     sustained_in_flight: int | None = Field(default=None, ge=0, le=100_000)
+    # The in-flight limit follows latency (roost/api/concurrency_limit.py): it
+    # starts at max_in_flight, falls while admitted requests take more than
+    # twice their unloaded time, climbs back while they do not, never below
+    # min_in_flight. Off: the fixed limits above (sustained_in_flight applies).
+    adaptive_in_flight: bool = True
+    min_in_flight: int = Field(default=2, ge=1, le=100_000)
     max_streams: int = Field(default=1000, ge=0, le=1_000_000)
     # Media (roost/media): where files live, what is accepted, how images are
     # cut down. Sizes are in bytes; media_max_image_pixels refuses

@@ -38,7 +38,12 @@ on something other than the loop: on PostgreSQL and Redis a request waits
 for its round trips and for a pooled connection, where the loop does not see
 the queue, and one process serves fastest with a few requests at once
 (overloaded on PostgreSQL, 16 admitted were answered in about half the time
-of 32, and a third or less of 100). A
+of 32, and a third or less of 100). The limit follows latency by default
+(roost/api/concurrency_limit.py): the configured maximum while admitted
+requests take about their unloaded time, so that an idle instance admits an
+app's burst, falling towards a floor while they take more than twice it, for
+requests that share the loop are interleaved and each takes about as many
+service times as there are in flight. A
 request waiting on its client (an upload arriving, a download being read) is
 not counted meanwhile: a slow client holds no place of the server's own.
 Open streams are bounded apart (``max_streams``): SSE and WebSocket
@@ -70,6 +75,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from roost.api.concurrency_limit import AdaptiveLimit, route_class
 from roost.observability.metrics import Metrics
 
 log = logging.getLogger("roost.admission")
@@ -116,6 +122,15 @@ class Refusal:
         return cls(headers, body, head)
 
 
+@dataclass
+class _Timing:
+    """One admitted request's time in flight, as the adaptive limit reads it."""
+
+    started: float
+    unheld_s: float = 0.0
+    status: int = 0
+
+
 class _Admitted:
     """``Admission.early``'s answer for a request it lets through."""
 
@@ -128,7 +143,8 @@ class Admission:
 
     ``max_queue_s``: under sustained overload, the longest a request may have
     waited for the event loop; ``max_in_flight``: requests being worked on at
-    once; ``max_streams``: open SSE and WebSocket streams; 0 turns each off.
+    once (with ``adaptive_floor``, the most the adaptive limit allows, and the
+    floor its least); ``max_streams``: open SSE and WebSocket streams; 0 turns each off.
     ``headers`` go on every refusal (the CORS headers a browser needs to read
     it). Counts refusals in ``roost_http_requests_shed_total{reason}`` and
     exposes the in-flight and stream counts as gauges. ``clock`` (seconds) is
@@ -136,7 +152,7 @@ class Admission:
     """
 
     # Set in the scope of a request admitted by the protocol (early), which
-    # holds its place until the ASGI path takes it.
+    # holds its place until the ASGI path takes it: when (``now()``).
     RESERVED = "roost.admission.reserved"
 
     def __init__(
@@ -148,6 +164,7 @@ class Admission:
         max_streams: int,
         metrics: Metrics,
         sustained_in_flight: int = 0,
+        adaptive_floor: int = 0,
         headers: Sequence[tuple[bytes, bytes]] = (),
         clock: Callable[[], float] = time.perf_counter,
         cpu_clock: Callable[[], float] = time.process_time,
@@ -168,6 +185,18 @@ class Admission:
         self._shed_in_flight = metrics.requests_shed.labels("in_flight")
         self._shed_streams = metrics.requests_shed.labels("streams")
         self._refused_early = metrics.requests_refused_early
+        # The in-flight limit that follows latency (roost/api/concurrency_limit.py),
+        # when asked for: it replaces the sustained-overload limit below.
+        self.adaptive: AdaptiveLimit | None = None
+        if adaptive_floor and max_in_flight:
+            self.adaptive = AdaptiveLimit(
+                max_in_flight,
+                adaptive_floor,
+                clock=clock,
+                taken=lambda: self.in_flight + self.reserved,
+            )
+            self.sustained_in_flight = 0
+            metrics.in_flight_latency_ratio.set_function(lambda: self._latency_ratio())
         metrics.requests_in_flight.set_function(lambda: self.in_flight)
         metrics.in_flight_limit.set_function(lambda: self.limit)
         # Sustained overload in flight (see _places_left): since when more than
@@ -202,6 +231,10 @@ class Admission:
         else:
             await self.app(scope, receive, send)
 
+    def now(self) -> float:
+        """The clock admission control times requests by."""
+        return self._clock()
+
     def early(self, path: str) -> Refusal | _Admitted | None:
         """Asked by the HTTP protocol as soon as a request's headers are read
         (roost/api/early_refusal.py): the refusal to write now, ADMITTED when the
@@ -222,35 +255,45 @@ class Admission:
         return self._busy
 
     async def _request(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope.get(self.RESERVED):
+        reserved_at = scope.get(self.RESERVED)
+        if reserved_at is not None:
             # Admitted by the protocol already, in the turn its bytes came in.
             self.reserved -= 1
-            self.in_flight += 1
+        elif not self._places_left(self.in_flight + self.reserved):
+            self._shed_in_flight.inc()
+            await self._refuse(scope, send, self._busy)
+            return
+        elif not self._loop_keeps_up():
+            self._shed_queue.inc()
+            await self._refuse(scope, send, self._busy)
+            return
+        self.in_flight += 1
+        if reserved_at is None:
+            self._note_taken()
+        if self.adaptive is None:
             try:
                 await self.app(scope, self._unheld(receive), self._unheld(send))
             finally:
                 self.in_flight -= 1
                 self._note_freed()
             return
-        if not self._places_left(self.in_flight + self.reserved):
-            self._shed_in_flight.inc()
-            await self._refuse(scope, send, self._busy)
-            return
-        if not self._loop_keeps_up():
-            self._shed_queue.inc()
-            await self._refuse(scope, send, self._busy)
-            return
-        self.in_flight += 1
-        self._note_taken()
+        timing = _Timing(reserved_at if isinstance(reserved_at, float) else self._clock())
         try:
-            await self.app(scope, self._unheld(receive), self._unheld(send))
+            await self.app(scope, self._unheld(receive, timing), self._unheld(send, timing))
         finally:
             self.in_flight -= 1
             self._note_freed()
+        if 200 <= timing.status < 400:
+            key = route_class(scope["method"], scope["path"])
+            if key is not None:
+                held = self._clock() - timing.started - timing.unheld_s
+                self.adaptive.observe(key, held)
 
-    def _unheld(self, io: Callable[..., Awaitable[Any]]) -> Any:
+    def _unheld(self, io: Callable[..., Awaitable[Any]], timing: _Timing | None = None) -> Any:
         """``io`` (receive or send), not counted in flight while it waits: a
-        slow client's upload or download holds no place of the server's own."""
+        slow client's upload or download holds no place of the server's own.
+        With ``timing``, the wait is left out of the request's time in flight
+        and the answer's status noted."""
 
         async def call(*args: Any) -> Any:
             self.in_flight -= 1
@@ -261,7 +304,20 @@ class Admission:
                 self.in_flight += 1
                 self._note_taken()
 
-        return call
+        if timing is None:
+            return call
+        clock = self._clock
+
+        async def timed(*args: Any) -> Any:
+            if args and args[0].get("type") == "http.response.start":
+                timing.status = args[0].get("status", 0)
+            began = clock()
+            try:
+                return await call(*args)
+            finally:
+                timing.unheld_s += clock() - began
+
+        return timed
 
     async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.max_streams and self.streams >= self.max_streams:
@@ -281,7 +337,12 @@ class Admission:
     @property
     def limit(self) -> int:
         """Requests admitted at once now (0: no limit)."""
+        if self.adaptive is not None:
+            return self.adaptive.current
         return self.sustained_in_flight if self._sustained else self.max_in_flight
+
+    def _latency_ratio(self) -> float:
+        return self.adaptive.last_ratio if self.adaptive is not None else 0.0
 
     def _places_left(self, taken: int) -> bool:
         """Whether one more request may be worked on, ``taken`` places being held.

@@ -84,8 +84,9 @@ class EarlyRefusingProtocol(HttpToolsProtocol):
             super().on_headers_complete()
             return
         if not isinstance(verdict, Refusal):
-            # Admitted: its place is held until the ASGI path takes it.
-            self.scope[Admission.RESERVED] = True  # type: ignore[literal-required]
+            # Admitted: its place is held until the ASGI path takes it, and
+            # its time in flight counts from now.
+            self.scope[Admission.RESERVED] = admission.now()  # type: ignore[literal-required]
             super().on_headers_complete()
             return
         self._refuse(verdict.head, verdict.body)

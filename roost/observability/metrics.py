@@ -122,8 +122,17 @@ class Metrics:
         )
         self.in_flight_limit = Gauge(
             "roost_http_in_flight_limit",
-            "HTTP requests this process admits at once now: ROOST_MAX_IN_FLIGHT, "
-            "or ROOST_SUSTAINED_IN_FLIGHT while an overload lasts (0: no limit).",
+            "HTTP requests this process admits at once now (0: no limit): with "
+            "ROOST_ADAPTIVE_IN_FLIGHT, between ROOST_MIN_IN_FLIGHT and "
+            "ROOST_MAX_IN_FLIGHT as latency moves it; else ROOST_MAX_IN_FLIGHT, or "
+            "ROOST_SUSTAINED_IN_FLIGHT while an overload lasts.",
+            registry=r,
+        )
+        self.in_flight_latency_ratio = Gauge(
+            "roost_http_in_flight_latency_ratio",
+            "With ROOST_ADAPTIVE_IN_FLIGHT: the median of admitted requests' time in "
+            "flight over their route's unloaded time, as the limit last moved on it "
+            "(above 2 the limit falls, at 1.5 or below it climbs).",
             registry=r,
         )
         self.streams_open = Gauge(

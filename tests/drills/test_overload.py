@@ -26,6 +26,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -127,6 +128,57 @@ def test_given_more_clients_than_a_process_can_serve_then_excess_gets_503_and_li
     server: tuple[int, str], tmp_path: Path
 ) -> None:
     port, token = server
+    load, probes, unanswered, summary = _overload(port, token, tmp_path, CONNECTIONS)
+    _check(load, probes, unanswered, summary)
+
+
+def test_given_lasting_overload_then_the_in_flight_limit_falls_and_climbs_back_after(
+    server: tuple[int, str], tmp_path: Path
+) -> None:
+    """Ten times the connections one process serves best (one or two on
+    SQLite): the adaptive limit falls from its maximum while the overload
+    lasts, the excess is refused, /livez stays fast, and once the load is
+    gone the limit is back at its maximum for the next app's burst."""
+    port, token = server
+    before = _limit(port)
+    limits: list[float] = []
+    done = threading.Event()
+
+    def watch() -> None:  # apart from the probes, which must keep their pace
+        while not done.wait(0.3):
+            limits.append(_limit(port))
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        load, probes, unanswered, summary = _overload(port, token, tmp_path, 20)
+    finally:
+        done.set()
+        watcher.join(CLIENT_TIMEOUT_S)
+    time.sleep(2.0)  # idle: 100 ms a place
+    after = _limit(port)
+    summary += f"; limit before {before}, during {limits}, after {after}"
+    _check(load, probes, unanswered, summary)
+    assert before == 16, summary
+    assert min(limits) < 16, summary
+    assert after == 16, summary
+
+
+def _limit(port: int) -> float:
+    """roost_http_in_flight_limit on /metrics (loopback may read it)."""
+    with httpx.Client(timeout=CLIENT_TIMEOUT_S) as http:
+        text = http.get(f"http://127.0.0.1:{port}/metrics").text
+    for line in text.splitlines():
+        if line.startswith("roost_http_in_flight_limit "):
+            return float(line.split()[1])
+    raise AssertionError("no roost_http_in_flight_limit on /metrics")
+
+
+def _overload(
+    port: int, token: str, tmp_path: Path, connections: int
+) -> tuple[Load, list[float], int, str]:
+    """``connections`` clients asking again at once for OVERLOAD_S, /livez
+    probed meanwhile."""
     report_path = tmp_path / "load.json"
     probes: list[float] = []
     unanswered = 0
@@ -138,7 +190,7 @@ def test_given_more_clients_than_a_process_can_serve_then_excess_gets_503_and_li
             str(report_path),
             str(port),
             HOME,
-            str(CONNECTIONS),
+            str(connections),
             str(OVERLOAD_S),
             f"Authorization: Bearer {token}",
         ],
@@ -185,6 +237,10 @@ def test_given_more_clients_than_a_process_can_serve_then_excess_gets_503_and_li
         f"{unanswered} unanswered; load average {load_average:.1f}"
     )
     print(summary)  # the figures, for a run with -s
+    return load, probes, unanswered, summary
+
+
+def _check(load: Load, probes: list[float], unanswered: int, summary: str) -> None:
     assert load.steady, summary
     # Health answered throughout, and quickly.
     assert len(probes) >= 10 and not unanswered, summary
