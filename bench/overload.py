@@ -29,7 +29,9 @@ timed out, or an answer other than 2xx or 503 came back.
 
 ``--scaled`` runs the same on PostgreSQL + Redis (bench/_scaled.py; one server
 process, 5,000 posts by default there). ``--set NAME=VALUE`` gives the server
-with admission on a setting (``--set max_in_flight=32``).
+with admission on a setting (``--set max_in_flight=32``); ``--versus NAME=VALUE``
+overloads one more server with other settings against the same knee
+(``--versus adaptive_in_flight=false``: the fixed in-flight limits).
 """
 
 from __future__ import annotations
@@ -99,6 +101,14 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         metavar="NAME=VALUE",
         help="a setting for the server with admission on, e.g. max_in_flight=32",
+    )
+    parser.add_argument(
+        "--versus",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="also overload a server with these settings, against the same knee "
+        "(e.g. adaptive_in_flight=false)",
     )
     parser.add_argument(
         "--builtin", action="store_true", help="use the asyncio load generator even if wrk is here"
@@ -205,21 +215,24 @@ def _run(args: argparse.Namespace, start: _Start) -> int:
         on, on_probes = _overloaded(port, overload, args.seconds, load)
         print(_row("admission on", overload, on))
 
+    versus = dict(item.split("=", 1) for item in args.versus)
+    other = other_probes = None
+    if versus:
+        with start(**versus) as port:
+            load(port, 8, WARM_UP_S)
+            other, other_probes = _overloaded(port, overload, args.seconds, load)
+            print(_row("versus", overload, other))
+
     ratio = on.p99_ms / baseline.p99_ms if baseline.p99_ms else float("inf")
     print(
         f"\nknee: {knee} connections ({baseline.admitted_rps:.0f} answers/s, "
         f"p99 {baseline.p99_ms:.2f} ms; at {first} connection p99 {idle.p99_ms:.2f} ms)"
     )
-    print(
-        f"at {overload} connections ({overload / knee:g}x the knee), admission on: "
-        f"{on.admitted_rps:.0f} answers/s ({on.admitted_rps / baseline.admitted_rps:.0%} of the "
-        f"knee's), {on.refused_share:.1%} refused with 503, "
-        f"admitted p99 {on.p99_ms:.2f} ms = {ratio:.2f}x the knee's "
-        f"({'meets' if ratio <= TARGET_RATIO else 'ABOVE'} the {TARGET_RATIO:g}x target; "
-        f"{on.p99_ms / idle.p99_ms:.2f}x the p99 at {first} connection), "
-        f"max {on.max_ms:.0f} ms, {on.errors} failed or timed out"
-    )
+    print(_summary("admission on", on, baseline, idle, first, knee, overload))
     print(_probe_line("admission on", on_probes))
+    if other is not None and other_probes is not None:
+        print(_summary(f"versus {versus}", other, baseline, idle, first, knee, overload))
+        print(_probe_line("versus", other_probes))
     if off is not None and off_probes is not None:
         print(
             f"at {overload} connections, admission off: {off.admitted_rps:.0f} answers/s, "
@@ -242,6 +255,27 @@ def _run(args: argparse.Namespace, start: _Start) -> int:
         extra={"knee_connections": knee, "overload_connections": overload},
     )
     return 0
+
+
+def _summary(
+    label: str,
+    on: _load.AdmittedResult,
+    baseline: _load.AdmittedResult,
+    idle: _load.AdmittedResult,
+    first: int,
+    knee: int,
+    overload: int,
+) -> str:
+    ratio = on.p99_ms / baseline.p99_ms if baseline.p99_ms else float("inf")
+    return (
+        f"at {overload} connections ({overload / knee:g}x the knee), {label}: "
+        f"{on.admitted_rps:.0f} answers/s ({on.admitted_rps / baseline.admitted_rps:.0%} of the "
+        f"knee's), {on.refused_share:.1%} refused with 503, "
+        f"admitted p99 {on.p99_ms:.2f} ms = {ratio:.2f}x the knee's "
+        f"({'meets' if ratio <= TARGET_RATIO else 'ABOVE'} the {TARGET_RATIO:g}x target; "
+        f"{on.p99_ms / idle.p99_ms:.2f}x the p99 at {first} connection), "
+        f"max {on.max_ms:.0f} ms, {on.errors} failed or timed out"
+    )
 
 
 def _overloaded(
