@@ -30,6 +30,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "check": ("check",),
     "db": ("db",),
     "doctor": ("doctor",),
+    "domain-allows": ("blocks",),
     "domain-blocks": ("blocks",),
     "email-domains": ("email_domains",),
     "emoji": ("emoji",),

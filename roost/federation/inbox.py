@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from roost.domain.federation.inbox import MAX_ACTIVITY_BYTES, check_activity, do_receive
-from roost.domain.federation.verification import verify_request
+from roost.domain.federation.verification import NotFederated, verify_request
 from roost.domain.types import ANONYMOUS
 from roost.errors import RuleBroken
 from roost.federation.common import (
@@ -62,6 +62,9 @@ async def _receive(request: Request, username: str | None) -> Response:
                 headers=request.headers,
                 body=body,
             )
+        except NotFederated as refused:
+            log.info("inbox delivery refused: %s", refused)
+            raise Refused(403, "This server does not federate with yours") from None
         except SignatureRefused as refused:
             log.info("inbox delivery refused: %s", refused)
             raise Refused(401, "Verification failed") from None

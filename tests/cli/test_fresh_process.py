@@ -207,6 +207,16 @@ def test_given_a_fresh_installation_when_the_operator_sets_it_up_then_every_step
         listed = roost("domain-blocks", "list").out.strip()
         assert listed == f"{block_id}\tspam.example\tsuspend\treject_media"
         assert roost("domain-blocks", "remove", block_id).out.strip() == "unblocked spam.example"
+        assert roost("domain-allows", "list").out.strip() == (
+            "federation mode: open\nno allowed servers"
+        )
+        made = roost("domain-allows", "add", "Friends.Example").out
+        assert made.startswith("allowed friends.example, id ")
+        allow_id = made.split()[-1]
+        listed = roost("domain-allows", "list", federation_mode="allowlist").out.strip()
+        assert listed == f"federation mode: allowlist\n{allow_id}\tfriends.example"
+        removed = roost("domain-allows", "remove", allow_id).out.strip()
+        assert removed == "no longer allowed: friends.example"
 
     concurrently(
         accounts_and_tokens,

@@ -364,8 +364,8 @@ async def cache_remote_media(ctx: JobContext, job: CacheRemoteMedia) -> None:
             await conn.execute(select(accounts.c.uri).where(accounts.c.id == media.account_id))
         ).scalar_one_or_none()
     for address in (url, author):
-        policy = None if address is None else await policy_for(ctx.db, address)
-        if policy is not None and policy.reject_media:
+        policy = None if address is None else await policy_for(ctx.db, address, ctx.settings)
+        if policy is not None and (policy.reject_media or policy.refused):
             return  # staff refuse its server's media: shown by its address only
     limit = (
         settings.media_max_image_bytes if media.type == "image" else settings.media_max_video_bytes
