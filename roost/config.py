@@ -239,6 +239,15 @@ class Settings(BaseSettings):
     # reads of actors and posts must be signed by an allowed server
     # (roost/domain/blocks/domains.py: DomainPolicy.refused).
     federation_mode: Literal["open", "allowlist"] = "open"
+    # Other servers' media files cached here (roost/domain/federation/
+    # remote_media.py): bytes they may take (0: no budget) and days a file
+    # unused is kept (0: whatever its age); past either, the least recently
+    # used files are removed (their rows stay) and fetched again when asked
+    # for. Checked every federation_upkeep_interval_s, as are unavailable
+    # hosts (roost/domain/federation/probes.py).
+    remote_media_budget: int = Field(default=0, ge=0)
+    remote_media_retention_days: float = Field(default=0.0, ge=0, le=36500)
+    federation_upkeep_interval_s: float = Field(default=300.0, ge=1, le=86400)
     # The domain as the world sees it (roost/ops/netchecks.py): the addresses
     # ROOST_DOMAIN must resolve to (comma-separated; empty: any), and a
     # nameserver to ask instead of this machine's resolver ("9.9.9.9" or

@@ -42,6 +42,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "ip-blocks": ("blocks",),
     "jobs": ("jobs",),
     "lawful": ("lawful",),
+    "media": ("media",),
     "roles": ("roles",),
     "rules": ("rules",),
     "search": ("search",),

@@ -148,6 +148,7 @@ def worker(
     With --metrics-port, Prometheus scrapes the jobs this worker ran (their
     durations by kind) from http://127.0.0.1:PORT/metrics.
     """
+    from roost.domain.federation.upkeep import ensure_upkeep
     from roost.jobs.runner import JobRunner
     from roost.observability.logs import configure_logging
     from roost.services import build_services
@@ -157,6 +158,7 @@ def worker(
         # Each runner claims a couple of jobs at a time: a long batch held by
         # one worker is work another idle worker cannot take.
         runners = [JobRunner(svc.job_context(), batch=2) for _ in range(concurrency)]
+        await ensure_upkeep(svc.db)
         exporter = None
         if metrics_port:
             from prometheus_client import start_http_server
