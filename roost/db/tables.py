@@ -1782,6 +1782,10 @@ federation_hosts = Table(
     Column("last_success_at", UTCDateTime, nullable=True),
     Column("unavailable_at", UTCDateTime, nullable=True),
     Column("dropped", Integer, nullable=False, default=0),
+    # An unavailable host is probed (roost/domain/federation/probes.py):
+    # unanswered probes since it was marked so, and when the next is due.
+    Column("probes", Integer, nullable=False, default=0, server_default=text("0")),
+    Column("next_probe_at", UTCDateTime, nullable=True),
 )
 
 # A digest of each erased local account's username, never the name (roost/

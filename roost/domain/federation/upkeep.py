@@ -1,8 +1,10 @@
 """Federation's periodic work, as one job that queues its own next run.
 
 ``FederationUpkeep`` runs every ``ROOST_FEDERATION_UPKEEP_INTERVAL_S``
-(300): it prunes other servers' cached media files beyond their budget or
-retention (roost/domain/federation/remote_media.py). ``ensure_upkeep`` queues
+(300): it probes the servers marked unavailable whose next probe is due
+(roost/domain/federation/probes.py), and prunes other servers' cached
+media files beyond their budget or retention (roost/domain/federation/
+remote_media.py). ``ensure_upkeep`` queues
 the first run when none is queued; the server and `roost worker` call it as
 they start, so whichever process runs jobs keeps it going. A second one
 queued by a race ends itself rather than queueing another.
@@ -19,7 +21,7 @@ from sqlalchemy import func, select
 from roost.clock import utcnow
 from roost.db.engine import Database, Tx
 from roost.db.tables import jobs
-from roost.domain.federation import remote_media
+from roost.domain.federation import probes, remote_media
 from roost.domain.jobs import JobContext
 from roost.jobs.outbox import enqueue
 from roost.jobs.registry import Job, handles
@@ -49,6 +51,10 @@ async def ensure_upkeep(db: Database) -> None:
 async def upkeep(ctx: JobContext, job: FederationUpkeep) -> None:
     settings = ctx.settings
     try:
+        if settings.federation:
+            back = await probes.probe_due(ctx.db, settings)
+            if back:
+                log.info("unavailable servers answering again: %s", back)
         if settings.remote_media_budget or settings.remote_media_retention_days:
             pruned = await remote_media.prune(ctx.db, settings, ctx.media)
             if pruned.files:

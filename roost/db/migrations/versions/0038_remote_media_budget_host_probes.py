@@ -1,10 +1,12 @@
-"""remote media kept under a budget
+"""remote media kept under a budget; unavailable hosts probed
 
 ``media_attachments.remote_used_at``: when a cached file of another
 server's media was last fetched or served here (the least recently used go
 first when remote files are over their budget); ``remote_pruned_at``: its
 file was removed by that pruning (the row stays, and the file is fetched
-again from its server when asked for).
+again from its server when asked for). ``federation_hosts.probes`` and
+``next_probe_at``: how many times an unavailable host was probed without an
+answer, and when it is probed next (the spacing doubles).
 
 Revision ID: 0038
 Revises: 0034
@@ -31,9 +33,15 @@ def upgrade() -> None:
         batch.add_column(sa.Column("remote_used_at", _AT, nullable=True))
         batch.add_column(sa.Column("remote_pruned_at", _AT, nullable=True))
         batch.create_index("ix_media_attachments_remote_used_at", ["remote_used_at"])
+    with op.batch_alter_table("federation_hosts") as batch:
+        batch.add_column(sa.Column("probes", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("next_probe_at", _AT, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("federation_hosts") as batch:
+        batch.drop_column("next_probe_at")
+        batch.drop_column("probes")
     with op.batch_alter_table("media_attachments") as batch:
         batch.drop_index("ix_media_attachments_remote_used_at")
         batch.drop_column("remote_pruned_at")
