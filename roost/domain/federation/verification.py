@@ -70,6 +70,15 @@ class NotFederated(SignatureRefused):
     suspended server's activities are taken and marked ``failed``.)"""
 
 
+class KeyGone(SignatureRefused):
+    """The key's address answered 404 or 410: its actor may have been
+    deleted (roost/domain/federation/departed.py takes a Delete of it)."""
+
+    def __init__(self, message: str, key_id: str) -> None:
+        super().__init__(message)
+        self.key_id = key_id
+
+
 @dataclass(frozen=True)
 class SignedBy:
     """Who signed a request that verified: the key and the actor owning it."""
@@ -309,6 +318,8 @@ async def _fetch_key(db: Database, settings: Settings, key_id: str) -> _Key:
         )
     except OutboundRefused as error:
         raise SignatureRefused(f"the key could not be fetched: {error}") from None
+    if fetched.status in (404, 410):
+        raise KeyGone(f"the key's address answered {fetched.status}", key_id)
     if fetched.status != 200:
         raise SignatureRefused(f"the key's address answered {fetched.status}")
     try:
