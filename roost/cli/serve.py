@@ -148,7 +148,7 @@ def worker(
     With --metrics-port, Prometheus scrapes the jobs this worker ran (their
     durations by kind) from http://127.0.0.1:PORT/metrics.
     """
-    from roost.domain.federation.upkeep import ensure_upkeep
+    from roost.domain.federation.upkeep import keep_upkeep
     from roost.jobs.runner import JobRunner
     from roost.observability.logs import configure_logging
     from roost.services import build_services
@@ -158,7 +158,6 @@ def worker(
         # Each runner claims a couple of jobs at a time: a long batch held by
         # one worker is work another idle worker cannot take.
         runners = [JobRunner(svc.job_context(), batch=2) for _ in range(concurrency)]
-        await ensure_upkeep(svc.db)
         exporter = None
         if metrics_port:
             from prometheus_client import start_http_server
@@ -181,9 +180,11 @@ def worker(
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop)
         log.info("roost worker: running jobs with %s runner(s)", concurrency)
+        upkeep = asyncio.create_task(keep_upkeep(svc.db, settings), name="roost-upkeep")
         try:
             await asyncio.gather(*(r.run_forever() for r in runners))
         finally:
+            upkeep.cancel()
             if exporter is not None:
                 exporter.shutdown()
             if svc.redis is not None:

@@ -1,24 +1,24 @@
-"""Federation's periodic work, as one job that queues its own next run.
+"""Federation's periodic work, as a job queued every interval.
 
-``FederationUpkeep`` runs every ``ROOST_FEDERATION_UPKEEP_INTERVAL_S``
-(300): it probes the servers marked unavailable whose next probe is due
-(roost/domain/federation/probes.py), and prunes other servers' cached
+``FederationUpkeep`` probes the servers marked unavailable whose next probe
+is due (roost/domain/federation/probes.py), and prunes other servers' cached
 media files beyond their budget or retention (roost/domain/federation/
-remote_media.py). ``ensure_upkeep`` queues
-the first run when none is queued; the server and `roost worker` call it as
-they start, so whichever process runs jobs keeps it going. A second one
-queued by a race ends itself rather than queueing another.
+remote_media.py). Every process that runs jobs (the server in embedded
+mode, `roost worker`) keeps ``keep_upkeep`` going beside its runner: every
+``ROOST_FEDERATION_UPKEEP_INTERVAL_S`` (300) it queues the job unless one is
+queued already, so several processes make one run, and a job stays queued
+only until a runner takes it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from roost.clock import utcnow
+from roost.config import Settings
 from roost.db.engine import Database, Tx
 from roost.db.tables import jobs
 from roost.domain.federation import probes, remote_media
@@ -47,22 +47,24 @@ async def ensure_upkeep(db: Database) -> None:
             await enqueue(tx, FederationUpkeep())
 
 
+async def keep_upkeep(db: Database, settings: Settings) -> None:
+    """Queue the upkeep now and every interval (until cancelled)."""
+    while True:
+        try:
+            await ensure_upkeep(db)
+        except Exception:  # the database away for a moment: next interval
+            log.exception("federation upkeep: could not be queued")
+        await asyncio.sleep(settings.federation_upkeep_interval_s)
+
+
 @handles(FederationUpkeep)
 async def upkeep(ctx: JobContext, job: FederationUpkeep) -> None:
     settings = ctx.settings
-    try:
-        if settings.federation:
-            back = await probes.probe_due(ctx.db, settings)
-            if back:
-                log.info("unavailable servers answering again: %s", back)
-        if settings.remote_media_budget or settings.remote_media_retention_days:
-            pruned = await remote_media.prune(ctx.db, settings, ctx.media)
-            if pruned.files:
-                log.info("remote media pruned: %s files, %s bytes", pruned.files, pruned.bytes)
-    finally:
-        async with ctx.db.write() as tx:
-            # This run's own row is still queued while it runs: one more
-            # means another was queued beside it, which goes on instead.
-            if await _queued(tx) <= 1:
-                later = utcnow() + timedelta(seconds=settings.federation_upkeep_interval_s)
-                await enqueue(tx, FederationUpkeep(), run_at=later)
+    if settings.federation:
+        back = await probes.probe_due(ctx.db, settings)
+        if back:
+            log.info("unavailable servers answering again: %s", back)
+    if settings.remote_media_budget or settings.remote_media_retention_days:
+        pruned = await remote_media.prune(ctx.db, settings, ctx.media)
+        if pruned.files:
+            log.info("remote media pruned: %s files, %s bytes", pruned.files, pruned.bytes)
