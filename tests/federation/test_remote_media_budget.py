@@ -187,3 +187,29 @@ def test_given_a_budget_then_the_periodic_upkeep_prunes(roost: Roost, peer_host:
     rows = _rows(roost)
     assert all(rows[int(shown[n]["id"])].remote_pruned_at is not None for n in shown)
     assert roost.run(queued) == 0
+
+
+def test_given_a_process_that_runs_jobs_then_it_queues_the_upkeep_once_per_interval(
+    roost: Roost,
+) -> None:
+    import asyncio
+    import contextlib
+
+    from roost.db.tables import jobs
+
+    async def run_for_a_moment() -> int:
+        task = asyncio.create_task(upkeep.keep_upkeep(roost.db, roost.settings))
+        await asyncio.sleep(0.5)
+        second = asyncio.create_task(upkeep.keep_upkeep(roost.db, roost.settings))
+        await asyncio.sleep(0.5)
+        for each in (task, second):
+            each.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await each
+        async with roost.db.read() as conn:
+            found = await conn.execute(select(jobs.c.id).where(jobs.c.kind == "federation.upkeep"))
+            return len(list(found))
+
+    # Two processes at once: one queued run between them.
+    assert roost.run(run_for_a_moment) == 1
+    roost.drain_jobs()
