@@ -28,6 +28,7 @@ from roost.api.routing import guard_routers
 from roost.config import Settings
 from roost.db.migrate import upgrade
 from roost.domain.blocks.ip import AccessList
+from roost.domain.federation.upkeep import keep_upkeep
 from roost.domain.statuses.shared import forget_deleted_elsewhere
 from roost.jobs.runner import JobRunner
 from roost.observability.http import RequestMetrics
@@ -87,6 +88,10 @@ def create_app(
         if settings.run_jobs_in_process:
             task = asyncio.create_task(runner.run_forever(), name="roost-jobs")
         ops_tasks = start_ops_tasks(settings)
+        if settings.run_jobs_in_process:
+            ops_tasks.append(
+                asyncio.create_task(keep_upkeep(svc.db, settings), name="roost-federation-upkeep")
+            )
         ops_tasks.append(
             asyncio.create_task(forget_deleted_elsewhere(svc.bus), name="roost-cache-janitor")
         )

@@ -239,6 +239,21 @@ class Settings(BaseSettings):
     # marked unavailable: its deliveries are dropped (counted, not retried)
     # until it is seen alive again (roost/domain/federation/hosts.py).
     federation_unavailable_after_days: float = Field(default=7.0, gt=0, le=365)
+    # "allowlist": Mastodon's limited federation mode. Only the servers staff
+    # allow (roost domain-allows, /api/v1/admin/domain_allows) are federated
+    # with: nothing is taken from, sent to or fetched from any other, and
+    # reads of actors and posts must be signed by an allowed server
+    # (roost/domain/blocks/domains.py: DomainPolicy.refused).
+    federation_mode: Literal["open", "allowlist"] = "open"
+    # Other servers' media files cached here (roost/domain/federation/
+    # remote_media.py): bytes they may take (0: no budget) and days a file
+    # unused is kept (0: whatever its age); past either, the least recently
+    # used files are removed (their rows stay) and fetched again when asked
+    # for. Checked every federation_upkeep_interval_s, as are unavailable
+    # hosts (roost/domain/federation/probes.py).
+    remote_media_budget: int = Field(default=0, ge=0)
+    remote_media_retention_days: float = Field(default=0.0, ge=0, le=36500)
+    federation_upkeep_interval_s: float = Field(default=300.0, ge=1, le=86400)
     # The domain as the world sees it (roost/ops/netchecks.py): the addresses
     # ROOST_DOMAIN must resolve to (comma-separated; empty: any), and a
     # nameserver to ask instead of this machine's resolver ("9.9.9.9" or
@@ -402,6 +417,16 @@ class Settings(BaseSettings):
         host = self.domain.split(":")[0]
         scheme = "http" if host in {"localhost", "127.0.0.1", "::1"} else "https"
         return f"{scheme}://{self.domain}"
+
+    @property
+    def allowlist_federation(self) -> bool:
+        return self.federation_mode == "allowlist"
+
+    @property
+    def signed_reads_required(self) -> bool:
+        """Reads of actors, posts and collections must be signed: authorized
+        fetch, which the allow-list mode implies (as Mastodon's does)."""
+        return self.authorized_fetch or self.allowlist_federation
 
     @property
     def mail_from(self) -> str:

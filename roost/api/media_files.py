@@ -15,6 +15,12 @@ is: the bearer token when the request carries one, else the capability in a
 signed URL (roost/media/urls.py explains why they exist), else nobody.
 
 Range requests are answered (206), so players can seek in video and audio.
+
+Another server's media file cached here and since pruned under the remote
+media budget (roost/domain/federation/remote_media.py) is fetched again from
+its server on the first request for it (404 when that server no longer has
+it, 503 when it does not answer), and answered by a redirect when it was
+stored under a new name.
 """
 
 from __future__ import annotations
@@ -24,16 +30,17 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
 from roost.api.auth import bearer_token, optional, services
 from roost.api.params import Id
 from roost.domain import privacy
 from roost.domain.cards import queries as card_queries
+from roost.domain.federation import remote_media
 from roost.domain.media import queries
 from roost.domain.types import ANONYMOUS, MediaAttachment, Viewer, Visibility
-from roost.errors import NotFound
+from roost.errors import NotFound, Unavailable
 from roost.keys.files import FileKeyGone, SealedFile, is_sealed_file
 from roost.media import urls
 from roost.media.sniff import SUPPORTED
@@ -156,6 +163,45 @@ async def attachment_file(request: Request, attachment_id: Id, variant: str, nam
     key = media.file_key if variant == "original" else media.preview_key
     if variant not in ("original", "small") or key is None:
         raise NotFound()
+    if media.remote_url is not None:
+        return await _remote_file(request, media, variant, name, cache)
+    return await _file_response(request, key, name, cache)
+
+
+async def _remote_file(
+    request: Request, media: MediaAttachment, variant: str, name: str, cache: str
+) -> Response:
+    """Another server's file, cached here: served (its use noted), or, when
+    it was pruned (roost/domain/federation/remote_media.py), fetched again
+    from its server first, screened as when it first came."""
+    svc = services(request)
+    store = media_store(svc.settings)
+    if media.remote_pruned_at is None:
+        await remote_media.note_used(svc.db, media)
+        key = media.file_key if variant == "original" else media.preview_key
+        return await _file_response(request, key or "", name, cache)
+    outcome = await remote_media.fetch_file(svc.db, svc.settings, store, media)
+    if outcome is remote_media.Fetched.GONE:
+        raise NotFound("The file is no longer on its server")
+    if outcome is remote_media.Fetched.UNREACHABLE:
+        raise Unavailable("The file's server could not be reached; try again later")
+    if outcome is remote_media.Fetched.PROCESSING:
+        raise Unavailable("The file is being prepared again; try again shortly")
+    if outcome is not remote_media.Fetched.CACHED:
+        raise NotFound()
+    async with svc.db.read() as conn:
+        fresh = await queries.attachment(conn, media.id)
+    key = (
+        None if fresh is None else (fresh.file_key if variant == "original" else fresh.preview_key)
+    )
+    if key is None:
+        raise NotFound()
+    new_name = key.rsplit("/", 1)[-1]
+    if new_name != name:
+        # Stored again under a new name: the same capability, the new file.
+        query = request.url.query
+        where = f"/media/{media.id}/{variant}/{new_name}" + (f"?{query}" if query else "")
+        return RedirectResponse(where, status_code=307)
     return await _file_response(request, key, name, cache)
 
 

@@ -1,4 +1,6 @@
-"""roost ip-blocks … and roost domain-blocks …: the instance-wide blocks
+"""roost ip-blocks …, roost domain-blocks … and roost domain-allows …: the
+instance-wide blocks (and the servers allowed, which the allow-list mode of
+federation, ROOST_FEDERATION_MODE=allowlist, federates with alone)
 staff otherwise keep through the admin API (roost/domain/blocks), from the
 console; each change is in the audit log as ``console``, or as the staff
 member named with ``--as`` (whose role must grant ``manage_blocks``, or
@@ -23,8 +25,13 @@ ip_app = typer.Typer(
 domain_app = typer.Typer(
     help="Other servers limited or refused (kept for federation).", no_args_is_help=True
 )
+allow_app = typer.Typer(
+    help="Other servers allowed (in the allow-list mode, the only ones federated with).",
+    no_args_is_help=True,
+)
 app.add_typer(ip_app, name="ip-blocks")
 app.add_typer(domain_app, name="domain-blocks")
+app.add_typer(allow_app, name="domain-allows")
 
 _ALL = Page(max_id=None, since_id=None, min_id=None, limit=10_000)
 
@@ -144,3 +151,50 @@ def list_domain_blocks() -> None:
     for b in found:
         flags = [f for f in ("reject_media", "reject_reports", "obfuscate") if getattr(b, f)]
         typer.echo(f"{b.id}\t{b.domain}\t{b.severity}\t{' '.join(flags)}".rstrip())
+
+
+@allow_app.command("add")
+def add_domain_allow(
+    domain: str = typer.Argument(..., help="e.g. friends.example (its subdomains too)"),
+    actor: str | None = as_option(),
+) -> None:
+    """Allow another server."""
+
+    async def body(settings: Settings, db: Database) -> domains.DomainAllow:
+        async with db.write() as tx:
+            by = await acting(tx.conn, actor, "domain-allows add")
+            return await domains.do_allow_domain(tx, domain, by)
+
+    allow = run_with_db(body)
+    typer.echo(f"allowed {allow.domain}, id {allow.id}")
+
+
+@allow_app.command("remove")
+def remove_domain_allow(
+    allow_id: int = typer.Argument(..., help="The allow's id"),
+    actor: str | None = as_option(),
+) -> None:
+    """Take a server off the allowed ones."""
+
+    async def body(settings: Settings, db: Database) -> domains.DomainAllow:
+        async with db.write() as tx:
+            by = await acting(tx.conn, actor, "domain-allows remove")
+            return await domains.do_disallow_domain(tx, allow_id, by)
+
+    typer.echo(f"no longer allowed: {run_with_db(body).domain}")
+
+
+@allow_app.command("list")
+def list_domain_allows() -> None:
+    """Every allowed server, newest first, and whether the allow-list mode is on."""
+
+    async def body(settings: Settings, db: Database) -> tuple[bool, list[domains.DomainAllow]]:
+        async with db.read() as conn:
+            return settings.allowlist_federation, (await domains.domain_allows(conn, _ALL))[0]
+
+    on, found = run_with_db(body)
+    typer.echo(f"federation mode: {'allowlist' if on else 'open'}")
+    if not found:
+        typer.echo("no allowed servers")
+    for a in found:
+        typer.echo(f"{a.id}\t{a.domain}")

@@ -148,6 +148,7 @@ def worker(
     With --metrics-port, Prometheus scrapes the jobs this worker ran (their
     durations by kind) from http://127.0.0.1:PORT/metrics.
     """
+    from roost.domain.federation.upkeep import keep_upkeep
     from roost.jobs.runner import JobRunner
     from roost.observability.logs import configure_logging
     from roost.services import build_services
@@ -179,9 +180,11 @@ def worker(
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop)
         log.info("roost worker: running jobs with %s runner(s)", concurrency)
+        upkeep = asyncio.create_task(keep_upkeep(svc.db, settings), name="roost-upkeep")
         try:
             await asyncio.gather(*(r.run_forever() for r in runners))
         finally:
+            upkeep.cancel()
             if exporter is not None:
                 exporter.shutdown()
             if svc.redis is not None:

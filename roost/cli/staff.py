@@ -46,6 +46,8 @@ STAFF_COMMANDS: dict[str, Permission] = {
     "ip-blocks remove": Permission.MANAGE_BLOCKS,
     "domain-blocks add": Permission.MANAGE_FEDERATION,
     "domain-blocks remove": Permission.MANAGE_FEDERATION,
+    "domain-allows add": Permission.MANAGE_FEDERATION,
+    "domain-allows remove": Permission.MANAGE_FEDERATION,
     "appeals list": Permission.MANAGE_APPEALS,
     "appeals accept": Permission.MANAGE_APPEALS,
     "appeals reject": Permission.MANAGE_APPEALS,

@@ -495,7 +495,14 @@ media_attachments = Table(
     # A received post's attachment: its address on the post's server. Its file
     # is not fetched on receipt (``file_key`` empty, state ``remote``).
     Column("remote_url", String(2048), nullable=True),
+    # Its cached file was last fetched or served then; the least recently
+    # used go first when remote files are over their budget, and a pruned
+    # one is fetched again when asked for (roost/domain/federation/
+    # remote_media.py).
+    Column("remote_used_at", UTCDateTime, nullable=True),
+    Column("remote_pruned_at", UTCDateTime, nullable=True),
     Index("ix_media_attachments_status_id_position", "status_id", "position"),
+    Index("ix_media_attachments_remote_used_at", "remote_used_at"),
     Index("ix_media_attachments_kept_for_status_id", "kept_for_status_id"),
     Index("ix_media_attachments_account_id_id", "account_id", "id"),
     Index("ix_media_attachments_expires_at", "expires_at"),
@@ -1775,6 +1782,10 @@ federation_hosts = Table(
     Column("last_success_at", UTCDateTime, nullable=True),
     Column("unavailable_at", UTCDateTime, nullable=True),
     Column("dropped", Integer, nullable=False, default=0),
+    # An unavailable host is probed (roost/domain/federation/probes.py):
+    # unanswered probes since it was marked so, and when the next is due.
+    Column("probes", Integer, nullable=False, default=0, server_default=text("0")),
+    Column("next_probe_at", UTCDateTime, nullable=True),
 )
 
 # A digest of each erased local account's username, never the name (roost/

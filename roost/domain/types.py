@@ -159,6 +159,8 @@ class MediaAttachment:
     created_at: datetime
     # A received post's attachment not stored here: its address on its server.
     remote_url: str | None = None
+    remote_used_at: datetime | None = None
+    remote_pruned_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: RowMapping) -> MediaAttachment:

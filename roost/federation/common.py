@@ -108,13 +108,13 @@ async def reader(request: Request, settings: Settings) -> Viewer:
             )
         except SignatureRefused as refused:
             log.info("signed fetch refused: %s", refused)
-            if settings.authorized_fetch:
+            if settings.signed_reads_required:
                 raise Refused(401, "Verification failed") from None
             return ANONYMOUS
         account_id = await remote.signing_account(services(request).db, signed.owner)
         log.debug("signed fetch by %s (account %s)", signed.owner, account_id)
         return ANONYMOUS if account_id is None else Viewer(account_id=account_id)
-    if settings.authorized_fetch:
+    if settings.signed_reads_required:
         raise Refused(401, "Request not signed")
     return ANONYMOUS
 

@@ -8,8 +8,9 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from roost.domain.federation import departed
 from roost.domain.federation.inbox import MAX_ACTIVITY_BYTES, check_activity, do_receive
-from roost.domain.federation.verification import verify_request
+from roost.domain.federation.verification import KeyGone, NotFederated, verify_request
 from roost.domain.types import ANONYMOUS
 from roost.errors import RuleBroken
 from roost.federation.common import (
@@ -62,6 +63,16 @@ async def _receive(request: Request, username: str | None) -> Response:
                 headers=request.headers,
                 body=body,
             )
+        except KeyGone as gone:
+            # A Delete of an actor whose server says it is gone is taken
+            # without its key (departed.py checks with that server).
+            if await departed.delete_of_gone_actor(svc.db, settings, gone.key_id, body):
+                return Response(status_code=202)
+            log.info("inbox delivery refused: %s", gone)
+            raise Refused(401, "Verification failed") from None
+        except NotFederated as refused:
+            log.info("inbox delivery refused: %s", refused)
+            raise Refused(403, "This server does not federate with yours") from None
         except SignatureRefused as refused:
             log.info("inbox delivery refused: %s", refused)
             raise Refused(401, "Verification failed") from None

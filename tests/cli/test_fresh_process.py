@@ -207,6 +207,16 @@ def test_given_a_fresh_installation_when_the_operator_sets_it_up_then_every_step
         listed = roost("domain-blocks", "list").out.strip()
         assert listed == f"{block_id}\tspam.example\tsuspend\treject_media"
         assert roost("domain-blocks", "remove", block_id).out.strip() == "unblocked spam.example"
+        assert roost("domain-allows", "list").out.strip() == (
+            "federation mode: open\nno allowed servers"
+        )
+        made = roost("domain-allows", "add", "Friends.Example").out
+        assert made.startswith("allowed friends.example, id ")
+        allow_id = made.split()[-1]
+        listed = roost("domain-allows", "list", federation_mode="allowlist").out.strip()
+        assert listed == f"federation mode: allowlist\n{allow_id}\tfriends.example"
+        removed = roost("domain-allows", "remove", allow_id).out.strip()
+        assert removed == "no longer allowed: friends.example"
 
     concurrently(
         accounts_and_tokens,
@@ -712,6 +722,70 @@ def test_given_servers_in_each_state_when_the_operator_asks_then_roost_federatio
     assert [h["host"] for h in one] == ["slow.example"]
     assert "backing off" in roost("federation", "status", "--host", "slow.example").out
     installation.fails("federation", "status", "--host", "nowhere.example", says="no host")
+
+
+def _seed_media(installation: Installation) -> None:
+    """Two attachments of alice's: one fetched from another server (its file
+    cached, 5000 bytes), one uploaded here (never counted nor pruned)."""
+    from sqlalchemy import select
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from roost.clock import utcnow
+    from roost.config import Settings
+    from roost.db.tables import accounts, media_attachments
+
+    settings = Settings(
+        data_dir=installation.data_dir,
+        database_url=installation.settings.get("database_url", ""),
+    )
+    now = utcnow()
+
+    def media(n: int, remote: str | None) -> dict[str, Any]:
+        return {
+            "id": 7000 + n, "account_id": 0, "position": 0, "type": "image",
+            "state": "ready", "content_type": "image/png", "file_key": f"k{n}.png",
+            "file_size": 5000, "meta": {}, "created_at": now, "remote_url": remote,
+        }  # fmt: skip
+
+    async def seed() -> None:
+        engine = create_async_engine(settings.sqlalchemy_url)
+        try:
+            async with engine.begin() as conn:
+                owner = (
+                    await conn.execute(select(accounts.c.id).where(accounts.c.username == "alice"))
+                ).scalar_one()
+                rows = [media(1, "https://far.example/1.png"), media(2, None)]
+                await conn.execute(
+                    media_attachments.insert(), [{**r, "account_id": owner} for r in rows]
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(seed())
+
+
+def test_given_remote_media_cached_when_the_operator_asks_then_roost_media_remote_shows_and_prunes(
+    installation: Installation,
+) -> None:
+    """`roost media remote usage` and `prune`: nothing on a fresh
+    installation; a cached remote file counts, a local one does not, and
+    a prune past the budget (ROOST_REMOTE_MEDIA_BUDGET) removes the remote
+    file only, its row staying, counted as pruned."""
+    roost = installation.roost
+    assert roost("media", "remote", "usage").out.strip() == (
+        "remote media: 0 files, 0 bytes (0.0 MiB); budget none; 0 pruned"
+    )
+    assert roost("media", "remote", "prune").out.strip() == "pruned 0 remote files, 0 bytes"
+    roost("accounts", "create", "alice", "--email", "alice@example.org", "--password", PASSWORD)
+    _seed_media(installation)
+    shown = json.loads(roost("media", "remote", "usage", "--json").out)
+    assert shown == {"files": 1, "bytes": 5000, "budget": 0, "pruned": 0}
+    # Without a budget nor a retention, nothing goes.
+    assert roost("media", "remote", "prune").out.strip() == "pruned 0 remote files, 0 bytes"
+    pruned = roost("media", "remote", "prune", remote_media_budget="1000").out.strip()
+    assert pruned == "pruned 1 remote files, 5000 bytes"
+    after = roost("media", "remote", "usage", remote_media_budget="1000").out.strip()
+    assert after == "remote media: 0 files, 0 bytes (0.0 MiB); budget 1000 bytes; 1 pruned"
 
 
 def _head_revision() -> str:

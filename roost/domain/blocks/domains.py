@@ -6,7 +6,9 @@ fetched from, stored, acted on nor delivered to; a silenced server's
 accounts are stored silenced. That one function is the whole contract:
 the most specific block covering the domain (a block on ``example.com``
 covers ``social.example.com``, as in Mastodon) and whether the domain is
-explicitly allowed.
+explicitly allowed. In the allow-list mode (``ROOST_FEDERATION_MODE=
+allowlist``, Mastodon's limited federation mode) a server not allowed is
+``refused`` as a suspended one is.
 
 Severities are Mastodon's: ``noop`` (only the flags apply), ``silence``
 (limited: its accounts hidden from those not following them), ``suspend``
@@ -97,10 +99,18 @@ class DomainPolicy:
     domain: str
     block: DomainBlock | None
     allowed: bool
+    # The allow-list mode is on (ROOST_FEDERATION_MODE=allowlist).
+    allowlist: bool = False
 
     @property
     def suspended(self) -> bool:
         return self.block is not None and self.block.severity == "suspend"
+
+    @property
+    def refused(self) -> bool:
+        """Not federated with at all: suspended, or, in the allow-list mode,
+        not allowed. Nothing is taken from it, sent to it or fetched from it."""
+        return self.suspended or (self.allowlist and not self.allowed)
 
     @property
     def silenced(self) -> bool:
@@ -158,9 +168,12 @@ async def rule_for(conn: AsyncConnection, domain: str) -> DomainBlock | None:
     return max(found, key=lambda b: len(b.domain)) if found else None
 
 
-async def domain_policy(conn: AsyncConnection, domain: str) -> DomainPolicy:
+async def domain_policy(
+    conn: AsyncConnection, domain: str, *, allowlist: bool = False
+) -> DomainPolicy:
     """What staff decided about the server at ``domain``: the one question
-    federation asks before fetching from or delivering to it."""
+    federation asks before fetching from or delivering to it. ``allowlist``:
+    the allow-list mode is on, so a server not allowed is ``refused``."""
     name = normalise(domain)
     allowed = (
         await conn.execute(
@@ -169,7 +182,7 @@ async def domain_policy(conn: AsyncConnection, domain: str) -> DomainPolicy:
             )
         )
     ).first() is not None
-    return DomainPolicy(name, await rule_for(conn, name), allowed)
+    return DomainPolicy(name, await rule_for(conn, name), allowed, allowlist)
 
 
 def _check_severity(severity: str) -> None:

@@ -9,8 +9,9 @@ address as the attachment's ``url`` and ``remote_url`` (Mastodon's entity
 allows the remote address until the file is cached here). At most
 ``MAX_ATTACHMENTS``, in the order given; one that is not http(s) is left out.
 
-Each is then fetched by a job (``cache_remote_media``) through the one
-outbound client (roost/net/http.py: its address guard, time limit, and the
+Each is then fetched by a job (``cache_remote_media``, roost/domain/
+federation/remote_media.py, which also keeps the cached files under their
+budget) through the one outbound client (roost/net/http.py: its address guard, time limit, and the
 media size limit of its kind), recognised by its bytes, checked against the
 known-image lists (``origin="remote"``) and processed as an upload is
 (re-encoded, without metadata), before anything is stored: only then is it
@@ -35,8 +36,6 @@ the author alone.
 
 from __future__ import annotations
 
-import hashlib
-import io
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,28 +51,20 @@ from roost.db.tables import (
     media_attachments,
     poll_votes,
     polls,
-    quarantined_media,
     statuses,
 )
-from roost.domain.federation import uris
+from roost.domain.federation import remote_media, uris
 from roost.domain.federation.delivery import enqueue_delivery
 from roost.domain.federation.jobs import CacheRemoteMedia, SendPollVote
-from roost.domain.federation.remote import delivery_of, policy_for
+from roost.domain.federation.remote import delivery_of
 from roost.domain.jobs import JobContext
-from roost.domain.known_images.screening import Upload
-from roost.domain.media import actions as media_actions
 from roost.domain.media import queries as media_queries
-from roost.domain.media.jobs import ProcessMedia
 from roost.domain.polls.jobs import PollEnded
 from roost.domain.polls.queries import unsealed
-from roost.errors import Invalid
 from roost.ids import new_id
 from roost.jobs.outbox import enqueue
 from roost.jobs.registry import handles
-from roost.keys.files import sealed_for
 from roost.keys.ring import seal, seal_optional
-from roost.media.sniff import HEAD_BYTES, sniff
-from roost.net.http import OutboundRefused, fetch
 
 log = logging.getLogger("roost.federation")
 
@@ -349,101 +340,9 @@ async def send_poll_vote(ctx: JobContext, job: SendPollVote) -> None:
 
 @handles(CacheRemoteMedia)
 async def cache_remote_media(ctx: JobContext, job: CacheRemoteMedia) -> None:
-    if not ctx.settings.federation:
-        return
+    """Fetch a received post's attachment (roost/domain/federation/remote_media.py)."""
     async with ctx.db.read() as conn:
         media = await media_queries.attachment(conn, job.media_id)
     if media is None or media.state != "remote" or media.remote_url is None:
         return
-    settings = ctx.settings
-    url = media.remote_url
-    if not uris.peer_url_allowed(settings, url):
-        return
-    async with ctx.db.read() as conn:
-        author = (
-            await conn.execute(select(accounts.c.uri).where(accounts.c.id == media.account_id))
-        ).scalar_one_or_none()
-    for address in (url, author):
-        policy = None if address is None else await policy_for(ctx.db, address)
-        if policy is not None and policy.reject_media:
-            return  # staff refuse its server's media: shown by its address only
-    limit = (
-        settings.media_max_image_bytes if media.type == "image" else settings.media_max_video_bytes
-    )
-    try:
-        fetched = await fetch(
-            settings,
-            url,
-            accept="*/*",
-            max_bytes=limit,
-            allow_private=settings.federation_allow_insecure,
-        )
-    except (OutboundRefused, ValueError) as error:
-        log.info("remote media %s not fetched: %s", job.media_id, error)
-        return
-    if fetched.status != 200:
-        log.info("remote media %s not fetched: answered %s", job.media_id, fetched.status)
-        return
-    source = io.BytesIO(fetched.body)
-    fmt = sniff(fetched.body[:HEAD_BYTES])
-    if fmt is None:
-        log.info("remote media %s: not a file this server takes", job.media_id)
-        return
-    try:
-        media_actions.check_size(fmt, len(fetched.body), settings)
-    except Invalid as error:
-        log.info("remote media %s not kept: %s", job.media_id, error)
-        return
-    try:
-        await media_actions.screen(ctx.db, settings, source, fmt, Upload(None, "remote"))
-    except Invalid as error:
-        if await _quarantined(ctx, fetched.body):
-            # On a known-image list (quarantined by ``screen``): shown no
-            # more, by any address.
-            async with ctx.db.write() as tx:
-                await tx.execute(
-                    update(media_attachments)
-                    .where(media_attachments.c.id == job.media_id)
-                    .values(state="refused")
-                )
-        else:
-            log.info("remote media %s not checked: %s", job.media_id, error)
-        return
-    try:
-        prepared = await media_actions.prepare_upload(
-            sealed_for(ctx.media, media.account_id), settings, source, len(fetched.body)
-        )
-    except (Invalid, RuntimeError, OSError, ValueError) as error:
-        log.info("remote media %s not processed: %s", job.media_id, error)
-        return
-    meta = {**media.meta, **prepared.meta}
-    async with ctx.db.write() as tx:
-        result = await tx.execute(
-            update(media_attachments)
-            .where(media_attachments.c.id == job.media_id, media_attachments.c.state == "remote")
-            .values(
-                type=prepared.type,
-                state=prepared.state,
-                content_type=prepared.content_type,
-                file_key=prepared.file.key,
-                file_size=prepared.file.size,
-                preview_key=prepared.preview.key if prepared.preview else None,
-                meta=meta,
-                blurhash=media.blurhash or prepared.blurhash,
-            )
-        )
-        if result.rowcount and prepared.state == "processing":
-            await enqueue(tx, ProcessMedia(job.media_id))
-    if not result.rowcount:
-        await media_actions.discard_files(ctx.db, ctx.media, prepared.keys)
-
-
-async def _quarantined(ctx: JobContext, body: bytes) -> bool:
-    digest = hashlib.sha256(body).hexdigest()
-    async with ctx.db.read() as conn:
-        found = await conn.execute(
-            select(quarantined_media.c.id)
-            .where(quarantined_media.c.sha256 == digest, quarantined_media.c.origin == "remote")
-            .limit(1)
-        )
-        return found.first() is not None
+    await remote_media.fetch_file(ctx.db, ctx.settings, ctx.media, media)

@@ -155,9 +155,11 @@ async def _deliver(ctx: JobContext, job: Deliver, host: str) -> None:
         return
     if seen.wait_s > 0:
         raise RetryLater(f"{host} failed recently", delay_s=seen.wait_s)
-    policy = await policy_for(ctx.db, job.inbox_url)
-    if policy is not None and policy.suspended:
-        log.info("delivery dropped: the server is suspended", extra={"inbox": job.inbox_url})
+    policy = await policy_for(ctx.db, job.inbox_url, ctx.settings)
+    if policy is not None and policy.refused:
+        log.info(
+            "delivery dropped: the server is not federated with", extra={"inbox": job.inbox_url}
+        )
         return
     async with ctx.db.read() as conn:
         username = (

@@ -8,22 +8,39 @@ deletes its posts here for good, in batches, as a deletion of each (their
 boosts, timelines, notifications and media go with them), so what its server
 erased does not stay readable in this server's database either; last, its
 profile (name, bio, fields) is emptied.
+
+Such a Delete is signed with the actor's key, whose address then answers
+410 Gone. Roost checks it with the key it cached from the actor's earlier
+activities; when it has none (or the signature fails with it), the key
+cannot be fetched, and the request would be refused again at every retry.
+Instead (``delete_of_gone_actor``), a Delete of the key's own actor is
+taken when the actor's address on its server answers 404 or 410: the
+server itself says the actor is gone, which is what the Delete says.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from urllib.parse import urldefrag, urlsplit
 
+import orjson
 from sqlalchemy import select, update
 
+from roost.config import Settings
+from roost.db.engine import Database
 from roost.db.tables import accounts, statuses
-from roost.domain.federation import remote
+from roost.domain.federation import remote, signing, uris
+from roost.domain.federation.uris import id_of
 from roost.domain.jobs import JobContext
 from roost.domain.statuses import actions as status_actions
 from roost.domain.types import Viewer
 from roost.errors import NotFound
 from roost.jobs.outbox import enqueue
 from roost.jobs.registry import Job, handles
+from roost.net.http import OutboundRefused, fetch
+
+log = logging.getLogger("roost.federation")
 
 BATCH = 100
 
@@ -38,8 +55,12 @@ class ForgetDepartedPosts(Job, kind="federation.departed"):
 async def actor_gone(ctx: JobContext, actor_uri: str) -> bool:
     """Its server says the actor is gone: suspend the account, queue the
     deletion of its posts."""
-    await remote.actor_deleted(ctx.db, actor_uri)
-    async with ctx.db.write() as tx:
+    return await _gone(ctx.db, actor_uri)
+
+
+async def _gone(db: Database, actor_uri: str) -> bool:
+    await remote.actor_deleted(db, actor_uri)
+    async with db.write() as tx:
         found = (
             await tx.execute(
                 select(accounts.c.id).where(
@@ -52,6 +73,49 @@ async def actor_gone(ctx: JobContext, actor_uri: str) -> bool:
         if found is not None:
             await enqueue(tx, ForgetDepartedPosts(account_id=int(found)))
     return True
+
+
+async def delete_of_gone_actor(db: Database, settings: Settings, key_id: str, body: bytes) -> bool:
+    """An inbox request whose key's address answered 404 or 410
+    (verification.py's ``KeyGone``): when it is a Delete of the key's own
+    actor, and that actor's address on its server answers 404 or 410 too
+    (asked here when it is not the key's), the actor is gone there: its
+    copy here goes as for a signed Delete (True; nothing is stored of the
+    request). Whoever sent it, it only hastens what its server says."""
+    try:
+        activity = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False
+    if not isinstance(activity, dict) or activity.get("type") != "Delete":
+        return False
+    actor = id_of(activity.get("actor"))
+    if actor is None or id_of(activity.get("object")) != actor:
+        return False
+    if urlsplit(actor).netloc.lower() != urlsplit(key_id).netloc.lower():
+        return False
+    if not await remote.federates_with(db, settings, actor):
+        return False
+    if urldefrag(key_id)[0] != actor and not await _answers_gone(db, settings, actor):
+        return False
+    log.info("actor gone at its server, its Delete taken unsigned", extra={"actor": actor})
+    return await _gone(db, actor)
+
+
+async def _answers_gone(db: Database, settings: Settings, uri: str) -> bool:
+    if not uris.peer_url_allowed(settings, uri):
+        return False
+    try:
+        fetched = await fetch(
+            settings,
+            uri,
+            accept=remote.ACCEPT,
+            max_bytes=remote.MAX_DOCUMENT_BYTES,
+            signer=await signing.instance_signer(db, settings),
+            allow_private=settings.federation_allow_insecure,
+        )
+    except (OutboundRefused, ValueError):
+        return False
+    return fetched.status in (404, 410)
 
 
 @handles(ForgetDepartedPosts)

@@ -282,10 +282,10 @@ async def say_farewell(ctx: JobContext, job: SayFarewell) -> None:
     seen = await hosts.gate(ctx.db, host)
     if seen.wait_s > 0:
         raise RetryLater(f"{host} failed recently", delay_s=seen.wait_s)
-    policy = await policy_for(ctx.db, job.inbox_url)
+    policy = await policy_for(ctx.db, job.inbox_url, ctx.settings)
     if seen.drop:
         await hosts.dropped(ctx.db, host)
-    elif policy is None or not policy.suspended:
+    elif policy is None or not policy.refused:
         actor = str(row.actor_uri)
         body = orjson.dumps(delete_of(actor))
         await _send(

@@ -16,7 +16,9 @@ first:
 host that has failed for ``ROOST_FEDERATION_UNAVAILABLE_AFTER_DAYS`` (7, as
 Mastodon) straight is marked unavailable. ``succeeded`` clears it all and
 notes the time; so does ``seen_alive``, called when the host's server posts
-a verified activity to the inbox. ``host_states`` is what `roost federation
+a verified activity to the inbox, and so does a probe it answers
+(roost/domain/federation/probes.py: unavailable hosts are probed
+periodically, at doubling intervals). ``host_states`` is what `roost federation
 status` shows: each known host, its state and its queued deliveries.
 """
 
@@ -137,6 +139,8 @@ async def succeeded(db: Database, host: str, seen: Gate | None = None) -> None:
                 unavailable_at=None,
                 dropped=0,
                 last_success_at=now,
+                probes=0,
+                next_probe_at=None,
             )
         )
 
@@ -159,7 +163,13 @@ async def seen_alive(tx: Tx, host: str) -> None:
         update(federation_hosts)
         .where(h.host == host, or_(h.failures > 0, h.unavailable_at.is_not(None)))
         .values(
-            failures=0, first_failure_at=None, next_attempt_at=None, unavailable_at=None, dropped=0
+            failures=0,
+            first_failure_at=None,
+            next_attempt_at=None,
+            unavailable_at=None,
+            dropped=0,
+            probes=0,
+            next_probe_at=None,
         )
     )
 

@@ -383,7 +383,7 @@ async def receive_move(ctx: JobContext, origin_id: int, actor_uri: str, activity
             target_id = await _local_by_name(conn, local_name)
             listed = target_id is not None and await _lists_alias(conn, target_id, origin_id)
     else:
-        await refuse_suspended(ctx.db, target_uri)
+        await refuse_suspended(ctx.db, ctx.settings, target_uri)
         document = await fetch_actor(ctx.db, ctx.settings, target_uri)
         listed = actor_uri in also_known_as(document)
         target_id = await store_actor(ctx.db, document) if listed else None

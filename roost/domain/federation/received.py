@@ -91,7 +91,7 @@ async def act_on(ctx: JobContext, actor_uri: str, activity: dict[str, Any]) -> b
     target = activity.get("object")
     if kind not in KNOWN:
         return False
-    await refuse_suspended(ctx.db, actor_uri)
+    await refuse_suspended(ctx.db, ctx.settings, actor_uri)
     if kind == "Delete" and id_of(target) == actor_uri:
         return await departed.actor_gone(ctx, actor_uri)
     if kind == "Update":

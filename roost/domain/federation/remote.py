@@ -96,26 +96,40 @@ class Delivery:
     followers_url: str | None
 
 
-async def policy_for(db: Database, address: str) -> DomainPolicy | None:
+async def policy_for(
+    db: Database, address: str, settings: Settings | None = None
+) -> DomainPolicy | None:
     """What staff decided about the server of ``address`` (a URL or a domain,
-    a port ignored): roost/domain/blocks/domains.py. None for a name that
+    a port ignored): roost/domain/blocks/domains.py, in the federation mode
+    of ``settings`` (without them, its blocks only). None for a name that
     is no domain."""
     host = urlsplit(address).hostname if "://" in address else address.split(":")[0]
     if not host:
         return None
     try:
         async with db.read() as conn:
-            return await domain_policy(conn, host)
+            allowlist = settings is not None and settings.allowlist_federation
+            return await domain_policy(conn, host, allowlist=allowlist)
     except Invalid:
         return None
 
 
-async def refuse_suspended(db: Database, address: str) -> None:
-    """RemoteRefused (for good) when staff suspended the server of ``address``:
-    nothing is fetched from it, stored of it, or acted on."""
-    policy = await policy_for(db, address)
-    if policy is not None and policy.suspended:
-        raise RemoteRefused("That server is suspended here")
+async def federates_with(db: Database, settings: Settings, address: str) -> bool:
+    """Whether the server of ``address`` is federated with: not suspended,
+    and allowed when the allow-list mode is on (a name that is no domain is
+    not, in that mode)."""
+    policy = await policy_for(db, address, settings)
+    if policy is None:
+        return not settings.allowlist_federation
+    return not policy.refused
+
+
+async def refuse_suspended(db: Database, settings: Settings, address: str) -> None:
+    """RemoteRefused (for good) when the server of ``address`` is not
+    federated with (staff suspended it; or, in the allow-list mode, did not
+    allow it): nothing is fetched from it, stored of it, or acted on."""
+    if not await federates_with(db, settings, address):
+        raise RemoteRefused("That server is not federated with here")
 
 
 def clean_html(value: Any, limit: int = 65536) -> str:
@@ -146,6 +160,7 @@ async def _get_json(db: Database, settings: Settings, url: str, accept: str) -> 
         allowed = False
     if not allowed:
         raise RemoteRefused("That address is not fetched")
+    await refuse_suspended(db, settings, url)
     try:
         fetched = await fetch(
             settings,
@@ -239,8 +254,11 @@ async def store_actor(db: Database, document: dict[str, Any]) -> int:
     """Insert or bring up to date the account of a checked actor document."""
     uri = str(document["id"])
     domain = urlsplit(uri).netloc.lower()
-    await refuse_suspended(db, uri)
+    # Its document was fetched after the server's policy was asked
+    # (``_get_json``); a suspension since is checked once more here.
     policy = await policy_for(db, uri)
+    if policy is not None and policy.suspended:
+        raise RemoteRefused("That server is not federated with here")
     # A silenced server's accounts are heard only by their followers here
     # (the privacy policy's ``heard``), as a silenced local account is.
     # Stamped with the block's time, as roost/domain/blocks/domains.py stamps
@@ -377,7 +395,7 @@ async def resolve_acct(db: Database, settings: Settings, acct: str) -> int:
     found = await stored_acct(db, username, domain)
     if found is not None:
         return await account_for_uri_by_id(db, settings, found)
-    await refuse_suspended(db, domain)
+    await refuse_suspended(db, settings, domain)
     actor = await webfinger(db, settings, username, domain)
     return await account_for_uri(db, settings, actor)
 

@@ -9,7 +9,9 @@
   - the key it names is an https URL (http too in insecure mode) whose
     document gives an RSA key under that very id, owned by an actor on the
     key's own host;
-  - the signature verifies with that key.
+  - the signature verifies with that key;
+  - in the allow-list mode, the key's server is allowed: asked before its
+    key is fetched (``NotFederated``).
 
 Keys are cached in ``remote_actor_keys``. A signature that fails with a
 cached key is tried once more with the key fetched again (the owner may have
@@ -49,6 +51,7 @@ from roost.db.engine import Database
 from roost.db.tables import remote_actor_keys
 from roost.domain.federation import signing, uris
 from roost.domain.federation._upsert import insert_absent
+from roost.domain.federation.remote import federates_with
 from roost.ids import new_id
 from roost.net import message_signatures, signatures
 from roost.net.http import OutboundRefused, fetch
@@ -59,6 +62,21 @@ log = logging.getLogger("roost.federation")
 ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 MAX_KEY_DOCUMENT_BYTES = 256 * 1024
 REQUIRED = ("(request-target)", "host", "date")
+
+
+class NotFederated(SignatureRefused):
+    """In the allow-list mode, the key is of a server not allowed (or
+    suspended): refused before its key is fetched. (Outside that mode a
+    suspended server's activities are taken and marked ``failed``.)"""
+
+
+class KeyGone(SignatureRefused):
+    """The key's address answered 404 or 410: its actor may have been
+    deleted (roost/domain/federation/departed.py takes a Delete of it)."""
+
+    def __init__(self, message: str, key_id: str) -> None:
+        super().__init__(message)
+        self.key_id = key_id
 
 
 @dataclass(frozen=True)
@@ -116,6 +134,8 @@ async def verify_request(
     signatures.check_date(headers, now or utcnow())
     if not uris.peer_url_allowed(settings, parsed.key_id):
         raise SignatureRefused("the key is not at an address Roost fetches from")
+    if settings.allowlist_federation and not await federates_with(db, settings, parsed.key_id):
+        raise NotFederated("the key's server is not federated with")
     cached = await _cached_key(db, parsed.key_id)
     if cached is not None:
         try:
@@ -151,6 +171,8 @@ async def _verify_message_signature(
     _check_created(signature, now or utcnow())
     if not uris.peer_url_allowed(settings, key_id):
         raise SignatureRefused("the key is not at an address Roost fetches from")
+    if settings.allowlist_federation and not await federates_with(db, settings, key_id):
+        raise NotFederated("the key's server is not federated with")
     authority = next((v for k, v in headers.items() if k.lower() == "host"), "")
     request = message_signatures.Request(
         method=method,
@@ -296,6 +318,8 @@ async def _fetch_key(db: Database, settings: Settings, key_id: str) -> _Key:
         )
     except OutboundRefused as error:
         raise SignatureRefused(f"the key could not be fetched: {error}") from None
+    if fetched.status in (404, 410):
+        raise KeyGone(f"the key's address answered {fetched.status}", key_id)
     if fetched.status != 200:
         raise SignatureRefused(f"the key's address answered {fetched.status}")
     try:

@@ -86,15 +86,21 @@ def with_media() -> ColumnElement[bool]:
     )
 
 
-async def referenced_keys(conn: AsyncConnection, keys: Iterable[str]) -> set[str]:
+async def referenced_keys(
+    conn: AsyncConnection, keys: Iterable[str], *, except_pruned: bool = False
+) -> set[str]:
     """Which of these store keys a row still names (an attachment, a profile
-    image or a link card's image)."""
+    image or a link card's image); ``except_pruned``: not counting remote
+    attachments whose file was pruned (roost/domain/federation/remote_media.py)."""
     wanted = list(set(keys))
     if not wanted:
         return set()
     found: set[str] = set()
     for column in (media_attachments.c.file_key, media_attachments.c.preview_key):
-        rows = await conn.execute(select(column).where(column.in_(wanted)).distinct())
+        query = select(column).where(column.in_(wanted)).distinct()
+        if except_pruned:
+            query = query.where(media_attachments.c.remote_pruned_at.is_(None))
+        rows = await conn.execute(query)
         found |= {row[0] for row in rows}
     rows = await conn.execute(
         select(accounts.c.avatar_file, accounts.c.header_file).where(

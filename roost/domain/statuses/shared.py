@@ -311,7 +311,7 @@ def _decoded(entry: dict[str, Any]) -> Shared:
     for fields in entry["media"]:
         if fields["description"] is not None:
             fields["description"] = ring.unseal(fields["description"])
-        _dates(fields, "created_at")
+        _dates(fields, "created_at", "remote_used_at", "remote_pruned_at")
         media.append(MediaAttachment(**fields))
     app = entry["application"]
     card = entry["card"]
@@ -329,7 +329,7 @@ def _decoded(entry: dict[str, Any]) -> Shared:
 
 def _dates(fields: dict[str, Any], *names: str) -> None:
     for name in names:
-        if fields[name] is not None:
+        if fields.get(name) is not None:
             fields[name] = datetime.fromisoformat(fields[name])
 
 
