@@ -9,7 +9,7 @@ import asyncio
 import os
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from roost.db.tables import media_attachments
 from roost.domain.media import quotas
@@ -88,6 +88,30 @@ def test_given_the_media_budget_spent_then_507_and_text_posts_still_work(roost: 
     # A refusal for the budget costs no quota.
     assert roost.run(lambda: quotas.uploaded_today(roost.db, int(alice.id))) == len(IMAGE)
     assert alice.post("/api/v1/statuses", json={"status": "words"}).status_code == 200
+
+
+@pytest.mark.settings(media_budget_bytes=len(IMAGE) * 2 + 10)
+def test_given_files_cached_from_other_servers_then_they_do_not_spend_the_local_budget(
+    roost: Roost,
+) -> None:
+    alice = roost.account("alice")
+    assert _upload(alice).status_code == 200  # type: ignore[attr-defined]
+
+    async def as_remote_cache() -> None:
+        # The row a fetched remote attachment leaves: its server's address
+        # and a file far larger than the local budget.
+        async with roost.db.write() as tx:
+            await tx.execute(
+                update(media_attachments).values(
+                    remote_url="https://elsewhere.example/media/big.png", file_size=10**9
+                )
+            )
+
+    roost.run(as_remote_cache)
+    assert roost.run(lambda: quotas.media_bytes(roost.db)) == 0
+    assert _upload(alice).status_code == 200  # type: ignore[attr-defined]
+    assert _upload(alice).status_code == 200  # type: ignore[attr-defined]
+    assert _upload(alice).status_code == 507  # type: ignore[attr-defined]
 
 
 @pytest.mark.settings(upload_quota_bytes_per_day=1000)

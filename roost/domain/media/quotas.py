@@ -110,10 +110,14 @@ async def _refund_quota(db: Database, account_id: int, day: int, size: int) -> N
 
 
 async def media_bytes(db: Database) -> int:
-    """The bytes of every attachment's stored file."""
+    """The bytes of every local attachment's stored file. Files cached from
+    other servers have their own budget (ROOST_REMOTE_MEDIA_BUDGET, pruned by
+    the federation upkeep) and must not refuse local uploads."""
     async with db.read() as conn:
         total = await conn.execute(
-            select(func.coalesce(func.sum(media_attachments.c.file_size), 0))
+            select(func.coalesce(func.sum(media_attachments.c.file_size), 0)).where(
+                media_attachments.c.remote_url.is_(None)
+            )
         )
     return int(total.scalar_one())
 
