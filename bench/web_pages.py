@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             f"seeded {seeded.posts} posts by {len(seeded.author_ids)} accounts "
             f"in {time.perf_counter() - started:.1f}s"
         )
-        with _server.running(data_dir) as server:
+        with _server.running(data_dir, **_server.CAPACITY) as server:
             post_id = _newest_post(server.base, seeded.token, seeded.author_ids[0])
             pages = {"profile": "/@author000", "post": f"/@author000/{post_id}"}
             for path in pages.values():

@@ -11,7 +11,14 @@ from urllib.parse import urlsplit
 from markupsafe import Markup
 
 from roost.domain.privacy import Visible
-from roost.domain.types import Account, MediaAttachment, StatusView, Visibility, shown_sensitive
+from roost.domain.types import (
+    Account,
+    MediaAttachment,
+    PollView,
+    StatusView,
+    Visibility,
+    shown_sensitive,
+)
 from roost.media import urls as media_urls
 from roost.web.cache import Shown
 
@@ -58,6 +65,31 @@ class MediaItem:
 
 
 @dataclass(frozen=True)
+class PollOption:
+    index: int
+    title: str
+    votes: int | None  # None while a running poll hides its totals
+    percent: int
+    chosen: bool
+
+
+@dataclass(frozen=True)
+class PollItem:
+    """A poll as the viewer sees it (the API's Poll entity, for HTML)."""
+
+    id: int
+    options: list[PollOption]
+    multiple: bool
+    expired: bool
+    expires_at: datetime
+    votes_count: int
+    voters_count: int
+    # Whether the viewer may still vote: signed in, not the author, not voted,
+    # the poll running.
+    may_vote: bool
+
+
+@dataclass(frozen=True)
 class PostItem:
     id: int
     url: str
@@ -83,6 +115,36 @@ class PostItem:
     reblogged: bool = False
     bookmarked: bool = False
     own: bool = False
+    poll: PollItem | None = None
+
+
+def _poll(poll: PollView, viewer_id: int | None) -> PollItem:
+    """As the API's ``poll_entity``: per-option counts hidden while a poll
+    that hides its totals runs, except from its author."""
+    own = viewer_id is not None and viewer_id == poll.account_id
+    hidden = poll.hide_totals and not poll.expired and not own
+    total = poll.votes_count
+    mine = set(poll.own_votes or ())
+    options = [
+        PollOption(
+            index=n,
+            title=title,
+            votes=None if hidden else count,
+            percent=0 if hidden or not total else round(100 * count / total),
+            chosen=n in mine,
+        )
+        for n, (title, count) in enumerate(zip(poll.options, poll.counts, strict=True))
+    ]
+    return PollItem(
+        id=poll.id,
+        options=options,
+        multiple=poll.multiple,
+        expired=poll.expired,
+        expires_at=poll.expires_at,
+        votes_count=total,
+        voters_count=poll.voters_count,
+        may_vote=viewer_id is not None and not own and not mine and not poll.expired,
+    )
 
 
 def _link(value: str) -> str | None:
@@ -187,6 +249,7 @@ def _post(view: StatusView, viewer_id: int | None, base: str, shown: Shown | Non
         reblogged=view.reblogged,
         bookmarked=view.bookmarked,
         own=viewer_id is not None and viewer_id == view.account.id,
+        poll=_poll(view.poll, viewer_id) if view.poll is not None else None,
     )
 
 

@@ -13,6 +13,7 @@
     /home  /web/timelines/local  /web/statuses...
     /web/accounts/ID/...                             pages/app.py
     /web/stream/NAME                                 pages/live.py
+    /web/polls/ID/votes                              pages/polls.py
     /settings/data  /settings/import[/ID[/progress]]
     /settings/export[/ID[/FILE]]  /settings/delete   pages/your_data.py
     /web/notifications  /web/search  /web/lists[/ID...]
@@ -45,6 +46,7 @@ from roost.web.pages import (
     live,
     password,
     people,
+    polls,
     profile_settings,
     public,
     security,
@@ -73,6 +75,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     security.router,
     app.router,
     live.router,
+    polls.router,
     your_data.router,
     people.router,
     profile_settings.router,

@@ -165,3 +165,41 @@ def test_given_the_landing_preview_off_then_the_home_page_lists_no_posts(roost: 
     roost.drain_jobs()
     home = roost.client.get("/")
     assert home.status_code == 200 and "fresh public post" not in home.text
+
+
+@pytest.mark.settings(instance_title="Heron Point", registrations="open")
+def test_given_rules_and_texts_then_home_about_privacy_and_terms_show_them(
+    roost: Roost,
+) -> None:
+    from roost.domain.instance.rules import do_add_rule
+
+    async def add() -> None:
+        async with roost.db.write() as tx:
+            await do_add_rule(tx, "Be kind to herons", "Even the grumpy ones")
+
+    roost.run(add)
+    home = roost.client.get("/").text
+    assert "<h1>Heron Point</h1>" in home and "Be kind to herons" in home
+    assert 'href="/auth/sign_up"' in home and 'href="/auth/sign_in"' in home
+    about = roost.client.get("/about").text
+    assert 'id="rules"' in about and "Even the grumpy ones" in about
+    privacy = roost.client.get("/privacy-policy")
+    assert privacy.status_code == 200 and "What is kept" in privacy.text
+    terms = roost.client.get("/terms")
+    assert terms.status_code == 200 and "not published terms" in terms.text
+
+
+@pytest.mark.settings(registrations="closed")
+def test_given_closed_sign_ups_then_the_home_page_offers_no_sign_up(roost: Roost) -> None:
+    home = roost.client.get("/").text
+    assert 'href="/auth/sign_in"' in home and 'href="/auth/sign_up"' not in home
+    assert "invite link" in home
+
+
+def test_given_written_texts_then_the_privacy_and_terms_pages_show_them(roost: Roost) -> None:
+    folder = roost.settings.data_dir / "instance"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "privacy.html").write_text("<p>We keep very little.</p>")
+    (folder / "terms.txt").write_text("Be kind.\n\nNo spam.")
+    assert "We keep very little." in roost.client.get("/privacy-policy").text
+    assert "<p>No spam.</p>" in roost.client.get("/terms").text

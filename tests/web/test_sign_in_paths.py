@@ -1,6 +1,7 @@
 """One sign-in path for every face: limits counted before the password is
-checked, two-factor asked on the OAuth authorize page too, and a browser
-that is signed in is not asked for the password again."""
+checked, two-factor asked on the OAuth authorize page too, a browser that
+is signed in is not asked for the password again, and an app authorized
+there is listed on the security page and revoked from it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from roost.errors import Invalid, RateLimited
 from roost.ratelimit import MemoryRateLimiter
 from tests.conftest import Roost
 from tests.web.support import csrf, field_value
+from tests.web.support_app import signed_in_browser, token_of
 
 
 def test_given_a_burst_of_wrong_passwords_at_once_then_no_more_than_the_limit_are_checked(
@@ -123,3 +125,57 @@ def _earlier() -> float:
     import time
 
     return time.time() - 30  # the step before now: the code used to turn it on
+
+
+def test_given_an_app_authorized_on_the_web_when_revoked_on_the_security_page_then_its_token_ends(
+    roost: Roost,
+) -> None:
+    """The authorize page's code becomes a token; the security page lists the
+    app, and revoking it there ends the token (another browser of someone
+    else cannot revoke it)."""
+    roost.account("alice")
+    form = roost.client.get("/auth/sign_in")
+    roost.client.post(
+        "/auth/sign_in",
+        data={"csrf_token": csrf(form.text), "login": "alice", "password": "correct horse battery"},
+    )
+    app = _app(roost)
+    page = _authorize_page(roost.client, app)
+    shown = roost.client.post("/oauth/authorize", data={**_fields(page), "decision": "approve"})
+    code = re.search(r'<code id="code">([^<]+)</code>', shown.text)
+    assert code is not None
+    token = roost.client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code.group(1),
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "redirect_uri": "urn:ietf:wg:oauth:2.0:oob",
+        },
+    ).json()["access_token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+
+    def answer() -> int:
+        checked = roost.client.get("/api/v1/accounts/verify_credentials", headers=bearer)
+        return int(checked.status_code)
+
+    assert answer() == 200
+    security = roost.client.get("/settings/security").text
+    revoke = re.search(
+        r'action="(/settings/apps/[^"]+/revoke)">[^<]*<input[^>]*>'
+        r'<button[^>]*aria-label="Revoke Tusky"',
+        security,
+    )
+    assert revoke is not None, security
+    # Someone else's browser posting the same form revokes nothing of alice's.
+    bob = roost.account("bob")
+    other = signed_in_browser(roost, bob)
+    other.post(revoke.group(1), data={"csrf_token": token_of(other)})
+    assert answer() == 200
+    done = roost.client.post(
+        revoke.group(1), data={"csrf_token": csrf(security)}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    assert answer() == 401
+    assert 'aria-label="Revoke Tusky"' not in roost.client.get("/settings/security").text

@@ -71,6 +71,46 @@ def test_given_an_archive_uploaded_on_the_web_then_progress_and_report_are_shown
     assert bob.get(f"{page_url}/progress").status_code == 404
 
 
+def test_given_an_import_under_way_then_its_fragment_shows_each_phase_with_its_count(
+    roost: Roost, tmp_path: Path
+) -> None:
+    """The progress the importer saves at each phase (roost/importers/twitter/
+    phases.py ``_save``) is what the bar and its label show, polling on until
+    the import ends."""
+    from roost.importers.twitter.runs import do_update_run
+    from roost.web.pages.your_data import PHASES
+
+    alice = roost.account("alice")
+    browser = signed_in_browser(roost, alice)
+    token = token_of(browser, "/settings/data")
+    data = rich_archive().builder.write_zip(tmp_path / "a.zip").read_bytes()
+    answer = browser.post(
+        f"/settings/import?csrf_token={token}",
+        files={"archive": ("twitter.zip", data, "application/zip")},
+        follow_redirects=False,
+    )
+    page_url = answer.headers["location"]
+    run_id = int(page_url.rsplit("/", 1)[-1])
+    seen = []
+    for done, phase in enumerate(("posts", "threads", "likes", "following", "blocks"), start=1):
+
+        async def advance(phase: str = phase, done: int = done) -> None:
+            async with roost.db.write() as tx:
+                progress = {"phase": phase, "done": done, "total": 8, "positions": {}}
+                await do_update_run(tx, run_id, progress=progress)
+
+        roost.run(advance)
+        fragment = unescape(browser.get(f"{page_url}/progress").text)
+        assert f"{PHASES[phase]}: {done} of 8" in fragment, fragment[:400]
+        assert f'value="{done * 100 // 8}"' in fragment
+        assert 'hx-trigger="load delay:1s"' in fragment and "Importing" in fragment
+        seen.append(PHASES[phase])
+    assert len(set(seen)) == 5
+    roost.drain_jobs()
+    finished = browser.get(f"{page_url}/progress").text
+    assert "Import finished" in finished and "hx-trigger" not in finished
+
+
 def test_given_an_upload_without_its_token_then_nothing_is_written(
     roost: Roost, tmp_path: Path
 ) -> None:

@@ -1,6 +1,6 @@
 """The signed-in web app's daily things: the home and local timelines (new
 posts arrive live), composing (content warning, visibility, up to four
-images, videos or sounds with alt text), replying, boosting, favouriting,
+images, videos or sounds with alt text, or a poll: pages/polls.py), replying, boosting, favouriting,
 bookmarking, deleting one's own post, and following (or blocking, muting)
 from a profile.
 
@@ -41,6 +41,7 @@ from roost.ops.disk import check_upload_space
 from roost.web import present
 from roost.web.csrf import checked_form
 from roost.web.pages.common import page_from
+from roost.web.pages.polls import poll_from_form
 from roost.web.render import render
 from roost.web.viewer import WebViewer, services, signed_in
 
@@ -251,6 +252,7 @@ async def compose(request: Request, web: WebViewer = Depends(signed_in)) -> Resp
             idempotency_key=_text(form, "idempotency_key")[:64] or None,
             application_id=None,
             media_ids=media_ids,
+            poll=poll_from_form(form),
         )
         await resolve_mentions(svc.db, svc.settings, new.text)
         async with svc.db.write() as tx:

@@ -164,6 +164,16 @@ def test_a_person_signs_up_secures_their_account_and_visitors_see_only_what_they
             _visit(viewer, base + path)
             assert secret_text not in viewer.content(), path
     assert secret_text not in _get(server, f"/@{NAME}.rss").text
+    # A public poll: the stranger votes from its card; both states pass axe.
+    poll = {"options": ["Tea", "Coffee"], "expires_in": 900}
+    poll_post = api.post("/api/v1/statuses", json={"status": "Tea or coffee?", "poll": poll}).json()
+    _visit(theirs, poll_post["url"])
+    theirs.get_by_label("Coffee").check()
+    theirs.get_by_role("button", name="Vote").click()
+    theirs.get_by_text("(your choice)").wait_for()
+    check_accessibility(theirs)
+    _shoot(theirs, screenshots, "poll")
+    assert api.get(f"/api/v1/polls/{poll_post['poll']['id']}").json()["votes_count"] == 1
     stranger.close()
 
     # Two-factor sign-in.
