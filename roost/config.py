@@ -233,6 +233,10 @@ class Settings(BaseSettings):
     # marked unavailable: its deliveries are dropped (counted, not retried)
     # until it is seen alive again (roost/domain/federation/hosts.py).
     federation_unavailable_after_days: float = Field(default=7.0, gt=0, le=365)
+    # A received or resolved post that replies to one not here has its
+    # ancestors fetched from their servers, this many at most (0: none;
+    # roost/domain/federation/threads.py).
+    federation_thread_depth: int = Field(default=5, ge=0, le=40)
     # The domain as the world sees it (roost/ops/netchecks.py): the addresses
     # ROOST_DOMAIN must resolve to (comma-separated; empty: any), and a
     # nameserver to ask instead of this machine's resolver ("9.9.9.9" or
