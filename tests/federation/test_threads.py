@@ -244,3 +244,15 @@ def test_given_a_thread_on_a_server_that_is_down_then_it_costs_one_attempt_per_b
     for n in (3, 4):
         reply = _home_post(alice, f"{peer.uri}/statuses/{n}")
         assert _context(alice, reply["id"])["ancestors"] == []
+
+
+@pytest.mark.settings(federation=False)
+def test_given_federation_off_when_addresses_are_resolved_then_only_local_posts_are_found(
+    roost: Roost,
+) -> None:
+    alice = roost.account("alice")
+    bob = roost.account("bob")
+    public = alice.post_status("open to all", visibility="public")
+
+    assert [p["id"] for p in _search(bob, public["url"])] == [public["id"]]
+    assert _search(bob, "https://elsewhere.example/@mallory/1") == []

@@ -87,7 +87,7 @@ async def search_v2(
     # Mastodon's search does, instead of the posts containing the words.
     by_address = params.resolve and "statuses" in wanted and _is_url(text)
     resolved = None
-    if by_address and svc.settings.federation and not params.offset:
+    if by_address and not params.offset:
         resolved = await _resolve_status(request, text)
     async with svc.db.scope() as reads:
         conn = await reads.conn()

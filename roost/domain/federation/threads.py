@@ -119,9 +119,9 @@ def _local_address(base: str, url: str) -> str | None:
 async def resolve_status(ctx: JobContext, url: str) -> int | None:
     """The post an address names, for ``search?resolve=true``: a local post
     by either of its addresses, another server's stored one by its id, else
-    fetched from its server and stored when public or unlisted. None when
-    there is none to be had. Whether the viewer may see it is the privacy
-    policy's to say, as for any post."""
+    fetched from its server and stored when public or unlisted (federation
+    on). None when there is none to be had. Whether the viewer may see it
+    is the privacy policy's to say, as for any post."""
     url = url.strip()
     if not _URL.fullmatch(url):
         return None
@@ -131,7 +131,7 @@ async def resolve_status(ctx: JobContext, url: str) -> int | None:
         found = await post_of(conn, base, local if local is not None else url)
     if found is not None:
         return int(found.id)
-    if local is not None:
+    if local is not None or not ctx.settings.federation:
         return None
     try:
         note = await fetch_guarded(ctx.db, ctx.settings, url)
