@@ -79,8 +79,11 @@ class Peer:
             },
         }
 
-    def send(self, roost: Roost, activity: dict[str, Any], path: str = "/inbox") -> None:
-        """Post an activity signed by mallory to Roost's inbox; run the jobs."""
+    def send(
+        self, roost: Roost, activity: dict[str, Any], path: str = "/inbox", *, drain: bool = True
+    ) -> None:
+        """Post an activity signed by mallory to Roost's inbox; run the jobs
+        (unless not ``drain``)."""
         body = orjson.dumps({"@context": "https://www.w3.org/ns/activitystreams", **activity})
         url = roost.settings.base_url + path
         headers = signatures.signed_headers(
@@ -89,7 +92,8 @@ class Peer:
         headers["Content-Type"] = AP
         answer = roost.client.post(path, content=body, headers=headers)
         assert answer.status_code == 202, answer.text
-        roost.drain_jobs()
+        if drain:
+            roost.drain_jobs()
 
     def sent_of(self, kind: str) -> list[dict[str, Any]]:
         return [a for a in self.received if a.get("type") == kind]

@@ -125,6 +125,9 @@ def test_given_local_posts_when_their_addresses_are_resolved_then_the_policy_dec
     assert _search(bob, private["uri"]) == []
     assert [p["id"] for p in _search(alice, private["url"])] == [private["id"]]
     assert _search(bob, f"{base}/@alice/1") == []
+    # A boost's address names no post of its own.
+    boost = bob.post(f"/api/v1/statuses/{public['id']}/reblog").json()
+    assert _search(bob, f"{base}/users/bob/statuses/{boost['id']}") == []
 
     # The page answers another server asking for ActivityPub with the Note.
     page = roost.client.get(
@@ -146,7 +149,10 @@ def test_given_a_reply_whose_thread_is_elsewhere_then_its_ancestors_are_fetched_
     peer.serve_note(3, inReplyTo=f"{peer.uri}/statuses/2")
 
     # When only the last reply reaches alice...
-    peer.send(roost, _create(peer, 4, inReplyTo=f"{peer.uri}/statuses/3"))
+    peer.send(roost, _create(peer, 4, inReplyTo=f"{peer.uri}/statuses/3"), drain=False)
+    # (the inbox request only stored it: nothing was fetched for it yet)
+    assert _notes_asked(peer) == []
+    roost.drain_jobs()
 
     # ...then the three above it were fetched, once each, and the thread shows.
     reply = _home_post(alice, f"{peer.uri}/statuses/4")

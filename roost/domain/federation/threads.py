@@ -129,8 +129,12 @@ async def resolve_status(ctx: JobContext, url: str) -> int | None:
     local = _local_address(base, url)
     async with ctx.db.read() as conn:
         found = await post_of(conn, base, local if local is not None else url)
-    if found is not None:
-        return int(found.id)
+        if found is not None:
+            boost = (
+                await conn.execute(select(statuses.c.reblog_of_id).where(statuses.c.id == found.id))
+            ).scalar_one_or_none()
+            # A boost's address (an Announce's id) names no post of its own.
+            return int(found.id) if boost is None else None
     if local is not None or not ctx.settings.federation:
         return None
     try:
