@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -52,6 +52,11 @@ class Peer:
     fetch_answer: int | None = None
     # Files (media) her server serves, by path.
     files: dict[str, bytes] = field(default_factory=dict)
+    # Other actors of her server (mallory2, ...), by name, with their keys,
+    # made the first time they are named.
+    keys: dict[str, rsa.RSAPrivateKey] = field(default_factory=dict)
+    # Each actor's ``alsoKnownAs``, by name.
+    aliases: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def domain(self) -> str:
@@ -61,33 +66,55 @@ class Peer:
     def uri(self) -> str:
         return f"{self.base}/users/mallory"
 
-    def document(self) -> dict[str, Any]:
-        return {
-            "id": self.uri,
+    def actor_uri(self, actor: str = "mallory") -> str:
+        return f"{self.base}/users/{actor}"
+
+    def key_of(self, actor: str = "mallory") -> rsa.RSAPrivateKey:
+        if actor == "mallory":
+            return self.key
+        return self.keys.setdefault(actor, signatures.generate_private_key())
+
+    def document(self, actor: str = "mallory") -> dict[str, Any]:
+        me = self.actor_uri(actor)
+        document: dict[str, Any] = {
+            "id": me,
             "type": "Person",
-            "preferredUsername": "mallory",
-            "name": self.name,
-            "summary": "<p onclick='x()'>hi</p>",
-            "url": f"{self.base}/@mallory",
-            "inbox": f"{self.uri}/inbox",
-            "followers": f"{self.uri}/followers",
+            "preferredUsername": actor,
+            "name": self.name if actor == "mallory" else actor,
+            "url": f"{self.base}/@{actor}",
+            "inbox": f"{me}/inbox",
+            "followers": f"{me}/followers",
             "endpoints": {"sharedInbox": f"{self.base}/inbox"},
             "publicKey": {
-                "id": f"{self.uri}#main-key",
-                "owner": self.uri,
-                "publicKeyPem": signatures.public_pem(self.key),
+                "id": f"{me}#main-key",
+                "owner": me,
+                "publicKeyPem": signatures.public_pem(self.key_of(actor)),
             },
         }
+        if actor == "mallory":
+            document["summary"] = "<p onclick='x()'>hi</p>"
+        if self.aliases.get(actor):
+            document["alsoKnownAs"] = self.aliases[actor]
+        return document
+
+    def known(self, actor: str) -> bool:
+        return actor == "mallory" or actor in self.keys
 
     def send(
-        self, roost: Roost, activity: dict[str, Any], path: str = "/inbox", *, drain: bool = True
+        self,
+        roost: Roost,
+        activity: dict[str, Any],
+        path: str = "/inbox",
+        *,
+        drain: bool = True,
+        actor: str = "mallory",
     ) -> None:
-        """Post an activity signed by mallory to Roost's inbox; run the jobs
-        (unless not ``drain``)."""
+        """Post an activity signed by ``actor`` (mallory) to Roost's inbox;
+        run the jobs (unless not ``drain``)."""
         body = orjson.dumps({"@context": "https://www.w3.org/ns/activitystreams", **activity})
         url = roost.settings.base_url + path
         headers = signatures.signed_headers(
-            self.key, f"{self.uri}#main-key", "POST", url, body, utcnow()
+            self.key_of(actor), f"{self.actor_uri(actor)}#main-key", "POST", url, body, utcnow()
         )
         headers["Content-Type"] = AP
         answer = roost.client.post(path, content=body, headers=headers)
@@ -140,10 +167,13 @@ def serve() -> Iterator[Peer]:
             if actor.fetch_answer is not None:
                 self._answer(actor.fetch_answer, b"{}")
             elif path == "/.well-known/webfinger":
-                finger = {"links": [{"rel": "self", "type": AP, "href": actor.uri}]}
+                resource = parse_qs(urlsplit(self.path).query).get("resource", [""])[0]
+                name = resource.removeprefix("acct:").split("@")[0]
+                href = actor.actor_uri(name if actor.known(name) else "mallory")
+                finger = {"links": [{"rel": "self", "type": AP, "href": href}]}
                 self._answer(200, orjson.dumps(finger))
-            elif path == "/users/mallory":
-                self._answer(200, orjson.dumps(actor.document()))
+            elif path.startswith("/users/") and actor.known(path.removeprefix("/users/")):
+                self._answer(200, orjson.dumps(actor.document(path.removeprefix("/users/"))))
             elif path in actor.served:
                 self._answer(200, orjson.dumps(actor.served[path]))
             elif path in actor.redirects:
