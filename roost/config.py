@@ -254,6 +254,10 @@ class Settings(BaseSettings):
     remote_media_budget: int = Field(default=0, ge=0)
     remote_media_retention_days: float = Field(default=0.0, ge=0, le=36500)
     federation_upkeep_interval_s: float = Field(default=300.0, ge=1, le=86400)
+    # A received or resolved post that replies to one not here has its
+    # ancestors fetched from their servers, this many at most (0: none;
+    # roost/domain/federation/threads.py).
+    federation_thread_depth: int = Field(default=5, ge=0, le=40)
     # The domain as the world sees it (roost/ops/netchecks.py): the addresses
     # ROOST_DOMAIN must resolve to (comma-separated; empty: any), and a
     # nameserver to ask instead of this machine's resolver ("9.9.9.9" or

@@ -24,6 +24,7 @@ from roost.domain.federation import follows as _federation_follows
 from roost.domain.federation import inbox as _federation_inbox
 from roost.domain.federation import interactions as _federation_interactions
 from roost.domain.federation import upkeep as _federation_upkeep
+from roost.domain.federation import threads as _federation_threads
 from roost.domain.lists import handlers as _lists
 from roost.domain.media import handlers as _media
 from roost.domain.notifications import handlers as _notifications
@@ -52,6 +53,7 @@ REGISTERED = (
     _federation_inbox,
     _federation_interactions,
     _federation_upkeep,
+    _federation_threads,
     _lists,
     _media,
     _notifications,

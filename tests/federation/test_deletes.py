@@ -3,15 +3,12 @@ an erased account's actor is deleted on every server that got anything from
 it (signed with its key, which is then destroyed), and received activities
 naming an erased account go with it.
 
-mallory's server is a small HTTP server here that records what it is sent,
-with the headers, so the signatures can be checked."""
+mallory's server is the one of tests/federation/peers.py, which records
+what it is sent with the headers, so the signatures can be checked."""
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import orjson
@@ -32,78 +29,26 @@ from roost.domain.federation.named import usernames_named
 from roost.keys import ring
 from roost.net import signatures
 from tests.conftest import Roost, User
-from tests.federation.test_received import AP, PUBLIC, Peer, _follow_mallory, _note
+from tests.federation.peers import AP, PUBLIC, Peer, serve
+from tests.federation.test_received import _follow_mallory, _note
 
 pytestmark = pytest.mark.settings(federation_allow_insecure=True)
 
 
-class Witness(Peer):
-    """mallory's server, keeping each delivery's headers beside its body."""
-
-    headers: list[dict[str, str]]
-    bodies: list[bytes]
-    answer: int = 202
-
-
-@contextlib.contextmanager
-def _server() -> Iterator[Witness]:
-    actor = Witness()
-    actor.headers, actor.bodies = [], []
-
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self, status: int, body: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", AP)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            with contextlib.suppress(BrokenPipeError):
-                self.wfile.write(body)
-
-        def do_GET(self) -> None:
-            if self.path.startswith("/.well-known/webfinger"):
-                finger = {"links": [{"rel": "self", "type": AP, "href": actor.uri}]}
-                self._answer(200, orjson.dumps(finger))
-            elif self.path == "/users/mallory":
-                self._answer(200, orjson.dumps(actor.document()))
-            else:
-                self._answer(404, b"{}")
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            actor.headers.append(headers | {"path": self.path})
-            actor.bodies.append(body)
-            actor.received.append(orjson.loads(body))
-            self._answer(actor.answer, b"")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    actor.base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    try:
-        yield actor
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
 @pytest.fixture
-def peer() -> Iterator[Witness]:
-    with _server() as actor:
+def peer() -> Iterator[Peer]:
+    with serve() as actor:
         yield actor
 
 
 @pytest.fixture
-def peers() -> Iterator[list[Witness]]:
+def peers() -> Iterator[list[Peer]]:
     """Three more servers, each with its own mallory."""
-    with _server() as x, _server() as y, _server() as z:
+    with serve() as x, serve() as y, serve() as z:
         yield [x, y, z]
 
 
-def _followed_then_left(roost: Roost, peer: Witness, alice: User) -> dict[str, Any]:
+def _followed_then_left(roost: Roost, peer: Peer, alice: User) -> dict[str, Any]:
     """mallory follows alice, alice posts (sent to mallory's server), mallory
     unfollows. The post, as the API showed it."""
     alice_uri = f"{roost.settings.base_url}/users/alice"
@@ -135,7 +80,7 @@ def _rows(roost: Roost, query: Any) -> list[Any]:
 
 
 def test_given_a_post_sent_to_mallorys_server_when_she_left_then_its_delete_still_goes_there(
-    roost: Roost, peer: Witness
+    roost: Roost, peer: Peer
 ) -> None:
     alice = roost.account("alice")
     post = _followed_then_left(roost, peer, alice)
@@ -152,7 +97,7 @@ def test_given_a_post_sent_to_mallorys_server_when_she_left_then_its_delete_stil
 
 
 def test_given_alice_federated_when_erased_then_her_actor_is_deleted_everywhere_it_went(
-    roost: Roost, peer: Witness
+    roost: Roost, peer: Peer
 ) -> None:
     alice = roost.account("alice")
     alice_uri = f"{roost.settings.base_url}/users/alice"
@@ -197,7 +142,7 @@ def test_given_alice_federated_when_erased_then_her_actor_is_deleted_everywhere_
 
 
 def test_given_activities_naming_alice_when_she_is_erased_then_they_are_gone(
-    roost: Roost, peer: Witness
+    roost: Roost, peer: Peer
 ) -> None:
     alice, bob = roost.account("alice"), roost.account("bob")
     base = roost.settings.base_url
@@ -259,7 +204,7 @@ def test_given_escaped_or_cased_addresses_when_read_then_the_local_names_are_fou
 
 
 def test_given_mallorys_posts_here_when_her_server_deletes_her_actor_then_they_are_deleted(
-    roost: Roost, peer: Witness
+    roost: Roost, peer: Peer
 ) -> None:
     alice = roost.account("alice")
     mallory_id = _follow_mallory(roost, peer, alice)
@@ -279,7 +224,7 @@ def test_given_mallorys_posts_here_when_her_server_deletes_her_actor_then_they_a
 
 
 def test_given_servers_reached_three_ways_when_alice_is_erased_then_each_is_told_once(
-    roost: Roost, peers: list[Witness]
+    roost: Roost, peers: list[Peer]
 ) -> None:
     x, y, z = peers
     alice = roost.account("alice")
@@ -314,7 +259,7 @@ def test_given_servers_reached_three_ways_when_alice_is_erased_then_each_is_told
 
 
 def test_given_mallorys_server_away_when_the_window_ends_then_the_farewell_key_is_destroyed(
-    roost: Roost, peer: Witness
+    roost: Roost, peer: Peer
 ) -> None:
     alice = roost.account("alice")
     _followed_then_left(roost, peer, alice)

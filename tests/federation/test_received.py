@@ -2,135 +2,30 @@
 Follow of a locked account becomes a request whose approval is answered
 with Accept; a local follow of the remote account is accepted; a
 followers-only Note shows to followers only and a Delete removes it; a Note
-claimed for someone else is not stored. The other server is a plain HTTP
-server of the test's own, which records what it is sent."""
+claimed for someone else is not stored. The other server is the one of
+tests/federation/peers.py, which records what it is sent."""
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import orjson
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
-from roost.clock import utcnow
 from roost.db.tables import inbox_activities
 from roost.domain.blocks.domains import BlockChange, do_block_domain, do_unblock_domain, rule_for
-from roost.net import signatures
 from tests.conftest import Roost, User
+from tests.federation.peers import PUBLIC, Peer, serve
 
 pytestmark = pytest.mark.settings(federation_allow_insecure=True)
-AP = "application/activity+json"
-PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
-
-
-@dataclass
-class Peer:
-    """mallory on another server: her actor document, and what she was sent."""
-
-    base: str = ""
-    name: str = "Mallory <script>x</script>"
-    key: rsa.RSAPrivateKey = field(default_factory=signatures.generate_private_key)
-    received: list[dict[str, Any]] = field(default_factory=list)
-    # Other documents her server serves, by path.
-    served: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # What her inbox answers a delivery (it records the delivery anyway).
-    answer: int = 202
-    # Files (media) her server serves, by path.
-    files: dict[str, bytes] = field(default_factory=dict)
-
-    @property
-    def domain(self) -> str:
-        return self.base.removeprefix("http://")
-
-    @property
-    def uri(self) -> str:
-        return f"{self.base}/users/mallory"
-
-    def document(self) -> dict[str, Any]:
-        return {
-            "id": self.uri,
-            "type": "Person",
-            "preferredUsername": "mallory",
-            "name": self.name,
-            "summary": "<p onclick='x()'>hi</p>",
-            "url": f"{self.base}/@mallory",
-            "inbox": f"{self.uri}/inbox",
-            "followers": f"{self.uri}/followers",
-            "endpoints": {"sharedInbox": f"{self.base}/inbox"},
-            "publicKey": {
-                "id": f"{self.uri}#main-key",
-                "owner": self.uri,
-                "publicKeyPem": signatures.public_pem(self.key),
-            },
-        }
-
-    def send(self, roost: Roost, activity: dict[str, Any], path: str = "/inbox") -> None:
-        body = orjson.dumps({"@context": "https://www.w3.org/ns/activitystreams", **activity})
-        url = roost.settings.base_url + path
-        headers = signatures.signed_headers(
-            self.key, f"{self.uri}#main-key", "POST", url, body, utcnow()
-        )
-        headers["Content-Type"] = AP
-        answer = roost.client.post(path, content=body, headers=headers)
-        assert answer.status_code == 202, answer.text
-        roost.drain_jobs()
-
-    def sent_of(self, kind: str) -> list[dict[str, Any]]:
-        return [a for a in self.received if a.get("type") == kind]
 
 
 @pytest.fixture
 def peer() -> Iterator[Peer]:
-    actor = Peer()
-
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self, status: int, body: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", AP)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            with contextlib.suppress(BrokenPipeError):
-                self.wfile.write(body)
-
-        def do_GET(self) -> None:
-            if self.path.startswith("/.well-known/webfinger"):
-                finger = {"links": [{"rel": "self", "type": AP, "href": actor.uri}]}
-                self._answer(200, orjson.dumps(finger))
-            elif self.path == "/users/mallory":
-                self._answer(200, orjson.dumps(actor.document()))
-            elif self.path in actor.served:
-                self._answer(200, orjson.dumps(actor.served[self.path]))
-            elif self.path in actor.files:
-                self._answer(200, actor.files[self.path])
-            else:
-                self._answer(404, b"{}")
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            body = self.rfile.read(length)
-            assert "Signature" in self.headers
-            actor.received.append(orjson.loads(body))
-            self._answer(actor.answer, b"")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    actor.base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    try:
+    with serve() as actor:
         yield actor
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def _bodies(roost: Roost) -> list[str]:

@@ -11,9 +11,10 @@ from roost.api.mastodon._common import as_account
 from roost.api.openapi import answers
 from roost.api.params import Count, Offset, OptionalId, Params, Words, query
 from roost.api.responses import JSON
-from roost.domain.federation import remote
+from roost.domain.federation import remote, threads
 from roost.domain.filters.apply import apply_filters
 from roost.domain.search import queries as search
+from roost.domain.statuses.feed import by_ids
 from roost.domain.tags import queries as tag_queries
 from roost.domain.types import Viewer
 from roost.errors import Unauthorized
@@ -51,6 +52,19 @@ async def _resolve(request: Request, text: str) -> None:
         return
 
 
+def _is_url(text: str) -> bool:
+    return text.strip().lower().startswith(("https://", "http://"))
+
+
+async def _resolve_status(request: Request, text: str) -> int | None:
+    """``resolve=true`` with a post's address: the post, local or another
+    server's (stored, else fetched and stored when public or unlisted;
+    roost/domain/federation/threads.py). The privacy policy then says
+    whether the viewer sees it."""
+    svc = services(request)
+    return await threads.resolve_status(svc.job_context(), text)
+
+
 @router.get("/api/v2/search", responses=answers(schema.Search))
 async def search_v2(
     request: Request,
@@ -69,6 +83,12 @@ async def search_v2(
     result: dict[str, list[object]] = {"accounts": [], "statuses": [], "hashtags": []}
     if params.resolve and "accounts" in wanted and svc.settings.federation:
         await _resolve(request, text)
+    # A post's address with resolve=true finds that post (or nothing), as
+    # Mastodon's search does, instead of the posts containing the words.
+    by_address = params.resolve and "statuses" in wanted and _is_url(text)
+    resolved = None
+    if by_address and not params.offset:
+        resolved = await _resolve_status(request, text)
     async with svc.db.scope() as reads:
         conn = await reads.conn()
         if "accounts" in wanted:
@@ -82,7 +102,11 @@ async def search_v2(
                 offset=params.offset,
             )
             result["accounts"] = [serializers.account(as_account(r), base) for r in rows]
-        if "statuses" in wanted:
+        if by_address:
+            views = await by_ids(reads, viewer, [] if resolved is None else [resolved])
+            views = await apply_filters(conn, viewer, views, None)
+            result["statuses"] = [serializers.status(v, base) for v in views]
+        elif "statuses" in wanted:
             views = await search.search_statuses(
                 conn,
                 viewer,

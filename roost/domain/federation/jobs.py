@@ -6,6 +6,7 @@ federation."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from roost.jobs.registry import Job
 
@@ -59,3 +60,18 @@ class CacheRemoteMedia(Job, kind="federation.cache_media"):
     it here (roost/domain/federation/attached.py)."""
 
     media_id: int
+
+
+@dataclass(frozen=True)
+class FetchAncestors(Job, kind="federation.fetch_ancestors"):
+    """Fetch the post ``parent_uri`` that the post ``status_id`` (another
+    server's, stored here) replies to, store it and link the reply to it;
+    ``depth`` ancestors may still be fetched above it, including this one
+    (roost/domain/federation/threads.py)."""
+
+    # It mostly waits on another server: run beside the other jobs.
+    concurrent: ClassVar[bool] = True
+
+    status_id: int
+    parent_uri: str
+    depth: int

@@ -67,6 +67,7 @@ from roost.domain.conversations.actions import do_deliver_direct
 from roost.domain.events import StatusCreated
 from roost.domain.federation import attached, sent, uris
 from roost.domain.federation.delivery import enqueue_delivery
+from roost.domain.federation.jobs import FetchAncestors
 from roost.domain.federation.remote import clean_html
 from roost.domain.jobs import JobContext
 from roost.domain.statuses import actions as status_actions
@@ -464,11 +465,32 @@ def _published(value: Any) -> datetime:
     return utcnow()
 
 
+def _missing_parent(base: str, note: dict[str, Any], parent: Any) -> str | None:
+    """The id of the post a note replies to, when that post is another
+    server's and not here (its ancestors are then fetched)."""
+    uri = note.get("inReplyTo")
+    if parent is not None or not isinstance(uri, str) or len(uri) > 2048:
+        return None
+    if urlsplit(uri).netloc.lower() == urlsplit(base).netloc.lower():
+        return None  # a local address of no post: nothing to fetch
+    return uri
+
+
 async def receive_create(
-    ctx: JobContext, remote_id: int, actor_uri: str, note: Any, *, wanted: bool = False
+    ctx: JobContext,
+    remote_id: int,
+    actor_uri: str,
+    note: Any,
+    *,
+    wanted: bool = False,
+    ancestors: int | None = None,
 ) -> bool:
     """Store a received (or, ``wanted``: fetched because an account followed
-    here boosted it) Note; False when it is not stored."""
+    here boosted it, someone here looked it up, or a post here replies to
+    it) Note; False when it is not stored. A note replying to a post not
+    here has that post fetched by a job (roost/domain/federation/threads.py),
+    and ``ancestors`` (``ROOST_FEDERATION_THREAD_DEPTH`` unless given) posts
+    above it at most."""
     if not isinstance(note, dict) or note.get("type") not in NOTE_TYPES:
         return False
     uri = note.get("id")
@@ -545,6 +567,10 @@ async def receive_create(
                 .values(replies_count=statuses.c.replies_count + 1)
             )
         await enqueue(tx, StatusPublished(status_id))
+        missing = _missing_parent(ctx.settings.base_url, note, parent)
+        depth = ctx.settings.federation_thread_depth if ancestors is None else ancestors
+        if missing is not None and depth > 0:
+            await enqueue(tx, FetchAncestors(status_id=status_id, parent_uri=missing, depth=depth))
         # Streams (home, public) hear of it as of a local post.
         tx.emit(StatusCreated(status_id=status_id, author_id=remote_id))
     return True

@@ -150,6 +150,12 @@ def _scheme(settings: Settings) -> str:
 
 
 async def _get_json(db: Database, settings: Settings, url: str, accept: str) -> Any:
+    return (await _get_json_at(db, settings, url, accept))[1]
+
+
+async def _get_json_at(db: Database, settings: Settings, url: str, accept: str) -> tuple[str, Any]:
+    """The JSON document at ``url`` and the address that served it (after
+    redirects)."""
     # Addresses come from other servers' documents: only plain printable
     # ASCII ones are tried (others could not be requested anyway).
     if any(not 33 <= ord(c) <= 126 for c in url) or len(url) > 2048:
@@ -179,7 +185,7 @@ async def _get_json(db: Database, settings: Settings, url: str, accept: str) -> 
         transient = fetched.status >= 500 or fetched.status in (408, 429)
         raise RemoteRefused(f"The other server answered {fetched.status}", transient=transient)
     try:
-        return orjson.loads(fetched.body)
+        return fetched.url, orjson.loads(fetched.body)
     except orjson.JSONDecodeError:
         raise RemoteRefused("The other server answered no JSON") from None
 
@@ -231,11 +237,10 @@ async def fetch_actor(db: Database, settings: Settings, uri: str) -> dict[str, A
     return _checked_actor(await _get_json(db, settings, uri, ACCEPT), uri)
 
 
-async def fetch_note(db: Database, settings: Settings, uri: str) -> dict[str, Any]:
-    """The Note (or Article, or Question: a post with a poll) its server
-    serves at ``uri``, under that id, with an author on the same host (as
-    Mastodon checks a fetched object)."""
-    document = await _get_json(db, settings, uri, ACCEPT)
+def _checked_note(document: Any, uri: str) -> dict[str, Any]:
+    """The Note (or Article, or Question: a post with a poll) served at
+    ``uri``, under that id, with an author on the same host (as Mastodon
+    checks a fetched object)."""
     if not isinstance(document, dict) or document.get("type") not in (
         "Note",
         "Article",
@@ -248,6 +253,25 @@ async def fetch_note(db: Database, settings: Settings, uri: str) -> dict[str, An
     if not isinstance(author, str) or urlsplit(author).netloc != urlsplit(uri).netloc:
         raise RemoteRefused("The note's author is not of its server")
     return document
+
+
+async def fetch_note(db: Database, settings: Settings, uri: str) -> dict[str, Any]:
+    """The Note its server serves at ``uri``, under that id (``_checked_note``)."""
+    return _checked_note(await _get_json(db, settings, uri, ACCEPT), uri)
+
+
+async def fetch_note_at(db: Database, settings: Settings, url: str) -> dict[str, Any]:
+    """The Note a post's address names: its id, or another address of it (a
+    page such as ``https://host/@name/ID`` that answers ActivityPub with the
+    Note, or redirects to it). A Note served under another id is fetched
+    again from that id, once, and taken only as that id's server serves it:
+    a document is never trusted for an id it was not fetched from (the
+    address that served it, after redirects)."""
+    served, document = await _get_json_at(db, settings, url, ACCEPT)
+    named = document.get("id") if isinstance(document, dict) else None
+    if isinstance(named, str) and named != served:
+        return await fetch_note(db, settings, named)
+    return _checked_note(document, served)
 
 
 async def store_actor(db: Database, document: dict[str, Any]) -> int:

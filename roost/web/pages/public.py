@@ -9,6 +9,8 @@ that does not exist. Pages for nobody in particular are cached
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
@@ -223,6 +225,14 @@ async def post(
     request: Request, username: str, status_id: str, web: WebViewer = Depends(current_viewer)
 ) -> Response:
     wanted = _status_id(status_id)
+    accept = request.headers.get("accept", "").lower()
+    if services(request).settings.federation and (
+        "application/activity+json" in accept or "application/ld+json" in accept
+    ):
+        # Another server asking for the post by its page, as Mastodon's pages
+        # answer: sent to the Note (roost/federation/routes.py).
+        name = username.lstrip("@")
+        return RedirectResponse(f"/users/{quote(name)}/statuses/{wanted}", status_code=302)
 
     async def build() -> tuple[Response, Shown]:
         svc = services(request)
