@@ -23,8 +23,8 @@ from roost.domain.federation import flags as _federation_flags
 from roost.domain.federation import follows as _federation_follows
 from roost.domain.federation import inbox as _federation_inbox
 from roost.domain.federation import interactions as _federation_interactions
-from roost.domain.federation import upkeep as _federation_upkeep
 from roost.domain.federation import threads as _federation_threads
+from roost.domain.federation import upkeep as _federation_upkeep
 from roost.domain.lists import handlers as _lists
 from roost.domain.media import handlers as _media
 from roost.domain.notifications import handlers as _notifications
