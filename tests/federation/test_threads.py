@@ -5,6 +5,7 @@ server is the one of tests/federation/peers.py."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -250,6 +251,28 @@ def test_given_a_thread_on_a_server_that_is_down_then_it_costs_one_attempt_per_b
     for n in (3, 4):
         reply = _home_post(alice, f"{peer.uri}/statuses/{n}")
         assert _context(alice, reply["id"])["ancestors"] == []
+
+
+def test_given_a_server_that_misses_one_fetch_then_the_ancestor_is_asked_for_again_later(
+    roost: Roost, peer: Peer
+) -> None:
+    alice = roost.account("alice")
+    _follow_mallory(roost, peer, alice)
+    peer.serve_note(1)
+    # The parent's server answers 503 for a moment (a restart, load)...
+    peer.fetch_answer = 503
+    peer.send(roost, _create(peer, 2, inReplyTo=f"{peer.uri}/statuses/1"))
+    assert _notes_asked(peer) == ["/users/mallory/statuses/1"]
+    reply = _home_post(alice, f"{peer.uri}/statuses/2")
+    assert _context(alice, reply["id"])["ancestors"] == []
+
+    # ...and answers again: the job left for later (3 s, past the server's
+    # own first pause of 2 s) fetches the parent and the thread shows.
+    peer.fetch_answer = None
+    time.sleep(3.5)
+    roost.drain_jobs()
+    assert _notes_asked(peer) == ["/users/mallory/statuses/1"] * 2
+    assert _context(alice, reply["id"])["ancestors"] == [f"{peer.uri}/statuses/1"]
 
 
 @pytest.mark.settings(federation=False)

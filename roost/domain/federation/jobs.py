@@ -75,3 +75,6 @@ class FetchAncestors(Job, kind="federation.fetch_ancestors"):
     status_id: int
     parent_uri: str
     depth: int
+    # Fetches tried already: a server that did not answer (or is backing
+    # off) is asked again a few times, later, before the walk ends.
+    tries: int = 0

@@ -16,8 +16,11 @@ run inside the inbox request) that fetches the parent, stores it and links
 the reply to it; the parent, when it replies to a post not here either,
 leaves the next job, with one ancestor less to go: at most
 ``ROOST_FEDERATION_THREAD_DEPTH`` (5) above the first note. A fetch that
-fails, a post that is not public or unlisted, or a link that would close a
-loop (a post above itself) ends the walk quietly; nothing is retried.
+fails for good (refused, gone, not a Note), a post that is not public or
+unlisted, or a link that would close a loop (a post above itself) ends the
+walk quietly. A server that does not answer now (a timeout, a 5xx, backing
+off after one) is asked again up to 4 times, 3 to 24 s apart, by a new job:
+under load a peer's slow moment must not cut a thread short for good.
 
 The fetches share each server's delivery state (roost/domain/federation/
 hosts.py): a server that failed recently, or is marked unavailable, is not
@@ -30,11 +33,14 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 
+from roost.clock import utcnow
 from roost.config import Settings
 from roost.db.engine import Database
 from roost.db.tables import statuses
@@ -50,6 +56,7 @@ from roost.domain.federation.remote import (
     refuse_suspended,
 )
 from roost.domain.jobs import JobContext
+from roost.jobs.outbox import enqueue
 from roost.jobs.registry import handles
 from roost.visibility import Visibility
 
@@ -60,6 +67,9 @@ TAKEN = (Visibility.PUBLIC, Visibility.UNLISTED)
 # How far up a thread a loop is looked for before a reply is linked (the
 # thread's reads go no higher, roost/domain/statuses/thread.py).
 MAX_WALK = 40
+# How often an ancestor whose server did not answer is asked for again (3, 6,
+# 12 and 24 s later) before the walk ends quietly.
+ANCESTOR_TRIES = 4
 _URL = re.compile(r"https?://[^\s]{1,2040}")
 
 
@@ -67,10 +77,12 @@ async def fetch_guarded(db: Database, settings: Settings, url: str) -> dict[str,
     """The Note at ``url`` (``fetch_note_at``), asked only of a server that
     is neither suspended here nor failing (its delivery state); a fetch it
     does not answer is counted as its failure, an answer clears it."""
-    await refuse_suspended(db, url)
+    await refuse_suspended(db, settings, url)
     host = hosts.host_of(url)
     seen = await hosts.gate(db, host)
-    if seen.drop or seen.wait_s > 0:
+    if seen.drop:
+        raise RemoteRefused("That server is unavailable")
+    if seen.wait_s > 0:
         raise RemoteRefused("That server failed recently", transient=True)
     try:
         note = await fetch_note_at(db, settings, url)
@@ -211,6 +223,14 @@ async def fetch_ancestors(ctx: JobContext, job: FetchAncestors) -> None:
             note = await fetch_guarded(ctx.db, ctx.settings, job.parent_uri)
         parent_id = await store_fetched(ctx, note, ancestors=job.depth - 1)
     except RemoteRefused as refused:
+        if refused.transient and job.tries < ANCESTOR_TRIES:
+            # Not answering now (load, a restart, backing off) is not gone:
+            # ask again later, spaced past the host's own first pauses.
+            later = utcnow() + timedelta(seconds=3 * 2**job.tries)
+            async with ctx.db.write() as tx:
+                await enqueue(tx, replace(job, tries=job.tries + 1), run_at=later)
+            log.info("ancestor fetch deferred: %s", refused, extra={"status_id": job.status_id})
+            return
         log.info("ancestor not fetched: %s", refused, extra={"status_id": job.status_id})
         return
     if parent_id is not None:
