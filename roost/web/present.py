@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from markupsafe import Markup
 
 from roost.domain.privacy import Visible
-from roost.domain.types import Account, MediaAttachment, StatusView, Visibility, shown_sensitive
+from roost.domain.types import Account, MediaAttachment, StatusView, shown_sensitive
 from roost.media import urls as media_urls
 from roost.web.cache import Shown
 
@@ -157,7 +157,7 @@ def _media(media: MediaAttachment, base: str, signed_for: int | None) -> MediaIt
 
 def _post(view: StatusView, viewer_id: int | None, base: str, shown: Shown | None) -> PostItem:
     s = view.status
-    public = s.visibility in (Visibility.PUBLIC, Visibility.UNLISTED)
+    public = s.visibility.listed
     signed_for = None if public else viewer_id
     if shown is not None:
         shown.statuses.add(s.id)
