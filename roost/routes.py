@@ -63,8 +63,40 @@
     /.well-known/webfinger, host-meta, /actor, /users/NAME..., /inbox
     (ActivityPub; the /users/ addresses redirect browsers to the pages)
                                                           federation/*.py
-    the web pages, after the API (which they never shadow), /oauth/authorize
-    among them: web/routes.py
+
+The web pages come after the API (which they never shadow), the feeds before
+the pages, so ``/@name.rss`` is a feed and not the profile of someone called
+"name.rss" (docs/web.md says how to add a page):
+
+    /static/NAME                                          web/static_files.py
+    /oauth/authorize (sign-in and consent)                web/pages/authorize.py
+    /@name.rss  /tags/name.rss                            web/pages/feeds.py
+    /  /about  /privacy-policy  /terms                    web/pages/public.py
+    /@name  /@name/with_replies  /@name/media
+    /@name/ID  /@name/ID/embed  /tags/name
+    /auth/sign_up  /invite/CODE  /auth/confirmation       web/pages/sign_up.py
+    /auth/sign_in  /auth/sign_in/code  /auth/sign_out     web/pages/sign_in.py
+    /auth/password  /auth/password/edit                   web/pages/password.py
+    /settings/security (two-factor, sessions, apps)       web/pages/security.py
+    /home  /web/timelines/local  /web/statuses...
+    /web/accounts/ID/...                                  web/pages/app.py
+    /web/stream/NAME                                      web/pages/live.py
+    /web/polls/ID/votes                                   web/pages/polls.py
+    /settings/data  /settings/import[/ID[/progress]]
+    /settings/export[/ID[/FILE]]  /settings/delete        web/pages/your_data.py
+    /web/notifications  /web/search  /web/lists[/ID...]
+    /web/follow_requests  /web/blocks  /web/mutes         web/pages/people.py
+    /settings/profile  /settings/preferences              web/pages/profile_settings.py
+    /settings/strikes[/ID[/appeal]]                       web/pages/strikes.py
+    /admin  /admin/settings  /admin/rules[/ID...]
+    /admin/announcements[/ID...]                          web/pages/staff.py
+    /admin/emoji[/NAME]                                   web/pages/staff_emoji.py
+    /admin/warning-presets[/ID/delete]                    web/pages/staff_presets.py
+    /admin/jobs[/queue|/ID...]  /admin/doctor             web/pages/staff_ops.py
+    /admin/lawful[/ID[/approve|/refuse|/package]]         web/pages/staff_lawful.py
+    /admin/appeals[/ID/accept|/ID/reject]                 web/pages/staff_appeals.py
+    /admin/queue[/exposure|/next|/ID[/...]]               web/pages/staff_queue.py
+    /admin/spam[/ID]                                      web/pages/staff_spam.py
 
 Each module declares its routes with literal paths (``@router.get("/api/...")``,
 or a helper called with the literal path), so searching for a path finds its
@@ -123,7 +155,31 @@ from roost.api.roost import moves as roost_moves
 from roost.api.roost import quarantine as roost_quarantine
 from roost.federation import actor_collections, inbox
 from roost.federation import routes as federation
-from roost.web.routes import ROUTERS as WEB_ROUTERS
+from roost.web import static_files
+from roost.web.pages import (
+    app,
+    authorize,
+    feeds,
+    live,
+    password,
+    people,
+    polls as web_polls,
+    profile_settings,
+    public,
+    security,
+    sign_in,
+    sign_up,
+    staff,
+    staff_appeals,
+    staff_emoji,
+    staff_lawful,
+    staff_ops,
+    staff_presets,
+    staff_queue,
+    staff_spam,
+    strikes,
+    your_data,
+)
 
 API_ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -184,6 +240,33 @@ FEDERATION_ROUTERS: tuple[APIRouter, ...] = (
     federation.router,
     actor_collections.router,
     inbox.router,
+)
+
+# The web pages, after the API and ActivityPub.
+WEB_ROUTERS: tuple[APIRouter, ...] = (
+    static_files.router,
+    authorize.router,
+    feeds.router,
+    public.router,
+    sign_up.router,
+    sign_in.router,
+    password.router,
+    security.router,
+    app.router,
+    live.router,
+    web_polls.router,
+    your_data.router,
+    people.router,
+    profile_settings.router,
+    strikes.router,
+    staff.router,
+    staff_emoji.router,
+    staff_ops.router,
+    staff_presets.router,
+    staff_lawful.router,
+    staff_appeals.router,
+    staff_queue.router,
+    staff_spam.router,
 )
 
 ROUTERS: tuple[APIRouter, ...] = API_ROUTERS + FEDERATION_ROUTERS + WEB_ROUTERS

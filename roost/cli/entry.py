@@ -11,7 +11,7 @@ tests/cli/test_entry.py against what each module registers). ``roost``,
 lists every command and a mistyped word gets typer's own error.
 
 ``roost.cli.main.app`` stays the whole application, for code that imports it
-(every module this map names).
+(every module this map names, as ``load`` imports them for an unknown word).
 """
 
 from __future__ import annotations
@@ -64,13 +64,15 @@ def command_word(arguments: list[str]) -> str | None:
     return None
 
 
+def every_module() -> list[str]:
+    """Every module the map names, once, in the order of their names."""
+    return sorted({module for modules in COMMAND_MODULES.values() for module in modules})
+
+
 def load(word: str | None) -> None:
     """Import the modules the command ``word`` needs (every one if unknown)."""
     modules = COMMAND_MODULES.get(word) if word is not None else None
-    if modules is None:
-        importlib.import_module("roost.cli.main")
-        return
-    for module in modules:
+    for module in every_module() if modules is None else modules:
         importlib.import_module(f"roost.cli.{module}")
 
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import importlib
 
 from roost.cli.base import app
-from roost.cli.entry import COMMAND_MODULES
+from roost.cli.entry import every_module
 
-for _module in sorted({module for modules in COMMAND_MODULES.values() for module in modules}):
+for _module in every_module():
     importlib.import_module(f"roost.cli.{_module}")
 
 __all__ = ["app"]

@@ -1,12 +1,15 @@
 """What the operators and the health checks ask of the job queue: how much
 waits and for how long, which jobs are parked, and putting a parked job back
 or dropping it (``roost jobs``, the staff pages' jobs page, /readyz and the
-doctor). Claiming and running jobs is roost/jobs/runner.py's."""
+doctor), and which deliveries wait (``roost federation status``). Claiming and
+running jobs is roost/jobs/runner.py's."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -68,6 +71,15 @@ async def queue_counts(conn: AsyncConnection) -> list[QueueCount]:
         .order_by(jobs.c.kind, jobs.c.state)
     )
     return [QueueCount(str(k), str(s), int(n), oldest) for k, s, n, oldest in rows]
+
+
+async def queued_payloads(conn: AsyncConnection, kinds: Sequence[str]) -> list[dict[str, Any]]:
+    """The payloads of the queued jobs of ``kinds`` (a payload that is no
+    JSON object reads as empty)."""
+    rows = await conn.execute(
+        select(jobs.c.payload).where(jobs.c.kind.in_(kinds), jobs.c.state == "queued")
+    )
+    return [row.payload if isinstance(row.payload, dict) else {} for row in rows]
 
 
 async def parked_jobs(conn: AsyncConnection, limit: int | None = None) -> list[ParkedJob]:

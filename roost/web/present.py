@@ -16,7 +16,6 @@ from roost.domain.types import (
     MediaAttachment,
     PollView,
     StatusView,
-    Visibility,
     shown_sensitive,
 )
 from roost.media import urls as media_urls
@@ -219,7 +218,7 @@ def _media(media: MediaAttachment, base: str, signed_for: int | None) -> MediaIt
 
 def _post(view: StatusView, viewer_id: int | None, base: str, shown: Shown | None) -> PostItem:
     s = view.status
-    public = s.visibility in (Visibility.PUBLIC, Visibility.UNLISTED)
+    public = s.visibility.listed
     signed_for = None if public else viewer_id
     if shown is not None:
         shown.statuses.add(s.id)

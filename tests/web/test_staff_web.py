@@ -16,8 +16,8 @@ from roost.domain.audit.chain import Entry, entries, verify
 from roost.domain.notifications.jobs import Notify
 from roost.domain.roles.permissions import Permission
 from roost.jobs.outbox import enqueue
+from roost.routes import WEB_ROUTERS
 from roost.web.pages.staff import STAFF_PAGES
-from roost.web.routes import ROUTERS
 from tests.api.staff_support import everything_but, staff_with
 from tests.conftest import Roost
 from tests.media import samples
@@ -29,7 +29,7 @@ P = Permission
 # Every staff route, whichever module of the staff area declares it.
 STAFF_ROUTES = [
     route
-    for web_router in ROUTERS
+    for web_router in WEB_ROUTERS
     for route in web_router.routes
     if getattr(route, "path", "").startswith("/admin")
 ]

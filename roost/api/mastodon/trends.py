@@ -135,42 +135,77 @@ async def _for_review(request: Request, viewer: Viewer, kind: Kind) -> JSON:
     return JSON([_reviewed(kind, item, i, decided.get(i)) for i, item in rendered])
 
 
-def _review_routes(kind: Kind) -> None:
-    async def listing(
-        request: Request,
-        viewer: Viewer = Depends(staff("admin:read", Permission.MANAGE_TAXONOMIES)),
-    ) -> JSON:
-        return await _for_review(request, viewer, kind)
+_REVIEWS = staff("admin:read", Permission.MANAGE_TAXONOMIES)
+_DECIDES = staff("admin:write", Permission.MANAGE_TAXONOMIES)
 
-    def decide(approved: bool) -> Any:
-        async def endpoint(
-            request: Request,
-            subject_id: Id,
-            viewer: Viewer = Depends(staff("admin:write", Permission.MANAGE_TAXONOMIES)),
-        ) -> JSON:
-            async with services(request).db.write() as tx:
-                await actions.do_review(
-                    tx, kind, subject_id, approved=approved, by=Staff(viewer.account_id, "api")
-                )
-            # The subject as reviewed (Mastodon answers it; {} if staff
-            # cannot be shown it, e.g. a post of an account that blocks them).
-            shown = await _render(request, viewer, kind, [Trend(subject_id, 0.0, 0)])
-            return JSON(_reviewed(kind, shown[0][1], subject_id, approved) if shown else {})
 
-        endpoint.__name__ = f"{'approve' if approved else 'reject'}_trending_{kind.value}"
-        return endpoint
-
-    listing.__name__ = f"review_trending_{kind.value}"
-    path = f"/api/v1/admin/trends/{kind.value}"
-    router.add_api_route(path, listing, methods=["GET"], responses=answers(list[dict[str, Any]]))
-    for approved, verb in ((True, "approve"), (False, "reject")):
-        router.add_api_route(
-            f"{path}/{{subject_id}}/{verb}",
-            decide(approved),
-            methods=["POST"],
-            responses=answers(dict[str, Any]),
+async def _decide(
+    request: Request, viewer: Viewer, kind: Kind, subject_id: int, approved: bool
+) -> JSON:
+    async with services(request).db.write() as tx:
+        await actions.do_review(
+            tx, kind, subject_id, approved=approved, by=Staff(viewer.account_id, "api")
         )
+    # The subject as reviewed (Mastodon answers it; {} if staff cannot be
+    # shown it, e.g. a post of an account that blocks them).
+    shown = await _render(request, viewer, kind, [Trend(subject_id, 0.0, 0)])
+    return JSON(_reviewed(kind, shown[0][1], subject_id, approved) if shown else {})
 
 
-for _kind in Kind:
-    _review_routes(_kind)
+@router.get("/api/v1/admin/trends/tags", responses=answers(list[dict[str, Any]]))
+async def review_trending_tags(request: Request, viewer: Viewer = Depends(_REVIEWS)) -> JSON:
+    return await _for_review(request, viewer, Kind.TAGS)
+
+
+@router.post("/api/v1/admin/trends/tags/{subject_id}/approve", responses=answers(dict[str, Any]))
+async def approve_trending_tags(
+    request: Request, subject_id: Id, viewer: Viewer = Depends(_DECIDES)
+) -> JSON:
+    return await _decide(request, viewer, Kind.TAGS, subject_id, approved=True)
+
+
+@router.post("/api/v1/admin/trends/tags/{subject_id}/reject", responses=answers(dict[str, Any]))
+async def reject_trending_tags(
+    request: Request, subject_id: Id, viewer: Viewer = Depends(_DECIDES)
+) -> JSON:
+    return await _decide(request, viewer, Kind.TAGS, subject_id, approved=False)
+
+
+@router.get("/api/v1/admin/trends/statuses", responses=answers(list[dict[str, Any]]))
+async def review_trending_statuses(request: Request, viewer: Viewer = Depends(_REVIEWS)) -> JSON:
+    return await _for_review(request, viewer, Kind.STATUSES)
+
+
+@router.post(
+    "/api/v1/admin/trends/statuses/{subject_id}/approve", responses=answers(dict[str, Any])
+)
+async def approve_trending_statuses(
+    request: Request, subject_id: Id, viewer: Viewer = Depends(_DECIDES)
+) -> JSON:
+    return await _decide(request, viewer, Kind.STATUSES, subject_id, approved=True)
+
+
+@router.post("/api/v1/admin/trends/statuses/{subject_id}/reject", responses=answers(dict[str, Any]))
+async def reject_trending_statuses(
+    request: Request, subject_id: Id, viewer: Viewer = Depends(_DECIDES)
+) -> JSON:
+    return await _decide(request, viewer, Kind.STATUSES, subject_id, approved=False)
+
+
+@router.get("/api/v1/admin/trends/links", responses=answers(list[dict[str, Any]]))
+async def review_trending_links(request: Request, viewer: Viewer = Depends(_REVIEWS)) -> JSON:
+    return await _for_review(request, viewer, Kind.LINKS)
+
+
+@router.post("/api/v1/admin/trends/links/{subject_id}/approve", responses=answers(dict[str, Any]))
+async def approve_trending_links(
+    request: Request, subject_id: Id, viewer: Viewer = Depends(_DECIDES)
+) -> JSON:
+    return await _decide(request, viewer, Kind.LINKS, subject_id, approved=True)
+
+
+@router.post("/api/v1/admin/trends/links/{subject_id}/reject", responses=answers(dict[str, Any]))
+async def reject_trending_links(
+    request: Request, subject_id: Id, viewer: Viewer = Depends(_DECIDES)
+) -> JSON:
+    return await _decide(request, viewer, Kind.LINKS, subject_id, approved=False)

@@ -27,7 +27,7 @@ from sqlalchemy import and_, case, extract, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.db.tables import follows, polls, status_tags, statuses, tags
-from roost.domain.types import Visibility
+from roost.domain import privacy
 
 SCHEMA_VERSION = 2
 AVERAGE_PER_YEAR = 113
@@ -175,7 +175,7 @@ async def _top_status(
             .where(
                 statuses.c.account_id == account_id,
                 statuses.c.reblog_of_id.is_(None),
-                statuses.c.visibility.in_([int(Visibility.PUBLIC), int(Visibility.UNLISTED)]),
+                privacy.listed(statuses.c.visibility),
                 _in_year(statuses.c.created_at, year),
                 counter > 0,
             )

@@ -35,8 +35,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roost.clock import utcnow
 from roost.config import Settings
 from roost.db.engine import Database, Tx
-from roost.db.tables import accounts, federation_hosts, jobs
+from roost.db.tables import accounts, federation_hosts
 from roost.domain.federation._upsert import insert_absent
+from roost.jobs.queue import queued_payloads
 
 MAX_HOST_BACKOFF_S = 3600.0
 DELIVERY_KINDS = ("federation.deliver", "federation.farewell")
@@ -188,12 +189,8 @@ class HostReport:
 
 
 async def _queued_by_host(conn: AsyncConnection) -> dict[str, int]:
-    rows = await conn.execute(
-        select(jobs.c.payload).where(jobs.c.kind.in_(DELIVERY_KINDS), jobs.c.state == "queued")
-    )
     counts: dict[str, int] = {}
-    for row in rows:
-        payload = row.payload if isinstance(row.payload, dict) else {}
+    for payload in await queued_payloads(conn, DELIVERY_KINDS):
         inbox = payload.get("inbox_url")
         if isinstance(inbox, str):
             host = host_of(inbox)

@@ -58,11 +58,12 @@ from roost.domain.statuses import actions as status_actions
 from roost.domain.types import Viewer
 from roost.errors import NotFound, RuleBroken
 from roost.jobs.registry import handles
-from roost.visibility import Visibility
+from roost.visibility import LISTED, Visibility
 
 log = logging.getLogger("roost.federation")
 
-BOOSTABLE = (Visibility.PUBLIC, Visibility.UNLISTED)
+# A boost from elsewhere is taken only of a post anyone may read.
+BOOSTABLE = LISTED
 
 
 # --- Out --------------------------------------------------------------------------

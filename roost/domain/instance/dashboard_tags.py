@@ -21,9 +21,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.db.tables import accounts, status_tags, statuses, tags
+from roost.domain import privacy
 from roost.errors import NotFound
 from roost.ids import min_id_for_time
-from roost.visibility import Visibility
 
 TAG_MEASURES = ("tag_accounts", "tag_uses", "tag_servers")
 
@@ -39,7 +39,7 @@ def _uses(tag_id: int, start: datetime, end: datetime) -> Any:
             statuses.c.id >= min_id_for_time(start),
             statuses.c.id < min_id_for_time(end),
             statuses.c.reblog_of_id.is_(None),
-            statuses.c.visibility.in_([int(Visibility.PUBLIC), int(Visibility.UNLISTED)]),
+            privacy.listed(statuses.c.visibility),
         )
         .subquery()
     )

@@ -343,44 +343,64 @@ async def _reblog(tx: Tx, viewer: Viewer, status_id: int) -> int:
     return status_id
 
 
-_BUTTONS: dict[str, Action] = {
-    "favourite": actions.do_favourite,
-    "unfavourite": actions.do_unfavourite,
-    "bookmark": actions.do_bookmark,
-    "unbookmark": actions.do_unbookmark,
-    "reblog": _reblog,
-    "unreblog": actions.do_unreblog,
-}
-
-
-def _button_route(name: str, action: Action) -> None:
-    async def endpoint(
-        request: Request, status_id: str, web: WebViewer = Depends(signed_in)
-    ) -> Response:
-        await checked_form(request, web)
-        wanted = _id(status_id)
-        svc = services(request)
-        async with svc.db.write() as tx:
-            await action(tx, web.viewer, wanted)
-        if not _is_htmx(request):
-            return RedirectResponse(_back(request, "/home"), status_code=303)
-        async with svc.db.read() as conn:
-            view = await queries.status(conn, web.viewer, wanted)
-        return render(
-            request,
-            "app/post_fragment.html",
-            viewer=web,
-            post=present.post(view, svc.settings.base_url),
-        )
-
-    endpoint.__name__ = f"status_{name}"
-    router.add_api_route(
-        f"/web/statuses/{{status_id}}/{name}", endpoint, methods=["POST"], response_model=None
+async def _button(request: Request, web: WebViewer, status_id: str, action: Action) -> Response:
+    await checked_form(request, web)
+    wanted = _id(status_id)
+    svc = services(request)
+    async with svc.db.write() as tx:
+        await action(tx, web.viewer, wanted)
+    if not _is_htmx(request):
+        return RedirectResponse(_back(request, "/home"), status_code=303)
+    async with svc.db.read() as conn:
+        view = await queries.status(conn, web.viewer, wanted)
+    return render(
+        request,
+        "app/post_fragment.html",
+        viewer=web,
+        post=present.post(view, svc.settings.base_url),
     )
 
 
-for _name, _action in _BUTTONS.items():
-    _button_route(_name, _action)
+@router.post("/web/statuses/{status_id}/favourite")
+async def status_favourite(
+    request: Request, status_id: str, web: WebViewer = Depends(signed_in)
+) -> Response:
+    return await _button(request, web, status_id, actions.do_favourite)
+
+
+@router.post("/web/statuses/{status_id}/unfavourite")
+async def status_unfavourite(
+    request: Request, status_id: str, web: WebViewer = Depends(signed_in)
+) -> Response:
+    return await _button(request, web, status_id, actions.do_unfavourite)
+
+
+@router.post("/web/statuses/{status_id}/bookmark")
+async def status_bookmark(
+    request: Request, status_id: str, web: WebViewer = Depends(signed_in)
+) -> Response:
+    return await _button(request, web, status_id, actions.do_bookmark)
+
+
+@router.post("/web/statuses/{status_id}/unbookmark")
+async def status_unbookmark(
+    request: Request, status_id: str, web: WebViewer = Depends(signed_in)
+) -> Response:
+    return await _button(request, web, status_id, actions.do_unbookmark)
+
+
+@router.post("/web/statuses/{status_id}/reblog")
+async def status_reblog(
+    request: Request, status_id: str, web: WebViewer = Depends(signed_in)
+) -> Response:
+    return await _button(request, web, status_id, _reblog)
+
+
+@router.post("/web/statuses/{status_id}/unreblog")
+async def status_unreblog(
+    request: Request, status_id: str, web: WebViewer = Depends(signed_in)
+) -> Response:
+    return await _button(request, web, status_id, actions.do_unreblog)
 
 
 @router.post("/web/statuses/{status_id}/delete")
@@ -407,33 +427,53 @@ async def _mute(tx: Tx, viewer: Viewer, target: int) -> None:
     await graph_actions.do_mute(tx, viewer, target, notifications=True, duration_s=0)
 
 
-_PAIRS: dict[str, PairAction] = {
-    "follow": _follow,
-    "unfollow": graph_actions.do_unfollow,
-    "block": graph_actions.do_block,
-    "unblock": graph_actions.do_unblock,
-    "mute": _mute,
-    "unmute": graph_actions.do_unmute,
-}
+async def _pair(request: Request, web: WebViewer, account_id: str, action: PairAction) -> Response:
+    await checked_form(request, web)
+    async with services(request).db.write() as tx:
+        await action(tx, web.viewer, _id(account_id))
+    return RedirectResponse(_back(request, "/home"), status_code=303)
 
 
-def _pair_route(name: str, action: PairAction) -> None:
-    async def endpoint(
-        request: Request, account_id: str, web: WebViewer = Depends(signed_in)
-    ) -> Response:
-        await checked_form(request, web)
-        async with services(request).db.write() as tx:
-            await action(tx, web.viewer, _id(account_id))
-        return RedirectResponse(_back(request, "/home"), status_code=303)
-
-    endpoint.__name__ = f"account_{name}"
-    router.add_api_route(
-        f"/web/accounts/{{account_id}}/{name}", endpoint, methods=["POST"], response_model=None
-    )
+@router.post("/web/accounts/{account_id}/follow")
+async def account_follow(
+    request: Request, account_id: str, web: WebViewer = Depends(signed_in)
+) -> Response:
+    return await _pair(request, web, account_id, _follow)
 
 
-for _pair, _pair_action in _PAIRS.items():
-    _pair_route(_pair, _pair_action)
+@router.post("/web/accounts/{account_id}/unfollow")
+async def account_unfollow(
+    request: Request, account_id: str, web: WebViewer = Depends(signed_in)
+) -> Response:
+    return await _pair(request, web, account_id, graph_actions.do_unfollow)
+
+
+@router.post("/web/accounts/{account_id}/block")
+async def account_block(
+    request: Request, account_id: str, web: WebViewer = Depends(signed_in)
+) -> Response:
+    return await _pair(request, web, account_id, graph_actions.do_block)
+
+
+@router.post("/web/accounts/{account_id}/unblock")
+async def account_unblock(
+    request: Request, account_id: str, web: WebViewer = Depends(signed_in)
+) -> Response:
+    return await _pair(request, web, account_id, graph_actions.do_unblock)
+
+
+@router.post("/web/accounts/{account_id}/mute")
+async def account_mute(
+    request: Request, account_id: str, web: WebViewer = Depends(signed_in)
+) -> Response:
+    return await _pair(request, web, account_id, _mute)
+
+
+@router.post("/web/accounts/{account_id}/unmute")
+async def account_unmute(
+    request: Request, account_id: str, web: WebViewer = Depends(signed_in)
+) -> Response:
+    return await _pair(request, web, account_id, graph_actions.do_unmute)
 
 
 # Live timelines ---------------------------------------------------------------

@@ -39,14 +39,14 @@ async def _page(
     )  # fmt: skip
 
 
-@router.get(PATH)
+@router.get("/admin/warning-presets")
 async def presets_page(
     request: Request, web: WebViewer = Depends(staff_page(SETTINGS))
 ) -> Response:
     return await _page(request, web)
 
 
-@router.post(PATH)
+@router.post("/admin/warning-presets")
 async def add_preset(request: Request, web: WebViewer = Depends(staff_page(SETTINGS))) -> Response:
     form = await checked_form(request, web)
     try:
@@ -62,7 +62,7 @@ async def add_preset(request: Request, web: WebViewer = Depends(staff_page(SETTI
     return back_to(PATH, "preset-added")
 
 
-@router.post(PATH + "/{preset_id}/delete")
+@router.post("/admin/warning-presets/{preset_id}/delete")
 async def remove_preset(
     request: Request, preset_id: str, web: WebViewer = Depends(staff_page(SETTINGS))
 ) -> Response:
