@@ -77,7 +77,9 @@ def test_given_an_invite_made_as_a_staff_account_then_those_it_brings_in_are_lis
     console = _roost(roost.settings, "invites", "create").stdout.strip().rsplit("/", 1)[-1]
 
     async def sign_up(name: str, invite: str) -> str:
-        request = SignUp(name, f"{name}@example.org", "a long enough pw 1", True, invite_code=invite)
+        request = SignUp(
+            name, f"{name}@example.org", "a long enough pw 1", True, invite_code=invite
+        )
         async with roost.db.write() as tx:
             return str((await do_sign_up(tx, Registrations.CLOSED, request)).account_id)
 
