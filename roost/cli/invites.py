@@ -45,7 +45,7 @@ def create(
         async with db.write() as tx:
             by = await acting(tx.conn, actor, "invites create")
             invite = await invite_actions.do_create_invite(
-                tx, created_by=None, max_uses=max_uses, expires_in=lifetime
+                tx, created_by=by.account_id, max_uses=max_uses, expires_in=lifetime
             )
             await audited(
                 tx, by, "invites create", action="invite.create", subject_type="invite",

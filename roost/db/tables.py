@@ -140,6 +140,15 @@ users = Table(
     # Staff turned the login off (Mastodon's ``disable``): no sign-in, no token
     # works, the account and its posts stay as they are (migration 0020).
     Column("disabled", Boolean, nullable=False, default=False, server_default=text("false")),
+    # The invite link the account signed up with (migration 0036): staff list
+    # the accounts someone's invites brought in (``invited_by``).
+    Column(
+        "invite_id",
+        Id,
+        ForeignKey("invites.id", ondelete="SET NULL"),
+        nullable=True,
+        index=True,
+    ),
 )
 
 applications = Table(

@@ -301,8 +301,50 @@ def test_given_accounts_when_staff_list_them_with_v2_filters_then_each_filter_ho
     assert ids(v1) == [bert.id]
     bad = admin.get("/api/v2/admin/accounts", params={"origin": "mars"})
     assert bad.status_code == 422
-    invited = admin.get("/api/v2/admin/accounts", params={"invited_by": admin.id})
-    assert invited.status_code == 422 and "invited_by" in invited.json()["error"]
+    assert v2(invited_by=admin.id) == []  # nobody used an invite of the admin's
+
+
+def test_given_invites_when_people_sign_up_with_them_then_invited_by_lists_them(
+    roost: Roost,
+) -> None:
+    from roost.config import Registrations
+    from roost.domain.accounts.sign_up import SignUp, do_sign_up
+    from roost.domain.invites.actions import do_create_invite
+
+    admin = staff(roost)
+    other = staff(roost, "otheradmin")
+
+    async def invite(by: User | None) -> str:
+        async with roost.db.write() as tx:
+            made = await do_create_invite(tx, created_by=int(by.id) if by else None)
+            return made.code
+
+    async def sign_up(name: str, code: str | None) -> str:
+        request = SignUp(
+            name, f"{name}@example.org", "a long enough password 1", True, invite_code=code
+        )
+        async with roost.db.write() as tx:
+            return str((await do_sign_up(tx, Registrations.OPEN, request)).account_id)
+
+    mine, theirs, nobodys = (roost.run(lambda by=by: invite(by)) for by in (admin, other, None))
+    ada = roost.run(lambda: sign_up("ada", mine))
+    bo = roost.run(lambda: sign_up("bo", mine))
+    cy = roost.run(lambda: sign_up("cy", theirs))
+    dee = roost.run(lambda: sign_up("dee", nobodys))
+    eve = roost.run(lambda: sign_up("eve", None))
+
+    def v2(**params: Any) -> list[Any]:
+        answer = admin.get("/api/v2/admin/accounts", params=params)
+        assert answer.status_code == 200, answer.text
+        return ids(answer.json())
+
+    assert v2(invited_by=admin.id) == [bo, ada]
+    assert v2(invited_by=other.id) == [cy]
+    assert v2(invited_by=ada) == []
+    entity = admin.get(f"/api/v1/admin/accounts/{ada}").json()
+    assert entity["invited_by_account_id"] == admin.id
+    for plain in (dee, eve):  # an invite nobody named, or none: no field, as on Mastodon
+        assert "invited_by_account_id" not in admin.get(f"/api/v1/admin/accounts/{plain}").json()
 
 
 def test_given_a_moderator_role_without_delete_user_data_then_delete_is_403(

@@ -247,3 +247,48 @@ def test_given_a_new_report_then_staff_who_handle_reports_are_notified_and_no_on
 
     roost.run(revoke)
     assert mod.get("/api/v1/notifications").json() == []
+
+
+@pytest.fixture
+def limited(settings: Settings) -> Iterator[Roost]:
+    changed = settings.model_copy(
+        update={"run_jobs_in_process": False, "moderation_daily_limit": 2}
+    )
+    with TestClient(create_app(changed)) as client:
+        yield Roost(client, changed)
+
+
+def test_given_the_daily_limit_reached_when_assigning_through_the_api_then_422(
+    limited: Roost,
+) -> None:
+    from sqlalchemy import select
+
+    from roost.db.tables import reports
+    from tests.web.support_app import signed_in_browser
+
+    roost = limited
+    alice, bob = roost.account("alice"), roost.account("bob")
+    mod = _moderator(roost)
+    first, second, third = (_report(alice, bob, category="spam").json() for _ in range(3))
+    base = "/api/v1/admin/reports"
+    # Below the limit the API assigns as the queue does.
+    assert mod.post(f"{base}/{first['id']}/assign_to_self").status_code == 200
+
+    browser = signed_in_browser(roost, mod)
+    for seen in (first, second):  # two reports read in the queue: the limit
+        assert browser.get(f"/admin/queue/{seen['id']}").status_code == 200
+
+    refused = mod.post(f"{base}/{third['id']}/assign_to_self")
+    assert refused.status_code == 422, refused.text
+    assert "Take a break" in refused.json()["error"]
+
+    async def assigned() -> dict[str, int | None]:
+        async with roost.db.read() as conn:
+            rows = await conn.execute(select(reports.c.id, reports.c.assigned_account_id))
+            return {str(r.id): r.assigned_account_id for r in rows}
+
+    held = roost.run(assigned)
+    assert held[third["id"]] is None and held[first["id"]] == int(mod.id)
+    # The report already held stays the moderator's to finish.
+    assert mod.post(f"{base}/{first['id']}/assign_to_self").status_code == 200
+    assert mod.post(f"{base}/{first['id']}/resolve").status_code == 200

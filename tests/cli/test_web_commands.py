@@ -63,6 +63,33 @@ def test_given_an_invite_then_its_link_opens_sign_up_until_revoked(roost: Roost)
     assert bad.returncode == 1 and "--expires-in" in bad.stderr
 
 
+def test_given_an_invite_made_as_a_staff_account_then_those_it_brings_in_are_listed_as_theirs(
+    roost: Roost,
+) -> None:
+    from roost.config import Registrations
+    from roost.domain.accounts.sign_up import SignUp, do_sign_up
+    from tests.api.test_admin import staff
+
+    admin = staff(roost, "keeper")
+    made = _roost(roost.settings, "invites", "create", "--as", "keeper")
+    assert made.returncode == 0, made.stderr
+    code = made.stdout.strip().rsplit("/", 1)[-1]
+    console = _roost(roost.settings, "invites", "create").stdout.strip().rsplit("/", 1)[-1]
+
+    async def sign_up(name: str, invite: str) -> str:
+        request = SignUp(
+            name, f"{name}@example.org", "a long enough pw 1", True, invite_code=invite
+        )
+        async with roost.db.write() as tx:
+            return str((await do_sign_up(tx, Registrations.CLOSED, request)).account_id)
+
+    guest = roost.run(lambda: sign_up("guest", code))
+    roost.run(lambda: sign_up("other", console))
+    listed = admin.get("/api/v2/admin/accounts", params={"invited_by": admin.id}).json()
+    assert [a["id"] for a in listed] == [guest]
+    assert listed[0]["invited_by_account_id"] == admin.id
+
+
 def test_given_an_unconfirmed_account_when_the_operator_confirms_it_then_it_signs_in(
     roost: Roost,
 ) -> None:

@@ -144,8 +144,6 @@ def _filter_v2(params: AdminAccountsV2Params, local_domain: str) -> moderation.S
         raise RuleBroken(f"origin {params.origin!r} is not supported; supported: local, remote")
     if params.permissions not in (None, "", "staff"):
         raise RuleBroken(f"permissions {params.permissions!r} is not supported; supported: staff")
-    if params.invited_by is not None:
-        raise RuleBroken("invited_by is not supported: Roost does not record who used an invite")
     nothing = (
         params.origin == "remote"
         or bool(params.ip)
@@ -158,6 +156,7 @@ def _filter_v2(params: AdminAccountsV2Params, local_domain: str) -> moderation.S
         email=params.email or None,
         staff=params.permissions == "staff",
         role_ids=tuple(params.role_ids),
+        invited_by=params.invited_by,
         nothing=nothing,
     )
 

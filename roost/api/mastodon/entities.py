@@ -129,7 +129,7 @@ def admin_account(view: StaffView, base: str) -> dict[str, Any]:
         shown["suspended"] = True
     if view.silenced:
         shown["limited"] = True  # as Mastodon's Account shows a silenced account
-    return {
+    answer: dict[str, Any] = {
         "id": str(acc.id),
         "username": acc.username,
         "domain": acc.domain,
@@ -148,3 +148,6 @@ def admin_account(view: StaffView, base: str) -> dict[str, Any]:
         "invite_request": view.reason,
         "account": shown,
     }
+    if view.invited_by is not None:  # as Mastodon: only for an account that used an invite
+        answer["invited_by_account_id"] = str(view.invited_by)
+    return answer

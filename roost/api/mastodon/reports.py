@@ -22,6 +22,7 @@ from roost.domain.accounts.moderation import StaffView, staff_account
 from roost.domain.instance.rules import Rule
 from roost.domain.instance.rules import rules as instance_rules
 from roost.domain.reports import actions
+from roost.domain.reports import queue as moderation
 from roost.domain.reports.model import Report
 from roost.domain.reports.queries import MANAGE, ReportFilter, staff_report, staff_reports
 from roost.domain.types import Viewer
@@ -209,8 +210,12 @@ async def _answer(request: Request, viewer: Viewer, report: Report) -> JSON:
 async def assign_to_self(
     request: Request, report_id: Id, viewer: Viewer = Depends(staff(WRITE, MANAGE))
 ) -> JSON:
-    async with services(request).db.write() as tx:
-        report = await actions.do_assign_to_self(tx, viewer, report_id)
+    """Refused (422) past the moderator's daily limit, as the queue's "take"."""
+    svc = services(request)
+    async with svc.db.write() as tx:
+        report = await moderation.do_take(
+            tx, viewer, report_id, limit=svc.settings.moderation_daily_limit, via="api"
+        )
     return await _answer(request, viewer, report)
 
 

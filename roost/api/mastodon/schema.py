@@ -470,6 +470,7 @@ class AdminAccount(Entity):
     locale: str | None
     invite_request: str | None
     account: Account
+    invited_by_account_id: IdText | None = None
 
 
 class App(Entity):

@@ -27,7 +27,7 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.db.engine import Tx
-from roost.db.tables import account_roles, accounts, roles, users
+from roost.db.tables import account_roles, accounts, invites, roles, users
 from roost.domain import privacy
 from roost.domain.audit.chain import CONSOLE, Staff, record
 from roost.domain.graph.counts import do_suspend, do_unsuspend
@@ -174,6 +174,7 @@ class StaffView:
     sensitized: bool = False
     disabled: bool = False
     confirmed: bool = True
+    invited_by: int | None = None  # who made the invite it signed up with
 
     @property
     def suspended(self) -> bool:
@@ -189,7 +190,12 @@ def _staff_query() -> Select[Any]:
         users.c.reason,
         users.c.disabled,
         users.c.confirmed_at,
-    ).select_from(accounts.outerjoin(users, users.c.account_id == accounts.c.id))
+        invites.c.created_by.label("invited_by"),
+    ).select_from(
+        accounts.outerjoin(users, users.c.account_id == accounts.c.id).outerjoin(
+            invites, invites.c.id == users.c.invite_id
+        )
+    )
 
 
 def _view(row: Visible[Any], held: dict[int, Role]) -> StaffView:
@@ -205,6 +211,7 @@ def _view(row: Visible[Any], held: dict[int, Role]) -> StaffView:
         sensitized=value["sensitized_at"] is not None,
         disabled=bool(value["disabled"]),
         confirmed=value["confirmed_at"] is not None,
+        invited_by=value["invited_by"],
     )
 
 
@@ -238,6 +245,7 @@ class StaffFilter:
     staff: bool = False  # staff only (a role granting a staff permission)
     role_ids: tuple[int, ...] = ()
     sensitized: bool = False
+    invited_by: int | None = None  # signed up with an invite this account made
     nothing: bool = False  # a filter no account here can match (remote, an IP...)
 
 
@@ -293,6 +301,8 @@ async def staff_accounts(
                 .where(roles.c.permissions.op("&")(int(STAFF)) != 0)
             )
         )
+    if wanted.invited_by is not None:
+        query = query.where(invites.c.created_by == wanted.invited_by)
     if wanted.role_ids:
         query = query.where(
             accounts.c.id.in_(

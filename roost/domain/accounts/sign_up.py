@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import update
+
 from roost.config import Registrations, Settings
 from roost.db.engine import Tx
+from roost.db.tables import users
 from roost.domain.accounts import email_tokens
 from roost.domain.accounts.actions import NewAccount, do_create_account
 from roost.domain.accounts.email_domains import check_sign_up_email
@@ -80,8 +83,9 @@ async def do_sign_up(tx: Tx, mode: Registrations, request: SignUp) -> SignedUp:
         held = severity == "sign_up_requires_approval"
     await check_sign_up_email(tx.conn, request.email)
     await canonical_emails.check_sign_up_email(tx.conn, request.email)
+    invite_id: int | None = None
     if request.invite_code:
-        await do_use_invite(tx, request.invite_code)
+        invite_id = (await do_use_invite(tx, request.invite_code)).id
         approved = not held
     elif mode == Registrations.CLOSED:
         raise Forbidden(CLOSED)
@@ -102,6 +106,11 @@ async def do_sign_up(tx: Tx, mode: Registrations, request: SignUp) -> SignedUp:
             agreement=request.agreement,
         ),
     )
+    if invite_id is not None:
+        # Which invite brought the account in (the admin API's ``invited_by``).
+        await tx.execute(
+            update(users).where(users.c.account_id == account_id).values(invite_id=invite_id)
+        )
     await do_record_sign_up_network(tx, account_id, network_of(request.address))
     await enqueue_link_mail(tx, account_id, email_tokens.CONFIRM)
     return SignedUp(account_id, approved)

@@ -11,7 +11,8 @@ that post still exists and the moderator may see it, and a note when the
 reported post was since deleted or edited.
 
 **Decisions.** Take (assign to self, the next one or a given one: refused
-past the daily limit, roost/domain/reports/exposure.py), resolve, and resolve
+past the daily limit, roost/domain/reports/exposure.py, in the admin API's
+assign_to_self too), resolve, and resolve
 by suspending the account (the suspension action of
 roost/domain/accounts/moderation.py, which needs ``manage_users``); either
 can name a rule template (one per instance rule: "Breaks rule 2: ..."), which
@@ -228,14 +229,17 @@ async def _check_allowance(tx: Tx, viewer: Viewer, limit: int) -> None:
         raise RuleBroken(LIMIT_REACHED.format(exposed=allowed.exposed, limit=allowed.limit))
 
 
-async def do_take(tx: Tx, viewer: Viewer, report_id: int, *, limit: int) -> Report:
-    """Assign the report to the viewer, unless today's limit is reached."""
+async def do_take(
+    tx: Tx, viewer: Viewer, report_id: int, *, limit: int, via: str = "web"
+) -> Report:
+    """Assign the report to the viewer, unless today's limit is reached (the
+    queue's "take" and the admin API's assign_to_self alike)."""
     check_staff(viewer)
     report = await report_by_id(tx.conn, report_id)
     if report.assigned_account_id == viewer.account_id:
         return report
     await _check_allowance(tx, viewer, limit)
-    return await actions.do_assign_to_self(tx, viewer, report_id, via="web")
+    return await actions.do_assign_to_self(tx, viewer, report_id, via=via)
 
 
 async def do_take_next(tx: Tx, viewer: Viewer, *, limit: int) -> Report | None:
