@@ -140,7 +140,7 @@ users = Table(
     # Staff turned the login off (Mastodon's ``disable``): no sign-in, no token
     # works, the account and its posts stay as they are (migration 0020).
     Column("disabled", Boolean, nullable=False, default=False, server_default=text("false")),
-    # The invite link the account signed up with (migration 0036): staff list
+    # The invite link the account signed up with (migration 0035): staff list
     # the accounts someone's invites brought in (``invited_by``).
     Column(
         "invite_id",

@@ -8,8 +8,8 @@ again from its server when asked for). ``federation_hosts.probes`` and
 ``next_probe_at``: how many times an unavailable host was probed without an
 answer, and when it is probed next (the spacing doubles).
 
-Revision ID: 0038
-Revises: 0034
+Revision ID: 0036
+Revises: 0035
 Create Date: 2026-12-06 12:45:00.000000
 """
 
@@ -20,8 +20,8 @@ from alembic import op
 
 import roost.db.types
 
-revision: str = "0038"
-down_revision: str | None = "0034"
+revision: str = "0036"
+down_revision: str | None = "0035"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

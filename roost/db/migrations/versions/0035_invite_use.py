@@ -6,7 +6,7 @@ brought in (the admin API's ``invited_by``). The invite outlives its maker's
 erasure (its ``created_by`` is cleared), and an account's erasure removes
 its ``users`` row with the link.
 
-Revision ID: 0036
+Revision ID: 0035
 Revises: 0034
 Create Date: 2026-12-06 13:10:00.000000
 """
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0036"
+revision: str = "0035"
 down_revision: str | None = "0034"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
