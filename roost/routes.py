@@ -163,7 +163,6 @@ from roost.web.pages import (
     live,
     password,
     people,
-    polls as web_polls,
     profile_settings,
     public,
     security,
@@ -179,6 +178,9 @@ from roost.web.pages import (
     staff_spam,
     strikes,
     your_data,
+)
+from roost.web.pages import (
+    polls as web_polls,
 )
 
 API_ROUTERS: tuple[APIRouter, ...] = (
