@@ -19,7 +19,7 @@ from roost.domain.blocks.domains import do_allow_domain, do_disallow_domain
 from roost.net import signatures
 from tests.conftest import Roost
 from tests.federation._peer_hosts import PeerHost, peer_host
-from tests.federation.test_received import AP
+from tests.federation.peers import AP
 
 pytestmark = pytest.mark.settings(federation_allow_insecure=True, federation_mode="allowlist")
 __all__ = ["peer_host"]

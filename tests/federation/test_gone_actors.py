@@ -20,7 +20,8 @@ from roost.db.tables import inbox_activities, remote_actor_keys, statuses
 from roost.net import signatures
 from tests.conftest import Roost, User
 from tests.federation._peer_hosts import PeerHost, peer_host
-from tests.federation.test_received import AP, PUBLIC, _follow_mallory, _note
+from tests.federation.peers import AP, PUBLIC
+from tests.federation.test_received import _follow_mallory, _note
 
 pytestmark = pytest.mark.settings(federation_allow_insecure=True)
 __all__ = ["peer_host"]

@@ -20,7 +20,8 @@ from roost.domain.federation import remote_media, upkeep
 from roost.media.store import media_store
 from tests.conftest import Roost, User
 from tests.federation._peer_hosts import PeerHost, peer_host
-from tests.federation.test_received import PUBLIC, _follow_mallory, _note
+from tests.federation.peers import PUBLIC
+from tests.federation.test_received import _follow_mallory, _note
 from tests.known_images import pictures
 from tests.known_images.support import import_list, quarantine_rows
 
