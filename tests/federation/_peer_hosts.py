@@ -2,7 +2,7 @@
 that can be told what to answer, can go away and come back on the same
 address.
 
-``PeerHost`` is mallory's server of tests/federation/test_received.py
+``PeerHost`` is mallory's server of tests/federation/peers.py
 (the same actor document, key and recorded deliveries) with more control:
 ``statuses`` answers a path with a status instead (410 for an erased
 actor), ``requests`` records every request (method and path), ``stop()``
@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import orjson
 import pytest
 
-from tests.federation.test_received import AP, Peer
+from tests.federation.peers import AP, Peer
 
 
 @dataclass
