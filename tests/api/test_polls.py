@@ -6,11 +6,11 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from roost.clock import utcnow
 from roost.db.tables import jobs, polls
-from roost.domain.polls.actions import do_vote
+from roost.domain.polls.actions import do_announce_end, do_vote
 from roost.domain.types import Viewer
 from roost.errors import Invalid
 from tests.conftest import Roost, User
@@ -260,3 +260,32 @@ def test_given_an_edited_poll_when_the_history_is_read_then_each_version_has_its
         None,
         None,
     ]
+
+
+def test_given_a_poll_with_voters_when_it_ends_then_each_is_told_by_a_job_of_their_own(
+    roost: Roost,
+) -> None:
+    """The end's own write only queues: a poll with many voters does not hold
+    the database for all of their notifications at once."""
+    alice, bob, carol = (roost.account(n) for n in ("alice", "bob", "carol"))
+    poll_id = _poll_post(alice)["poll"]["id"]
+    for voter in (bob, carol):
+        voter.post(f"/api/v1/polls/{poll_id}/votes", json={"choices": [0]})
+    roost.drain_jobs()
+
+    async def end() -> tuple[int, list[int]]:
+        async with roost.db.write() as tx:
+            await tx.execute(update(polls).values(expires_at=utcnow() - timedelta(seconds=1)))
+            queued = await do_announce_end(tx, int(poll_id))
+        async with roost.db.read() as conn:
+            rows = await conn.execute(select(jobs.c.payload).where(jobs.c.kind == "notify"))
+            told = [int(r.payload["account_id"]) for r in rows]
+        return queued, sorted(told)
+
+    queued, told = roost.run(end)
+    assert queued == 3 and told == sorted(int(u.id) for u in (alice, bob, carol))
+    assert bob.get("/api/v1/notifications", params={"types[]": "poll"}).json() == []
+    roost.drain_jobs()
+    for user in (alice, bob, carol):
+        [ended] = user.get("/api/v1/notifications", params={"types[]": "poll"}).json()
+        assert ended["status"]["poll"]["expired"] is True

@@ -342,7 +342,7 @@ async def block_domain(
     viewer: Viewer = Depends(user("write:blocks")),
     params: DomainParams = Depends(body(DomainParams)),
 ) -> JSON:
-    """Hide a domain (applies to remote accounts once federation brings any)."""
+    """Hide a domain: cut off its accounts, keep them out of timelines and notifications."""
     async with services(request).db.write() as tx:
         await domain_blocks.do_block_domain(tx, viewer, params.domain)
     return JSON({})

@@ -10,8 +10,9 @@ queues its delivery (roost/domain/federation/delivery.py).
 In (``receive_*``, called by the inbox's processing): a Follow of an unlocked
 local account becomes a follow, answered with Accept; of a locked one, a
 follow request the account approves or rejects (``do_authorize_request`` and
-``do_reject_request`` queue the Accept or Reject). A Follow across a block is
-answered with Reject. Undo(Follow) removes the follow or the request.
+``do_reject_request`` queue the Accept or Reject). A Follow across a block, or
+from a domain the followed account blocks, is answered with Reject.
+Undo(Follow) removes the follow or the request.
 
 Each follow keeps the id of its Follow activity (``uri``): the Accept,
 Reject and Undo echo it.
@@ -29,6 +30,7 @@ from roost.clock import utcnow
 from roost.db.engine import Database, Tx
 from roost.db.tables import accounts, follow_requests, follows
 from roost.domain import privacy
+from roost.domain.discovery.domain_hiding import hides_domain_of
 from roost.domain.federation import uris
 from roost.domain.federation.delivery import enqueue_delivery
 from roost.domain.federation.remote import delivery_of
@@ -145,7 +147,9 @@ async def _request_uri(db: Database, base: str, follower_id: int, followed_id: i
 async def receive_follow(ctx: JobContext, remote_id: int, local_id: int, follow_uri: str) -> None:
     async with ctx.db.write() as tx:
         local = (await tx.execute(select(accounts.c.locked).where(accounts.c.id == local_id))).one()
-        if await privacy.is_blocked_either_way(tx.conn, local_id, remote_id):
+        if await privacy.is_blocked_either_way(tx.conn, local_id, remote_id) or (
+            await hides_domain_of(tx.conn, local_id, remote_id)
+        ):
             await queue(tx, "Reject", remote_id, local_id, follow_uri)
             return
         existing = (

@@ -5,7 +5,8 @@ still notifies once; a strike's ``moderation_warning`` is created in the
 staff action's own transaction (roost/domain/strikes/actions.py), keyed by
 the strike. Nothing is recorded that the recipient could not be
 shown: not from or to a suspended account, not across a block, not from an
-account whose notifications the recipient muted, not about a post the
+account whose notifications the recipient muted, not from an account of a
+domain the recipient blocks unless they follow it, not about a post the
 recipient may not see or a thread they muted, and not for a follow or request
 that was undone before the job ran. The recipient's notification policy
 (policy.py) may then drop it, or hold it back in a request (requests.py);
@@ -24,6 +25,7 @@ from roost.db.engine import Tx
 from roost.db.tables import accounts, follow_requests, follows, notifications, statuses
 from roost.domain import privacy
 from roost.domain.conversations.threads import is_thread_muted
+from roost.domain.discovery.domain_hiding import hides_domain_of
 from roost.domain.events import NotificationCreated
 from roost.domain.graph.mutes import is_muting
 from roost.domain.notifications.groups import group_key_for
@@ -61,6 +63,10 @@ async def _both_active(tx: Tx, one: int, other: int) -> bool:
     return len(rows.all()) == len({one, other})
 
 
+async def _follows(tx: Tx, follower: int, followed: int) -> bool:
+    return await _pair_id(tx, follows, follower, followed) is not None
+
+
 async def _pair_id(tx: Tx, table: Any, account_id: int, target_id: int) -> int | None:
     row = (
         await tx.execute(
@@ -81,6 +87,12 @@ async def _wanted(
     if await privacy.is_blocked_either_way(tx.conn, recipient, sender):
         return None
     if await is_muting(tx.conn, recipient, sender, hiding_notifications=True):
+        return None
+    if await hides_domain_of(tx.conn, recipient, sender) and not await _follows(
+        tx, recipient, sender
+    ):
+        # As Mastodon: the server of a domain one blocks is heard only
+        # through the accounts of it one follows.
         return None
     if type == "follow":
         # Keyed by the follow itself: a later follow (after an unfollow) is a new event.

@@ -18,6 +18,7 @@ async def notify(ctx: JobContext, job: Notify) -> None:
             account_id=job.account_id,
             from_account_id=job.from_account_id,
             status_id=job.status_id,
+            event_key=job.event_key,
         )
     if job.type == "follow":
         # The one job every new follow leaves: a cached home timeline takes in

@@ -17,7 +17,7 @@ from roost.db.engine import Tx
 from roost.db.tables import poll_votes, polls
 from roost.domain import privacy
 from roost.domain.federation.jobs import SendPollVote
-from roost.domain.notifications.actions import do_notify
+from roost.domain.notifications.jobs import Notify
 from roost.domain.polls.jobs import PollEnded
 from roost.domain.polls.queries import unsealed
 from roost.domain.types import Viewer
@@ -177,9 +177,13 @@ async def do_vote(tx: Tx, viewer: Viewer, poll_id: int, choices: list[int]) -> i
 
 
 async def do_announce_end(tx: Tx, poll_id: int, now: datetime | None = None) -> int:
-    """A "poll" notification to each voter and to the author, once (keyed by
-    poll and recipient); nothing while the poll is still open (an edit moved
-    its end) or when it is gone. Returns how many were recorded."""
+    """Queue a "poll" notification to each voter and to the author, once
+    (keyed by poll, end and recipient); nothing while the poll is still open
+    (an edit moved its end) or when it is gone. Returns how many were queued.
+
+    Each is its own ``Notify`` job, as Mastodon notifies each voter in a job
+    of its own: the end of a poll with thousands of voters is a short write,
+    not one transaction that holds the database for all of them."""
     found = (await tx.execute(select(polls).where(polls.c.id == poll_id))).first()
     if found is None or found.expires_at > (now or utcnow()):
         return 0
@@ -189,14 +193,15 @@ async def do_announce_end(tx: Tx, poll_id: int, now: datetime | None = None) -> 
     recipients = [found.account_id, *sorted(v for (v,) in voters if v != found.account_id)]
     if found.remote_counts is not None:
         recipients = recipients[1:]  # a received poll: its author is told by their server
-    told = 0
     for recipient in recipients:
-        told += await do_notify(
+        await enqueue(
             tx,
-            type="poll",
-            account_id=recipient,
-            from_account_id=found.account_id,
-            status_id=found.status_id,
-            event_key=f"poll:{poll_id}:{recipient}:{found.expires_at.isoformat()}",
+            Notify(
+                type="poll",
+                account_id=recipient,
+                from_account_id=found.account_id,
+                status_id=found.status_id,
+                event_key=f"poll:{poll_id}:{recipient}:{found.expires_at.isoformat()}",
+            ),
         )
-    return told
+    return len(recipients)

@@ -9,7 +9,8 @@ from roost.jobs.registry import Job
 
 @dataclass(frozen=True)
 class PollEnded(Job, kind="poll.ended"):
-    """Run at the poll's ``expires_at``: tell its voters and its author. An
+    """Run at the poll's ``expires_at``: a notification job for each of its
+    voters and its author. An
     edit that moved the end leaves a new job; this one then finds the poll
     still open and does nothing."""
 

@@ -11,9 +11,11 @@ Home leaves out, except the viewer's own posts:
   - posts by accounts the viewer mutes;
   - boosts of posts by accounts the viewer mutes or is blocked with;
   - replies to, and posts mentioning, accounts the viewer mutes or is blocked with;
-  - posts by members of the viewer's exclusive lists (they are read in the list).
-Public and hashtag timelines leave out posts by accounts the viewer mutes,
-and those of silenced accounts the viewer does not follow (``privacy.heard``).
+  - posts by members of the viewer's exclusive lists (they are read in the list);
+  - boosts of posts by accounts of a domain the viewer blocks.
+Public and hashtag timelines leave out posts by accounts the viewer mutes or
+of a domain the viewer blocks (roost/domain/discovery/domain_hiding.py), and
+those of silenced accounts the viewer does not follow (``privacy.heard``).
 (Posts by accounts on either side of a block are invisible under the policy.)
 """
 
@@ -27,6 +29,7 @@ from sqlalchemy.sql import FromClause
 from roost.db.tables import list_accounts, lists, mentions, statuses
 from roost.db.types import UTCDateTime
 from roost.domain import privacy
+from roost.domain.discovery.domain_hiding import hidden_domain_accounts
 from roost.domain.graph.mutes import muted_ids
 from roost.domain.types import Viewer
 
@@ -64,7 +67,8 @@ def home_filter(
         & or_(c.in_reply_to_account_id.is_(None), ~_any_in(c.in_reply_to_account_id, quiet))
         & ~exists(
             select(original.c.id).where(
-                original.c.id == c.reblog_of_id, _any_in(original.c.account_id, quiet)
+                original.c.id == c.reblog_of_id,
+                _any_in(original.c.account_id, [*quiet, hidden_domain_accounts(me)]),
             )
         )
         & ~exists(
@@ -99,9 +103,14 @@ def kept_on_home(viewer: Viewer, *, now: Any = None) -> ColumnElement[bool]:
 def public_filter(
     viewer: Viewer, table: FromClause = statuses, *, now: Any = None
 ) -> ColumnElement[bool]:
-    """True for the rows of ``table`` that the viewer's mutes allow on public
-    timelines, and whose authors the viewer may hear there. ``now``: see ``muted_ids``."""
+    """True for the rows of ``table`` that the viewer's mutes and domain blocks
+    allow on public timelines, and whose authors the viewer may hear there.
+    ``now``: see ``muted_ids``."""
     heard = privacy.heard(viewer, table.c.account_id)
     if viewer.account_id is None:
         return heard
-    return and_(heard, ~table.c.account_id.in_(muted_ids(viewer.account_id, now=now)))
+    return and_(
+        heard,
+        ~table.c.account_id.in_(muted_ids(viewer.account_id, now=now)),
+        ~table.c.account_id.in_(hidden_domain_accounts(viewer.account_id)),
+    )
