@@ -1124,7 +1124,8 @@ quotes = Table(
     _account_fk(),
     Column("quoted_status_id", Id, nullable=True),
     Column("quoted_account_id", Id, nullable=True),
-    # accepted or revoked
+    # accepted, revoked; of a received post also pending (its quoted post
+    # being fetched) or rejected (refused by the local quoted post's policy)
     Column("state", String(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("status_id", name="uq_quotes_status_id"),

@@ -23,6 +23,7 @@ from roost.federation.common import (
     json_answer,
     local_account,
     plain_username,
+    quote_fields,
     reader,
     services,
 )
@@ -56,7 +57,8 @@ async def _items(
             items.append(documents.announce(view, base, boosted_uri))
         else:
             parent = await in_reply_to(conn, base, view.value)
-            items.append(documents.create(documents.note(view, base, domain, parent)))
+            quote = await quote_fields(conn, base, view.value)
+            items.append(documents.create(documents.note(view, base, domain, parent, quote)))
     return items
 
 
@@ -123,7 +125,13 @@ async def featured(request: Request, username: str) -> Response:
             )
             views = await status_queries.paged(conn, viewer, query, Page(limit=40))
             notes = [
-                documents.note(v, base, settings.domain, await in_reply_to(conn, base, v.value))
+                documents.note(
+                    v,
+                    base,
+                    settings.domain,
+                    await in_reply_to(conn, base, v.value),
+                    await quote_fields(conn, base, v.value),
+                )
                 for v in views
             ]
         uri = f"{uris.actor_uri(base, account.username)}/collections/featured"

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roost.config import Settings
 from roost.domain.accounts import queries as account_queries
 from roost.domain.accounts.actions import USERNAME
-from roost.domain.federation import remote, uris
+from roost.domain.federation import quoted, remote, uris
 from roost.domain.federation.verification import signature_header, verify_request
 from roost.domain.privacy import Visible
 from roost.domain.types import ANONYMOUS, Account, StatusView, Viewer
@@ -146,3 +146,9 @@ async def in_reply_to(conn: AsyncConnection, base: str, view: StatusView) -> str
         return None
     parent_author = await account_queries.username_of(conn, status.in_reply_to_account_id)
     return uris.status_uri(base, parent_author, status.in_reply_to_id)
+
+
+async def quote_fields(conn: AsyncConnection, base: str, view: StatusView) -> dict[str, Any]:
+    """A local post's quote and quote policy, as its Note carries them."""
+    author = uris.actor_uri(base, view.account.username)
+    return await quoted.note_fields(conn, base, view.status.id, view.status.visibility, author)

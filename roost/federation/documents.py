@@ -11,7 +11,7 @@ import mimetypes
 from datetime import datetime
 from typing import Any
 
-from roost.domain.federation import uris
+from roost.domain.federation import quoted, uris
 from roost.domain.privacy import Visible
 from roost.domain.types import Account, StatusView, Visibility
 from roost.media import urls as media_urls
@@ -38,7 +38,12 @@ CONTEXT: list[Any] = [
 ]
 NOTE_CONTEXT: list[Any] = [
     "https://www.w3.org/ns/activitystreams",
-    {"sensitive": "as:sensitive", "toot": "http://joinmastodon.org/ns#", "Hashtag": "as:Hashtag"},
+    {
+        "sensitive": "as:sensitive",
+        "toot": "http://joinmastodon.org/ns#",
+        "Hashtag": "as:Hashtag",
+        **quoted.QUOTE_TERMS,
+    },
 ]
 
 
@@ -149,10 +154,15 @@ def _audience(view: StatusView, base: str, author: str) -> tuple[list[str], list
 
 
 def note(
-    visible: Visible[StatusView], base: str, domain: str, in_reply_to: str | None
+    visible: Visible[StatusView],
+    base: str,
+    domain: str,
+    in_reply_to: str | None,
+    quote_fields: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A post as a ``Note`` (without ``@context``: ``with_context`` adds it).
-    ``in_reply_to``: the URI of the post it answers, if any."""
+    ``in_reply_to``: the URI of the post it answers, if any; ``quote_fields``:
+    its quote and quote policy (roost/domain/federation/quoted.py)."""
     view = visible.value
     status = view.status
     author = uris.actor_uri(base, view.account.username)
@@ -200,6 +210,7 @@ def note(
         document["contentMap"] = {status.language: status.content}
     if status.edited_at is not None:
         document["updated"] = timestamp(status.edited_at)
+    document.update(quote_fields or {})
     return document
 
 

@@ -52,6 +52,7 @@ from roost.federation.common import (
     json_answer,
     local_account,
     plain_username,
+    quote_fields,
     reader,
     services,
     status_id_of,
@@ -197,7 +198,8 @@ async def _post(
         if found.value.reblog is not None or found.value.account.username != username:
             raise NotFound()
         parent = await in_reply_to(conn, settings.base_url, found.value)
-    return documents.note(found, settings.base_url, settings.domain, parent), settings
+        quote = await quote_fields(conn, settings.base_url, found.value)
+    return documents.note(found, settings.base_url, settings.domain, parent, quote), settings
 
 
 @router.get("/users/{username}/statuses/{status_id}")

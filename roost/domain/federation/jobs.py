@@ -78,3 +78,16 @@ class FetchAncestors(Job, kind="federation.fetch_ancestors"):
     # Fetches tried already: a server that did not answer (or is backing
     # off) is asked again a few times, later, before the walk ends.
     tries: int = 0
+
+
+@dataclass(frozen=True)
+class FetchQuoted(Job, kind="federation.fetch_quoted"):
+    """Fetch the post ``quoted_uri`` that the post ``status_id`` (another
+    server's, stored here) quotes, store it when public or unlisted and
+    make the pending quote accepted (roost/domain/federation/threads.py)."""
+
+    concurrent: ClassVar[bool] = True
+
+    status_id: int
+    quoted_uri: str
+    tries: int = 0

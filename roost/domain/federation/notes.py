@@ -20,7 +20,7 @@ Update(Note) (edits.py), boosts as Announce (interactions.py).
 
 In: a received Note whose author is the actor who signed, and that concerns
 someone here (its author is followed here, it names a local account, or it
-replies to a post here: anything else is unsolicited), becomes a post of
+replies to or quotes a post here: anything else is unsolicited), becomes a post of
 that remote account, with the Note's id and page (``statuses.uri``, ``url``)
 and the visibility its addressing says (Mastodon's reading):
   - the public collection in ``to``: public; in ``cc``: unlisted;
@@ -65,7 +65,7 @@ from roost.db.tables import (
 )
 from roost.domain.conversations.actions import do_deliver_direct
 from roost.domain.events import StatusCreated
-from roost.domain.federation import attached, sent, uris
+from roost.domain.federation import attached, quoted, sent, uris
 from roost.domain.federation.delivery import enqueue_delivery
 from roost.domain.federation.jobs import FetchAncestors
 from roost.domain.federation.remote import clean_html
@@ -86,7 +86,7 @@ PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 PUBLIC_ALIASES = {PUBLIC, "as:Public", "Public"}
 NOTE_CONTEXT: list[Any] = [
     "https://www.w3.org/ns/activitystreams",
-    {"sensitive": "as:sensitive"},
+    {"sensitive": "as:sensitive", **quoted.QUOTE_TERMS},
 ]
 # What a received post may be: a Question is a post with a poll.
 NOTE_TYPES = ("Note", "Article", "Question")
@@ -174,6 +174,11 @@ async def destination_inboxes(db: Database, status_id: int) -> list[str]:
     for m in mentioned:
         if m.shared_inbox_url is None or m.shared_inbox_url not in inboxes:
             inboxes.add(str(m.inbox_url))
+    async with db.read() as conn:
+        quoted_inbox = await quoted.quoted_author_inbox(conn, status_id)
+    # The quoted author's server hears of the quote, as Mastodon's reach says.
+    if quoted_inbox is not None and quoted_inbox[1] not in inboxes:
+        inboxes.add(quoted_inbox[0])
     return sorted(inboxes)
 
 
@@ -218,12 +223,15 @@ async def local_note(db: Database, base: str, username: str, row: Any) -> dict[s
     followers = f"{actor}/followers"
     mentioned = await _mentioned_actors(db, base, status_id)
     named = [uri for uri, _ in mentioned]
+    visibility = Visibility(row.visibility)
     to, cc = {
         Visibility.PUBLIC: ([PUBLIC], [followers, *named]),
         Visibility.UNLISTED: ([followers], [PUBLIC, *named]),
         Visibility.PRIVATE: ([followers], named),
         Visibility.DIRECT: (named, []),
-    }[Visibility(row.visibility)]
+    }[visibility]
+    async with db.read() as conn:
+        quote_fields = await quoted.note_fields(conn, base, status_id, visibility, actor)
     return {
         "id": uris.status_uri(base, username, status_id),
         "type": "Note",
@@ -237,6 +245,7 @@ async def local_note(db: Database, base: str, username: str, row: Any) -> dict[s
         "to": to,
         "cc": cc,
         "tag": [{"type": "Mention", "href": uri, "name": name} for uri, name in mentioned],
+        **quote_fields,
     }
 
 
@@ -507,9 +516,19 @@ async def receive_create(
             )
         ).scalar_one_or_none()
         parent = await _parent_of(conn, ctx.settings.base_url, note.get("inReplyTo"))
+        quote_uri = quoted.quoted_uri(note)
+        quoted_post = (
+            None if quote_uri is None else await post_of(conn, ctx.settings.base_url, quote_uri)
+        )
     mentioned = await _local_recipients(ctx, note)
     others = await _known_remote_mentions(ctx, note)
-    if not wanted and parent is None and not mentioned and not await _followed_here(ctx, remote_id):
+    if (
+        not wanted
+        and parent is None
+        and quoted_post is None
+        and not mentioned
+        and not await _followed_here(ctx, remote_id)
+    ):
         return False  # nobody here asked for it (Mastodon keeps such notes out too)
     visibility = visibility_of(note, followers_url)
     if visibility is None:
@@ -543,6 +562,10 @@ async def receive_create(
                 [{"status_id": status_id, "account_id": aid} for aid in sorted(named)],
             )
         await link_tags(tx, status_id, hashtag_names(note))
+        if quote_uri is not None:
+            await quoted.record_received(
+                tx, ctx.settings.base_url, status_id, remote_id, quote_uri, quoted_post
+            )
         await attached.store_media(tx, note, remote_id, status_id)
         poll = attached.question_poll(note, created)
         if poll is not None:

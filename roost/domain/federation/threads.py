@@ -27,6 +27,10 @@ hosts.py): a server that failed recently, or is marked unavailable, is not
 asked at all; a fetch it does not answer counts as a failure of its, an
 answer clears it. A job holds one of the server's places of this process
 (delivery.py), so a slow server never has more than 4 requests in flight.
+
+Quoted posts: a received post quoting a post not here leaves ``FetchQuoted``
+(roost/domain/federation/quoted.py), which fetches it the same way (public
+and unlisted only, asked again as an ancestor is) and settles the quote.
 """
 
 from __future__ import annotations
@@ -45,9 +49,9 @@ from roost.config import Settings
 from roost.db.engine import Database
 from roost.db.tables import statuses
 from roost.domain.events import StatusRewritten
-from roost.domain.federation import hosts
+from roost.domain.federation import hosts, quoted
 from roost.domain.federation.delivery import places
-from roost.domain.federation.jobs import FetchAncestors
+from roost.domain.federation.jobs import FetchAncestors, FetchQuoted
 from roost.domain.federation.notes import post_of, receive_create, visibility_of
 from roost.domain.federation.remote import (
     RemoteRefused,
@@ -235,3 +239,31 @@ async def fetch_ancestors(ctx: JobContext, job: FetchAncestors) -> None:
         return
     if parent_id is not None:
         await link_reply(ctx, job.status_id, parent_id)
+
+
+@handles(FetchQuoted)
+async def fetch_quoted(ctx: JobContext, job: FetchQuoted) -> None:
+    if not ctx.settings.federation:
+        return
+    async with ctx.db.read() as conn:
+        found = await post_of(conn, ctx.settings.base_url, job.quoted_uri)
+    try:
+        if found is not None:
+            quoted_id: int | None = int(found.id)
+        else:
+            async with places.place(hosts.host_of(job.quoted_uri)):
+                note = await fetch_guarded(ctx.db, ctx.settings, job.quoted_uri)
+            quoted_id = await store_fetched(ctx, note, ancestors=0)
+    except RemoteRefused as refused:
+        if refused.transient and job.tries < ANCESTOR_TRIES:
+            later = utcnow() + timedelta(seconds=3 * 2**job.tries)
+            async with ctx.db.write() as tx:
+                await enqueue(tx, replace(job, tries=job.tries + 1), run_at=later)
+            return
+        log.info("quoted post not fetched: %s", refused, extra={"status_id": job.status_id})
+        return
+    if quoted_id is None:
+        return
+    async with ctx.db.write() as tx:
+        if await quoted.settle(tx, job.status_id, quoted_id):
+            tx.emit(StatusRewritten(job.status_id))
