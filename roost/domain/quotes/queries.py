@@ -7,9 +7,12 @@ An accepted quote's state, per viewer, as Mastodon 4.5 tells it:
 because the viewer blocks its author: still nothing of it is named),
 ``unauthorized`` (hidden for any other reason), ``muted_account`` (the viewer
 mutes its author; the post is carried, a mute hiding nothing), else
-``accepted``. ``revoked`` is stored, for everyone. ``pending``, ``rejected``
-and ``blocked_domain`` never arise between accounts of one server: quoting
-is decided at once by the policy, and every account is local."""
+``accepted``. ``revoked`` is stored, for everyone. Between accounts of one
+server quoting is decided at once by the policy; a post received from
+another server may be stored ``pending`` (its quoted post being fetched) or
+``rejected`` (a local post whose policy refuses its author),
+roost/domain/federation/quoted.py, and shows nothing of the quoted post.
+``blocked_domain`` is not produced."""
 
 from __future__ import annotations
 
