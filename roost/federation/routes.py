@@ -38,7 +38,7 @@ from fastapi.responses import RedirectResponse, Response
 from roost.config import Settings
 from roost.domain.accounts import retired
 from roost.domain.accounts.actions import USERNAME
-from roost.domain.federation import keys, moves, uris
+from roost.domain.federation import keys, moves, quote_requests, uris
 from roost.domain.statuses import queries as status_queries
 from roost.domain.types import ANONYMOUS
 from roost.errors import NotFound
@@ -213,6 +213,26 @@ async def status(request: Request, username: str, status_id: str) -> Response:
     async def make() -> Response:
         note, _ = await _post(request, username, status_id, wanted)
         return json_answer(documents.with_context(note), wanted)
+
+    return await answer(make)
+
+
+@router.get("/users/{username}/quote_authorizations/{quote_id}")
+async def quote_authorization(request: Request, username: str, quote_id: str) -> Response:
+    """The stamp of a quote of a local post (roost/domain/federation/quote_requests.py)."""
+    wanted = activity_type(request) or documents.ACTIVITY_JSON
+
+    async def make() -> Response:
+        settings = enabled(request)
+        if not quote_id.isdigit() or len(quote_id) > 19 or len(username) > 30:
+            raise NotFound()
+        async with services(request).db.read() as conn:
+            found = await quote_requests.authorization(
+                conn, settings.base_url, username, int(quote_id)
+            )
+        if found is None:
+            raise NotFound()
+        return json_answer(found, wanted)
 
     return await answer(make)
 

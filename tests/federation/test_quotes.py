@@ -214,3 +214,58 @@ def test_given_a_followers_policy_when_a_follower_of_another_server_quotes_then_
     quoting = _shown(alice, f"{peer.uri}/statuses/1")
     assert quoting["quote"]["state"] == "accepted"
     assert quoting["quote"]["quoted_status"]["id"] == original["id"]
+
+
+def _quote_request(peer: Peer, n: int, quoted: dict[str, Any]) -> dict[str, Any]:
+    note = _create(peer, n, quote=quoted["uri"])["object"]
+    return {
+        "id": f"{peer.uri}/quote_requests/{n}",
+        "type": "QuoteRequest",
+        "actor": peer.uri,
+        "object": quoted["uri"],
+        "instrument": note,
+    }
+
+
+def test_given_a_quote_request_the_policy_allows_then_it_is_accepted_with_a_stamp(
+    roost: Roost, peer: Peer
+) -> None:
+    alice = roost.account("alice")
+    original = alice.post_status("quote me", visibility="public")
+
+    # The request carries the quoting Note, which nobody here follows.
+    peer.send(roost, _quote_request(peer, 1, original))
+
+    [accept] = peer.sent_of("Accept")
+    alice_uri = f"{roost.settings.base_url}/users/alice"
+    assert accept["actor"] == alice_uri
+    assert accept["object"]["id"] == f"{peer.uri}/quote_requests/1"
+    stamp = roost.client.get(accept["result"], headers={"Accept": AP})
+    assert stamp.status_code == 200, stamp.text
+    assert {k: stamp.json()[k] for k in ("type", "attributedTo", "interactingObject")} == {
+        "type": "QuoteAuthorization",
+        "attributedTo": alice_uri,
+        "interactingObject": f"{peer.uri}/statuses/1",
+    }
+    assert stamp.json()["interactionTarget"] == original["uri"]
+    quoting = _shown(alice, f"{peer.uri}/statuses/1")
+    assert quoting["quote"]["quoted_status"]["id"] == original["id"]
+
+    # Revoked, the stamp is withdrawn.
+    revoked = alice.post(f"/api/v1/statuses/{original['id']}/quotes/{quoting['id']}/revoke")
+    assert revoked.status_code == 200, revoked.text
+    assert roost.client.get(accept["result"], headers={"Accept": AP}).status_code == 404
+
+
+def test_given_a_quote_request_the_policy_refuses_then_it_is_rejected(
+    roost: Roost, peer: Peer
+) -> None:
+    alice = roost.account("alice")
+    original = alice.post_status("mine", visibility="public", quote_approval_policy="nobody")
+
+    peer.send(roost, _quote_request(peer, 1, original))
+
+    assert peer.sent_of("Accept") == []
+    [reject] = peer.sent_of("Reject")
+    assert reject["object"]["id"] == f"{peer.uri}/quote_requests/1"
+    assert "result" not in reject

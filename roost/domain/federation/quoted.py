@@ -24,8 +24,8 @@ shows a post the viewer may not see. The quoted post is:
     the guarded fetch of threads (public and unlisted posts only) and makes
     the quote ``accepted``; a fetch that fails for good leaves it pending,
     showing nothing.
-Mastodon's QuoteRequest handshake (and ``quoteAuthorization`` stamps) is not
-spoken: no authorization is asked for or given, the local policy decides.
+A QuoteRequest for a local post is answered (quote_requests.py); none is
+sent, and a received ``quoteAuthorization`` is not checked.
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ def quoted_uri(note: dict[str, Any]) -> str | None:
     return None
 
 
-async def _state_for(tx: Tx, quoted: Any, author_id: int) -> tuple[str, bool]:
+async def _state_for(tx: Tx, quoted_id: int, author_id: int) -> tuple[str, bool]:
     """``accepted`` or ``rejected``: what the quoted post's policy says of a
     quote by ``author_id`` (another server's post: accepted); and whether
     the quoted post is local."""
@@ -182,7 +182,7 @@ async def _state_for(tx: Tx, quoted: Any, author_id: int) -> tuple[str, bool]:
                 statuses.c.visibility,
                 statuses.c.reblog_of_id,
                 statuses.c.account_id,
-            ).where(statuses.c.id == quoted.id)
+            ).where(statuses.c.id == quoted_id)
         )
     ).first()
     if row is None or row.reblog_of_id is not None:
@@ -190,7 +190,7 @@ async def _state_for(tx: Tx, quoted: Any, author_id: int) -> tuple[str, bool]:
     if row.uri is not None:
         return "accepted", False
     visibility = Visibility(row.visibility)
-    policy = effective_policy(visibility, await stored_policy(tx.conn, int(quoted.id)))
+    policy = effective_policy(visibility, await stored_policy(tx.conn, quoted_id))
     follows = policy == "followers" and bool(
         await follows_any(tx.conn, author_id, {int(row.account_id)})
     )
@@ -202,6 +202,12 @@ async def _state_for(tx: Tx, quoted: Any, author_id: int) -> tuple[str, bool]:
         follows_author=follows,
     )
     return ("accepted" if allowed == "automatic" else "rejected"), True
+
+
+async def allows(tx: Tx, quoted_id: int, author_id: int) -> bool:
+    """Whether the policy of the post ``quoted_id`` lets ``author_id`` quote it."""
+    state, _ = await _state_for(tx, quoted_id, author_id)
+    return state == "accepted"
 
 
 async def record_received(
@@ -216,7 +222,7 @@ async def record_received(
         "created_at": utcnow(),
     }
     if quoted is not None:
-        state, local = await _state_for(tx, quoted, author_id)
+        state, local = await _state_for(tx, int(quoted.id), author_id)
         await tx.execute(
             quotes.insert().values(
                 **values,

@@ -4,8 +4,9 @@ Known kinds: Follow, Accept, Reject, Undo (of a Follow, an Announce, a Like
 or a Block), Create (of a Note), Delete (of a Note, or of the actor itself),
 Update (of the actor, or of a Note), Announce and Like
 (roost/domain/federation/interactions.py), Block (roost/domain/federation/
-blocks.py), Flag (roost/domain/federation/flags.py) and Move
-(roost/domain/federation/moves.py). The
+blocks.py), Flag (roost/domain/federation/flags.py), Move
+(roost/domain/federation/moves.py) and QuoteRequest
+(roost/domain/federation/quote_requests.py). The
 actor is the account that signed (checked at receipt,
 roost/domain/federation/inbox.py); it is fetched and stored as a remote
 account when it is not known yet. Anything else answers False: the
@@ -20,7 +21,16 @@ from typing import Any
 from sqlalchemy import select
 
 from roost.db.tables import accounts, follow_requests, follows
-from roost.domain.federation import blocks, departed, edits, flags, interactions, moves, notes
+from roost.domain.federation import (
+    blocks,
+    departed,
+    edits,
+    flags,
+    interactions,
+    moves,
+    notes,
+    quote_requests,
+)
 from roost.domain.federation import follows as follow_flow
 from roost.domain.federation.remote import account_for_uri, refuse_suspended
 from roost.domain.federation.uris import id_of
@@ -83,6 +93,7 @@ KNOWN = (
     "Move",
     "Block",
     "Flag",
+    "QuoteRequest",
 )
 
 
@@ -137,6 +148,8 @@ async def act_on(ctx: JobContext, actor_uri: str, activity: dict[str, Any]) -> b
         named = [await local_account_id(ctx, uri) for uri in flags.named_in(activity)]
         local = [account_id for account_id in named if account_id is not None]
         return await flags.receive_flag(ctx, remote_id, activity, local)
+    if kind == "QuoteRequest":
+        return await quote_requests.receive_quote_request(ctx, remote_id, actor_uri, activity)
     if kind == "Announce":
         return await interactions.receive_announce(ctx, remote_id, actor_uri, activity)
     if kind == "Like":
