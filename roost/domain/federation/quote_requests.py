@@ -157,8 +157,10 @@ async def receive_quote_request(
 async def authorization(
     conn: AsyncConnection, base: str, username: str, quote_id: int
 ) -> dict[str, Any] | None:
-    """The ``QuoteAuthorization`` of the accepted quote ``quote_id`` of a post
-    of the local account ``username``; None when there is none."""
+    """The ``QuoteAuthorization`` of the accepted quote ``quote_id`` of a
+    public or unlisted post of the local account ``username`` (not
+    suspended); None when there is none."""
+    target = statuses.alias("target")
     row = (
         await conn.execute(
             select(
@@ -167,16 +169,19 @@ async def authorization(
                 accounts.c.username,
             )
             .select_from(
-                quotes.join(statuses, statuses.c.id == quotes.c.status_id).join(
-                    accounts, accounts.c.id == quotes.c.quoted_account_id
-                )
+                quotes.join(statuses, statuses.c.id == quotes.c.status_id)
+                .join(target, target.c.id == quotes.c.quoted_status_id)
+                .join(accounts, accounts.c.id == target.c.account_id)
             )
             .where(
                 quotes.c.id == quote_id,
                 quotes.c.state == "accepted",
                 accounts.c.domain.is_(None),
+                accounts.c.suspended_at.is_(None),
                 accounts.c.username == username,
                 statuses.c.uri.is_not(None),
+                target.c.uri.is_(None),
+                target.c.visibility.in_([int(Visibility.PUBLIC), int(Visibility.UNLISTED)]),
             )
         )
     ).first()
