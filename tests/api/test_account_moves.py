@@ -131,6 +131,8 @@ def test_given_alice_moved_then_her_posts_boosts_and_notifications_show_moved(
     [mention] = bob.get("/api/v1/notifications", params={"types[]": "mention"}).json()
     assert mention["account"]["moved"] == shown
     assert mention["status"]["account"]["moved"] == shown
+    grouped = bob.get("/api/v2/notifications", params={"types[]": "mention"}).json()
+    assert [a["moved"] for a in grouped["accounts"] if a["id"] == alice.id] == [shown]
     assert shown["id"] == new.id and "moved" not in shown
     # In search and in lists of accounts too.
     found = bob.get("/api/v2/search", params={"q": "alice", "type": "accounts"}).json()
