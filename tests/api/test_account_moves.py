@@ -147,3 +147,36 @@ def test_given_alice_moved_then_her_posts_boosts_and_notifications_show_moved(
     assert bob.post(f"/api/v1/accounts/{alice.id}/mute").status_code == 200
     [muted] = bob.get("/api/v1/mutes").json()
     assert muted["moved"] == shown and muted["mute_expires_at"] is None
+
+
+def test_given_alice_in_bobs_list_blocked_by_carol_and_muted_by_dave_when_she_moves_then_alice2_is(
+    roost: Roost,
+) -> None:
+    alice, new = roost.account("alice"), roost.account("alice2")
+    bob, carol, dave = roost.account("bob"), roost.account("carol"), roost.account("dave")
+    bob.follow(alice)
+    made = bob.post("/api/v1/lists", json={"title": "friends"}).json()
+    added = bob.post(f"/api/v1/lists/{made['id']}/accounts", json={"account_ids": [alice.id]})
+    assert added.status_code == 200, added.text
+    assert carol.post(f"/api/v1/accounts/{alice.id}/block").status_code == 200
+    muted = dave.post(
+        f"/api/v1/accounts/{alice.id}/mute", json={"notifications": False, "duration": 3600}
+    )
+    assert muted.status_code == 200, muted.text
+    assert new.post("/api/v1/roost/aliases", json={"acct": "alice"}).status_code == 200
+
+    moved = alice.post("/api/v1/roost/account/move", json={"acct": "alice2", "password": PASSWORD})
+    roost.drain_jobs()
+    assert moved.status_code == 200, moved.text
+
+    # bob's list holds alice2 instead (he follows her now, not alice).
+    members = bob.get(f"/api/v1/lists/{made['id']}/accounts").json()
+    assert [m["id"] for m in members] == [new.id]
+    # carol blocks alice2 too; dave mutes her too, as he muted alice.
+    assert _rel(carol, new.id)["blocking"] is True and _rel(carol, alice.id)["blocking"] is True
+    rel = _rel(dave, new.id)
+    assert rel["muting"] is True and rel["muting_notifications"] is False
+    [shown] = [m for m in dave.get("/api/v1/mutes").json() if m["id"] == new.id]
+    assert shown["mute_expires_at"] is not None
+    # Nobody else blocks or mutes her.
+    assert _rel(bob, new.id)["blocking"] is False and _rel(bob, new.id)["muting"] is False
