@@ -80,6 +80,10 @@ class Account:
     domain: str | None = None
     uri: str | None = None
     url: str | None = None
+    # The account it moved to, as the viewer may see it (``account_moves``;
+    # roost/domain/accounts/moved.py sets it where accounts are shown). Not
+    # a column of ``accounts``: kept last, out of ``_ACCOUNT_FIELDS``.
+    moved: Account | None = None
 
     @property
     def acct(self) -> str:
@@ -91,7 +95,9 @@ class Account:
         return cls(**{name: row[name] for name in _ACCOUNT_FIELDS})
 
 
-_ACCOUNT_FIELDS = tuple(Account.__dataclass_fields__)
+# The fields of an ``Account`` that are columns of ``accounts``.
+ACCOUNT_COLUMNS = tuple(name for name in Account.__dataclass_fields__ if name != "moved")
+_ACCOUNT_FIELDS = ACCOUNT_COLUMNS
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import Request
 from pydantic import Field
@@ -12,6 +13,7 @@ from roost.api.auth import services
 from roost.api.mastodon import serializers
 from roost.api.params import Count, OptionalId, Params
 from roost.api.responses import JSON, paged_json
+from roost.domain.accounts import moved
 from roost.domain.graph import queries as graph_queries
 from roost.domain.pagination import make_page
 from roost.domain.privacy import Visible
@@ -58,11 +60,27 @@ async def relationship_json(request: Request, viewer: Viewer, other: int) -> JSO
     return JSON(serializers.relationship(rels[0]))
 
 
-def accounts_page(
+async def shown_accounts(
+    request: Request, rows: Sequence[Visible[RowMapping]]
+) -> list[Visible[Account]]:
+    """Cleared accounts, each that moved with its ``moved``
+    (roost/domain/accounts/moved.py), as wherever accounts show."""
+    if not rows:
+        return []
+    async with services(request).db.read() as conn:
+        moves = await moved.moved_targets(conn, (int(r.value["id"]) for r in rows))
+        targets = await moved.shown_targets(conn, rows[0].viewer, moves) if moves else {}
+    return [r.derive(lambda v: moved.with_target(Account.from_row(v), targets)) for r in rows]
+
+
+async def accounts_json(request: Request, rows: Sequence[Visible[RowMapping]]) -> list[Any]:
+    """Cleared accounts as Account entities (``shown_accounts``)."""
+    base = services(request).settings.base_url
+    return [serializers.account(a, base) for a in await shown_accounts(request, rows)]
+
+
+async def accounts_page(
     request: Request, rows: Sequence[Visible[RowMapping]], newest: int | None, oldest: int | None
 ) -> JSON:
     """A page of cleared accounts with its Link header (followers, favourited_by, ...)."""
-    base = services(request).settings.base_url
-    return paged_json(
-        request, [serializers.account(as_account(r), base) for r in rows], newest, oldest
-    )
+    return paged_json(request, await accounts_json(request, rows), newest, oldest)

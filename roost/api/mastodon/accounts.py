@@ -12,6 +12,7 @@ from roost.api.auth import app_or_user, client_address, optional, services, user
 from roost.api.mastodon import roles, schema, serializers, uploads
 from roost.api.mastodon._common import (
     PageParams,
+    accounts_json,
     accounts_page,
     as_account,
     relationship_json,
@@ -294,7 +295,7 @@ async def search_accounts(
             limit=min(max(params.limit, 1), 80),
             offset=params.offset,
         )
-    return JSON([serializers.account(as_account(r), svc.settings.base_url) for r in rows])
+    return JSON(await accounts_json(request, rows))
 
 
 @router.get("/api/v1/accounts/{account_id}", responses=answers(schema.Account))
@@ -399,7 +400,7 @@ async def _follow_list(
         rows, newest, oldest = await graph_queries.follow_list(
             conn, viewer, account_id, direction, page
         )
-    return accounts_page(request, rows, newest, oldest)
+    return await accounts_page(request, rows, newest, oldest)
 
 
 @router.get("/api/v1/accounts/{account_id}/followers", responses=answers(list[schema.Account]))

@@ -258,7 +258,7 @@ async def account_endorsements(
         if owner.value["hide_collections"] and viewer.account_id != account_id:
             return JSON([])
         rows, newest, oldest = await graph_queries.endorsed_by(conn, viewer, account_id, page)
-    return accounts_page(request, rows, newest, oldest)
+    return await accounts_page(request, rows, newest, oldest)
 
 
 # --- Several accounts, and familiar followers ---

@@ -11,7 +11,12 @@ from pydantic import Field
 
 from roost.api.auth import services, user
 from roost.api.mastodon import schema, serializers
-from roost.api.mastodon._common import PageParams, accounts_page, as_account, relationship_json
+from roost.api.mastodon._common import (
+    PageParams,
+    accounts_page,
+    relationship_json,
+    shown_accounts,
+)
 from roost.api.openapi import answers
 from roost.api.params import Id, Params, body, query
 from roost.api.responses import JSON, paged_json
@@ -120,7 +125,7 @@ async def block_list(
     svc = services(request)
     async with svc.db.read() as conn:
         rows, newest, oldest = await graph_queries.blocked_accounts(conn, viewer, page)
-    return accounts_page(request, rows, newest, oldest)
+    return await accounts_page(request, rows, newest, oldest)
 
 
 @router.get("/api/v1/mutes", responses=answers(list[schema.MutedAccount]))
@@ -134,10 +139,8 @@ async def mute_list(
     async with svc.db.read() as conn:
         rows, info, newest, oldest = await graph_queries.muted_accounts(conn, viewer, page)
     items = [
-        serializers.muted_account(
-            as_account(r), info[r.value["id"]].expires_at, svc.settings.base_url
-        )
-        for r in rows
+        serializers.muted_account(a, info[a.value.id].expires_at, svc.settings.base_url)
+        for a in await shown_accounts(request, rows)
     ]
     return paged_json(request, items, newest, oldest)
 
@@ -152,4 +155,4 @@ async def endorsement_list(
     svc = services(request)
     async with svc.db.read() as conn:
         rows, newest, oldest = await graph_queries.endorsed_accounts(conn, viewer, page)
-    return accounts_page(request, rows, newest, oldest)
+    return await accounts_page(request, rows, newest, oldest)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from roost.api.mastodon import schema, serializers
-from roost.api.mastodon._common import as_account
 from roost.api.responses import timestamp
 from roost.domain.notifications.grouped import GroupedPage, NotificationGroup
 from roost.domain.notifications.policy import FIELDS, NotificationPolicy
@@ -100,10 +99,7 @@ def results(
 ) -> dict[str, Any]:
     """GroupedNotificationsResults. With ``partial_avatars``, only each group's
     most recent account is rendered in full; the others in ``partial_accounts``."""
-    rendered = {
-        cleared.value["id"]: serializers.account(as_account(cleared), base)
-        for cleared in page.accounts
-    }
+    rendered = {cleared.value.id: serializers.account(cleared, base) for cleared in page.accounts}
     data: dict[str, Any] = {
         "accounts": list(rendered.values()),
         "statuses": [serializers.status(cleared, base) for cleared in page.statuses],

@@ -7,7 +7,7 @@ from pydantic import Field
 
 from roost.api.auth import services, user
 from roost.api.mastodon import entities, schema, serializers
-from roost.api.mastodon._common import PageParams, as_account
+from roost.api.mastodon._common import PageParams, accounts_json
 from roost.api.openapi import answers
 from roost.api.params import Id, Ids, Params, body, query
 from roost.api.responses import JSON, paged_json
@@ -92,7 +92,7 @@ async def members(
     svc = services(request)
     async with svc.db.read() as conn:
         rows, newest, oldest = await queries.members(conn, viewer, list_id, page)
-    items = [serializers.account(as_account(r), svc.settings.base_url) for r in rows]
+    items = await accounts_json(request, rows)
     if page is None:
         return JSON(items)
     return paged_json(request, items, newest, oldest)

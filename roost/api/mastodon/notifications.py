@@ -119,7 +119,7 @@ async def follow_requests(
     svc = services(request)
     async with svc.db.read() as conn:
         rows, newest, oldest = await graph_queries.pending_requests(conn, viewer, page)
-    return accounts_page(request, rows, newest, oldest)
+    return await accounts_page(request, rows, newest, oldest)
 
 
 @router.post(

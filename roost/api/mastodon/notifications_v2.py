@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.api.auth import services, user
 from roost.api.mastodon import grouped_notifications as entities
-from roost.api.mastodon import schema, serializers
-from roost.api.mastodon._common import PageParams, as_account
+from roost.api.mastodon import schema
+from roost.api.mastodon._common import PageParams, accounts_json
 from roost.api.openapi import answers
 from roost.api.pagination import link_header
 from roost.api.params import Count, Id, Ids, Many, OptionalId, Params, body, query
@@ -176,10 +176,9 @@ async def dismiss_group(
 async def group_accounts(
     request: Request, group_key: str, viewer: Viewer = Depends(user("read:notifications"))
 ) -> JSON:
-    base = services(request).settings.base_url
     async with services(request).db.read() as conn:
         rows = await grouped.group_accounts(conn, viewer, group_key)
-    return JSON([serializers.account(as_account(r), base) for r in rows])
+    return JSON(await accounts_json(request, rows))
 
 
 @router.get("/api/v1/notifications/requests", responses=answers(list[entities.NotificationRequest]))

@@ -7,7 +7,7 @@ from pydantic import Field
 
 from roost.api.auth import optional, services
 from roost.api.mastodon import entities, schema, serializers
-from roost.api.mastodon._common import as_account
+from roost.api.mastodon._common import accounts_json
 from roost.api.openapi import answers
 from roost.api.params import Count, Offset, OptionalId, Params, Words, query
 from roost.api.responses import JSON
@@ -101,7 +101,7 @@ async def search_v2(
                 limit=limit,
                 offset=params.offset,
             )
-            result["accounts"] = [serializers.account(as_account(r), base) for r in rows]
+            result["accounts"] = await accounts_json(request, rows)
         if by_address:
             views = await by_ids(reads, viewer, [] if resolved is None else [resolved])
             views = await apply_filters(conn, viewer, views, None)

@@ -136,7 +136,7 @@ def _shared_account(account: Account, base: str) -> dict[str, Any]:
 def _build_account(account: Account, base: str) -> dict[str, Any]:
     avatar = _profile_image(account, "avatar", base, DEFAULT_AVATAR)
     header = _profile_image(account, "header", base, DEFAULT_HEADER)
-    return {
+    built = {
         "id": str(account.id),
         "username": account.username,
         "acct": account.acct,
@@ -173,6 +173,10 @@ def _build_account(account: Account, base: str) -> dict[str, Any]:
             for f in account.fields
         ],
     }
+    if account.moved is not None:
+        # Where it moved to (roost/domain/accounts/moved.py), wherever shown.
+        built["moved"] = _shared_account(account.moved, base)
+    return built
 
 
 def account(cleared: Visible[Account], base: str) -> dict[str, Any]:

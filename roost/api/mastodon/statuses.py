@@ -407,7 +407,7 @@ async def _who(
         rows, newest, oldest = await queries.interacting_accounts(
             conn, viewer, status_id, kind, page
         )
-    return accounts_page(request, rows, newest, oldest)
+    return await accounts_page(request, rows, newest, oldest)
 
 
 @router.get("/api/v1/statuses/{status_id}/favourited_by", responses=answers(list[schema.Account]))

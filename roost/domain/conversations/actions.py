@@ -75,6 +75,39 @@ async def do_deliver_direct(
     return conversation_id
 
 
+async def do_join_direct(tx: Tx, *, status_id: int, author_id: int, joining: Iterable[int]) -> None:
+    """Accounts an edit of a direct post newly mentions join its conversation
+    (as they would have, named from the start); the entries of those it
+    already reaches are left as they are."""
+    conversation_id = (
+        await tx.execute(
+            select(status_conversations.c.conversation_id).where(
+                status_conversations.c.status_id == status_id
+            )
+        )
+    ).scalar_one_or_none()
+    if conversation_id is None:
+        return
+    now = utcnow()
+    dialect = postgresql if tx.conn.dialect.name == "postgresql" else sqlite
+    for account_id in dict.fromkeys(joining):
+        if account_id == author_id:
+            continue
+        if await privacy.is_blocked_either_way(tx.conn, author_id, account_id):
+            continue
+        insert = dialect.insert(conversation_participants).values(
+            id=new_id(),
+            conversation_id=conversation_id,
+            account_id=account_id,
+            last_status_id=status_id,
+            unread=True,
+            updated_at=now,
+        )
+        await tx.execute(
+            insert.on_conflict_do_nothing(index_elements=["account_id", "conversation_id"])
+        )
+
+
 async def do_mark_read(tx: Tx, viewer: Viewer, entry_id: int) -> None:
     result = await tx.execute(
         update(conversation_participants)

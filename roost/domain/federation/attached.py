@@ -8,6 +8,11 @@ receive path (state ``remote``, no stored file), so the API gives that
 address as the attachment's ``url`` and ``remote_url`` (Mastodon's entity
 allows the remote address until the file is cached here). At most
 ``MAX_ATTACHMENTS``, in the order given; one that is not http(s) is left out.
+An Update of the note (roost/domain/federation/edits.py) is read the same way
+and compared with the post's media by their remote addresses
+(``plan_media``): new ones are added and fetched as below, the kept ones take
+the alt text, focal point and order given, and the others leave the post,
+kept for its edit history.
 
 Each is then fetched by a job (``cache_remote_media``, roost/domain/
 federation/remote_media.py, which also keeps the cached files under their
@@ -64,7 +69,7 @@ from roost.domain.polls.queries import unsealed
 from roost.ids import new_id
 from roost.jobs.outbox import enqueue
 from roost.jobs.registry import handles
-from roost.keys.ring import seal, seal_optional
+from roost.keys.ring import is_sealed, seal, seal_optional, unseal
 
 log = logging.getLogger("roost.federation")
 
@@ -174,6 +179,91 @@ async def store_media(tx: Tx, note: dict[str, Any], account_id: int, status_id: 
     if rows:
         await tx.execute(insert(media_attachments), rows)
         for row in rows:
+            await enqueue(tx, CacheRemoteMedia(row["id"]))
+
+
+@dataclass(frozen=True)
+class MediaPlan:
+    """What an Update of a note changes in its post's media: rows to add
+    (fetched by the job as on receipt), changes to the media it keeps (alt
+    text, focal point, position), and the media it no longer holds."""
+
+    added: list[dict[str, Any]]
+    changed: dict[int, dict[str, Any]]
+    retired: list[int]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.changed or self.retired)
+
+
+def _plain(value: str | None) -> str | None:
+    return unseal(value) if value is not None and is_sealed(value) else value
+
+
+async def plan_media(tx: Tx, note: dict[str, Any], account_id: int, status_id: int) -> MediaPlan:
+    """Compare an edited note's attachments (read as on receipt,
+    ``media_rows``) with the media its post holds, matched by their remote
+    address."""
+    wanted = media_rows(note, account_id, status_id)
+    held = (
+        await tx.execute(
+            select(
+                media_attachments.c.id,
+                media_attachments.c.remote_url,
+                media_attachments.c.description,
+                media_attachments.c.focus_x,
+                media_attachments.c.focus_y,
+                media_attachments.c.position,
+            )
+            .where(media_attachments.c.status_id == status_id)
+            .order_by(media_attachments.c.position, media_attachments.c.id)
+        )
+    ).all()
+    by_url: dict[str, list[Any]] = {}
+    for row in held:
+        by_url.setdefault(str(row.remote_url), []).append(row)
+    added: list[dict[str, Any]] = []
+    changed: dict[int, dict[str, Any]] = {}
+    kept: set[int] = set()
+    for new in wanted:
+        same = by_url.get(new["remote_url"])
+        if not same:
+            added.append(new)
+            continue
+        found = same.pop(0)
+        kept.add(int(found.id))
+        values: dict[str, Any] = {}
+        if _plain(found.description) != _plain(new["description"]):
+            values["description"] = new["description"]
+        if (found.focus_x, found.focus_y) != (new["focus_x"], new["focus_y"]):
+            values.update(focus_x=new["focus_x"], focus_y=new["focus_y"])
+        if found.position != new["position"]:
+            values["position"] = new["position"]
+        if values:
+            changed[int(found.id)] = values
+    retired = [int(r.id) for r in held if int(r.id) not in kept]
+    return MediaPlan(added=added, changed=changed, retired=retired)
+
+
+async def apply_media(tx: Tx, plan: MediaPlan, status_id: int) -> None:
+    """Carry out ``plan``: new media stored and fetched by the job (screened
+    as on receipt), the kept ones changed, and those the note no longer
+    holds taken off the post but kept for its edit history, as a local
+    edit keeps them (roost/domain/media/actions.py)."""
+    if plan.retired:
+        await tx.execute(
+            update(media_attachments)
+            .where(media_attachments.c.id.in_(plan.retired))
+            .values(status_id=None, kept_for_status_id=status_id, expires_at=None)
+        )
+    for media_id, values in plan.changed.items():
+        await tx.execute(
+            update(media_attachments).where(media_attachments.c.id == media_id).values(**values)
+        )
+    if plan.added:
+        await tx.execute(insert(media_attachments), plan.added)
+        for row in plan.added:
             await enqueue(tx, CacheRemoteMedia(row["id"]))
 
 

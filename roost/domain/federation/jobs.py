@@ -91,3 +91,20 @@ class FetchQuoted(Job, kind="federation.fetch_quoted"):
     status_id: int
     quoted_uri: str
     tries: int = 0
+
+
+@dataclass(frozen=True)
+class LinkMentions(Job, kind="federation.link_mentions"):
+    """Look up the accounts of other servers (``hrefs``, their actor ids)
+    that the received post ``status_id`` mentions and that were not known
+    here when it came, store them and link them to the post as its mentions
+    (roost/domain/federation/mention_lookup.py)."""
+
+    # It mostly waits on other servers: run beside the other jobs.
+    concurrent: ClassVar[bool] = True
+
+    status_id: int
+    hrefs: list[str]
+    # Lookups tried already: a server that did not answer is asked again,
+    # later, a few times.
+    tries: int = 0

@@ -28,7 +28,8 @@ one (a Follow is sent when it is of another server; a local new account is
 followed at once, its lock bypassed, as Mastodon does) and stops following
 the old one; one who blocks the new account (or is blocked by it) keeps
 following the old one, and one who follows the new account already just
-stops following the old.
+stops following the old. The lists, blocks and mutes of the old account go
+with it (roost/domain/federation/move_relations.py).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from roost.db.tables import (
     remote_accounts,
 )
 from roost.domain import privacy
-from roost.domain.federation import uris
+from roost.domain.federation import move_relations, uris
 from roost.domain.federation.delivery import enqueue_delivery
 from roost.domain.federation.remote import (
     RemoteRefused,
@@ -435,9 +436,15 @@ async def move_followers(ctx: JobContext, job: MoveFollowers) -> None:
             if await privacy.is_blocked_either_way(tx.conn, follower, job.target_id):
                 continue  # keeps following the old account
             try:
+                held = await move_relations.lists_holding(tx, follower, job.origin_id)
                 await graph_actions.do_follow(tx, viewer, job.target_id, bypass_locked=target_local)
+                await move_relations.do_carry_lists(tx, viewer, held, job.target_id)
                 await graph_actions.do_unfollow(tx, viewer, job.origin_id)
             except (NotFound, Forbidden, RuleBroken):
                 continue
         moved += 1
-    log.info("move: followers moved", extra={"moved": moved, "of": len(followers)})
+    carried = await move_relations.carry_blocks_and_mutes(ctx.db, job.origin_id, job.target_id)
+    log.info(
+        "move: followers moved",
+        extra={"moved": moved, "of": len(followers), "blocks_and_mutes": carried},
+    )

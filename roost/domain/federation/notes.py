@@ -31,8 +31,9 @@ and the visibility its addressing says (Mastodon's reading):
 Local accounts it mentions are linked (``mentions``): they are notified, and
 the policy lets them read a followers-only or direct note. Accounts of other
 servers its ``Mention`` tags name (its author's or a third server's) are
-linked too when they are known here (none is looked up on receipt); they do
-not make a note concern someone here. Its ``Hashtag`` tags link it to its
+linked too: those known here at once, the others once a job has looked them
+up by their actor id (roost/domain/federation/mention_lookup.py); they do not
+make a note concern someone here. Its ``Hashtag`` tags link it to its
 tags (the one tag lookup of local posts), and its media and poll are kept
 as roost/domain/federation/attached.py says.
 From there on it is a post like any other: every read goes through the
@@ -67,7 +68,7 @@ from roost.domain.conversations.actions import do_deliver_direct
 from roost.domain.events import StatusCreated
 from roost.domain.federation import attached, quoted, sent, uris
 from roost.domain.federation.delivery import enqueue_delivery
-from roost.domain.federation.jobs import FetchAncestors
+from roost.domain.federation.jobs import FetchAncestors, LinkMentions
 from roost.domain.federation.remote import clean_html
 from roost.domain.jobs import JobContext
 from roost.domain.statuses import actions as status_actions
@@ -402,28 +403,37 @@ async def _local_recipients(ctx: JobContext, note: dict[str, Any]) -> set[int]:
 
 # Mention tags of a note looked up among the accounts known here.
 MAX_MENTIONS = 50
+# Accounts of other servers a note names that are looked up when not known.
+MAX_LOOKUPS = 10
+WEB = ("http", "https")
 
 
-async def _known_remote_mentions(ctx: JobContext, note: dict[str, Any]) -> set[int]:
+async def _remote_mentions(ctx: JobContext, note: dict[str, Any]) -> tuple[set[int], list[str]]:
     """The accounts of other servers (the author's or a third one) a note's
-    ``Mention`` tags name, among those already known here: nothing is looked
-    up for them, as Mastodon does not fetch them either."""
+    ``Mention`` tags name: those known here, and the actor ids of the others
+    (at most ``MAX_LOOKUPS``), which a job looks up and links once the note
+    is stored (roost/domain/federation/mention_lookup.py), never the inbox."""
     prefix = f"{ctx.settings.base_url}/"
     hrefs = sorted(
         {
             h
             for tag in _tags(note, "Mention")
             for h in _addresses(tag.get("href"))
-            if not h.startswith(prefix) and len(h) <= 2048
+            if not h.startswith(prefix) and len(h) <= 2048 and urlsplit(h).scheme in WEB
         }
     )[:MAX_MENTIONS]
     if not hrefs:
-        return set()
+        return set(), []
     async with ctx.db.read() as conn:
-        rows = await conn.execute(
-            select(accounts.c.id).where(accounts.c.uri.in_(hrefs), accounts.c.domain.is_not(None))
-        )
-        return {int(r.id) for r in rows}
+        rows = (
+            await conn.execute(
+                select(accounts.c.id, accounts.c.uri).where(
+                    accounts.c.uri.in_(hrefs), accounts.c.domain.is_not(None)
+                )
+            )
+        ).all()
+    found = {str(r.uri) for r in rows}
+    return {int(r.id) for r in rows}, [h for h in hrefs if h not in found][:MAX_LOOKUPS]
 
 
 async def _followed_here(ctx: JobContext, account_id: int) -> bool:
@@ -521,7 +531,7 @@ async def receive_create(
             None if quote_uri is None else await post_of(conn, ctx.settings.base_url, quote_uri)
         )
     mentioned = await _local_recipients(ctx, note)
-    others = await _known_remote_mentions(ctx, note)
+    others, unknown = await _remote_mentions(ctx, note)
     if (
         not wanted
         and parent is None
@@ -561,6 +571,8 @@ async def receive_create(
                 insert(mentions),
                 [{"status_id": status_id, "account_id": aid} for aid in sorted(named)],
             )
+        if unknown:
+            await enqueue(tx, LinkMentions(status_id=status_id, hrefs=unknown))
         await link_tags(tx, status_id, hashtag_names(note))
         if quote_uri is not None:
             await quoted.record_received(

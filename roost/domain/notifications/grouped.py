@@ -31,12 +31,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roost.db.engine import Tx
 from roost.db.tables import accounts, notifications
 from roost.domain import privacy
+from roost.domain.accounts import moved
 from roost.domain.markers.queries import markers_of
 from roost.domain.notifications.groups import GROUPABLE, shown_key, ungrouped_id
 from roost.domain.notifications.queries import UNREAD_LIMIT_MAX, shown_query
 from roost.domain.privacy import Visible
 from roost.domain.statuses.queries import statuses_by_ids
-from roost.domain.types import Page, StatusView, Viewer
+from roost.domain.types import Account, Page, StatusView, Viewer
 from roost.errors import NotFound
 
 SAMPLE_ACCOUNTS = 8
@@ -79,7 +80,7 @@ class NotificationGroup:
 @dataclass(frozen=True, slots=True)
 class GroupedPage:
     groups: list[NotificationGroup]
-    accounts: list[Visible[Any]]  # cleared account rows, sample accounts in order
+    accounts: list[Visible[Account]]  # cleared sample accounts, in order
     statuses: list[Visible[StatusView]]
     newest_id: int | None = None
     oldest_id: int | None = None
@@ -195,9 +196,15 @@ async def _with_entities(
         kept.append(replace(group, sample_account_ids=samples))
     shown_accounts = list(dict.fromkeys(a for g in kept for a in g.sample_account_ids))
     shown_statuses = list(dict.fromkeys(g.status_id for g in kept if g.status_id is not None))
+    # Accounts that moved show where (``moved``, roost/domain/accounts/moved.py).
+    moves = await moved.moved_targets(conn, shown_accounts)
+    targets = await moved.shown_targets(conn, viewer, moves) if moves else {}
     return GroupedPage(
         groups=kept,
-        accounts=[cleared_accounts[a] for a in shown_accounts],
+        accounts=[
+            cleared_accounts[a].derive(lambda v: moved.with_target(Account.from_row(v), targets))
+            for a in shown_accounts
+        ],
         statuses=[cleared_statuses[s] for s in shown_statuses],
     )
 

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roost.db.engine import ReadScope
 from roost.db.tables import accounts, notifications, statuses
 from roost.domain import privacy
+from roost.domain.accounts import moved
 from roost.domain.graph.mutes import muted_ids
 from roost.domain.markers.queries import markers_of
 from roost.domain.pagination import newest_first, page_of
@@ -178,6 +179,9 @@ async def _views(
             conn, viewer, select(accounts).where(accounts.c.id.in_(from_ids))
         )
     }
+    # Senders that moved show where (``moved``, roost/domain/accounts/moved.py).
+    moves = await moved.moved_targets(conn, senders)
+    targets = await moved.shown_targets(conn, viewer, moves) if moves else {}
     status_ids = [r["status_id"] for r in rows if r["status_id"] is not None]
     found = (
         await by_ids(reads, viewer, status_ids)
@@ -198,12 +202,16 @@ async def _views(
             if r["report_id"] not in reported:
                 continue
             report, target = reported[r["report_id"]]
-            result.append(sender.derive(_notification_view(r, None, report, target)))
+            result.append(
+                sender.derive(_notification_view(r, None, report, target, targets=targets))
+            )
             continue
         if r["account_warning_id"] is not None:
             strike = strikes.get(r["account_warning_id"])
             if strike is not None:
-                result.append(sender.derive(_notification_view(r, None, warning=strike)))
+                result.append(
+                    sender.derive(_notification_view(r, None, warning=strike, targets=targets))
+                )
             continue
         post = None
         if r["status_id"] is not None:
@@ -211,7 +219,7 @@ async def _views(
             if cleared is None:
                 continue
             post = cleared.value
-        result.append(sender.derive(_notification_view(r, post)))
+        result.append(sender.derive(_notification_view(r, post, targets=targets)))
     return result
 
 
@@ -240,13 +248,14 @@ def _notification_view(
     target: Account | None = None,
     *,
     warning: Warning | None = None,
+    targets: dict[int, Account] | None = None,
 ) -> Callable[[RowMapping], NotificationView]:
     def make(sender: RowMapping) -> NotificationView:
         return NotificationView(
             id=row["id"],
             type=row["type"],
             created_at=row["created_at"],
-            account=Account.from_row(sender),
+            account=moved.with_target(Account.from_row(sender), targets or {}),
             status=post,
             group_key=row["group_key"],
             report=report,

@@ -20,7 +20,7 @@ from roost.db.tables import (
     pins,
     statuses,
 )
-from roost.domain.types import Account, Viewer
+from roost.domain.types import ACCOUNT_COLUMNS, Account, Viewer
 
 META_NAMES = (
     "id",
@@ -50,7 +50,7 @@ MARK_NAMES = (
 FAVOURITED, REBLOGGED, BOOKMARKED, PINNED, HAS_FILTERS, HAS_THREAD_MUTES = range(
     len(META_NAMES), len(META_NAMES) + len(MARK_NAMES)
 )
-ACCOUNT_NAMES = tuple(Account.__dataclass_fields__)
+ACCOUNT_NAMES = ACCOUNT_COLUMNS
 AUTHOR_AT = len(META_NAMES) + len(MARK_NAMES)
 
 
