@@ -31,7 +31,8 @@ timed out, or an answer other than 2xx or 503 came back.
 process, 5,000 posts by default there). ``--set NAME=VALUE`` gives the server
 with admission on a setting (``--set max_in_flight=32``); ``--versus NAME=VALUE``
 overloads one more server with other settings against the same knee
-(``--versus adaptive_in_flight=false``: the fixed in-flight limits).
+(``--set adaptive_in_flight=true --versus adaptive_in_flight=false``: the
+adaptive limit against the fixed ones).
 """
 
 from __future__ import annotations

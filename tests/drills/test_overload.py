@@ -66,7 +66,7 @@ class Load:
 
 
 def _env(settings: Settings) -> dict[str, str]:
-    return roost_env(
+    env = roost_env(
         data_dir=str(settings.data_dir),
         database_url=settings.database_url,
         redis_url=settings.redis_url,
@@ -74,6 +74,8 @@ def _env(settings: Settings) -> dict[str, str]:
         secret_key=settings.secret_key,
         domain=settings.domain,
     )
+    env["ROOST_ADAPTIVE_IN_FLIGHT"] = "true" if settings.adaptive_in_flight else "false"
+    return env
 
 
 @pytest.fixture
@@ -132,6 +134,7 @@ def test_given_more_clients_than_a_process_can_serve_then_excess_gets_503_and_li
     _check(load, probes, unanswered, summary)
 
 
+@pytest.mark.settings(adaptive_in_flight=True)
 def test_given_lasting_overload_then_the_in_flight_limit_falls_and_climbs_back_after(
     server: tuple[int, str], tmp_path: Path
 ) -> None:
