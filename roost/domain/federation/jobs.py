@@ -6,9 +6,18 @@ federation."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import ClassVar
 
+from roost.clock import utcnow
 from roost.jobs.registry import Job
+
+
+def asked_again_at(tries: int) -> datetime:
+    """When a fetch another server did not answer is tried again by a new
+    job, after ``tries`` tries already: 3, 6, 12, 24 s on, past the host's
+    own first pauses (hosts.py: 2 s, then 4 s)."""
+    return utcnow() + timedelta(seconds=3 * 2**tries)
 
 
 @dataclass(frozen=True)

@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import timedelta
 
 from sqlalchemy import insert, select
 
-from roost.clock import utcnow
 from roost.db.tables import accounts, mentions, statuses
 from roost.domain.events import StatusRewritten
 from roost.domain.federation import hosts
 from roost.domain.federation.delivery import places
-from roost.domain.federation.jobs import LinkMentions
+from roost.domain.federation.jobs import LinkMentions, asked_again_at
 from roost.domain.federation.remote import RemoteRefused, account_for_uri
 from roost.domain.jobs import JobContext
 from roost.jobs.outbox import enqueue
@@ -86,8 +84,11 @@ async def link_mentions(ctx: JobContext, job: LinkMentions) -> None:
             # No cache may keep the post without its mentions.
             tx.emit(StatusRewritten(job.status_id))
         if again and job.tries + 1 < LOOKUP_TRIES:
-            later = utcnow() + timedelta(seconds=3 * 2**job.tries)
-            await enqueue(tx, replace(job, hrefs=again, tries=job.tries + 1), run_at=later)
+            await enqueue(
+                tx,
+                replace(job, hrefs=again, tries=job.tries + 1),
+                run_at=asked_again_at(job.tries),
+            )
 
 
 async def _post_here(ctx: JobContext, status_id: int) -> bool:

@@ -38,20 +38,18 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import replace
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 
-from roost.clock import utcnow
 from roost.config import Settings
 from roost.db.engine import Database
 from roost.db.tables import statuses
 from roost.domain.events import StatusRewritten
 from roost.domain.federation import hosts, quoted
 from roost.domain.federation.delivery import places
-from roost.domain.federation.jobs import FetchAncestors, FetchQuoted
+from roost.domain.federation.jobs import FetchAncestors, FetchQuoted, asked_again_at
 from roost.domain.federation.notes import post_of, receive_create, visibility_of
 from roost.domain.federation.remote import (
     RemoteRefused,
@@ -205,6 +203,19 @@ async def link_reply(ctx: JobContext, reply_id: int, parent_id: int) -> bool:
     return True
 
 
+async def _asked_again(
+    ctx: JobContext, job: FetchAncestors | FetchQuoted, refused: RemoteRefused
+) -> bool:
+    """Queue ``job`` once more, later, when its server did not answer now
+    (load, a restart, backing off: not gone) and it has tries left; whether
+    it was."""
+    if not refused.transient or job.tries >= ANCESTOR_TRIES:
+        return False
+    async with ctx.db.write() as tx:
+        await enqueue(tx, replace(job, tries=job.tries + 1), run_at=asked_again_at(job.tries))
+    return True
+
+
 @handles(FetchAncestors)
 async def fetch_ancestors(ctx: JobContext, job: FetchAncestors) -> None:
     if not ctx.settings.federation or job.depth <= 0:
@@ -227,12 +238,7 @@ async def fetch_ancestors(ctx: JobContext, job: FetchAncestors) -> None:
             note = await fetch_guarded(ctx.db, ctx.settings, job.parent_uri)
         parent_id = await store_fetched(ctx, note, ancestors=job.depth - 1)
     except RemoteRefused as refused:
-        if refused.transient and job.tries < ANCESTOR_TRIES:
-            # Not answering now (load, a restart, backing off) is not gone:
-            # ask again later, spaced past the host's own first pauses.
-            later = utcnow() + timedelta(seconds=3 * 2**job.tries)
-            async with ctx.db.write() as tx:
-                await enqueue(tx, replace(job, tries=job.tries + 1), run_at=later)
+        if await _asked_again(ctx, job, refused):
             log.info("ancestor fetch deferred: %s", refused, extra={"status_id": job.status_id})
             return
         log.info("ancestor not fetched: %s", refused, extra={"status_id": job.status_id})
@@ -255,10 +261,7 @@ async def fetch_quoted(ctx: JobContext, job: FetchQuoted) -> None:
                 note = await fetch_guarded(ctx.db, ctx.settings, job.quoted_uri)
             quoted_id = await store_fetched(ctx, note, ancestors=0)
     except RemoteRefused as refused:
-        if refused.transient and job.tries < ANCESTOR_TRIES:
-            later = utcnow() + timedelta(seconds=3 * 2**job.tries)
-            async with ctx.db.write() as tx:
-                await enqueue(tx, replace(job, tries=job.tries + 1), run_at=later)
+        if await _asked_again(ctx, job, refused):
             return
         log.info("quoted post not fetched: %s", refused, extra={"status_id": job.status_id})
         return
