@@ -27,12 +27,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.db.tables import accounts, quotes, statuses
+from roost.domain import privacy
 from roost.domain.federation import quoted, uris
 from roost.domain.federation.delivery import enqueue_delivery
 from roost.domain.federation.notes import post_of, receive_create
 from roost.domain.federation.remote import delivery_of
 from roost.domain.jobs import JobContext
-from roost.visibility import Visibility
 
 CONTEXT: list[Any] = [
     "https://www.w3.org/ns/activitystreams",
@@ -66,7 +66,7 @@ async def _local_post(conn: AsyncConnection, base: str, uri: str | None) -> Any:
                 statuses.c.id == found.id,
                 statuses.c.uri.is_(None),
                 statuses.c.reblog_of_id.is_(None),
-                statuses.c.visibility.in_([int(Visibility.PUBLIC), int(Visibility.UNLISTED)]),
+                privacy.listed(statuses.c.visibility),
             )
         )
     ).first()
@@ -181,7 +181,7 @@ async def authorization(
                 accounts.c.username == username,
                 statuses.c.uri.is_not(None),
                 target.c.uri.is_(None),
-                target.c.visibility.in_([int(Visibility.PUBLIC), int(Visibility.UNLISTED)]),
+                privacy.listed(target.c.visibility),
             )
         )
     ).first()
