@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roost.clock import utcnow
 from roost.db.engine import Tx
 from roost.db.tables import accounts, blocks, quotes, remote_accounts, statuses
+from roost.domain import privacy
 from roost.domain.federation import uris
 from roost.domain.federation.jobs import FetchQuoted
 from roost.domain.notifications.jobs import Notify
@@ -61,7 +62,6 @@ QUOTE_TERMS: dict[str, Any] = {
 }
 # Where a received Note names the post it quotes, in order of preference.
 QUOTE_KEYS = ("quote", "quoteUri", "_misskey_quote")
-NAMED = (Visibility.PUBLIC, Visibility.UNLISTED)
 
 
 def can_quote(policy: str, author_uri: str) -> dict[str, Any]:
@@ -93,7 +93,7 @@ async def _quoted(conn: AsyncConnection, status_id: int) -> Any:
             .where(
                 quotes.c.status_id == status_id,
                 quotes.c.state == "accepted",
-                statuses.c.visibility.in_([int(v) for v in NAMED]),
+                privacy.listed(statuses.c.visibility),
                 statuses.c.reblog_of_id.is_(None),
             )
         )
@@ -128,7 +128,7 @@ async def quoted_author_inbox(
             select(statuses.c.visibility, statuses.c.account_id).where(statuses.c.id == status_id)
         )
     ).first()
-    if quoting is None or Visibility(quoting.visibility) not in NAMED:
+    if quoting is None or not Visibility(quoting.visibility).listed:
         return None
     quoted = await _quoted(conn, status_id)
     if quoted is None or quoted.domain is None:

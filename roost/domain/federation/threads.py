@@ -60,12 +60,9 @@ from roost.domain.federation.remote import (
 from roost.domain.jobs import JobContext
 from roost.jobs.outbox import enqueue
 from roost.jobs.registry import handles
-from roost.visibility import Visibility
 
 log = logging.getLogger("roost.federation")
 
-# What a fetched post may be to be stored: what its server shows to anyone.
-TAKEN = (Visibility.PUBLIC, Visibility.UNLISTED)
 # How far up a thread a loop is looked for before a reply is linked (the
 # thread's reads go no higher, roost/domain/statuses/thread.py).
 MAX_WALK = 40
@@ -107,7 +104,9 @@ async def store_fetched(
         found = await post_of(conn, base, note["id"])
     if found is not None:
         return int(found.id)
-    if visibility_of(note, None) not in TAKEN:
+    # Only what its server shows to anyone is stored from a fetch.
+    shown = visibility_of(note, None)
+    if shown is None or not shown.listed:
         return None  # not for anyone: never kept from a fetch
     author = str(note["attributedTo"])
     author_id = await account_for_uri(ctx.db, ctx.settings, author)
