@@ -30,6 +30,7 @@ from roost.domain.accounts.actions import NewAccount, do_create_account
 from roost.domain.oauth.actions import do_issue_token
 from roost.domain.oauth.scopes import parse as parse_scopes
 from roost.domain.roles.actions import do_restore_built_in_roles
+from roost.keys import ring
 from roost.process import prepare_process
 from tests.s3_server import s3_bucket, s3_server
 
@@ -214,6 +215,11 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
         return _prepared(load_settings(data_dir=data_dir, secret_key="s" * 40, **overrides))
     url = request.getfixturevalue("postgres_url")
     asyncio.run(_truncate(url))
+    # The key store's rows were just deleted but its location is unchanged,
+    # so installing it again is a no-op and this process would go on sealing
+    # with keys cached from the previous test (for up to ring.TTL_S), which
+    # the emptied store no longer holds: a value sealed so opens nowhere else.
+    ring.forget_all()
     if REDIS_URL or REQUIRE_BACKENDS:
         # The scaled stack: PostgreSQL with Redis, so every test also runs
         # against the Redis timeline store and rate limiter.
