@@ -64,10 +64,19 @@ class Space:
 def space(path: Path) -> Space:
     """Free space on the volume that holds ``path`` (or would, once created)."""
     probe = path
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    usage = shutil.disk_usage(probe)
-    return Space(path, usage.free, usage.total)
+    while True:
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        try:
+            usage = shutil.disk_usage(probe)
+        except FileNotFoundError:
+            # Removed between the check and the call (a temporary folder, a
+            # data directory being torn down): ask its parent instead.
+            if probe == probe.parent:
+                raise
+            probe = probe.parent
+            continue
+        return Space(path, usage.free, usage.total)
 
 
 def media_space_problem(settings: Settings) -> str | None:
@@ -103,6 +112,15 @@ def _tree_size(root: Path, skip: frozenset[Path] = frozenset()) -> int:
     return total
 
 
+def _file_size(path: Path) -> int:
+    # SQLite removes its -wal and -shm files when the last connection closes,
+    # possibly between a check that they exist and the stat.
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def _sqlite_files(settings: Settings) -> Iterator[Path]:
     main = settings.database_file
     if main is not None:
@@ -120,16 +138,12 @@ def store_sizes(settings: Settings) -> dict[str, int]:
         "caches": data / "cache",
     }
     sizes = {name: _tree_size(path) if path.is_dir() else 0 for name, path in places.items()}
-    sizes["database"] = sum(p.stat().st_size for p in _sqlite_files(settings) if p.exists())
+    sizes["database"] = sum(_file_size(p) for p in _sqlite_files(settings))
     if data.is_dir():
         # Everything else in the data directory (the secret key, this history,
         # whatever an operator left there), the stores above not counted twice.
         root = data.resolve()
-        in_data = sum(
-            p.stat().st_size
-            for p in _sqlite_files(settings)
-            if p.exists() and root in p.resolve().parents
-        )
+        in_data = sum(_file_size(p) for p in _sqlite_files(settings) if root in p.resolve().parents)
         skip = frozenset(p.resolve() for p in places.values())
         sizes["other"] = max(0, _tree_size(root, skip) - in_data)
     return sizes
@@ -201,8 +215,10 @@ async def sample_forever(settings: Settings, every_s: float = 3600.0) -> None:
     while True:
         try:
             await asyncio.to_thread(record_sample, settings)
-        except Exception:
-            log.exception("sampling disk use failed")
+        except Exception as error:
+            # Best effort, hourly: one line naming the failure, not a
+            # traceback that reads as a crash in the server's log.
+            log.warning("sampling disk use failed: %s: %s", type(error).__name__, error)
         await asyncio.sleep(every_s)
 
 

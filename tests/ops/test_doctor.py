@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from typer.testing import CliRunner
 
+from roost.api.mastodon import hooks
 from roost.cli.main import app
 from roost.config import Settings, load_settings
 from roost.media.store import media_root
@@ -57,6 +58,10 @@ def test_given_no_backup_then_doctor_fails_and_after_a_verified_backup_it_passes
     backup = asyncio.run(create_backup(settings))
     unverified = _by_name(asyncio.run(run_doctor(settings)))["backups"]
     assert unverified.status == WARN and "never verified" in unverified.detail
+    # As `roost backup verify` does at its entry point: the check renders
+    # restored posts as the API does, and must not rely on an earlier test
+    # having built an app in this process.
+    hooks.install()
     asyncio.run(verify_backup(settings, backup.path))
     after = _by_name(asyncio.run(run_doctor(settings)))
     assert after["backups"].status == OK and "last verify 0.0 days ago" in after["backups"].detail
