@@ -127,3 +127,37 @@ def test_given_the_sign_up_limit_then_web_and_api_share_it_per_address(roost: Ro
     again = _web_sign_up(roost, "third", "third@example.org")
     assert again.status_code == 429
     assert _accounts(roost) == 1
+
+
+@pytest.mark.settings(registrations="closed")
+def test_given_closed_sign_ups_when_an_app_signs_up_with_an_invite_code_then_only_the_invite_lets_in(
+    roost: Roost,
+) -> None:
+    # Given closed registrations and a one-use invite
+    async def invite() -> str:
+        from roost.domain.invites.actions import do_create_invite
+
+        async with roost.db.write() as tx:
+            return (await do_create_invite(tx, created_by=None, max_uses=1)).code
+
+    code = roost.run(invite)
+    before = _accounts(roost)
+
+    def sign_up(username: str, invite_code: str | None) -> Any:
+        data = {"username": username, "email": f"{username}@example.com"}
+        data |= {"password": PASSWORD, "agreement": "true"}
+        if invite_code is not None:
+            data["invite_code"] = invite_code
+        return roost.client.post("/api/v1/accounts", headers=_app_token(roost), data=data)
+
+    # When an app signs up without a code, then with it, then with it again
+    refused = sign_up("nocode", None)
+    invited = sign_up("guest", code)
+    spent = sign_up("second", code)
+    # Then only the invited sign-up made an account and got a token
+    assert refused.status_code == 403, refused.text
+    assert invited.status_code == 200, invited.text
+    assert invited.json()["access_token"]
+    assert spent.status_code in (403, 422), spent.text
+    assert "error" in spent.json()
+    assert _accounts(roost) == before + 1

@@ -60,6 +60,9 @@ class SignUp(Params):
     agreement: bool = False
     locale: str = "en"
     reason: str | None = None
+    # An invite lets its holder in whatever the registration mode, as on the
+    # web's invite link (roost/domain/accounts/sign_up.py decides).
+    invite_code: str | None = None
 
 
 @router.post("/api/v1/accounts", responses=answers(schema.Token))
@@ -70,7 +73,7 @@ async def sign_up(
 ) -> JSON:
     svc = services(request)
     mode = svc.settings.registrations
-    if mode == Registrations.CLOSED:
+    if mode == Registrations.CLOSED and not params.invite_code:
         raise Forbidden(sign_up_rules.CLOSED)
     if viewer.account_id is not None:
         raise Forbidden("You are already signed in")
@@ -87,6 +90,7 @@ async def sign_up(
                     reason=params.reason,
                     locale=params.locale,
                     address=client_address(request),
+                    invite_code=params.invite_code,
                 ),
             )
             issued = await do_issue_token(
