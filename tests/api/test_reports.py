@@ -292,3 +292,23 @@ def test_given_the_daily_limit_reached_when_assigning_through_the_api_then_422(
     # The report already held stays the moderator's to finish.
     assert mod.post(f"{base}/{first['id']}/assign_to_self").status_code == 200
     assert mod.post(f"{base}/{first['id']}/resolve").status_code == 200
+
+
+def test_given_reports_read_through_the_admin_api_then_they_count_toward_the_daily_limit(
+    limited: Roost,
+) -> None:
+    # Given a daily limit of two and three reports
+    roost = limited
+    alice, bob = roost.account("alice"), roost.account("bob")
+    mod = _moderator(roost)
+    first, second, third = (_report(alice, bob, category="spam").json() for _ in range(3))
+    base = "/api/v1/admin/reports"
+    # When the moderator lists them (not counted), then opens two through the
+    # API, one of them twice (counted once a day)
+    assert mod.get(base).status_code == 200
+    for seen in (first, second, first):
+        assert mod.get(f"{base}/{seen['id']}").status_code == 200
+    # Then the limit is reached: the API assigns nothing more
+    refused = mod.post(f"{base}/{third['id']}/assign_to_self")
+    assert refused.status_code == 422, refused.text
+    assert "Take a break" in refused.json()["error"]

@@ -193,6 +193,11 @@ async def get_report(
     svc = services(request)
     async with svc.db.read() as conn:
         report = await staff_report(conn, viewer, report_id)
+    # Opening one report through a moderation app is opening it in the
+    # queue: it counts toward the moderator's exposure (once a day).
+    async with svc.db.write() as tx:
+        await moderation.do_open(tx, viewer, report.id)
+    async with svc.db.read() as conn:
         rules = await instance_rules(conn)
         return JSON(await _admin_json(conn, viewer, report, svc.settings.base_url, rules))
 
