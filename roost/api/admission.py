@@ -75,7 +75,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from roost.api.concurrency_limit import AdaptiveLimit, route_class
+from roost.api.concurrency_limit import AdaptiveLimit, route_class, thread_times
 from roost.observability.metrics import Metrics
 
 log = logging.getLogger("roost.admission")
@@ -168,6 +168,7 @@ class Admission:
         headers: Sequence[tuple[bytes, bytes]] = (),
         clock: Callable[[], float] = time.perf_counter,
         cpu_clock: Callable[[], float] = time.process_time,
+        loop_times: Callable[[], tuple[float, float]] | None = thread_times,
     ) -> None:
         self.app = app
         self._clock = clock
@@ -194,11 +195,14 @@ class Admission:
                 adaptive_floor,
                 clock=clock,
                 taken=lambda: self.in_flight + self.reserved,
+                loop_times=loop_times,
             )
             self.sustained_in_flight = 0
             metrics.in_flight_latency_ratio.set_function(lambda: self._latency_ratio())
         metrics.requests_in_flight.set_function(lambda: self.in_flight)
-        metrics.in_flight_limit.set_function(lambda: self.limit)
+        # Read without moving the limit: /metrics may be read off the loop's
+        # thread, whose times the adaptive limit reads.
+        metrics.in_flight_limit.set_function(lambda: self._limit_unmoved())
         # Sustained overload in flight (see _places_left): since when more than
         # sustained_in_flight places have been taken without a break, whether
         # the lower limit holds, and when a request was last refused for it.
@@ -340,6 +344,11 @@ class Admission:
         if self.adaptive is not None:
             return self.adaptive.current
         return self.sustained_in_flight if self._sustained else self.max_in_flight
+
+    def _limit_unmoved(self) -> int:
+        if self.adaptive is not None:
+            return self.adaptive.current_unmoved
+        return self.limit
 
     def _latency_ratio(self) -> float:
         return self.adaptive.last_ratio if self.adaptive is not None else 0.0
