@@ -75,7 +75,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from roost.api.concurrency_limit import AdaptiveLimit, route_class, thread_times
+from roost.api.concurrency_limit import AdaptiveLimit, LoopThreadTimes, route_class
 from roost.observability.metrics import Metrics
 
 log = logging.getLogger("roost.admission")
@@ -168,7 +168,7 @@ class Admission:
         headers: Sequence[tuple[bytes, bytes]] = (),
         clock: Callable[[], float] = time.perf_counter,
         cpu_clock: Callable[[], float] = time.process_time,
-        loop_times: Callable[[], tuple[float, float]] | None = thread_times,
+        loop_times: Callable[[], tuple[float, float] | None] | None = None,
     ) -> None:
         self.app = app
         self._clock = clock
@@ -189,6 +189,10 @@ class Admission:
         # The in-flight limit that follows latency (roost/api/concurrency_limit.py),
         # when asked for: it replaces the sustained-overload limit below.
         self.adaptive: AdaptiveLimit | None = None
+        # The loop thread's times, bound to the thread on the first request.
+        self._loop_thread = LoopThreadTimes()
+        if loop_times is None:
+            loop_times = self._loop_thread
         if adaptive_floor and max_in_flight:
             self.adaptive = AdaptiveLimit(
                 max_in_flight,
@@ -200,9 +204,7 @@ class Admission:
             self.sustained_in_flight = 0
             metrics.in_flight_latency_ratio.set_function(lambda: self._latency_ratio())
         metrics.requests_in_flight.set_function(lambda: self.in_flight)
-        # Read without moving the limit: /metrics may be read off the loop's
-        # thread, whose times the adaptive limit reads.
-        metrics.in_flight_limit.set_function(lambda: self._limit_unmoved())
+        metrics.in_flight_limit.set_function(lambda: self.limit)
         # Sustained overload in flight (see _places_left): since when more than
         # sustained_in_flight places have been taken without a break, whether
         # the lower limit holds, and when a request was last refused for it.
@@ -221,6 +223,8 @@ class Admission:
         self._logged_at = -LOG_EVERY_S
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._loop_thread.bound:
+            self._loop_thread.bind()
         kind = scope["type"]
         if kind == "http":
             path: str = scope["path"]
@@ -244,6 +248,8 @@ class Admission:
         (roost/api/early_refusal.py): the refusal to write now, ADMITTED when the
         request is admitted (its place is reserved until ``_request`` takes
         it), None when the ASGI path decides (health checks, streams)."""
+        if not self._loop_thread.bound:
+            self._loop_thread.bind()
         if path in HEALTH or path.startswith(STREAMING_PREFIXES) or path.rstrip("/") in HEALTH:
             return None
         if not self._places_left(self.in_flight + self.reserved):
@@ -344,11 +350,6 @@ class Admission:
         if self.adaptive is not None:
             return self.adaptive.current
         return self.sustained_in_flight if self._sustained else self.max_in_flight
-
-    def _limit_unmoved(self) -> int:
-        if self.adaptive is not None:
-            return self.adaptive.current_unmoved
-        return self.limit
 
     def _latency_ratio(self) -> float:
         return self.adaptive.last_ratio if self.adaptive is not None else 0.0

@@ -38,7 +38,7 @@ speed them up; it only loses answers. So the limit falls only while the event
 loop is saturated: over the interval, the loop's thread was working for
 ``SATURATED`` or more of the time it could have run (its CPU time over the
 wall time less the time it waited for a core, from the kernel's scheduler
-statistics, ``/proc/thread-self/schedstat``). A loop waiting on the database
+statistics, ``/proc/self/task/<loop thread>/schedstat``). A loop waiting on the database
 or on Redis idles in its selector, and that idle time shows. Below
 ``UNSATURATED`` the limit climbs back by one place per interval whatever the
 latency: when few places leave the loop idle between answers (its clients are
@@ -51,6 +51,7 @@ bottleneck.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,21 +88,38 @@ SLOW_BY_DESIGN = ("/oauth/", "/auth/", "/settings/", "/api/v1/media", "/api/v2/m
 SIGN_UP = "/api/v1/accounts"
 
 
-SCHEDSTAT = Path("/proc/thread-self/schedstat")
+SCHEDSTAT = "/proc/self/task/{}/schedstat"
 
-# The calling thread's CPU time and time spent waiting for a core, in seconds.
-ThreadTimes = Callable[[], tuple[float, float]]
+# A thread's CPU time and time spent waiting for a core, in seconds; None
+# while not known.
+ThreadTimes = Callable[[], "tuple[float, float] | None"]
 
 
-def thread_times() -> tuple[float, float]:
-    """The calling thread's CPU time and the time it waited for a core (Linux's
-    scheduler statistics; elsewhere its CPU time and 0: a crowded machine then
-    reads as a busy loop)."""
-    try:
-        running, waiting, _ = SCHEDSTAT.read_bytes().split(maxsplit=2)
-        return int(running) / 1e9, int(waiting) / 1e9
-    except (OSError, ValueError):
-        return time.thread_time(), 0.0
+class LoopThreadTimes:
+    """The event loop thread's CPU time and the time it waited for a core
+    (Linux's scheduler statistics), readable from any thread once ``bind``
+    was called on the loop's. Elsewhere: the process's CPU time and 0, so
+    that a crowded machine reads as a busy loop."""
+
+    def __init__(self) -> None:
+        self._path: Path | None = None
+
+    @property
+    def bound(self) -> bool:
+        return self._path is not None
+
+    def bind(self) -> None:
+        """Called on the event loop's thread."""
+        self._path = Path(SCHEDSTAT.format(threading.get_native_id()))
+
+    def __call__(self) -> tuple[float, float] | None:
+        if self._path is None:
+            return None
+        try:
+            running, waiting, _ = self._path.read_bytes().split(maxsplit=2)
+            return int(running) / 1e9, int(waiting) / 1e9
+        except (OSError, ValueError):
+            return time.process_time(), 0.0
 
 
 def route_class(method: str, path: str) -> str | None:
@@ -147,8 +165,8 @@ class AdaptiveLimit:
     ``clock`` is in seconds; ``taken`` tells how many places are held now (an
     interval without answers counts as idle only when places were free);
     ``loop_times`` gives the event loop thread's CPU time and time waited for
-    a core (``thread_times``, called on that thread), for the loop's busy
-    share; without it the loop is taken to be saturated throughout.
+    a core (``LoopThreadTimes``), for the loop's busy share; without it (or
+    while it answers None) the loop is taken to be saturated.
     """
 
     def __init__(
@@ -175,7 +193,7 @@ class AdaptiveLimit:
         # The loop thread's (CPU, waited for a core) at the interval's start;
         # without loop_times the loop counts as saturated throughout.
         self._loop_times = loop_times
-        self._loop_at = loop_times() if loop_times is not None else (0.0, 0.0)
+        self._loop_at = loop_times() if loop_times is not None else None
         self.last_busy = 1.0  # the loop's busy share the limit last moved on
 
     @property
@@ -230,9 +248,12 @@ class AdaptiveLimit:
     def _busy_share(self, now: float) -> float:
         """The share of the interval the loop's thread could run that it spent
         working (1.0 without ``loop_times``)."""
-        if self._loop_times is None:
+        if self._loop_times is None or self._loop_at is None:
             return 1.0
-        cpu, waited = self._loop_times()
+        times = self._loop_times()
+        if times is None:
+            return 1.0
+        cpu, waited = times
         cpu_before, waited_before = self._loop_at
         could_run = (now - self._window_started) - (waited - waited_before)
         if could_run <= 0:

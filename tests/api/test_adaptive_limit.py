@@ -26,8 +26,8 @@ from roost.api.admission import ADMITTED, Admission, Refusal
 from roost.api.concurrency_limit import (
     INTERVAL_S,
     AdaptiveLimit,
+    LoopThreadTimes,
     route_class,
-    thread_times,
 )
 from roost.observability.metrics import Metrics
 from tests.api.test_admission import Exchange
@@ -154,23 +154,26 @@ def test_given_a_loop_neither_saturated_nor_idle_when_answers_are_slow_then_the_
     assert limiter.current == 2
 
 
-def test_given_a_thread_working_then_its_cpu_time_grows_and_a_sleeping_one_waits_for_no_core() -> (
-    None
-):
-    cpu_before, waited_before = thread_times()
+def test_given_a_loop_thread_working_then_its_cpu_time_grows_read_from_any_thread() -> None:
+    loop_thread = LoopThreadTimes()
+    assert loop_thread() is None  # not bound yet: nothing to judge by
+    loop_thread.bind()
+    cpu_before, waited_before = loop_thread()  # type: ignore[misc]
     deadline = time.thread_time() + 0.05
     while time.thread_time() < deadline:
         pass
-    cpu_after, waited_after = thread_times()
+    cpu_after, waited_after = loop_thread()  # type: ignore[misc]
     assert cpu_after - cpu_before >= 0.04
     assert waited_after >= waited_before
 
-    seen: list[tuple[float, float]] = []
+    sleeping = LoopThreadTimes()
+    seen: list[tuple[float, float] | None] = []
 
     def sleeper() -> None:
-        seen.append(thread_times())
+        sleeping.bind()
+        seen.append(sleeping())
         time.sleep(0.1)
-        seen.append(thread_times())
+        seen.append(sleeping())
 
     thread = threading.Thread(target=sleeper)
     thread.start()
@@ -178,7 +181,7 @@ def test_given_a_thread_working_then_its_cpu_time_grows_and_a_sleeping_one_waits
     while time.thread_time() < deadline and thread.is_alive():
         pass
     thread.join()
-    (cpu_a, _), (cpu_b, _) = seen
+    (cpu_a, _), (cpu_b, _) = seen  # type: ignore[misc]
     assert cpu_b - cpu_a < 0.02  # its own thread's time, not the process's
 
 
