@@ -31,8 +31,8 @@ timed out, or an answer other than 2xx or 503 came back.
 process, 5,000 posts by default there). ``--set NAME=VALUE`` gives the server
 with admission on a setting (``--set max_in_flight=32``); ``--versus NAME=VALUE``
 overloads one more server with other settings against the same knee
-(``--versus adaptive_in_flight=false``: the adaptive limit, the default,
-against the fixed ones); ``--repeat N`` measures knee and overload N times on
+(``--set adaptive_in_flight=true --versus adaptive_in_flight=false``: the
+adaptive limit against the fixed ones); ``--repeat N`` measures knee and overload N times on
 the same data, the two servers taking turns at going first.
 """
 

@@ -146,9 +146,11 @@ class Settings(BaseSettings):
     # of the time it could run: a slow dependency or a crowded machine does
     # not lower it), climbs back while they do not or the loop idles, never
     # below min_in_flight (unset: sustained_in_flight's default, 2 on SQLite
-    # and 4 on PostgreSQL). Off: the fixed limits above (sustained_in_flight
-    # applies).
-    adaptive_in_flight: bool = True
+    # and 4 on PostgreSQL). Off (the default): the fixed limits above
+    # (sustained_in_flight applies). Off by default because on a crowded
+    # machine the Redis-loss drill still saw it refuse requests the fixed
+    # limits serve (bench/README.md, "bench.overload").
+    adaptive_in_flight: bool = False
     min_in_flight: int | None = Field(default=None, ge=1, le=100_000)
     max_streams: int = Field(default=1000, ge=0, le=1_000_000)
     # Media (roost/media): where files live, what is accepted, how images are

@@ -203,6 +203,8 @@ class Admission:
             )
             self.sustained_in_flight = 0
             metrics.in_flight_latency_ratio.set_function(lambda: self._latency_ratio())
+            adaptive = self.adaptive
+            metrics.event_loop_busy_share.set_function(lambda: adaptive.last_busy)
         metrics.requests_in_flight.set_function(lambda: self.in_flight)
         metrics.in_flight_limit.set_function(lambda: self.limit)
         # Sustained overload in flight (see _places_left): since when more than

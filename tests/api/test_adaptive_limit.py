@@ -129,7 +129,7 @@ def test_given_the_limit_at_its_floor_when_the_loop_idles_between_answers_then_i
     assert seen == [3, 4, 5, 6, 7]
 
 
-def test_given_slow_answers_from_a_loop_busy_between_its_waits_for_a_core_then_the_limit_falls() -> (
+def test_given_slow_answers_from_a_loop_busy_between_waits_for_a_core_then_the_limit_falls() -> (
     None
 ):
     # A crowded machine: the loop's thread waits for a core two thirds of the
@@ -391,11 +391,10 @@ def test_given_lasting_overload_then_few_are_admitted_and_an_idle_server_takes_a
     exposition = shared.metrics.exposition().decode()
     assert "roost_http_in_flight_limit 16.0" in exposition
     assert "roost_http_in_flight_latency_ratio" in exposition
+    assert "roost_event_loop_busy_share" in exposition
 
 
-def test_given_requests_slowed_by_a_dependency_while_the_loop_idles_then_none_is_refused() -> (
-    None
-):
+def test_given_requests_slowed_by_a_dependency_while_the_loop_idles_then_none_is_refused() -> None:
     shared = Shared()
     shared.working = False  # each request's time is a wait on the database
 
