@@ -38,14 +38,15 @@ on something other than the loop: on PostgreSQL and Redis a request waits
 for its round trips and for a pooled connection, where the loop does not see
 the queue, and one process serves fastest with a few requests at once
 (overloaded on PostgreSQL, 16 admitted were answered in about half the time
-of 32, and a third or less of 100). The limit follows latency by default
+of 32, and a third or less of 100). With ``ROOST_ADAPTIVE_IN_FLIGHT`` the
+limit follows latency and the loop's busy share
 (roost/api/concurrency_limit.py): the configured maximum while admitted
 requests take about their unloaded time, so that an idle instance admits an
-app's burst, falling towards a floor while they take more than twice it, for
-requests that share the loop are interleaved and each takes about as many
-service times as there are in flight. A
-request waiting on its client (an upload arriving, a download being read) is
-not counted meanwhile: a slow client holds no place of the server's own.
+app's burst, falling towards a floor while they take more than twice it on
+a saturated loop, for requests that share the loop are interleaved and each
+takes about as many service times as there are in flight. A request waiting
+on its client (an upload arriving, a download being read) is not counted
+meanwhile: a slow client holds no place of the server's own.
 Open streams are bounded apart (``max_streams``): SSE and WebSocket
 connections last for hours and hold no request's place. Health (``/livez``,
 ``/readyz``, ``/metrics``, ``/api/v1/streaming/health``) is never refused, so

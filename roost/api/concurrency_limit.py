@@ -38,8 +38,8 @@ speed them up; it only loses answers. So the limit falls only while the event
 loop is saturated: over the interval, the loop's thread was working for
 ``SATURATED`` or more of the time it could have run (its CPU time over the
 wall time less the time it waited for a core, from the kernel's scheduler
-statistics, ``/proc/self/task/<loop thread>/schedstat``). A loop waiting on the database
-or on Redis idles in its selector, and that idle time shows. Below
+statistics, ``/proc/self/task/<loop thread>/schedstat``). A loop waiting on
+the database or on Redis idles in its selector, and that idle time shows. Below
 ``UNSATURATED`` the limit climbs back by one place per interval whatever the
 latency: when few places leave the loop idle between answers (its clients are
 slow, or what it waits on is), they cost throughput and buy no latency. In
