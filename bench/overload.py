@@ -32,7 +32,8 @@ process, 5,000 posts by default there). ``--set NAME=VALUE`` gives the server
 with admission on a setting (``--set max_in_flight=32``); ``--versus NAME=VALUE``
 overloads one more server with other settings against the same knee
 (``--set adaptive_in_flight=true --versus adaptive_in_flight=false``: the
-adaptive limit against the fixed ones).
+adaptive limit against the fixed ones); ``--repeat N`` measures knee and overload N times on
+the same data, the two servers taking turns at going first.
 """
 
 from __future__ import annotations
@@ -114,11 +115,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--builtin", action="store_true", help="use the asyncio load generator even if wrk is here"
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="measure the knee and the overload this many times on the same data; "
+        "with --versus, the two servers take turns at going first",
+    )
     args = parser.parse_args(argv)
     print(f"load generator: {_load.generator(builtin=args.builtin)}")
     print(_server.machine())
+    report = 0
     with _servers(args) as start:
-        report = _run(args, start)
+        for run in range(args.repeat):
+            if args.repeat > 1:
+                print(f"\nrun {run + 1} of {args.repeat}; {_server.machine()}")
+            report = max(report, _run(args, start, versus_first=run % 2 == 1))
     print(f"\n{_server.machine()} (after)")
     return report
 
@@ -169,7 +181,7 @@ async def _seed_scaled(db: Database, args: argparse.Namespace) -> str:
     return token
 
 
-def _run(args: argparse.Namespace, start: _Start) -> int:
+def _run(args: argparse.Namespace, start: _Start, *, versus_first: bool = False) -> int:
     def load(port: int, connections: int, seconds: float) -> _load.AdmittedResult:
         return _load.measure_admitted(
             _server.HOST,
@@ -211,18 +223,24 @@ def _run(args: argparse.Namespace, start: _Start) -> int:
         if not args.no_compare:
             off, off_probes = _overloaded(port, overload, args.seconds, load)
             print(_row("admission off", overload, off))
+    versus = dict(item.split("=", 1) for item in args.versus)
+    other = other_probes = None
+
+    def overload_versus() -> tuple[_load.AdmittedResult, Probes]:
+        with start(**versus) as port:
+            load(port, 8, WARM_UP_S)
+            result = _overloaded(port, overload, args.seconds, load)
+            print(_row("versus", overload, result[0]))
+            return result
+
+    if versus and versus_first:
+        other, other_probes = overload_versus()
     with start(**settings) as port:
         load(port, 8, WARM_UP_S)
         on, on_probes = _overloaded(port, overload, args.seconds, load)
         print(_row("admission on", overload, on))
-
-    versus = dict(item.split("=", 1) for item in args.versus)
-    other = other_probes = None
-    if versus:
-        with start(**versus) as port:
-            load(port, 8, WARM_UP_S)
-            other, other_probes = _overloaded(port, overload, args.seconds, load)
-            print(_row("versus", overload, other))
+    if versus and not versus_first:
+        other, other_probes = overload_versus()
 
     ratio = on.p99_ms / baseline.p99_ms if baseline.p99_ms else float("inf")
     print(

@@ -166,7 +166,7 @@ def create_app(
         max_queue_s=settings.max_queue_ms / 1000,
         max_in_flight=settings.max_in_flight,
         sustained_in_flight=_sustained_in_flight(settings, svc),
-        adaptive_floor=settings.min_in_flight if settings.adaptive_in_flight else 0,
+        adaptive_floor=_adaptive_floor(settings, svc),
         max_streams=settings.max_streams,
         metrics=svc.metrics,
         headers=[
@@ -193,6 +193,16 @@ class RoostApp(FastAPI):
     async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The application itself, past admission control."""
         await super().__call__(scope, receive, send)
+
+
+def _adaptive_floor(settings: Settings, svc: Services) -> int:
+    """The adaptive limit's floor (0: the adaptive limit off): ROOST_MIN_IN_FLIGHT,
+    or the sustained limit's default for the store."""
+    if not settings.adaptive_in_flight or not settings.max_in_flight:
+        return 0
+    if settings.min_in_flight is not None:
+        return settings.min_in_flight
+    return 2 if svc.db.is_sqlite else 4
 
 
 def _sustained_in_flight(settings: Settings, svc: Services) -> int:

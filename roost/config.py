@@ -142,13 +142,16 @@ class Settings(BaseSettings):
     sustained_in_flight: int | None = Field(default=None, ge=0, le=100_000)
     # The in-flight limit follows latency (roost/api/concurrency_limit.py): it
     # starts at max_in_flight, falls while admitted requests take more than
-    # twice their unloaded time, climbs back while they do not, never below
-    # min_in_flight. Off (the default): the fixed limits above
-    # (sustained_in_flight applies). Off by default because it also reads a
-    # slow dependency (Redis lost, reads falling back to the database) as
-    # overload and refuses requests the fixed limits would serve.
+    # twice their unloaded time and the event loop is saturated (busy for 90%
+    # of the time it could run: a slow dependency or a crowded machine does
+    # not lower it), climbs back while they do not or the loop idles, never
+    # below min_in_flight (unset: sustained_in_flight's default, 2 on SQLite
+    # and 4 on PostgreSQL). Off (the default): the fixed limits above
+    # (sustained_in_flight applies). Off by default because on a crowded
+    # machine the Redis-loss drill still saw it refuse requests the fixed
+    # limits serve (bench/README.md, "bench.overload").
     adaptive_in_flight: bool = False
-    min_in_flight: int = Field(default=2, ge=1, le=100_000)
+    min_in_flight: int | None = Field(default=None, ge=1, le=100_000)
     max_streams: int = Field(default=1000, ge=0, le=1_000_000)
     # Media (roost/media): where files live, what is accepted, how images are
     # cut down. Sizes are in bytes; media_max_image_pixels refuses

@@ -38,14 +38,15 @@ on something other than the loop: on PostgreSQL and Redis a request waits
 for its round trips and for a pooled connection, where the loop does not see
 the queue, and one process serves fastest with a few requests at once
 (overloaded on PostgreSQL, 16 admitted were answered in about half the time
-of 32, and a third or less of 100). The limit follows latency by default
+of 32, and a third or less of 100). With ``ROOST_ADAPTIVE_IN_FLIGHT`` the
+limit follows latency and the loop's busy share
 (roost/api/concurrency_limit.py): the configured maximum while admitted
 requests take about their unloaded time, so that an idle instance admits an
-app's burst, falling towards a floor while they take more than twice it, for
-requests that share the loop are interleaved and each takes about as many
-service times as there are in flight. A
-request waiting on its client (an upload arriving, a download being read) is
-not counted meanwhile: a slow client holds no place of the server's own.
+app's burst, falling towards a floor while they take more than twice it on
+a saturated loop, for requests that share the loop are interleaved and each
+takes about as many service times as there are in flight. A request waiting
+on its client (an upload arriving, a download being read) is not counted
+meanwhile: a slow client holds no place of the server's own.
 Open streams are bounded apart (``max_streams``): SSE and WebSocket
 connections last for hours and hold no request's place. Health (``/livez``,
 ``/readyz``, ``/metrics``, ``/api/v1/streaming/health``) is never refused, so
@@ -75,7 +76,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from roost.api.concurrency_limit import AdaptiveLimit, route_class
+from roost.api.concurrency_limit import AdaptiveLimit, LoopThreadTimes, route_class
 from roost.observability.metrics import Metrics
 
 log = logging.getLogger("roost.admission")
@@ -168,6 +169,7 @@ class Admission:
         headers: Sequence[tuple[bytes, bytes]] = (),
         clock: Callable[[], float] = time.perf_counter,
         cpu_clock: Callable[[], float] = time.process_time,
+        loop_times: Callable[[], tuple[float, float] | None] | None = None,
     ) -> None:
         self.app = app
         self._clock = clock
@@ -188,15 +190,22 @@ class Admission:
         # The in-flight limit that follows latency (roost/api/concurrency_limit.py),
         # when asked for: it replaces the sustained-overload limit below.
         self.adaptive: AdaptiveLimit | None = None
+        # The loop thread's times, bound to the thread on the first request.
+        self._loop_thread = LoopThreadTimes()
+        if loop_times is None:
+            loop_times = self._loop_thread
         if adaptive_floor and max_in_flight:
             self.adaptive = AdaptiveLimit(
                 max_in_flight,
                 adaptive_floor,
                 clock=clock,
                 taken=lambda: self.in_flight + self.reserved,
+                loop_times=loop_times,
             )
             self.sustained_in_flight = 0
             metrics.in_flight_latency_ratio.set_function(lambda: self._latency_ratio())
+            adaptive = self.adaptive
+            metrics.event_loop_busy_share.set_function(lambda: adaptive.last_busy)
         metrics.requests_in_flight.set_function(lambda: self.in_flight)
         metrics.in_flight_limit.set_function(lambda: self.limit)
         # Sustained overload in flight (see _places_left): since when more than
@@ -217,6 +226,8 @@ class Admission:
         self._logged_at = -LOG_EVERY_S
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._loop_thread.bound:
+            self._loop_thread.bind()
         kind = scope["type"]
         if kind == "http":
             path: str = scope["path"]
@@ -240,6 +251,8 @@ class Admission:
         (roost/api/early_refusal.py): the refusal to write now, ADMITTED when the
         request is admitted (its place is reserved until ``_request`` takes
         it), None when the ASGI path decides (health checks, streams)."""
+        if not self._loop_thread.bound:
+            self._loop_thread.bind()
         if path in HEALTH or path.startswith(STREAMING_PREFIXES) or path.rstrip("/") in HEALTH:
             return None
         if not self._places_left(self.in_flight + self.reserved):

@@ -135,6 +135,14 @@ class Metrics:
             "(above 2 the limit falls, at 1.5 or below it climbs).",
             registry=r,
         )
+        self.event_loop_busy_share = Gauge(
+            "roost_event_loop_busy_share",
+            "With ROOST_ADAPTIVE_IN_FLIGHT: the share of the time the event loop's "
+            "thread could run (time waited for a core left out) that it spent "
+            "working, as the in-flight limit last moved on it (at 0.9 or more the "
+            "loop is saturated and the limit may fall; below 0.75 it climbs).",
+            registry=r,
+        )
         self.streams_open = Gauge(
             "roost_streams_open",
             "Streaming connections (SSE and WebSocket) open on this process.",
