@@ -15,8 +15,9 @@ id (``https://host/users/alice``) or its profile page
   when it was served under its own id; one naming another id is fetched
   again from that id, and taken only as its own server serves it.
 
-A server staff suspended (or, in the allow-list mode, did not allow) is
-not asked, and whether the searcher sees the account found is the privacy
+A server staff suspended (or, in the allow-list mode, did not allow), or
+one failing or marked unavailable (its delivery state, hosts.py), is not
+asked, and whether the searcher sees the account found is the privacy
 policy's to say (``found_account``): a suspended account, one the searcher
 blocks or whose server they block, is not shown.
 """
@@ -36,6 +37,7 @@ from roost.config import Settings
 from roost.db.engine import Database
 from roost.db.tables import accounts
 from roost.domain import privacy
+from roost.domain.federation import hosts
 from roost.domain.federation.remote import (
     ACCEPT,
     ACTOR_TYPES,
@@ -43,6 +45,7 @@ from roost.domain.federation.remote import (
     _checked_actor,
     _get_json_at,
     account_for_uri,
+    refuse_suspended,
     store_actor,
 )
 from roost.domain.privacy import Visible
@@ -85,6 +88,25 @@ async def _stored_actor(db: Database, url: str) -> bool:
     return found is not None
 
 
+async def _fetch_gated(db: Database, settings: Settings, url: str) -> tuple[str, Any]:
+    """The document at ``url``, asked only of a server that is neither
+    suspended here nor failing (its delivery state, hosts.py, as a post's
+    address is); a fetch it does not answer is counted as its failure."""
+    await refuse_suspended(db, settings, url)
+    host = hosts.host_of(url)
+    seen = await hosts.gate(db, host)
+    if seen.drop or seen.wait_s > 0:
+        raise RemoteRefused("That server is unavailable or failed recently", transient=True)
+    try:
+        found = await _get_json_at(db, settings, url, ACCEPT)
+    except RemoteRefused as refused:
+        if refused.transient:
+            await hosts.failed(db, settings, host)
+        raise
+    await hosts.succeeded(db, host, seen)
+    return found
+
+
 async def resolve_account_url(
     db: Database, settings: Settings, url: str, *, fetch: bool = True
 ) -> int | None:
@@ -104,7 +126,7 @@ async def resolve_account_url(
             return await account_for_uri(db, settings, url)
         if not fetch:
             return None
-        served, document = await _get_json_at(db, settings, url, ACCEPT)
+        served, document = await _fetch_gated(db, settings, url)
         if not isinstance(document, dict) or document.get("type") not in ACTOR_TYPES:
             return None
         named: Any = document.get("id")
