@@ -264,6 +264,12 @@ class Settings(BaseSettings):
     # ancestors fetched from their servers, this many at most (0: none;
     # roost/domain/federation/threads.py).
     federation_thread_depth: int = Field(default=5, ge=0, le=40)
+    # How many replies one walk of a post's ``replies`` collection takes at
+    # most (listed by its collection, known here or fetched now; 0: the
+    # collection is never fetched), when someone here reads the post's
+    # context; as deep as the thread depth above
+    # (roost/domain/federation/replies.py).
+    federation_replies_limit: int = Field(default=40, ge=0, le=1000)
     # The domain as the world sees it (roost/ops/netchecks.py): the addresses
     # ROOST_DOMAIN must resolve to (comma-separated; empty: any), and a
     # nameserver to ask instead of this machine's resolver ("9.9.9.9" or

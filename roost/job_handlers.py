@@ -24,6 +24,7 @@ from roost.domain.federation import follows as _federation_follows
 from roost.domain.federation import inbox as _federation_inbox
 from roost.domain.federation import interactions as _federation_interactions
 from roost.domain.federation import mention_lookup as _federation_mention_lookup
+from roost.domain.federation import replies as _federation_replies
 from roost.domain.federation import threads as _federation_threads
 from roost.domain.federation import upkeep as _federation_upkeep
 from roost.domain.lists import handlers as _lists
@@ -56,6 +57,7 @@ REGISTERED = (
     _federation_mention_lookup,
     _federation_upkeep,
     _federation_threads,
+    _federation_replies,
     _lists,
     _media,
     _notifications,

@@ -1782,6 +1782,21 @@ actor_farewells = Table(
 # since when it fails, its last success; ``unavailable_at`` set once it has
 # failed for ROOST_FEDERATION_UNAVAILABLE_AFTER_DAYS, cleared when it is seen
 # alive. Names a server, never an account.
+# When the replies collection of another server's post was last asked for
+# (roost/domain/federation/replies.py): at most once an hour per post.
+status_replies_fetches = Table(
+    "status_replies_fetches",
+    metadata,
+    Column(
+        "status_id",
+        Id,
+        ForeignKey("statuses.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("fetched_at", UTCDateTime, nullable=False),
+)
+
 federation_hosts = Table(
     "federation_hosts",
     metadata,

@@ -525,6 +525,13 @@ declare(
     "names a host, never an account, and holds nothing any account sent",
 )
 declare(
+    "status_replies_fetches",
+    D,
+    statuses=("status_id",),
+    reason="when the replies of its posts were last asked of their server (only other "
+    "servers' posts have one)",
+)
+declare(
     "status_deliveries",
     D,
     statuses=("status_id",),

@@ -16,7 +16,8 @@ from roost.config import Settings
 from roost.domain.accounts import queries as account_queries
 from roost.domain.accounts.actions import USERNAME
 from roost.domain.federation import quoted, remote, uris
-from roost.domain.federation.verification import signature_header, verify_request
+from roost.domain.federation.signed_reads import signer_not_federated
+from roost.domain.federation.verification import NotFederated, signature_header, verify_request
 from roost.domain.privacy import Visible
 from roost.domain.types import ANONYMOUS, Account, StatusView, Viewer
 from roost.errors import NotFound
@@ -25,6 +26,8 @@ from roost.net.signatures import SignatureRefused
 from roost.services import Services
 
 log = logging.getLogger("roost.federation")
+
+NOT_FEDERATED = "This server does not federate with yours"
 
 
 class Refused(Exception):
@@ -95,8 +98,14 @@ async def reader(request: Request, settings: Settings) -> Viewer:
     suspended, so that the privacy policy lets a remote follower read a
     followers-only post; anonymous otherwise (a signer not stored here
     follows nobody here). 401 in authorized-fetch mode without a valid
-    signature."""
-    if signature_header(request.headers) is not None:
+    signature. 403 for a request signed with a key of a server not
+    federated with (suspended here; not allowed in the allow-list mode),
+    asked before its key is (roost/domain/federation/signed_reads.py)."""
+    header = signature_header(request.headers)
+    if header is not None:
+        if await signer_not_federated(services(request).db, settings, request.headers, header):
+            log.info("signed fetch refused: its server is not federated with")
+            raise Refused(403, NOT_FEDERATED)
         try:
             signed = await verify_request(
                 services(request).db,
@@ -106,6 +115,9 @@ async def reader(request: Request, settings: Settings) -> Viewer:
                 headers=request.headers,
                 body=None,
             )
+        except NotFederated as refused:
+            log.info("signed fetch refused: %s", refused)
+            raise Refused(403, NOT_FEDERATED) from None
         except SignatureRefused as refused:
             log.info("signed fetch refused: %s", refused)
             if settings.signed_reads_required:

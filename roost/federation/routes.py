@@ -19,7 +19,9 @@ anonymous otherwise, when a post that is not public or unlisted is not
 found. A browser's session or an API token is not looked at. With
 ``ROOST_AUTHORIZED_FETCH`` an unsigned or badly signed read is refused 401,
 except the instance actor's document, which is how others get
-the key to check the instance's own signed fetches.
+the key to check the instance's own signed fetches. A read signed by a
+server not federated with (suspended here; not allowed in the allow-list
+mode) is refused 403 whatever the mode (roost/domain/federation/signed_reads.py).
 
 With ``ROOST_FEDERATION=false`` every route here answers 404 to ActivityPub
 (the web page redirects still work).

@@ -43,6 +43,9 @@ class Peer:
     asked: list[str] = field(default_factory=list)
     # Other documents her server serves, by path.
     served: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Paths of ``served`` that answer a web page (HTML) unless ActivityPub is
+    # asked for, as a profile page does.
+    pages: set[str] = field(default_factory=set)
     # Addresses that answer a redirect to another address, by path.
     redirects: dict[str, str] = field(default_factory=dict)
     # What her inbox answers a delivery (it records the delivery anyway).
@@ -174,6 +177,8 @@ def serve() -> Iterator[Peer]:
                 self._answer(200, orjson.dumps(finger))
             elif path.startswith("/users/") and actor.known(path.removeprefix("/users/")):
                 self._answer(200, orjson.dumps(actor.document(path.removeprefix("/users/"))))
+            elif path in actor.pages and "activity+json" not in self.headers.get("Accept", ""):
+                self._answer(200, b"<!doctype html><title>a profile</title>")
             elif path in actor.served:
                 self._answer(200, orjson.dumps(actor.served[path]))
             elif path in actor.redirects:

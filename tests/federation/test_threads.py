@@ -227,6 +227,9 @@ def test_given_a_private_or_missing_ancestor_then_the_walk_stops_quietly(
     assert _search(alice, f"{peer.uri}/statuses/2") == []
 
 
+# Only the ancestors' fetches are counted: reading the context fetches no
+# replies collection here (tests/federation/test_replies.py).
+@pytest.mark.settings(federation_allow_insecure=True, federation_replies_limit=0)
 def test_given_a_thread_on_a_server_that_is_down_then_it_costs_one_attempt_per_backoff(
     roost: Roost, peer: Peer
 ) -> None:
@@ -253,6 +256,9 @@ def test_given_a_thread_on_a_server_that_is_down_then_it_costs_one_attempt_per_b
         assert _context(alice, reply["id"])["ancestors"] == []
 
 
+# Only the ancestors' fetches are counted: reading the context fetches no
+# replies collection here (tests/federation/test_replies.py).
+@pytest.mark.settings(federation_allow_insecure=True, federation_replies_limit=0)
 def test_given_a_server_that_misses_one_fetch_then_the_ancestor_is_asked_for_again_later(
     roost: Roost, peer: Peer
 ) -> None:

@@ -11,7 +11,7 @@ from roost.api.mastodon._common import accounts_json
 from roost.api.openapi import answers
 from roost.api.params import Count, Offset, OptionalId, Params, Words, query
 from roost.api.responses import JSON
-from roost.domain.federation import remote, threads
+from roost.domain.federation import account_urls, remote, threads
 from roost.domain.filters.apply import apply_filters
 from roost.domain.search import queries as search
 from roost.domain.statuses.feed import by_ids
@@ -86,12 +86,29 @@ async def search_v2(
     # A post's address with resolve=true finds that post (or nothing), as
     # Mastodon's search does, instead of the posts containing the words.
     by_address = params.resolve and "statuses" in wanted and _is_url(text)
-    resolved = None
-    if by_address and not params.offset:
+    # An account's address (its actor id or profile page) with resolve=true
+    # finds that account (or nothing), as Mastodon's search does: an account
+    # known here first, else a post, else the address is asked for an actor.
+    account_by_address = params.resolve and "accounts" in wanted and _is_url(text)
+    resolved = resolved_account = None
+    if account_by_address and not params.offset:
+        resolved_account = await account_urls.resolve_account_url(
+            svc.db, svc.settings, text, fetch=False
+        )
+    if by_address and not params.offset and resolved_account is None:
         resolved = await _resolve_status(request, text)
+    if account_by_address and not params.offset and resolved is None and resolved_account is None:
+        resolved_account = await account_urls.resolve_account_url(svc.db, svc.settings, text)
     async with svc.db.scope() as reads:
         conn = await reads.conn()
-        if "accounts" in wanted:
+        if account_by_address:
+            found = (
+                []
+                if resolved_account is None
+                else await account_urls.found_account(conn, viewer, resolved_account)
+            )
+            result["accounts"] = await accounts_json(request, found)
+        elif "accounts" in wanted:
             rows = await search.search_accounts(
                 conn,
                 viewer,

@@ -18,6 +18,7 @@ from roost.api.params import Id, Ids, Many, OptionalId, Params, Words, body, que
 from roost.api.responses import JSON, paged_json
 from roost.db.engine import Tx
 from roost.domain.accounts.queries import user_settings
+from roost.domain.federation import replies
 from roost.domain.federation.mentions import resolve_mentions
 from roost.domain.filters.apply import THREAD, apply_filters
 from roost.domain.media.actions import MediaChange, parse_focus
@@ -313,6 +314,9 @@ async def context(
         ancestors, descendants = await thread_context(reads, viewer, status_id)
         ancestors = await apply_filters(reads, viewer, ancestors, THREAD)
         descendants = await apply_filters(reads, viewer, descendants, THREAD)
+    # Another server's post: its replies collection is walked by a job (at
+    # most hourly), never while this request waits.
+    await replies.context_read(svc.db, svc.settings, viewer, status_id)
     base = svc.settings.base_url
     return JSON(
         {

@@ -103,6 +103,19 @@ class FetchQuoted(Job, kind="federation.fetch_quoted"):
 
 
 @dataclass(frozen=True)
+class FetchReplies(Job, kind="federation.fetch_replies"):
+    """Walk the ``replies`` collection of the post ``status_id`` (another
+    server's, stored here), fetching and storing the public and unlisted
+    replies not here, and theirs below them, within the replies limit and
+    the thread depth (roost/domain/federation/replies.py)."""
+
+    # It mostly waits on other servers: run beside the other jobs.
+    concurrent: ClassVar[bool] = True
+
+    status_id: int
+
+
+@dataclass(frozen=True)
 class LinkMentions(Job, kind="federation.link_mentions"):
     """Look up the accounts of other servers (``hrefs``, their actor ids)
     that the received post ``status_id`` mentions and that were not known
