@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roost.config import Settings
 from roost.domain.accounts import queries as account_queries
 from roost.domain.accounts.actions import USERNAME
-from roost.domain.federation import quoted, remote, uris
+from roost.domain.federation import post_links, quoted, remote, uris
 from roost.domain.federation.signed_reads import signer_not_federated
 from roost.domain.federation.verification import NotFederated, signature_header, verify_request
 from roost.domain.privacy import Visible
@@ -151,13 +151,9 @@ def status_id_of(raw: str) -> int:
 
 
 async def in_reply_to(conn: AsyncConnection, base: str, view: StatusView) -> str | None:
-    status = view.status
-    if status.in_reply_to_id is None:
-        return None
-    if status.in_reply_to_account_id is None:
-        return None
-    parent_author = await account_queries.username_of(conn, status.in_reply_to_account_id)
-    return uris.status_uri(base, parent_author, status.in_reply_to_id)
+    """The address of the post a post answers (another server's own, for a
+    remote parent)."""
+    return await post_links.parent_uri(conn, base, view.status.in_reply_to_id)
 
 
 async def quote_fields(conn: AsyncConnection, base: str, view: StatusView) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import mimetypes
 from datetime import datetime
 from typing import Any
 
-from roost.domain.federation import quoted, uris
+from roost.domain.federation import post_links, quoted, uris
 from roost.domain.privacy import Visible
 from roost.domain.types import Account, StatusView, Visibility
 from roost.media import urls as media_urls
@@ -206,6 +206,7 @@ def note(
         ],
         "tag": tags,
     }
+    document["replies"] = post_links.replies_reference(document["id"])
     if status.language:
         document["contentMap"] = {status.language: status.content}
     if status.edited_at is not None:

@@ -40,7 +40,7 @@ from fastapi.responses import RedirectResponse, Response
 from roost.config import Settings
 from roost.domain.accounts import retired
 from roost.domain.accounts.actions import USERNAME
-from roost.domain.federation import keys, moves, quote_requests, uris
+from roost.domain.federation import keys, moves, post_links, quote_requests, uris
 from roost.domain.statuses import queries as status_queries
 from roost.domain.types import ANONYMOUS
 from roost.errors import NotFound
@@ -215,6 +215,60 @@ async def status(request: Request, username: str, status_id: str) -> Response:
     async def make() -> Response:
         note, _ = await _post(request, username, status_id, wanted)
         return json_answer(documents.with_context(note), wanted)
+
+    return await answer(make)
+
+
+@router.get("/users/{username}/statuses/{status_id}/replies")
+async def status_replies(request: Request, username: str, status_id: str) -> Response:
+    """The post's public and unlisted replies the reader may see, as
+    addresses, oldest first (roost/domain/federation/post_links.py): what
+    another server walks to fill in a thread."""
+    wanted = activity_type(request)
+    if wanted is None:
+        return RedirectResponse(
+            f"/@{plain_username(username)}/{status_id_of(status_id)}", status_code=302
+        )
+
+    async def make() -> Response:
+        settings = enabled(request)
+        viewer = await reader(request, settings)
+        wanted_id = status_id_of(status_id)
+        async with services(request).db.read() as conn:
+            # The post itself through the policy: no replies of a post the
+            # reader may not see, nor of a boost or another author's post.
+            found = await status_queries.status(conn, viewer, wanted_id)
+        if found.value.reblog is not None or found.value.account.username != username:
+            raise NotFound()
+        uri = f"{uris.status_uri(settings.base_url, username, wanted_id)}/replies"
+        if request.query_params.get("page") != "true":
+            document = {
+                "@context": documents.NOTE_CONTEXT,
+                "id": uri,
+                "type": "Collection",
+                "first": f"{uri}?page=true",
+            }
+            return json_answer(document, wanted)
+        raw_after = request.query_params.get("after", "")
+        after = int(raw_after) if raw_after.isdigit() and len(raw_after) <= 19 else None
+        async with services(request).db.read() as conn:
+            replies = await post_links.reply_uris(conn, viewer, settings.base_url, wanted_id, after)
+        this = f"{uri}?page=true" + (f"&after={after}" if after else "")
+        following = (
+            f"{uri}?page=true&after={replies[-1][0]}"
+            if len(replies) >= post_links.REPLIES_PAGE
+            else None
+        )
+        page = {
+            "@context": documents.NOTE_CONTEXT,
+            "id": this,
+            "type": "CollectionPage",
+            "partOf": uri,
+            "items": [address for _, address in replies],
+        }
+        if following is not None:
+            page["next"] = following
+        return json_answer(page, wanted)
 
     return await answer(make)
 

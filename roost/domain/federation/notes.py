@@ -66,7 +66,7 @@ from roost.db.tables import (
 )
 from roost.domain.conversations.actions import do_deliver_direct
 from roost.domain.events import StatusCreated
-from roost.domain.federation import attached, quoted, sent, uris
+from roost.domain.federation import attached, post_links, quoted, sent, uris
 from roost.domain.federation.delivery import enqueue_delivery
 from roost.domain.federation.jobs import FetchAncestors, LinkMentions
 from roost.domain.federation.remote import clean_html
@@ -177,9 +177,12 @@ async def destination_inboxes(db: Database, status_id: int) -> list[str]:
             inboxes.add(str(m.inbox_url))
     async with db.read() as conn:
         quoted_inbox = await quoted.quoted_author_inbox(conn, status_id)
-    # The quoted author's server hears of the quote, as Mastodon's reach says.
-    if quoted_inbox is not None and quoted_inbox[1] not in inboxes:
-        inboxes.add(quoted_inbox[0])
+        replied_inbox = await post_links.replied_author_inbox(conn, status_id)
+    # The quoted author's and the answered author's servers hear of the post,
+    # as Mastodon's reach says.
+    for reached in (quoted_inbox, replied_inbox):
+        if reached is not None and reached[1] not in inboxes:
+            inboxes.add(reached[0])
     return sorted(inboxes)
 
 
@@ -246,6 +249,7 @@ async def local_note(db: Database, base: str, username: str, row: Any) -> dict[s
         "to": to,
         "cc": cc,
         "tag": [{"type": "Mention", "href": uri, "name": name} for uri, name in mentioned],
+        "replies": post_links.replies_reference(uris.status_uri(base, username, status_id)),
         **quote_fields,
     }
 
@@ -280,19 +284,8 @@ async def publish(ctx: JobContext, status_id: int) -> None:
 
 
 async def _parent_uri(db: Database, base: str, parent_id: int | None) -> str | None:
-    if parent_id is None:
-        return None
     async with db.read() as conn:
-        row = (
-            await conn.execute(
-                select(statuses.c.uri, accounts.c.username)
-                .select_from(statuses.join(accounts, accounts.c.id == statuses.c.account_id))
-                .where(statuses.c.id == parent_id)
-            )
-        ).first()
-    if row is None:
-        return None
-    return str(row.uri) if row.uri else uris.status_uri(base, row.username, parent_id)
+        return await post_links.parent_uri(conn, base, parent_id)
 
 
 async def withdraw(
