@@ -25,6 +25,7 @@ from roost.domain.federation import inbox as _federation_inbox
 from roost.domain.federation import interactions as _federation_interactions
 from roost.domain.federation import mention_lookup as _federation_mention_lookup
 from roost.domain.federation import replies as _federation_replies
+from roost.domain.federation import quote_requests as _federation_quote_requests
 from roost.domain.federation import threads as _federation_threads
 from roost.domain.federation import upkeep as _federation_upkeep
 from roost.domain.lists import handlers as _lists
@@ -55,6 +56,7 @@ REGISTERED = (
     _federation_inbox,
     _federation_interactions,
     _federation_mention_lookup,
+    _federation_quote_requests,
     _federation_upkeep,
     _federation_threads,
     _federation_replies,

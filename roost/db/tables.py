@@ -1124,13 +1124,19 @@ quotes = Table(
     _account_fk(),
     Column("quoted_status_id", Id, nullable=True),
     Column("quoted_account_id", Id, nullable=True),
-    # accepted, revoked; of a received post also pending (its quoted post
-    # being fetched) or rejected (refused by the local quoted post's policy)
+    # accepted, revoked; pending (a received post's quoted post being
+    # fetched, or its authorization checked; a local post's quote of another
+    # server's post waiting for its author's answer) or rejected (refused by
+    # the quoted post's policy, its author, or a failed check)
     Column("state", String(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # The QuoteAuthorization another server gave for it (FEP-044f), when one
+    # did (roost/domain/federation/quoted.py).
+    Column("authorization_uri", String(2048), nullable=True),
     UniqueConstraint("status_id", name="uq_quotes_status_id"),
     Index("ix_quotes_quoted_status_id_status_id", "quoted_status_id", "status_id"),
     Index("ix_quotes_account_id", "account_id"),
+    Index("ix_quotes_authorization_uri", "authorization_uri"),
 )
 
 quote_policies = Table(

@@ -24,22 +24,26 @@ history (``status_edits``, the original first, as a local edit records it),
 so ``GET /api/v1/statuses/:id/history`` shows it, and the jobs and events of
 a local edit follow (the ``update`` notification to those who boosted it,
 search, the caches and streams). An Update of a Question refreshes its
-poll's counts and end (roost/domain/federation/attached.py). An Update older
+poll's counts and end (roost/domain/federation/attached.py). Its quote
+follows the Note: another quoted post, another authorization, or none, is
+stored as a new quote would be (roost/domain/federation/quoted.py), and its
+``interactionPolicy`` too, whatever else changed. An Update older
 than the stored edit, or one that changes nothing, is let be; one of a post
 not stored here is ignored.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
 from roost.db.engine import Tx
-from roost.db.tables import accounts, mentions, status_tags, statuses
+from roost.db.tables import accounts, mentions, remote_accounts, status_tags, statuses
 from roost.domain.conversations.actions import do_join_direct
-from roost.domain.events import StatusEdited
-from roost.domain.federation import attached
+from roost.domain.events import StatusEdited, StatusRewritten
+from roost.domain.federation import attached, quoted
 from roost.domain.federation.delivery import enqueue_delivery
 from roost.domain.federation.jobs import LinkMentions
 from roost.domain.federation.notes import (
@@ -54,8 +58,9 @@ from roost.domain.federation.notes import (
     hashtag_names,
     link_tags,
     local_note,
+    post_of,
 )
-from roost.domain.federation.remote import clean_html
+from roost.domain.federation.remote import Delivery, clean_html
 from roost.domain.jobs import JobContext
 from roost.domain.notifications.actions import do_notify
 from roost.domain.quotes.actions import do_after_edit
@@ -68,26 +73,41 @@ from roost.keys.ring import seal
 from roost.visibility import Visibility
 
 
-async def publish_update(ctx: JobContext, status_id: int) -> None:
+async def publish_update(
+    ctx: JobContext,
+    status_id: int,
+    *,
+    updated: datetime | None = None,
+    also: Delivery | None = None,
+) -> None:
     """Send a local post's edit as Update(Note), with ``updated``, to where
-    its Create goes (``destination_inboxes``: the same rule, one place)."""
+    its Create goes (``destination_inboxes``: the same rule, one place).
+    ``updated``: a change that is no edit of its text (its quote answered
+    or revoked, roost/domain/federation/quote_requests.py), sent as
+    Mastodon sends it, an Update stamped with the moment of the change;
+    ``also``: an account of another server it goes to besides (the quoted
+    author, who may be no destination of it any more)."""
     async with ctx.db.read() as conn:
         row = (await conn.execute(select(statuses).where(statuses.c.id == status_id))).first()
     if row is None or row.reblog_of_id is not None or row.uri is not None:
         return
-    if row.edited_at is None:
+    moment = updated or row.edited_at
+    if moment is None:
         return
     username = await _local_author(ctx.db, row.account_id)
     if username is None:
         return
     inboxes = await destination_inboxes(ctx.db, status_id)
+    listed = Visibility(row.visibility).listed
+    if also is not None and listed and also.shared_inbox_url not in inboxes:
+        inboxes = sorted({*inboxes, also.inbox_url})
     if not inboxes:
         return
     note = await local_note(ctx.db, ctx.settings.base_url, username, row)
-    note["updated"] = _stamp(row.edited_at)
+    note["updated"] = _stamp(moment)
     activity = {
         "@context": NOTE_CONTEXT,
-        "id": f"{note['id']}#updates/{int(row.edited_at.timestamp())}",
+        "id": f"{note['id']}#updates/{int(moment.timestamp())}",
         "type": "Update",
         "actor": note["attributedTo"],
         "published": note["updated"],
@@ -118,6 +138,16 @@ async def receive_update(ctx: JobContext, remote_id: int, actor_uri: str, note: 
     # Read as a received Create reads them (roost/domain/federation/notes.py).
     local = await _local_recipients(ctx, note)
     known, unknown = await _remote_mentions(ctx, note)
+    base = ctx.settings.base_url
+    async with ctx.db.read() as conn:
+        quoted_post = await post_of(conn, base, quoted.quoted_uri(note))
+        followers_url = (
+            await conn.execute(
+                select(remote_accounts.c.followers_url).where(
+                    remote_accounts.c.account_id == remote_id
+                )
+            )
+        ).scalar_one_or_none()
     async with ctx.db.write() as tx:
         row = (
             (
@@ -152,6 +182,11 @@ async def receive_update(ctx: JobContext, remote_id: int, actor_uri: str, note: 
             current.spoiler_text,
             current.sensitive,
         )
+        # Its quote, and who may quote it, follow the Note as it is now.
+        policy = quoted.remote_policy(note, actor_uri, followers_url)
+        await quoted.store_remote_policy(tx, current.id, policy)
+        if await quoted.refresh_received(tx, base, current.id, remote_id, note, quoted_post):
+            tx.emit(StatusRewritten(current.id))
         if not text and media.empty and named == held and not unknown:
             return True
         if current.edited_at is not None and edited_at <= current.edited_at:

@@ -116,6 +116,29 @@ class FetchReplies(Job, kind="federation.fetch_replies"):
 
 
 @dataclass(frozen=True)
+class VerifyQuote(Job, kind="federation.verify_quote"):
+    """Fetch the ``QuoteAuthorization`` the post ``status_id`` (another
+    server's, stored here) names for its quote of another server's post and
+    make the pending quote accepted when it holds, rejected when it does not
+    (roost/domain/federation/threads.py)."""
+
+    concurrent: ClassVar[bool] = True
+
+    status_id: int
+    tries: int = 0
+
+
+@dataclass(frozen=True)
+class SendQuoteRevoked(Job, kind="federation.quote_revoked"):
+    """Send ``Delete`` of the ``QuoteAuthorization`` of the quote
+    ``quote_id`` (of a local post, by another server's post), revoked by
+    the quoted post's author, to the quoting author and the quoted author's
+    followers (roost/domain/federation/quote_requests.py)."""
+
+    quote_id: int
+
+
+@dataclass(frozen=True)
 class LinkMentions(Job, kind="federation.link_mentions"):
     """Look up the accounts of other servers (``hrefs``, their actor ids)
     that the received post ``status_id`` mentions and that were not known

@@ -569,8 +569,17 @@ async def receive_create(
         await link_tags(tx, status_id, hashtag_names(note))
         if quote_uri is not None:
             await quoted.record_received(
-                tx, ctx.settings.base_url, status_id, remote_id, quote_uri, quoted_post
+                tx,
+                ctx.settings.base_url,
+                status_id,
+                remote_id,
+                quote_uri,
+                quoted_post,
+                quoted.authorization_of(note),
             )
+        await quoted.store_remote_policy(
+            tx, status_id, quoted.remote_policy(note, actor_uri, followers_url)
+        )
         await attached.store_media(tx, note, remote_id, status_id)
         poll = attached.question_poll(note, created)
         if poll is not None:

@@ -1,7 +1,9 @@
-"""The receiving half of Mastodon 4.5's quote approval (FEP-044f): another
-server asks (``QuoteRequest``: ``object`` a local post, ``instrument`` the
-quoting Note) whether its account may quote a local post, and is answered
-per the post's quote policy (roost/domain/federation/quoted.py):
+"""Mastodon 4.5's quote approval (FEP-044f), both ways.
+
+Asked: another server asks (``QuoteRequest``: ``object`` a local post,
+``instrument`` the quoting Note) whether its account may quote a local
+post, and is answered per the post's quote policy
+(roost/domain/federation/quoted.py):
 
 - ``Accept`` (object: the request; ``result``: a ``QuoteAuthorization`` this
   server serves, ``/users/NAME/quote_authorizations/ID``, naming the quoting
@@ -14,25 +16,47 @@ per the post's quote policy (roost/domain/federation/quoted.py):
 Only public and unlisted local posts are answered (Mastodon's
 ``distributable``); a request about anything else is let be. The
 authorization is served while the quote stays accepted (a revoked quote's
-answers 404). Sending QuoteRequests is not done.
+answers 404); revoking it sends ``Delete`` of the authorization to the
+quoting author and to the quoted author's followers' servers.
+
+Asking: a public or unlisted local post quoting another server's post
+sends a ``QuoteRequest`` (``BASE/users/NAME#quote_requests/QUOTE_ID``,
+the Note as ``instrument``) to the quoted author, a durable delivery as
+any other. Their ``Accept`` (from the quoted author, with a ``result`` on
+their own server) makes the quote accepted under that authorization and
+sends the Note again (``Update``) with its ``quoteAuthorization``; their
+``Reject`` makes it rejected (revoked, when it was accepted), and the
+Update names the quoted post no more. A ``Delete`` of the authorization
+from its author revokes every quote made under it here.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roost.clock import utcnow
 from roost.db.tables import accounts, quotes, statuses
 from roost.domain import privacy
-from roost.domain.federation import quoted, uris
+from roost.domain.events import StatusRewritten
+from roost.domain.federation import edits, quoted, uris
 from roost.domain.federation.delivery import enqueue_delivery
-from roost.domain.federation.notes import post_of, receive_create
+from roost.domain.federation.jobs import SendQuoteRevoked
+from roost.domain.federation.notes import (
+    NOTE_CONTEXT,
+    follower_inboxes,
+    local_note,
+    post_of,
+    receive_create,
+)
 from roost.domain.federation.remote import delivery_of
 from roost.domain.jobs import JobContext
+from roost.jobs.registry import handles
 
 CONTEXT: list[Any] = [
     "https://www.w3.org/ns/activitystreams",
@@ -51,6 +75,26 @@ CONTEXT: list[Any] = [
 
 def authorization_uri(base: str, username: str, quote_id: int) -> str:
     return f"{uris.actor_uri(base, username)}/quote_authorizations/{quote_id}"
+
+
+def request_uri(base: str, username: str, quote_id: int) -> str:
+    """The id of the QuoteRequest of the local quote ``quote_id``."""
+    return f"{uris.actor_uri(base, username)}#quote_requests/{quote_id}"
+
+
+def _requested_quote(base: str, uri: str | None) -> int | None:
+    """The local quote a QuoteRequest id of this server names."""
+    if uri is None:
+        return None
+    found = re.fullmatch(
+        re.escape(f"{base}/users/") + r"[A-Za-z0-9_]+#quote_requests/([0-9]{1,20})", uri
+    )
+    return None if found is None else int(found.group(1))
+
+
+def answers_request(base: str, activity: dict[str, Any]) -> bool:
+    """Whether an Accept or Reject answers a QuoteRequest of this server."""
+    return _requested_quote(base, uris.id_of(activity.get("object"))) is not None
 
 
 async def _local_post(conn: AsyncConnection, base: str, uri: str | None) -> Any:
@@ -195,3 +239,149 @@ async def authorization(
         "interactingObject": str(row.quoting_uri),
         "interactionTarget": uris.status_uri(base, username, int(row.quoted_status_id)),
     }
+
+
+async def send_quote_request(ctx: JobContext, status_id: int) -> None:
+    """Ask the author of the other server's post the new local post
+    ``status_id`` quotes (public or unlisted only) to authorize it."""
+    base = ctx.settings.base_url
+    async with ctx.db.read() as conn:
+        row = (
+            await conn.execute(
+                select(statuses, accounts.c.username.label("author_username"))
+                .select_from(statuses.join(accounts, accounts.c.id == statuses.c.account_id))
+                .where(
+                    statuses.c.id == status_id,
+                    statuses.c.uri.is_(None),
+                    accounts.c.domain.is_(None),
+                )
+            )
+        ).first()
+        if row is None:
+            return  # another server's post: its own server asks
+        inbox = await quoted.quoted_author_inbox(conn, status_id)
+        target = None if inbox is None else await quoted.quoted_target(conn, status_id)
+    if inbox is None or target is None or target.uri is None:
+        return
+    username = str(row.author_username)
+    note = await local_note(ctx.db, base, username, row)
+    request = {
+        "@context": [NOTE_CONTEXT[0], {**NOTE_CONTEXT[1], **CONTEXT[1]}],
+        "id": request_uri(base, username, int(target.quote_id)),
+        "type": "QuoteRequest",
+        "actor": uris.actor_uri(base, username),
+        "to": target.author_uri,
+        "object": str(target.uri),
+        "instrument": note,
+    }
+    async with ctx.db.write() as tx:
+        await enqueue_delivery(tx, inbox[0], int(row.account_id), request)
+
+
+async def receive_answer(
+    ctx: JobContext, remote_id: int, actor_uri: str, activity: dict[str, Any], accepted: bool
+) -> bool:
+    """An Accept or Reject of a QuoteRequest of this server, from the quoted
+    author; the quoting post is sent again (Update) when its quote changed."""
+    quote_id = _requested_quote(ctx.settings.base_url, uris.id_of(activity.get("object")))
+    if quote_id is None:
+        return False
+    authorization: str | None = None
+    if accepted:
+        authorization = uris.id_of(activity.get("result"))
+        if (
+            authorization is None
+            or len(authorization) > 2048
+            or not authorization.startswith(("https://", "http://"))
+            or urlsplit(authorization).netloc.lower() != urlsplit(actor_uri).netloc.lower()
+        ):
+            return False  # an authorization only its author's server may give
+    async with ctx.db.write() as tx:
+        status_id = await quoted.answered(tx, quote_id, remote_id, authorization)
+        if status_id is not None:
+            tx.emit(StatusRewritten(status_id))
+    if status_id is None:
+        return False
+    also = await delivery_of(ctx.db, remote_id)
+    await edits.publish_update(ctx, status_id, updated=utcnow(), also=also)
+    return True
+
+
+async def receive_revocation(ctx: JobContext, remote_id: int, uri: str | None) -> bool:
+    """A Delete of a QuoteAuthorization its author's server gave: the quotes
+    made under it are revoked (local quoting posts are sent again); False
+    when it names none."""
+    if uri is None:
+        return False
+    async with ctx.db.write() as tx:
+        changed = await quoted.revoked(tx, remote_id, uri)
+        for status_id, _ in changed:
+            tx.emit(StatusRewritten(status_id))
+    if not changed:
+        return False
+    moment = utcnow()
+    also = await delivery_of(ctx.db, remote_id)
+    for status_id, local in changed:
+        if local:
+            await edits.publish_update(ctx, status_id, updated=moment, also=also)
+    return True
+
+
+@handles(SendQuoteRevoked)
+async def send_quote_revoked(ctx: JobContext, job: SendQuoteRevoked) -> None:
+    if not ctx.settings.federation:
+        return
+    base = ctx.settings.base_url
+    target = statuses.alias("target")
+    async with ctx.db.read() as conn:
+        row = (
+            await conn.execute(
+                select(
+                    quotes.c.account_id.label("quoter_id"),
+                    quotes.c.quoted_status_id,
+                    statuses.c.uri.label("quoting_uri"),
+                    accounts.c.id.label("author_id"),
+                    accounts.c.username,
+                )
+                .select_from(
+                    quotes.join(statuses, statuses.c.id == quotes.c.status_id)
+                    .join(target, target.c.id == quotes.c.quoted_status_id)
+                    .join(accounts, accounts.c.id == target.c.account_id)
+                )
+                .where(
+                    quotes.c.id == job.quote_id,
+                    quotes.c.state == "revoked",
+                    statuses.c.uri.is_not(None),
+                    target.c.uri.is_(None),
+                    accounts.c.domain.is_(None),
+                )
+            )
+        ).first()
+    if row is None:
+        return
+    quoter = await delivery_of(ctx.db, int(row.quoter_id))
+    if quoter is None:
+        return
+    username = str(row.username)
+    author = uris.actor_uri(base, username)
+    stamp = authorization_uri(base, username, job.quote_id)
+    activity = {
+        "@context": CONTEXT,
+        "id": f"{stamp}#delete",
+        "type": "Delete",
+        "actor": author,
+        "to": [quoted.PUBLIC],
+        "object": {
+            "id": stamp,
+            "type": "QuoteAuthorization",
+            "attributedTo": author,
+            "interactingObject": str(row.quoting_uri),
+            "interactionTarget": uris.status_uri(base, username, int(row.quoted_status_id)),
+        },
+    }
+    inboxes = set(await follower_inboxes(ctx.db, int(row.author_id)))
+    if quoter.shared_inbox_url not in inboxes:
+        inboxes.add(quoter.inbox_url)
+    async with ctx.db.write() as tx:
+        for inbox in sorted(inboxes):
+            await enqueue_delivery(tx, inbox, int(row.author_id), activity)

@@ -1,7 +1,9 @@
 """Acting on a verified activity from another server (the inbox's job).
 
-Known kinds: Follow, Accept, Reject, Undo (of a Follow, an Announce, a Like
-or a Block), Create (of a Note), Delete (of a Note, or of the actor itself),
+Known kinds: Follow, Accept, Reject (of a Follow, or of a QuoteRequest sent
+from here), Undo (of a Follow, an Announce, a Like
+or a Block), Create (of a Note), Delete (of a Note, of a QuoteAuthorization,
+or of the actor itself),
 Update (of the actor, or of a Note), Announce and Like
 (roost/domain/federation/interactions.py), Block (roost/domain/federation/
 blocks.py), Flag (roost/domain/federation/flags.py), Move
@@ -121,6 +123,11 @@ async def act_on(ctx: JobContext, actor_uri: str, activity: dict[str, Any]) -> b
             return False
         await follow_flow.receive_follow(ctx, remote_id, local_id, follow_uri)
         return True
+    if kind in ("Accept", "Reject") and quote_requests.answers_request(
+        ctx.settings.base_url, activity
+    ):
+        accepted = kind == "Accept"
+        return await quote_requests.receive_answer(ctx, remote_id, actor_uri, activity, accepted)
     if kind in ("Accept", "Reject"):
         if isinstance(target, dict) and target.get("type") not in (None, "Follow"):
             return False
@@ -168,4 +175,6 @@ async def act_on(ctx: JobContext, actor_uri: str, activity: dict[str, Any]) -> b
         return True
     if kind == "Create":
         return await notes.receive_create(ctx, remote_id, actor_uri, target)
+    if await quote_requests.receive_revocation(ctx, remote_id, id_of(target)):
+        return True  # a Delete of a QuoteAuthorization
     return await notes.receive_delete(ctx, remote_id, id_of(target))

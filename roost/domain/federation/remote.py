@@ -255,6 +255,20 @@ def _checked_note(document: Any, uri: str) -> dict[str, Any]:
     return document
 
 
+async def fetch_authorization(db: Database, settings: Settings, uri: str) -> dict[str, Any]:
+    """The ``QuoteAuthorization`` its server serves at ``uri``, under that id
+    and at that address (no redirect elsewhere is followed into trust)."""
+    served, document = await _get_json_at(db, settings, uri, ACCEPT)
+    if (
+        served != uri
+        or not isinstance(document, dict)
+        or document.get("id") != uri
+        or document.get("type") != "QuoteAuthorization"
+    ):
+        raise RemoteRefused("That is no quote authorization")
+    return document
+
+
 async def fetch_note(db: Database, settings: Settings, uri: str) -> dict[str, Any]:
     """The Note its server serves at ``uri``, under that id (``_checked_note``)."""
     return _checked_note(await _get_json(db, settings, uri, ACCEPT), uri)

@@ -31,12 +31,18 @@ answer clears it. A job holds one of the server's places of this process
 Quoted posts: a received post quoting a post not here leaves ``FetchQuoted``
 (roost/domain/federation/quoted.py), which fetches it the same way (public
 and unlisted only, asked again as an ancestor is) and settles the quote.
+A received quote of another server's post naming a ``quoteAuthorization``
+leaves ``VerifyQuote``, which fetches the authorization the same way (only
+from the quoted author's server, under its own id, asked again when its
+server does not answer now) and makes the quote accepted when it names the
+quoting and the quoted post and is the quoted author's, else rejected.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,11 +55,17 @@ from roost.db.tables import statuses
 from roost.domain.events import StatusRewritten
 from roost.domain.federation import hosts, quoted
 from roost.domain.federation.delivery import places
-from roost.domain.federation.jobs import FetchAncestors, FetchQuoted, asked_again_at
+from roost.domain.federation.jobs import (
+    FetchAncestors,
+    FetchQuoted,
+    VerifyQuote,
+    asked_again_at,
+)
 from roost.domain.federation.notes import post_of, receive_create, visibility_of
 from roost.domain.federation.remote import (
     RemoteRefused,
     account_for_uri,
+    fetch_authorization,
     fetch_note_at,
     refuse_suspended,
 )
@@ -69,11 +81,15 @@ MAX_WALK = 40
 # How often an ancestor whose server did not answer is asked for again (3, 6,
 # 12 and 24 s later) before the walk ends quietly.
 ANCESTOR_TRIES = 4
+Fetcher = Callable[[Database, Settings, str], Awaitable[dict[str, Any]]]
 _URL = re.compile(r"https?://[^\s]{1,2040}")
 
 
-async def fetch_guarded(db: Database, settings: Settings, url: str) -> dict[str, Any]:
-    """The Note at ``url`` (``fetch_note_at``), asked only of a server that
+async def fetch_guarded(
+    db: Database, settings: Settings, url: str, fetcher: Fetcher | None = None
+) -> dict[str, Any]:
+    """The Note at ``url`` (``fetch_note_at``, or the document ``fetcher``
+    fetches), asked only of a server that
     is neither suspended here nor failing (its delivery state); a fetch it
     does not answer is counted as its failure, an answer clears it."""
     await refuse_suspended(db, settings, url)
@@ -84,7 +100,7 @@ async def fetch_guarded(db: Database, settings: Settings, url: str) -> dict[str,
     if seen.wait_s > 0:
         raise RemoteRefused("That server failed recently", transient=True)
     try:
-        note = await fetch_note_at(db, settings, url)
+        note = await (fetcher or fetch_note_at)(db, settings, url)
     except RemoteRefused as refused:
         if refused.transient:
             await hosts.failed(db, settings, host)
@@ -203,7 +219,7 @@ async def link_reply(ctx: JobContext, reply_id: int, parent_id: int) -> bool:
 
 
 async def _asked_again(
-    ctx: JobContext, job: FetchAncestors | FetchQuoted, refused: RemoteRefused
+    ctx: JobContext, job: FetchAncestors | FetchQuoted | VerifyQuote, refused: RemoteRefused
 ) -> bool:
     """Queue ``job`` once more, later, when its server did not answer now
     (load, a restart, backing off: not gone) and it has tries left; whether
@@ -268,4 +284,30 @@ async def fetch_quoted(ctx: JobContext, job: FetchQuoted) -> None:
         return
     async with ctx.db.write() as tx:
         if await quoted.settle(tx, job.status_id, quoted_id):
+            tx.emit(StatusRewritten(job.status_id))
+
+
+@handles(VerifyQuote)
+async def verify_quote(ctx: JobContext, job: VerifyQuote) -> None:
+    if not ctx.settings.federation:
+        return
+    async with ctx.db.read() as conn:
+        quote = await quoted.to_verify(conn, job.status_id)
+    if quote is None:
+        return  # checked meanwhile, revoked, or its post gone
+    stamp = str(quote.authorization_uri)
+    holds = False
+    # Only the quoted author's server may authorize: nothing else is asked.
+    if hosts.host_of(stamp) == hosts.host_of(str(quote.author_uri)):
+        try:
+            async with places.place(hosts.host_of(stamp)):
+                document = await fetch_guarded(ctx.db, ctx.settings, stamp, fetch_authorization)
+        except RemoteRefused as refused:
+            if await _asked_again(ctx, job, refused):
+                return
+            log.info("quote authorization not had: %s", refused, extra={"status_id": job.status_id})
+        else:
+            holds = quoted.authorizes(document, quote)
+    async with ctx.db.write() as tx:
+        if await quoted.verified(tx, job.status_id, stamp, holds):
             tx.emit(StatusRewritten(job.status_id))

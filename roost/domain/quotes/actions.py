@@ -4,6 +4,10 @@ itself, revoking a quote, and telling quoters of an edit.
 Quotes are accepted at once when the policy allows them (Mastodon 4.5 has
 no manual review for its own policies), refused (403) when it does not, and
 never possible for a post the quoter may not see (404, as any hidden post).
+A quote of another server's post whose server gave no policy waits for its
+author's answer (``pending``, roost/domain/federation/quote_requests.py).
+Revoking a quote made on another server tells that server (a ``Delete`` of
+the authorization).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from roost.clock import utcnow
 from roost.db.engine import Tx
 from roost.db.tables import quote_policies, quotes
 from roost.domain import privacy
+from roost.domain.federation.jobs import SendQuoteRevoked
 from roost.domain.notifications.actions import do_notify
 from roost.domain.notifications.jobs import Notify
 from roost.domain.quotes.jobs import QuotedEdited
@@ -36,6 +41,10 @@ class QuotePlan:
     quoted_status_id: int
     quoted_account_id: int
     visibility: Visibility
+    # ``pending`` for a public or unlisted quote of another server's post
+    # whose policy, as its server gave it, is not known: its author is asked
+    # (roost/domain/federation/quote_requests.py).
+    state: str = "accepted"
 
 
 def check_policy(policy: str) -> str:
@@ -53,7 +62,8 @@ async def check_quote(
     if row["reblog_of_id"] is not None:
         raise RuleBroken("A boost cannot be quoted; quote the post itself")
     quoted_visibility = Visibility(row["visibility"])
-    policy = effective_policy(quoted_visibility, await stored_policy(tx.conn, quoted_status_id))
+    stored = await stored_policy(tx.conn, quoted_status_id)
+    policy = effective_policy(quoted_visibility, stored)
     quoted_author = int(row["account_id"])
     follows = (
         policy == "followers"
@@ -74,10 +84,14 @@ async def check_quote(
         Visibility.UNLISTED,
     ):
         visibility = Visibility.PRIVATE
+    # Another server's post whose server said nothing of who may quote it
+    # without asking: its author answers (Accept or Reject).
+    asked = row["uri"] is not None and stored is None and visibility.listed
     return QuotePlan(
         quoted_status_id=quoted_status_id,
         quoted_account_id=quoted_author,
         visibility=visibility,
+        state="pending" if asked else "accepted",
     )
 
 
@@ -89,7 +103,7 @@ async def do_record_quote(tx: Tx, plan: QuotePlan, status_id: int, author_id: in
             account_id=author_id,
             quoted_status_id=plan.quoted_status_id,
             quoted_account_id=plan.quoted_account_id,
-            state="accepted",
+            state=plan.state,
             created_at=utcnow(),
         )
     )
@@ -128,17 +142,21 @@ async def do_revoke(tx: Tx, viewer: Viewer, quoted_status_id: int, quoting_statu
     quoted = (await privacy.check_status(tx.conn, viewer, quoted_status_id)).value
     if quoted["account_id"] != viewer.account_id:
         raise Forbidden("This action is not allowed")
-    await privacy.check_status(tx.conn, viewer, quoting_status_id)
-    result = await tx.execute(
-        update(quotes)
-        .where(
-            quotes.c.status_id == quoting_status_id,
-            quotes.c.quoted_status_id == quoted_status_id,
+    quoting = (await privacy.check_status(tx.conn, viewer, quoting_status_id)).value
+    quote = (
+        await tx.execute(
+            select(quotes.c.id, quotes.c.state).where(
+                quotes.c.status_id == quoting_status_id,
+                quotes.c.quoted_status_id == quoted_status_id,
+            )
         )
-        .values(state="revoked")
-    )
-    if not result.rowcount:
+    ).first()
+    if quote is None:
         raise NotFound()
+    await tx.execute(update(quotes).where(quotes.c.id == quote.id).values(state="revoked"))
+    if quoting["uri"] is not None and quoted["uri"] is None and quote.state == "accepted":
+        # Its server holds the authorization given: it is withdrawn there.
+        await enqueue(tx, SendQuoteRevoked(quote_id=int(quote.id)))
 
 
 async def do_after_edit(tx: Tx, status_id: int, editor_id: int, edited_at: datetime) -> None:

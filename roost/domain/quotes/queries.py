@@ -9,9 +9,12 @@ because the viewer blocks its author: still nothing of it is named),
 mutes its author; the post is carried, a mute hiding nothing), else
 ``accepted``. ``revoked`` is stored, for everyone. Between accounts of one
 server quoting is decided at once by the policy; a post received from
-another server may be stored ``pending`` (its quoted post being fetched) or
-``rejected`` (a local post whose policy refuses its author),
-roost/domain/federation/quoted.py, and shows nothing of the quoted post.
+another server may be stored ``pending`` (its quoted post being fetched, or
+its authorization checked) or ``rejected`` (a local post whose policy
+refuses its author, or an authorization that does not hold), and a local
+quote of another server's post ``pending`` until its author answers, or
+``rejected`` (roost/domain/federation/quoted.py): none shows anything of
+the quoted post.
 ``blocked_domain`` is not produced."""
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ timelines it goes into or leaves (roost/domain/timelines/fanout.py)."""
 
 from __future__ import annotations
 
-from roost.domain.federation import edits, interactions, notes
+from roost.domain.federation import edits, interactions, notes, quote_requests
 from roost.domain.jobs import JobContext
 from roost.domain.notifications.announce import do_announce_edit, do_announce_post
 from roost.domain.statuses.jobs import StatusDeleted, StatusEdited, StatusPublished
@@ -20,6 +20,7 @@ async def published(ctx: JobContext, job: StatusPublished) -> None:
         await fanout.published(ctx.db, ctx.timelines, job.status_id)
         if ctx.settings.federation:
             await notes.publish(ctx, job.status_id)
+            await quote_requests.send_quote_request(ctx, job.status_id)
             await interactions.announce(ctx, job.status_id)
 
 
