@@ -31,7 +31,7 @@ from sqlalchemy import select, update
 
 from roost.clock import utcnow
 from roost.db.tables import federation_hosts
-from roost.domain.federation import remote, signing
+from roost.domain.federation import hosts, remote, signing
 from roost.net import message_signatures, signatures
 from tests.conftest import Roost
 from tests.federation.test_received import Peer, peer
@@ -141,6 +141,15 @@ def _scheme(roost: Roost, peer: Peer) -> tuple[str | None, datetime | None]:
     return roost.run(read)
 
 
+def _reported(roost: Roost, peer: Peer) -> hosts.HostReport:
+    async def read() -> hosts.HostReport:
+        async with roost.db.read() as conn:
+            [found] = await hosts.host_states(conn, peer.domain)
+            return found
+
+    return roost.run(read)
+
+
 def _rfc9421(headers: dict[str, str]) -> bool:
     return "signature-input" in headers
 
@@ -165,6 +174,7 @@ def test_given_a_server_refusing_rfc9421_when_roost_double_knocks_then_it_falls_
     assert not _rfc9421(accepted) and accepted["signature"].startswith('keyId="')
     assert len(peer.sent_of("Accept")) == 1
     assert _scheme(roost, peer)[0] == "cavage"
+    assert _reported(roost, peer).signature_scheme == "cavage"  # roost federation status
 
     # Remembered: the next delivery goes with draft-cavage at once.
     alice.post_status("hello mallory")

@@ -221,6 +221,8 @@ class HostReport:
     last_success_at: datetime | None
     unavailable_at: datetime | None
     dropped: int
+    # The signature scheme it took when last double-knocked (signing.py).
+    signature_scheme: str | None = None
 
 
 async def _queued_by_host(conn: AsyncConnection) -> dict[str, int]:
@@ -274,6 +276,7 @@ async def host_states(conn: AsyncConnection, host: str | None = None) -> list[Ho
                 last_success_at=row.last_success_at,
                 unavailable_at=row.unavailable_at,
                 dropped=int(row.dropped),
+                signature_scheme=row.signature_scheme,
             )
         )
     return reports
