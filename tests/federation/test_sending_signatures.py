@@ -256,6 +256,16 @@ def test_given_a_server_verifying_only_rfc9421_when_roost_delivers_then_it_takes
     assert all(_rfc9421(h) for h in peer.headers)
     assert _scheme(roost, peer)[0] == "rfc9421"
 
+    # Should the server stop taking RFC 9421, the next delivery falls back
+    # at once and the knowledge is replaced.
+    peer.refuses = lambda method, path, headers, body: _rfc9421(headers)
+    alice.post_status("after a downgrade")
+    roost.drain_jobs()
+    [knock] = peer.refused
+    assert knock["method"] == "POST" and _rfc9421(knock)
+    assert len(peer.sent_of("Create")) == 2 and not _rfc9421(peer.headers[-1])
+    assert _scheme(roost, peer)[0] == "cavage"
+
 
 @pytest.mark.settings(federation_allow_insecure=True, federation_signatures="double-knock")
 def test_given_a_server_refusing_rfc9421_reads_when_roost_fetches_an_actor_then_it_falls_back(
