@@ -98,8 +98,8 @@ async def _knock(
         first = known.scheme
     answered = await send(key.signer(first))
     if answered.status not in REFUSALS:
-        # Written only when it changes what is known (or renews an old
-        # "cavage"): a host that keeps taking the same costs no write.
+        # Written only when it changes what is known: a host that keeps
+        # taking the same scheme costs no write.
         if 200 <= answered.status < 300 and (known is None or known.scheme != first):
             await hosts.remember_scheme(db, host, first)
         return answered
