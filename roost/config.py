@@ -245,6 +245,11 @@ class Settings(BaseSettings):
     # marked unavailable: its deliveries are dropped (counted, not retried)
     # until it is seen alive again (roost/domain/federation/hosts.py).
     federation_unavailable_after_days: float = Field(default=7.0, gt=0, le=365)
+    # How Roost signs what it sends (roost/domain/federation/signing.py):
+    # "cavage" (draft-cavage HTTP Signatures, which every server verifies),
+    # "rfc9421" (RFC 9421 HTTP Message Signatures only), or "double-knock"
+    # (RFC 9421 first, draft-cavage after a refusal, remembered per server).
+    federation_signatures: Literal["cavage", "rfc9421", "double-knock"] = "cavage"
     # "allowlist": Mastodon's limited federation mode. Only the servers staff
     # allow (roost domain-allows, /api/v1/admin/domain_allows) are federated
     # with: nothing is taken from, sent to or fetched from any other, and

@@ -35,6 +35,7 @@ def _as_dict(report: hosts.HostReport) -> dict[str, Any]:
         "last_success_at": _when(report.last_success_at),
         "unavailable_since": _when(report.unavailable_at),
         "dropped": report.dropped,
+        "signature": report.signature_scheme,
     }
 
 
@@ -44,7 +45,8 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="Print the hosts as JSON"),
 ) -> None:
     """Each known host: ok, backing off or unavailable; its queued
-    deliveries, failures and last success."""
+    deliveries, failures, last success, and the signature it takes (when
+    learnt by the double-knock)."""
 
     async def body(settings: Settings, db: Database) -> list[hosts.HostReport]:
         async with db.read() as conn:
@@ -59,7 +61,16 @@ def status(
     if not reports:
         typer.echo("no other server is known yet")
         return
-    table = Table("host", "state", "queued", "failures", "failing since", "last success", "dropped")
+    table = Table(
+        "host",
+        "state",
+        "queued",
+        "failures",
+        "failing since",
+        "last success",
+        "dropped",
+        "signature",
+    )
     for report in reports:
         shown = _as_dict(report)
         table.add_row(
@@ -70,5 +81,6 @@ def status(
             shown["failing_since"] or "-",
             shown["last_success_at"] or "never",
             str(report.dropped),
+            report.signature_scheme or "-",
         )
     Console(width=160).print(table)

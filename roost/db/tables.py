@@ -1817,6 +1817,12 @@ federation_hosts = Table(
     # unanswered probes since it was marked so, and when the next is due.
     Column("probes", Integer, nullable=False, default=0, server_default=text("0")),
     Column("next_probe_at", UTCDateTime, nullable=True),
+    # The signature scheme the host last took ("rfc9421", "cavage") when
+    # Roost double-knocks (roost/domain/federation/signing.py), and when it
+    # was learnt: later requests use it first; "cavage" is tried against
+    # RFC 9421 again once it is old.
+    Column("signature_scheme", String(16), nullable=True),
+    Column("signature_scheme_at", UTCDateTime, nullable=True),
 )
 
 # A digest of each erased local account's username, never the name (roost/

@@ -11,7 +11,8 @@ Field dictionaries, RFC 8941) into the signatures they carry;
 received; ``verify`` checks it with a public key by the algorithm it names
 (or the key's own, as Mastodon assumes ``rsa-v1_5-sha256`` for an RSA key);
 ``check_content_digest`` checks the body. ``sign`` makes a signature the
-same way (for tests and for whoever sends one).
+same way, and ``signed_headers`` gives the fields of a request Roost sends
+signed with RFC 9421 (roost/domain/federation/signing.py chooses when).
 
 Supported:
   - derived components ``@method``, ``@target-uri``, ``@authority``,
@@ -39,13 +40,14 @@ import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
-from roost.net.signatures import SignatureRefused
+from roost.net.signatures import SignatureRefused, http_date
 
 
 class Token(str):
@@ -538,6 +540,42 @@ def sign(
         "Signature-Input": f"{label}={unsigned.params_value()}",
         "Signature": f"{label}=:{base64.b64encode(raw).decode()}:",
     }
+
+
+# What Roost covers when it signs a request (as Mastodon requires of one it
+# verifies): the method and the whole target, and the body's digest.
+SIGNED_WITHOUT_BODY = ("@method", "@target-uri")
+SIGNED_WITH_BODY = ("@method", "@target-uri", "content-digest")
+
+
+def signed_headers(
+    private_key: rsa.RSAPrivateKey,
+    key_id: str,
+    method: str,
+    url: str,
+    body: bytes,
+    now: datetime,
+) -> dict[str, str]:
+    """The ``Host``, ``Date``, ``Content-Digest`` (with a body, RFC 9530),
+    ``Signature-Input`` and ``Signature`` fields of a request Roost sends
+    signed with RFC 9421: one signature ``sig1`` over ``@method``,
+    ``@target-uri`` (and ``content-digest``), with ``created``, ``keyid`` and
+    ``alg="rsa-v1_5-sha256"`` (the algorithm Mastodon verifies for an RSA
+    key). ``Date`` is sent, not covered (``created`` dates the signature)."""
+    parts = urlsplit(url)
+    headers = {"Host": parts.netloc, "Date": http_date(now)}
+    components: tuple[str, ...] = SIGNED_WITHOUT_BODY
+    if body or method.upper() == "POST":
+        headers["Content-Digest"] = content_digest(body)
+        components = SIGNED_WITH_BODY
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    request = Request(method, parts.scheme, parts.netloc, target, headers)
+    params: Params = (
+        ("created", int(now.timestamp())),
+        ("keyid", key_id),
+        ("alg", "rsa-v1_5-sha256"),
+    )
+    return headers | sign(private_key, request, components, params)
 
 
 # --- Content-Digest (RFC 9530) ----------------------------------------------------------

@@ -664,6 +664,7 @@ def _seed_federation(installation: Installation) -> None:
                             "next_attempt_at": now - timedelta(days=1),
                             "last_success_at": now - timedelta(days=10),
                             "unavailable_at": now - timedelta(days=2),
+                            "signature_scheme": None, "signature_scheme_at": None,
                         },
                         {
                             "host": "slow.example", "failures": 3, "dropped": 0,
@@ -671,6 +672,7 @@ def _seed_federation(installation: Installation) -> None:
                             "next_attempt_at": now + timedelta(minutes=30),
                             "last_success_at": now - timedelta(hours=1),
                             "unavailable_at": None,
+                            "signature_scheme": "rfc9421", "signature_scheme_at": now,
                         },
                     ],
                 )  # fmt: skip
@@ -695,7 +697,7 @@ def test_given_servers_in_each_state_when_the_operator_asks_then_roost_federatio
     """`roost federation status` (and `--host`, `--json`): on a fresh
     installation no other server is known; with a backing-off server, an
     unavailable one and one only queued for, each shows its state, its
-    queued deliveries, failures and last success."""
+    queued deliveries, failures, last success and the signature it took."""
     roost = installation.roost
     assert roost("federation", "status").out.strip() == "no other server is known yet"
     assert json.loads(roost("federation", "status", "--json").out) == []
@@ -705,7 +707,7 @@ def test_given_servers_in_each_state_when_the_operator_asks_then_roost_federatio
     lines = {line.split()[1]: line for line in shown.splitlines() if ".example" in line}
     assert set(lines) == {"down.example", "new.example", "slow.example"}, shown
     assert "unavailable" in lines["down.example"]
-    assert "backing off" in lines["slow.example"]
+    assert "backing off" in lines["slow.example"] and "rfc9421" in lines["slow.example"]
     assert " ok " in lines["new.example"] and "never" in lines["new.example"]
 
     listed = {h["host"]: h for h in json.loads(roost("federation", "status", "--json").out)}
@@ -713,6 +715,7 @@ def test_given_servers_in_each_state_when_the_operator_asks_then_roost_federatio
     slow = listed["slow.example"]
     assert slow["queued"] == 2 and slow["failures"] == 3  # the parked job is not waiting
     assert slow["next_attempt_at"] is not None and slow["last_success_at"] is not None
+    assert slow["signature"] == "rfc9421"  # what the double-knock learnt
     down = listed["down.example"]
     assert down["queued"] == 0 and down["dropped"] == 4
     assert down["unavailable_since"] is not None and down["next_attempt_at"] is None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -60,6 +60,13 @@ class Peer:
     keys: dict[str, rsa.RSAPrivateKey] = field(default_factory=dict)
     # Each actor's ``alsoKnownAs``, by name.
     aliases: dict[str, list[str]] = field(default_factory=dict)
+    # When set, a request (GET or POST) whose headers it refuses is answered
+    # 401 and recorded in ``refused`` only (a server that does not take a
+    # kind of signature).
+    refuses: Callable[[str, str, dict[str, str], bytes], bool] | None = None
+    refused: list[dict[str, str]] = field(default_factory=list)
+    # The headers of each GET it answered, in order.
+    get_headers: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def domain(self) -> str:
@@ -164,8 +171,19 @@ def serve() -> Iterator[Peer]:
             with contextlib.suppress(BrokenPipeError):
                 self.wfile.write(body)
 
+        def _refused(self, method: str, body: bytes) -> bool:
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            if actor.refuses is None or not actor.refuses(method, self.path, headers, body):
+                return False
+            actor.refused.append(headers | {"path": self.path, "method": method})
+            self._answer(401, b"")
+            return True
+
         def do_GET(self) -> None:
+            if self._refused("GET", b""):
+                return
             actor.asked.append(self.path)
+            actor.get_headers.append({k.lower(): v for k, v in self.headers.items()})
             path = urlsplit(self.path).path
             if actor.fetch_answer is not None:
                 self._answer(actor.fetch_answer, b"{}")
@@ -191,6 +209,8 @@ def serve() -> Iterator[Peer]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             assert "Signature" in self.headers
+            if self._refused("POST", body):
+                return
             headers = {k.lower(): v for k, v in self.headers.items()}
             actor.headers.append(headers | {"path": self.path})
             actor.bodies.append(body)

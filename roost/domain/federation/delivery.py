@@ -3,7 +3,8 @@
 ``enqueue_delivery`` queues a ``Deliver`` job (in the caller's transaction)
 holding the activity as sent, the inbox, and the local account whose key
 signs it. Its handler POSTs it through the one outbound client
-(roost/net/http.py), signed (draft-cavage, roost/net/signatures.py).
+(roost/net/http.py), signed as ``ROOST_FEDERATION_SIGNATURES`` says
+(roost/domain/federation/signing.py: draft-cavage, RFC 9421, or both in turn).
 
   - 2xx: delivered.
   - 4xx other than 408 and 429: the other server refuses it for good; it is
@@ -51,7 +52,7 @@ from roost.domain.jobs import JobContext
 from roost.jobs.outbox import enqueue
 from roost.jobs.registry import Job, RetryLater, handles
 from roost.keys.ring import ERASED, seal, unseal
-from roost.net.http import OutboundRefused, post
+from roost.net.http import OutboundRefused
 
 log = logging.getLogger("roost.federation")
 
@@ -173,17 +174,17 @@ async def _deliver(ctx: JobContext, job: Deliver, host: str) -> None:
         log.info("delivery dropped: its sender was erased", extra={"inbox": job.inbox_url})
         return
     if job.signed_by_instance:
-        signer = await signing.instance_signer(ctx.db, ctx.settings)
+        key = await signing.instance_key(ctx.db, ctx.settings)
     else:
-        signer = await signing.account_signer(ctx.db, ctx.settings, job.account_id, str(username))
+        key = await signing.account_key(ctx.db, ctx.settings, job.account_id, str(username))
     try:
-        answered = await post(
+        answered = await signing.signed_post(
+            ctx.db,
             ctx.settings,
             job.inbox_url,
+            key,
             body=body.encode(),
             headers={"Content-Type": ACTIVITY_JSON, "Accept": ACTIVITY_JSON},
-            signer=signer,
-            allow_private=ctx.settings.federation_allow_insecure,
         )
     except OutboundRefused as error:
         if await _dropped_as_unavailable(ctx, host, job.inbox_url):

@@ -38,7 +38,7 @@ from roost.domain.types import Viewer
 from roost.errors import NotFound
 from roost.jobs.outbox import enqueue
 from roost.jobs.registry import Job, handles
-from roost.net.http import OutboundRefused, fetch
+from roost.net.http import OutboundRefused
 
 log = logging.getLogger("roost.federation")
 
@@ -105,13 +105,13 @@ async def _answers_gone(db: Database, settings: Settings, uri: str) -> bool:
     if not uris.peer_url_allowed(settings, uri):
         return False
     try:
-        fetched = await fetch(
+        fetched = await signing.signed_fetch(
+            db,
             settings,
             uri,
+            await signing.instance_key(db, settings),
             accept=remote.ACCEPT,
             max_bytes=remote.MAX_DOCUMENT_BYTES,
-            signer=await signing.instance_signer(db, settings),
-            allow_private=settings.federation_allow_insecure,
         )
     except (OutboundRefused, ValueError):
         return False

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -61,7 +60,7 @@ from roost.db.tables import (
     status_deliveries,
     statuses,
 )
-from roost.domain.federation import hosts, uris
+from roost.domain.federation import hosts, signing, uris
 from roost.domain.federation.delivery import ACTIVITY_JSON, DeliveryFailed
 from roost.domain.federation.remote import policy_for
 from roost.domain.jobs import JobContext
@@ -70,7 +69,7 @@ from roost.jobs.outbox import enqueue
 from roost.jobs.registry import Job, RetryLater, handles
 from roost.keys import ring
 from roost.net import signatures
-from roost.net.http import OutboundRefused, post
+from roost.net.http import OutboundRefused
 
 log = logging.getLogger("roost.federation")
 
@@ -225,30 +224,25 @@ async def _one_done(db: Database, farewell_id: int) -> None:
         await end(db, farewell_id)
 
 
-def _signer(private_pem: str, key_id: str) -> signatures.Signer:
-    private_key = signatures.load_private_key(private_pem)
-
-    def sign(method: str, url: str, headers: Mapping[str, str], body: bytes) -> dict[str, str]:
-        return signatures.signed_headers(private_key, key_id, method, url, body, utcnow())
-
-    return sign
+def _key(private_pem: str, key_id: str) -> signing.SigningKey:
+    return signing.SigningKey(key_id, signatures.load_private_key(private_pem))
 
 
 async def _send(
-    db: Database, settings: Settings, inbox_url: str, body: bytes, sign: signatures.Signer
+    db: Database, settings: Settings, inbox_url: str, body: bytes, key: signing.SigningKey
 ) -> bool:
     """POST the activity; True when this delivery has ended (taken, refused
     for good, or its server has now failed for days), DeliveryFailed to be
     tried again (as delivery.py's)."""
     host = hosts.host_of(inbox_url)
     try:
-        answered = await post(
+        answered = await signing.signed_post(
+            db,
             settings,
             inbox_url,
+            key,
             body=body,
             headers={"Content-Type": ACTIVITY_JSON, "Accept": ACTIVITY_JSON},
-            signer=sign,
-            allow_private=settings.federation_allow_insecure,
         )
     except OutboundRefused as error:
         if await hosts.failed(db, settings, host):
@@ -293,7 +287,7 @@ async def say_farewell(ctx: JobContext, job: SayFarewell) -> None:
             ctx.settings,
             job.inbox_url,
             body,
-            _signer(row.private_key_pem, uris.key_id(actor)),
+            _key(row.private_key_pem, uris.key_id(actor)),
         )
     await _one_done(ctx.db, job.farewell_id)
 

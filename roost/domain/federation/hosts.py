@@ -20,6 +20,8 @@ a verified activity to the inbox, and so does a probe it answers
 (roost/domain/federation/probes.py: unavailable hosts are probed
 periodically, at doubling intervals). ``host_states`` is what `roost federation
 status` shows: each known host, its state and its queued deliveries.
+``known_scheme`` and ``remember_scheme`` keep which signature scheme the
+host took (roost/domain/federation/signing.py, the double-knock).
 """
 
 from __future__ import annotations
@@ -176,6 +178,39 @@ async def seen_alive(tx: Tx, host: str) -> None:
 
 
 @dataclass(frozen=True)
+class KnownScheme:
+    """The signature scheme a host last took, and when that was learnt."""
+
+    scheme: str
+    learnt_at: datetime
+
+
+async def known_scheme(db: Database, host: str) -> KnownScheme | None:
+    """The scheme ``host`` last took (signing.py's double-knock), if any."""
+    h = federation_hosts.c
+    async with db.read() as conn:
+        row = (
+            await conn.execute(
+                select(h.signature_scheme, h.signature_scheme_at).where(h.host == host)
+            )
+        ).first()
+    if row is None or row.signature_scheme is None or row.signature_scheme_at is None:
+        return None
+    return KnownScheme(str(row.signature_scheme), row.signature_scheme_at)
+
+
+async def remember_scheme(db: Database, host: str, scheme: str) -> None:
+    """``host`` took a request signed with ``scheme``: the next ones use it."""
+    async with db.write() as tx:
+        await _ensure(tx, host)
+        await tx.execute(
+            update(federation_hosts)
+            .where(federation_hosts.c.host == host)
+            .values(signature_scheme=scheme, signature_scheme_at=utcnow())
+        )
+
+
+@dataclass(frozen=True)
 class HostReport:
     host: str
     state: HostState
@@ -186,6 +221,8 @@ class HostReport:
     last_success_at: datetime | None
     unavailable_at: datetime | None
     dropped: int
+    # The signature scheme it took when last double-knocked (signing.py).
+    signature_scheme: str | None = None
 
 
 async def _queued_by_host(conn: AsyncConnection) -> dict[str, int]:
@@ -239,6 +276,7 @@ async def host_states(conn: AsyncConnection, host: str | None = None) -> list[Ho
                 last_success_at=row.last_success_at,
                 unavailable_at=row.unavailable_at,
                 dropped=int(row.dropped),
+                signature_scheme=row.signature_scheme,
             )
         )
     return reports

@@ -42,7 +42,7 @@ from roost.domain.federation._upsert import insert_absent
 from roost.errors import Invalid, NotFound
 from roost.ids import new_id
 from roost.keys.ring import seal
-from roost.net.http import OutboundRefused, fetch
+from roost.net.http import OutboundRefused
 
 log = logging.getLogger("roost.federation")
 
@@ -168,13 +168,13 @@ async def _get_json_at(db: Database, settings: Settings, url: str, accept: str) 
         raise RemoteRefused("That address is not fetched")
     await refuse_suspended(db, settings, url)
     try:
-        fetched = await fetch(
+        fetched = await signing.signed_fetch(
+            db,
             settings,
             url,
+            await signing.instance_key(db, settings),
             accept=accept,
             max_bytes=MAX_DOCUMENT_BYTES,
-            signer=await signing.instance_signer(db, settings),
-            allow_private=settings.federation_allow_insecure,
         )
     except OutboundRefused as error:
         log.info("remote fetch refused: %s", error)

@@ -54,7 +54,7 @@ from roost.domain.federation._upsert import insert_absent
 from roost.domain.federation.remote import federates_with
 from roost.ids import new_id
 from roost.net import message_signatures, signatures
-from roost.net.http import OutboundRefused, fetch
+from roost.net.http import OutboundRefused
 from roost.net.signatures import SignatureRefused
 
 log = logging.getLogger("roost.federation")
@@ -308,13 +308,13 @@ def _key_in(document: Any, key_id: str) -> _Key | None:
 async def _fetch_key(db: Database, settings: Settings, key_id: str) -> _Key:
     url, _ = urldefrag(key_id)
     try:
-        fetched = await fetch(
+        fetched = await signing.signed_fetch(
+            db,
             settings,
             url,
+            await signing.instance_key(db, settings),
             accept=ACCEPT,
             max_bytes=MAX_KEY_DOCUMENT_BYTES,
-            signer=await signing.instance_signer(db, settings),
-            allow_private=settings.federation_allow_insecure,
         )
     except OutboundRefused as error:
         raise SignatureRefused(f"the key could not be fetched: {error}") from None
