@@ -63,7 +63,7 @@ class _CountingProtocol:
         def counted(*args: Any, **kwargs: Any) -> Any:
             COUNTS[kind] += 1
             COUNTS["pg_round_trips"] += 1
-            STATEMENTS[f"{kind}: {_text(args)}"] += 1
+            STATEMENTS[f"{kind}: {_text([*args, *kwargs.values()])}"] += 1
             return value(*args, **kwargs)
 
         return counted

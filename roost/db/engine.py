@@ -116,9 +116,10 @@ def ping_in_one_round_trip(engine: AsyncEngine) -> None:
     its check in a transaction of its own (BEGIN, the query, ROLLBACK: three
     round trips at every checkout, more than most requests' reads). A simple
     query prepares nothing and leaves no transaction open, so it is safe
-    wherever the wrapped one is (a pooler in transaction mode included). A failure is translated as the dialect's own
-    ping does, so a lost link is still seen as a disconnect and the
-    connection replaced before anyone uses it."""
+    wherever the wrapped one is (a pooler in transaction mode included). A
+    failure is translated as the dialect's own ping does, so a lost link is
+    still seen as a disconnect and the connection replaced before anyone
+    uses it."""
 
     def do_ping(dbapi_connection: Any) -> bool:
         try:
