@@ -57,6 +57,20 @@ class Stack:
     redis_port: int
     data_dir: Path
     prefix: str = "bench:"
+    redis_pid: int = 0
+
+    @property
+    def database_name(self) -> str:
+        return self.database_url.rpartition("/")[2]
+
+    def backend_cpu_seconds(self) -> dict[int, float]:
+        """CPU time so far of the redis-server and of each PostgreSQL backend
+        serving this stack's database (by pid: backends come and go)."""
+        return {
+            pid: _cpu_seconds(pid)
+            for pid in [self.redis_pid, *_backends_of(self.database_name)]
+            if pid and _cpu_seconds(pid) >= 0
+        }
 
     @property
     def redis_url(self) -> str:
@@ -119,7 +133,7 @@ def _stack(scratch: Path) -> Iterator[Stack]:
     )
     try:
         base, _, _ = ADMIN_URL.rpartition("/")
-        built = Stack(f"{base}/{name}", port, scratch / "data")
+        built = Stack(f"{base}/{name}", port, scratch / "data", redis_pid=redis.pid)
         built.data_dir.mkdir(parents=True, exist_ok=True)
         asyncio.run(_migrate(built.settings()))
         yield built
@@ -127,6 +141,32 @@ def _stack(scratch: Path) -> Iterator[Stack]:
         redis.terminate()
         redis.wait(timeout=10)
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid``, or -1 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return -1.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _backends_of(database: str) -> list[int]:
+    """PostgreSQL backends connected to ``database``, found by their process
+    titles ("postgres: 15/main: USER DATABASE HOST(PORT) STATE") on this
+    machine."""
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres:") and f" {database} " in title:
+            found.append(int(entry.name))
+    return found
 
 
 async def _migrate(settings: Settings) -> None:

@@ -360,6 +360,16 @@ class Measured:
     connections: int
     result: _load.LoadResult
     cpu_ms: float
+    backend_cpu_ms: float = 0.0  # scaled: PostgreSQL's backends and Redis
+
+
+# Scaled: CPU seconds so far of the stack's PostgreSQL backends and Redis, by
+# pid (set while ``scaled`` runs; see bench/_scaled.py).
+_backend_cpu: list[Any] = []
+
+
+def _backend_seconds() -> dict[int, float]:
+    return _backend_cpu[0]() if _backend_cpu else {}
 
 
 def measure_all(
@@ -370,6 +380,7 @@ def measure_all(
 
     def run(route: Route, connections: int, length: float) -> Measured:
         before = sum(cpu_seconds(p) for p in pids)
+        backend_before = _backend_seconds()
         result = _load.measure(
             host,
             port,
@@ -382,11 +393,16 @@ def measure_all(
         )
         spent = sum(cpu_seconds(p) for p in pids) - before
         per = spent * 1000 / result.requests if result.requests else float("nan")
-        return Measured(route, connections, result, per)
+        backend = _backend_spent(backend_before, _backend_seconds())
+        backend_per = backend * 1000 / result.requests if result.requests else float("nan")
+        return Measured(route, connections, result, per, backend_per)
 
     every = routes(seeded)
     for route in every:
-        run(route, 16, WARM_UP_S)
+        # Not posting: the jobs its posts leave (run by the worker when
+        # scaled) would still be running during the next routes' figures.
+        if route.kind != "post":
+            run(route, 16, WARM_UP_S)
     for route in every:
         out.append(run(route, 16, seconds))
         if route.kind == "post":
@@ -397,9 +413,10 @@ def measure_all(
 def report(measured: list[Measured]) -> tuple[dict[str, _results.Figure], list[str], bool]:
     home = next(m for m in measured if m.route.kind == "home").result.rps
     livez = next(m for m in measured if m.route.kind == "trivial").result.rps
+    scaled_run = any(m.backend_cpu_ms for m in measured)
     print(
         f"\n{'route':<22}{'conns':>6}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
-        f"{'/home':>8}{'/livez':>8}{'CPU ms':>8}"
+        f"{'/home':>8}{'/livez':>8}{'CPU ms':>8}" + (f"{'+db/redis':>10}" if scaled_run else "")
     )
     figures: dict[str, _results.Figure] = {}
     misses: list[str] = []
@@ -409,7 +426,7 @@ def report(measured: list[Measured]) -> tuple[dict[str, _results.Figure], list[s
         line = (
             f"{m.route.name:<22}{m.connections:>6}{r.rps:>9.1f}{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}"
             f"{r.rps / home if home else 0:>8.0%}{r.rps / livez if livez else 0:>8.1%}"
-            f"{m.cpu_ms:>8.2f}"
+            f"{m.cpu_ms:>8.2f}" + (f"{m.backend_cpu_ms:>10.2f}" if scaled_run else "")
         )
         if r.errors or r.bad_status:
             line += f"  ({r.errors} failed, {r.bad_status} non-2xx)"
@@ -419,6 +436,8 @@ def report(measured: list[Measured]) -> tuple[dict[str, _results.Figure], list[s
         figures |= _results.load_figures(key, r)
         figures[f"{key}_home_share"] = _results.higher(r.rps / home if home else 0)
         figures[f"{key}_cpu_ms"] = _results.lower(m.cpu_ms, "ms")
+        if scaled_run:
+            figures[f"{key}_backend_cpu_ms"] = _results.lower(m.backend_cpu_ms, "ms")
         share = r.rps / home if home else 0
         if m.route.kind == "read":
             if share < READ_SHARE:
@@ -463,10 +482,16 @@ def scaled(posts: int, bulk: int) -> Iterator[tuple[int, list[int], Seeded]]:
                 ["worker", "--log-level", "warning"],
             ):
                 log = stack.data_dir / f"{args[0]}.log"
+                # The server counts its round trips (bench/_counting.py).
+                program = (
+                    [sys.executable, "-m", "bench._counting"]
+                    if args[0] == "serve"
+                    else [str(_server.ROOST)]
+                )
                 with log.open("ab") as out:
                     started.append(
                         subprocess.Popen(
-                            [str(_server.ROOST), *args],
+                            [*program, *args],
                             env=env,
                             stdout=out,
                             stderr=subprocess.STDOUT,
@@ -475,10 +500,73 @@ def scaled(posts: int, bulk: int) -> Iterator[tuple[int, list[int], Seeded]]:
                     )
             _server.wait_until_answering(started[0], port)
             time.sleep(0.5)
+            _backend_cpu.append(stack.backend_cpu_seconds)
             yield port, [p.pid for p in started], seeded
         finally:
+            _backend_cpu.clear()
             for process in started:
                 _server.stop(process)
+
+
+def _backend_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(spent - before.get(pid, 0.0) for pid, spent in after.items())
+
+
+# -- round trips per request (scaled) ----------------------------------------------
+
+TRIP_KINDS = (
+    "pg_round_trips",
+    "pg_simple",
+    "pg_prepare",
+    "pg_execute",
+    "sqlalchemy_statements",
+    "prepared_reads",
+    "redis_round_trips",
+    "redis_commands",
+)
+
+
+def _counts(base: str) -> dict[str, int]:
+    with urllib.request.urlopen(base + "/__bench/counts", timeout=30) as response:
+        counted: dict[str, int] = json.loads(response.read())
+    return counted
+
+
+def count_trips(base: str, seeded: Seeded, requests: int = 40) -> dict[str, _results.Figure]:
+    """Round trips per request, per route, one request at a time on the
+    server started by ``scaled`` (bench/_counting.py): PostgreSQL round trips
+    (simple queries such as BEGIN/COMMIT/ROLLBACK and pings, prepares,
+    executions), SQLAlchemy statements, prepared reads, Redis round trips
+    and commands. Posting's jobs run on the worker, not counted here."""
+    print(f"\nround trips per request, scaled ({requests} requests per route, one at a time)")
+    print(f"{'route':<22}" + "".join(f"{k.replace('_', ' ')[:11]:>12}" for k in TRIP_KINDS))
+    figures: dict[str, _results.Figure] = {}
+    for route in routes(seeded):
+        if route.kind == "trivial":
+            continue
+        for n in range(3):  # caches as warm as under load
+            _one(base, route, seeded.viewer_token, 4_000_000 + n)
+        before = _counts(base)
+        for n in range(requests):
+            _one(base, route, seeded.viewer_token, 5_000_000 + n)
+        after = _counts(base)
+        per = {k: (after.get(k, 0) - before.get(k, 0)) / requests for k in TRIP_KINDS}
+        print(f"{route.name:<22}" + "".join(f"{per[k]:>12.2f}" for k in TRIP_KINDS))
+        key = route.name.replace(",", "").replace(" ", "_")
+        for kind in TRIP_KINDS:
+            figures[f"{key}_{kind}"] = _results.lower(per[kind], "per request")
+    return figures
+
+
+def _one(base: str, route: Route, token: str, n: int) -> None:
+    headers = {"Authorization": f"Bearer {token}"} if route.auth else {}
+    data = None
+    if route.post_json is not None:
+        data = (route.post_json % n).encode()
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(base + route.path, data=data, headers=headers)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
 
 
 # -- where the time goes (in process) ---------------------------------------------
@@ -728,6 +816,7 @@ def main(argv: list[str] | None = None) -> int:
             for route in routes(seeded):
                 _check(base, route, seeded.viewer_token)
             measured = measure_all(_server.HOST, port, pids, seeded, args.seconds, args.builtin)
+            trips = count_trips(base, seeded) if args.scaled else {}
     print(f"\n{_server.machine()} (after)")
     figures, misses, failed = report(measured)
     for miss in misses:
@@ -737,7 +826,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     _results.record(
         "routes_scaled" if args.scaled else "routes",
-        figures,
+        figures | trips,
         extra={
             "generator": _load.generator(builtin=args.builtin),
             "posts": args.posts,

@@ -96,3 +96,31 @@ def test_given_many_posts_when_pages_of_5_and_40_are_read_then_the_same_number_o
         assert many <= 8, path
     page = bob.get(f"/api/v1/accounts/{alice.id}/statuses?limit=40").json()
     assert [s["id"] for s in page] == posts[::-1][:40]
+
+
+def test_given_pages_without_polls_quotes_or_moves_when_read_then_no_connection_is_checked_out(
+    roost: Roost,
+) -> None:
+    # A page's facts (polls, quotes, moves) are a prepared read; SQLAlchemy's
+    # connection (on PostgreSQL a checkout, its check, a transaction and its
+    # rollback) is opened only when they name something more to read.
+    alice, bob = roost.account("alice"), roost.account("bob")
+    bob.follow(alice)
+    post = alice.post_status("a plain post #garden")["id"]
+    alice.post_status("a reply", in_reply_to_id=post)
+    bob.post(f"/api/v1/statuses/{post}/favourite")
+    roost.drain_jobs()
+
+    for path in (
+        "/api/v1/timelines/home",
+        f"/api/v1/accounts/{alice.id}/statuses",
+        f"/api/v1/statuses/{post}/context",
+        "/api/v1/timelines/tag/garden",
+        "/api/v1/favourites",
+    ):
+        bob.get(path)
+        with counted(roost) as seen:
+            response = bob.get(path)
+        assert response.status_code == 200, response.text
+        assert response.json(), path
+        assert [s for s in seen if s != "prepared"] == [], path

@@ -12,7 +12,7 @@ targets only when some moved, which few do.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -25,15 +25,16 @@ from roost.domain.types import Account, Viewer
 from roost.errors import NotFound
 
 
-def facts_branch(account_ids: list[int]) -> Any:
+def facts_branch(among: Callable[[Any], Any]) -> Any:
     """The part of a page's facts query that says which accounts moved, and
-    where: rows of ("moved", account id, target id, NULL)."""
+    where: rows of ("moved", account id, target id, NULL) (``among(column)``:
+    the column is one of the page's authors)."""
     return select(
         literal("moved").label("kind"),
         account_moves.c.account_id.label("status_id"),
         account_moves.c.target_account_id.label("number"),
         cast(null(), String(16)).label("word"),
-    ).where(account_moves.c.account_id.in_(account_ids))
+    ).where(among(account_moves.c.account_id))
 
 
 async def moved_targets(conn: AsyncConnection, account_ids: Iterable[int]) -> dict[int, int]:

@@ -3,7 +3,7 @@ when its post is (roost/domain/privacy.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -129,11 +129,12 @@ async def poll(conn: AsyncConnection, viewer: Viewer, poll_id: int) -> Visible[P
     return cleared.derive(lambda _row: found)
 
 
-def facts_branch(ids: list[int]) -> Any:
-    """The part of a page's facts query that says which posts have a poll."""
+def facts_branch(among: Callable[[Any], Any]) -> Any:
+    """The part of a page's facts query that says which posts have a poll
+    (``among(column)``: the column is one of the page's post ids)."""
     return select(
         literal("poll").label("kind"),
         polls.c.status_id.label("status_id"),
         polls.c.id.label("number"),
         cast(null(), String(16)).label("word"),
-    ).where(polls.c.status_id.in_(ids))
+    ).where(among(polls.c.status_id))

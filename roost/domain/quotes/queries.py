@@ -76,21 +76,22 @@ class QuoteFacts:
     counts: dict[int, int] = field(default_factory=dict)
 
 
-def facts_branches(ids: list[int]) -> list[Any]:
+def facts_branches(among: Callable[[Any], Any]) -> list[Any]:
     """The parts of the page's facts query that quoting reads: rows of (kind,
-    status id, number, word)."""
+    status id, number, word) (``among(column)``: the column is one of the
+    page's post ids)."""
     return [
         select(
             literal("policy").label("kind"),
             quote_policies.c.status_id.label("status_id"),
             cast(null(), BigInteger).label("number"),
             quote_policies.c.policy.label("word"),
-        ).where(quote_policies.c.status_id.in_(ids)),
+        ).where(among(quote_policies.c.status_id)),
         select(
             literal("quote"), quotes.c.status_id, quotes.c.quoted_status_id, quotes.c.state
-        ).where(quotes.c.status_id.in_(ids)),
+        ).where(among(quotes.c.status_id)),
         select(literal("count"), quotes.c.quoted_status_id, func.count(), cast(null(), String(16)))
-        .where(quotes.c.quoted_status_id.in_(ids), quotes.c.state == "accepted")
+        .where(among(quotes.c.quoted_status_id), quotes.c.state == "accepted")
         .group_by(quotes.c.quoted_status_id),
     ]
 
@@ -109,7 +110,7 @@ def take_fact(facts: QuoteFacts, kind: str, status_id: int, number: Any, word: A
 
 
 async def with_quotes(
-    conn: AsyncConnection,
+    open_conn: Callable[[], Awaitable[AsyncConnection]],
     viewer: Viewer,
     views: Sequence[Visible[StatusView]],
     *,
@@ -120,7 +121,8 @@ async def with_quotes(
 
     ``load`` hydrates quoted posts the viewer may see; without it (a quoted
     post's own quote) only the state and id are given, as Mastodon nests a
-    ShallowQuote."""
+    ShallowQuote. ``open_conn`` gives the connection to read with, asked only
+    when the facts name something to read (most pages: nothing)."""
     if not views:
         return []
     every = [v.value for v in views] + [v.value.reblog for v in views if v.value.reblog]
@@ -134,11 +136,13 @@ async def with_quotes(
             if s.account.id != me
             and effective_policy(s.status.visibility, policies.get(s.status.id)) == "followers"
         }
-        followed = await follows_any(conn, me, asking)
+        if asking:
+            followed = await follows_any(await open_conn(), me, asking)
     targets = {q for q, state in made.values() if state == "accepted" and q is not None}
     loaded: dict[int, StatusView] = {}
     shown: set[int] = set()
     if targets:
+        conn = await open_conn()
         if load is not None:
             loaded = {v.value.status.id: v.value for v in await load(conn, viewer, targets)}
             shown = set(loaded)
@@ -147,13 +151,15 @@ async def with_quotes(
     hidden = targets - shown
     existing: set[int] = set()
     if hidden:
+        conn = await open_conn()
         rows = await conn.execute(select(statuses.c.id).where(statuses.c.id.in_(hidden)))
         existing = {int(r[0]) for r in rows}
     own_block: set[int] = set()
     muted: set[int] = set()
-    if me is not None:
-        own_block = await privacy.hidden_by_own_block(conn, me, existing)
-        muted = await _muted_authors(conn, me, shown)
+    if me is not None and existing:
+        own_block = await privacy.hidden_by_own_block(await open_conn(), me, existing)
+    if me is not None and shown:
+        muted = await _muted_authors(await open_conn(), me, shown)
 
     def quote_of(status_id: int) -> QuoteView | None:
         found = made.get(status_id)

@@ -10,17 +10,46 @@ A page with neither costs that one query.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 from sqlalchemy import union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roost.db.engine import ReadScope
+from roost.db.fastread import IdList, Prepared, id_list
 from roost.domain.accounts import moved
 from roost.domain.polls import queries as polls
 from roost.domain.privacy import Visible
 from roost.domain.quotes import queries as quotes
 from roost.domain.types import Account, StatusView, Viewer
+
+Opener = Callable[[], Awaitable[AsyncConnection]]
+
+
+def _facts_query(posts: Callable[[Any], Any], authors: Callable[[Any], Any]) -> Any:
+    return union_all(
+        polls.facts_branch(posts),
+        *quotes.facts_branches(posts),
+        moved.facts_branch(authors),
+    )
+
+
+# The same query as a prepared read (roost/db/fastread.py): the page's post
+# ids and authors as two id-list parameters.
+_FACTS = Prepared(
+    lambda: _facts_query(lambda c: id_list(c, "ids"), lambda c: id_list(c, "authors"))
+)
+
+
+def _asked(views: Sequence[Visible[StatusView]]) -> tuple[list[int], list[int]]:
+    """The page's post ids (boosted originals too) and authors."""
+    ids = {v.value.status.id for v in views}
+    ids |= {v.value.reblog.status.id for v in views if v.value.reblog is not None}
+    authors = {v.value.account.id for v in views}
+    authors |= {v.value.reblog.account.id for v in views if v.value.reblog is not None}
+    return list(ids), sorted(authors)
 
 
 async def with_extras(
@@ -33,30 +62,57 @@ async def with_extras(
     """``views`` with their polls and ``quoting`` set (see the module)."""
     if not views:
         return []
-    ids = {v.value.status.id for v in views}
-    ids |= {v.value.reblog.status.id for v in views if v.value.reblog is not None}
-    wanted = list(ids)
+    ids, authors = _asked(views)
+    query = _facts_query(lambda c: c.in_(ids), lambda c: c.in_(authors))
+    rows = [tuple(r) for r in await conn.execute(query)]
+
+    async def given() -> AsyncConnection:
+        return conn
+
+    return await _with_facts(given, viewer, views, rows, load=load)
+
+
+async def with_page_extras(
+    reads: ReadScope,
+    viewer: Viewer,
+    views: Sequence[Visible[StatusView]],
+    *,
+    load: quotes.Loader | None,
+) -> list[Visible[StatusView]]:
+    """``with_extras`` for a page read in ``reads``: the facts query is a
+    prepared read, and a SQLAlchemy connection is opened only if the facts
+    name something more to read (a poll, a quote, a move), which most pages'
+    do not. On PostgreSQL that saves the connection's checkout, its
+    transaction and its ping: five round trips of a page's eight."""
+    if not views:
+        return []
+    ids, authors = _asked(views)
+    rows = await reads.fast.all(_FACTS, ids=IdList(ids), authors=IdList(authors))
+    return await _with_facts(reads.conn, viewer, views, rows, load=load)
+
+
+async def _with_facts(
+    open_conn: Opener,
+    viewer: Viewer,
+    views: Sequence[Visible[StatusView]],
+    rows: Sequence[Sequence[Any]],
+    *,
+    load: quotes.Loader | None,
+) -> list[Visible[StatusView]]:
     having_poll: set[int] = set()
     facts = quotes.QuoteFacts()
-    authors = {v.value.account.id for v in views}
-    authors |= {v.value.reblog.account.id for v in views if v.value.reblog is not None}
-    query = union_all(
-        polls.facts_branch(wanted),
-        *quotes.facts_branches(wanted),
-        moved.facts_branch(sorted(authors)),
-    )
     moves: dict[int, int] = {}
-    for kind, status_id, number, word in await conn.execute(query):
+    for kind, status_id, number, word in rows:
         if kind == "moved":
             moves[int(status_id)] = int(number)
         elif not quotes.take_fact(facts, kind, status_id, number, word) and kind == "poll":
             having_poll.add(int(status_id))
     shown = list(views)
     if moves:
-        shown = _with_moved(shown, await moved.shown_targets(conn, viewer, moves))
+        shown = _with_moved(shown, await moved.shown_targets(await open_conn(), viewer, moves))
     if having_poll:
-        shown = await polls.with_polls(conn, viewer, shown, having=having_poll)
-    return await quotes.with_quotes(conn, viewer, shown, facts=facts, load=load)
+        shown = await polls.with_polls(await open_conn(), viewer, shown, having=having_poll)
+    return await quotes.with_quotes(open_conn, viewer, shown, facts=facts, load=load)
 
 
 def _with_moved(

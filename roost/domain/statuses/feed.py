@@ -37,7 +37,7 @@ from roost.db.tables import accounts, statuses
 from roost.domain import privacy
 from roost.domain.privacy import PolicyRead, Visible
 from roost.domain.statuses.assembly import assemble
-from roost.domain.statuses.extras import with_extras
+from roost.domain.statuses.extras import with_page_extras
 from roost.domain.statuses.feed_rows import (
     ACCOUNT_NAMES,
     AUTHOR_ID,
@@ -174,7 +174,7 @@ async def present(
         original=related.get,
         view=view,
     )
-    return await with_extras(await reads.conn(), viewer, result, load=quoted_views)
+    return await with_page_extras(reads, viewer, result, load=quoted_views)
 
 
 async def by_ids(reads: ReadScope, viewer: Viewer, ids: Sequence[int]) -> list[Visible[StatusView]]:
