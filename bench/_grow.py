@@ -657,7 +657,10 @@ class _Grower:
                 followers_count=accounts.c.followers_count + bindparam("b_followers"),
                 following_count=accounts.c.following_count + bindparam("b_following"),
                 # The seed's posts are newer than the bulk's.
-                last_status_at=func.coalesce(accounts.c.last_status_at, bindparam("b_last")),
+                last_status_at=func.coalesce(
+                    accounts.c.last_status_at,
+                    bindparam("b_last", type_=accounts.c.last_status_at.type),
+                ),
             )
         )
         for at in range(0, len(changes), CHUNK):

@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import contextlib
 import copy
+import json
 import shutil
 import subprocess
 import sys
@@ -146,6 +147,49 @@ def _one_size(
             shutil.rmtree(scratch / f"data-{size.name}", ignore_errors=True)
 
 
+def keep(where: Path, size: _grow.Size) -> int:
+    """Build ``size`` into ``where/data`` and leave it there, with the seed's
+    description that ``bench.routes --profile --keep where`` reads."""
+    from roost.config import load_settings
+
+    data_dir = where / "data"
+    if (data_dir / "bench-seeded.json").is_file():
+        print(f"{data_dir} is built already")
+        return 0
+    settings = load_settings(data_dir=data_dir, database_url="", redis_url="", domain="localhost")
+    built = asyncio.run(_grow.build(settings, size))
+    (data_dir / "bench-seeded.json").write_text(json.dumps(built.seeded.__dict__))
+    print(
+        f"{size.name} in {data_dir}: actions' seed {built.seed_s:.0f}s, bulk {built.bulk_s:.0f}s,"
+        f" search index {built.index_s:.0f}s, {_db_size(data_dir) / 1e6:.0f} MB"
+    )
+    return 0
+
+
+def markdown(run: dict[str, Any]) -> str:
+    """A recorded run as a table: req/s, p99 and CPU ms per route per size."""
+    sizes = run["settings"]["sizes"]
+    figures = run["figures"]
+    names = [
+        key.removeprefix(f"{sizes[0]}_").removesuffix("_rps")
+        for key in figures
+        if key.startswith(f"{sizes[0]}_") and key.endswith("_rps")
+    ]
+    lines = [
+        "| route | " + " | ".join(f"{s}: req/s, p99 ms, CPU ms" for s in sizes) + " |",
+        "|---|" + "---|" * len(sizes),
+    ]
+    for name in names:
+        cells = []
+        for size in sizes:
+            rps = figures.get(f"{size}_{name}_rps", {}).get("value", float("nan"))
+            p99 = figures.get(f"{size}_{name}_p99_ms", {}).get("value", float("nan"))
+            cpu = figures.get(f"{size}_{name}_cpu_ms", {}).get("value", float("nan"))
+            cells.append(f"{rps:.0f}, {p99:.0f}, {cpu:.2f}")
+        lines.append(f"| {name.replace('_', ' ')} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10k,100k,1m", help="of " + ", ".join(_grow.SIZES))
@@ -153,8 +197,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scaled", action="store_true", help="PostgreSQL + Redis")
     parser.add_argument("--builtin", action="store_true", help="the asyncio load generator")
     parser.add_argument("--build-only", action="store_true", help="build each size, measure none")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="build the one size of --sizes into this directory and keep it (for"
+        " bench.routes --profile --keep DIR, EXPLAIN QUERY PLAN)",
+    )
+    parser.add_argument(
+        "--table", action="store_true", help="print the newest recorded run as a Markdown table"
+    )
     args = parser.parse_args(argv)
+    if args.table:
+        name = "growth_scaled" if args.scaled else "growth"
+        print(markdown(_results.load(_results.RESULTS / f"{name}.json")[-1]))
+        return 0
     sizes = [_grow.SIZES[s.strip().lower()] for s in args.sizes.split(",")]
+    if args.keep:
+        return keep(args.keep, sizes[0])
 
     print(f"load generator: {_load.generator(builtin=args.builtin)}")
     print(_server.machine())
@@ -185,13 +244,16 @@ def main(argv: list[str] | None = None) -> int:
         _results.record("growth_build", figures)
         return 0
     names = list(next(iter(table.values())))
-    header = f"{'route':<24}" + "".join(f"{s + ' req/s':>12}{'p99 ms':>9}" for s in table)
+    header = f"{'route':<24}" + "".join(
+        f"{s + ' req/s':>12}{'p99 ms':>9}{'CPU ms':>8}" for s in table
+    )
     print(f"\n{_server.machine()} (after)\n{header}")
     for name in names:
         print(
             f"{name:<24}"
             + "".join(
                 f"{table[s][name].result.rps:>12.1f}{table[s][name].result.p99_ms:>9.1f}"
+                f"{table[s][name].cpu_ms:>8.2f}"
                 for s in table
             )
         )
@@ -203,6 +265,11 @@ def main(argv: list[str] | None = None) -> int:
                 misses.append(f"{name}: {small.rps:.0f} -> {big.rps:.0f} req/s (100k -> 1M)")
             if big.p99_ms > small.p99_ms * P99_GROWTH:
                 misses.append(f"{name}: p99 {small.p99_ms:.1f} -> {big.p99_ms:.1f} ms")
+            # The steadier figure on a shared machine: a 20% loss of req/s on
+            # an idle one is 25% more CPU per request.
+            cpu_small, cpu_big = table["100k"][name].cpu_ms, table["1m"][name].cpu_ms
+            if cpu_big > cpu_small / (1 - RPS_LOSS):
+                misses.append(f"{name}: CPU {cpu_small:.2f} -> {cpu_big:.2f} ms per request")
     for miss in misses:
         print(f"MISSED {miss}")
     if failed:
