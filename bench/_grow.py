@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 
 from bench import routes
 
@@ -75,7 +75,12 @@ class Built:
 
 
 async def build(
-    settings: Any, size: Size, *, seeded: routes.Seeded | None = None, rng_seed: int = 11
+    settings: Any,
+    size: Size,
+    *,
+    seeded: routes.Seeded | None = None,
+    rng_seed: int = 11,
+    recent: float = 0.0,
 ) -> Built:
     """Seed through the actions (unless ``seeded``: a copy of a data directory
     they seeded), then grow to ``size`` in bulk."""
@@ -93,7 +98,7 @@ async def build(
     db = Database(settings)
     try:
         started = time.perf_counter()
-        grower = _Grower(db, settings, size, random.Random(rng_seed + 1))
+        grower = _Grower(db, settings, size, random.Random(rng_seed + 1), recent)
         await grower.run()
         bulk_s = time.perf_counter() - started
         started = time.perf_counter()
@@ -119,8 +124,11 @@ def _zipf_cumulative(n: int, exponent: float) -> list[float]:
 
 
 class _Grower:
-    def __init__(self, db: Any, settings: Any, size: Size, rng: random.Random) -> None:
+    def __init__(
+        self, db: Any, settings: Any, size: Size, rng: random.Random, recent: float = 0.0
+    ) -> None:
         self.db = db
+        self.recent = recent
         self.base_url = settings.base_url
         self.size = size
         self.rng = rng
@@ -139,7 +147,8 @@ class _Grower:
         self.rows[table.name] = self.rows.get(table.name, 0) + len(rows)
 
     async def run(self) -> None:
-        from roost.db.tables import accounts, media_attachments, tags
+        from roost.clock import utcnow
+        from roost.db.tables import accounts, media_attachments, statuses, tags
 
         async with self.db.read() as conn:
             base = (
@@ -161,10 +170,18 @@ class _Grower:
                 .mappings()
                 .first()
             )
+            oldest_post, newest = (
+                await conn.execute(
+                    select(func.min(statuses.c.created_at), func.max(statuses.c.created_at))
+                )
+            ).one()
             known_tags = {
                 r.name_key: r.id for r in await conn.execute(select(tags.c.id, tags.c.name_key))
             }
         self.media_template = dict(template) if template is not None else None
+        self.now = utcnow()
+        self.newest_seeded = newest or self.now
+        self.oldest_seeded = oldest_post or self.now
         self.ids: list[int] = [r.id for r in base]
         self.names: list[str] = [r.username for r in base]
         await self._accounts(max(0, self.size.accounts - len(base)))
@@ -375,8 +392,16 @@ class _Grower:
         count = self.size.posts
         window_start = self.oldest - timedelta(days=60)
         span = (self.oldest - timedelta(minutes=1) - window_start).total_seconds()
+        # ``recent``: this share of the bulk posts written while the seed's
+        # were (others posting between the posts the viewer follows).
+        in_seed = int(count * self.recent)
+        seed_span = max((self.newest_seeded - self.oldest_seeded).total_seconds(), 1.0)
         moments = sorted(
-            window_start + timedelta(seconds=rng.uniform(0, span)) for _ in range(count)
+            [window_start + timedelta(seconds=rng.uniform(0, span)) for _ in range(count - in_seed)]
+            + [
+                self.newest_seeded - timedelta(seconds=rng.uniform(0, seed_span) + 0.001)
+                for _ in range(in_seed)
+            ]
         )
         # Plain bodies, rendered once each (as the importer renders).
         pool = []
@@ -588,7 +613,8 @@ class _Grower:
                     }
                     fans.discard(author)
                     times = sorted(
-                        moment + timedelta(seconds=rng.expovariate(1 / 3600)) for _ in fans
+                        min(moment + timedelta(seconds=rng.expovariate(1 / 3600)), self.now)
+                        for _ in fans
                     )
                     for fan, when in zip(sorted(fans), times, strict=True):
                         favs[i] += 1
@@ -649,6 +675,7 @@ class _Grower:
             for i in range(len(self.ids))
             if self.statuses_of[i] or self.followers[i] or self.following[i]
         ]
+        last_type = accounts.c.last_status_at.type
         statement = (
             update(accounts)
             .where(accounts.c.id == bindparam("b_id"))
@@ -657,9 +684,14 @@ class _Grower:
                 followers_count=accounts.c.followers_count + bindparam("b_followers"),
                 following_count=accounts.c.following_count + bindparam("b_following"),
                 # The seed's posts are newer than the bulk's.
-                last_status_at=func.coalesce(
-                    accounts.c.last_status_at,
-                    bindparam("b_last", type_=accounts.c.last_status_at.type),
+                last_status_at=case(
+                    (
+                        accounts.c.last_status_at > bindparam("b_last", type_=last_type),
+                        accounts.c.last_status_at,
+                    ),
+                    else_=func.coalesce(
+                        bindparam("b_last", type_=last_type), accounts.c.last_status_at
+                    ),
                 ),
             )
         )

@@ -57,7 +57,7 @@ def _template(scratch: Path) -> tuple[Path, routes.Seeded, float]:
 
 @contextlib.contextmanager
 def _embedded(
-    scratch: Path, size: _grow.Size, template: tuple[Path, routes.Seeded, float]
+    scratch: Path, size: _grow.Size, template: tuple[Path, routes.Seeded, float], recent: float
 ) -> Iterator[tuple[int, list[int], _grow.Built, str]]:
     from roost.config import load_settings
 
@@ -65,7 +65,7 @@ def _embedded(
     shutil.copytree(template[0], data_dir)
     settings = load_settings(data_dir=data_dir, database_url="", redis_url="", domain="localhost")
     seeded = routes.Seeded(**copy.deepcopy(template[1].__dict__))
-    built = asyncio.run(_grow.build(settings, size, seeded=seeded))
+    built = asyncio.run(_grow.build(settings, size, seeded=seeded, recent=recent))
     built.seed_s = template[2]
     stored = f"{_db_size(data_dir) / 1e6:.0f} MB of SQLite"
     with _server.running(data_dir, **_server.CAPACITY) as server:
@@ -73,12 +73,12 @@ def _embedded(
 
 
 @contextlib.contextmanager
-def _scaled(size: _grow.Size) -> Iterator[tuple[int, list[int], _grow.Built, str]]:
+def _scaled(size: _grow.Size, recent: float) -> Iterator[tuple[int, list[int], _grow.Built, str]]:
     from bench import _scaled
 
     with _scaled.stack() as stack:
         settings = stack.settings(domain="localhost")
-        built = asyncio.run(_grow.build(settings, size))
+        built = asyncio.run(_grow.build(settings, size, recent=recent))
         started: list[subprocess.Popen[bytes]] = []
         try:
             port = _server.free_port()
@@ -121,7 +121,11 @@ def _one_size(
     """Build ``size``, serve it, measure every route; None with --build-only."""
     try:
         started = time.perf_counter()
-        context = _scaled(size) if template is None else _embedded(scratch, size, template)
+        context = (
+            _scaled(size, args.interleave)
+            if template is None
+            else _embedded(scratch, size, template, args.interleave)
+        )
         with context as (port, pids, built, stored):
             build_s = time.perf_counter() - started
             print(
@@ -147,7 +151,7 @@ def _one_size(
             shutil.rmtree(scratch / f"data-{size.name}", ignore_errors=True)
 
 
-def keep(where: Path, size: _grow.Size) -> int:
+def keep(where: Path, size: _grow.Size, recent: float) -> int:
     """Build ``size`` into ``where/data`` and leave it there, with the seed's
     description that ``bench.routes --profile --keep where`` reads."""
     from roost.config import load_settings
@@ -157,7 +161,7 @@ def keep(where: Path, size: _grow.Size) -> int:
         print(f"{data_dir} is built already")
         return 0
     settings = load_settings(data_dir=data_dir, database_url="", redis_url="", domain="localhost")
-    built = asyncio.run(_grow.build(settings, size))
+    built = asyncio.run(_grow.build(settings, size, recent=recent))
     (data_dir / "bench-seeded.json").write_text(json.dumps(built.seeded.__dict__))
     print(
         f"{size.name} in {data_dir}: actions' seed {built.seed_s:.0f}s, bulk {built.bulk_s:.0f}s,"
@@ -190,6 +194,12 @@ def markdown(run: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _name(args: argparse.Namespace) -> str:
+    return (
+        "growth" + ("_interleaved" if args.interleave else "") + ("_scaled" if args.scaled else "")
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10k,100k,1m", help="of " + ", ".join(_grow.SIZES))
@@ -204,16 +214,22 @@ def main(argv: list[str] | None = None) -> int:
         " bench.routes --profile --keep DIR, EXPLAIN QUERY PLAN)",
     )
     parser.add_argument(
+        "--interleave",
+        type=float,
+        default=0.0,
+        help="this share of the bulk posts written among the seed's (0: all older)",
+    )
+    parser.add_argument(
         "--table", action="store_true", help="print the newest recorded run as a Markdown table"
     )
     args = parser.parse_args(argv)
     if args.table:
-        name = "growth_scaled" if args.scaled else "growth"
+        name = _name(args)
         print(markdown(_results.load(_results.RESULTS / f"{name}.json")[-1]))
         return 0
     sizes = [_grow.SIZES[s.strip().lower()] for s in args.sizes.split(",")]
     if args.keep:
-        return keep(args.keep, sizes[0])
+        return keep(args.keep, sizes[0], args.interleave)
 
     print(f"load generator: {_load.generator(builtin=args.builtin)}")
     print(_server.machine())
@@ -237,11 +253,11 @@ def main(argv: list[str] | None = None) -> int:
                 if m.result.errors or m.result.bad_status:
                     failed = True
     if args.build_only:
-        _results.record("growth_build", figures)
+        _results.record("growth_build", figures, extra={"interleave": args.interleave})
         return 0
 
     if args.build_only:
-        _results.record("growth_build", figures)
+        _results.record("growth_build", figures, extra={"interleave": args.interleave})
         return 0
     names = list(next(iter(table.values())))
     header = f"{'route':<24}" + "".join(
@@ -279,9 +295,10 @@ def main(argv: list[str] | None = None) -> int:
         "generator": _load.generator(builtin=args.builtin),
         "sizes": [s.name for s in sizes],
         "seconds": args.seconds,
+        "interleave": args.interleave,
         "missed": misses,
     }
-    _results.record("growth_scaled" if args.scaled else "growth", figures, extra=extra)
+    _results.record(_name(args), figures, extra=extra)
     return 0
 
 

@@ -26,7 +26,11 @@ from tests.conftest import Roost
 def _grow(roost: Roost, posts: int, accounts_wanted: int) -> None:
     async def body() -> None:
         await _Grower(
-            roost.db, roost.settings, Size("test", posts, accounts_wanted), random.Random(5)
+            roost.db,
+            roost.settings,
+            Size("test", posts, accounts_wanted),
+            random.Random(5),
+            recent=0.3,
         ).run()
 
     roost.run(body)
