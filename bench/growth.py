@@ -252,6 +252,14 @@ def main(argv: list[str] | None = None) -> int:
                 figures[f"{size.name}_{_key(name)}_cpu_ms"] = _results.lower(m.cpu_ms, "ms")
                 if m.result.errors or m.result.bad_status:
                     failed = True
+            # Each size's figures as soon as they are measured: a 1M build on
+            # a busy machine can outlast the time one has.
+            for name, m in table[size.name].items():
+                print(
+                    f"{size.name} {name:<24}{m.result.rps:>9.1f} req/s  p99 {m.result.p99_ms:>7.1f}"
+                    f" ms  CPU {m.cpu_ms:>6.2f} ms",
+                    flush=True,
+                )
     if args.build_only:
         _results.record("growth_build", figures, extra={"interleave": args.interleave})
         return 0
