@@ -47,6 +47,7 @@ from sqlalchemy import bindparam, case, func, insert, select, update
 from bench import routes
 
 CHUNK = 5000
+CACHE_KIB = 256 * 1024
 TAG_NAMES = [*routes.TAGS, *(f"growth{n}" for n in range(200))]
 
 
@@ -140,10 +141,20 @@ class _Grower:
 
         return id_for_time(moment, next(self.seq))
 
-    async def _insert(self, table: Any, rows: list[dict[str, Any]]) -> None:
+    async def _insert(self, table: Any, rows: list[dict[str, Any]], tx: Any = None) -> None:
+        """``rows`` into ``table`` in one transaction (``tx``'s, if given)."""
+        if tx is None:
+            async with self.db.write() as own:
+                await self._insert(table, rows, own)
+            return
+        if self.db.is_sqlite:
+            # Index pages in memory: with SQLite's default 2 MB cache, inserts
+            # into a growing index (notifications.dedupe_key, the statuses'
+            # indexes) reread and rewrite pages through the WAL at every
+            # commit, and a 1M build wrote tens of GB for a 2 GB file.
+            await tx.conn.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KIB}")
         for at in range(0, len(rows), CHUNK):
-            async with self.db.write() as tx:
-                await tx.conn.execute(insert(table), rows[at : at + CHUNK])
+            await tx.conn.execute(insert(table), rows[at : at + CHUNK])
         self.rows[table.name] = self.rows.get(table.name, 0) + len(rows)
 
     async def run(self) -> None:
@@ -438,13 +449,17 @@ class _Grower:
             later[name].append((at, row))
 
         async def flush(final: bool = False) -> None:
-            # The posts first, then what names the posts written (foreign keys).
-            await self._insert(statuses, rows["statuses"])
-            rows["statuses"] = []
-            for name, table in dependent:
-                ready = [r for at, r in later[name] if final or at < written[0]]
-                later[name] = [(at, r) for at, r in later[name] if not final and at >= written[0]]
-                await self._insert(table, ready)
+            # The posts first, then what names the posts written (foreign
+            # keys), in one transaction.
+            async with self.db.write() as tx:
+                await self._insert(statuses, rows["statuses"], tx)
+                rows["statuses"] = []
+                for name, table in dependent:
+                    ready = [r for at, r in later[name] if final or at < written[0]]
+                    later[name] = [
+                        (at, r) for at, r in later[name] if not final and at >= written[0]
+                    ]
+                    await self._insert(table, ready, tx)
 
         pending: list[int] = []  # indexes whose rows are built, counters still open
         counters_open = 3000  # a post's replies/boosts come from the next posts
