@@ -5,7 +5,7 @@
 context (roost/domain/federation/replies.py): at most once an hour per post.
 
 Revision ID: 0038
-Revises: 0036
+Revises: 0037
 Create Date: 2026-12-06 16:40:00.000000
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import roost.db.types
 
 revision: str = "0038"
-down_revision: str | None = "0036"
+down_revision: str | None = "0037"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -7,7 +7,7 @@ that was learnt; shared by every worker, so the next request to the host
 is signed the way it takes at once.
 
 Revision ID: 0039
-Revises: 0036
+Revises: 0038
 Create Date: 2026-12-06 16:45:00.000000
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import roost.db.types
 
 revision: str = "0039"
-down_revision: str | None = "0036"
+down_revision: str | None = "0038"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
