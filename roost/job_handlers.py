@@ -24,8 +24,8 @@ from roost.domain.federation import follows as _federation_follows
 from roost.domain.federation import inbox as _federation_inbox
 from roost.domain.federation import interactions as _federation_interactions
 from roost.domain.federation import mention_lookup as _federation_mention_lookup
-from roost.domain.federation import replies as _federation_replies
 from roost.domain.federation import quote_requests as _federation_quote_requests
+from roost.domain.federation import replies as _federation_replies
 from roost.domain.federation import threads as _federation_threads
 from roost.domain.federation import upkeep as _federation_upkeep
 from roost.domain.lists import handlers as _lists

@@ -130,7 +130,7 @@ def test_given_the_sign_up_limit_then_web_and_api_share_it_per_address(roost: Ro
 
 
 @pytest.mark.settings(registrations="closed")
-def test_given_closed_sign_ups_when_an_app_signs_up_with_an_invite_code_then_only_the_invite_lets_in(
+def test_given_closed_sign_ups_when_an_app_signs_up_with_an_invite_then_only_the_invite_lets_in(
     roost: Roost,
 ) -> None:
     # Given closed registrations and a one-use invite
