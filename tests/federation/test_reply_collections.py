@@ -87,3 +87,22 @@ def test_given_a_local_reply_to_another_servers_post_then_its_note_names_that_se
     [create] = [a for a in peer.sent_of("Create") if a["object"]["id"] == note["id"]]
     assert create["object"]["inReplyTo"] == f"{peer.uri}/statuses/1"
     assert create["object"]["replies"]["id"] == f"{note['id']}/replies"
+
+
+def test_given_a_direct_post_to_mallory_when_deleted_then_the_delete_reaches_her_server_only(
+    roost: Roost, peer: Peer
+) -> None:
+    # Given alice's direct post to mallory, on another server, sent there
+    alice = roost.account("alice")
+    _follow_mallory(roost, peer, alice)
+    direct = alice.post_status(f"@mallory@{peer.domain} just you", visibility="direct")
+    roost.drain_jobs()
+    [create] = [a for a in peer.sent_of("Create") if a["object"]["id"] == direct["uri"]]
+    assert create["object"]["to"] == [peer.uri]
+    # When alice deletes it
+    assert alice.delete(f"/api/v1/statuses/{direct['id']}").status_code == 200
+    roost.drain_jobs()
+    # Then mallory's server is told, addressed to nobody else
+    [delete] = [a for a in peer.sent_of("Delete") if a["object"]["id"] == direct["uri"]]
+    assert delete["to"] == []
+    assert "Public" not in str(delete)
