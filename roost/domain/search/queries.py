@@ -67,10 +67,18 @@ async def search_statuses(
         return []
     index = index_for(conn.dialect.name)
     ids = await index.search(
-        conn, Scope(searcher=me, author_id=author), query, window=offset + limit
+        conn,
+        Scope(searcher=me, author_id=author),
+        query,
+        window=offset + limit,
+        reader=reads.fast if reads is not None else None,
     )
     # Silenced authors are found only by those who follow them.
-    heard = await privacy.heard_status_ids(conn, viewer, ids)
+    heard = (
+        await privacy.heard_status_ids_read(reads.fast, viewer, ids)
+        if reads is not None
+        else await privacy.heard_status_ids(conn, viewer, ids)
+    )
     shown = heard[offset : offset + limit]
     if reads is not None:
         return await by_ids(reads, viewer, shown)
