@@ -710,9 +710,29 @@ def statements(scratch: Path, posts: int, count: int) -> int:
                     raise RuntimeError(f"posting: {answer.status_code} {answer.text[:200]}")
             request_cpu, request_sql = time.process_time() - cpu, list(seen)
             seen.clear()
+            by_kind: dict[str, list[float]] = {}
+            run_job = runner.run_job
+
+            async def timed(job: dict[str, Any]) -> bool:
+                began, statements_before = time.process_time(), len(seen)
+                try:
+                    return await run_job(job)
+                finally:
+                    spent = by_kind.setdefault(job["kind"], [0.0, 0.0, 0.0])
+                    spent[0] += 1
+                    spent[1] += time.process_time() - began
+                    spent[2] += len(seen) - statements_before
+
+            runner.run_job = timed  # type: ignore[method-assign]
             cpu = time.process_time()
             await runner.drain()
             jobs_cpu, jobs_sql = time.process_time() - cpu, list(seen)
+            print("\nthe jobs a post leaves, by kind (CPU ms and statements per post):")
+            for kind, (runs, spent, sql) in sorted(by_kind.items(), key=lambda kv: -kv[1][1]):
+                print(
+                    f"  {kind:<28}{spent * 1000 / count:>8.2f} ms"
+                    f"{sql / count:>6.1f} statements  ({runs / count:.1f} per post)"
+                )
             event.remove(Engine, "before_cursor_execute", counted)
         for label, spent, sql in (
             ("request", request_cpu, request_sql),

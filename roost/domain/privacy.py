@@ -58,7 +58,7 @@ from sqlalchemy.sql import FromClause
 
 from roost.db.fastread import FastReader, IdList, Prepared, Row, id_list
 from roost.db.tables import accounts, blocks, follows, mentions, spam_holds, statuses
-from roost.domain.types import Viewer, Visibility
+from roost.domain.types import ACCOUNT_COLUMNS, Viewer, Visibility
 from roost.errors import NotFound
 from roost.visibility import LISTED
 
@@ -466,25 +466,27 @@ def _policy_read(build: Callable[[Viewer], Select[Any]], kind: str) -> Select[An
 
 def _listed_accounts(kind: str) -> Select[Any]:
     viewer = parametric_viewer(kind)
-    return select(accounts).where(id_list(accounts.c.id, "ids"), listed_account_clause(viewer))
+    return select(*(accounts.c[name] for name in ACCOUNT_COLUMNS)).where(
+        id_list(accounts.c.id, "ids"), listed_account_clause(viewer)
+    )
 
 
 _LISTED_ACCOUNTS = {kind: Prepared(partial(_listed_accounts, kind)) for kind in VIEWER_KINDS}
-_ACCOUNT_KEYS = tuple(column.key for column in accounts.c)
 
 
 async def listed_accounts_by_ids(
     reader: FastReader, viewer: Viewer, ids: Iterable[int]
 ) -> list[Visible[dict[str, Any]]]:
     """``visible_accounts`` of the accounts ``ids`` (as a list: no blocks
-    either way), in one prepared read; each row as a dict of the columns."""
+    either way), in one prepared read; each row as a dict of the columns an
+    ``Account`` has."""
     wanted = IdList(sorted(set(ids)))
     if not wanted:
         return []
     rows = await reader.all(
         _LISTED_ACCOUNTS[viewer_kind(viewer)], ids=wanted, **viewer_parameters(viewer)
     )
-    return [Visible(dict(zip(_ACCOUNT_KEYS, row, strict=True)), viewer, _POLICY) for row in rows]
+    return [Visible(dict(zip(ACCOUNT_COLUMNS, row, strict=True)), viewer, _POLICY) for row in rows]
 
 
 def _heard_ids(kind: str) -> Select[Any]:
