@@ -364,7 +364,13 @@ class Measured:
 
 
 def measure_all(
-    host: str, port: int, pids: list[int], seeded: Seeded, seconds: float, builtin: bool
+    host: str,
+    port: int,
+    pids: list[int],
+    seeded: Seeded,
+    seconds: float,
+    builtin: bool,
+    only: list[str] | None = None,
 ) -> list[Measured]:
     auth = {"Authorization": f"Bearer {seeded.viewer_token}"}
     out: list[Measured] = []
@@ -385,7 +391,9 @@ def measure_all(
         per = spent * 1000 / result.requests if result.requests else float("nan")
         return Measured(route, connections, result, per)
 
-    every = routes(seeded)
+    every = [
+        r for r in routes(seeded) if not only or r.kind in ("home", "trivial") or r.name in only
+    ]
     for route in every:
         run(route, 16, WARM_UP_S)
     for route in every:
@@ -817,7 +825,9 @@ def main(argv: list[str] | None = None) -> int:
         "--statements", type=int, default=0, help="post N times in process: SQL and CPU per post"
     )
     parser.add_argument("--requests", type=int, default=300, help="per route, with --profile")
-    parser.add_argument("--route", action="append", default=[], help="with --profile: only these")
+    parser.add_argument(
+        "--route", action="append", default=[], help="only these (and home, /livez when loaded)"
+    )
     parser.add_argument("--top", type=int, default=0, help="with --profile: the top functions")
     parser.add_argument(
         "--keep", type=Path, help="with --profile: seed into this directory once, reuse it after"
@@ -863,7 +873,9 @@ def _run(args: argparse.Namespace, scaled_mode: bool) -> list[Measured] | None:
             base = f"http://{_server.HOST}:{port}"
             for route in routes(seeded):
                 _check(base, route, seeded.viewer_token)
-            measured = measure_all(_server.HOST, port, pids, seeded, args.seconds, args.builtin)
+            measured = measure_all(
+                _server.HOST, port, pids, seeded, args.seconds, args.builtin, args.route
+            )
     print(f"\n{_server.machine()} (after)")
     figures, misses, failed = report(measured)
     for miss in misses:
