@@ -118,9 +118,7 @@ def test_given_many_notifications_and_matches_when_pages_of_5_and_40_are_read_th
     roost.drain_jobs()
 
     for path in ("/api/v1/notifications", "/api/v2/search?type=statuses&q=garden"):
-        few, few_core = _through_sqlalchemy(
-            roost, alice, f"{path}{'&' if '?' in path else '?'}limit=5"
-        )
+        few, _ = _through_sqlalchemy(roost, alice, f"{path}{'&' if '?' in path else '?'}limit=5")
         many, many_core = _through_sqlalchemy(
             roost, alice, f"{path}{'&' if '?' in path else '?'}limit=40"
         )
