@@ -2,6 +2,7 @@
 ``/livez`` on the same server, with the server's CPU time per request.
 
     .venv/bin/python -m bench.routes [--scaled] [--seconds 5] [--bulk 0]
+    .venv/bin/python -m bench.routes --both [--scaled-posts 400]
     .venv/bin/python -m bench.routes --profile [--requests 300]
 
 Seeds a fresh data directory through the domain actions the API calls
@@ -373,7 +374,13 @@ def _backend_seconds() -> dict[int, float]:
 
 
 def measure_all(
-    host: str, port: int, pids: list[int], seeded: Seeded, seconds: float, builtin: bool
+    host: str,
+    port: int,
+    pids: list[int],
+    seeded: Seeded,
+    seconds: float,
+    builtin: bool,
+    only: list[str] | None = None,
 ) -> list[Measured]:
     auth = {"Authorization": f"Bearer {seeded.viewer_token}"}
     out: list[Measured] = []
@@ -397,7 +404,9 @@ def measure_all(
         backend_per = backend * 1000 / result.requests if result.requests else float("nan")
         return Measured(route, connections, result, per, backend_per)
 
-    every = routes(seeded)
+    every = [
+        r for r in routes(seeded) if not only or r.kind in ("home", "trivial") or r.name in only
+    ]
     for route in every:
         # Not posting: the jobs its posts leave (run by the worker when
         # scaled) would still be running during the next routes' figures.
@@ -741,6 +750,114 @@ def profile(scratch: Path, posts: int, requests: int, only: list[str], top: int)
     return 0
 
 
+def statements(scratch: Path, posts: int, count: int) -> int:
+    """Posting in process: SQL statements and CPU ms per post on the request
+    path, then the same for the jobs the posts left, run apart (as the worker
+    runs them when scaled; embedded, the server process runs them)."""
+    import httpx
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from roost.app import create_app
+    from roost.config import load_settings
+    from roost.jobs.runner import JobRunner
+
+    data_dir = scratch / "data"
+    settings = load_settings(data_dir=data_dir, database_url="", redis_url="", domain="localhost")
+    seeded = _seeded_in(data_dir, settings, posts)
+    os.environ.update(
+        {
+            k: v
+            for k, v in _server.server_env(data_dir, **_server.CAPACITY).items()
+            if k.startswith("ROOST_")
+        }
+        | {"ROOST_RUN_JOBS_IN_PROCESS": "false"}
+    )
+    settings = load_settings(data_dir=data_dir)
+    app = create_app(settings)
+    seen: list[str] = []
+
+    def counted(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(" ".join(statement.split())[:90])
+
+    async def body() -> None:
+        transport = httpx.ASGITransport(app=app)
+        headers = {
+            "Authorization": f"Bearer {seeded.viewer_token}",
+            "Content-Type": "application/json",
+        }
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://localhost") as client,
+        ):
+            runner = JobRunner(app.state.services.job_context())
+            for n in range(10):  # warm
+                await client.post(
+                    "/api/v1/statuses", content=POST_BODY % (2_000_000 + n), headers=headers
+                )
+            await runner.drain()
+            event.listen(Engine, "before_cursor_execute", counted)
+            cpu = time.process_time()
+            for n in range(count):
+                answer = await client.post(
+                    "/api/v1/statuses", content=POST_BODY % (3_000_000 + n), headers=headers
+                )
+                if answer.status_code >= 300:
+                    raise RuntimeError(f"posting: {answer.status_code} {answer.text[:200]}")
+            request_cpu, request_sql = time.process_time() - cpu, list(seen)
+            seen.clear()
+            by_kind: dict[str, list[float]] = {}
+            run_job = runner.run_job
+
+            async def timed(job: dict[str, Any]) -> bool:
+                began, statements_before = time.process_time(), len(seen)
+                try:
+                    return await run_job(job)
+                finally:
+                    spent = by_kind.setdefault(job["kind"], [0.0, 0.0, 0.0])
+                    spent[0] += 1
+                    spent[1] += time.process_time() - began
+                    spent[2] += len(seen) - statements_before
+
+            runner.run_job = timed  # type: ignore[method-assign]
+            cpu = time.process_time()
+            await runner.drain()
+            jobs_cpu, jobs_sql = time.process_time() - cpu, list(seen)
+            print("\nthe jobs a post leaves, by kind (CPU ms and statements per post):")
+            for kind, (runs, spent, sql) in sorted(by_kind.items(), key=lambda kv: -kv[1][1]):
+                print(
+                    f"  {kind:<28}{spent * 1000 / count:>8.2f} ms"
+                    f"{sql / count:>6.1f} statements  ({runs / count:.1f} per post)"
+                )
+            event.remove(Engine, "before_cursor_execute", counted)
+        for label, spent, sql in (
+            ("request", request_cpu, request_sql),
+            ("its jobs", jobs_cpu, jobs_sql),
+        ):
+            print(
+                f"\n{label}: {spent * 1000 / count:.2f} CPU ms and "
+                f"{len(sql) / count:.1f} SQLAlchemy statements per post"
+            )
+            tally: dict[str, int] = {}
+            for text in sql:
+                tally[text] = tally.get(text, 0) + 1
+            for text, times in sorted(tally.items(), key=lambda kv: -kv[1])[:25]:
+                print(f"  {times / count:5.1f}  {text}")
+        _results.record(
+            "routes_posting",
+            {
+                "request_cpu_ms": _results.lower(request_cpu * 1000 / count, "ms"),
+                "request_statements": _results.lower(len(request_sql) / count),
+                "jobs_cpu_ms": _results.lower(jobs_cpu * 1000 / count, "ms"),
+                "jobs_statements": _results.lower(len(jobs_sql) / count),
+            },
+            extra={"posts": count},
+        )
+
+    asyncio.run(body())
+    return 0
+
+
 def _print_top(name: str, main: cProfile.Profile, top: int) -> None:
     out = io.StringIO()
     stats = pstats.Stats(main, stream=out)
@@ -784,57 +901,128 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--posts", type=int, default=1200, help="posts made through the actions")
     parser.add_argument("--bulk", type=int, default=0, help="posts added in bulk on top")
     parser.add_argument("--scaled", action="store_true", help="PostgreSQL + Redis")
+    parser.add_argument(
+        "--both", action="store_true", help="embedded, then scaled; one table of both"
+    )
+    parser.add_argument(
+        "--scaled-posts", type=int, default=0, help="posts for the scaled run (default --posts)"
+    )
     parser.add_argument("--builtin", action="store_true", help="the asyncio load generator")
     parser.add_argument("--profile", action="store_true", help="in process, under cProfile")
+    parser.add_argument(
+        "--statements", type=int, default=0, help="post N times in process: SQL and CPU per post"
+    )
     parser.add_argument("--requests", type=int, default=300, help="per route, with --profile")
-    parser.add_argument("--route", action="append", default=[], help="with --profile: only these")
+    parser.add_argument(
+        "--route", action="append", default=[], help="only these (and home, /livez when loaded)"
+    )
     parser.add_argument("--top", type=int, default=0, help="with --profile: the top functions")
     parser.add_argument(
         "--keep", type=Path, help="with --profile: seed into this directory once, reuse it after"
     )
     args = parser.parse_args(argv)
 
-    with tempfile.TemporaryDirectory(prefix="roost-bench-") as scratch:
-        if args.profile:
+    if args.statements:
+        with tempfile.TemporaryDirectory(prefix="roost-bench-") as scratch:
+            return statements(args.keep or Path(scratch), args.posts, args.statements)
+    if args.profile:
+        with tempfile.TemporaryDirectory(prefix="roost-bench-") as scratch:
             where = args.keep or Path(scratch)
             return profile(where, args.posts, args.requests, args.route, args.top)
-        print(f"load generator: {_load.generator(builtin=args.builtin)}")
-        print(_server.machine())
+    print(f"load generator: {_load.generator(builtin=args.builtin)}")
+    modes = [False, True] if args.both else [args.scaled]
+    runs: dict[str, list[Measured]] = {}
+    for scaled_mode in modes:
+        measured = _run(args, scaled_mode)
+        if measured is None:
+            return 1
+        runs["scaled" if scaled_mode else "embedded"] = measured
+    if args.both:
+        both_table(runs)
+    return 0
+
+
+def _run(args: argparse.Namespace, scaled_mode: bool) -> list[Measured] | None:
+    """One backend's table: seeded, served, measured, printed and recorded."""
+    mode = "scaled" if scaled_mode else "embedded"
+    print(f"\n== {mode}\n{_server.machine()}")
+    posts = args.scaled_posts if scaled_mode and args.scaled_posts else args.posts
+    with tempfile.TemporaryDirectory(prefix="roost-bench-") as scratch:
         started = time.perf_counter()
         context = (
-            scaled(args.posts, args.bulk)
-            if args.scaled
-            else embedded(Path(scratch), args.posts, args.bulk)
+            scaled(posts, args.bulk) if scaled_mode else embedded(Path(scratch), posts, args.bulk)
         )
         with context as (port, pids, seeded):
             print(
                 f"seeded {seeded.posts} posts through the actions in "
-                f"{time.perf_counter() - started:.0f}s ({'scaled' if args.scaled else 'embedded'})"
+                f"{time.perf_counter() - started:.0f}s ({mode})"
                 + "".join(f"; {note}" for note in seeded.notes)
             )
             base = f"http://{_server.HOST}:{port}"
             for route in routes(seeded):
                 _check(base, route, seeded.viewer_token)
-            measured = measure_all(_server.HOST, port, pids, seeded, args.seconds, args.builtin)
-            trips = count_trips(base, seeded) if args.scaled else {}
+            measured = measure_all(
+                _server.HOST, port, pids, seeded, args.seconds, args.builtin, args.route
+            )
+            trips = count_trips(base, seeded) if scaled_mode else {}
     print(f"\n{_server.machine()} (after)")
     figures, misses, failed = report(measured)
     for miss in misses:
         print(f"MISSED {miss}")
     if failed:
         print("some requests failed: these figures are not valid", file=sys.stderr)
-        return 1
+        return None
     _results.record(
-        "routes_scaled" if args.scaled else "routes",
+        "routes_scaled" if scaled_mode else "routes",
         figures | trips,
         extra={
             "generator": _load.generator(builtin=args.builtin),
-            "posts": args.posts,
+            "posts": posts,
             "bulk": args.bulk,
             "query": urllib.parse.quote(" ".join(sys.argv[1:])),
         },
     )
-    return 0
+    return measured
+
+
+def both_table(runs: dict[str, list[Measured]]) -> None:
+    """Embedded and scaled side by side, as a Markdown table (the README's),
+    and kept as ``bench/results/routes_both.json`` with the commit."""
+    rows: dict[str, dict[str, Measured]] = {}
+    for mode, measured in runs.items():
+        for m in measured:
+            rows.setdefault(f"{m.route.name} (c{m.connections})", {})[mode] = m
+    homes = {
+        mode: next(m for m in measured if m.route.kind == "home").result.rps
+        for mode, measured in runs.items()
+    }
+    print(
+        "\n| route (connections) | embedded req/s | / home | p99 ms | CPU ms "
+        "| scaled req/s | / home | p99 ms | CPU ms | scaled / embedded |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    figures: dict[str, _results.Figure] = {}
+    for name, by_mode in rows.items():
+        cells: list[str] = []
+        for mode in ("embedded", "scaled"):
+            found = by_mode.get(mode)
+            if found is None:
+                cells += ["", "", "", ""]
+                continue
+            m, r = found, found.result
+            share = r.rps / homes[mode] if homes[mode] else 0.0
+            shown_share = f"{share:.0%}" if m.route.kind in ("read", "post", "home") else ""
+            cells += [f"{r.rps:.1f}", shown_share, f"{r.p99_ms:.1f}", f"{m.cpu_ms:.2f}"]
+            key = f"{mode}_" + "".join(c for c in name if c not in ",()").replace(" ", "_")
+            figures |= _results.load_figures(key, r)
+            figures[f"{key}_home_share"] = _results.higher(share)
+            figures[f"{key}_cpu_ms"] = _results.lower(m.cpu_ms, "ms")
+        one, other = by_mode.get("embedded"), by_mode.get("scaled")
+        ratio = (
+            f"{other.result.rps / one.result.rps:.0%}" if one and other and one.result.rps else ""
+        )
+        print(f"| {name} | " + " | ".join(cells) + f" | {ratio} |")
+    _results.record("routes_both", figures, extra={"modes": list(runs)})
 
 
 if __name__ == "__main__":

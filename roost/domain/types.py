@@ -8,6 +8,7 @@ roost/visibility.py), for the stores that take them, and named here as well.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -91,7 +92,7 @@ class Account:
         return self.username if self.domain is None else f"{self.username}@{self.domain}"
 
     @classmethod
-    def from_row(cls, row: RowMapping) -> Account:
+    def from_row(cls, row: RowMapping | Mapping[str, Any]) -> Account:
         return cls(**{name: row[name] for name in _ACCOUNT_FIELDS})
 
 

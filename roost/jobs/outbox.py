@@ -50,3 +50,28 @@ async def enqueue(
     )
     tx.after_commit(_wake)
     return job_id
+
+
+async def enqueue_all(tx: Tx, *queued: Job, max_attempts: int = 8) -> list[int]:
+    """Queue several jobs to run now in one statement (``enqueue`` each, as
+    one insert of several rows); returns their ids in order."""
+    if not queued:
+        return []
+    now = utcnow()
+    ids = [new_id() for _ in queued]
+    rows = [
+        {
+            "id": job_id,
+            "kind": job.kind,
+            "payload": job.payload(),
+            "state": "queued",
+            "attempts": 0,
+            "max_attempts": max_attempts,
+            "run_at": now,
+            "created_at": now,
+        }
+        for job_id, job in zip(ids, queued, strict=True)
+    ]
+    await tx.execute(jobs.insert(), rows)
+    tx.after_commit(_wake)
+    return ids

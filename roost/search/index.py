@@ -11,6 +11,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.db.engine import Database, Tx
+from roost.db.fastread import FastReader
 from roost.search.query import SearchQuery
 from roost.search.reach import Scope
 from roost.search.rebuild import BATCH, Progress
@@ -24,9 +25,16 @@ class SearchIndex(Protocol):
         or drop each one. Idempotent, so a job may run it again."""
 
     async def search(
-        self, conn: AsyncConnection, scope: Scope, query: SearchQuery, *, window: int
+        self,
+        conn: AsyncConnection,
+        scope: Scope,
+        query: SearchQuery,
+        *,
+        window: int,
+        reader: FastReader | None = None,
     ) -> list[int]:
-        """Up to ``window`` ids of matching posts within reach, newest first."""
+        """Up to ``window`` ids of matching posts within reach, newest first;
+        ``reader`` (the request's fast reader) may run the reads prepared."""
 
     async def rebuild(self, db: Database, progress: Progress | None = None) -> int:
         """Index every post again and drop what no longer exists; returns the

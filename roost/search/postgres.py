@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.db.engine import Database, Tx
+from roost.db.fastread import FastReader
 from roost.db.tables import statuses
 from roost.search.documents import documents
 from roost.search.query import Phrase, SearchQuery
@@ -75,7 +76,13 @@ class PostgresIndex:
             )
 
     async def search(
-        self, conn: AsyncConnection, scope: Scope, query: SearchQuery, *, window: int
+        self,
+        conn: AsyncConnection,
+        scope: Scope,
+        query: SearchQuery,
+        *,
+        window: int,
+        reader: FastReader | None = None,
     ) -> list[int]:
         if not query.searchable or window <= 0:
             return []

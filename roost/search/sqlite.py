@@ -21,12 +21,14 @@ how they were found, and narrowed by the operators with ``narrowed_by``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import BigInteger, bindparam, column, select, table, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.db.engine import Database, Tx
+from roost.db.fastread import FastReader, IdList, Prepared, Row, id_list
 from roost.db.tables import statuses
 from roost.search.documents import Document, documents
 from roost.search.query import Phrase, SearchQuery
@@ -48,6 +50,69 @@ _INSERT = text("INSERT INTO search_statuses (rowid, body, meta) VALUES (:id, :bo
 _BODIES = text("SELECT rowid AS id, body FROM search_statuses WHERE rowid IN :ids").bindparams(
     bindparam("ids", expanding=True)
 )
+
+
+# The same reads as prepared statements (roost/db/fastread.py), for a search
+# given the request's fast reader: compiled once, run without SQLAlchemy's
+# per-statement machinery.
+_TEXTS: dict[str, Prepared] = {}
+_SEARCHER = cast(int, bindparam("searcher", type_=BigInteger()))
+_CHECKED = {
+    anyone: Prepared(
+        partial(
+            lambda anyone: select(statuses.c.id).where(
+                id_list(statuses.c.id, "ids"),
+                own_or_findable(Scope(searcher=None if anyone else _SEARCHER)),
+            ),
+            anyone,
+        )
+    )
+    for anyone in (True, False)
+}
+_INTERACTED = Prepared(lambda: interacted_ids(_SEARCHER))
+_INDEX = table("search_statuses", column("rowid"), column("body"))
+_BODIES_READ = Prepared(
+    lambda: select(_INDEX.c.rowid, _INDEX.c.body).where(id_list(_INDEX.c.rowid, "ids"))
+)
+
+
+class _Reads:
+    """The index's reads through ``conn``, or prepared through ``reader``."""
+
+    def __init__(self, conn: AsyncConnection, reader: FastReader | None) -> None:
+        self.conn = conn
+        self.reader = reader
+
+    async def text(self, sql: str, params: dict[str, Any]) -> list[Row]:
+        if self.reader is None:
+            return [tuple(r) for r in await self.conn.execute(text(sql), params)]
+        prepared = _TEXTS.get(sql)
+        if prepared is None:
+            prepared = _TEXTS[sql] = Prepared(partial(text, sql))
+        return await self.reader.all(prepared, raw=True, **params)
+
+    async def checked(self, scope: Scope, candidates: list[int]) -> set[int]:
+        if self.reader is None:
+            rows = await self.conn.execute(
+                select(statuses.c.id).where(statuses.c.id.in_(candidates), own_or_findable(scope))
+            )
+            return {int(r.id) for r in rows}
+        values: dict[str, Any] = {"ids": IdList(candidates)}
+        if scope.searcher is not None:
+            values["searcher"] = scope.searcher
+        found = await self.reader.all(_CHECKED[scope.searcher is None], raw=True, **values)
+        return {int(r[0]) for r in found}
+
+    async def interacted(self, searcher: int) -> list[Row]:
+        if self.reader is None:
+            return [tuple(r) for r in await self.conn.execute(interacted_ids(searcher))]
+        return await self.reader.all(_INTERACTED, raw=True, searcher=searcher)
+
+    async def bodies(self, ids: list[int]) -> dict[int, str]:
+        if self.reader is None:
+            return {int(r.id): r.body for r in await self.conn.execute(_BODIES, {"ids": ids})}
+        rows = await self.reader.all(_BODIES_READ, raw=True, ids=IdList(ids))
+        return {int(r[0]): r[1] for r in rows}
 
 
 def _quoted(words: Sequence[str]) -> str:
@@ -102,25 +167,29 @@ class SqliteFtsIndex:
             )
 
     async def search(
-        self, conn: AsyncConnection, scope: Scope, query: SearchQuery, *, window: int
+        self,
+        conn: AsyncConnection,
+        scope: Scope,
+        query: SearchQuery,
+        *,
+        window: int,
+        reader: FastReader | None = None,
     ) -> list[int]:
         if not query.searchable or window <= 0:
             return []
+        reads = _Reads(conn, reader)
         found: set[int] = set()
-        candidates = await self._own_and_public(conn, scope, query, window)
+        candidates = await self._own_and_public(reads, scope, query, window)
         if candidates:
             # The tokens say where a post was findable when it was indexed;
             # whether its author still lets strangers find it is checked now.
-            checked = await conn.execute(
-                select(statuses.c.id).where(statuses.c.id.in_(candidates), own_or_findable(scope))
-            )
-            found |= {int(r.id) for r in checked}
+            found |= await reads.checked(scope, candidates)
         if scope.searcher is not None and scope.author_id != scope.searcher:
-            found |= set(await self._interactions(conn, scope, query, window))
+            found |= set(await self._interactions(reads, scope, query, window))
         return sorted(found, reverse=True)[:window]
 
     async def _own_and_public(
-        self, conn: AsyncConnection, scope: Scope, query: SearchQuery, window: int
+        self, reads: _Reads, scope: Scope, query: SearchQuery, window: int
     ) -> list[int]:
         me = scope.searcher
         if scope.author_id is not None and scope.author_id != me:
@@ -141,22 +210,22 @@ class SqliteFtsIndex:
             sql += " AND rowid < :high"
             params["high"] = high
         sql += " ORDER BY rowid DESC LIMIT :window"
-        return [int(r[0]) for r in await conn.execute(text(sql), params)]
+        return [int(r[0]) for r in await reads.text(sql, params)]
 
     async def _interactions(
-        self, conn: AsyncConnection, scope: Scope, query: SearchQuery, window: int
+        self, reads: _Reads, scope: Scope, query: SearchQuery, window: int
     ) -> list[int]:
         """Matches among the posts the searcher interacted with (within reach
         by definition), newest first."""
         assert scope.searcher is not None
-        rows = await conn.execute(interacted_ids(scope.searcher))
+        rows = await reads.interacted(scope.searcher)
         ids = sorted({int(r[0]) for r in rows if r[0] is not None}, reverse=True)
         low, high = id_bounds(query)
         ids = [i for i in ids if (low is None or i >= low) and (high is None or i < high)]
         if ids and (scope.author_id is not None or query.has_media is not None):
             kept: set[int] = set()
             for start in range(0, len(ids), BATCH):
-                narrowed = await conn.execute(
+                narrowed = await reads.conn.execute(
                     select(statuses.c.id).where(
                         statuses.c.id.in_(ids[start : start + BATCH]), narrowed_by(scope, query)
                     )
@@ -177,7 +246,7 @@ class SqliteFtsIndex:
             "high": ids[0],
             "cap": _FEW_MATCHES + 1,
         }
-        hits = {int(r[0]) for r in await conn.execute(text(sql), params)}
+        hits = {int(r[0]) for r in await reads.text(sql, params)}
         if len(hits) <= _FEW_MATCHES:
             return [i for i in ids if i in hits][:window]
         # Read the interactions' own words, newest first, until enough match:
@@ -186,7 +255,7 @@ class SqliteFtsIndex:
         start, size = 0, 2 * window
         while start < len(ids) and len(found) < window:
             chunk = ids[start : start + size]
-            bodies = {int(r.id): r.body for r in await conn.execute(_BODIES, {"ids": chunk})}
+            bodies = await reads.bodies(chunk)
             found += [i for i in chunk if i in bodies and words_match(bodies[i], query)]
             start, size = start + size, min(size * 4, BATCH)
         return found[:window]

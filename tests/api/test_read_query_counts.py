@@ -124,3 +124,40 @@ def test_given_pages_without_polls_quotes_or_moves_when_read_then_no_connection_
         assert response.status_code == 200, response.text
         assert response.json(), path
         assert [s for s in seen if s != "prepared"] == [], path
+
+
+def _through_sqlalchemy(roost: Roost, user: User, path: str) -> tuple[int, int]:
+    """(every statement, those through SQLAlchemy's execution) of one read."""
+    user.get(path)
+    with counted(roost) as seen:
+        response = user.get(path)
+    assert response.status_code == 200, response.text
+    return len(seen), sum(1 for s in seen if s != "prepared" and s != "BEGIN")
+
+
+def test_given_many_notifications_and_matches_when_pages_of_5_and_40_are_read_then_prepared_reads(
+    roost: Roost,
+) -> None:
+    alice, bob, carol = roost.account("alice"), roost.account("bob"), roost.account("carol")
+    posts = [alice.post_status(f"garden post {n}")["id"] for n in range(45)]
+    for n, post in enumerate(posts):
+        (bob if n % 2 else carol).post(f"/api/v1/statuses/{post}/favourite")
+    alice.post(f"/api/v1/statuses/{posts[3]}/bookmark")
+    roost.drain_jobs()
+
+    for path in ("/api/v1/notifications", "/api/v2/search?type=statuses&q=garden"):
+        few, _ = _through_sqlalchemy(roost, alice, f"{path}{'&' if '?' in path else '?'}limit=5")
+        many, many_core = _through_sqlalchemy(
+            roost, alice, f"{path}{'&' if '?' in path else '?'}limit=40"
+        )
+        assert many == few, path
+        # The page, its accounts and (on SQLite) the index's reads are
+        # prepared; the page's facts (polls, quotes, moves of authors) and, on
+        # PostgreSQL, the index's one full-text query go through SQLAlchemy.
+        index_query = 0 if roost.db.is_sqlite or "search" not in path else 1
+        assert many_core <= 1 + index_query, path
+    notified = alice.get("/api/v1/notifications?limit=40").json()
+    assert len(notified) == 40
+    assert {n["account"]["username"] for n in notified} == {"bob", "carol"}
+    found = alice.get("/api/v2/search?type=statuses&q=garden&limit=40").json()["statuses"]
+    assert [s["id"] for s in found] == posts[::-1][:40]

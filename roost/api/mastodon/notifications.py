@@ -44,18 +44,16 @@ async def notification_list(
 ) -> JSON:
     svc = services(request)
     async with svc.db.scope() as reads:
-        conn = await reads.conn()
-        views, newest, oldest = await queries.notification_list(
-            conn,
+        views, newest, oldest = await queries.notification_page(
+            reads,
             viewer,
             params.page(max_limit=80, default_limit=40),
             types=params.types,
             exclude_types=params.exclude_types,
             from_account_id=params.account_id,
             include_filtered=params.include_filtered,
-            reads=reads,
         )
-        views = await apply_to_notifications(conn, viewer, views)
+        views = await apply_to_notifications(reads, viewer, views)
     items = [serializers.notification(v, svc.settings.base_url) for v in views]
     return paged_json(request, items, newest, oldest)
 

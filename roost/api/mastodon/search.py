@@ -135,7 +135,7 @@ async def search_v2(
                 offset=params.offset,
                 reads=reads,
             )
-            views = await apply_filters(conn, viewer, views, None)
+            views = await apply_filters(reads, viewer, views, None)
             result["statuses"] = [serializers.status(v, base) for v in views]
         if "hashtags" in wanted:
             tags = await tag_queries.search(conn, viewer, text, limit=limit, offset=params.offset)

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import String, cast, literal, null, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roost.db.fastread import FastReader, IdList, Prepared, id_list
 from roost.db.tables import account_moves
 from roost.domain import privacy
 from roost.domain.types import Account, Viewer
@@ -48,6 +49,21 @@ async def moved_targets(conn: AsyncConnection, account_ids: Iterable[int]) -> di
         )
     )
     return {int(r.account_id): int(r.target_account_id) for r in rows}
+
+
+_MOVES = Prepared(
+    lambda: select(account_moves.c.account_id, account_moves.c.target_account_id).where(
+        id_list(account_moves.c.account_id, "ids")
+    )
+)
+
+
+async def moved_targets_read(reader: FastReader, account_ids: Iterable[int]) -> dict[int, int]:
+    """``moved_targets`` in one prepared read (roost/db/fastread.py)."""
+    wanted = IdList(sorted(set(account_ids)))
+    if not wanted:
+        return {}
+    return {int(a): int(t) for a, t in await reader.all(_MOVES, raw=True, ids=wanted)}
 
 
 async def shown_targets(

@@ -143,7 +143,7 @@ async def apply_filters(
 
 
 async def apply_to_notifications(
-    conn: AsyncConnection, viewer: Viewer, views: Sequence[Visible[NotificationView]]
+    conn: AsyncConnection | ReadScope, viewer: Viewer, views: Sequence[Visible[NotificationView]]
 ) -> list[Visible[NotificationView]]:
     """Notifications about posts: filters attached, ``hide`` ones removed."""
     compiled = await _compiled(conn, viewer) if views else None

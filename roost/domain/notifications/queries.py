@@ -10,19 +10,21 @@ notification points at are then cleared through the privacy policy again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import lru_cache
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache, partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select
-from sqlalchemy.engine import RowMapping
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.db.engine import ReadScope
+from roost.db.fastread import Prepared
 from roost.db.tables import accounts, notifications, statuses
+from roost.db.types import Id
 from roost.domain import privacy
 from roost.domain.accounts import moved
-from roost.domain.graph.mutes import muted_ids
+from roost.domain.graph.mutes import mute_time, muted_ids
 from roost.domain.markers.queries import markers_of
 from roost.domain.pagination import newest_first, page_of
 from roost.domain.privacy import Visible
@@ -33,6 +35,7 @@ from roost.domain.statuses.feed import by_ids
 from roost.domain.statuses.queries import statuses_by_ids
 from roost.domain.strikes.model import Warning
 from roost.domain.strikes.queries import warnings_by_id
+from roost.domain.timelines.quiet import read_time
 from roost.domain.types import Account, NotificationView, Page, StatusView, Viewer
 from roost.errors import NotFound
 
@@ -49,7 +52,10 @@ def _post_shown(account_id: int, is_admin: bool) -> ColumnElement[bool]:
     """True when the notification names no post or one the viewer may see.
     Built once per recent viewer (as ``privacy.status_clause`` is for the
     statuses table): building the policy's clause cost more than running it."""
-    viewer = Viewer(account_id=account_id, is_admin=is_admin)
+    return _post_shown_clause(Viewer(account_id=account_id, is_admin=is_admin))
+
+
+def _post_shown_clause(viewer: Viewer) -> ColumnElement[bool]:
     return or_(
         notifications.c.status_id.is_(None),
         exists(
@@ -61,16 +67,22 @@ def _post_shown(account_id: int, is_admin: bool) -> ColumnElement[bool]:
     )
 
 
-def _shown(viewer: Viewer) -> list[ColumnElement[bool]]:
+def _shown(
+    viewer: Viewer, *, manages_reports: bool | None = None, now: Any = None
+) -> list[ColumnElement[bool]]:
+    """``manages_reports`` and ``now`` given: for a statement compiled once,
+    whose viewer is ``privacy.parametric_viewer``'s."""
     me = viewer.account_id
     assert me is not None
-    staff_only = [] if viewer.may(MANAGE_REPORTS) else [notifications.c.type != "admin.report"]
+    if manages_reports is None:
+        manages_reports = viewer.may(MANAGE_REPORTS)
+    staff_only = [] if manages_reports else [notifications.c.type != "admin.report"]
     return [
         *staff_only,
         notifications.c.account_id == me,
         privacy.listed_account_id(viewer, notifications.c.from_account_id),
-        notifications.c.from_account_id.not_in(muted_ids(me, hiding_notifications=True)),
-        _post_shown(me, viewer.is_admin),
+        notifications.c.from_account_id.not_in(muted_ids(me, hiding_notifications=True, now=now)),
+        _post_shown(me, viewer.is_admin) if now is None else _post_shown_clause(viewer),
     ]
 
 
@@ -129,6 +141,86 @@ async def notification_list(
     return views, int(rows[0]["id"]), int(rows[-1]["id"])
 
 
+_COLUMNS = tuple(column.key for column in notifications.c)
+# (viewer kind, manages reports, include_filtered, max_id, since_id, min_id)
+_Shape = tuple[str, bool, bool, bool, bool, bool]
+_PAGES: dict[_Shape, Prepared] = {}
+
+
+def _page_read(shape: _Shape) -> Select[Any]:
+    kind, manages_reports, include_filtered, has_max, has_since, has_min = shape
+    viewer = privacy.parametric_viewer(kind)
+    query = select(notifications).where(
+        *_shown(viewer, manages_reports=manages_reports, now=read_time())
+    )
+    if not include_filtered:
+        query = query.where(notifications.c.filtered.is_(False))
+    key = notifications.c.id
+    if has_max:
+        query = query.where(key < bindparam("max_id", type_=Id))
+    if has_since:
+        query = query.where(key > bindparam("since_id", type_=Id))
+    limit = bindparam("limit", type_=Integer())
+    if has_min:
+        return query.where(key > bindparam("min_id", type_=Id)).order_by(key.asc()).limit(limit)
+    return query.order_by(key.desc()).limit(limit)
+
+
+async def notification_page(
+    reads: ReadScope,
+    viewer: Viewer,
+    page: Page,
+    *,
+    types: list[str] | None = None,
+    exclude_types: list[str] | None = None,
+    from_account_id: int | None = None,
+    include_filtered: bool = False,
+) -> tuple[list[Visible[NotificationView]], int | None, int | None]:
+    """``notification_list``'s page. Without ``types``, ``exclude_types`` or
+    ``from_account_id`` (what apps ask on every refresh) it is one prepared
+    read of the same rules (roost/db/fastread.py), compiled once per shape,
+    and the senders and their moves are prepared reads too."""
+    if types or exclude_types or from_account_id is not None:
+        return await notification_list(
+            await reads.conn(),
+            viewer,
+            page,
+            types=types,
+            exclude_types=exclude_types,
+            from_account_id=from_account_id,
+            include_filtered=include_filtered,
+            reads=reads,
+        )
+    shape: _Shape = (
+        privacy.viewer_kind(viewer),
+        viewer.may(MANAGE_REPORTS),
+        include_filtered,
+        page.max_id is not None,
+        page.since_id is not None,
+        page.min_id is not None,
+    )
+    prepared = _PAGES.get(shape)
+    if prepared is None:
+        prepared = _PAGES[shape] = Prepared(partial(_page_read, shape))
+    values: dict[str, Any] = {"limit": page.limit, "now": mute_time()}
+    for name in ("max_id", "since_id", "min_id"):
+        if getattr(page, name) is not None:
+            values[name] = getattr(page, name)
+    values.update(privacy.viewer_parameters(viewer))
+    found = await reads.fast.all(prepared, **values)
+    rows = newest_first([dict(zip(_COLUMNS, row, strict=True)) for row in found], page)
+    views = await _views(None, viewer, rows, reads)
+    # Prepared reads on SQLite run on the loop: a page of them may end without
+    # having given the loop a turn, and admission control (roost/api/
+    # admission.py) tells a queue by the loop's turns. Two turns let it see
+    # the loop caught up, as a read through the database's thread does.
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    if not rows:
+        return views, None, None
+    return views, int(rows[0]["id"]), int(rows[-1]["id"])
+
+
 async def notification(
     conn: AsyncConnection, viewer: Viewer, notification_id: int
 ) -> Visible[NotificationView]:
@@ -165,34 +257,52 @@ async def unread_count(
 
 
 async def _views(
-    conn: AsyncConnection,
+    conn: AsyncConnection | None,
     viewer: Viewer,
-    rows: list[RowMapping],
+    rows: Sequence[Mapping[str, Any]],
     reads: ReadScope | None = None,
 ) -> list[Visible[NotificationView]]:
+    """Views of notification rows; with ``conn`` None, ``reads`` reads them
+    (prepared reads where there are, its connection for the rest)."""
     if not rows:
         return []
+
+    async def connection() -> AsyncConnection:
+        if conn is not None:
+            return conn
+        assert reads is not None
+        return await reads.conn()
+
     from_ids = {r["from_account_id"] for r in rows}
-    senders = {
-        r.value["id"]: r
-        for r in await privacy.visible_accounts(
-            conn, viewer, select(accounts).where(accounts.c.id.in_(from_ids))
-        )
-    }
-    # Senders that moved show where (``moved``, roost/domain/accounts/moved.py).
-    moves = await moved.moved_targets(conn, senders)
-    targets = await moved.shown_targets(conn, viewer, moves) if moves else {}
+    senders: dict[int, Visible[Any]]
+    if conn is None:
+        assert reads is not None
+        senders = {
+            r.value["id"]: r
+            for r in await privacy.listed_accounts_by_ids(reads.fast, viewer, from_ids)
+        }
+        # Senders that moved show where (``moved``, roost/domain/accounts/moved.py).
+        moves = await moved.moved_targets_read(reads.fast, senders)
+    else:
+        senders = {
+            r.value["id"]: r
+            for r in await privacy.visible_accounts(
+                conn, viewer, select(accounts).where(accounts.c.id.in_(from_ids))
+            )
+        }
+        moves = await moved.moved_targets(conn, senders)
+    targets = await moved.shown_targets(await connection(), viewer, moves) if moves else {}
     status_ids = [r["status_id"] for r in rows if r["status_id"] is not None]
     found = (
         await by_ids(reads, viewer, status_ids)
         if reads is not None
-        else await statuses_by_ids(conn, viewer, status_ids)
+        else await statuses_by_ids(await connection(), viewer, status_ids)
     )
     posts = {v.value.status.id: v for v in found}
-    reported = await _reports(conn, viewer, [r["report_id"] for r in rows if r["report_id"]])
-    strikes = await warnings_by_id(
-        conn, viewer, [r["account_warning_id"] for r in rows if r["account_warning_id"]]
-    )
+    report_ids = [r["report_id"] for r in rows if r["report_id"]]
+    reported = await _reports(await connection(), viewer, report_ids) if report_ids else {}
+    warning_ids = [r["account_warning_id"] for r in rows if r["account_warning_id"]]
+    strikes = await warnings_by_id(await connection(), viewer, warning_ids) if warning_ids else {}
     result: list[Visible[NotificationView]] = []
     for r in rows:
         sender = senders.get(r["from_account_id"])
@@ -242,15 +352,15 @@ async def _reports(
 
 
 def _notification_view(
-    row: RowMapping,
+    row: Mapping[str, Any],
     post: StatusView | None,
     report: Report | None = None,
     target: Account | None = None,
     *,
     warning: Warning | None = None,
     targets: dict[int, Account] | None = None,
-) -> Callable[[RowMapping], NotificationView]:
-    def make(sender: RowMapping) -> NotificationView:
+) -> Callable[[Mapping[str, Any]], NotificationView]:
+    def make(sender: Mapping[str, Any]) -> NotificationView:
         return NotificationView(
             id=row["id"],
             type=row["type"],

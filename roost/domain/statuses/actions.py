@@ -67,7 +67,8 @@ from roost.domain.tags.lookup import tag_ids, tag_key
 from roost.domain.types import Status, Viewer, Visibility
 from roost.errors import NotFound, RuleBroken
 from roost.ids import new_id
-from roost.jobs.outbox import enqueue
+from roost.jobs.outbox import enqueue, enqueue_all
+from roost.jobs.registry import Job
 from roost.keys.ring import seal
 
 MAX_PINS = 5
@@ -242,12 +243,13 @@ async def do_create_status(
         )
     if new.idempotency_key:
         await do_remember_key(tx, author.account_id, new.idempotency_key, status_id)
-    await enqueue(tx, jobs.StatusPublished(status_id))
-    await enqueue(tx, SyncSearch(status_id))
+    # The post's jobs in one statement.
+    published: list[Job] = [jobs.StatusPublished(status_id), SyncSearch(status_id)]
     if cluster:
-        await enqueue(tx, ClusterPost(status_id))
+        published.append(ClusterPost(status_id))
     if new.visibility != Visibility.DIRECT and first_link(new.text, base_url) is not None:
-        await enqueue(tx, FetchLinkCard(status_id))
+        published.append(FetchLinkCard(status_id))
+    await enqueue_all(tx, *published)
     tx.emit(StatusCreated(status_id=status_id, author_id=author.account_id))
     return status_id
 
