@@ -135,11 +135,20 @@ class _Grower:
         self.rng = rng
         self.rows: dict[str, int] = {}
         self.seq = itertools.count(1)
+        self.used: set[int] = set()
 
     def _id(self, moment: datetime) -> int:
         from roost.ids import id_for_time
 
-        return id_for_time(moment, next(self.seq))
+        # An id is a millisecond and a 16-bit salt: past 65,536 rows the
+        # sequence wraps, and rows of a 1M build placed in the same
+        # millisecond would share one. Every id handed out is kept, and the
+        # next salt taken until one is free (a few hundred MB at 1M posts).
+        candidate = id_for_time(moment, next(self.seq))
+        while candidate in self.used:
+            candidate += 1
+        self.used.add(candidate)
+        return candidate
 
     async def _insert(self, table: Any, rows: list[dict[str, Any]], tx: Any = None) -> None:
         """``rows`` into ``table`` in one transaction (``tx``'s, if given)."""
