@@ -1,5 +1,9 @@
 """THE visibility policy: who may see which post and which account.
 
+Above 500 lines: it is the one module every read goes through, with the
+policy in its two forms (SQL predicate and prepared reads of the same
+rules) side by side so that they are audited, mutated and changed together.
+
 Every read of posts or accounts goes through here. The policy answers in two
 forms that must agree: a SQL predicate for lists (``status_clause``) and, for
 single objects, a query through that same predicate (``check_status``). Results

@@ -1,5 +1,10 @@
 """Quote posts across servers, in the shape Mastodon 4.5 gives them (FEP-044f).
 
+Above 500 lines: a quote's consent rules out and in (the Note's fields, the
+states a received quote may be stored in, the authorization's checks) are
+read together, so that the two directions cannot drift apart; the requests
+and authorizations themselves are in quote_requests.py.
+
 Out: a local post's Note names the post it quotes in ``quote`` (and, for
 servers before FEP-044f, ``quoteUri`` and ``_misskey_quote``) while the
 quote is accepted, or pending the answer of another server's author, and
