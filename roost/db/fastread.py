@@ -233,6 +233,12 @@ class FastReader:
         try:
             if compiled.sqlite:
                 rows: Any = self._sqlite().execute(sql, arguments).fetchall()
+                # The read ran on the loop without giving it a turn: yield
+                # one, so that a page of such reads is not one long turn that
+                # holds every other request and that admission control
+                # (roost/api/admission.py, which tells a queue by the loop's
+                # turns) takes for a queue.
+                await asyncio.sleep(0)
             else:
                 pool = await self._pool()
                 async with self._turns:

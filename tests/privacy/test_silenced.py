@@ -170,3 +170,37 @@ def test_given_a_silenced_reporter_then_staff_still_hear_of_the_report(roost: Ro
 
     told = admin.get("/api/v1/notifications", params={"types[]": "admin.report"}).json()
     assert [n["report"]["id"] for n in told] == [filed.json()["id"]]
+
+
+def test_given_a_silenced_author_then_both_spellings_of_heard_keep_their_posts_for_followers_only(
+    roost: Roost,
+) -> None:
+    # Given a silenced author followed by one account, and another author
+    from roost.domain import privacy
+    from roost.domain.types import Viewer
+
+    admin = staff(roost)
+    loud, follower, stranger = (roost.account(n) for n in ("loudheron", "follower", "stranger"))
+    quiet = roost.account("quietheron")
+    follower.follow(loud)
+    asked = [
+        int(quiet.post_status("first")["id"]),
+        int(loud.post_status("second")["id"]),
+        int(quiet.post_status("third")["id"]),
+    ]
+    silence(admin, loud)
+
+    # When search keeps the posts each viewer may come across, by the
+    # SQLAlchemy query and by the prepared read
+    async def heard(account_id: int) -> tuple[list[int], list[int]]:
+        viewer = Viewer(account_id=account_id)
+        async with roost.db.read() as conn:
+            by_query = await privacy.heard_status_ids(conn, viewer, asked)
+        by_read = await privacy.heard_status_ids_read(roost.db.fast, viewer, asked)
+        return by_query, by_read
+
+    # Then both keep the order asked, and the silenced post for its follower only
+    assert roost.run(lambda: heard(int(follower.id))) == (asked, asked)
+    without = [asked[0], asked[2]]
+    assert roost.run(lambda: heard(int(stranger.id))) == (without, without)
+    assert roost.run(lambda: privacy.heard_status_ids_read(roost.db.fast, Viewer(None), [])) == []
