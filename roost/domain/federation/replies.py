@@ -71,14 +71,16 @@ INTERVAL = timedelta(hours=1)
 # The post's address, visibility and boost, and when its replies were last
 # walked (roost/db/fastread.py).
 _WALKED = Prepared(
-    lambda: select(
-        statuses.c.uri,
-        statuses.c.visibility,
-        statuses.c.reblog_of_id,
-        status_replies_fetches.c.fetched_at,
+    lambda: (
+        select(
+            statuses.c.uri,
+            statuses.c.visibility,
+            statuses.c.reblog_of_id,
+            status_replies_fetches.c.fetched_at,
+        )
+        .select_from(statuses.outerjoin(status_replies_fetches))
+        .where(statuses.c.id == bindparam("status_id", type_=Id))
     )
-    .select_from(statuses.outerjoin(status_replies_fetches))
-    .where(statuses.c.id == bindparam("status_id", type_=Id))
 )
 # Pages of one collection read at most (its first page included).
 MAX_PAGES = 5
