@@ -204,3 +204,28 @@ def test_given_a_silenced_author_then_both_spellings_of_heard_keep_their_posts_f
     without = [asked[0], asked[2]]
     assert roost.run(lambda: heard(int(stranger.id))) == (without, without)
     assert roost.run(lambda: privacy.heard_status_ids_read(roost.db.fast, Viewer(None), [])) == []
+
+
+def test_given_a_suspended_account_then_the_prepared_account_read_lists_only_those_asked_and_shown(
+    roost: Roost,
+) -> None:
+    # Given three accounts, one of them suspended by staff
+    from roost.domain import privacy
+    from roost.domain.types import Viewer
+
+    admin = staff(roost)
+    shown, gone, other = (roost.account(n) for n in ("shown", "gone", "other"))
+    stranger = roost.account("stranger")
+    answer = admin.post(f"/api/v1/admin/accounts/{gone.id}/action", data={"type": "suspend"})
+    assert answer.status_code == 200, answer.text
+
+    # When a stranger's page asks for two of them by id
+    async def listed() -> list[int]:
+        found = await privacy.listed_accounts_by_ids(
+            roost.db.fast, Viewer(account_id=int(stranger.id)), [int(shown.id), int(gone.id)]
+        )
+        return sorted(int(v.value["id"]) for v in found)
+
+    # Then only the one asked for and not suspended comes back (not the other)
+    assert roost.run(listed) == [int(shown.id)]
+    assert int(other.id) not in roost.run(listed)
