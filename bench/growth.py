@@ -252,6 +252,12 @@ def main(argv: list[str] | None = None) -> int:
                 figures[f"{size.name}_{_key(name)}_cpu_ms"] = _results.lower(m.cpu_ms, "ms")
                 if m.result.errors or m.result.bad_status:
                     failed = True
+                if not m.result.requests:
+                    # A route that answered nothing in the whole run (one
+                    # slow request holding the process, say) is a failure,
+                    # not a figure of 0 req/s.
+                    print(f"{size.name} {name}: NO ANSWER in {args.seconds}s", file=sys.stderr)
+                    failed = True
             # Each size's figures as soon as they are measured: a 1M build on
             # a busy machine can outlast the time one has.
             for name, m in table[size.name].items():
@@ -260,10 +266,6 @@ def main(argv: list[str] | None = None) -> int:
                     f" ms  CPU {m.cpu_ms:>6.2f} ms",
                     flush=True,
                 )
-    if args.build_only:
-        _results.record("growth_build", figures, extra={"interleave": args.interleave})
-        return 0
-
     if args.build_only:
         _results.record("growth_build", figures, extra={"interleave": args.interleave})
         return 0
