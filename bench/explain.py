@@ -33,7 +33,7 @@ def _traced(statements: list[str]) -> Any:
     plain = sqlite3.connect
 
     def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        conn = plain(*args, **kwargs)
+        conn: sqlite3.Connection = plain(*args, **kwargs)
         conn.set_trace_callback(statements.append)
         return conn
 
@@ -72,7 +72,7 @@ def explain(where: Path, only: list[str], slowest: int) -> int:
         }
     )
     statements: list[str] = []
-    sqlite3.connect = _traced(statements)  # type: ignore[assignment]
+    sqlite3.connect = _traced(statements)
     app = create_app(load_settings(data_dir=data_dir))
     chosen = [r for r in routes(seeded) if r.kind != "trivial" and (not only or r.name in only)]
 
