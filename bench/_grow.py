@@ -120,6 +120,22 @@ async def seed(settings: Any, *, rng_seed: int = 11) -> routes.Seeded:
     return await routes.seed(settings, posts=1200, bulk=0, rng=random.Random(rng_seed))
 
 
+def _id_tables() -> list[Any]:
+    """The tables the bulk build writes rows with ids of its own into."""
+    from roost.db import tables
+
+    return [
+        tables.accounts,
+        tables.tags,
+        tables.follows,
+        tables.notifications,
+        tables.statuses,
+        tables.media_attachments,
+        tables.conversation_participants,
+        tables.favourites,
+    ]
+
+
 def _zipf_cumulative(n: int, exponent: float) -> list[float]:
     return list(itertools.accumulate(1.0 / (rank + 1) ** exponent for rank in range(n)))
 
@@ -198,6 +214,11 @@ class _Grower:
             known_tags = {
                 r.name_key: r.id for r in await conn.execute(select(tags.c.id, tags.c.name_key))
             }
+            # The seed's own ids: bulk rows placed among the seed's posts
+            # (``recent``) are made for the same milliseconds, and one of
+            # them once took the id of a seeded post.
+            for table in _id_tables():
+                self.used.update(int(i) for i in (await conn.execute(select(table.c.id))).scalars())
         self.media_template = dict(template) if template is not None else None
         self.now = utcnow()
         self.newest_seeded = newest or self.now
