@@ -5,11 +5,10 @@
 For a data directory kept by ``bench.growth --keep DIR`` (or
 ``bench.routes --profile --keep DIR``), calls each route of bench.routes once
 in process (after one warm-up call), records every statement SQLite was
-given on any connection (``sqlite3``'s trace hook, with the values filled
-in), then runs each ``SELECT`` again alone on a read-only connection, timed,
-and prints the slowest with ``EXPLAIN QUERY PLAN``. This is how a route that
-is slow only on a grown database is taken apart: which statement, and
-which plan.
+given with its arguments (prepared reads and SQLAlchemy's), then runs each
+``SELECT`` again alone on a read-only connection, timed, and prints the
+slowest with ``EXPLAIN QUERY PLAN``. This is how a route that is slow only
+on a grown database is taken apart: which statement, and which plan.
 """
 
 from __future__ import annotations
@@ -28,25 +27,36 @@ from bench import _server
 from bench.routes import Route, Seeded, routes
 
 
-def _traced(statements: list[str]) -> Any:
-    """``sqlite3.connect`` that records what every new connection runs."""
-    plain = sqlite3.connect
+def _recording(statements: list[tuple[str, Any]]) -> None:
+    """Record every statement with its arguments as the driver gets them:
+    the prepared reads' (roost/db/fastread.py) and SQLAlchemy's. With the
+    values written into the text instead, SQLite may plan differently."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
 
-    def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        conn: sqlite3.Connection = plain(*args, **kwargs)
-        conn.set_trace_callback(statements.append)
-        return conn
+    from roost.db import fastread
 
-    return connect
+    plain = fastread._Compiled.statement
+
+    def statement(self: Any, values: dict[str, Any]) -> tuple[str, list[Any]]:
+        sql, arguments = plain(self, values)
+        statements.append((sql, list(arguments)))
+        return sql, arguments
+
+    fastread._Compiled.statement = statement  # type: ignore[method-assign]
+
+    @event.listens_for(Engine, "before_cursor_execute")
+    def seen(conn: Any, cursor: Any, sql: str, parameters: Any, *_: Any) -> None:
+        statements.append((sql, parameters))
 
 
-def _timed(db: Path, sql: str) -> tuple[float, int, list[str]]:
+def _timed(db: Path, sql: str, arguments: Any) -> tuple[float, int, list[str]]:
     """Milliseconds to read every row, how many rows, and the plan."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+        plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, arguments)]
         started = time.perf_counter()
-        count = len(conn.execute(sql).fetchall())
+        count = len(conn.execute(sql, arguments).fetchall())
         return (time.perf_counter() - started) * 1000, count, plan
     finally:
         conn.close()
@@ -71,13 +81,13 @@ def explain(where: Path, only: list[str], slowest: int) -> int:
             if k.startswith("ROOST_")
         }
     )
-    statements: list[str] = []
-    sqlite3.connect = _traced(statements)
+    statements: list[tuple[str, Any]] = []
+    _recording(statements)
     app = create_app(load_settings(data_dir=data_dir))
     chosen = [r for r in routes(seeded) if r.kind != "trivial" and (not only or r.name in only)]
 
-    async def body() -> dict[str, tuple[float, list[str]]]:
-        found: dict[str, tuple[float, list[str]]] = {}
+    async def body() -> dict[str, tuple[float, list[tuple[str, Any]]]]:
+        found: dict[str, tuple[float, list[tuple[str, Any]]]] = {}
         headers = {"Authorization": f"Bearer {seeded.viewer_token}"}
         transport = httpx.ASGITransport(app=app)
         async with (
@@ -107,8 +117,12 @@ def explain(where: Path, only: list[str], slowest: int) -> int:
 
     db = data_dir / "roost.sqlite3"
     for name, (wall_ms, seen) in asyncio.run(body()).items():
-        reads = [s for s in seen if s.lstrip().upper().startswith(("SELECT", "WITH"))]
-        timed = sorted(((*_timed(db, sql), sql) for sql in reads), reverse=True)
+        reads = [s for s in seen if s[0].lstrip().upper().startswith(("SELECT", "WITH"))]
+        timed = sorted(
+            ((*_timed(db, sql, arguments), sql) for sql, arguments in reads),
+            key=lambda t: t[0],
+            reverse=True,
+        )
         total = sum(t[0] for t in timed)
         print(
             f"\n== {name}: {wall_ms:.1f} ms in process; {len(seen)} statements,"

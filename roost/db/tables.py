@@ -103,6 +103,10 @@ accounts = Table(
     Column("uri", String(2048), nullable=True),
     Column("url", String(2048), nullable=True),
     Index("ix_accounts_uri", "uri", unique=True),
+    # The accounts of a domain a viewer blocks, asked by every home and
+    # public page (roost/domain/discovery/domain_hiding.py): without it,
+    # each of those reads every account (migration 0040).
+    Index("ix_accounts_domain", "domain"),
 )
 
 users = Table(

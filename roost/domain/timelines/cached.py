@@ -32,7 +32,7 @@ from roost.domain.lists.queries import REPLIES_POLICIES, ListInfo, list_page, li
 from roost.domain.privacy import PolicyRead, Visible
 from roost.domain.statuses.feed import present
 from roost.domain.statuses.feed_rows import feed_select
-from roost.domain.timelines.pages import home_page, on_home
+from roost.domain.timelines.home import home_page, shown_on_home
 from roost.domain.timelines.quiet import home_filter, read_time
 from roost.domain.timelines.rules import addressed, home_rule
 from roost.domain.types import Page, StatusView, Viewer
@@ -43,16 +43,6 @@ from roost.timelines.store import Bounds, Sources
 # parameters).
 _LISTED_AUTHORS = 5000
 _BIG, _TAG = 1, 2
-
-
-def _shown_on_home(viewer: Viewer) -> Select[Any]:
-    """Those of the ids (parameter ``ids``) that belong on the viewer's home at
-    the time ``now``, newest first; ``PolicyRead`` adds the policy."""
-    return (
-        feed_select(viewer)
-        .where(id_list(statuses.c.id, "ids"), on_home(viewer, now=read_time()))
-        .order_by(statuses.c.id.desc())
-    )
 
 
 def _shown_on_list(policy: str, viewer: Viewer) -> Select[Any]:
@@ -70,7 +60,6 @@ def _shown_on_list(policy: str, viewer: Viewer) -> Select[Any]:
     )
 
 
-_SHOWN_ON_HOME = PolicyRead(_shown_on_home)
 _SHOWN_ON_LIST = {
     policy: PolicyRead(partial(_shown_on_list, policy)) for policy in REPLIES_POLICIES
 }
@@ -144,9 +133,7 @@ class HomeTimeline:
         return sorted(found, reverse=not bounds.ascending)[:limit]
 
     async def shown(self, reads: ReadScope, ids: Sequence[int]) -> list[Visible[StatusView]]:
-        rows = await _SHOWN_ON_HOME.rows(
-            reads.fast, self.viewer, raw=True, ids=IdList(ids), now=mute_time()
-        )
+        rows = await shown_on_home(reads.fast, self.viewer, ids)
         return await present(reads, self.viewer, rows)
 
     async def gone(self, conn: AsyncConnection, ids: Sequence[int]) -> list[int]:

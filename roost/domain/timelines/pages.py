@@ -35,10 +35,6 @@ def on_home(viewer: Viewer, *, now: Any) -> Any:
     return and_(home_rule(viewer.account_id), kept_on_home(viewer, now=now))
 
 
-def _home(viewer: Viewer) -> Select[Any]:
-    return feed_select(viewer).where(on_home(viewer, now=read_time()))
-
-
 ORIGINS = ("all", "local", "remote")
 
 
@@ -62,17 +58,11 @@ def _public(only_media: bool, origin: str, viewer: Viewer) -> Select[Any]:
     return query.where(with_media()) if only_media else query
 
 
-_HOME = PagedRead(_home)
 _PUBLIC = {
     (only, origin): PagedRead(partial(_public, only, origin))
     for only in (False, True)
     for origin in ORIGINS
 }
-
-
-async def home_page(reads: ReadScope, viewer: Viewer, page: Page) -> list[Visible[StatusView]]:
-    """``viewer`` reads as a timeline does (``privacy.timeline_reader``)."""
-    return await _HOME.page(reads, viewer, page, now=mute_time())
 
 
 async def public_page(
