@@ -15,19 +15,23 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 
 from roost.clock import utcnow
 from roost.db.tables import statuses
+from roost.db.types import Id
 from roost.domain.graph.mutes import mute_time
+from roost.domain.lists.queries import list_rule
 from roost.domain.privacy import timeline_reader
 from roost.domain.statuses.feed_pages import PagedRead
 from roost.domain.statuses.feed_rows import feed_select
-from roost.domain.timelines import home
+from roost.domain.timelines import by_source, home
 from roost.domain.timelines.pages import on_home
-from roost.domain.timelines.quiet import read_time
+from roost.domain.timelines.quiet import home_filter, read_time
+from roost.domain.timelines.reads import Timelines
 from roost.domain.types import Page, Viewer, Visibility
 from roost.ids import id_for_time
+from roost.timelines.sql import SqlTimelineStore
 from tests.conftest import Roost, User
 
 # The page as one statement over every post: the rule as it is written.
@@ -112,7 +116,7 @@ def test_given_a_varied_home_when_paged_every_way_then_pages_match_the_rule_at_o
 ) -> None:
     # Given alice's home (above); with ``candidates`` 1, every source gives
     # the fewest candidates and most pages take several rounds.
-    monkeypatch.setattr(home, "_CANDIDATES", candidates)
+    monkeypatch.setattr(by_source, "_CANDIDATES", candidates)
     # When it is paged down by max_id and up by min_id, 5 at a time, and
     # read in one page of 40.
     for up in (False, True):
@@ -204,3 +208,63 @@ def test_given_a_growing_table_when_home_is_read_then_its_work_does_not_grow(
     # every prolific post for pat, depending on its plan).
     for user in (quinn, pat):
         assert _steps(roost, user) < 2 * small[user.username] + 20, user.username
+
+
+def _list_oracle(policy: str) -> PagedRead:
+    def build(viewer: Viewer) -> Any:
+        assert viewer.account_id is not None
+        return feed_select(viewer).where(
+            list_rule(viewer.account_id, bindparam("list_id", type_=Id), policy),
+            home_filter(viewer, now=read_time()),
+        )
+
+    return PagedRead(build)
+
+
+@pytest.mark.parametrize("policy", ["followed", "list", "none"])
+def test_given_a_list_when_paged_every_way_then_pages_match_its_rule_at_once(
+    roost: Roost, varied: User, policy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given alice's list of bob and erin (above), each with its replies
+    # policy, and the fewest candidates per member.
+    monkeypatch.setattr(by_source, "_CANDIDATES", 1)
+    made = varied.post("/api/v1/lists", json={"title": "close", "replies_policy": policy})
+    assert made.status_code == 200, made.text
+    list_id = int(made.json()["id"])
+    following = varied.get(f"/api/v1/accounts/{varied.id}/following").json()
+    bob_and_erin = [a["id"] for a in following if a["username"] in ("bob", "erin")]
+    assert len(bob_and_erin) == 2
+    added = varied.post(f"/api/v1/lists/{list_id}/accounts", json={"account_ids": bob_and_erin})
+    assert added.status_code == 200, added.text
+    viewer = _viewer(varied)
+    oracle = _list_oracle(policy)
+
+    def read(page: Page, *, at_once: bool) -> list[int]:
+        async def body() -> list[int]:
+            async with roost.db.scope() as reads:
+                if at_once:
+                    shown = await oracle.page(reads, viewer, page, list_id=list_id, now=mute_time())
+                else:
+                    timelines = Timelines(SqlTimelineStore())
+                    shown = await timelines.list_timeline(reads, viewer, list_id, page)
+            return [v.value.status.id for v in shown]
+
+        found: list[int] = roost.run(body)
+        return found
+
+    # When it is paged down by max_id and up by min_id, 4 at a time.
+    for up in (False, True):
+        pages: list[list[int]] = []
+        expected: list[list[int]] = []
+        for at_once, into in ((False, pages), (True, expected)):
+            cursor: int | None = 0 if up else None
+            while True:
+                page = Page(min_id=cursor, limit=4) if up else Page(max_id=cursor, limit=4)
+                ids = read(page, at_once=at_once)
+                if not ids:
+                    break
+                into.append(ids)
+                cursor = ids[0] if up else ids[-1]
+        # Then every page is the rule's, read at once.
+        assert pages == expected
+        assert sum(len(p) for p in pages) > 8

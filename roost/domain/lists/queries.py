@@ -7,7 +7,6 @@ it did not exist.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select
@@ -19,13 +18,9 @@ from roost.db.fastread import Prepared
 from roost.db.tables import accounts, follows, list_accounts, lists, statuses
 from roost.db.types import Id
 from roost.domain import privacy
-from roost.domain.graph.mutes import mute_time
 from roost.domain.pagination import newest_first, page_of
 from roost.domain.privacy import Visible
-from roost.domain.statuses.feed_pages import PagedRead
-from roost.domain.statuses.feed_rows import feed_select
-from roost.domain.timelines.quiet import home_filter, read_time
-from roost.domain.types import Page, StatusView, Viewer
+from roost.domain.types import Page, Viewer
 from roost.errors import NotFound
 
 REPLIES_POLICIES = ("followed", "list", "none")
@@ -160,29 +155,3 @@ def list_rule(owner: Any, list_id: Any, policy: Any) -> ColumnElement[bool]:
     else:
         shown += [and_(policy == "followed", followed), and_(policy == "list", in_list)]
     return and_(statuses.c.account_id.in_(member_ids(list_id)), or_(*shown))
-
-
-def _list_posts(policy: str, viewer: Viewer) -> Select[Any]:
-    assert viewer.account_id is not None
-    return feed_select(viewer).where(
-        list_rule(viewer.account_id, bindparam("list_id", type_=Id), policy),
-        home_filter(viewer, now=read_time()),
-    )
-
-
-_LIST_PAGES: dict[str, PagedRead] = {}
-
-
-async def list_page(
-    reads: ReadScope, viewer: Viewer, info: ListInfo, page: Page
-) -> list[Visible[StatusView]]:
-    """Posts and boosts by the list's members, newest first, through the policy
-    and the viewer's mutes (the database's page of a list already known to be
-    the viewer's): one prepared read per replies policy, as home is read."""
-    assert viewer.account_id is not None
-    read = _LIST_PAGES.get(info.replies_policy)
-    if read is None:
-        read = _LIST_PAGES[info.replies_policy] = PagedRead(
-            partial(_list_posts, info.replies_policy)
-        )
-    return await read.page(reads, viewer, page, list_id=info.id, now=mute_time())

@@ -28,10 +28,11 @@ from roost.db.fastread import IdList, id_list
 from roost.db.tables import accounts, followed_tags, follows, list_accounts, status_tags, statuses
 from roost.db.types import Id
 from roost.domain.graph.mutes import mute_time
-from roost.domain.lists.queries import REPLIES_POLICIES, ListInfo, list_page, list_rule
+from roost.domain.lists.queries import REPLIES_POLICIES, ListInfo, list_rule
 from roost.domain.privacy import PolicyRead, Visible
 from roost.domain.statuses.feed import present
 from roost.domain.statuses.feed_rows import feed_select
+from roost.domain.timelines.by_source import rows_by_source
 from roost.domain.timelines.home import home_page, shown_on_home
 from roost.domain.timelines.quiet import home_filter, read_time
 from roost.domain.timelines.rules import addressed, home_rule
@@ -190,7 +191,25 @@ class ListTimeline:
         return list_rule(self.owner, self.info.id, self.info.replies_policy)
 
     async def fallback(self, reads: ReadScope, page: Page) -> list[Visible[StatusView]]:
-        return await list_page(reads, self.viewer, self.info, page)
+        """The list's page read member by member (by_source.py), as home is."""
+        rows = await rows_by_source(
+            reads.fast, "list", page, partial(self._shown_rows, reads), list_id=self.info.id
+        )
+        if page.min_id is not None:
+            rows.reverse()
+        return await present(reads, self.viewer, rows)
+
+    async def _shown_rows(self, reads: ReadScope, ids: Sequence[int]) -> list[Visible[Any]]:
+        if not ids:
+            return []
+        return await _SHOWN_ON_LIST[self.info.replies_policy].rows(
+            reads.fast,
+            self.viewer,
+            raw=True,
+            ids=IdList(ids),
+            list_id=self.info.id,
+            now=mute_time(),
+        )
 
     async def sources(self, conn: AsyncConnection, threshold: int) -> Sources:
         """The list's members too big to fan out: merged in at read time."""
@@ -216,15 +235,7 @@ class ListTimeline:
         return await _ids(conn, query)
 
     async def shown(self, reads: ReadScope, ids: Sequence[int]) -> list[Visible[StatusView]]:
-        rows = await _SHOWN_ON_LIST[self.info.replies_policy].rows(
-            reads.fast,
-            self.viewer,
-            raw=True,
-            ids=IdList(ids),
-            list_id=self.info.id,
-            now=mute_time(),
-        )
-        return await present(reads, self.viewer, rows)
+        return await present(reads, self.viewer, await self._shown_rows(reads, ids))
 
     async def gone(self, conn: AsyncConnection, ids: Sequence[int]) -> list[int]:
         """Deleted, or no longer on the list (a member removed); those a mute
