@@ -101,10 +101,10 @@ _WALK = " UNION ALL ".join(
         )
     ]
     + [
-        "SELECT id, 4 AS kind, own FROM (SELECT in_reply_to_id AS id, id AS own FROM statuses"
-        " WHERE account_id = :searcher AND id < :own AND id > :low"
-        " AND +in_reply_to_id IS NOT NULL AND +in_reply_to_id >= :low"
-        " AND +in_reply_to_id < :high ORDER BY id DESC LIMIT :size)"
+        "SELECT target, 4 AS kind, own FROM (SELECT r.in_reply_to_id AS target, r.id AS own"
+        " FROM statuses AS r WHERE r.account_id = :searcher AND r.id < :own AND r.id > :low"
+        " AND +r.in_reply_to_id IS NOT NULL AND +r.in_reply_to_id >= :low"
+        " AND +r.in_reply_to_id < :high ORDER BY r.id DESC LIMIT :size)"
     ]
 )
 _BODIES_READ = Prepared(

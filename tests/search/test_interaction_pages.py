@@ -37,7 +37,8 @@ def test_given_more_interactions_than_a_page_when_paging_then_every_match_once_i
     monkeypatch.setattr(sqlite, "_FEW_MATCHES", few_matches)
     alice, bob, carol = roost.account("alice"), roost.account("bob"), roost.account("carol")
     bob.follow(alice)
-    expected: list[str] = []
+    wanted: set[str] = set()
+    later: list[dict[str, Any]] = []
     for n in range(15):
         word = "tide" if n % 3 != 1 else "harbour"
         if n % 5 == 4:
@@ -53,9 +54,17 @@ def test_given_more_interactions_than_a_page_when_paging_then_every_match_once_i
                 assert bob.post(f"/api/v1/statuses/{post['id']}/reblog").status_code == 200
             else:
                 bob.post_status("well said", in_reply_to_id=post["id"])
-        alice.post_status(f"tide untouched {n}")
+        untouched = alice.post_status(f"tide untouched {n}")
+        if n in (1, 6):
+            later.append(untouched)
         if word == "tide":
-            expected.insert(0, post["id"])
+            wanted.add(post["id"])
+    # Replies to older posts, written last: newer than the replies before them
+    # but to older posts, so the order of replies is not that of their posts.
+    for post in later:
+        bob.post_status("on second thought", in_reply_to_id=post["id"])
+        wanted.add(post["id"])
+    expected = sorted(wanted, key=int, reverse=True)
     roost.drain_jobs()
 
     # When bob searches, whole and in pages of 2 by max_id
