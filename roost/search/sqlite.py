@@ -7,11 +7,12 @@ account, ``m`` for a post with media. Reach is answered in two parts:
 
   1. own posts and public-indexable posts: one FTS5 query, newest first, that
      stops after ``window`` hits however common the words are;
-  2. posts the searcher interacted with: when the words match few posts in
-     range, FTS5 lists them and each is asked whether the searcher
-     interacted with it (by key); else the interactions are read newest
-     first a page at a time (``_Walk``) and their words matched here, until
-     ``window``. Neither reads the searcher's whole history.
+  2. posts the searcher interacted with: FTS5 lists the newest few hundred
+     matches in range and each is asked whether the searcher interacted
+     with it (by key); when those are all the matches, or hold a window of
+     interactions, that is the answer; else the interactions below them are
+     read newest first a page at a time (``_Walk``) and their words matched
+     here, until ``window``. Neither reads the searcher's whole history.
 
 The first part's candidates are checked against ``own_or_findable`` (that part
 of reach_clause, the one statement of reach) as the database stands now, so a
@@ -117,12 +118,12 @@ class _Walk:
     page at a time; each page holds every interaction in its range, so the
     pages together are the whole in order."""
 
-    def __init__(self, searcher: int, low: int, high: int) -> None:
+    def __init__(self, searcher: int, low: int, high: int, *, below: int) -> None:
         self.searcher, self.low, self.high = searcher, low, high
-        self.below = high  # every interaction at or above it is handed out
+        self.below = below  # every interaction at or above it is handed out
         self.own = MAX_ID  # the searcher's replies at or above it are read
         self.replied: set[int] = set()  # posts replied to, not yet handed out
-        self.done = False
+        self.done = below <= low
 
     async def page(self, reads: _Reads, size: int) -> list[int]:
         params = {
@@ -156,7 +157,9 @@ class _Walk:
         else:
             self.own = self.low
         if floor >= self.below:
-            return []  # only the replies walked on, above the range left
+            # Only the replies walked on, above the range left (or none is).
+            self.done = self.below <= self.low
+            return []
         page = {i for ids in kinds for i in ids if i >= floor}
         page |= {i for i in self.replied if i >= floor}
         self.replied = {i for i in self.replied if i < floor}
@@ -333,8 +336,7 @@ class SqliteFtsIndex:
         low, high = low or 0, MAX_ID if high is None else high
         if low >= high:
             return []
-        # Every match in range, if there are few (rare words): then the answer
-        # is those of them the searcher interacted with, asked of each by key.
+        # The newest matches in range (all of them, if they are few).
         sql = (
             "SELECT rowid FROM search_statuses WHERE search_statuses MATCH :match"
             " AND rowid >= :low AND rowid < :high ORDER BY rowid DESC LIMIT :cap"
@@ -346,17 +348,21 @@ class SqliteFtsIndex:
             "cap": _FEW_MATCHES + 1,
         }
         hits = [int(r[0]) for r in await reads.text(sql, params)]
-        if len(hits) <= _FEW_MATCHES:
-            if not hits:
-                return []
-            among = await reads.interacted_among(scope.searcher, hits)
-            ids = await _narrowed(reads, scope, query, [i for i in hits if i in among])
-            return ids[:window]
-        # Common words: the interactions newest first, a page at a time (a
-        # few at first, as common words match at once, then more each round),
-        # their words read and matched here, until the window is full.
-        walk = _Walk(scope.searcher, low, high)
-        found: list[int] = []
+        if not hits:
+            return []
+        # Those of the matches listed that the searcher interacted with: every
+        # one in range if they are all there, else every one from the lowest
+        # listed up, and often a window of them already (the interactions of
+        # an active searcher are many among the newest posts).
+        among = await reads.interacted_among(scope.searcher, hits)
+        found = await _narrowed(reads, scope, query, [i for i in hits if i in among])
+        if len(hits) <= _FEW_MATCHES or len(found) >= window:
+            return found[:window]
+        # Common words, few of the newest matches interacted with: the
+        # interactions below them newest first, a page at a time (a few at
+        # first, then more each round), their words read and matched here,
+        # until the window is full.
+        walk = _Walk(scope.searcher, low, high, below=hits[-1])
         size = min(2 * window, BATCH)
         while len(found) < window and not walk.done:
             page = await _narrowed(reads, scope, query, await walk.page(reads, size))

@@ -121,11 +121,13 @@ def test_given_a_longer_history_when_searching_then_no_more_rows_are_read(
         return sum(counts)
 
     # Given older posts, the newest five of which bob favourited, then three
-    # that match he favourited
+    # that match he favourited, then two that match he did not touch
     older = [alice.post_status(f"harbour {n}") for n in range(45)]
     matching = [alice.post_status(f"tide {n}") for n in range(3)]
     for post in older[-5:] + matching:
         favourite(post)
+    alice.post_status("tide untouched")
+    alice.post_status("tide untouched again")
     roost.drain_jobs()
     short = rows_of_a_search()
 
