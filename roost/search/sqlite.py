@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roost.db.engine import Database, Tx
 from roost.db.fastread import FastReader, IdList, Prepared, Row, id_list
 from roost.db.tables import statuses
+from roost.search.connect import Connect, connection
 from roost.search.documents import Document, documents
 from roost.search.query import Phrase, SearchQuery
 from roost.search.reach import (
@@ -179,13 +180,16 @@ async def _narrowed(reads: _Reads, scope: Scope, query: SearchQuery, ids: list[i
 class _Reads:
     """The index's reads through ``conn``, or prepared through ``reader``."""
 
-    def __init__(self, conn: AsyncConnection, reader: FastReader | None) -> None:
-        self.conn = conn
+    def __init__(self, conn: Connect, reader: FastReader | None) -> None:
+        self._conn = conn
         self.reader = reader
+
+    async def conn(self) -> AsyncConnection:
+        return await connection(self._conn)
 
     async def text(self, sql: str, params: dict[str, Any]) -> list[Row]:
         if self.reader is None:
-            return [tuple(r) for r in await self.conn.execute(text(sql), params)]
+            return [tuple(r) for r in await (await self.conn()).execute(text(sql), params)]
         prepared = _TEXTS.get(sql)
         if prepared is None:
             prepared = _TEXTS[sql] = Prepared(partial(text, sql))
@@ -193,7 +197,7 @@ class _Reads:
 
     async def checked(self, scope: Scope, candidates: list[int]) -> set[int]:
         if self.reader is None:
-            rows = await self.conn.execute(
+            rows = await (await self.conn()).execute(
                 select(statuses.c.id).where(statuses.c.id.in_(candidates), own_or_findable(scope))
             )
             return {int(r.id) for r in rows}
@@ -205,7 +209,9 @@ class _Reads:
 
     async def interacted_among(self, searcher: int, ids: list[int]) -> set[int]:
         if self.reader is None:
-            rows = await self.conn.execute(interacted_among(searcher, lambda c: c.in_(ids)))
+            rows = await (await self.conn()).execute(
+                interacted_among(searcher, lambda c: c.in_(ids))
+            )
             return {int(r[0]) for r in rows}
         found = await self.reader.all(_AMONG, raw=True, searcher=searcher, ids=IdList(ids))
         return {int(r[0]) for r in found}
@@ -213,7 +219,7 @@ class _Reads:
     async def narrowed(self, scope: Scope, query: SearchQuery, ids: list[int]) -> set[int]:
         kept: set[int] = set()
         for start in range(0, len(ids), BATCH):
-            rows = await self.conn.execute(
+            rows = await (await self.conn()).execute(
                 select(statuses.c.id).where(
                     statuses.c.id.in_(ids[start : start + BATCH]), narrowed_by(scope, query)
                 )
@@ -223,7 +229,9 @@ class _Reads:
 
     async def bodies(self, ids: list[int]) -> dict[int, str]:
         if self.reader is None:
-            return {int(r.id): r.body for r in await self.conn.execute(_BODIES, {"ids": ids})}
+            return {
+                int(r.id): r.body for r in await (await self.conn()).execute(_BODIES, {"ids": ids})
+            }
         rows = await self.reader.all(_BODIES_READ, raw=True, ids=IdList(ids))
         return {int(r[0]): r[1] for r in rows}
 
@@ -281,7 +289,7 @@ class SqliteFtsIndex:
 
     async def search(
         self,
-        conn: AsyncConnection,
+        conn: Connect,
         scope: Scope,
         query: SearchQuery,
         *,
