@@ -39,6 +39,7 @@ import json
 import os
 import pstats
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -464,10 +465,20 @@ def report(measured: list[Measured]) -> tuple[dict[str, _results.Figure], list[s
 
 
 @contextlib.contextmanager
-def embedded(scratch: Path, posts: int, bulk: int) -> Iterator[tuple[int, list[int], Seeded]]:
+def embedded(
+    scratch: Path, posts: int, bulk: int, kept: Path | None = None
+) -> Iterator[tuple[int, list[int], Seeded]]:
     from roost.config import load_settings
 
     data_dir = scratch / "data"
+    if kept is not None:
+        # A copy, so that posting leaves the kept data as it was for the next
+        # run (before and after a change, measured on the same data).
+        shutil.copytree(kept / "data", data_dir)
+        seeded = Seeded(**json.loads((data_dir / "bench-seeded.json").read_text()))
+        with _server.running(data_dir, **_server.CAPACITY) as server:
+            yield server.port, [server.process.pid], seeded
+        return
     settings = load_settings(data_dir=data_dir, database_url="", redis_url="", domain="localhost")
     seeded = asyncio.run(seed(settings, posts=posts, bulk=bulk, rng=random.Random(11)))
     with _server.running(data_dir, **_server.CAPACITY) as server:
@@ -918,7 +929,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--top", type=int, default=0, help="with --profile: the top functions")
     parser.add_argument(
-        "--keep", type=Path, help="with --profile: seed into this directory once, reuse it after"
+        "--keep",
+        type=Path,
+        help="with --profile: seed into this directory once, reuse it after; embedded"
+        " over HTTP: serve a copy of it as seeded (a directory --profile or"
+        " bench.growth --keep made)",
     )
     args = parser.parse_args(argv)
 
@@ -950,7 +965,9 @@ def _run(args: argparse.Namespace, scaled_mode: bool) -> list[Measured] | None:
     with tempfile.TemporaryDirectory(prefix="roost-bench-") as scratch:
         started = time.perf_counter()
         context = (
-            scaled(posts, args.bulk) if scaled_mode else embedded(Path(scratch), posts, args.bulk)
+            scaled(posts, args.bulk)
+            if scaled_mode
+            else embedded(Path(scratch), posts, args.bulk, args.keep)
         )
         with context as (port, pids, seeded):
             print(

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from roost.db.engine import Database, Tx
 from roost.db.fastread import FastReader
+from roost.search.connect import Connect, connection
 from roost.search.query import SearchQuery
 from roost.search.reach import Scope
 from roost.search.rebuild import BATCH, Progress
 
-__all__ = ["BATCH", "Progress", "Scope", "SearchIndex", "index_for"]
+__all__ = ["BATCH", "Connect", "Progress", "Scope", "SearchIndex", "connection", "index_for"]
 
 
 class SearchIndex(Protocol):
@@ -26,7 +25,7 @@ class SearchIndex(Protocol):
 
     async def search(
         self,
-        conn: AsyncConnection,
+        conn: Connect,
         scope: Scope,
         query: SearchQuery,
         *,

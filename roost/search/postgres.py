@@ -17,11 +17,11 @@ from collections.abc import Sequence
 
 from sqlalchemy import bindparam, cast, column, literal, select, table, text
 from sqlalchemy.dialects.postgresql import TSQUERY
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.db.engine import Database, Tx
 from roost.db.fastread import FastReader
 from roost.db.tables import statuses
+from roost.search.connect import Connect, connection
 from roost.search.documents import documents
 from roost.search.query import Phrase, SearchQuery
 from roost.search.reach import Scope, reach_clause
@@ -77,7 +77,7 @@ class PostgresIndex:
 
     async def search(
         self,
-        conn: AsyncConnection,
+        conn: Connect,
         scope: Scope,
         query: SearchQuery,
         *,
@@ -89,7 +89,7 @@ class PostgresIndex:
         matches = search_statuses.c.document.op("@@")(
             cast(literal(tsquery_literal(query)), TSQUERY)
         )
-        rows = await conn.execute(
+        rows = await (await connection(conn)).execute(
             select(statuses.c.id)
             .join(search_statuses, search_statuses.c.status_id == statuses.c.id)
             .where(matches, reach_clause(scope, query))

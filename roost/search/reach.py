@@ -14,6 +14,7 @@ these same questions, so they find the same posts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,7 +42,7 @@ from roost.ids import min_id_for_time
 from roost.search.query import SearchQuery
 from roost.visibility import Visibility
 
-_MAX_ID = 2**63 - 1
+MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -52,20 +53,68 @@ class Scope:
     author_id: int | None = None
 
 
-def interacted_ids(searcher: int) -> CompoundSelect[Any]:
-    """Posts the searcher favourited, bookmarked, boosted, replied to or was
-    mentioned in."""
-    mine = statuses.alias("searcher_posts")
+def interacted_among(
+    searcher: Any, among: Callable[[ColumnElement[Any]], ColumnElement[bool]]
+) -> CompoundSelect[Any]:
+    """Those of some posts (``among`` says which, of a column of post ids) the
+    searcher favourited, bookmarked, boosted, replied to or was mentioned in:
+    each asked by its key, so the cost follows the posts asked about, not the
+    searcher's history."""
+    boosts, replies = statuses.alias("searcher_boosts"), statuses.alias("searcher_replies")
     return union(
-        select(favourites.c.status_id.label("id")).where(favourites.c.account_id == searcher),
-        select(bookmarks.c.status_id).where(bookmarks.c.account_id == searcher),
-        select(mine.c.reblog_of_id).where(
-            mine.c.account_id == searcher, mine.c.reblog_of_id.is_not(None)
+        select(favourites.c.status_id.label("id")).where(
+            favourites.c.account_id == searcher, among(favourites.c.status_id)
         ),
-        select(mine.c.in_reply_to_id).where(
-            mine.c.account_id == searcher, mine.c.in_reply_to_id.is_not(None)
+        select(bookmarks.c.status_id).where(
+            bookmarks.c.account_id == searcher, among(bookmarks.c.status_id)
         ),
-        select(mentions.c.status_id).where(mentions.c.account_id == searcher),
+        select(mentions.c.status_id).where(
+            mentions.c.account_id == searcher, among(mentions.c.status_id)
+        ),
+        select(boosts.c.reblog_of_id).where(
+            boosts.c.account_id == searcher,
+            boosts.c.reblog_of_id.is_not(None),
+            among(boosts.c.reblog_of_id),
+        ),
+        # ``+ 0``: the replies to these posts by their index, not every post
+        # of the searcher's.
+        select(replies.c.in_reply_to_id).where(
+            replies.c.account_id + 0 == searcher, among(replies.c.in_reply_to_id)
+        ),
+    )
+
+
+def interacted_with(searcher: int) -> ColumnElement[bool]:
+    """True for the ``statuses`` rows the searcher favourited, bookmarked,
+    boosted, replied to or was mentioned in: asked of each row by its key
+    (not a list of the searcher's every interaction built per search)."""
+    boosts, replies = statuses.alias("searcher_boosts"), statuses.alias("searcher_replies")
+    return or_(
+        exists(
+            select(favourites.c.id).where(
+                favourites.c.account_id == searcher, favourites.c.status_id == statuses.c.id
+            )
+        ),
+        exists(
+            select(bookmarks.c.id).where(
+                bookmarks.c.account_id == searcher, bookmarks.c.status_id == statuses.c.id
+            )
+        ),
+        exists(
+            select(mentions.c.status_id).where(
+                mentions.c.account_id == searcher, mentions.c.status_id == statuses.c.id
+            )
+        ),
+        exists(
+            select(boosts.c.id).where(
+                boosts.c.account_id == searcher, boosts.c.reblog_of_id == statuses.c.id
+            )
+        ),
+        exists(
+            select(replies.c.id).where(
+                replies.c.account_id == searcher, replies.c.in_reply_to_id == statuses.c.id
+            )
+        ),
     )
 
 
@@ -96,13 +145,13 @@ def id_bounds(query: SearchQuery) -> tuple[int | None, int | None]:
     def bound(moment: datetime | None) -> int | None:
         if moment is None:
             return None
-        return min(max(min_id_for_time(moment), 0), _MAX_ID)
+        return min(max(min_id_for_time(moment), 0), MAX_ID)
 
     low, high = bound(query.since), bound(query.until)
     if query.above_id is not None:
-        low = max(low or 0, min(query.above_id + 1, _MAX_ID))
+        low = max(low or 0, min(query.above_id + 1, MAX_ID))
     if query.below_id is not None:
-        high = min(high if high is not None else _MAX_ID, query.below_id)
+        high = min(high if high is not None else MAX_ID, query.below_id)
     return low, high
 
 
@@ -138,5 +187,5 @@ def reach_clause(scope: Scope, query: SearchQuery) -> ColumnElement[bool]:
     """
     reach = own_or_findable(scope)
     if scope.searcher is not None:
-        reach = or_(reach, statuses.c.id.in_(interacted_ids(scope.searcher)))
+        reach = or_(reach, interacted_with(scope.searcher))
     return and_(reach, narrowed_by(scope, query))

@@ -7,9 +7,12 @@ account, ``m`` for a post with media. Reach is answered in two parts:
 
   1. own posts and public-indexable posts: one FTS5 query, newest first, that
      stops after ``window`` hits however common the words are;
-  2. posts the searcher interacted with: their ids come from the relational
-     tables; FTS5 lists the matches in their range when there are few, or
-     their words are read and matched here, newest first, until ``window``.
+  2. posts the searcher interacted with: FTS5 lists the newest few hundred
+     matches in range and each is asked whether the searcher interacted
+     with it (by key); when those are all the matches, or hold a window of
+     interactions, that is the answer; else the interactions below them are
+     read newest first a page at a time (``_Walk``) and their words matched
+     here, until ``window``. Neither reads the searcher's whole history.
 
 The first part's candidates are checked against ``own_or_findable`` (that part
 of reach_clause, the one statement of reach) as the database stands now, so a
@@ -30,9 +33,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from roost.db.engine import Database, Tx
 from roost.db.fastread import FastReader, IdList, Prepared, Row, id_list
 from roost.db.tables import statuses
+from roost.search.connect import Connect, connection
 from roost.search.documents import Document, documents
 from roost.search.query import Phrase, SearchQuery
-from roost.search.reach import Scope, id_bounds, interacted_ids, narrowed_by, own_or_findable
+from roost.search.reach import (
+    MAX_ID,
+    Scope,
+    id_bounds,
+    interacted_among,
+    narrowed_by,
+    own_or_findable,
+)
 from roost.search.rebuild import Progress, sync_all
 from roost.search.text import contains_phrase
 
@@ -69,23 +80,116 @@ _CHECKED = {
     )
     for anyone in (True, False)
 }
-_INTERACTED = Prepared(lambda: interacted_ids(_SEARCHER))
+_AMONG = Prepared(lambda: interacted_among(_SEARCHER, lambda c: id_list(c, "ids")))
 _INDEX = table("search_statuses", column("rowid"), column("body"))
+# A page of the searcher's interactions, newest first (``_Walk``): the posts
+# favourited, bookmarked, mentioned in and boosted, each from its index by
+# (account, post), below ``below``; and the posts replied to, from the
+# searcher's own posts newest first below ``own`` (a reply is newer than its
+# post, so these reach down as far as the replies read do). Unary ``+`` keeps
+# SQLite on the (account, id) order instead of a range of every reply.
+_WALK = " UNION ALL ".join(
+    [
+        f"SELECT id, {kind} AS kind, NULL AS own FROM (SELECT {column} AS id FROM {source}"
+        f" WHERE account_id = :searcher{extra} AND {column} >= :low AND {column} < :below"
+        f" ORDER BY {column} DESC LIMIT :size)"
+        for kind, (source, column, extra) in enumerate(
+            [
+                ("favourites", "status_id", ""),
+                ("bookmarks", "status_id", ""),
+                ("mentions", "status_id", ""),
+                ("statuses", "reblog_of_id", " AND reblog_of_id IS NOT NULL"),
+            ]
+        )
+    ]
+    + [
+        "SELECT target, 4 AS kind, own FROM (SELECT r.in_reply_to_id AS target, r.id AS own"
+        " FROM statuses AS r WHERE r.account_id = :searcher AND r.id < :own AND r.id > :low"
+        " AND +r.in_reply_to_id IS NOT NULL AND +r.in_reply_to_id >= :low"
+        " AND +r.in_reply_to_id < :high ORDER BY r.id DESC LIMIT :size)"
+    ]
+)
 _BODIES_READ = Prepared(
     lambda: select(_INDEX.c.rowid, _INDEX.c.body).where(id_list(_INDEX.c.rowid, "ids"))
 )
 
 
+class _Walk:
+    """The searcher's interactions within ``[low, high)``, newest first, a
+    page at a time; each page holds every interaction in its range, so the
+    pages together are the whole in order."""
+
+    def __init__(self, searcher: int, low: int, high: int, *, below: int) -> None:
+        self.searcher, self.low, self.high = searcher, low, high
+        self.below = below  # every interaction at or above it is handed out
+        self.own = MAX_ID  # the searcher's replies at or above it are read
+        self.replied: set[int] = set()  # posts replied to, not yet handed out
+        self.done = below <= low
+
+    async def page(self, reads: _Reads, size: int) -> list[int]:
+        params = {
+            "searcher": self.searcher,
+            "low": self.low,
+            "high": self.high,
+            "below": self.below,
+            "own": self.own,
+            "size": size,
+        }
+        rows = await reads.text(_WALK, params)
+        kinds: list[list[int]] = [[], [], [], []]
+        owns: list[int] = []
+        for found, kind, own in rows:
+            if kind == 4:
+                self.replied.add(int(found))
+                owns.append(int(own))
+            else:
+                kinds[kind].append(int(found))
+        # The page reaches down to where every source is complete: the lowest
+        # of a full batch, or the bottom of the range for a source exhausted.
+        floor = self.low
+        for ids in kinds:
+            if len(ids) >= size:
+                floor = max(floor, min(ids))
+        if len(owns) >= size:
+            self.own = min(owns)
+            # Every reply at or above it is read: so is every post replied
+            # to at or above it, those being older than their replies.
+            floor = max(floor, self.own)
+        else:
+            self.own = self.low
+        if floor >= self.below:
+            # Only the replies walked on, above the range left (or none is).
+            self.done = self.below <= self.low
+            return []
+        page = {i for ids in kinds for i in ids if i >= floor}
+        page |= {i for i in self.replied if i >= floor}
+        self.replied = {i for i in self.replied if i < floor}
+        self.below = floor
+        self.done = floor <= self.low
+        return sorted(page, reverse=True)
+
+
+async def _narrowed(reads: _Reads, scope: Scope, query: SearchQuery, ids: list[int]) -> list[int]:
+    """``ids`` that the operators (and ``account_id``) allow, in order."""
+    if not ids or (scope.author_id is None and query.has_media is None):
+        return ids
+    kept = await reads.narrowed(scope, query, ids)
+    return [i for i in ids if i in kept]
+
+
 class _Reads:
     """The index's reads through ``conn``, or prepared through ``reader``."""
 
-    def __init__(self, conn: AsyncConnection, reader: FastReader | None) -> None:
-        self.conn = conn
+    def __init__(self, conn: Connect, reader: FastReader | None) -> None:
+        self._conn = conn
         self.reader = reader
+
+    async def conn(self) -> AsyncConnection:
+        return await connection(self._conn)
 
     async def text(self, sql: str, params: dict[str, Any]) -> list[Row]:
         if self.reader is None:
-            return [tuple(r) for r in await self.conn.execute(text(sql), params)]
+            return [tuple(r) for r in await (await self.conn()).execute(text(sql), params)]
         prepared = _TEXTS.get(sql)
         if prepared is None:
             prepared = _TEXTS[sql] = Prepared(partial(text, sql))
@@ -93,7 +197,7 @@ class _Reads:
 
     async def checked(self, scope: Scope, candidates: list[int]) -> set[int]:
         if self.reader is None:
-            rows = await self.conn.execute(
+            rows = await (await self.conn()).execute(
                 select(statuses.c.id).where(statuses.c.id.in_(candidates), own_or_findable(scope))
             )
             return {int(r.id) for r in rows}
@@ -103,14 +207,31 @@ class _Reads:
         found = await self.reader.all(_CHECKED[scope.searcher is None], raw=True, **values)
         return {int(r[0]) for r in found}
 
-    async def interacted(self, searcher: int) -> list[Row]:
+    async def interacted_among(self, searcher: int, ids: list[int]) -> set[int]:
         if self.reader is None:
-            return [tuple(r) for r in await self.conn.execute(interacted_ids(searcher))]
-        return await self.reader.all(_INTERACTED, raw=True, searcher=searcher)
+            rows = await (await self.conn()).execute(
+                interacted_among(searcher, lambda c: c.in_(ids))
+            )
+            return {int(r[0]) for r in rows}
+        found = await self.reader.all(_AMONG, raw=True, searcher=searcher, ids=IdList(ids))
+        return {int(r[0]) for r in found}
+
+    async def narrowed(self, scope: Scope, query: SearchQuery, ids: list[int]) -> set[int]:
+        kept: set[int] = set()
+        for start in range(0, len(ids), BATCH):
+            rows = await (await self.conn()).execute(
+                select(statuses.c.id).where(
+                    statuses.c.id.in_(ids[start : start + BATCH]), narrowed_by(scope, query)
+                )
+            )
+            kept |= {int(r.id) for r in rows}
+        return kept
 
     async def bodies(self, ids: list[int]) -> dict[int, str]:
         if self.reader is None:
-            return {int(r.id): r.body for r in await self.conn.execute(_BODIES, {"ids": ids})}
+            return {
+                int(r.id): r.body for r in await (await self.conn()).execute(_BODIES, {"ids": ids})
+            }
         rows = await self.reader.all(_BODIES_READ, raw=True, ids=IdList(ids))
         return {int(r[0]): r[1] for r in rows}
 
@@ -168,7 +289,7 @@ class SqliteFtsIndex:
 
     async def search(
         self,
-        conn: AsyncConnection,
+        conn: Connect,
         scope: Scope,
         query: SearchQuery,
         *,
@@ -216,48 +337,47 @@ class SqliteFtsIndex:
         self, reads: _Reads, scope: Scope, query: SearchQuery, window: int
     ) -> list[int]:
         """Matches among the posts the searcher interacted with (within reach
-        by definition), newest first."""
+        by definition), newest first. The work is bounded by the window, not
+        by how many posts the searcher ever interacted with."""
         assert scope.searcher is not None
-        rows = await reads.interacted(scope.searcher)
-        ids = sorted({int(r[0]) for r in rows if r[0] is not None}, reverse=True)
         low, high = id_bounds(query)
-        ids = [i for i in ids if (low is None or i >= low) and (high is None or i < high)]
-        if ids and (scope.author_id is not None or query.has_media is not None):
-            kept: set[int] = set()
-            for start in range(0, len(ids), BATCH):
-                narrowed = await reads.conn.execute(
-                    select(statuses.c.id).where(
-                        statuses.c.id.in_(ids[start : start + BATCH]), narrowed_by(scope, query)
-                    )
-                )
-                kept |= {int(r.id) for r in narrowed}
-            ids = [i for i in ids if i in kept]
-        if not ids:
+        low, high = low or 0, MAX_ID if high is None else high
+        if low >= high:
             return []
-        # Every match in the interactions' range, if there are few (rare words):
-        # then the answer is their intersection.
+        # The newest matches in range (all of them, if they are few).
         sql = (
             "SELECT rowid FROM search_statuses WHERE search_statuses MATCH :match"
-            " AND rowid >= :low AND rowid <= :high ORDER BY rowid DESC LIMIT :cap"
+            " AND rowid >= :low AND rowid < :high ORDER BY rowid DESC LIMIT :cap"
         )
         params = {
             "match": match_expression(query, []),
-            "low": ids[-1],
-            "high": ids[0],
+            "low": low,
+            "high": high,
             "cap": _FEW_MATCHES + 1,
         }
-        hits = {int(r[0]) for r in await reads.text(sql, params)}
-        if len(hits) <= _FEW_MATCHES:
-            return [i for i in ids if i in hits][:window]
-        # Read the interactions' own words, newest first, until enough match:
-        # a few at first (common words match at once), then more each round.
-        found: list[int] = []
-        start, size = 0, 2 * window
-        while start < len(ids) and len(found) < window:
-            chunk = ids[start : start + size]
-            bodies = await reads.bodies(chunk)
-            found += [i for i in chunk if i in bodies and words_match(bodies[i], query)]
-            start, size = start + size, min(size * 4, BATCH)
+        hits = [int(r[0]) for r in await reads.text(sql, params)]
+        if not hits:
+            return []
+        # Those of the matches listed that the searcher interacted with: every
+        # one in range if they are all there, else every one from the lowest
+        # listed up, and often a window of them already (the interactions of
+        # an active searcher are many among the newest posts).
+        among = await reads.interacted_among(scope.searcher, hits)
+        found = await _narrowed(reads, scope, query, [i for i in hits if i in among])
+        if len(hits) <= _FEW_MATCHES or len(found) >= window:
+            return found[:window]
+        # Common words, few of the newest matches interacted with: the
+        # interactions below them newest first, a page at a time (a few at
+        # first, then more each round), their words read and matched here,
+        # until the window is full.
+        walk = _Walk(scope.searcher, low, high, below=hits[-1])
+        size = min(2 * window, BATCH)
+        while len(found) < window and not walk.done:
+            page = await _narrowed(reads, scope, query, await walk.page(reads, size))
+            if page:
+                bodies = await reads.bodies(page)
+                found += [i for i in page if i in bodies and words_match(bodies[i], query)]
+            size = min(size * 4, BATCH)
         return found[:window]
 
     async def rebuild(self, db: Database, progress: Progress | None = None) -> int:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from roost.db.fastread import FastReader
@@ -161,3 +162,37 @@ def test_given_many_notifications_and_matches_when_pages_of_5_and_40_are_read_th
     assert {n["account"]["username"] for n in notified} == {"bob", "carol"}
     found = alice.get("/api/v2/search?type=statuses&q=garden&limit=40").json()["statuses"]
     assert [s["id"] for s in found] == posts[::-1][:40]
+
+
+def test_given_a_search_of_posts_when_run_then_no_connection_is_checked_out_on_sqlite(
+    roost: Roost,
+) -> None:
+    # Given posts found by their words, one through an interaction
+    if not roost.db.is_sqlite:
+        pytest.skip("on PostgreSQL the index's full-text query goes through SQLAlchemy")
+    alice, bob = roost.account("alice"), roost.account("bob")
+    bob.follow(alice)
+    liked = alice.post_status("a garden in spring")
+    bob.post_status("my garden in autumn")
+    assert bob.post(f"/api/v1/statuses/{liked['id']}/favourite").status_code == 200
+    roost.drain_jobs()
+    path = "/api/v2/search?type=statuses&q=garden"
+    bob.get(path)
+    checkouts: list[object] = []
+
+    def on_checkout(*args: Any) -> None:
+        checkouts.append(args)
+
+    # When bob searches posts
+    event.listen(roost.db.engine.sync_engine, "checkout", on_checkout)
+    try:
+        with counted(roost) as seen:
+            response = bob.get(path)
+    finally:
+        event.remove(roost.db.engine.sync_engine, "checkout", on_checkout)
+
+    # Then both are found by prepared reads alone, no connection checked out
+    assert response.status_code == 200, response.text
+    assert len(response.json()["statuses"]) == 2
+    assert [s for s in seen if s != "prepared"] == []
+    assert checkouts == []

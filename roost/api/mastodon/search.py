@@ -100,8 +100,10 @@ async def search_v2(
     if account_by_address and not params.offset and resolved is None and resolved_account is None:
         resolved_account = await account_urls.resolve_account_url(svc.db, svc.settings, text)
     async with svc.db.scope() as reads:
-        conn = await reads.conn()
+        # A connection only for the parts that ask through one: posts alone
+        # (the usual search) are prepared reads on SQLite.
         if account_by_address:
+            conn = await reads.conn()
             found = (
                 []
                 if resolved_account is None
@@ -110,7 +112,7 @@ async def search_v2(
             result["accounts"] = await accounts_json(request, found)
         elif "accounts" in wanted:
             rows = await search.search_accounts(
-                conn,
+                await reads.conn(),
                 viewer,
                 text,
                 local_domain=svc.settings.domain,
@@ -121,11 +123,11 @@ async def search_v2(
             result["accounts"] = await accounts_json(request, rows)
         if by_address:
             views = await by_ids(reads, viewer, [] if resolved is None else [resolved])
-            views = await apply_filters(conn, viewer, views, None)
+            views = await apply_filters(await reads.conn(), viewer, views, None)
             result["statuses"] = [serializers.status(v, base) for v in views]
         elif "statuses" in wanted:
             views = await search.search_statuses(
-                conn,
+                None,
                 viewer,
                 text,
                 account_id=params.account_id,
@@ -138,6 +140,8 @@ async def search_v2(
             views = await apply_filters(reads, viewer, views, None)
             result["statuses"] = [serializers.status(v, base) for v in views]
         if "hashtags" in wanted:
-            tags = await tag_queries.search(conn, viewer, text, limit=limit, offset=params.offset)
+            tags = await tag_queries.search(
+                await reads.conn(), viewer, text, limit=limit, offset=params.offset
+            )
             result["hashtags"] = [entities.tag(t, base) for t in tags]
     return JSON(result)

@@ -38,7 +38,7 @@ def _one_author(*candidates: int | None) -> tuple[bool, int | None]:
 
 
 async def search_statuses(
-    conn: AsyncConnection,
+    conn: AsyncConnection | None,
     viewer: Viewer,
     text: str,
     *,
@@ -51,7 +51,15 @@ async def search_statuses(
 ) -> list[Visible[StatusView]]:
     """Posts matching ``text`` (see roost/search/query.py), newest first;
     ``reads`` (the request's, over ``conn``) presents them as timelines do
-    (``feed.by_ids``)."""
+    (``feed.by_ids``). ``conn`` None: ``reads`` opens one if a step needs it
+    (on SQLite, most searches need none)."""
+
+    async def connect() -> AsyncConnection:
+        if conn is not None:
+            return conn
+        assert reads is not None
+        return await reads.conn()
+
     query = replace(parse(text), below_id=max_id, above_id=min_id)
     if not query.searchable or offset > MAX_OFFSET:
         return []
@@ -60,15 +68,17 @@ async def search_statuses(
         return []
     named = None
     if query.from_username is not None:
-        named = await account_id_for_username(conn, query.from_username)
+        named = await account_id_for_username(await connect(), query.from_username)
         if named is None:
             return []
     possible, author = _one_author(account_id, me if query.from_me else None, named)
     if not possible:
         return []
-    index = index_for(conn.dialect.name)
+    dialect = conn.dialect if conn is not None else reads.fast.dialect if reads else None
+    assert dialect is not None, "a connection or the request's reads"
+    index = index_for(dialect.name)
     ids = await index.search(
-        conn,
+        connect,
         Scope(searcher=me, author_id=author),
         query,
         window=offset + limit,
@@ -78,7 +88,7 @@ async def search_statuses(
     heard = (
         await privacy.heard_status_ids_read(reads.fast, viewer, ids)
         if reads is not None
-        else await privacy.heard_status_ids(conn, viewer, ids)
+        else await privacy.heard_status_ids(await connect(), viewer, ids)
     )
     shown = heard[offset : offset + limit]
     if reads is not None:
@@ -88,7 +98,7 @@ async def search_statuses(
         await asyncio.sleep(0)
         await asyncio.sleep(0)
         return found
-    return await statuses_by_ids(conn, viewer, shown)
+    return await statuses_by_ids(await connect(), viewer, shown)
 
 
 def _like_prefix(value: str) -> str:
