@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.db.tables import accounts, media_attachments, preview_cards, statuses
@@ -82,6 +82,19 @@ def with_media() -> ColumnElement[bool]:
     return statuses.c.id.in_(
         select(media_attachments.c.status_id).where(
             media_attachments.c.status_id.is_not(None), media_attachments.c.state.in_(SHOWN)
+        )
+    )
+
+
+def with_media_each() -> ColumnElement[bool]:
+    """``with_media`` asked of each post in turn: for one account's posts,
+    which are walked newest first on their own index. ``with_media`` suits
+    pages over every account; for one account SQLite took it as the place to
+    start and walked every attachment of every account (at 1M posts, 35 ms
+    for a page of an account's media)."""
+    return exists(
+        select(media_attachments.c.id).where(
+            media_attachments.c.status_id == statuses.c.id, media_attachments.c.state.in_(SHOWN)
         )
     )
 

@@ -18,7 +18,7 @@ from sqlalchemy import Select, String, bindparam, select
 from roost.db.engine import ReadScope
 from roost.db.tables import pins, status_tags, statuses, tags
 from roost.db.types import Id
-from roost.domain.media.queries import with_media
+from roost.domain.media.queries import with_media_each
 from roost.domain.privacy import Visible
 from roost.domain.statuses.feed_pages import PagedRead
 from roost.domain.statuses.feed_rows import feed_select
@@ -38,7 +38,7 @@ def _account_posts(shape: Shape, viewer: Viewer) -> Select[Any]:
     owner = bindparam("owner_id", type_=Id)
     query = feed_select(viewer).where(statuses.c.account_id == owner)
     if shape.only_media:
-        query = query.where(with_media())
+        query = query.where(with_media_each())
     if shape.exclude_replies:
         # Replies to oneself (threads) still belong on the profile.
         query = query.where(

@@ -272,7 +272,7 @@ def account_statuses_query(
 ) -> Any:
     query = select(statuses).where(statuses.c.account_id == account_id)
     if only_media:
-        query = query.where(media_queries.with_media())
+        query = query.where(media_queries.with_media_each())
     if exclude_replies:
         # Replies to oneself (threads) still belong on the profile.
         query = query.where(
