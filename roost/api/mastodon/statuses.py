@@ -23,6 +23,7 @@ from roost.domain.federation.mentions import resolve_mentions
 from roost.domain.filters.apply import THREAD, apply_filters
 from roost.domain.media.actions import MediaChange, parse_focus
 from roost.domain.polls.actions import NewPoll
+from roost.domain.quotes.rules import DEFAULT_POLICY
 from roost.domain.statuses import actions, queries
 from roost.domain.statuses.marked import marked_page
 from roost.domain.statuses.thread import thread_context
@@ -126,6 +127,9 @@ async def create_status(
         poll=_poll(params.poll),
         quoted_status_id=params.quoted_status_id,
         quote_policy=params.quote_approval_policy or None,
+        author_quote_policy=(
+            (prefs.default_quote_policy or DEFAULT_POLICY) if prefs is not None else None
+        ),
     )
     if params.scheduled_at:
         return await scheduled.schedule(request, viewer, new, params.scheduled_at)

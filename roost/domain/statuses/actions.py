@@ -91,6 +91,9 @@ class NewStatus:
     quoted_status_id: int | None = None
     # public, followers or nobody (None: the author's default policy)
     quote_policy: str | None = None
+    # The author's default policy when the caller read it already, with the
+    # rest of their settings (None: read here).
+    author_quote_policy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -219,7 +222,11 @@ async def do_create_status(
     if quote is not None:
         await do_record_quote(tx, quote, status_id, author.account_id)
     # A post naming no policy takes its author's default (source[quote_policy]).
-    policy = new.quote_policy or await default_policy(tx.conn, author.account_id)
+    policy = (
+        new.quote_policy
+        or new.author_quote_policy
+        or await default_policy(tx.conn, author.account_id)
+    )
     if policy != DEFAULT_POLICY:
         await do_set_policy(tx, status_id, policy)
     if visibility == Visibility.DIRECT:
