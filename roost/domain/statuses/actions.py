@@ -257,7 +257,14 @@ async def do_create_status(
     if new.visibility != Visibility.DIRECT and first_link(new.text, base_url) is not None:
         published.append(FetchLinkCard(status_id))
     await enqueue_all(tx, *published)
-    tx.emit(StatusCreated(status_id=status_id, author_id=author.account_id))
+    tx.emit(
+        StatusCreated(
+            status_id=status_id,
+            author_id=author.account_id,
+            in_reply_to_id=new.in_reply_to_id,
+            parent_known=True,
+        )
+    )
     return status_id
 
 
@@ -570,7 +577,7 @@ async def do_reblog(tx: Tx, viewer: Viewer, status_id: int, visibility: Visibili
         .values(statuses_count=accounts.c.statuses_count + 1, last_status_at=now)
     )
     await enqueue(tx, jobs.StatusPublished(boost_id))
-    tx.emit(StatusCreated(status_id=boost_id, author_id=viewer.account_id))
+    tx.emit(StatusCreated(status_id=boost_id, author_id=viewer.account_id, parent_known=True))
     if original["account_id"] != viewer.account_id:
         await enqueue(
             tx,
