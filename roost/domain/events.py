@@ -15,6 +15,11 @@ from dataclasses import dataclass, field
 class StatusCreated:
     status_id: int
     author_id: int
+    # The post it replies to, when the action that made it says (a listener
+    # then need not read it back): ``parent_known`` tells None "no parent"
+    # from None "not said".
+    in_reply_to_id: int | None = None
+    parent_known: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -148,7 +148,11 @@ def page_cache_listener(db: Database) -> Callable[[object], Any]:
 
     async def listen(event: object) -> None:
         if isinstance(event, domain.StatusCreated):
-            parent = await _parent_of(db, event.status_id)
+            parent = (
+                event.in_reply_to_id
+                if event.parent_known
+                else await _parent_of(db, event.status_id)
+            )
             pages.forget_post(event.status_id, event.author_id, parent)
         elif isinstance(event, (domain.StatusEdited, domain.StatusRewritten)):
             pages.forget_statuses([event.status_id])

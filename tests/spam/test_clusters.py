@@ -3,14 +3,18 @@ by the job each post leaves, and staff act on a whole cluster at once."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.engine import Engine
 
 from roost.db.tables import spam_bands, spam_cluster_posts, spam_signatures
 from roost.domain.audit.chain import Staff, entries
 from roost.domain.roles.permissions import Permission
+from roost.domain.spam import clustering
 from roost.domain.spam.actions import Decision
-from roost.domain.spam.clustering import do_cluster_post
+from roost.domain.spam.clustering import PER_BAND, do_cluster_post
 from roost.errors import Forbidden
 from tests.api.staff_support import staff_with
 from tests.conftest import Roost
@@ -217,3 +221,66 @@ def test_given_a_suspended_cluster_when_the_wave_goes_on_then_staff_see_it_again
 
     [again] = open_clusters(roost)
     assert again.id == cluster_id and again.state == "open"
+
+
+def test_given_a_wave_larger_than_a_bands_share_when_a_post_joins_it_then_the_work_is_bounded(
+    roost: Roost,
+) -> None:
+    # Given: 40 identical posts (one account posting them does not matter to
+    # the bands), clustered.
+    spammer = roost.account("bigwave")
+    for n in range(40):
+        wave_post(spammer, n)
+    roost.drain_jobs()
+    [cluster] = open_clusters(roost)
+    latest = int(wave_post(spammer, 99))
+    seen: list[str] = []
+
+    def counted(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    async def cluster_latest() -> tuple[int | None, int]:
+        async with roost.db.write() as tx:
+            event.listen(Engine, "before_cursor_execute", counted)
+            try:
+                found = await do_cluster_post(tx, roost.settings, latest)
+            finally:
+                event.remove(Engine, "before_cursor_execute", counted)
+            rows = await tx.execute(
+                select(func.count())
+                .select_from(spam_cluster_posts)
+                .where(spam_cluster_posts.c.cluster_id == found)
+            )
+            return found, int(rows.scalar_one())
+
+    # When: the next post of the wave is clustered.
+    found, size = roost.run(cluster_latest)
+
+    # Then: it joins the wave's cluster, which holds every post of it, in 8
+    # statements (the post, its candidates, their signatures, its signature,
+    # its bands, which candidates are clustered, the cluster, its new row).
+    assert found == cluster.id and size == 41
+    assert len(seen) <= 8, seen
+
+
+def test_given_more_posts_in_a_band_than_its_share_then_only_the_newest_are_candidates(
+    roost: Roost,
+) -> None:
+    spammer = roost.account("bandshare")
+    ids = [int(wave_post(spammer, n)) for n in range(PER_BAND + 6)]
+    roost.drain_jobs()
+
+    async def candidates_of_latest() -> list[int]:
+        async with roost.db.read() as conn:
+            keys = [
+                int(r.band_key)
+                for r in await conn.execute(
+                    select(spam_bands.c.band_key).where(spam_bands.c.status_id == ids[-1])
+                )
+            ]
+        async with roost.db.write() as tx:
+            return await clustering._candidates(tx, keys)
+
+    found = roost.run(candidates_of_latest)
+
+    assert found == sorted(ids, reverse=True)[:PER_BAND]

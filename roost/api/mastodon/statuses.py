@@ -17,12 +17,13 @@ from roost.api.openapi import answers
 from roost.api.params import Id, Ids, Many, OptionalId, Params, Words, body, query
 from roost.api.responses import JSON, paged_json
 from roost.db.engine import Tx
-from roost.domain.accounts.queries import user_settings
+from roost.domain.accounts.queries import posting_defaults
 from roost.domain.federation import replies
 from roost.domain.federation.mentions import resolve_mentions
 from roost.domain.filters.apply import THREAD, apply_filters
 from roost.domain.media.actions import MediaChange, parse_focus
 from roost.domain.polls.actions import NewPoll
+from roost.domain.quotes.rules import DEFAULT_POLICY
 from roost.domain.statuses import actions, queries
 from roost.domain.statuses.marked import marked_page
 from roost.domain.statuses.thread import thread_context
@@ -110,22 +111,22 @@ async def create_status(
 ) -> JSON:
     svc = services(request)
     assert viewer.account_id is not None
-    async with svc.db.read() as conn:
-        prefs = await user_settings(conn, viewer.account_id)
-    default_visibility = prefs.default_visibility if prefs else "public"
+    prefs = await posting_defaults(svc.db.fast, viewer.account_id)
+    default_visibility = prefs.visibility if prefs else "public"
     new = actions.NewStatus(
         text=params.status,
         visibility=_visibility(params.visibility, default_visibility),
         in_reply_to_id=params.in_reply_to_id,
         spoiler_text=params.spoiler_text,
         sensitive=params.sensitive,
-        language=params.language or (prefs.default_language if prefs else None),
+        language=params.language or (prefs.language if prefs else None),
         idempotency_key=idempotency_key or None,
         application_id=viewer.application_id,
         media_ids=_media_ids(params.media_ids) or (),
         poll=_poll(params.poll),
         quoted_status_id=params.quoted_status_id,
         quote_policy=params.quote_approval_policy or None,
+        author_quote_policy=((prefs.quote_policy or DEFAULT_POLICY) if prefs is not None else None),
     )
     if params.scheduled_at:
         return await scheduled.schedule(request, viewer, new, params.scheduled_at)

@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roost.db.fastread import FastReader, Prepared
 from roost.db.tables import accounts, follow_requests, users
 from roost.domain import privacy
 from roost.domain.privacy import Visible
@@ -157,6 +158,30 @@ async def user_settings(conn: AsyncConnection, account_id: int) -> UserSettings 
         default_quote_policy=row.default_quote_policy,
         admin=is_staff(int(row.permissions)),
     )
+
+
+@dataclass(frozen=True)
+class PostingDefaults:
+    """What a new post takes from its author's settings when it names none."""
+
+    visibility: str
+    language: str | None
+    quote_policy: str | None
+
+
+# Every post reads these: a prepared read (roost/db/fastread.py), not a
+# SQLAlchemy transaction of its own.
+_POSTING_DEFAULTS = Prepared(
+    lambda: select(
+        users.c.default_visibility, users.c.default_language, users.c.default_quote_policy
+    ).where(users.c.account_id == bindparam("account_id"))
+)
+
+
+async def posting_defaults(reader: FastReader, account_id: int) -> PostingDefaults | None:
+    """The account's posting defaults (None: not a local user)."""
+    rows = await reader.all(_POSTING_DEFAULTS, account_id=account_id)
+    return PostingDefaults(*rows[0]) if rows else None
 
 
 async def count_accounts(conn: AsyncConnection) -> int:

@@ -256,15 +256,17 @@ async def local_note(db: Database, base: str, username: str, row: Any) -> dict[s
 
 async def publish(ctx: JobContext, status_id: int) -> None:
     """Send a local post to the inboxes ``destination_inboxes`` chooses."""
+    # Where it goes first: most posts of a small server go nowhere else, and
+    # then the post and its author need not be read at all.
+    inboxes = await destination_inboxes(ctx.db, status_id)
+    if not inboxes:
+        return
     async with ctx.db.read() as conn:
         row = (await conn.execute(select(statuses).where(statuses.c.id == status_id))).first()
     if row is None or row.reblog_of_id is not None or row.uri is not None:
         return
     username = await _local_author(ctx.db, row.account_id)
     if username is None:
-        return
-    inboxes = await destination_inboxes(ctx.db, status_id)
-    if not inboxes:
         return
     note = await local_note(ctx.db, ctx.settings.base_url, username, row)
     activity = {

@@ -246,6 +246,11 @@ async def send_quote_request(ctx: JobContext, status_id: int) -> None:
     ``status_id`` quotes (public or unlisted only) to authorize it."""
     base = ctx.settings.base_url
     async with ctx.db.read() as conn:
+        # Whether it quotes another server's post first: most posts quote
+        # nothing, and then the post itself need not be read.
+        inbox = await quoted.quoted_author_inbox(conn, status_id)
+        if inbox is None:
+            return
         row = (
             await conn.execute(
                 select(statuses, accounts.c.username.label("author_username"))
@@ -259,9 +264,8 @@ async def send_quote_request(ctx: JobContext, status_id: int) -> None:
         ).first()
         if row is None:
             return  # another server's post: its own server asks
-        inbox = await quoted.quoted_author_inbox(conn, status_id)
-        target = None if inbox is None else await quoted.quoted_target(conn, status_id)
-    if inbox is None or target is None or target.uri is None:
+        target = await quoted.quoted_target(conn, status_id)
+    if target is None or target.uri is None:
         return
     username = str(row.author_username)
     note = await local_note(ctx.db, base, username, row)

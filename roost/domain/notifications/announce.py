@@ -10,24 +10,30 @@ job for the one account concerned.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from sqlalchemy import select
 
 from roost.db.engine import Tx
 from roost.db.tables import accounts, follows, mentions, statuses
 from roost.domain.notifications.actions import do_notify
 
+Published = Literal["post", "boost", "gone"]
 
-async def do_announce_post(tx: Tx, status_id: int) -> bool:
-    """Notify of a new post; False when it is gone (deleted before this ran)."""
+
+async def do_announce_post(tx: Tx, status_id: int) -> Published:
+    """Notify of a new post; what it turned out to be: a post, a boost, or
+    gone (deleted before this ran). The caller goes on by that, without
+    reading the row again."""
     row = (
         await tx.execute(
             select(statuses.c.account_id, statuses.c.reblog_of_id).where(statuses.c.id == status_id)
         )
     ).first()
     if row is None:
-        return False
+        return "gone"
     if row.reblog_of_id is not None:
-        return True
+        return "boost"
     # Accounts of other servers are told by their own server (the post is
     # delivered to it), not here.
     mentioned = await tx.execute(
@@ -56,7 +62,7 @@ async def do_announce_post(tx: Tx, status_id: int) -> bool:
             from_account_id=row.account_id,
             status_id=status_id,
         )
-    return True
+    return "post"
 
 
 async def do_announce_edit(tx: Tx, status_id: int) -> None:

@@ -10,12 +10,22 @@ the candidates of a post by its band keys, whichever process stored them.
 
 The steps, in one transaction: the post's features and signature
 (roost/domain/spam/minhash.py); the posts of the last
-ROOST_SPAM_WINDOW_HOURS sharing a band key with it (at most
-``MAX_CANDIDATES``, newest first); of those, the ones whose signatures
+ROOST_SPAM_WINDOW_HOURS sharing a band key with it (the newest
+``PER_BAND`` of each of its bands, ``MAX_CANDIDATES`` at most, newest first);
+of those, the ones whose signatures
 estimate a similarity of ROOST_SPAM_SIMILARITY or more; the post joins their
 cluster, or starts one with them; clusters it links are merged into the
 oldest. A cluster staff already decided (suspended, deleted) that grows again
 opens again; one marked not spam stays so (and holds nothing).
+
+Why the newest few per band and not the newest of all bands together: the
+work of finding them is then bounded by the bands' count, not by the size
+of a wave (a wave of identical posts shares all 32 bands with each new one:
+every post of it in the window was read and grouped, and up to
+``MAX_CANDIDATES`` signatures compared, for every new post). A wave's
+newest posts are in its cluster already, so joining it needs only them; and
+one common word pair can no longer fill every candidate place and hide a
+wave from the posts it shares other bands with.
 
 Idempotent: a post that already has a signature is left as it is (a job run
 twice does nothing the second time). Two workers clustering two posts of one
@@ -30,7 +40,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Row, TextClause, bindparam, case, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.clock import utcnow
@@ -52,6 +62,8 @@ from roost.domain.spam.minhash import Author, band_keys, features, signature, si
 from roost.ids import new_id
 
 MAX_CANDIDATES = 400
+# The newest posts of each band that are candidates (see the docstring).
+PER_BAND = 24
 PRUNE_BATCH = 100
 
 
@@ -74,23 +86,20 @@ async def do_cluster_post(tx: Tx, settings: Settings, status_id: int) -> int | N
                 accounts.c.created_at.label("account_created_at"),
                 users.c.email,
                 sign_up_networks.c.network,
+                spam_signatures.c.status_id.label("signed"),
             )
             .select_from(
                 statuses.join(accounts, accounts.c.id == statuses.c.account_id)
                 .outerjoin(users, users.c.account_id == accounts.c.id)
                 .outerjoin(sign_up_networks, sign_up_networks.c.account_id == accounts.c.id)
+                .outerjoin(spam_signatures, spam_signatures.c.status_id == statuses.c.id)
             )
             .where(statuses.c.id == status_id)
         )
     ).first()
     if row is None or row.reblog_of_id is not None:
         return None
-    done = (
-        await tx.execute(
-            select(spam_signatures.c.status_id).where(spam_signatures.c.status_id == status_id)
-        )
-    ).first()
-    if done is not None:
+    if row.signed is not None:
         return await cluster_of(tx.conn, status_id)
     posted_at: datetime = row.created_at
     new = posted_at - row.account_created_at < timedelta(days=settings.spam_new_account_days)
@@ -124,25 +133,42 @@ async def do_cluster_post(tx: Tx, settings: Settings, status_id: int) -> int | N
 
 # On PostgreSQL one array parameter: the same lookup written as IN with 32
 # parameters cost 25 ms a post in SQLAlchemy against 1 ms this way (measured
-# with bench/spam_clusters.py). The window is checked on the signatures.
+# with bench/spam_clusters.py). Each band is read backwards along the primary
+# key (band_key, status_id), ``PER_BAND`` rows at most. The window is checked
+# on the signatures.
 _CANDIDATES_PG = text(
-    "SELECT status_id FROM spam_bands WHERE band_key = ANY(:keys) "
-    "GROUP BY status_id ORDER BY status_id DESC LIMIT :limit"
+    "SELECT DISTINCT band.status_id FROM unnest(CAST(:keys AS BIGINT[])) AS k(key) "
+    "CROSS JOIN LATERAL (SELECT status_id FROM spam_bands WHERE band_key = k.key "
+    "ORDER BY status_id DESC LIMIT :per_band) AS band "
+    "ORDER BY band.status_id DESC LIMIT :limit"
 )
 
 
+def _candidates_sqlite(count: int) -> TextClause:
+    """SQLite has no LATERAL: one arm per band key, each its newest rows."""
+    arms = " UNION ".join(
+        f"SELECT * FROM (SELECT status_id FROM spam_bands WHERE band_key = :k{i} "
+        "ORDER BY status_id DESC LIMIT :per_band)"
+        for i in range(count)
+    )
+    return text(f"SELECT status_id FROM ({arms}) ORDER BY status_id DESC LIMIT :limit")
+
+
+_CANDIDATES_SQLITE: dict[int, TextClause] = {}
+
+
 async def _candidates(tx: Tx, keys: list[int]) -> list[int]:
-    """The newest posts sharing a band key with ``keys`` (``MAX_CANDIDATES`` at most)."""
+    """The newest ``PER_BAND`` posts of each band of ``keys``, newest first
+    (``MAX_CANDIDATES`` at most)."""
+    bounds = {"per_band": PER_BAND, "limit": MAX_CANDIDATES}
     if tx.conn.dialect.name == "postgresql":
-        rows = await tx.execute(_CANDIDATES_PG, {"keys": keys, "limit": MAX_CANDIDATES})
+        rows = await tx.execute(_CANDIDATES_PG, {"keys": keys, **bounds})
     else:
-        rows = await tx.execute(
-            select(spam_bands.c.status_id)
-            .where(spam_bands.c.band_key.in_(keys))
-            .group_by(spam_bands.c.status_id)
-            .order_by(spam_bands.c.status_id.desc())
-            .limit(MAX_CANDIDATES)
-        )
+        unique = sorted(set(keys))
+        statement = _CANDIDATES_SQLITE.get(len(unique))
+        if statement is None:
+            statement = _CANDIDATES_SQLITE[len(unique)] = _candidates_sqlite(len(unique))
+        rows = await tx.execute(statement, {f"k{i}": key for i, key in enumerate(unique)} | bounds)
     return [int(r.status_id) for r in rows]
 
 
@@ -181,16 +207,16 @@ async def _join(tx: Tx, members: dict[int, int]) -> int:
     """Put ``members`` (post id: author id) in one cluster: theirs, the oldest
     of theirs when they are in several (the others merged into it), or a new one."""
     now = utcnow()
-    existing = sorted(
-        {
-            int(r.cluster_id)
-            for r in await tx.execute(
-                select(spam_cluster_posts.c.cluster_id).where(
-                    spam_cluster_posts.c.status_id.in_(list(members))
-                )
+    # Which of them are clustered, and where: one read for both questions.
+    clustered = {
+        int(r.status_id): int(r.cluster_id)
+        for r in await tx.execute(
+            select(spam_cluster_posts.c.status_id, spam_cluster_posts.c.cluster_id).where(
+                spam_cluster_posts.c.status_id.in_(list(members))
             )
-        }
-    )
+        )
+    }
+    existing = sorted(set(clustered.values()))
     if not existing:
         cluster_id = new_id()
         await tx.execute(
@@ -213,29 +239,19 @@ async def _join(tx: Tx, members: dict[int, int]) -> int:
             )
             await tx.execute(delete(spam_clusters).where(spam_clusters.c.id.in_(merged)))
         # A wave staff dealt with that grows again is shown to them again.
+        reopened = case(
+            (spam_clusters.c.state.in_(("suspended", "deleted")), "open"),
+            else_=spam_clusters.c.state,
+        )
         await tx.execute(
             update(spam_clusters)
-            .where(
-                spam_clusters.c.id == cluster_id,
-                spam_clusters.c.state.in_(("suspended", "deleted")),
-            )
-            .values(state="open")
+            .where(spam_clusters.c.id == cluster_id)
+            .values(state=reopened, updated_at=now)
         )
-        await tx.execute(
-            update(spam_clusters).where(spam_clusters.c.id == cluster_id).values(updated_at=now)
-        )
-    already = {
-        int(r.status_id)
-        for r in await tx.execute(
-            select(spam_cluster_posts.c.status_id).where(
-                spam_cluster_posts.c.status_id.in_(list(members))
-            )
-        )
-    }
     fresh = [
         {"status_id": sid, "cluster_id": cluster_id, "account_id": aid, "added_at": now}
         for sid, aid in members.items()
-        if sid not in already
+        if sid not in clustered
     ]
     if fresh:
         await tx.execute(insert(spam_cluster_posts), fresh)

@@ -91,6 +91,9 @@ class NewStatus:
     quoted_status_id: int | None = None
     # public, followers or nobody (None: the author's default policy)
     quote_policy: str | None = None
+    # The author's default policy when the caller read it already, with the
+    # rest of their settings (None: read here).
+    author_quote_policy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -219,7 +222,11 @@ async def do_create_status(
     if quote is not None:
         await do_record_quote(tx, quote, status_id, author.account_id)
     # A post naming no policy takes its author's default (source[quote_policy]).
-    policy = new.quote_policy or await default_policy(tx.conn, author.account_id)
+    policy = (
+        new.quote_policy
+        or new.author_quote_policy
+        or await default_policy(tx.conn, author.account_id)
+    )
     if policy != DEFAULT_POLICY:
         await do_set_policy(tx, status_id, policy)
     if visibility == Visibility.DIRECT:
@@ -250,7 +257,14 @@ async def do_create_status(
     if new.visibility != Visibility.DIRECT and first_link(new.text, base_url) is not None:
         published.append(FetchLinkCard(status_id))
     await enqueue_all(tx, *published)
-    tx.emit(StatusCreated(status_id=status_id, author_id=author.account_id))
+    tx.emit(
+        StatusCreated(
+            status_id=status_id,
+            author_id=author.account_id,
+            in_reply_to_id=new.in_reply_to_id,
+            parent_known=True,
+        )
+    )
     return status_id
 
 
@@ -563,7 +577,7 @@ async def do_reblog(tx: Tx, viewer: Viewer, status_id: int, visibility: Visibili
         .values(statuses_count=accounts.c.statuses_count + 1, last_status_at=now)
     )
     await enqueue(tx, jobs.StatusPublished(boost_id))
-    tx.emit(StatusCreated(status_id=boost_id, author_id=viewer.account_id))
+    tx.emit(StatusCreated(status_id=boost_id, author_id=viewer.account_id, parent_known=True))
     if original["account_id"] != viewer.account_id:
         await enqueue(
             tx,

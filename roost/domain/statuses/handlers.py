@@ -15,13 +15,19 @@ from roost.jobs.registry import handles
 @handles(StatusPublished)
 async def published(ctx: JobContext, job: StatusPublished) -> None:
     async with ctx.db.write() as tx:
-        exists = await do_announce_post(tx, job.status_id)
-    if exists:
-        await fanout.published(ctx.db, ctx.timelines, job.status_id)
-        if ctx.settings.federation:
-            await notes.publish(ctx, job.status_id)
-            await quote_requests.send_quote_request(ctx, job.status_id)
-            await interactions.announce(ctx, job.status_id)
+        published = await do_announce_post(tx, job.status_id)
+    if published == "gone":
+        return
+    await fanout.published(ctx.db, ctx.timelines, job.status_id)
+    if not ctx.settings.federation:
+        return
+    # Each of these reads the post again and does nothing for the other kind:
+    # only the ones for its kind are called.
+    if published == "boost":
+        await interactions.announce(ctx, job.status_id)
+    else:
+        await notes.publish(ctx, job.status_id)
+        await quote_requests.send_quote_request(ctx, job.status_id)
 
 
 @handles(StatusEdited)
