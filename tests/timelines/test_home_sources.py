@@ -110,12 +110,15 @@ def varied(roost: Roost) -> User:
     return alice
 
 
-@pytest.mark.parametrize("candidates", [2000, 1])
+@pytest.mark.parametrize(("window", "candidates"), [(400, 2000), (3, 2000), (3, 1), (0, 1)])
 def test_given_a_varied_home_when_paged_every_way_then_pages_match_the_rule_at_once(
-    roost: Roost, varied: User, candidates: int, monkeypatch: pytest.MonkeyPatch
+    roost: Roost, varied: User, window: int, candidates: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given alice's home (above); with ``candidates`` 1, every source gives
-    # the fewest candidates and most pages take several rounds.
+    # Given alice's home (above), read with the newest posts first over
+    # ``window`` posts (400: every page in that one step; 0: every page
+    # source by source), then with ``candidates`` (1: every source gives the
+    # fewest candidates and most pages take several rounds).
+    monkeypatch.setattr(by_source, "_WINDOW", window)
     monkeypatch.setattr(by_source, "_CANDIDATES", candidates)
     # When it is paged down by max_id and up by min_id, 5 at a time, and
     # read in one page of 40.
@@ -226,7 +229,9 @@ def test_given_a_list_when_paged_every_way_then_pages_match_its_rule_at_once(
     roost: Roost, varied: User, policy: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given alice's list of bob and erin (above), each with its replies
-    # policy, and the fewest candidates per member.
+    # policy, read over a window of 3 posts, then with the fewest
+    # candidates per member.
+    monkeypatch.setattr(by_source, "_WINDOW", 3)
     monkeypatch.setattr(by_source, "_CANDIDATES", 1)
     made = varied.post("/api/v1/lists", json={"title": "close", "replies_policy": policy})
     assert made.status_code == 200, made.text

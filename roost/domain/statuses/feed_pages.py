@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Integer, Select, bindparam
 
 from roost.db.engine import ReadScope
+from roost.db.fastread import FastReader
 from roost.db.tables import statuses
 from roost.db.types import Id
 from roost.domain.pagination import newest_first
@@ -33,6 +34,14 @@ class PagedRead:
     async def page(
         self, reads: ReadScope, viewer: Viewer, page: Page, **values: Any
     ) -> list[Visible[StatusView]]:
+        rows = await self.rows(reads.fast, viewer, page, **values)
+        return await present(reads, viewer, newest_first(rows, page))
+
+    async def rows(
+        self, reader: FastReader, viewer: Viewer, page: Page, **values: Any
+    ) -> list[Visible[Any]]:
+        """The page's raw rows, cleared, in paging order (oldest first for
+        ``min_id``), not yet presented."""
         shape = (page.max_id is not None, page.since_id is not None, page.min_id is not None)
         read = self._reads.get(shape)
         if read is None:
@@ -41,8 +50,7 @@ class PagedRead:
         for name in ("max_id", "since_id", "min_id"):
             if getattr(page, name) is not None:
                 values[name] = getattr(page, name)
-        rows = await read.rows(reads.fast, viewer, raw=True, **values)
-        return await present(reads, viewer, newest_first(rows, page))
+        return await read.rows(reader, viewer, raw=True, **values)
 
 
 def _paged(

@@ -31,8 +31,9 @@ from roost.domain.graph.mutes import mute_time
 from roost.domain.lists.queries import REPLIES_POLICIES, ListInfo, list_rule
 from roost.domain.privacy import PolicyRead, Visible
 from roost.domain.statuses.feed import present
+from roost.domain.statuses.feed_pages import PagedRead
 from roost.domain.statuses.feed_rows import feed_select
-from roost.domain.timelines.by_source import rows_by_source
+from roost.domain.timelines.by_source import timeline_rows
 from roost.domain.timelines.home import home_page, shown_on_home
 from roost.domain.timelines.quiet import home_filter, read_time
 from roost.domain.timelines.rules import addressed, home_rule
@@ -61,6 +62,17 @@ def _shown_on_list(policy: str, viewer: Viewer) -> Select[Any]:
     )
 
 
+def _on_list(policy: str, viewer: Viewer) -> Select[Any]:
+    """A list's rule asked of every post of the page's range at once (the
+    list ``list_id``, the time ``now``)."""
+    assert viewer.account_id is not None
+    return feed_select(viewer).where(
+        list_rule(viewer.account_id, bindparam("list_id", type_=Id), policy),
+        home_filter(viewer, now=read_time()),
+    )
+
+
+_WALK_LIST = {policy: PagedRead(partial(_on_list, policy)) for policy in REPLIES_POLICIES}
 _SHOWN_ON_LIST = {
     policy: PolicyRead(partial(_shown_on_list, policy)) for policy in REPLIES_POLICIES
 }
@@ -191,13 +203,23 @@ class ListTimeline:
         return list_rule(self.owner, self.info.id, self.info.replies_policy)
 
     async def fallback(self, reads: ReadScope, page: Page) -> list[Visible[StatusView]]:
-        """The list's page read member by member (by_source.py), as home is."""
-        rows = await rows_by_source(
-            reads.fast, "list", page, partial(self._shown_rows, reads), list_id=self.info.id
+        """The list's page as home's is read (by_source.py): its newest posts,
+        then member by member."""
+        rows = await timeline_rows(
+            reads.fast,
+            "list",
+            page,
+            partial(self._walk, reads),
+            partial(self._shown_rows, reads),
+            list_id=self.info.id,
         )
         if page.min_id is not None:
             rows.reverse()
         return await present(reads, self.viewer, rows)
+
+    async def _walk(self, reads: ReadScope, page: Page) -> list[Visible[Any]]:
+        read = _WALK_LIST[self.info.replies_policy]
+        return await read.rows(reads.fast, self.viewer, page, list_id=self.info.id, now=mute_time())
 
     async def _shown_rows(self, reads: ReadScope, ids: Sequence[int]) -> list[Visible[Any]]:
         if not ids:
