@@ -42,7 +42,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any, Literal
 
-from sqlalchemy import Integer, bindparam, func, literal, select, true, union_all
+from sqlalchemy import Integer, Table, bindparam, func, literal, select, true, union_all
 
 from roost.db.fastread import FastReader, Prepared
 from roost.db.tables import followed_tags, follows, list_accounts, status_tags, statuses
@@ -92,63 +92,59 @@ def _authors(kind: Kind) -> Any:
     ).subquery("authors")
 
 
-def _candidates(kind: Kind, lateral: bool, shape: tuple[bool, bool, bool]) -> Any:
-    """(kind, source, post id): up to ``k`` posts per source, nearest the
-    page's start first. SQLite has no LATERAL; there the per-source range is
-    an ``IN`` subquery over the row's own source, which it runs once per
-    source on the index."""
-    k = bindparam("k", type_=Integer())
-    authors = _authors(kind)
-    posts = statuses.alias("source_posts")
-    by_author = (
-        select(posts.c.id)
-        .where(posts.c.account_id == authors.c.a, *_bounded(posts.c.id, shape))
-        .order_by(_newest(posts.c.id, shape))
-        .limit(k)
+def _per_source(
+    marker: int,
+    sources: Any,
+    source: Any,
+    table: Table,
+    key: str,
+    post: str,
+    lateral: bool,
+    shape: tuple[bool, bool, bool],
+) -> Any:
+    """(``marker``, source, post id): up to ``k`` rows of ``table`` for each
+    row of ``sources``, those whose ``key`` is its ``source``, nearest the
+    page's start first by ``post``. SQLite has no LATERAL; there the range
+    is an ``IN`` subquery over the row's own source, which it runs once per
+    source on the (key, post) index."""
+    inner = table.alias(f"source_{table.name}")
+    newest = (
+        select(inner.c[post])
+        .where(inner.c[key] == source, *_bounded(inner.c[post], shape))
+        .order_by(_newest(inner.c[post], shape))
+        .limit(bindparam("k", type_=Integer()))
     )
-    parts = []
     if lateral:
-        author_posts = by_author.lateral("author_posts")
-        parts.append(
-            select(literal(_ACCOUNT), authors.c.a, author_posts.c.id).select_from(
-                authors.join(author_posts, true())
-            )
+        found = newest.lateral(f"newest_{table.name}")
+        return select(literal(marker), source, found.c[post]).select_from(
+            sources.join(found, true())
         )
-    else:
-        parts.append(
-            select(literal(_ACCOUNT), authors.c.a, statuses.c.id)
-            .select_from(authors)
-            .join(statuses, statuses.c.account_id == authors.c.a)
-            .where(statuses.c.id.in_(by_author))
-        )
+    return (
+        select(literal(marker), source, table.c[post])
+        .select_from(sources)
+        .join(table, table.c[key] == source)
+        .where(table.c[post].in_(newest))
+    )
+
+
+def _candidates(kind: Kind, lateral: bool, shape: tuple[bool, bool, bool]) -> Any:
+    """Up to ``k`` posts per source: each account's (the viewer's, those
+    they follow, or a list's members) and, for home, each followed hashtag's."""
+    authors = _authors(kind)
+    parts = [
+        _per_source(_ACCOUNT, authors, authors.c.a, statuses, "account_id", "id", lateral, shape)
+    ]
     if kind == "home":
-        me = bindparam("me", type_=Id)
         followed = (
             select(followed_tags.c.tag_id.label("t"))
-            .where(followed_tags.c.account_id == me)
+            .where(followed_tags.c.account_id == bindparam("me", type_=Id))
             .subquery("followed")
         )
-        rows = status_tags.alias("source_tags")
-        by_tag = (
-            select(rows.c.status_id)
-            .where(rows.c.tag_id == followed.c.t, *_bounded(rows.c.status_id, shape))
-            .order_by(_newest(rows.c.status_id, shape))
-            .limit(k)
+        parts.append(
+            _per_source(
+                _TAG, followed, followed.c.t, status_tags, "tag_id", "status_id", lateral, shape
+            )
         )
-        if lateral:
-            tag_posts = by_tag.lateral("tag_posts")
-            parts.append(
-                select(literal(_TAG), followed.c.t, tag_posts.c.status_id).select_from(
-                    followed.join(tag_posts, true())
-                )
-            )
-        else:
-            parts.append(
-                select(literal(_TAG), followed.c.t, status_tags.c.status_id)
-                .select_from(followed)
-                .join(status_tags, status_tags.c.tag_id == followed.c.t)
-                .where(status_tags.c.status_id.in_(by_tag))
-            )
     return union_all(*parts)
 
 
