@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import _server
-from bench.routes import Route, Seeded, routes
+from bench.routes import Route, Seeded, call_in_process, routes
 
 
 def _recording(statements: list[tuple[str, Any]]) -> None:
@@ -88,7 +88,6 @@ def explain(where: Path, only: list[str], slowest: int) -> int:
 
     async def body() -> dict[str, tuple[float, list[tuple[str, Any]]]]:
         found: dict[str, tuple[float, list[tuple[str, Any]]]] = {}
-        headers = {"Authorization": f"Bearer {seeded.viewer_token}"}
         transport = httpx.ASGITransport(app=app)
         async with (
             app.router.lifespan_context(app),
@@ -96,16 +95,7 @@ def explain(where: Path, only: list[str], slowest: int) -> int:
         ):
 
             async def call(route: Route, n: int) -> None:
-                if route.post_json is not None:
-                    answer = await client.post(
-                        route.path,
-                        content=route.post_json % (2_000_000 + n),
-                        headers={**headers, "Content-Type": "application/json"},
-                    )
-                else:
-                    answer = await client.get(route.path, headers=headers if route.auth else {})
-                if answer.status_code >= 300:
-                    raise RuntimeError(f"{route.name}: {answer.status_code} {answer.text[:200]}")
+                await call_in_process(client, route, seeded.viewer_token, 2_000_000 + n)
 
             for n, route in enumerate(chosen):
                 await call(route, 2 * n)

@@ -668,6 +668,22 @@ def _seeded_in(data_dir: Path, settings: Any, posts: int) -> Seeded:
     return seeded
 
 
+async def call_in_process(client: Any, route: Route, token: str, n: int) -> None:
+    """One request of ``route`` through an in-process client (``n`` numbers a
+    post's text); anything but success stops the run."""
+    headers = {"Authorization": f"Bearer {token}"}
+    if route.post_json is not None:
+        answer = await client.post(
+            route.path,
+            content=route.post_json % n,
+            headers={**headers, "Content-Type": "application/json"},
+        )
+    else:
+        answer = await client.get(route.path, headers=headers if route.auth else {})
+    if answer.status_code >= 300:
+        raise RuntimeError(f"{route.name}: {answer.status_code} {answer.text[:200]}")
+
+
 def profile(scratch: Path, posts: int, requests: int, only: list[str], top: int) -> int:
     """Each route called ``requests`` times in process under cProfile."""
     import aiosqlite.core
@@ -707,23 +723,13 @@ def profile(scratch: Path, posts: int, requests: int, only: list[str], top: int)
     async def body() -> dict[str, dict[str, float]]:
         table: dict[str, dict[str, float]] = {}
         transport = httpx.ASGITransport(app=app)
-        headers = {"Authorization": f"Bearer {seeded.viewer_token}"}
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(transport=transport, base_url="http://localhost") as client,
         ):
 
             async def call(route: Route, n: int) -> None:
-                if route.post_json is not None:
-                    answer = await client.post(
-                        route.path,
-                        content=route.post_json % (1_000_000 + n),
-                        headers={**headers, "Content-Type": "application/json"},
-                    )
-                else:
-                    answer = await client.get(route.path, headers=headers if route.auth else {})
-                if answer.status_code >= 300:
-                    raise RuntimeError(f"{route.name}: {answer.status_code} {answer.text[:200]}")
+                await call_in_process(client, route, seeded.viewer_token, 1_000_000 + n)
 
             for route in every:
                 for n in range(20):
