@@ -53,6 +53,21 @@ class Scope:
     author_id: int | None = None
 
 
+def _interactions() -> list[tuple[Any, Any]]:
+    """(who, which post) for each way a searcher interacts with a post: the
+    one list both questions below ask, so they find the same posts."""
+    boosts, replies = statuses.alias("searcher_boosts"), statuses.alias("searcher_replies")
+    return [
+        (favourites.c.account_id, favourites.c.status_id),
+        (bookmarks.c.account_id, bookmarks.c.status_id),
+        (mentions.c.account_id, mentions.c.status_id),
+        (boosts.c.account_id, boosts.c.reblog_of_id),
+        # ``+ 0``: replies found by the post they answer (its index), never
+        # by walking every post of the searcher's.
+        (replies.c.account_id + 0, replies.c.in_reply_to_id),
+    ]
+
+
 def interacted_among(
     searcher: Any, among: Callable[[ColumnElement[Any]], ColumnElement[bool]]
 ) -> CompoundSelect[Any]:
@@ -60,27 +75,11 @@ def interacted_among(
     searcher favourited, bookmarked, boosted, replied to or was mentioned in:
     each asked by its key, so the cost follows the posts asked about, not the
     searcher's history."""
-    boosts, replies = statuses.alias("searcher_boosts"), statuses.alias("searcher_replies")
     return union(
-        select(favourites.c.status_id.label("id")).where(
-            favourites.c.account_id == searcher, among(favourites.c.status_id)
-        ),
-        select(bookmarks.c.status_id).where(
-            bookmarks.c.account_id == searcher, among(bookmarks.c.status_id)
-        ),
-        select(mentions.c.status_id).where(
-            mentions.c.account_id == searcher, among(mentions.c.status_id)
-        ),
-        select(boosts.c.reblog_of_id).where(
-            boosts.c.account_id == searcher,
-            boosts.c.reblog_of_id.is_not(None),
-            among(boosts.c.reblog_of_id),
-        ),
-        # ``+ 0``: the replies to these posts by their index, not every post
-        # of the searcher's.
-        select(replies.c.in_reply_to_id).where(
-            replies.c.account_id + 0 == searcher, among(replies.c.in_reply_to_id)
-        ),
+        *(
+            select(post.label("id")).where(who == searcher, post.is_not(None), among(post))
+            for who, post in _interactions()
+        )
     )
 
 
@@ -88,33 +87,11 @@ def interacted_with(searcher: int) -> ColumnElement[bool]:
     """True for the ``statuses`` rows the searcher favourited, bookmarked,
     boosted, replied to or was mentioned in: asked of each row by its key
     (not a list of the searcher's every interaction built per search)."""
-    boosts, replies = statuses.alias("searcher_boosts"), statuses.alias("searcher_replies")
     return or_(
-        exists(
-            select(favourites.c.id).where(
-                favourites.c.account_id == searcher, favourites.c.status_id == statuses.c.id
-            )
-        ),
-        exists(
-            select(bookmarks.c.id).where(
-                bookmarks.c.account_id == searcher, bookmarks.c.status_id == statuses.c.id
-            )
-        ),
-        exists(
-            select(mentions.c.status_id).where(
-                mentions.c.account_id == searcher, mentions.c.status_id == statuses.c.id
-            )
-        ),
-        exists(
-            select(boosts.c.id).where(
-                boosts.c.account_id == searcher, boosts.c.reblog_of_id == statuses.c.id
-            )
-        ),
-        exists(
-            select(replies.c.id).where(
-                replies.c.account_id == searcher, replies.c.in_reply_to_id == statuses.c.id
-            )
-        ),
+        *(
+            exists(select(post).where(who == searcher, post == statuses.c.id))
+            for who, post in _interactions()
+        )
     )
 
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Literal
 
@@ -210,19 +211,46 @@ async def _sources(
     return found
 
 
-def _edge(ascending: bool, has_high: bool, has_low: bool) -> Any:
+@dataclass(frozen=True)
+class _Range:
+    """A page's bounds as the reads here take them: ``high`` (max_id) and
+    ``low`` (since_id or min_id, the higher), and which way it is read."""
+
+    ascending: bool
+    high: int | None
+    low: int | None
+
+    @classmethod
+    def of(cls, page: Page) -> _Range:
+        lows = [b for b in (page.since_id, page.min_id) if b is not None]
+        return cls(page.min_id is not None, page.max_id, max(lows) if lows else None)
+
+    @property
+    def shape(self) -> tuple[bool, bool, bool]:
+        return (self.ascending, self.high is not None, self.low is not None)
+
+    @property
+    def bounds(self) -> dict[str, int]:
+        return {
+            name: value
+            for name, value in (("high", self.high), ("low", self.low))
+            if value is not None
+        }
+
+
+def _edge(shape: tuple[bool, bool, bool]) -> Any:
     """The id ``_WINDOW`` posts into the range from its start (none when the
     range holds fewer): the primary key's own order, read and not sorted."""
-    query = select(statuses.c.id)
-    if has_high:
-        query = query.where(statuses.c.id < bindparam("high", type_=Id))
-    if has_low:
-        query = query.where(statuses.c.id > bindparam("low", type_=Id))
-    order = statuses.c.id.asc() if ascending else statuses.c.id.desc()
-    return query.order_by(order).limit(1).offset(bindparam("window", type_=Integer()))
+    return (
+        select(statuses.c.id)
+        .where(*_bounded(statuses.c.id, shape))
+        .order_by(_newest(statuses.c.id, shape))
+        .limit(1)
+        .offset(bindparam("window", type_=Integer()))
+    )
 
 
-_EDGES = {shape: Prepared(partial(_edge, *shape)) for shape in _SHAPES}
+_EDGES = {shape: Prepared(partial(_edge, shape)) for shape in _SHAPES}
 
 
 async def timeline_rows(
@@ -232,72 +260,56 @@ async def timeline_rows(
     ``walk`` reads a page as the timeline's single statement; ``shown`` keeps
     those of some ids that the timeline shows, newest first; ``values`` name
     the sources (``me`` for home, ``list_id`` for a list)."""
-    ascending = page.min_id is not None
-    lows = [b for b in (page.since_id, page.min_id) if b is not None]
-    low = max(lows) if lows else None
-    high = page.max_id
-    bounds = {name: value for name, value in (("high", high), ("low", low)) if value is not None}
-    shape = (ascending, high is not None, low is not None)
-    found = await reader.all(_EDGES[shape], raw=True, window=_WINDOW, **bounds)
+    span = _Range.of(page)
+    found = await reader.all(_EDGES[span.shape], raw=True, window=_WINDOW, **span.bounds)
     if not found:
         # Fewer than the window's posts in the range: the statement is bounded.
         return await walk(page)
     edge = int(found[0][0])
-    if ascending:
+    if span.ascending:
         # ``id <= edge`` is ``id < edge + 1``.
-        top = edge + 1 if high is None else min(high, edge + 1)
-        window = Page(min_id=low, max_id=top, limit=page.limit)
-        rest = Page(min_id=edge, max_id=high, limit=page.limit)
+        top = edge + 1 if span.high is None else min(span.high, edge + 1)
+        window = Page(min_id=span.low, max_id=top, limit=page.limit)
     else:
         # ``id >= edge`` is ``id > edge - 1``.
-        bottom = edge - 1 if low is None else max(low, edge - 1)
-        window = Page(max_id=high, since_id=bottom, limit=page.limit)
-        rest = Page(max_id=edge, since_id=low, limit=page.limit)
+        bottom = edge - 1 if span.low is None else max(span.low, edge - 1)
+        window = Page(max_id=span.high, since_id=bottom, limit=page.limit)
     rows = await walk(window)
     if len(rows) >= page.limit:
         return rows
-    rest = Page(
-        max_id=rest.max_id, since_id=rest.since_id, min_id=rest.min_id, limit=page.limit - len(rows)
-    )
-    return rows + await rows_by_source(reader, kind, rest, shown, **values)
+    # Beyond the window, source by source.
+    beyond = _Range(True, span.high, edge) if span.ascending else _Range(False, edge, span.low)
+    return rows + await _by_source(reader, kind, beyond, page.limit - len(rows), shown, values)
 
 
-async def rows_by_source(
-    reader: FastReader, kind: Kind, page: Page, shown: Shown, **values: int
+async def _by_source(
+    reader: FastReader,
+    kind: Kind,
+    span: _Range,
+    limit: int,
+    shown: Shown,
+    values: dict[str, int],
 ) -> list[Visible[Any]]:
-    """The second step alone (see the module's docstring): the page's rows in
-    paging order, source by source."""
-    ascending = page.min_id is not None
-    lows = [b for b in (page.since_id, page.min_id) if b is not None]
-    low = max(lows) if lows else None
-    high = page.max_id
     counted = await reader.all(_SOURCE_COUNTS[kind], raw=True, **values)
-    k = per_source(page.limit, int(counted[0][0]))
+    k = per_source(limit, int(counted[0][0]))
     kept: list[Visible[Any]] = []
     while True:
-        bounds = {
-            name: value for name, value in (("high", high), ("low", low)) if value is not None
-        }
-        shape = (ascending, high is not None, low is not None)
-        found = await _sources(reader, kind, k, shape, **values, **bounds)
-        ids, floor = complete_range(found, k, ascending=ascending)
+        found = await _sources(reader, kind, k, span.shape, **values, **span.bounds)
+        ids, floor = complete_range(found, k, ascending=span.ascending)
         start = 0
         while start < len(ids):
             # Most candidates are usually shown: ask for a little more than
             # the page lacks, then more at a time if the rules took many.
-            wanted = page.limit - len(kept)
+            wanted = limit - len(kept)
             step = min(_SHOWN_AT_ONCE, wanted + wanted // 2 + 4 if start == 0 else 4 * wanted)
             rows = await shown(ids[start : start + step])
             start += step
-            if ascending:
+            if span.ascending:
                 rows.reverse()
             kept += rows
-            if len(kept) >= page.limit:
-                return kept[: page.limit]
+            if len(kept) >= limit:
+                return kept[:limit]
         if floor is None:
             return kept
         # Below (above, for min_id) the floor, which was itself looked at.
-        if ascending:
-            low = floor
-        else:
-            high = floor
+        span = replace(span, low=floor) if span.ascending else replace(span, high=floor)

@@ -29,6 +29,7 @@ from roost.db.tables import accounts, followed_tags, follows, list_accounts, sta
 from roost.db.types import Id
 from roost.domain.graph.mutes import mute_time
 from roost.domain.lists.queries import REPLIES_POLICIES, ListInfo, list_rule
+from roost.domain.pagination import newest_first
 from roost.domain.privacy import PolicyRead, Visible
 from roost.domain.statuses.feed import present
 from roost.domain.statuses.feed_pages import PagedRead
@@ -213,9 +214,7 @@ class ListTimeline:
             partial(self._shown_rows, reads),
             list_id=self.info.id,
         )
-        if page.min_id is not None:
-            rows.reverse()
-        return await present(reads, self.viewer, rows)
+        return await present(reads, self.viewer, newest_first(rows, page))
 
     async def _walk(self, reads: ReadScope, page: Page) -> list[Visible[Any]]:
         read = _WALK_LIST[self.info.replies_policy]

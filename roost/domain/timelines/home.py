@@ -16,6 +16,7 @@ from roost.db.engine import ReadScope
 from roost.db.fastread import FastReader, IdList, id_list
 from roost.db.tables import statuses
 from roost.domain.graph.mutes import mute_time
+from roost.domain.pagination import newest_first
 from roost.domain.privacy import PolicyRead, Visible
 from roost.domain.statuses.feed import present
 from roost.domain.statuses.feed_pages import PagedRead
@@ -66,6 +67,4 @@ async def home_page(reads: ReadScope, viewer: Viewer, page: Page) -> list[Visibl
     shown = partial(shown_on_home, reads.fast, viewer)
     walk = partial(_walk, reads.fast, viewer)
     rows = await timeline_rows(reads.fast, "home", page, walk, shown, me=viewer.account_id)
-    if page.min_id is not None:
-        rows.reverse()
-    return await present(reads, viewer, rows)
+    return await present(reads, viewer, newest_first(rows, page))
