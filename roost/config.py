@@ -137,7 +137,7 @@ class Settings(BaseSettings):
     # Once more than this many requests have been in flight without a break
     # for 100 ms, the overload is sustained and the in-flight limit drops to
     # it until nothing has been refused for 100 ms (roost/api/admission.py).
-    # Unset: 2 on SQLite (one loop does all the work), 4 on PostgreSQL
+    # Unset: 1 on SQLite (one loop does all the work), 4 on PostgreSQL
     # (requests also wait on round trips). 0 turns it off.
     sustained_in_flight: int | None = Field(default=None, ge=0, le=100_000)
     # The in-flight limit follows latency (roost/api/concurrency_limit.py): it
@@ -145,11 +145,10 @@ class Settings(BaseSettings):
     # twice their unloaded time and the event loop is saturated (busy for 90%
     # of the time it could run: a slow dependency or a crowded machine does
     # not lower it), climbs back while they do not or the loop idles, never
-    # below min_in_flight (unset: sustained_in_flight's default, 2 on SQLite
-    # and 4 on PostgreSQL). Off (the default): the fixed limits above
-    # (sustained_in_flight applies). Off by default because on a crowded
-    # machine the Redis-loss drill still saw it refuse requests the fixed
-    # limits serve (bench/README.md, "bench.overload").
+    # below min_in_flight (unset: 2 on SQLite and 4 on PostgreSQL). Off (the
+    # default): the fixed limits above (sustained_in_flight applies). Off by
+    # default because on a crowded machine the Redis-loss drill still saw it
+    # refuse requests the fixed limits serve (bench/README.md, "bench.overload").
     adaptive_in_flight: bool = False
     min_in_flight: int | None = Field(default=None, ge=1, le=100_000)
     max_streams: int = Field(default=1000, ge=0, le=1_000_000)

@@ -352,7 +352,15 @@ class Admission:
         """Requests admitted at once now (0: no limit)."""
         if self.adaptive is not None:
             return self.adaptive.current
-        return self.sustained_in_flight if self._sustained else self.max_in_flight
+        return self.sustained_in_flight if self._sustained_now() else self.max_in_flight
+
+    def _sustained_now(self) -> bool:
+        """Whether the lower limit of a sustained overload holds: until no
+        request has been refused for it for an interval (also when nothing
+        has come since, so that the gauge does not show a past overload)."""
+        if self._sustained and self._clock() - self._refused_in_flight_at >= INTERVAL_S:
+            self._sustained = False
+        return self._sustained
 
     def _latency_ratio(self) -> float:
         return self.adaptive.last_ratio if self.adaptive is not None else 0.0
@@ -374,12 +382,9 @@ class Admission:
         once keep the admitted requests' latency near an unloaded one's
         (bench/overload.py), while the excess is refused at once.
         """
-        if self.sustained_in_flight:
+        if self.sustained_in_flight and not self._sustained_now():
             now = self._clock()
-            if self._sustained:
-                if now - self._refused_in_flight_at >= INTERVAL_S:
-                    self._sustained = False
-            elif (
+            if (
                 self._above_since is not None
                 and now - self._above_since >= INTERVAL_S
                 and self._cpu_clock() - self._cpu_above_since

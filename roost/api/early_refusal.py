@@ -25,7 +25,7 @@ installed (h11), admission control works as before, in ASGI only.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -33,14 +33,19 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from roost.api.admission import Admission, Refusal
 
 STATUS_503 = b"HTTP/1.1 503 Service Unavailable\r\n"
-# How long a connection that was just refused is not read from. A client that
-# asks again the moment it is refused (as load generators, and some apps, do)
-# would otherwise be answered as fast as the loop can write refusals, and a
-# cheaper refusal only means more of them: the loop stays full of refusals and
-# the admitted requests wait behind them. Not reading for a moment caps each
-# connection at PAUSE_S's rate of refusals; its next request waits at most
-# this long in the kernel's buffer before it is decided (a client that honours
-# Retry-After never notices). Measured in bench/overload.py.
+# The least time between two refusals written on one connection. A client
+# that asks again the moment it is refused (as load generators, and some
+# apps, do) would otherwise be answered as fast as the loop can write
+# refusals, and a cheaper refusal only means more of them: the loop stays full
+# of refusals and the admitted requests wait behind them. So a connection's
+# first refusal is written at once, and one that comes sooner than this after
+# the last is held back until this long after it, the connection not read
+# from meanwhile (with HTTP/1.1 the client sends nothing more until it has its
+# answer). Holding the answer, not the next request, matters: a request left
+# unread in the kernel's buffer and then admitted would carry the pause in its
+# own latency (bench/overload.py: nearly every admitted request slower than
+# 50 ms was one of those), while a request that is read is decided on arrival.
+# A client that honours Retry-After never meets the pause.
 PAUSE_S = 0.05
 
 
@@ -62,11 +67,34 @@ class _Answered:
 ANSWERED: Any = _Answered()
 
 
+class _Held:
+    """Stands in for uvicorn's request cycle while a refusal's answer is held
+    back (``PAUSE_S``): incomplete, so that a pipelined request queues behind
+    it; the request's body, if any, is dropped."""
+
+    def __init__(self) -> None:
+        self.response_complete = False
+        self.disconnected = False
+        self.keep_alive = True  # uvicorn's graceful shutdown clears it
+        self.more_body = True
+        self.message_event = _Answered.message_event
+
+    @property
+    def body(self) -> bytes:
+        return b""
+
+    @body.setter
+    def body(self, _dropped: bytes) -> None:
+        return None
+
+
 class EarlyRefusingProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, with refusals written before ASGI."""
 
     # Set by ``install`` before the server starts (one app per process).
     admission: Admission | None = None
+    # When this connection's last refusal was written (the loop's clock).
+    _refused_at = float("-inf")
 
     def on_headers_complete(self) -> None:
         admission = self.admission
@@ -100,20 +128,40 @@ class EarlyRefusingProtocol(HttpToolsProtocol):
         if not keep_alive:
             parts.append(b"connection: close\r\n")
         parts += [b"\r\n", body]
-        self.cycle = ANSWERED
-        self.transport.write(b"".join(parts))
+        answer = b"".join(parts)
         if not keep_alive:
+            self.cycle = ANSWERED
+            self.transport.write(answer)
             self.transport.close()
             return
-        self.on_response_complete()
+        wait = self._refused_at + PAUSE_S - self.loop.time()
+        if wait <= 0:
+            self.cycle = ANSWERED
+            self._write_refusal(answer)
+            return
+        # Asked again at once: the answer waits, and so does the connection.
         # Not through uvicorn's flow control, whose own pauses (a slow reader,
         # a pipeline) resume on their own flag.
+        held = _Held()
+        self.cycle = cast(Any, held)
         self.transport.pause_reading()
-        self.loop.call_later(PAUSE_S, self._resume_after_refusal)
+        self.loop.call_later(wait, self._answer_held, held, answer)
 
-    def _resume_after_refusal(self) -> None:
-        if not self.transport.is_closing():
-            self.transport.resume_reading()
+    def _write_refusal(self, answer: bytes) -> None:
+        self.transport.write(answer)
+        self._refused_at = self.loop.time()
+        self.on_response_complete()
+
+    def _answer_held(self, held: _Held, answer: bytes) -> None:
+        held.response_complete = True
+        if self.transport.is_closing():
+            return  # the client went away, or the server is shutting down
+        self.transport.resume_reading()
+        if not held.keep_alive:  # a graceful shutdown began meanwhile
+            self.transport.write(answer)
+            self.transport.close()
+            return
+        self._write_refusal(answer)
 
 
 def install(admission: object) -> type[asyncio.Protocol]:

@@ -482,3 +482,22 @@ def test_given_overload_that_lasts_when_requests_keep_coming_then_few_are_in_fli
     assert seen["limit after"] == 16
     exposition = held.metrics.exposition().decode()
     assert "roost_http_in_flight_limit 16.0" in exposition
+
+
+def test_given_overload_that_ended_when_nothing_comes_for_an_interval_then_the_gauge_shows_the_burst_limit() -> (  # noqa: E501
+    None
+):
+    """An operator reading /metrics after an overload sees the limit as it
+    now stands, not as the last request found it."""
+    held = Held(max_in_flight=16, sustained=1)
+
+    async def scenario() -> tuple[int, str]:
+        await held.pressure(0.15)  # a lasting overload: one place
+        during = held.admission.limit
+        await held.finish_all()
+        held.now += INTERVAL_S + 0.01  # then nothing comes, not even a request
+        return during, held.metrics.exposition().decode()
+
+    during, exposition = asyncio.run(scenario())
+    assert during == 1
+    assert "roost_http_in_flight_limit 16.0" in exposition

@@ -142,10 +142,8 @@ def test_given_no_place_free_when_a_post_with_a_body_arrives_then_it_is_refused_
         assert orjson.loads(answer) == {"error": "The server is busy; try again in a moment"}
         assert served.paths == [] and not transport.closed
         assert admission.reserved == 0
-        # Not read from for a moment: a client asking again at once cannot
-        # fill the loop with refusals.
-        assert transport.paused
-        await asyncio.sleep(PAUSE_S * 1.5)
+        # A first refusal leaves the connection read from: what its client
+        # asks next is decided when it comes.
         assert not transport.paused
 
         # The place comes free; the same connection's next request is parsed
@@ -159,6 +157,114 @@ def test_given_no_place_free_when_a_post_with_a_body_arrives_then_it_is_refused_
         assert (status, answer) == (200, b"served")
         assert served.paths == ["/api/v1/instance"]
         assert admission.reserved == 0 and admission.in_flight == 0
+
+    asyncio.run(scenario())
+
+
+def test_given_a_refused_connection_when_its_client_asks_again_at_once_then_a_free_place_serves_it_at_once_and_a_refusal_is_held_back() -> (  # noqa: E501
+    None
+):
+    """A client that retries the moment it is refused: the retry is read and
+    decided on arrival (served at once if a place came free, so no pause
+    hides in an admitted request's latency), and only a second refusal
+    within PAUSE_S waits, its connection unread meanwhile."""
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        served = Served()
+        admission = _admission(served, max_in_flight=1)
+        protocol, transport = _connection(admission)
+        request = b"GET /api/v1/timelines/home HTTP/1.1\r\nHost: roost\r\n\r\n"
+
+        # Given a connection refused once (the only place taken)...
+        admission.in_flight = 1
+        protocol.data_received(request)
+        [(status, _, _)] = _answers(transport.written)
+        assert status == 503 and not transport.paused
+
+        # ...when its client asks again at once and the place has come free,
+        # then the request is served in the same moment.
+        admission.in_flight = 0
+        transport.written = b""
+        asked = loop.time()
+        protocol.data_received(request)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        [(status, _, answer)] = _answers(transport.written)
+        assert (status, answer) == (200, b"served")
+        assert loop.time() - asked < PAUSE_S / 2
+
+        # Refused again a while later, then asked again at once with no place
+        # free: the second refusal is held until PAUSE_S after the first, and
+        # nothing more is read from the connection meanwhile.
+        await asyncio.sleep(PAUSE_S * 1.2)
+        admission.in_flight = 1
+        transport.written = b""
+        protocol.data_received(request)
+        first_refused = loop.time()
+        [(status, _, _)] = _answers(transport.written)
+        assert status == 503
+        transport.written = b""
+        protocol.data_received(request)
+        assert transport.written == b"" and transport.paused
+        for _ in range(100):
+            await asyncio.sleep(0.005)
+            if transport.written:
+                break
+        held_for = loop.time() - first_refused
+        [(status, headers, _)] = _answers(transport.written)
+        assert status == 503 and headers["retry-after"] == "1"
+        assert PAUSE_S * 0.9 <= held_for < PAUSE_S * 3
+        assert not transport.paused and served.paths == ["/api/v1/timelines/home"]
+
+        # A client that waited PAUSE_S before asking again is answered at once.
+        await asyncio.sleep(PAUSE_S * 1.2)
+        transport.written = b""
+        protocol.data_received(request)
+        [(status, _, _)] = _answers(transport.written)
+        assert status == 503 and not transport.paused
+
+    asyncio.run(scenario())
+
+
+def test_given_a_held_refusal_when_a_request_is_pipelined_behind_it_or_the_client_leaves_then_answers_keep_their_order_and_nothing_is_written_to_a_gone_client() -> (  # noqa: E501
+    None
+):
+    async def scenario() -> None:
+        served = Served()
+        admission = _admission(served, max_in_flight=1)
+        protocol, transport = _connection(admission)
+        request = b"GET /api/v1/notifications HTTP/1.1\r\nHost: roost\r\n\r\n"
+        admission.in_flight = 1
+        protocol.data_received(request)  # refused at once
+        transport.written = b""
+
+        # Given a refusal held back, with a second request pipelined behind it
+        # (the place free by then)...
+        protocol.data_received(request)
+        admission.in_flight = 0
+        protocol.data_received(b"GET /api/v1/instance HTTP/1.1\r\nHost: roost\r\n\r\n")
+        assert transport.written == b""
+        # ...then the refusal is written first, and the pipelined request
+        # served after it.
+        for _ in range(40):
+            await asyncio.sleep(0.005)
+            if len(_answers(transport.written)) == 2:
+                break
+        assert [status for status, _, _ in _answers(transport.written)] == [503, 200]
+        assert served.paths == ["/api/v1/instance"]
+
+        # Given another held refusal, when the client goes away meanwhile,
+        # then nothing is written to it.
+        other, other_transport = _connection(admission)
+        admission.in_flight = 1
+        other.data_received(request)
+        other_transport.written = b""
+        other.data_received(request)
+        other_transport.closed = True
+        other.connection_lost(None)
+        await asyncio.sleep(PAUSE_S * 1.5)
+        assert other_transport.written == b""
 
     asyncio.run(scenario())
 
