@@ -391,6 +391,8 @@ class Admission:
                 >= BUSY_CPU_SHARE * (now - self._above_since)
             ):
                 self._sustained = True
+                # It holds from now until an interval passes without a refusal.
+                self._refused_in_flight_at = now
         limit = self.limit
         if limit and taken >= limit:
             if self.sustained_in_flight:

@@ -501,3 +501,31 @@ def test_given_overload_that_ended_when_nothing_comes_for_an_interval_then_the_g
     during, exposition = asyncio.run(scenario())
     assert during == 1
     assert "roost_http_in_flight_limit 16.0" in exposition
+
+
+def test_given_two_requests_held_for_an_interval_on_a_busy_process_when_a_third_comes_then_one_place_is_left() -> (  # noqa: E501
+    None
+):
+    """On SQLite the queue is in the event loop: under a lasting overload
+    requests in flight rarely reach the burst limit, so the lower limit must
+    take hold from the moment the overload counts as sustained, not only
+    after a refusal at the burst limit."""
+    held = Held(max_in_flight=16, sustained=1)
+
+    async def scenario() -> list[int | None]:
+        held.start()
+        held.start()
+        await held.settle()
+        held.now += 0.15  # both held for longer than an interval...
+        held.cpu += 0.15  # ...while the process kept a core busy
+        third = held.start()
+        await held.settle()
+        await held.finish(1)
+        fourth = held.start()  # a place of the lower limit is still taken
+        await held.settle()
+        statuses = [(await third.answered()).status, (await fourth.answered()).status]
+        await held.finish_all()
+        return statuses
+
+    assert asyncio.run(scenario()) == [503, 503]
+    assert held.admission.limit == 1
