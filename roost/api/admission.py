@@ -89,9 +89,14 @@ STREAMING_PREFIXES = ("/api/v1/streaming/", "/web/stream/")
 # max_queue_s, and the longest any burst may queue meanwhile.
 INTERVAL_S = 0.1
 # The share of one core the process must have used while more than
-# sustained_in_flight requests were in flight for an overload to count as
-# sustained: requests that wait on the network or on the client use little.
+# SUSTAINED_ABOVE (or sustained_in_flight, if more) requests were in flight
+# for an overload to count as sustained: requests that wait on the network or
+# on the client use little.
 BUSY_CPU_SHARE = 0.5
+# A page and its parts, or an app's opening requests, hold two places at once
+# for a while on a slow machine: an overload counts as sustained only above
+# that, even where the limit it then drops to is one.
+SUSTAINED_ABOVE = 2
 RETRY_AFTER_S = 1
 STREAMS_RETRY_AFTER_S = 10
 # A refusal is logged at most this often (with how many there were).
@@ -209,7 +214,7 @@ class Admission:
         metrics.requests_in_flight.set_function(lambda: self.in_flight)
         metrics.in_flight_limit.set_function(lambda: self.limit)
         # Sustained overload in flight (see _places_left): since when more than
-        # sustained_in_flight places have been taken without a break, whether
+        # _above places have been taken without a break, whether
         # the lower limit holds, and when a request was last refused for it.
         self._above_since: float | None = None
         self._cpu_above_since = 0.0
@@ -372,7 +377,8 @@ class Admission:
         opening asks for its timelines, notifications and instance together)
         or while the requests wait elsewhere than on the loop (uploads and
         password hashes on threads, round trips). Once more than
-        ``sustained_in_flight`` have been held without a break for
+        ``SUSTAINED_ABOVE`` (or ``sustained_in_flight``, if more) have been
+        held without a break for
         ``INTERVAL_S`` while the process kept a core busy (``BUSY_CPU_SHARE``
         of it, all threads counted: SQLite reads and image work run on
         threads), the overload is sustained and the limit drops to
@@ -404,14 +410,19 @@ class Admission:
         if (
             self.sustained_in_flight
             and self._above_since is None
-            and self.in_flight + self.reserved > self.sustained_in_flight
+            and self.in_flight + self.reserved > self._above
         ):
             self._above_since = self._clock()
             self._cpu_above_since = self._cpu_clock()
 
     def _note_freed(self) -> None:
-        if self.in_flight + self.reserved <= self.sustained_in_flight:
+        if self.in_flight + self.reserved <= self._above:
             self._above_since = None
+
+    @property
+    def _above(self) -> int:
+        """Places taken above which an overload may be sustained."""
+        return max(SUSTAINED_ABOVE, self.sustained_in_flight)
 
     def _loop_keeps_up(self) -> bool:
         """False when this request should be refused for having waited too long."""
