@@ -73,10 +73,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roost.api.concurrency_limit import AdaptiveLimit, LoopThreadTimes, route_class
+from roost.api.refusals import Refusal, Refusals
 from roost.observability.metrics import Metrics
 
 log = logging.getLogger("roost.admission")
@@ -104,28 +104,6 @@ LOG_EVERY_S = 60.0
 
 BUSY = "The server is busy; try again in a moment"
 STREAMS_FULL = "Too many streaming connections to this server; try again later"
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """A 503 answer, built once."""
-
-    headers: list[tuple[bytes, bytes]]
-    body: bytes
-    # The header lines as written on the wire (roost/api/early_refusal.py).
-    head: bytes
-
-    @classmethod
-    def of(cls, message: str, retry_after: int, extra: Sequence[tuple[bytes, bytes]]) -> Refusal:
-        body = orjson.dumps({"error": message})
-        headers = [
-            (b"content-type", b"application/json; charset=utf-8"),
-            (b"content-length", str(len(body)).encode()),
-            (b"retry-after", str(retry_after).encode()),
-            *extra,
-        ]
-        head = b"".join(name + b": " + value + b"\r\n" for name, value in headers)
-        return cls(headers, body, head)
 
 
 @dataclass
@@ -186,7 +164,7 @@ class Admission:
         self.in_flight = 0
         self.reserved = 0
         self.streams = 0
-        self._busy = Refusal.of(BUSY, RETRY_AFTER_S, headers)
+        self._busy = Refusals.busy(BUSY, RETRY_AFTER_S, headers)
         self._streams_full = Refusal.of(STREAMS_FULL, STREAMS_RETRY_AFTER_S, headers)
         self._shed_queue = metrics.requests_shed.labels("queue")
         self._shed_in_flight = metrics.requests_shed.labels("in_flight")
@@ -251,7 +229,9 @@ class Admission:
         """The clock admission control times requests by."""
         return self._clock()
 
-    def early(self, path: str) -> Refusal | _Admitted | None:
+    def early(
+        self, path: str, method: bytes = b"GET", headers: Sequence[tuple[bytes, bytes]] = ()
+    ) -> Refusal | _Admitted | None:
         """Asked by the HTTP protocol as soon as a request's headers are read
         (roost/api/early_refusal.py): the refusal to write now, ADMITTED when the
         request is admitted (its place is reserved until ``_request`` takes
@@ -270,7 +250,7 @@ class Admission:
             return ADMITTED
         self._refused_early.inc()
         self._note_refusal()
-        return self._busy
+        return self._busy.for_request(method, headers)
 
     async def _request(self, scope: Scope, receive: Receive, send: Send) -> None:
         reserved_at = scope.get(self.RESERVED)
@@ -279,11 +259,11 @@ class Admission:
             self.reserved -= 1
         elif not self._places_left(self.in_flight + self.reserved):
             self._shed_in_flight.inc()
-            await self._refuse(scope, send, self._busy)
+            await self._refuse(scope, send, self._busy_for(scope))
             return
         elif not self._loop_keeps_up():
             self._shed_queue.inc()
-            await self._refuse(scope, send, self._busy)
+            await self._refuse(scope, send, self._busy_for(scope))
             return
         self.in_flight += 1
         if reserved_at is None:
@@ -344,7 +324,7 @@ class Admission:
             return
         if not self._loop_keeps_up():
             self._shed_queue.inc()
-            await self._refuse(scope, send, self._busy)
+            await self._refuse(scope, send, self._busy_for(scope))
             return
         self.streams += 1
         try:
@@ -465,6 +445,10 @@ class Admission:
             # No request started in the last turn: none was waiting. Stop
             # watching until one comes (an idle loop is not kept spinning).
             self._watching = False
+
+    def _busy_for(self, scope: Scope) -> Refusal:
+        method = scope.get("method", "GET").encode("ascii", "replace")
+        return self._busy.for_request(method, scope.get("headers", ()))
 
     async def _refuse(self, scope: Scope, send: Send, refusal: Refusal) -> None:
         self._note_refusal()

@@ -30,7 +30,8 @@ from typing import Any, cast
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from roost.api.admission import Admission, Refusal
+from roost.api.admission import Admission
+from roost.api.refusals import Refusal
 
 STATUS_503 = b"HTTP/1.1 503 Service Unavailable\r\n"
 # The least time between two refusals written on one connection. A client
@@ -107,7 +108,7 @@ class EarlyRefusingProtocol(HttpToolsProtocol):
             super().on_headers_complete()
             return
         path = httptools.parse_url(self.url).path.decode("ascii", "replace")
-        verdict = admission.early(path)
+        verdict = admission.early(path, self.parser.get_method(), self.headers)
         if verdict is None:
             super().on_headers_complete()
             return

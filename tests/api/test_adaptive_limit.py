@@ -22,13 +22,14 @@ import time
 
 from starlette.types import Receive, Scope, Send
 
-from roost.api.admission import ADMITTED, Admission, Refusal
+from roost.api.admission import ADMITTED, Admission
 from roost.api.concurrency_limit import (
     INTERVAL_S,
     AdaptiveLimit,
     LoopThreadTimes,
     route_class,
 )
+from roost.api.refusals import Refusal
 from roost.observability.metrics import Metrics
 from tests.api.test_admission import Exchange
 

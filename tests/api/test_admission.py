@@ -549,3 +549,27 @@ def test_given_two_requests_held_for_a_while_when_a_third_comes_then_it_is_admit
 
     assert asyncio.run(scenario()) == 200
     assert held.admission.limit == 16
+
+
+def test_given_a_lasting_overload_when_a_browser_page_is_refused_by_the_application_then_it_gets_a_page() -> (  # noqa: E501
+    None
+):
+    """The same answers when the ASGI path refuses (no early protocol)."""
+    held = Held(max_in_flight=1, sustained=0)
+
+    async def scenario() -> tuple[Exchange, Exchange]:
+        held.start()
+        await held.settle()
+        page = Exchange.of("GET", "/tags/garden")
+        page.scope["headers"].append((b"accept", b"text/html,*/*;q=0.8"))
+        page.task = asyncio.ensure_future(held.admission(page.scope, page.receive, page.send))
+        api = held.start()
+        await held.settle()
+        await page.answered()
+        await held.finish_all()
+        return page, api
+
+    page, api = asyncio.run(scenario())
+    assert page.status == 503 and page.headers["content-type"] == "text/html; charset=utf-8"
+    assert b'http-equiv="refresh"' in page.body
+    assert api.status == 503 and api.headers["content-type"].startswith("application/json")

@@ -379,3 +379,44 @@ def test_given_a_running_server_with_one_place_when_requests_come_while_it_is_ta
         assert httpx.get(f"{base}/livez", timeout=10).status_code == 200
     finally:
         installation.stop_all()
+
+
+def test_given_no_place_free_when_a_browser_asks_for_a_page_or_sends_a_form_then_it_gets_a_page_not_json() -> (  # noqa: E501
+    None
+):
+    """A person's browser shows whatever comes back as the page: a page
+    that loads itself again (GET), or that says to go back (a form), while
+    apps and other servers still read Mastodon's error entity."""
+
+    async def scenario() -> list[tuple[int, dict[str, str], bytes]]:
+        served = Served()
+        admission = _admission(served, max_in_flight=1)
+        admission.in_flight = 1
+        answers = []
+        for request in (
+            b"GET /@alice HTTP/1.1\r\nHost: roost\r\n"
+            b"Accept: text/html,application/xhtml+xml,*/*;q=0.8\r\n\r\n",
+            b"POST /auth/sign_in HTTP/1.1\r\nHost: roost\r\nAccept: text/html,*/*\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 3\r\n\r\na=b",
+            b"GET /api/v1/timelines/home HTTP/1.1\r\nHost: roost\r\n"
+            b"Accept: application/json\r\n\r\n",
+            b"GET /users/alice HTTP/1.1\r\nHost: roost\r\n"
+            b"Accept: application/activity+json\r\n\r\n",
+        ):
+            protocol, transport = _connection(admission)
+            protocol.data_received(request)
+            [answer] = _answers(transport.written)
+            answers.append(answer)
+        assert served.paths == []
+        return answers
+
+    page, form, api, federation = asyncio.run(scenario())
+    for status, headers, body in (page, form):
+        assert status == 503 and headers["retry-after"] == "1"
+        assert headers["content-type"] == "text/html; charset=utf-8"
+        assert b"<h1>This server is busy</h1>" in body and b"<script" not in body
+    assert b'<meta http-equiv="refresh" content="1">' in page[2]
+    assert b"refresh" not in form[2] and b"Go back" in form[2]
+    for status, headers, body in (api, federation):
+        assert status == 503 and headers["content-type"] == "application/json; charset=utf-8"
+        assert orjson.loads(body) == {"error": "The server is busy; try again in a moment"}
