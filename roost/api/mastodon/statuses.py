@@ -24,7 +24,7 @@ from roost.domain.filters.apply import THREAD, apply_filters
 from roost.domain.media.actions import MediaChange, parse_focus
 from roost.domain.polls.actions import NewPoll
 from roost.domain.quotes.rules import DEFAULT_POLICY
-from roost.domain.statuses import actions, queries
+from roost.domain.statuses import actions, queries, written
 from roost.domain.statuses.marked import marked_page
 from roost.domain.statuses.thread import thread_context
 from roost.domain.types import StatusEdit, Viewer, Visibility
@@ -133,14 +133,21 @@ async def create_status(
     # Accounts of other servers it mentions, stored first (bounded lookups).
     await resolve_mentions(svc.db, svc.settings, params.status)
     async with svc.db.write() as tx:
-        status_id = await actions.do_create_status(
+        created = await actions.do_create_status_parts(
             tx,
             viewer,
             new,
             base_url=svc.settings.base_url,
             max_chars=svc.settings.max_post_chars,
         )
-    return await _status_json(request, viewer, status_id)
+    if created.parts is None:  # an earlier post of the same Idempotency-Key
+        return await _status_json(request, viewer, created.status_id)
+    # As GET /api/v1/statuses/:id shows it to the author, made from what the
+    # write produced and the few reads it cannot know (see the module). No
+    # filters: they never match their owner's own posts.
+    async with svc.db.scope() as reads:
+        view = await written.answer(reads, viewer, created)
+    return JSON(serializers.status(view, svc.settings.base_url))
 
 
 class ManyParams(Params):

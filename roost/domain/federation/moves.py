@@ -38,7 +38,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import ColumnElement, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.clock import utcnow
@@ -297,10 +297,16 @@ async def moved_to_uri(conn: AsyncConnection, base: str, account_id: int) -> str
     return None if target is None else target.uri
 
 
-async def check_not_moved(conn: AsyncConnection, account_id: int) -> None:
-    """RuleBroken when the account moved: it posts no more."""
-    if await moved_to(conn, account_id) is not None:
-        raise RuleBroken("This account has moved to another account and posts no more")
+MOVED_POSTS_NO_MORE = "This account has moved to another account and posts no more"
+
+
+def not_moved(account_id: int) -> ColumnElement[bool]:
+    """SQL true while the account ``account_id`` has not moved: a condition of
+    the statement that counts a new post (roost/domain/statuses/actions.py),
+    which refuses it with ``MOVED_POSTS_NO_MORE`` when it matched no row."""
+    return (
+        ~select(account_moves.c.account_id).where(account_moves.c.account_id == account_id).exists()
+    )
 
 
 async def _record_move(tx: Tx, origin_id: int, target_id: int) -> bool:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -37,7 +37,7 @@ from roost.domain.events import AccountChanged
 from roost.domain.known_images.screening import Upload, screen_file, screen_image
 from roost.domain.media import queries
 from roost.domain.media.jobs import DiscardMediaFiles, ProcessMedia, SweepMedia
-from roost.domain.types import Viewer
+from roost.domain.types import MediaAttachment, Viewer
 from roost.errors import Invalid, NotFound, RuleBroken
 from roost.ids import new_id
 from roost.jobs.outbox import enqueue
@@ -368,8 +368,11 @@ async def delete_media(db: Database, store: MediaStore, viewer: Viewer, media_id
     await discard_files(db, store, [k for k in (media.file_key, media.preview_key) if k])
 
 
-async def do_attach_media(tx: Tx, account_id: int, status_id: int, media_ids: list[int]) -> None:
+async def do_attach_media(
+    tx: Tx, account_id: int, status_id: int, media_ids: list[int]
+) -> list[MediaAttachment]:
     """Give a post its media, in this order; any others it held are let go.
+    Returns them, attached, in that order.
 
     Invalid (422) for more than four, for an id that is not the author's own
     upload (or is another post's), and for media still processing.
@@ -380,26 +383,21 @@ async def do_attach_media(tx: Tx, account_id: int, status_id: int, media_ids: li
     rows = {}
     if wanted:
         result = await tx.execute(
-            select(
-                media_attachments.c.id,
-                media_attachments.c.status_id,
-                media_attachments.c.state,
-                media_attachments.c.kept_for_status_id,
-            ).where(
+            select(media_attachments).where(
                 media_attachments.c.id.in_(wanted), media_attachments.c.account_id == account_id
             )
         )
-        rows = {row.id: row for row in result}
+        rows = {row.id: row for row in result.mappings()}
     for media_id in wanted:
         row = rows.get(media_id)
         if (
             row is None
-            or row.status_id not in (None, status_id)
-            or row.kept_for_status_id not in (None, status_id)
+            or row["status_id"] not in (None, status_id)
+            or row["kept_for_status_id"] not in (None, status_id)
         ):
             # Another post's, or kept for another post's edit history.
             raise RuleBroken(f"media attachment {media_id} is not yours to attach")
-        if row.state != "ready":
+        if row["state"] != "ready":
             raise RuleBroken(
                 f"media attachment {media_id} has not finished processing; try again in a moment"
             )
@@ -412,6 +410,7 @@ async def do_attach_media(tx: Tx, account_id: int, status_id: int, media_ids: li
                 status_id=status_id, position=position, expires_at=None, kept_for_status_id=None
             )
         )
+    return [replace(MediaAttachment.from_row(rows[i]), status_id=status_id) for i in wanted]
 
 
 async def _retire_media(tx: Tx, status_id: int, keep: list[int]) -> None:

@@ -37,7 +37,7 @@ from roost.domain.cards.links import first_link
 from roost.domain.conversations.actions import do_deliver_direct
 from roost.domain.events import StatusCreated, StatusDeleted, StatusEdited
 from roost.domain.federation.jobs import SendLike
-from roost.domain.federation.moves import check_not_moved
+from roost.domain.federation.moves import MOVED_POSTS_NO_MORE, not_moved
 from roost.domain.media.actions import (
     MediaChange,
     do_attach_media,
@@ -62,9 +62,10 @@ from roost.domain.spam.jobs import ClusterPost
 from roost.domain.statuses import content, jobs
 from roost.domain.statuses.idempotency import do_remember_key, post_for_key
 from roost.domain.statuses.rows import new_status_row
+from roost.domain.statuses.shared import Shared
 from roost.domain.statuses.versions import do_record_version
-from roost.domain.tags.lookup import tag_ids, tag_key
-from roost.domain.types import Status, Viewer, Visibility
+from roost.domain.tags.lookup import tag_key, tags_named
+from roost.domain.types import MediaAttachment, Status, Viewer, Visibility
 from roost.errors import NotFound, RuleBroken
 from roost.ids import new_id
 from roost.jobs.outbox import enqueue, enqueue_all
@@ -131,19 +132,35 @@ async def _render(tx: Tx, text: str, base_url: str) -> content.Rendered:
     return content.render(text, local, base_url, remote)
 
 
-async def _link_mentions_and_tags(tx: Tx, status_id: int, rendered: content.Rendered) -> None:
-    if rendered.mentioned_ids:
+async def _link_mentions_and_tags(
+    tx: Tx, status_id: int, rendered: content.Rendered
+) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """Link the post's mentions and tags; returns them as reads list them:
+    the accounts' ids in order, the tags' names (as their rows keep them) in
+    the order of the tags' ids (``queries.links``)."""
+    mentioned = sorted(set(rendered.mentioned_ids))
+    if mentioned:
         await tx.execute(
-            insert(mentions),
-            [{"status_id": status_id, "account_id": aid} for aid in rendered.mentioned_ids],
+            insert(mentions), [{"status_id": status_id, "account_id": aid} for aid in mentioned]
         )
-    by_key = await tag_ids(tx, rendered.tags)
-    # In the order written; two spellings of one tag link it once.
-    linked = dict.fromkeys(by_key[k] for k in map(tag_key, rendered.tags) if k in by_key)
+    by_key = await tags_named(tx, rendered.tags)
+    # Two spellings of one tag link it once.
+    linked = sorted({by_key[k] for k in map(tag_key, rendered.tags) if k in by_key})
     if linked:
         await tx.execute(
-            insert(status_tags), [{"status_id": status_id, "tag_id": tid} for tid in linked]
+            insert(status_tags), [{"status_id": status_id, "tag_id": tid} for tid, _ in linked]
         )
+    return tuple(mentioned), tuple(name for _, name in linked)
+
+
+@dataclass(frozen=True)
+class Created:
+    """A post just written: its id, and what every viewer sees the same of it
+    as the write made it (``parts``; None when an earlier post of the same
+    Idempotency-Key is answered instead)."""
+
+    status_id: int
+    parts: Shared | None
 
 
 async def do_create_status(
@@ -160,13 +177,31 @@ async def do_create_status(
     ``cluster``: leave the job that looks for near duplicates (spam waves,
     roost/domain/spam); only the posting benchmark turns it off, to measure
     what it adds."""
+    created = await do_create_status_parts(
+        tx, author, new, base_url=base_url, max_chars=max_chars, cluster=cluster
+    )
+    return created.status_id
+
+
+async def do_create_status_parts(
+    tx: Tx,
+    author: Viewer,
+    new: NewStatus,
+    *,
+    base_url: str,
+    max_chars: int,
+    cluster: bool = True,
+) -> Created:
+    """``do_create_status``, which also hands back what it wrote of the post
+    that every viewer sees the same (the answer to the post is made from it,
+    roost/domain/statuses/written.py), with no read of its own. The
+    application is left out (only its id is known here)."""
     assert author.account_id is not None
     if new.idempotency_key:
         existing = await post_for_key(tx, author.account_id, new.idempotency_key)
         if existing is not None:
-            return existing
+            return Created(existing, None)
     check_text(new.text, new.spoiler_text, max_chars, has_media=bool(new.media_ids))
-    await check_not_moved(tx.conn, author.account_id)
     if new.poll is not None:
         if new.media_ids:
             raise RuleBroken(POLL_WITH_MEDIA)
@@ -194,29 +229,27 @@ async def do_create_status(
         raise RuleBroken("A direct quote must mention the quoted post's author")
     now = new.created_at or utcnow()
     status_id = new_id()
-    await tx.execute(
-        statuses.insert().values(
-            new_status_row(
-                status_id=status_id,
-                account_id=author.account_id,
-                visibility=visibility,
-                created_at=now,
-                text=new.text,
-                html=rendered.html,
-                spoiler_text=new.spoiler_text,
-                # Staff made the author's media sensitive (accounts/limits.py).
-                sensitive=new.sensitive
-                or (bool(new.media_ids) and await is_sensitized(tx, author.account_id)),
-                language=new.language,
-                in_reply_to_id=new.in_reply_to_id,
-                in_reply_to_account_id=in_reply_to_account_id,
-                application_id=author.application_id,
-            )
-        )
+    row = new_status_row(
+        status_id=status_id,
+        account_id=author.account_id,
+        visibility=visibility,
+        created_at=now,
+        text=new.text,
+        html=rendered.html,
+        spoiler_text=new.spoiler_text,
+        # Staff made the author's media sensitive (accounts/limits.py).
+        sensitive=new.sensitive
+        or (bool(new.media_ids) and await is_sensitized(tx, author.account_id)),
+        language=new.language,
+        in_reply_to_id=new.in_reply_to_id,
+        in_reply_to_account_id=in_reply_to_account_id,
+        application_id=author.application_id,
     )
-    await _link_mentions_and_tags(tx, status_id, rendered)
+    await tx.execute(statuses.insert().values(row))
+    mentioned, tag_names = await _link_mentions_and_tags(tx, status_id, rendered)
+    media: list[MediaAttachment] = []
     if new.media_ids:
-        await do_attach_media(tx, author.account_id, status_id, list(new.media_ids))
+        media = await do_attach_media(tx, author.account_id, status_id, list(new.media_ids))
     if new.poll is not None:
         await do_create_poll(tx, author.account_id, status_id, new.poll)
     if quote is not None:
@@ -237,11 +270,17 @@ async def do_create_status(
             in_reply_to_id=new.in_reply_to_id,
             mentioned=rendered.mentioned_ids,
         )
-    await tx.execute(
+    # The author's count, on the condition that they have not moved: a
+    # moved account posts no more, and this statement finds that out (the
+    # post and all written with it roll back) where a read of its own asked
+    # before.
+    counted = await tx.execute(
         update(accounts)
-        .where(accounts.c.id == author.account_id)
+        .where(accounts.c.id == author.account_id, not_moved(author.account_id))
         .values(statuses_count=accounts.c.statuses_count + 1, last_status_at=now)
     )
+    if counted.rowcount == 0:
+        raise RuleBroken(MOVED_POSTS_NO_MORE)
     if new.in_reply_to_id is not None:
         await tx.execute(
             update(statuses)
@@ -265,7 +304,25 @@ async def do_create_status(
             parent_known=True,
         )
     )
-    return status_id
+    # The row as written, its words as they were before sealing.
+    written = Status(
+        **{
+            **row,
+            "visibility": visibility,
+            "text": new.text,
+            "content": rendered.html,
+            "spoiler_text": new.spoiler_text,
+        }
+    )
+    # No card yet: its job looks for the link's after the commit.
+    parts = Shared(
+        status=written,
+        mentions=mentioned,
+        tags=tag_names,
+        application=None,
+        media=tuple(media),
+    )
+    return Created(status_id, parts)
 
 
 async def _own_status(tx: Tx, viewer: Viewer, status_id: int) -> Status:

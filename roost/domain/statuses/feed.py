@@ -24,7 +24,7 @@ their originals, by the step ``hydrate`` uses too
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -61,7 +61,7 @@ from roost.domain.statuses.feed_rows import (
 )
 from roost.domain.statuses.muted import muted_among
 from roost.domain.statuses.queries import quoted_views
-from roost.domain.statuses.shared import shared_for
+from roost.domain.statuses.shared import Shared, shared_for
 from roost.domain.types import Account, StatusView, Viewer, Visibility
 
 _BY_IDS = PolicyRead(lambda viewer: feed_select(viewer).where(id_list(statuses.c.id, "ids")))
@@ -81,12 +81,19 @@ _LISTED = {kind: Prepared(partial(_listed_accounts, kind)) for kind in privacy.V
 
 
 async def present(
-    reads: ReadScope, viewer: Viewer, rows: Sequence[Visible[Row]]
+    reads: ReadScope,
+    viewer: Viewer,
+    rows: Sequence[Visible[Row]],
+    *,
+    parts: Mapping[int, Shared] | None = None,
 ) -> list[Visible[StatusView]]:
     """Cleared ``feed_select`` rows -> cleared views, in the rows' order.
 
     A boost whose original the viewer may not see is dropped, as in
     ``queries.hydrate``; a reply names its parent only if the viewer may see it.
+    ``parts``: the shared parts of some of the posts, as their caller has
+    them (a post just written: roost/domain/statuses/written.py); those are
+    neither looked up in the caches nor put there.
     """
     if not rows:
         return []
@@ -114,7 +121,11 @@ async def present(
         if metas[0][HAS_THREAD_MUTES]:
             ids = [m[ID] for m in every]
             muted = await muted_among(await reads.conn(), viewer.account_id, ids)
-    shared = await shared_for(reads, [(m[ID], m[AUTHOR_ID], m[EDITED]) for m in every])
+    given = parts or {}
+    shared = {m[ID]: given[m[ID]] for m in every if m[ID] in given}
+    asked = [(m[ID], m[AUTHOR_ID], m[EDITED]) for m in every if m[ID] not in given]
+    if asked:
+        shared.update(await shared_for(reads, asked))
     mentioned = {m for meta in every if meta[ID] in shared for m in shared[meta[ID]].mentions}
     listed: dict[int, Account] = {}
     if mentioned:

@@ -179,17 +179,21 @@ async def applications_by_id(conn: AsyncConnection, ids: set[int]) -> dict[int, 
 
 
 def _links(status_ids: list[int]) -> CompoundSelect[Any]:
-    """Mentions (tag NULL) and tags (account_id NULL) of the posts, in one query."""
+    """Mentions (tag NULL) and tags (account_id NULL) of the posts, in one
+    query: each post's mentions in the order of the accounts' ids, its tags in
+    the order of theirs, on every engine (the answer to a post, made from what
+    its write linked, lists them so too: roost/domain/statuses/written.py)."""
     return union_all(
         select(
             mentions.c.status_id.label("status_id"),
             mentions.c.account_id.label("account_id"),
+            null().label("tag_id"),
             null().label("tag"),
         ).where(mentions.c.status_id.in_(status_ids)),
-        select(status_tags.c.status_id, null(), tags.c.name)
+        select(status_tags.c.status_id, null(), status_tags.c.tag_id, tags.c.name)
         .join(tags, tags.c.id == status_tags.c.tag_id)
         .where(status_tags.c.status_id.in_(status_ids)),
-    )
+    ).order_by(literal_column("status_id"), literal_column("account_id"), literal_column("tag_id"))
 
 
 _FLAG_SOURCES = (("favourited", favourites), ("bookmarked", bookmarks), ("pinned", pins))

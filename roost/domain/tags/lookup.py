@@ -19,7 +19,8 @@ here. The row keeps the name as first used, in the same compatibility form,
 for display.
 
 Making a tag is "insert if absent" on the unique key (``ON CONFLICT DO
-NOTHING``, on SQLite and PostgreSQL alike), then reading the id back: two
+NOTHING``, on SQLite and PostgreSQL alike), the new rows' ids returned by
+the insert and any made meanwhile by another transaction read back: two
 posts that bring in the same new tag at once get the same row, and neither
 fails. New tags of one batch are inserted in key order, so two transactions
 never wait on each other's tags crosswise.
@@ -81,33 +82,49 @@ async def find_tag_id(conn: AsyncConnection, name: str) -> int | None:
 async def tag_ids(tx: Tx, names: Iterable[str]) -> dict[str, int]:
     """Tag id by key for every one of ``names`` that can be a hashtag, making
     those nobody used yet (see the module docstring)."""
+    return {key: tag_id for key, (tag_id, _name) in (await tags_named(tx, names)).items()}
+
+
+async def tags_named(tx: Tx, names: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """``tag_ids`` with each tag's name as its row keeps it (for display):
+    key -> (id, name)."""
     wanted: dict[str, str] = {}
     for name in names:
         key = tag_key(name)
         if key is not None:
             wanted.setdefault(key, _display(name))
     keys = sorted(wanted)
-    found: dict[str, int] = {}
+    found: dict[str, tuple[int, str]] = {}
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
         found.update(await _ids(tx, chunk))
         missing = [key for key in chunk if key not in found]
         if missing:
             now = utcnow()
-            await tx.execute(
-                _insert_absent(tx),
-                [
-                    {"id": new_id(), "name": wanted[key], "name_key": key, "created_at": now}
-                    for key in missing
-                ],
+            # The rows it made come back with the insert; a key another
+            # transaction made meanwhile (no row back) is read after it.
+            made = await tx.execute(
+                _insert_absent(tx)
+                .values(
+                    [
+                        {"id": new_id(), "name": wanted[key], "name_key": key, "created_at": now}
+                        for key in missing
+                    ]
+                )
+                .returning(tags.c.id, tags.c.name_key, tags.c.name)
             )
-            found.update(await _ids(tx, missing))
+            found.update({row.name_key: (int(row.id), str(row.name)) for row in made})
+            others = [key for key in missing if key not in found]
+            if others:
+                found.update(await _ids(tx, others))
     return found
 
 
-async def _ids(tx: Tx, keys: list[str]) -> dict[str, int]:
-    rows = await tx.execute(select(tags.c.id, tags.c.name_key).where(tags.c.name_key.in_(keys)))
-    return {row.name_key: int(row.id) for row in rows}
+async def _ids(tx: Tx, keys: list[str]) -> dict[str, tuple[int, str]]:
+    rows = await tx.execute(
+        select(tags.c.id, tags.c.name_key, tags.c.name).where(tags.c.name_key.in_(keys))
+    )
+    return {row.name_key: (int(row.id), str(row.name)) for row in rows}
 
 
 def _insert_absent(tx: Tx) -> Any:
