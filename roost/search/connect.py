@@ -1,5 +1,5 @@
 """A connection for a search, or how to open one when it first needs it: most
-searches on SQLite need none, their reads being prepared (roost/db/fastread.py)."""
+searches need none, their reads being prepared (roost/db/fastread.py)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,10 @@ Documents and queries are written as tsvector and tsquery *literals* built from
 roost/search/text.py's words, not passed through a text search configuration,
 so PostgreSQL's parser and dictionaries never reinterpret a word and both
 engines match exactly the same posts. Reach is the relational ``reach_clause``,
-evaluated together with the word match in one statement.
+evaluated together with the word match in one statement; given the request's
+fast reader, that statement is a prepared read (roost/db/fastread.py), one
+per shape of search (signed in or not, one author, bounds, ``has:media``),
+with the words, the searcher, the author and the bounds as its parameters.
 
 The row goes with its post by the foreign key's cascade, so a post deleted
 without a job (an account's erasure) leaves nothing behind.
@@ -14,17 +17,32 @@ without a job (an account's erasure) leaves nothing behind.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
+from typing import Any
+from typing import cast as typed
 
-from sqlalchemy import bindparam, cast, column, literal, select, table, text
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Select,
+    String,
+    bindparam,
+    cast,
+    column,
+    literal,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.dialects.postgresql import TSQUERY
 
 from roost.db.engine import Database, Tx
-from roost.db.fastread import FastReader
+from roost.db.fastread import FastReader, Prepared
 from roost.db.tables import statuses
 from roost.search.connect import Connect, connection
 from roost.search.documents import documents
 from roost.search.query import Phrase, SearchQuery
-from roost.search.reach import Scope, reach_clause
+from roost.search.reach import Scope, id_bounds, narrowing, reach_clause, within_reach
 from roost.search.rebuild import Progress, sync_all
 
 search_statuses = table("search_statuses", column("status_id"), column("document"))
@@ -61,6 +79,73 @@ def tsquery_literal(query: SearchQuery) -> str:
     return " & ".join(parts)
 
 
+def _matching(tsquery: Any, where: Any, window: Any) -> Select[Any]:
+    matches = search_statuses.c.document.op("@@")(cast(tsquery, TSQUERY))
+    return (
+        select(statuses.c.id)
+        .join(search_statuses, search_statuses.c.status_id == statuses.c.id)
+        .where(matches, where)
+        .order_by(statuses.c.id.desc())
+        .limit(window)
+    )
+
+
+# (nobody signed in, one author, a lower bound, an upper bound, has:media)
+_Shape = tuple[bool, bool, bool, bool, bool | None]
+
+
+def _search_read(shape: _Shape) -> Select[Any]:
+    """The search as a prepared read (roost/db/fastread.py): the same
+    statement as ``reach_clause``'s, with the query, the searcher, the author
+    and the bounds as parameters."""
+    anyone, by_author, has_low, has_high, media = shape
+
+    def param(name: str) -> int:
+        return typed(int, bindparam(name, type_=BigInteger()))
+
+    scope = Scope(
+        searcher=None if anyone else param("searcher"),
+        author_id=param("author") if by_author else None,
+    )
+    narrowed = narrowing(
+        scope, param("low") if has_low else None, param("high") if has_high else None, media
+    )
+    return _matching(
+        bindparam("tsquery", type_=String()),
+        within_reach(scope, narrowed),
+        bindparam("window", type_=Integer()),
+    )
+
+
+_SEARCHES: dict[_Shape, Prepared] = {}
+
+
+async def _search_prepared(
+    reader: FastReader, scope: Scope, query: SearchQuery, window: int
+) -> list[int]:
+    low, high = id_bounds(query)
+    shape: _Shape = (
+        scope.searcher is None,
+        scope.author_id is not None,
+        low is not None,
+        high is not None,
+        query.has_media,
+    )
+    prepared = _SEARCHES.get(shape)
+    if prepared is None:
+        prepared = _SEARCHES[shape] = Prepared(partial(_search_read, shape))
+    values: dict[str, Any] = {"tsquery": tsquery_literal(query), "window": window}
+    for name, value in (
+        ("searcher", scope.searcher),
+        ("author", scope.author_id),
+        ("low", low),
+        ("high", high),
+    ):
+        if value is not None:
+            values[name] = value
+    return [int(r[0]) for r in await reader.all(prepared, raw=True, **values)]
+
+
 class PostgresIndex:
     async def sync(self, tx: Tx, status_ids: list[int]) -> None:
         if not status_ids:
@@ -86,15 +171,10 @@ class PostgresIndex:
     ) -> list[int]:
         if not query.searchable or window <= 0:
             return []
-        matches = search_statuses.c.document.op("@@")(
-            cast(literal(tsquery_literal(query)), TSQUERY)
-        )
+        if reader is not None:
+            return await _search_prepared(reader, scope, query, window)
         rows = await (await connection(conn)).execute(
-            select(statuses.c.id)
-            .join(search_statuses, search_statuses.c.status_id == statuses.c.id)
-            .where(matches, reach_clause(scope, query))
-            .order_by(statuses.c.id.desc())
-            .limit(window)
+            _matching(literal(tsquery_literal(query)), reach_clause(scope, query), window)
         )
         return [int(r.id) for r in rows]
 

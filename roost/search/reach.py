@@ -140,17 +140,23 @@ def has_media() -> ColumnElement[bool]:
 
 def narrowed_by(scope: Scope, query: SearchQuery) -> ColumnElement[bool]:
     """What the operators (and ``account_id``) allow, whoever searches."""
+    low, high = id_bounds(query)
+    return narrowing(scope, low, high, query.has_media)
+
+
+def narrowing(scope: Scope, low: Any, high: Any, media: bool | None) -> ColumnElement[bool]:
+    """``narrowed_by`` with the bounds given (values, or parameters of a
+    prepared read; None: no bound)."""
     conditions: list[ColumnElement[bool]] = [statuses.c.reblog_of_id.is_(None)]
     if scope.author_id is not None:
         conditions.append(statuses.c.account_id == scope.author_id)
-    low, high = id_bounds(query)
     if low is not None:
         conditions.append(statuses.c.id >= low)
     if high is not None:
         conditions.append(statuses.c.id < high)
-    if query.has_media is True:
+    if media is True:
         conditions.append(has_media())
-    elif query.has_media is False:
+    elif media is False:
         conditions.append(~has_media())
     return and_(true(), *conditions)
 
@@ -162,7 +168,12 @@ def reach_clause(scope: Scope, query: SearchQuery) -> ColumnElement[bool]:
     searches with it whole, and SQLite checks each kind of candidate with its
     part (roost/search/sqlite.py).
     """
+    return within_reach(scope, narrowed_by(scope, query))
+
+
+def within_reach(scope: Scope, narrowed: ColumnElement[bool]) -> ColumnElement[bool]:
+    """``reach_clause`` with the operators' part given (``narrowing``)."""
     reach = own_or_findable(scope)
     if scope.searcher is not None:
         reach = or_(reach, interacted_with(scope.searcher))
-    return and_(reach, narrowed_by(scope, query))
+    return and_(reach, narrowed)

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pytest
 from sqlalchemy import event
 
 from roost.db.fastread import FastReader
@@ -37,6 +36,21 @@ def counted(roost: Roost) -> Iterator[list[str]]:
     finally:
         FastReader.all = plain_all  # type: ignore[method-assign]
         event.remove(engine, "before_cursor_execute", on_execute)
+
+
+@contextmanager
+def checkouts(roost: Roost) -> Iterator[list[object]]:
+    """Every SQLAlchemy connection checked out of the pool while inside."""
+    seen: list[object] = []
+
+    def on_checkout(*args: Any) -> None:
+        seen.append(args)
+
+    event.listen(roost.db.engine.sync_engine, "checkout", on_checkout)
+    try:
+        yield seen
+    finally:
+        event.remove(roost.db.engine.sync_engine, "checkout", on_checkout)
 
 
 def _statements(roost: Roost, user: User, path: str) -> int:
@@ -152,11 +166,10 @@ def test_given_many_notifications_and_matches_when_pages_of_5_and_40_are_read_th
             roost, alice, f"{path}{'&' if '?' in path else '?'}limit=40"
         )
         assert many == few, path
-        # The page, its accounts and (on SQLite) the index's reads are
-        # prepared; the page's facts (polls, quotes, moves of authors) and, on
-        # PostgreSQL, the index's one full-text query go through SQLAlchemy.
-        index_query = 0 if roost.db.is_sqlite or "search" not in path else 1
-        assert many_core <= 1 + index_query, path
+        # The page, its accounts, its posts and their facts, and the index's
+        # reads (FTS5 on SQLite, the full-text query on PostgreSQL) are all
+        # prepared reads.
+        assert many_core == 0, path
     notified = alice.get("/api/v1/notifications?limit=40").json()
     assert len(notified) == 40
     assert {n["account"]["username"] for n in notified} == {"bob", "carol"}
@@ -164,12 +177,10 @@ def test_given_many_notifications_and_matches_when_pages_of_5_and_40_are_read_th
     assert [s["id"] for s in found] == posts[::-1][:40]
 
 
-def test_given_a_search_of_posts_when_run_then_no_connection_is_checked_out_on_sqlite(
+def test_given_a_search_of_posts_when_run_then_no_connection_is_checked_out(
     roost: Roost,
 ) -> None:
     # Given posts found by their words, one through an interaction
-    if not roost.db.is_sqlite:
-        pytest.skip("on PostgreSQL the index's full-text query goes through SQLAlchemy")
     alice, bob = roost.account("alice"), roost.account("bob")
     bob.follow(alice)
     liked = alice.post_status("a garden in spring")
@@ -178,21 +189,97 @@ def test_given_a_search_of_posts_when_run_then_no_connection_is_checked_out_on_s
     roost.drain_jobs()
     path = "/api/v2/search?type=statuses&q=garden"
     bob.get(path)
-    checkouts: list[object] = []
-
-    def on_checkout(*args: Any) -> None:
-        checkouts.append(args)
 
     # When bob searches posts
-    event.listen(roost.db.engine.sync_engine, "checkout", on_checkout)
-    try:
-        with counted(roost) as seen:
-            response = bob.get(path)
-    finally:
-        event.remove(roost.db.engine.sync_engine, "checkout", on_checkout)
+    with checkouts(roost) as checked_out, counted(roost) as seen:
+        response = bob.get(path)
 
-    # Then both are found by prepared reads alone, no connection checked out
+    # Then both are found by prepared reads alone (on PostgreSQL the index's
+    # full-text query too), no connection checked out
     assert response.status_code == 200, response.text
     assert len(response.json()["statuses"]) == 2
     assert [s for s in seen if s != "prepared"] == []
-    assert checkouts == []
+    assert checked_out == []
+
+
+def _notified(roost: Roost) -> tuple[User, str]:
+    """alice's favourites, boosts, mentions (one in a followers-only post, one
+    a reply), a follow and a post by someone she is subscribed to; and
+    notifications from a muted and from a blocked account, and about a post
+    she may no longer see (its id returned), that she is not shown."""
+    alice, bob, carol = roost.account("alice"), roost.account("bob"), roost.account("carol")
+    dave, erin, frank = roost.account("dave"), roost.account("erin"), roost.account("frank")
+    muted, blocked = roost.account("muted"), roost.account("blocked")
+    alice.follow(dave)
+    for subscribed in (carol, frank):
+        answer = alice.post(f"/api/v1/accounts/{subscribed.id}/follow", json={"notify": True})
+        assert answer.status_code == 200, answer.text
+    post = alice.post_status("a garden in spring")
+    bob.post(f"/api/v1/statuses/{post['id']}/favourite")
+    carol.post(f"/api/v1/statuses/{post['id']}/reblog")
+    dave.post_status("@alice between us", visibility="private")
+    bob.post_status("@alice lovely", in_reply_to_id=post["id"])
+    carol.post_status("something new")
+    erin.follow(alice)
+    muted.post(f"/api/v1/statuses/{post['id']}/favourite")
+    blocked.post_status("@alice hey")
+    gone = frank.post_status("for my followers", visibility="private")
+    roost.drain_jobs()
+    roost.drain_jobs()
+    assert alice.post(f"/api/v1/accounts/{muted.id}/mute").status_code == 200
+    assert alice.post(f"/api/v1/accounts/{blocked.id}/block").status_code == 200
+    assert alice.post(f"/api/v1/accounts/{frank.id}/unfollow").status_code == 200
+    return alice, gone["id"]
+
+
+_SHOWN = [
+    ("favourite", "bob"),
+    ("follow", "erin"),
+    ("mention", "bob"),
+    ("mention", "dave"),
+    ("reblog", "carol"),
+    ("status", "carol"),
+]
+
+
+def test_given_common_notifications_when_read_then_no_connection_is_checked_out(
+    roost: Roost,
+) -> None:
+    # Given notifications of every common kind, and some alice is not shown
+    alice, gone = _notified(roost)
+    alice.get("/api/v1/notifications")  # caches warm, as on a running server
+
+    # When alice reads her notifications
+    with checkouts(roost) as checked_out, counted(roost) as seen:
+        response = alice.get("/api/v1/notifications")
+
+    # Then those she may see are there, read by prepared reads alone
+    assert response.status_code == 200, response.text
+    notified = response.json()
+    assert sorted((n["type"], n["account"]["username"]) for n in notified) == _SHOWN
+    assert gone not in {(n.get("status") or {}).get("id") for n in notified}
+    assert [s for s in seen if s != "prepared"] == []
+    assert checked_out == []
+
+
+def test_given_common_notifications_when_grouped_then_no_connection_is_checked_out(
+    roost: Roost,
+) -> None:
+    # Given notifications of every common kind, and some alice is not shown
+    alice, gone = _notified(roost)
+    alice.get("/api/v2/notifications")
+
+    # When alice reads them grouped
+    with checkouts(roost) as checked_out, counted(roost) as seen:
+        response = alice.get("/api/v2/notifications")
+
+    # Then the same are there, one group each, read by prepared reads alone
+    assert response.status_code == 200, response.text
+    data = response.json()
+    names = {a["id"]: a["username"] for a in data["accounts"]}
+    groups = data["notification_groups"]
+    assert sorted((g["type"], names[g["sample_account_ids"][0]]) for g in groups) == _SHOWN
+    assert all(g["notifications_count"] == 1 for g in groups)
+    assert gone not in {s["id"] for s in data["statuses"]}
+    assert [s for s in seen if s != "prepared"] == []
+    assert checked_out == []

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import Roost, User
+from tests.media import samples
 
 
 def _found(user: User | None, roost: Roost, q: str, **params: Any) -> list[str]:
@@ -102,6 +103,32 @@ def test_given_from_operators_then_only_that_authors_posts(roost: Roost) -> None
     assert _found(bob, roost, "gardening", account_id=alice.id) == [hers["id"]]
     assert _found(bob, roost, "gardening from:nobody") == []
     assert _found(None, roost, "gardening from:me") == []
+
+
+def test_given_posts_with_and_without_media_then_has_media_narrows_every_searcher(
+    roost: Roost,
+) -> None:
+    # Given an indexable author's posts with and without an image, one of them
+    # favourited by a follower
+    alice, bob = roost.account("alice"), roost.account("bob")
+    _indexable(alice)
+    media = alice.post("/api/v2/media", files={"file": ("a.png", samples.png(), "image/png")})
+    assert media.status_code in (200, 202), media.text
+    pictured = alice.post_status("Harbour at dawn", media_ids=[media.json()["id"]])
+    plain = alice.post_status("Harbour at dusk")
+    assert bob.post(f"/api/v1/statuses/{plain['id']}/favourite").status_code == 200
+    roost.drain_jobs()
+
+    # When each searches with and without has:media (and for one author, and
+    # below an id), then only the posts the operators allow are found
+    for searcher in (alice, bob, None):
+        assert _found(searcher, roost, "harbour") == [plain["id"], pictured["id"]]
+        assert _found(searcher, roost, "harbour has:media") == [pictured["id"]]
+        assert _found(searcher, roost, "harbour -has:media") == [plain["id"]]
+    assert _found(bob, roost, "harbour has:media", account_id=alice.id) == [pictured["id"]]
+    assert _found(bob, roost, "harbour -has:media", account_id=bob.id) == []
+    assert _found(bob, roost, "harbour", max_id=plain["id"]) == [pictured["id"]]
+    assert _found(bob, roost, "harbour", min_id=pictured["id"]) == [plain["id"]]
 
 
 def test_given_date_operators_then_only_posts_of_those_days(roost: Roost) -> None:

@@ -154,3 +154,20 @@ def test_given_more_likes_than_are_scanned_then_all_are_counted(
     likes = grouped(alice, **{"types[]": ["favourite"]})["notification_groups"][0]
     assert likes["notifications_count"] == 3
     assert likes["sample_account_ids"] == [dave.id, carol.id]
+
+
+def test_given_more_likes_than_are_scanned_when_all_types_are_read_then_all_are_counted(
+    roost: Roost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given three likes of one post, and groups sampled two at a time
+    monkeypatch.setattr(grouped_reads, "SAMPLE_SCAN", 2)
+    alice, (_bob, carol, dave), post = _likes_boost_mention(roost)
+
+    # When alice reads every type grouped (the prepared reads' road)
+    groups = grouped(alice)["notification_groups"]
+
+    # Then the likes are one group of three, sampled from the newest two
+    likes = [g for g in groups if g["type"] == "favourite"]
+    assert len(likes) == 1 and likes[0]["status_id"] == post["id"]
+    assert likes[0]["notifications_count"] == 3
+    assert likes[0]["sample_account_ids"] == [dave.id, carol.id]

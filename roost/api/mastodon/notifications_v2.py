@@ -18,6 +18,7 @@ from roost.api.pagination import link_header
 from roost.api.params import Count, Id, Ids, Many, OptionalId, Params, body, query
 from roost.api.responses import JSON, paged_json
 from roost.clock import utcnow
+from roost.db.engine import ReadScope
 from roost.domain.filters.apply import apply_filters
 from roost.domain.notifications import grouped, requests
 from roost.domain.notifications.groups import GROUPABLE
@@ -81,11 +82,11 @@ async def grouped_list(
 ) -> JSON:
     svc = services(request)
     page = params.page(max_limit=80, default_limit=40)
-    async with svc.db.read() as conn:
-        found = await grouped.grouped_page(
-            conn, viewer, page, params.kinds(include_filtered=params.include_filtered)
+    async with svc.db.scope() as reads:
+        found = await grouped.grouped_page_read(
+            reads, viewer, page, params.kinds(include_filtered=params.include_filtered)
         )
-        found = await _filtered(conn, viewer, found)
+        found = await _filtered(reads, viewer, found)
     data = entities.results(
         found,
         svc.settings.base_url,
@@ -100,7 +101,7 @@ async def grouped_list(
 
 
 async def _filtered(
-    conn: AsyncConnection, viewer: Viewer, found: grouped.GroupedPage
+    conn: AsyncConnection | ReadScope, viewer: Viewer, found: grouped.GroupedPage
 ) -> grouped.GroupedPage:
     """The account's filters attached to the posts; groups about a post a
     ``hide`` filter removes from notifications are left out."""

@@ -10,14 +10,18 @@ through the policy, and a group whose post is no longer visible is left out.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     String,
+    bindparam,
     case,
     cast,
     delete,
@@ -25,18 +29,28 @@ from sqlalchemy import (
     literal,
     select,
 )
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roost.db.engine import Tx
+from roost.db.engine import ReadScope, Tx
+from roost.db.fastread import Prepared
 from roost.db.tables import accounts, notifications
+from roost.db.types import Id
 from roost.domain import privacy
 from roost.domain.accounts import moved
+from roost.domain.graph.mutes import mute_time
 from roost.domain.markers.queries import markers_of
 from roost.domain.notifications.groups import GROUPABLE, shown_key, ungrouped_id
-from roost.domain.notifications.queries import UNREAD_LIMIT_MAX, shown_query
+from roost.domain.notifications.queries import (
+    UNREAD_LIMIT_MAX,
+    shown_conditions,
+    shown_query,
+    shown_rows,
+)
 from roost.domain.privacy import Visible
+from roost.domain.reports.queries import MANAGE as MANAGE_REPORTS
+from roost.domain.statuses.feed import by_ids
 from roost.domain.statuses.queries import statuses_by_ids
+from roost.domain.timelines.quiet import read_time
 from roost.domain.types import Account, Page, StatusView, Viewer
 from roost.errors import NotFound
 
@@ -51,6 +65,17 @@ _COLUMNS = (
     notifications.c.status_id,
     notifications.c.created_at,
 )
+
+
+class _Note(NamedTuple):
+    """A notification as groups are made of it: ``_COLUMNS``."""
+
+    id: int
+    type: str
+    group_key: str | None
+    from_account_id: int
+    status_id: int | None
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +131,7 @@ def _group_clause(key: str) -> ColumnElement[bool]:
 
 async def _collect(
     conn: AsyncConnection, viewer: Viewer, page: Page, kinds: Kinds
-) -> dict[str, list[Row[Any]]]:
+) -> dict[str, list[Any]]:
     """Rows of the page by shown group key, first met first, in read order."""
     ascending = page.min_id is not None
     base = _query(viewer, kinds)
@@ -117,16 +142,51 @@ async def _collect(
     if page.min_id is not None:
         base = base.where(notifications.c.id > page.min_id)
     order = notifications.c.id.asc() if ascending else notifications.c.id.desc()
-    batch = max(page.limit * 4, 40)
-    groups: dict[str, list[Row[Any]]] = {}
-    cursor: int | None = None
-    while True:
+
+    async def batch(cursor: int | None, size: int) -> Sequence[Any]:
         query = base
         if cursor is not None:
             query = query.where(
                 notifications.c.id > cursor if ascending else notifications.c.id < cursor
             )
-        rows = (await conn.execute(query.order_by(order).limit(batch))).all()
+        rows: Sequence[Any] = (await conn.execute(query.order_by(order).limit(size))).all()
+        return rows
+
+    return await _in_groups(batch, page, kinds)
+
+
+async def _collect_read(
+    reads: ReadScope, viewer: Viewer, page: Page, kinds: Kinds
+) -> dict[str, list[Any]]:
+    """``_collect`` through ``queries.shown_rows``' prepared read (all types):
+    each batch is the page's bounds with the cursor as ``max_id`` (or
+    ``min_id``, reading upwards), which lies within them."""
+
+    async def batch(cursor: int | None, size: int) -> Sequence[Any]:
+        bounds = page
+        if cursor is not None:
+            ascending = page.min_id is not None
+            bounds = replace(page, min_id=cursor) if ascending else replace(page, max_id=cursor)
+        rows = await shown_rows(
+            reads, viewer, replace(bounds, limit=size), include_filtered=kinds.include_filtered
+        )
+        return [_note(row) for row in rows]
+
+    return await _in_groups(batch, page, kinds)
+
+
+def _note(row: Mapping[str, Any]) -> _Note:
+    return _Note(*(row[column.key] for column in _COLUMNS))
+
+
+async def _in_groups(
+    batch: Callable[[int | None, int], Awaitable[Sequence[Any]]], page: Page, kinds: Kinds
+) -> dict[str, list[Any]]:
+    size = max(page.limit * 4, 40)
+    groups: dict[str, list[Any]] = {}
+    cursor: int | None = None
+    while True:
+        rows = await batch(cursor, size)
         for row in rows:
             key = shown_key(row.id, row.type, row.group_key, kinds.grouped_types)
             if key not in groups:
@@ -134,27 +194,102 @@ async def _collect(
                     return groups
                 groups[key] = []
             groups[key].append(row)
-        if len(rows) < batch:
+        if len(rows) < size:
             return groups
         cursor = rows[-1].id
+
+
+def _group_query(viewer: Viewer, kinds: Kinds, key: str, up_to: int | None) -> Select[Any]:
+    query = _query(viewer, kinds).where(_group_clause(key))
+    if up_to is not None:
+        query = query.where(notifications.c.id <= up_to)
+    return query
 
 
 async def _aggregate(
     conn: AsyncConnection, viewer: Viewer, kinds: Kinds, key: str, up_to: int | None
 ) -> NotificationGroup | None:
     """The group ``key`` over its notifications up to id ``up_to`` (all if None)."""
-    query = _query(viewer, kinds).where(_group_clause(key))
-    if up_to is not None:
-        query = query.where(notifications.c.id <= up_to)
+    query = _group_query(viewer, kinds, key, up_to)
     # The newest ones give the sample; a popular post's thousands are only counted.
     recent = query.order_by(notifications.c.id.desc()).limit(SAMPLE_SCAN)
     rows = (await conn.execute(recent)).all()
+
+    async def connection() -> AsyncConnection:
+        return conn
+
+    return await _summary(connection, viewer, kinds, key, up_to, rows)
+
+
+# (viewer kind, manages reports, include_filtered, up_to)
+_GroupShape = tuple[str, bool, bool, bool]
+_GROUPS: dict[_GroupShape, Prepared] = {}
+
+
+def _group_read(shape: _GroupShape) -> Select[Any]:
+    """``_aggregate``'s read of a stored group (``key``) as a prepared one,
+    for all types: the viewer, the key and ``up_to`` are parameters."""
+    kind, manages_reports, include_filtered, has_up_to = shape
+    viewer = privacy.parametric_viewer(kind)
+    query = select(*_COLUMNS).where(
+        *shown_conditions(viewer, manages_reports=manages_reports, now=read_time()),
+        notifications.c.group_key == bindparam("key", type_=String()),
+    )
+    if not include_filtered:
+        query = query.where(notifications.c.filtered.is_(False))
+    if has_up_to:
+        query = query.where(notifications.c.id <= bindparam("up_to", type_=Id))
+    return query.order_by(notifications.c.id.desc()).limit(bindparam("scan", type_=Integer()))
+
+
+async def _aggregate_read(
+    reads: ReadScope, viewer: Viewer, kinds: Kinds, key: str, up_to: int | None
+) -> NotificationGroup | None:
+    """``_aggregate`` of a stored group in one prepared read (all types); a
+    group of more than ``SAMPLE_SCAN`` is counted through ``reads``'
+    connection."""
+    assert ungrouped_id(key) is None, "a notification alone is read with the page"
+    shape: _GroupShape = (
+        privacy.viewer_kind(viewer),
+        viewer.may(MANAGE_REPORTS),
+        kinds.include_filtered,
+        up_to is not None,
+    )
+    prepared = _GROUPS.get(shape)
+    if prepared is None:
+        prepared = _GROUPS[shape] = Prepared(partial(_group_read, shape))
+    values: dict[str, Any] = {
+        "key": key,
+        "scan": SAMPLE_SCAN,
+        "now": mute_time(),
+        **privacy.viewer_parameters(viewer),
+    }
+    if up_to is not None:
+        values["up_to"] = up_to
+    rows = [_Note(*row) for row in await reads.fast.all(prepared, **values)]
+    return await _summary(reads.conn, viewer, kinds, key, up_to, rows)
+
+
+async def _summary(
+    connection: Callable[[], Awaitable[AsyncConnection]],
+    viewer: Viewer,
+    kinds: Kinds,
+    key: str,
+    up_to: int | None,
+    rows: Sequence[Any],
+) -> NotificationGroup | None:
+    """The group of its newest ``SAMPLE_SCAN`` rows (newest first)."""
     if not rows:
         return None
     count = len(rows)
     if count == SAMPLE_SCAN:
+        query = _group_query(viewer, kinds, key, up_to)
         counted = select(func.count()).select_from(query.subquery())
-        count = int((await conn.execute(counted)).scalar_one())
+        count = int((await (await connection()).execute(counted)).scalar_one())
+    return _group_of(key, rows, count)
+
+
+def _group_of(key: str, rows: Sequence[Any], count: int) -> NotificationGroup:
     newest = rows[0]
     samples: list[int] = []
     for row in rows:
@@ -185,7 +320,42 @@ async def _with_entities(
     }
     status_ids = list(dict.fromkeys(g.status_id for g in groups if g.status_id is not None))
     posts = await statuses_by_ids(conn, viewer, status_ids)
-    cleared_statuses = {v.value.status.id: v for v in posts}
+    kept = _kept(groups, cleared_accounts, posts)
+    shown_accounts = list(dict.fromkeys(a for g in kept for a in g.sample_account_ids))
+    # Accounts that moved show where (``moved``, roost/domain/accounts/moved.py).
+    moves = await moved.moved_targets(conn, shown_accounts)
+    targets = await moved.shown_targets(conn, viewer, moves) if moves else {}
+    return _entities(kept, cleared_accounts, posts, targets)
+
+
+async def _with_entities_read(
+    reads: ReadScope, viewer: Viewer, groups: list[NotificationGroup]
+) -> GroupedPage:
+    """``_with_entities`` through prepared reads (``listed_accounts_by_ids``
+    is ``visible_accounts`` of a list, ``feed.by_ids`` is
+    ``statuses_by_ids``); a connection only for a moved account's target."""
+    account_ids = list(dict.fromkeys(a for g in groups for a in g.sample_account_ids))
+    cleared_accounts = {
+        row.value["id"]: row
+        for row in await privacy.listed_accounts_by_ids(reads.fast, viewer, account_ids)
+    }
+    status_ids = list(dict.fromkeys(g.status_id for g in groups if g.status_id is not None))
+    posts = await by_ids(reads, viewer, status_ids)
+    kept = _kept(groups, cleared_accounts, posts)
+    shown_accounts = list(dict.fromkeys(a for g in kept for a in g.sample_account_ids))
+    moves = await moved.moved_targets_read(reads.fast, shown_accounts)
+    targets = await moved.shown_targets(await reads.conn(), viewer, moves) if moves else {}
+    return _entities(kept, cleared_accounts, posts, targets)
+
+
+def _kept(
+    groups: list[NotificationGroup],
+    cleared_accounts: Mapping[int, Visible[Any]],
+    posts: Sequence[Visible[StatusView]],
+) -> list[NotificationGroup]:
+    """The groups whose post (if any) and some sample account the viewer may
+    see, with only those sample accounts."""
+    cleared_statuses = {v.value.status.id for v in posts}
     kept: list[NotificationGroup] = []
     for group in groups:
         if group.status_id is not None and group.status_id not in cleared_statuses:
@@ -194,11 +364,18 @@ async def _with_entities(
         if not samples:
             continue
         kept.append(replace(group, sample_account_ids=samples))
+    return kept
+
+
+def _entities(
+    kept: list[NotificationGroup],
+    cleared_accounts: Mapping[int, Visible[Any]],
+    posts: Sequence[Visible[StatusView]],
+    targets: Mapping[int, Account],
+) -> GroupedPage:
+    cleared_statuses = {v.value.status.id: v for v in posts}
     shown_accounts = list(dict.fromkeys(a for g in kept for a in g.sample_account_ids))
     shown_statuses = list(dict.fromkeys(g.status_id for g in kept if g.status_id is not None))
-    # Accounts that moved show where (``moved``, roost/domain/accounts/moved.py).
-    moves = await moved.moved_targets(conn, shown_accounts)
-    targets = await moved.shown_targets(conn, viewer, moves) if moves else {}
     return GroupedPage(
         groups=kept,
         accounts=[
@@ -213,15 +390,51 @@ async def grouped_page(
     conn: AsyncConnection, viewer: Viewer, page: Page, kinds: Kinds
 ) -> GroupedPage:
     collected = await _collect(conn, viewer, page, kinds)
+    return await _grouped(
+        collected,
+        partial(_aggregate, conn, viewer, kinds),
+        partial(_with_entities, conn, viewer),
+    )
+
+
+async def grouped_page_read(
+    reads: ReadScope, viewer: Viewer, page: Page, kinds: Kinds
+) -> GroupedPage:
+    """``grouped_page`` for a request's reads. Without ``types``,
+    ``exclude_types`` or ``from_account_id`` (what apps ask on every refresh)
+    the notifications, each group, its accounts and its posts are prepared
+    reads of the same rules (roost/db/fastread.py); a SQLAlchemy connection is
+    opened only for what is rare (a group of more than ``SAMPLE_SCAN``, a
+    moved account's target, a post's poll or quote)."""
+    if kinds.types or kinds.exclude_types or kinds.from_account_id is not None:
+        return await grouped_page(await reads.conn(), viewer, page, kinds)
+    collected = await _collect_read(reads, viewer, page, kinds)
+    return await _grouped(
+        collected,
+        partial(_aggregate_read, reads, viewer, kinds),
+        partial(_with_entities_read, reads, viewer),
+    )
+
+
+async def _grouped(
+    collected: dict[str, list[Any]],
+    aggregate: Callable[[str, int | None], Awaitable[NotificationGroup | None]],
+    with_entities: Callable[[list[NotificationGroup]], Awaitable[GroupedPage]],
+) -> GroupedPage:
     groups: list[NotificationGroup] = []
     for key, rows in collected.items():
         ids = [r.id for r in rows]
-        found = await _aggregate(conn, viewer, kinds, key, max(ids))
+        if ungrouped_id(key) is not None:
+            # A notification alone in its group (``ungrouped-<id>``): the row
+            # the page read, through the same rules, is the whole group.
+            found: NotificationGroup | None = _group_of(key, rows, len(rows))
+        else:
+            found = await aggregate(key, max(ids))
         if found is None:
             continue
         groups.append(replace(found, page_min_id=min(ids), page_max_id=max(ids)))
     groups.sort(key=lambda g: g.most_recent_notification_id, reverse=True)
-    result = await _with_entities(conn, viewer, groups)
+    result = await with_entities(groups)
     every = [r.id for rows in collected.values() for r in rows]
     if not every:
         return result

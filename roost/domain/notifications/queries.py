@@ -10,7 +10,6 @@ notification points at are then cleared through the privacy policy again.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache, partial
 from typing import Any
@@ -67,7 +66,7 @@ def _post_shown_clause(viewer: Viewer) -> ColumnElement[bool]:
     )
 
 
-def _shown(
+def shown_conditions(
     viewer: Viewer, *, manages_reports: bool | None = None, now: Any = None
 ) -> list[ColumnElement[bool]]:
     """``manages_reports`` and ``now`` given: for a statement compiled once,
@@ -98,7 +97,7 @@ def shown_query(
     """``query`` over notifications, narrowed to those the viewer is shown now
     (and asked for); those held back by the notification policy only with
     ``include_filtered``."""
-    query = query.where(*_shown(viewer))
+    query = query.where(*shown_conditions(viewer))
     if not include_filtered:
         query = query.where(notifications.c.filtered.is_(False))
     if types:
@@ -151,7 +150,7 @@ def _page_read(shape: _Shape) -> Select[Any]:
     kind, manages_reports, include_filtered, has_max, has_since, has_min = shape
     viewer = privacy.parametric_viewer(kind)
     query = select(notifications).where(
-        *_shown(viewer, manages_reports=manages_reports, now=read_time())
+        *shown_conditions(viewer, manages_reports=manages_reports, now=read_time())
     )
     if not include_filtered:
         query = query.where(notifications.c.filtered.is_(False))
@@ -191,6 +190,21 @@ async def notification_page(
             include_filtered=include_filtered,
             reads=reads,
         )
+    rows = newest_first(
+        await shown_rows(reads, viewer, page, include_filtered=include_filtered), page
+    )
+    views = await _views(None, viewer, rows, reads)
+    if not rows:
+        return views, None, None
+    return views, int(rows[0]["id"]), int(rows[-1]["id"])
+
+
+async def shown_rows(
+    reads: ReadScope, viewer: Viewer, page: Page, *, include_filtered: bool
+) -> list[dict[str, Any]]:
+    """The rows of the viewer's notifications ``shown_query`` lets through
+    (all types) within ``page``, in the order ``page_of`` reads them: one
+    prepared read, compiled once per shape."""
     shape: _Shape = (
         privacy.viewer_kind(viewer),
         viewer.may(MANAGE_REPORTS),
@@ -208,17 +222,7 @@ async def notification_page(
             values[name] = getattr(page, name)
     values.update(privacy.viewer_parameters(viewer))
     found = await reads.fast.all(prepared, **values)
-    rows = newest_first([dict(zip(_COLUMNS, row, strict=True)) for row in found], page)
-    views = await _views(None, viewer, rows, reads)
-    # Prepared reads on SQLite run on the loop: a page of them may end without
-    # having given the loop a turn, and admission control (roost/api/
-    # admission.py) tells a queue by the loop's turns. Two turns let it see
-    # the loop caught up, as a read through the database's thread does.
-    await asyncio.sleep(0)
-    await asyncio.sleep(0)
-    if not rows:
-        return views, None, None
-    return views, int(rows[0]["id"]), int(rows[-1]["id"])
+    return [dict(zip(_COLUMNS, row, strict=True)) for row in found]
 
 
 async def notification(

@@ -6,7 +6,6 @@ the index only proposes candidates (roost/search/index.py says which).
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from typing import Any
 
@@ -52,7 +51,7 @@ async def search_statuses(
     """Posts matching ``text`` (see roost/search/query.py), newest first;
     ``reads`` (the request's, over ``conn``) presents them as timelines do
     (``feed.by_ids``). ``conn`` None: ``reads`` opens one if a step needs it
-    (on SQLite, most searches need none)."""
+    (most searches need none: the index's reads are prepared on both engines)."""
 
     async def connect() -> AsyncConnection:
         if conn is not None:
@@ -92,12 +91,7 @@ async def search_statuses(
     )
     shown = heard[offset : offset + limit]
     if reads is not None:
-        found = await by_ids(reads, viewer, shown)
-        # As a notifications page does (``notification_page``): prepared reads
-        # on SQLite run on the loop, and admission control counts its turns.
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
-        return found
+        return await by_ids(reads, viewer, shown)
     return await statuses_by_ids(await connect(), viewer, shown)
 
 
