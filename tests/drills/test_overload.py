@@ -28,7 +28,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,20 +143,9 @@ def test_given_lasting_overload_with_the_defaults_then_sqlite_admits_one_request
     and four on PostgreSQL (whose requests also wait on round trips); the
     burst limit again once the load is gone."""
     port, token = server
-    limits: list[float] = []
-    done = threading.Event()
-
-    def watch() -> None:
-        while not done.wait(0.2):
-            limits.append(_limit(port))
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    try:
-        load, probes, unanswered, summary = _overload(port, token, tmp_path, 20)
-    finally:
-        done.set()
-        watcher.join(CLIENT_TIMEOUT_S)
+    (load, probes, unanswered, summary), limits = _watching_limit(
+        port, lambda: _overload(port, token, tmp_path, 20), every_s=0.2
+    )
     time.sleep(0.5)  # nothing refused for 100 ms: the burst limit is back
     after = _limit(port)
     summary += f"; limit during {limits}, after {after}"
@@ -175,20 +164,9 @@ def test_given_lasting_overload_then_the_in_flight_limit_falls_and_climbs_back_a
     gone the limit is back at its maximum for the next app's burst."""
     port, token = server
     before = _limit(port)
-    limits: list[float] = []
-    done = threading.Event()
-
-    def watch() -> None:  # apart from the probes, which must keep their pace
-        while not done.wait(0.3):
-            limits.append(_limit(port))
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    try:
-        load, probes, unanswered, summary = _overload(port, token, tmp_path, 20)
-    finally:
-        done.set()
-        watcher.join(CLIENT_TIMEOUT_S)
+    (load, probes, unanswered, summary), limits = _watching_limit(
+        port, lambda: _overload(port, token, tmp_path, 20), every_s=0.3
+    )
     time.sleep(2.0)  # idle: 100 ms a place
     after = _limit(port)
     summary += f"; limit before {before}, during {limits}, after {after}"
@@ -196,6 +174,32 @@ def test_given_lasting_overload_then_the_in_flight_limit_falls_and_climbs_back_a
     assert before == 16, summary
     assert min(limits) < 16, summary
     assert after == 16, summary
+
+
+# What an overload left: the load's figures, the /livez probes' seconds, the
+# probes unanswered, and a summary for failed assertions.
+Overloaded = tuple[Load, list[float], int, str]
+
+
+def _watching_limit(
+    port: int, overload: Callable[[], Overloaded], every_s: float
+) -> tuple[Overloaded, list[float]]:
+    """``overload()``, with the in-flight limit read every ``every_s`` on a
+    thread of its own, apart from the probes, which must keep their pace."""
+    limits: list[float] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(every_s):
+            limits.append(_limit(port))
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        return overload(), limits
+    finally:
+        done.set()
+        watcher.join(CLIENT_TIMEOUT_S)
 
 
 def _limit(port: int) -> float:
@@ -208,9 +212,7 @@ def _limit(port: int) -> float:
     raise AssertionError("no roost_http_in_flight_limit on /metrics")
 
 
-def _overload(
-    port: int, token: str, tmp_path: Path, connections: int
-) -> tuple[Load, list[float], int, str]:
+def _overload(port: int, token: str, tmp_path: Path, connections: int) -> Overloaded:
     """``connections`` clients asking again at once for OVERLOAD_S, /livez
     probed meanwhile."""
     report_path = tmp_path / "load.json"
