@@ -6,6 +6,7 @@ the index only proposes candidates (roost/search/index.py says which).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Any
 
@@ -91,7 +92,12 @@ async def search_statuses(
     )
     shown = heard[offset : offset + limit]
     if reads is not None:
-        return await by_ids(reads, viewer, shown)
+        found = await by_ids(reads, viewer, shown)
+        # As a notifications page does (``notification_page``): prepared reads
+        # on SQLite run on the loop, and admission control counts its turns.
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        return found
     return await statuses_by_ids(await connect(), viewer, shown)
 
 
