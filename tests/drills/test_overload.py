@@ -134,26 +134,6 @@ def test_given_more_clients_than_a_process_can_serve_then_excess_gets_503_and_li
     _check(load, probes, unanswered, summary)
 
 
-def test_given_lasting_overload_with_the_defaults_then_sqlite_admits_one_request_at_a_time(
-    server: tuple[int, str], roost: Roost, tmp_path: Path
-) -> None:
-    """The fixed limits: once an overload lasts, one request at a time on
-    SQLite (where one event loop does all of a request's work, two admitted
-    at once each took about twice as long: bench/README.md, "bench.overload")
-    and four on PostgreSQL (whose requests also wait on round trips); the
-    burst limit again once the load is gone."""
-    port, token = server
-    (load, probes, unanswered, summary), limits = _watching_limit(
-        port, lambda: _overload(port, token, tmp_path, 20), every_s=0.2
-    )
-    time.sleep(0.5)  # nothing refused for 100 ms: the burst limit is back
-    after = _limit(port)
-    summary += f"; limit during {limits}, after {after}"
-    _check(load, probes, unanswered, summary)
-    assert min(limits) == (1 if roost.settings.is_sqlite else 4), summary
-    assert after == 16, summary
-
-
 @pytest.mark.settings(adaptive_in_flight=True)
 def test_given_lasting_overload_then_the_in_flight_limit_falls_and_climbs_back_after(
     server: tuple[int, str], tmp_path: Path

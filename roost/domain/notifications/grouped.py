@@ -10,7 +10,6 @@ through the policy, and a group whose post is no longer visible is left out.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -410,16 +409,11 @@ async def grouped_page_read(
     if kinds.types or kinds.exclude_types or kinds.from_account_id is not None:
         return await grouped_page(await reads.conn(), viewer, page, kinds)
     collected = await _collect_read(reads, viewer, page, kinds)
-    grouped = await _grouped(
+    return await _grouped(
         collected,
         partial(_aggregate_read, reads, viewer, kinds),
         partial(_with_entities_read, reads, viewer),
     )
-    # As a notifications page does (``queries.notification_page``): prepared
-    # reads on SQLite run on the loop, and admission control counts its turns.
-    await asyncio.sleep(0)
-    await asyncio.sleep(0)
-    return grouped
 
 
 async def _grouped(
