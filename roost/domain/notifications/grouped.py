@@ -6,6 +6,11 @@ show again on an older page, as Mastodon's does. Every notification counted
 is one the viewer is shown now (``queries.shown_query``: the privacy policy in
 SQL); the accounts and posts returned beside the groups are cleared again
 through the policy, and a group whose post is no longer visible is left out.
+
+Above 500 lines: the page is read two ways with the same rules, through
+SQLAlchemy (filtered pages, large groups) and through prepared reads (what
+apps ask on every refresh), and the two are kept side by side so that a rule
+changed in one is seen beside the other.
 """
 
 from __future__ import annotations
