@@ -62,8 +62,8 @@ def _whole_suite(config: pytest.Config) -> bool:
     return all(Path(config.invocation_params.dir, a).resolve() == tests_dir for a in args)
 
 
-def _counts(items: list[pytest.Item]) -> dict[str, int]:
-    return dict(sorted(Counter(item.nodeid.split("::", 1)[0] for item in items).items()))
+def _counts(nodeids: list[str]) -> dict[str, int]:
+    return dict(sorted(Counter(nodeid.split("::", 1)[0] for nodeid in nodeids).items()))
 
 
 def shrunk(before: dict[str, Any], now: dict[str, int]) -> list[str]:
@@ -80,36 +80,67 @@ def shrunk(before: dict[str, Any], now: dict[str, int]) -> list[str]:
     return lines
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(
-    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
-) -> None:
-    # tryfirst: counted before -k and -m deselect anything.
-    if not _whole_suite(config):
-        return
-    now = _counts(items)
+def _check_collected(config: pytest.Config, now: dict[str, int]) -> list[str]:
+    """Record or check a whole run's counts; the lines of what shrank."""
     record = {"total": sum(now.values()), "files": now}
     if config.getoption("record_collected"):
         for path in (RECORD, LOCAL):
             path.parent.mkdir(exist_ok=True)
             path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-        return
+        return []
     problems: list[str] = []
     for source in (RECORD, LOCAL):
         if source.is_file():
             problems += shrunk(json.loads(source.read_text(encoding="utf-8")), now)
     if problems:
         _problem.extend(dict.fromkeys(problems))
-        raise pytest.UsageError(
-            "the suite collects fewer tests than it did:\n  "
-            + "\n  ".join(_problem)
-            + "\nA test renamed out of test_*, a file that no longer collects, or tests "
-            "removed on purpose (then record: scripts/test --collect-only -q "
-            "--record-collected)"
-        )
+        return list(_problem)
     if not config.option.collectonly:
         LOCAL.parent.mkdir(exist_ok=True)
         LOCAL.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    return []
+
+
+def _shrunk_message(problems: list[str]) -> str:
+    return (
+        "the suite collects fewer tests than it did:\n  "
+        + "\n  ".join(problems)
+        + "\nA test renamed out of test_*, a file that no longer collects, or tests "
+        "removed on purpose (then record: scripts/test --collect-only -q "
+        "--record-collected)"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    # tryfirst: counted before -k and -m deselect anything.
+    if hasattr(config, "workerinput") or not _whole_suite(config):
+        # An xdist worker leaves the check to the controller, which sees every
+        # worker's collection: a worker that stopped here would end its session
+        # with tests assigned to it, which xdist reports as an internal error
+        # naming an innocent test instead of what shrank.
+        return
+    problems = _check_collected(config, _counts([item.nodeid for item in items]))
+    if problems:
+        raise pytest.UsageError(_shrunk_message(problems))
+
+
+_distributed_checked: list[bool] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """Under xdist, the controller checks the first worker's collection (the
+    others must match it, or xdist stops the run itself)."""
+    config: pytest.Config = node.config
+    if _distributed_checked or not _whole_suite(config):
+        return
+    _distributed_checked.append(True)
+    problems = _check_collected(config, _counts(ids))
+    if problems:
+        pytest.exit(_shrunk_message(problems), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

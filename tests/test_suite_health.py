@@ -80,6 +80,30 @@ def test_given_a_recorded_count_when_a_test_or_file_stops_collecting_then_the_ru
     assert _pytest(tmp_path, "tests/a_test.py").returncode == pytest.ExitCode.OK
 
 
+def test_given_a_recorded_count_when_xdist_workers_collect_fewer_then_the_run_names_them(
+    tmp_path: Path,
+) -> None:
+    # As scripts/test runs the suite: under xdist a worker that stopped in its
+    # own collection left xdist to report an internal error naming an innocent
+    # test, and nothing said what had shrunk.
+    tests = _toy(tmp_path)
+    assert _pytest(tmp_path, "--collect-only", "-q", "--record-collected").returncode == 0
+    (tests / "test_a.py").write_text(TWO_TESTS.replace("def test_two", "def tset_two"))
+
+    shrunk = _pytest(tmp_path, "-n", "2", "--dist", "loadgroup")
+
+    said = shrunk.stdout + shrunk.stderr
+    assert shrunk.returncode == pytest.ExitCode.USAGE_ERROR, said
+    assert "INTERNALERROR" not in said
+    assert "tests/test_a.py: 2 recorded, 1 collected" in said
+    assert "passed" not in said
+
+    # Recorded again, the same distributed run passes.
+    assert _pytest(tmp_path, "--collect-only", "-q", "--record-collected").returncode == 0
+    again = _pytest(tmp_path, "-n", "2", "--dist", "loadgroup")
+    assert again.returncode == pytest.ExitCode.OK, again.stdout + again.stderr
+
+
 def test_given_a_test_that_fails_once_when_rerun_then_it_is_named_flaky(tmp_path: Path) -> None:
     tests = _toy(tmp_path)
     (tests / "test_flaky.py").write_text(FLAKY)
