@@ -98,8 +98,8 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
                 _run, connection._conn, operation, parameters
             )
             self._cursor = ran  # type: ignore[assignment]
-            if ran.rows is not None:
-                self._rows = collections.deque(ran.rows)
+            # A statement without rows leaves none behind from an earlier one.
+            self._rows = collections.deque(ran.rows or ())
             return ran
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
