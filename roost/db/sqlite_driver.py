@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,23 +92,22 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows = collections.deque()
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        return await self._on_thread(_run, operation, parameters)
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
+        return await self._on_thread(_run_many, operation, seq_of_parameters)
+
+    async def _on_thread(
+        self, run: Callable[[sqlite3.Connection, str, Any], _Ran], operation: Any, parameters: Any
+    ) -> _Ran:
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         async with self._adapt_connection._execute_mutex:
             ran: _Ran = await connection._execute(  # type: ignore[no-untyped-call]
-                _run, connection._conn, operation, parameters
+                run, connection._conn, operation, parameters
             )
             self._cursor = ran  # type: ignore[assignment]
             # A statement without rows leaves none behind from an earlier one.
             self._rows = collections.deque(ran.rows or ())
-            return ran
-
-    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
-        connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
-        async with self._adapt_connection._execute_mutex:
-            ran: _Ran = await connection._execute(  # type: ignore[no-untyped-call]
-                _run_many, connection._conn, operation, seq_of_parameters
-            )
-            self._cursor = ran  # type: ignore[assignment]
             return ran
 
 
