@@ -3,10 +3,10 @@
 aiosqlite runs each call on its connection's thread and hands the result back
 to the event loop: a hop that costs some 40 to 80 microseconds of CPU (a
 queue, a future, the loop's self-pipe, the GIL changing hands). SQLAlchemy's
-adapter makes four per statement (open a cursor, execute, fetch the rows,
-close the cursor), then one more to begin a transaction the same way, and
-one to roll back a connection going back to the pool even when it has no
-transaction open. Measured on SQLite, a trivial statement cost about 500
+adapter makes three or four per statement (open a cursor, execute, fetch
+the rows if there are any, close the cursor), beginning a transaction is
+such a statement, and one more rolls back a connection going back to the
+pool even when it has no transaction open. Measured on SQLite, a trivial statement cost about 500
 microseconds of CPU that way, a hundred times the statement itself; a post's
 jobs (some 50 statements) spent most of their time in hops.
 
