@@ -162,7 +162,7 @@ class Database:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             if ":memory:" in self.url:
                 kwargs["poolclass"] = NullPool
-            # One thread hop per statement instead of four (roost/db/sqlite_driver.py).
+            # One trip to the connection thread per statement (roost/db/sqlite_driver.py).
             kwargs["module"] = one_hop_dbapi()
         else:
             kwargs.update(
