@@ -6,7 +6,10 @@ and ``roost serve`` / ``roost worker`` processes on them.
 
 The database is created for the run and dropped afterwards; the redis-server
 is started on a free port with no persistence and stopped afterwards, so a
-benchmark that flushes it disturbs nothing else.
+benchmark that flushes it disturbs nothing else. ``kept(where)`` instead keeps
+both: the database is named in ``where/stack.json`` and left in place, and
+Redis saves its data under ``where/redis`` when stopped and loads it when
+started again (``bench.growth --scaled --keep``, ``bench.explain --scaled``).
 
 Accounts that only follow (thousands of them) are inserted in bulk with
 SQLAlchemy Core, as ``do_create_account`` and ``do_follow`` would leave them
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -118,29 +122,88 @@ def stack() -> Iterator[Stack]:
 
 @contextlib.contextmanager
 def _stack(scratch: Path) -> Iterator[Stack]:
-    if shutil.which("redis-server") is None:
-        raise SystemExit("redis-server is not on PATH")
     name = f"roost_bench_{secrets.token_hex(4)}"
     asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        with _redis(scratch, persist=False) as (port, pid):
+            built = _built(name, port, pid, scratch / "data")
+            asyncio.run(_migrate(built.settings()))
+            yield built
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextlib.contextmanager
+def kept(where: Path) -> Iterator[tuple[Stack, bool]]:
+    """The stack kept in ``where``: made (and migrated) the first time, reused
+    after. Yields it and whether it was there already. Dropped by hand:
+    ``DROP DATABASE`` the name in ``where/stack.json``, then remove ``where``."""
+    described = where / "stack.json"
+    again = described.is_file()
+    if again:
+        name = json.loads(described.read_text())["database"]
+    else:
+        name = f"roost_bench_kept_{secrets.token_hex(4)}"
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+        where.mkdir(parents=True, exist_ok=True)
+        described.write_text(json.dumps({"database": name}))
+    (where / "redis").mkdir(parents=True, exist_ok=True)
+    with _redis(where / "redis", persist=True) as (port, pid):
+        built = _built(name, port, pid, where / "data")
+        if not again:
+            asyncio.run(_migrate(built.settings()))
+        yield built, again
+
+
+def _built(name: str, port: int, redis_pid: int, data_dir: Path) -> Stack:
+    base, _, _ = ADMIN_URL.rpartition("/")
+    built = Stack(f"{base}/{name}", port, data_dir, redis_pid=redis_pid)
+    built.data_dir.mkdir(parents=True, exist_ok=True)
+    return built
+
+
+@contextlib.contextmanager
+def _redis(directory: Path, *, persist: bool) -> Iterator[tuple[int, int]]:
+    """A private redis-server on a free port: (port, pid). Persisting, it
+    loads ``directory/dump.rdb`` on start and writes it when stopped."""
+    if shutil.which("redis-server") is None:
+        raise SystemExit("redis-server is not on PATH")
     port = _server.free_port()
+    # A save point makes SIGTERM write the snapshot; none makes it write none.
+    save = "3600 1" if persist else ""
     redis = subprocess.Popen(
         [
             *("redis-server", "--port", str(port), "--bind", "127.0.0.1"),
-            *("--save", "", "--appendonly", "no", "--dir", str(scratch)),
+            *("--save", save, "--appendonly", "no", "--dir", str(directory)),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        base, _, _ = ADMIN_URL.rpartition("/")
-        built = Stack(f"{base}/{name}", port, scratch / "data", redis_pid=redis.pid)
-        built.data_dir.mkdir(parents=True, exist_ok=True)
-        asyncio.run(_migrate(built.settings()))
-        yield built
+        _until_redis_answers(port)
+        yield port, redis.pid
     finally:
         redis.terminate()
-        redis.wait(timeout=10)
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        redis.wait(timeout=120)
+
+
+def _until_redis_answers(port: int) -> None:
+    """Loading a large snapshot takes a while; PING answers LOADING until done."""
+    import redis as redis_client
+
+    client = redis_client.Redis(port=port)
+    deadline = time.monotonic() + 120
+    try:
+        while True:
+            try:
+                client.ping()
+                return
+            except (redis_client.ConnectionError, redis_client.BusyLoadingError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+    finally:
+        client.close()
 
 
 def _cpu_seconds(pid: int) -> float:

@@ -151,21 +151,35 @@ def _one_size(
             shutil.rmtree(scratch / f"data-{size.name}", ignore_errors=True)
 
 
-def keep(where: Path, size: _grow.Size, recent: float) -> int:
-    """Build ``size`` into ``where/data`` and leave it there, with the seed's
-    description that ``bench.routes --profile --keep where`` reads."""
+def keep(where: Path, size: _grow.Size, recent: float, *, scaled: bool = False) -> int:
+    """Build ``size`` into ``where`` and leave it there, with the seed's
+    description (``where/data/bench-seeded.json``) that ``bench.routes
+    --profile --keep where`` and ``bench.explain --keep where`` read.
+    Scaled: a PostgreSQL database and a Redis snapshot (bench/_scaled.py,
+    ``kept``)."""
     from roost.config import load_settings
 
     data_dir = where / "data"
     if (data_dir / "bench-seeded.json").is_file():
         print(f"{data_dir} is built already")
         return 0
-    settings = load_settings(data_dir=data_dir, database_url="", redis_url="", domain="localhost")
-    built = asyncio.run(_grow.build(settings, size, recent=recent))
+    if scaled:
+        from bench import _scaled
+
+        with _scaled.kept(where) as (stack, _):
+            settings = stack.settings(domain="localhost")
+            built = asyncio.run(_grow.build(settings, size, recent=recent))
+            stored = f"PostgreSQL database {stack.database_name}"
+    else:
+        settings = load_settings(
+            data_dir=data_dir, database_url="", redis_url="", domain="localhost"
+        )
+        built = asyncio.run(_grow.build(settings, size, recent=recent))
+        stored = f"{_db_size(data_dir) / 1e6:.0f} MB"
     (data_dir / "bench-seeded.json").write_text(json.dumps(built.seeded.__dict__))
     print(
         f"{size.name} in {data_dir}: actions' seed {built.seed_s:.0f}s, bulk {built.bulk_s:.0f}s,"
-        f" search index {built.index_s:.0f}s, {_db_size(data_dir) / 1e6:.0f} MB"
+        f" search index {built.index_s:.0f}s, {stored}"
     )
     return 0
 
@@ -229,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     sizes = [_grow.SIZES[s.strip().lower()] for s in args.sizes.split(",")]
     if args.keep:
-        return keep(args.keep, sizes[0], args.interleave)
+        return keep(args.keep, sizes[0], args.interleave, scaled=args.scaled)
 
     print(f"load generator: {_load.generator(builtin=args.builtin)}")
     print(_server.machine())

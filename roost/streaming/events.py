@@ -41,6 +41,11 @@ class StreamEvent:
     # The reaction (an emoji or a custom emoji's shortcode) of an
     # announcement.reaction event.
     name: str | None = None
+    # For a new post, the post it replies to, when its maker said
+    # (``parent_known`` tells None "no parent" from None "not said"): every
+    # process's page cache forgets the parent's thread without reading it back.
+    parent_id: int | None = None
+    parent_known: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -49,6 +54,11 @@ class StreamEvent:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StreamEvent:
-        values = dict(data)
+        # Fields this version does not know are dropped: during a rolling
+        # upgrade an older process hears a newer one's events.
+        values = {k: v for k, v in data.items() if k in _FIELDS}
         values["audience"] = tuple(values.get("audience") or ())
         return cls(**values)
+
+
+_FIELDS = frozenset(StreamEvent.__dataclass_fields__)
