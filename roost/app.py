@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -86,6 +87,9 @@ def create_app(
         app.state.job_runner = runner
         task = None
         if settings.run_jobs_in_process:
+            admission = getattr(app, "admission", None)
+            if settings.jobs_give_way_ms and isinstance(admission, Admission):
+                svc.db.give_way = partial(admission.quiet, settings.jobs_give_way_ms / 1000)
             task = asyncio.create_task(runner.run_forever(), name="roost-jobs")
         ops_tasks = start_ops_tasks(settings)
         if settings.run_jobs_in_process:

@@ -109,6 +109,11 @@ class Settings(BaseSettings):
     # Bearer token for /metrics; empty: only loopback clients may read it.
     metrics_token: str = ""
     run_jobs_in_process: bool = True
+    # A server running jobs in process runs each job's next transaction when
+    # no request is in flight, waiting at most this long for such a moment
+    # (0: jobs and requests interleave freely). Requests go first; jobs are
+    # delayed by at most this much per transaction under sustained load.
+    jobs_give_way_ms: int = Field(default=50, ge=0, le=10_000)
     # Scaled mode (ROOST_REDIS_URL set): keys are namespaced so several
     # installations (or test runs) can share one Redis.
     redis_prefix: str = Field(default="roost:", min_length=1, max_length=64)

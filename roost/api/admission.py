@@ -67,6 +67,7 @@ next on that connection.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -207,6 +208,8 @@ class Admission:
         self._caught_up_at = 0.0
         self._refused_unlogged = 0
         self._logged_at = -LOG_EVERY_S
+        # Set while no request is in flight (``quiet``); made on first use.
+        self._quiet: asyncio.Event | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._loop_thread.bound:
@@ -386,7 +389,21 @@ class Admission:
             return False
         return True
 
+    async def quiet(self, patience_s: float) -> None:
+        """Until no request is in flight (nor admitted and on its way), or
+        ``patience_s`` has passed: background work in this process waits here
+        (roost/db/engine.py, ``Database.give_way``), so that requests go first
+        but the work is never held up for longer than that."""
+        if self.in_flight + self.reserved <= 0:
+            return
+        if self._quiet is None:
+            self._quiet = asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._quiet.wait(), patience_s)
+
     def _note_taken(self) -> None:
+        if self._quiet is not None:
+            self._quiet.clear()
         if (
             self.sustained_in_flight
             and self._above_since is None
@@ -396,6 +413,8 @@ class Admission:
             self._cpu_above_since = self._cpu_clock()
 
     def _note_freed(self) -> None:
+        if self._quiet is not None and self.in_flight + self.reserved <= 0:
+            self._quiet.set()
         if self.in_flight + self.reserved <= self._above:
             self._above_since = None
 

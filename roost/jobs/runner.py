@@ -35,7 +35,7 @@ from sqlalchemy import and_, delete, or_, select, update
 
 from roost.clock import utcnow
 from roost.config import Settings
-from roost.db.engine import Database
+from roost.db.engine import Database, background_work
 from roost.db.tables import jobs
 from roost.errors import RetryLater, Unavailable
 from roost.jobs import outbox
@@ -133,6 +133,10 @@ class JobRunner:
         return and_(jobs.c.id == job["id"], jobs.c.locked_by == self.worker_id)
 
     async def run_job(self, job: dict[str, Any]) -> bool:
+        with background_work():
+            return await self._run_job(job)
+
+    async def _run_job(self, job: dict[str, Any]) -> bool:
         kind = job_class(job["kind"])
         started = time.monotonic()
         keeper = asyncio.create_task(self._keep_lease(job), name=f"lease-{job['id']}")
@@ -246,7 +250,8 @@ class JobRunner:
         timeout holds up neither the rest of its batch nor the next one."""
         while len(self._running) >= MAX_CONCURRENT:
             await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
-        batch = await self.claim()
+        with background_work():
+            batch = await self.claim()
         for job in batch:
             if self._stopping:
                 await self._release(job)

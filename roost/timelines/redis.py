@@ -221,7 +221,7 @@ class RedisTimelineStore:
             fetch = want if round_ == 0 else want * 4
             cached = first if round_ == 0 else await self._range(key, cursor, fetch)
             merged = (
-                await timeline.merged(await reads.conn(), sources, cursor, fetch)
+                await timeline.merged(reads, sources, cursor, fetch)
                 if sources.big_accounts or sources.tags
                 else []
             )
@@ -260,7 +260,7 @@ class RedisTimelineStore:
         query (plus the hydration every loaded post needs)."""
         views = await timeline.shown(reads, ids)
         if len(views) < len(ids):
-            gone = await timeline.gone(await reads.conn(), ids)
+            gone = await timeline.gone(reads, ids)
             if gone:
                 # Deleted, or left behind by an unfollow (a member removed):
                 # tidy up so the next read does not look at them again.

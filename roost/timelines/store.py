@@ -89,14 +89,14 @@ class Timeline(Protocol[T]):
         the most followers an account may have and still be fanned out)."""
 
     async def merged(
-        self, conn: AsyncConnection, sources: Sources, bounds: Bounds, limit: int
+        self, reads: ReadScope, sources: Sources, bounds: Bounds, limit: int
     ) -> list[int]:
         """The newest ``limit`` ids within ``bounds`` from ``sources``."""
 
     async def shown(self, reads: ReadScope, ids: Sequence[int]) -> list[T]:
         """Those of ``ids`` that belong on it now, cleared, newest first."""
 
-    async def gone(self, conn: AsyncConnection, ids: Sequence[int]) -> list[int]:
+    async def gone(self, reads: ReadScope, ids: Sequence[int]) -> list[int]:
         """Those of ``ids`` to remove from a cache (not merely hidden for now)."""
 
     async def contents(self, conn: AsyncConnection, limit: int) -> list[int]:

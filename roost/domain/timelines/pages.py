@@ -100,15 +100,27 @@ def _tagged_bound(prefix: str, count: int) -> Any:
 _PREPARED_TAGS = 4
 
 
-def _tag(shape: tuple[int, int, int, bool, str], viewer: Viewer) -> Select[Any]:
-    any_n, all_n, none_n, only_media, origin = shape
+def _one_tag_joined(query: Select[Any]) -> Select[Any]:
+    """Posts with the one tag ``tag_any0``, by a join on the (tag, post)
+    index: PostgreSQL then walks that index newest first and stops at a
+    page, where ``IN`` made it gather every post with the tag and sort them
+    (4,500 posts, 120 ms, at 1M posts)."""
+    tag_id = select(tags.c.id).where(tags.c.name_key == bindparam("tag_any0", type_=String()))
+    return query.join(status_tags, status_tags.c.status_id == statuses.c.id).where(
+        status_tags.c.tag_id == tag_id.scalar_subquery()
+    )
+
+
+def _tag(shape: tuple[int, int, int, bool, str, bool], viewer: Viewer) -> Select[Any]:
+    any_n, all_n, none_n, only_media, origin, joined = shape
     query = feed_select(viewer).where(
         origin_clause(origin),
         statuses.c.visibility == int(Visibility.PUBLIC),
         statuses.c.reblog_of_id.is_(None),
-        _tagged_bound("tag_any", any_n),
         public_filter(viewer, now=read_time()),
     )
+    tagged = _one_tag_joined if joined else (lambda q: q.where(_tagged_bound("tag_any", any_n)))
+    query = tagged(query)
     for n in range(all_n):
         query = query.where(_tagged_bound(f"tag_all{n}_", 1))
     if none_n:
@@ -116,7 +128,7 @@ def _tag(shape: tuple[int, int, int, bool, str], viewer: Viewer) -> Select[Any]:
     return query.where(with_media()) if only_media else query
 
 
-_TAGS: dict[tuple[int, int, int, bool, str], PagedRead] = {}
+_TAGS: dict[tuple[int, int, int, bool, str, bool], PagedRead] = {}
 
 
 async def tag_page(
@@ -141,7 +153,10 @@ async def tag_page(
         and all(all_keys)
         and len(any_keys) + len(all_keys) + len(none_keys) <= _PREPARED_TAGS
     ):
-        shape = (len(any_keys), len(all_keys), len(none_keys), only_media, origin)
+        # SQLite plans the IN form well (walking the newest posts); the join
+        # is PostgreSQL's, for one tag (with more, a post could come twice).
+        joined = len(any_keys) == 1 and reads.fast.dialect.name != "sqlite"
+        shape = (len(any_keys), len(all_keys), len(none_keys), only_media, origin, joined)
         read = _TAGS.get(shape)
         if read is None:
             read = _TAGS[shape] = PagedRead(partial(_tag, shape))
