@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.growth [--sizes 10k,100k,1m] [--seconds 3] [--scaled]
     .venv/bin/python -m bench.growth --sizes 1m --build-only
+    .venv/bin/python -m bench.growth --scaled --sizes 1m --keep DIR   (then --measure)
 
 For each size (bench/_grow.py: 10k posts and 1k accounts, 100k and 10k, 1M
 and 100k) a fresh data directory in a temporary directory (``--scaled``: a
@@ -79,32 +80,58 @@ def _scaled(size: _grow.Size, recent: float) -> Iterator[tuple[int, list[int], _
     with _scaled.stack() as stack:
         settings = stack.settings(domain="localhost")
         built = asyncio.run(_grow.build(settings, size, recent=recent))
-        started: list[subprocess.Popen[bytes]] = []
-        try:
-            port = _server.free_port()
-            env = stack.env(**_server.CAPACITY)
-            env["ROOST_DOMAIN"] = "localhost"
-            for args in (
-                ["serve", "--host", _server.HOST, "--port", str(port), "--log-level", "warning"],
-                ["worker", "--log-level", "warning"],
-            ):
-                log = stack.data_dir / f"{args[0]}.log"
-                with log.open("ab") as out:
-                    started.append(
-                        subprocess.Popen(
-                            [str(_server.ROOST), *args],
-                            env=env,
-                            stdout=out,
-                            stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL,
-                        )
+        with _serving(stack) as (port, pids):
+            yield port, pids, built, "PostgreSQL"
+
+
+@contextlib.contextmanager
+def _serving(stack: Any) -> Iterator[tuple[int, list[int]]]:
+    """``roost serve`` and ``roost worker`` on a scaled stack: the port and pids."""
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        port = _server.free_port()
+        env = stack.env(**_server.CAPACITY)
+        env["ROOST_DOMAIN"] = "localhost"
+        for args in (
+            ["serve", "--host", _server.HOST, "--port", str(port), "--log-level", "warning"],
+            ["worker", "--log-level", "warning"],
+        ):
+            log = stack.data_dir / f"{args[0]}.log"
+            with log.open("ab") as out:
+                started.append(
+                    subprocess.Popen(
+                        [str(_server.ROOST), *args],
+                        env=env,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        stdin=subprocess.DEVNULL,
                     )
-            _server.wait_until_answering(started[0], port)
-            time.sleep(0.5)
-            yield port, [p.pid for p in started], built, "PostgreSQL"
-        finally:
-            for process in started:
-                _server.stop(process)
+                )
+        _server.wait_until_answering(started[0], port)
+        time.sleep(0.5)
+        yield port, [p.pid for p in started]
+    finally:
+        for process in started:
+            _server.stop(process)
+
+
+def measure_kept(where: Path, seconds: float, builtin: bool, only: list[str]) -> int:
+    """Serve a stack ``keep --scaled`` built and measure its routes (``only``:
+    these, with home and /livez for the ratios). Posting adds its posts to it."""
+    from bench import _scaled
+
+    if not (where / "stack.json").is_file():
+        print(f"{where} holds no scaled stack: build it with --scaled --keep", file=sys.stderr)
+        return 2
+    seeded = routes.Seeded(**json.loads((where / "data" / "bench-seeded.json").read_text()))
+    with _scaled.kept(where) as (stack, _), _serving(stack) as (port, pids):
+        print(_server.machine())
+        measured = routes.measure_all(_server.HOST, port, pids, seeded, seconds, builtin, only)
+    print(f"\n{_server.machine()} (after)")
+    _, misses, failed = routes.report(measured)
+    for miss in misses:
+        print(f"MISSED {miss}")
+    return 1 if failed else 0
 
 
 def _key(name: str) -> str:
@@ -228,6 +255,12 @@ def main(argv: list[str] | None = None) -> int:
         " bench.routes --profile --keep DIR, EXPLAIN QUERY PLAN)",
     )
     parser.add_argument(
+        "--measure",
+        action="store_true",
+        help="with --keep DIR of a scaled build: serve it and measure its routes",
+    )
+    parser.add_argument("--route", action="append", default=[], help="with --measure: only these")
+    parser.add_argument(
         "--interleave",
         type=float,
         default=0.0,
@@ -242,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
         print(markdown(_results.load(_results.RESULTS / f"{name}.json")[-1]))
         return 0
     sizes = [_grow.SIZES[s.strip().lower()] for s in args.sizes.split(",")]
+    if args.keep and args.measure:
+        return measure_kept(args.keep, args.seconds, args.builtin, args.route)
     if args.keep:
         return keep(args.keep, sizes[0], args.interleave, scaled=args.scaled)
 

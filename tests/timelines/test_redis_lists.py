@@ -284,6 +284,20 @@ def test_given_more_posts_than_the_cap_when_paging_a_list_past_it_then_the_datab
 
 
 def test_given_random_lists_when_read_from_redis_then_they_match_sql(scaled: Scaled) -> None:
+    _given_random_lists_when_read_from_redis_then_they_match_sql(scaled)
+
+
+@pytest.mark.scaled(fanout_max_followers=1)
+def test_given_random_lists_all_merged_at_read_when_read_from_redis_then_they_match_sql(
+    scaled: Scaled,
+) -> None:
+    # Every account is over the fan-out threshold: each read merges their
+    # posts from the database (the account-by-account walk, its checks of
+    # direct posts and of the page's bounds) instead of reading fan-out's.
+    _given_random_lists_when_read_from_redis_then_they_match_sql(scaled)
+
+
+def _given_random_lists_when_read_from_redis_then_they_match_sql(scaled: Scaled) -> None:
     """Lists with every replies policy, posts, boosts, replies, direct posts,
     and afterwards members added and removed, a policy changed, an unfollow, a
     mute and a deletion: every list from Redis equals the SQL store's, page by

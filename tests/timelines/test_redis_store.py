@@ -209,6 +209,20 @@ def test_given_an_exclusive_list_when_its_members_post_then_redis_home_leaves_th
 
 
 def test_given_a_random_graph_when_read_from_redis_then_it_matches_sql(scaled: Scaled) -> None:
+    _given_a_random_graph_when_read_from_redis_then_it_matches_sql(scaled)
+
+
+@pytest.mark.scaled(fanout_max_followers=1)
+def test_given_a_random_graph_all_merged_at_read_when_read_from_redis_then_it_matches_sql(
+    scaled: Scaled,
+) -> None:
+    # Every account is over the fan-out threshold: each read merges their
+    # posts from the database (the account-by-account walk, its checks of
+    # direct posts and of the page's bounds) instead of reading fan-out's.
+    _given_a_random_graph_when_read_from_redis_then_it_matches_sql(scaled)
+
+
+def _given_a_random_graph_when_read_from_redis_then_it_matches_sql(scaled: Scaled) -> None:
     """Follows with and without boosts, replies, direct posts, followed hashtags,
     exclusive lists, mutes, unfollows and deletions: every account's home from
     Redis equals the SQL store's, page by page."""
