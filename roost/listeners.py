@@ -17,11 +17,7 @@ from roost.streaming.bus import EventBus
 def _stream_event(event: object) -> events.StreamEvent | None:
     if isinstance(event, domain.StatusCreated):
         return events.StreamEvent(
-            events.STATUS_CREATED,
-            status_id=event.status_id,
-            author_id=event.author_id,
-            parent_id=event.in_reply_to_id,
-            parent_known=event.parent_known,
+            events.STATUS_CREATED, status_id=event.status_id, author_id=event.author_id
         )
     if isinstance(event, domain.StatusEdited):
         return events.StreamEvent(

@@ -41,11 +41,6 @@ class StreamEvent:
     # The reaction (an emoji or a custom emoji's shortcode) of an
     # announcement.reaction event.
     name: str | None = None
-    # For a new post, the post it replies to, when its maker said
-    # (``parent_known`` tells None "no parent" from None "not said"): every
-    # process's page cache forgets the parent's thread without reading it back.
-    parent_id: int | None = None
-    parent_known: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -55,7 +50,9 @@ class StreamEvent:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> StreamEvent:
         # Fields this version does not know are dropped: during a rolling
-        # upgrade an older process hears a newer one's events.
+        # upgrade an older process hears a newer one's events. (A field added
+        # to the event must wait for a release after the one that first
+        # drops them: 0.1.0 refuses such an event whole, as malformed.)
         values = {k: v for k, v in data.items() if k in _FIELDS}
         values["audience"] = tuple(values.get("audience") or ())
         return cls(**values)

@@ -188,7 +188,7 @@ async def forget_changed_elsewhere(bus: Any, db: Database) -> None:
 async def _on_stream_event(event: stream.StreamEvent, db: Database) -> None:
     pages = pages_for(db)
     if event.kind == stream.STATUS_CREATED and event.status_id and event.author_id:
-        parent = event.parent_id if event.parent_known else await _parent_of(db, event.status_id)
+        parent = await _parent_of(db, event.status_id)
         pages.forget_post(event.status_id, event.author_id, parent)
     elif event.kind in (stream.STATUS_EDITED, stream.STATUS_REWRITTEN) and event.status_id:
         pages.forget_statuses([event.status_id])

@@ -4,18 +4,11 @@ change or a suspension (the same purge paths as the post caches)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from typing import Any
 from urllib.parse import urlsplit
 
-import orjson
-
 from roost.domain.accounts.moderation import do_suspend_account
-from roost.domain.events import StatusCreated
-from roost.listeners import _stream_event
 from roost.streaming.events import STATUS_CREATED, StreamEvent
-from roost.web.cache import Entry, _on_stream_event, pages_for
+from roost.web.cache import _on_stream_event, pages_for
 from tests.conftest import Roost
 
 
@@ -96,36 +89,6 @@ def test_given_a_cached_tag_page_when_a_new_post_uses_the_tag_then_it_shows(
     alice.post_status("two #garden post")
     roost.drain_jobs()
     assert "two" in roost.client.get("/tags/garden").text
-
-
-class _NoReads:
-    """A database that must not be read: the event says all that is needed."""
-
-    def read(self) -> Any:
-        raise AssertionError("the page cache read the database for what the event carried")
-
-
-def _thread_entry(status_id: int) -> Entry:
-    return Entry(b"", {}, "text/html", time.monotonic(), frozenset(), frozenset({status_id}), False)
-
-
-def test_given_a_reply_made_elsewhere_then_this_process_forgets_the_thread_without_a_read() -> None:
-    # Given this process keeps the page of post 7's thread (scaled mode: the
-    # reply is made by another server, heard over the bus as JSON)
-    db: Any = _NoReads()
-    pages = pages_for(db)
-    pages.put("/@alice/7", _thread_entry(7))
-    pages.put("/@bob/9", _thread_entry(9))
-    created = _stream_event(
-        StatusCreated(status_id=8, author_id=2, in_reply_to_id=7, parent_known=True)
-    )
-    assert created is not None
-    heard = StreamEvent.from_dict(orjson.loads(orjson.dumps(created.to_dict())))
-    # When it hears of the reply
-    asyncio.run(_on_stream_event(heard, db))
-    # Then the thread's page is gone, the unrelated page kept, nothing read
-    assert pages.get("/@alice/7") is None
-    assert pages.get("/@bob/9") is not None
 
 
 def test_given_an_event_from_a_newer_process_then_its_unknown_fields_are_ignored() -> None:
