@@ -25,6 +25,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -270,6 +271,41 @@ def processes(stack: Stack, *commands: Sequence[str], **env: str) -> Iterator[li
                 ports.append(port)
         time.sleep(0.5)  # workers: past their start-up, waiting for jobs
         yield ports
+    finally:
+        for process in started:
+            _server.stop(process)
+
+
+@contextlib.contextmanager
+def serving(stack: Stack, *, counting: bool = False) -> Iterator[tuple[int, list[int]]]:
+    """One ``roost serve`` and one ``roost worker`` on ``stack``, at the
+    capacity benchmarks use: yields the server's port and both pids.
+    ``counting``: the server counts its round trips (bench/_counting.py)."""
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        port = _server.free_port()
+        env = stack.env(**_server.CAPACITY)
+        env["ROOST_DOMAIN"] = "localhost"
+        for args in (
+            ["serve", "--host", _server.HOST, "--port", str(port), "--log-level", "warning"],
+            ["worker", "--log-level", "warning"],
+        ):
+            program = [str(_server.ROOST)]
+            if counting and args[0] == "serve":
+                program = [sys.executable, "-m", "bench._counting"]
+            with (stack.data_dir / f"{args[0]}.log").open("ab") as out:
+                started.append(
+                    subprocess.Popen(
+                        [*program, *args],
+                        env=env,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        stdin=subprocess.DEVNULL,
+                    )
+                )
+        _server.wait_until_answering(started[0], port)
+        time.sleep(0.5)  # the worker: past its start-up, waiting for jobs
+        yield port, [p.pid for p in started]
     finally:
         for process in started:
             _server.stop(process)

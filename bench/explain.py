@@ -79,6 +79,10 @@ async def _timed_postgresql(
     import asyncpg  # type: ignore[import-untyped]
 
     conn = await asyncpg.connect(url)
+    # EXPLAIN ANALYZE runs the statement: whatever it would change (a
+    # recorded statement that writes after all) is rolled back.
+    transaction = conn.transaction()
+    await transaction.start()
     try:
         found = []
         for sql, arguments in reads:
@@ -94,6 +98,7 @@ async def _timed_postgresql(
             found.append((ms, rows, plan, sql))
         return found
     finally:
+        await transaction.rollback()
         await conn.close()
 
 

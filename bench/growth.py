@@ -27,7 +27,6 @@ import contextlib
 import copy
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -80,39 +79,8 @@ def _scaled(size: _grow.Size, recent: float) -> Iterator[tuple[int, list[int], _
     with _scaled.stack() as stack:
         settings = stack.settings(domain="localhost")
         built = asyncio.run(_grow.build(settings, size, recent=recent))
-        with _serving(stack) as (port, pids):
+        with _scaled.serving(stack) as (port, pids):
             yield port, pids, built, "PostgreSQL"
-
-
-@contextlib.contextmanager
-def _serving(stack: Any) -> Iterator[tuple[int, list[int]]]:
-    """``roost serve`` and ``roost worker`` on a scaled stack: the port and pids."""
-    started: list[subprocess.Popen[bytes]] = []
-    try:
-        port = _server.free_port()
-        env = stack.env(**_server.CAPACITY)
-        env["ROOST_DOMAIN"] = "localhost"
-        for args in (
-            ["serve", "--host", _server.HOST, "--port", str(port), "--log-level", "warning"],
-            ["worker", "--log-level", "warning"],
-        ):
-            log = stack.data_dir / f"{args[0]}.log"
-            with log.open("ab") as out:
-                started.append(
-                    subprocess.Popen(
-                        [str(_server.ROOST), *args],
-                        env=env,
-                        stdout=out,
-                        stderr=subprocess.STDOUT,
-                        stdin=subprocess.DEVNULL,
-                    )
-                )
-        _server.wait_until_answering(started[0], port)
-        time.sleep(0.5)
-        yield port, [p.pid for p in started]
-    finally:
-        for process in started:
-            _server.stop(process)
 
 
 def measure_kept(where: Path, seconds: float, builtin: bool, only: list[str]) -> int:
@@ -124,7 +92,7 @@ def measure_kept(where: Path, seconds: float, builtin: bool, only: list[str]) ->
         print(f"{where} holds no scaled stack: build it with --scaled --keep", file=sys.stderr)
         return 2
     seeded = routes.Seeded(**json.loads((where / "data" / "bench-seeded.json").read_text()))
-    with _scaled.kept(where) as (stack, _), _serving(stack) as (port, pids):
+    with _scaled.kept(where) as (stack, _), _scaled.serving(stack) as (port, pids):
         print(_server.machine())
         measured = routes.measure_all(_server.HOST, port, pids, seeded, seconds, builtin, only)
     print(f"\n{_server.machine()} (after)")

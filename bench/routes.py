@@ -40,7 +40,6 @@ import os
 import pstats
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -492,40 +491,12 @@ def scaled(posts: int, bulk: int) -> Iterator[tuple[int, list[int], Seeded]]:
     with _scaled.stack() as stack:
         settings = stack.settings(domain="localhost")
         seeded = asyncio.run(seed(settings, posts=posts, bulk=bulk, rng=random.Random(11)))
-        started: list[subprocess.Popen[bytes]] = []
-        try:
-            port = _server.free_port()
-            env = stack.env(**_server.CAPACITY)
-            env["ROOST_DOMAIN"] = "localhost"
-            for args in (
-                ["serve", "--host", _server.HOST, "--port", str(port), "--log-level", "warning"],
-                ["worker", "--log-level", "warning"],
-            ):
-                log = stack.data_dir / f"{args[0]}.log"
-                # The server counts its round trips (bench/_counting.py).
-                program = (
-                    [sys.executable, "-m", "bench._counting"]
-                    if args[0] == "serve"
-                    else [str(_server.ROOST)]
-                )
-                with log.open("ab") as out:
-                    started.append(
-                        subprocess.Popen(
-                            [*program, *args],
-                            env=env,
-                            stdout=out,
-                            stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL,
-                        )
-                    )
-            _server.wait_until_answering(started[0], port)
-            time.sleep(0.5)
+        with _scaled.serving(stack, counting=True) as (port, pids):
             _backend_cpu.append(stack.backend_cpu_seconds)
-            yield port, [p.pid for p in started], seeded
-        finally:
-            _backend_cpu.clear()
-            for process in started:
-                _server.stop(process)
+            try:
+                yield port, pids, seeded
+            finally:
+                _backend_cpu.clear()
 
 
 def _backend_spent(before: dict[int, float], after: dict[int, float]) -> float:

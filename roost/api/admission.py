@@ -218,8 +218,10 @@ class Admission:
         if kind == "http":
             path: str = scope["path"]
             if path in HEALTH or path.rstrip("/") in HEALTH:
+                self._unreserve(scope)
                 await self.app(scope, receive, send)
             elif path.startswith(STREAMING_PREFIXES):
+                self._unreserve(scope)
                 await self._stream(scope, receive, send)
             else:
                 await self._request(scope, receive, send)
@@ -227,6 +229,15 @@ class Admission:
             await self._stream(scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+    def _unreserve(self, scope: Scope) -> None:
+        """A place reserved by ``early`` for what turned out to be a health
+        check or a stream (``early`` reads the path as sent, percent-encoded;
+        the scope's is decoded): given back, or it would be taken for good
+        (and ``quiet`` would never see the server idle)."""
+        if scope.pop(self.RESERVED, None) is not None:
+            self.reserved -= 1
+            self._note_freed()
 
     def now(self) -> float:
         """The clock admission control times requests by."""

@@ -253,12 +253,14 @@ class Database:
         await self._maybe_give_way()
         self.storage.refuse_below_floor()
         lock: Any = self._write_lock if self._write_lock is not None else nullcontext()
-        async with lock, _WriteScope(self.engine, self.listeners, self.storage) as tx:
-            writing = _WRITING.set(True)
-            try:
+        # Held from before the lock until after it is let go: the commit's
+        # listeners run while it is held, and reads of theirs must not wait.
+        writing = _WRITING.set(True)
+        try:
+            async with lock, _WriteScope(self.engine, self.listeners, self.storage) as tx:
                 yield tx
-            finally:
-                _WRITING.reset(writing)
+        finally:
+            _WRITING.reset(writing)
 
     @asynccontextmanager
     async def scope(self) -> AsyncIterator[ReadScope]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from roost.api.admission import Admission
+from roost.api.admission import ADMITTED, Admission
 from roost.config import load_settings
 from roost.db.engine import Database, background_work
 from roost.observability.metrics import Metrics
@@ -144,5 +144,54 @@ def test_given_no_request_in_flight_then_background_work_does_not_wait(tmp_path:
         entered: list[float] = []
         await _background_write(db, entered)
         assert entered[0] - began < 1.0
+
+    _run(tmp_path, body, patience_s=5.0)
+
+
+def test_given_a_place_reserved_for_what_turns_out_a_health_check_then_it_is_given_back() -> None:
+    async def main() -> None:
+        serving = _Serving()
+        admission = serving.admission
+        # Given a request admitted as its headers arrived, its path read as
+        # sent (percent-encoded), which the server then decodes to /livez/
+        assert admission.early("/livez%2F") is ADMITTED
+        assert admission.reserved == 1
+        exchange = Exchange.of("GET", "/livez/")
+        exchange.scope[Admission.RESERVED] = admission.now()  # type: ignore[literal-required]
+        serving.release.set()
+        # When it is served (as the health check it is)
+        await admission(exchange.scope, exchange.receive, exchange.send)
+        # Then its place is free again, and background work sees the server idle
+        assert admission.reserved == 0 and admission.in_flight == 0
+        began = time.monotonic()
+        await admission.quiet(5.0)
+        assert time.monotonic() - began < 1.0
+
+    asyncio.run(main())
+
+
+def test_given_a_job_whose_commit_is_heard_then_the_listeners_reads_do_not_wait(
+    tmp_path: Path,
+) -> None:
+    async def body(db: Database, serving: _Serving) -> None:
+        heard: list[float] = []
+
+        async def listener(event: object) -> None:
+            # A listener reading back what the event names (the page cache
+            # does), while the write lock is still held.
+            async with db.read() as conn:
+                await conn.execute(text("SELECT 1"))
+            heard.append(time.monotonic())
+
+        db.listeners.append(listener)
+        with background_work():
+            async with db.write() as tx:
+                tx.emit("a post was made")
+                # A request arrives before the commit (it may want the lock).
+                Exchange.start(serving.admission, "POST", "/api/v1/statuses")
+                await asyncio.sleep(0.01)
+                began = time.monotonic()
+        assert heard and heard[0] - began < 2.0
+        serving.release.set()
 
     _run(tmp_path, body, patience_s=5.0)

@@ -611,7 +611,14 @@ async def receive_create(
         if missing is not None and depth > 0:
             await enqueue(tx, FetchAncestors(status_id=status_id, parent_uri=missing, depth=depth))
         # Streams (home, public) hear of it as of a local post.
-        tx.emit(StatusCreated(status_id=status_id, author_id=remote_id))
+        tx.emit(
+            StatusCreated(
+                status_id=status_id,
+                author_id=remote_id,
+                in_reply_to_id=None if parent is None else parent.id,
+                parent_known=True,
+            )
+        )
     return True
 
 

@@ -177,7 +177,9 @@ def _tagged(shape: _Shape) -> Select[Any]:
 
 
 def _on_home() -> Select[Any]:
-    return select(statuses.c.id).where(id_list(statuses.c.id, "ids"), home_rule(_me()))
+    return select(statuses.c.id).where(
+        id_list(statuses.c.id, "ids"), home_rule(_me()), addressed(_me())
+    )
 
 
 def _belongs(rule: Any) -> Select[Any]:
