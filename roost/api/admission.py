@@ -62,6 +62,10 @@ place does come free as round trips end, that wait was not measured);
 holding a refused connection's next request for ``Retry-After`` would tame
 clients that retry at once, but would queue whatever a reverse proxy sends
 next on that connection.
+
+Above 500 lines: one policy over one set of counters (the loop's turns,
+places in flight and reserved, open streams) that every check reads and
+``quiet`` waits on; split, each part would reach into the other's fields.
 """
 
 from __future__ import annotations

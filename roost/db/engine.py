@@ -8,6 +8,10 @@ commit (waking the job runner, publishing to streams). An exception inside
 A database that cannot be reached answers Unavailable (503); a write that
 cannot be made because the disk is full answers StorageFull (507), and
 ``Database.storage`` tells /readyz whether writes can succeed (roost/db/storage.py).
+
+Above 500 lines: the handle and its write scope share the pool, SQLite's
+write lock, the storage watch, the listeners and the give-way rule for
+background work; split apart, each would reach into the other's state.
 """
 
 from __future__ import annotations
