@@ -208,6 +208,7 @@ class FastReader:
 
     def __init__(self, url: str, dialect: Dialect, *, size: int, server_settings: dict[str, str]):
         self.dialect = dialect
+        self.sqlite = dialect.name == "sqlite"
         self._url = url
         self._size = max(1, size)
         self._server_settings = server_settings

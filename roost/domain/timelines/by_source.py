@@ -68,7 +68,9 @@ _SHOWN_AT_ONCE = 200
 _ACCOUNT, _TAG = 1, 2
 
 
-def _bounded(column: Any, shape: tuple[bool, bool, bool]) -> list[Any]:
+def bounded(column: Any, shape: tuple[bool, bool, bool]) -> list[Any]:
+    """``column`` within a page's range, for a shape (ascending, has high,
+    has low): below parameter ``high`` (max_id), above ``low``."""
     _, has_high, has_low = shape
     found = []
     if has_high:
@@ -78,7 +80,9 @@ def _bounded(column: Any, shape: tuple[bool, bool, bool]) -> list[Any]:
     return found
 
 
-def _newest(column: Any, shape: tuple[bool, bool, bool]) -> Any:
+def nearest_first(column: Any, shape: tuple[bool, bool, bool]) -> Any:
+    """The order that reads a range from its start (newest first, or oldest
+    first for min_id pages)."""
     return column.asc() if shape[0] else column.desc()
 
 
@@ -111,8 +115,8 @@ def _per_source(
     inner = table.alias(f"source_{table.name}")
     newest = (
         select(inner.c[post])
-        .where(inner.c[key] == source, *_bounded(inner.c[post], shape))
-        .order_by(_newest(inner.c[post], shape))
+        .where(inner.c[key] == source, *bounded(inner.c[post], shape))
+        .order_by(nearest_first(inner.c[post], shape))
         .limit(bindparam("k", type_=Integer()))
     )
     if lateral:
@@ -149,7 +153,8 @@ def _candidates(kind: Kind, lateral: bool, shape: tuple[bool, bool, bool]) -> An
     return union_all(*parts)
 
 
-_SHAPES = [
+# A page's range as prepared reads take it: (ascending, has high, has low).
+RANGE_SHAPES = [
     (ascending, high, low)
     for ascending in (False, True)
     for high in (False, True)
@@ -159,7 +164,7 @@ _CANDIDATE_READS = {
     (kind, lateral, shape): Prepared(partial(_candidates, kind, lateral, shape))
     for kind in ("home", "list")
     for lateral in (False, True)
-    for shape in _SHAPES
+    for shape in RANGE_SHAPES
 }
 
 
@@ -201,7 +206,7 @@ def complete_range(
 async def _sources(
     reader: FastReader, kind: Kind, k: int, shape: tuple[bool, bool, bool], **values: int
 ) -> dict[tuple[int, int], list[int]]:
-    lateral = reader.dialect.name != "sqlite"
+    lateral = not reader.sqlite
     rows = await reader.all(_CANDIDATE_READS[kind, lateral, shape], raw=True, k=k, **values)
     found: dict[tuple[int, int], list[int]] = defaultdict(list)
     for source_kind, source, post in rows:
@@ -243,14 +248,14 @@ def _edge(shape: tuple[bool, bool, bool]) -> Any:
     range holds fewer): the primary key's own order, read and not sorted."""
     return (
         select(statuses.c.id)
-        .where(*_bounded(statuses.c.id, shape))
-        .order_by(_newest(statuses.c.id, shape))
+        .where(*bounded(statuses.c.id, shape))
+        .order_by(nearest_first(statuses.c.id, shape))
         .limit(1)
         .offset(bindparam("window", type_=Integer()))
     )
 
 
-_EDGES = {shape: Prepared(partial(_edge, shape)) for shape in _SHAPES}
+_EDGES = {shape: Prepared(partial(_edge, shape)) for shape in RANGE_SHAPES}
 
 
 async def timeline_rows(

@@ -48,7 +48,12 @@ from roost.domain.privacy import PolicyRead, Visible
 from roost.domain.statuses.feed import present
 from roost.domain.statuses.feed_pages import PagedRead
 from roost.domain.statuses.feed_rows import feed_select
-from roost.domain.timelines.by_source import timeline_rows
+from roost.domain.timelines.by_source import (
+    RANGE_SHAPES,
+    bounded,
+    nearest_first,
+    timeline_rows,
+)
 from roost.domain.timelines.home import home_page, shown_on_home
 from roost.domain.timelines.quiet import home_filter, read_time
 from roost.domain.timelines.rules import addressed, home_rule
@@ -103,35 +108,28 @@ async def _ids(conn: AsyncConnection, query: Select[Any]) -> list[int]:
 # process's time than everything else such a read did (at 1M posts, home
 # took 22 CPU ms a request, most of it making these statements).
 _Shape = tuple[bool, bool, bool]
-_SHAPES: list[_Shape] = [
-    (ascending, low, high)
-    for ascending in (False, True)
-    for low in (False, True)
-    for high in (False, True)
-]
 
 
 def _bounds(bounds: Bounds, limit: int) -> tuple[_Shape, dict[str, int]]:
-    """The prepared shape of ``bounds`` and its parameters."""
+    """The prepared shape of ``bounds`` (by_source.py's: ascending, has high,
+    has low) and its parameters."""
     values = {"limit": limit}
-    if bounds.lower is not None:
-        values["low"] = bounds.lower
     if bounds.upper is not None:
         values["high"] = bounds.upper
-    return (bounds.ascending, bounds.lower is not None, bounds.upper is not None), values
+    if bounds.lower is not None:
+        values["low"] = bounds.lower
+    return (bounds.ascending, bounds.upper is not None, bounds.lower is not None), values
 
 
 def _newest_ids(column: Any, shape: _Shape, *conditions: Any) -> Select[Any]:
-    """``column`` where ``conditions`` hold within the bounds' parameters
-    (``low``, ``high``), nearest the page's start first, at most ``limit``."""
-    ascending, low, high = shape
-    query = select(column).where(*conditions)
-    if low:
-        query = query.where(column > bindparam("low", type_=Id))
-    if high:
-        query = query.where(column < bindparam("high", type_=Id))
-    order = column.asc() if ascending else column.desc()
-    return query.order_by(order).limit(bindparam("limit", type_=Integer()))
+    """``column`` where ``conditions`` hold within the page's range, nearest
+    its start first, at most ``limit``."""
+    return (
+        select(column)
+        .where(*conditions, *bounded(column, shape))
+        .order_by(nearest_first(column, shape))
+        .limit(bindparam("limit", type_=Integer()))
+    )
 
 
 def _me() -> Any:
@@ -157,11 +155,10 @@ def _by_account(shape: _Shape, lateral: bool, *conditions: Any) -> Select[Any]:
     newest = _newest_ids(
         statuses.c.id, shape, statuses.c.account_id == big.c.account_id, *conditions
     ).lateral("newest")
-    order = newest.c.id.asc() if shape[0] else newest.c.id.desc()
     return (
         select(newest.c.id)
         .select_from(big.join(newest, true()))
-        .order_by(order)
+        .order_by(nearest_first(newest.c.id, shape))
         .limit(bindparam("limit", type_=Integer()))
     )
 
@@ -206,23 +203,19 @@ def _list_belongs(policy: str) -> Select[Any]:
 
 _HOME_BIG = {
     (shape, lateral): Prepared(partial(_home_big, shape, lateral))
-    for shape in _SHAPES
+    for shape in RANGE_SHAPES
     for lateral in (False, True)
 }
-_TAGGED = {shape: Prepared(partial(_tagged, shape)) for shape in _SHAPES}
+_TAGGED = {shape: Prepared(partial(_tagged, shape)) for shape in RANGE_SHAPES}
 _ON_HOME = Prepared(_on_home)
 _HOME_BELONGS = Prepared(_home_belongs)
 _LIST_BIG = {
     (policy, shape, lateral): Prepared(partial(_list_big, policy, shape, lateral))
     for policy in REPLIES_POLICIES
-    for shape in _SHAPES
+    for shape in RANGE_SHAPES
     for lateral in (False, True)
 }
 _LIST_BELONGS = {policy: Prepared(partial(_list_belongs, policy)) for policy in REPLIES_POLICIES}
-
-
-def _lateral(reads: ReadScope) -> bool:
-    return reads.fast.dialect.name != "sqlite"
 
 
 async def _prepared_ids(reads: ReadScope, read: Prepared, **values: Any) -> list[int]:
@@ -277,7 +270,7 @@ class HomeTimeline:
             found.update(
                 await _prepared_ids(
                     reads,
-                    _HOME_BIG[shape, _lateral(reads)],
+                    _HOME_BIG[shape, not reads.fast.sqlite],
                     me=self.owner,
                     accounts=IdList(sources.big_accounts),
                     **values,
@@ -391,7 +384,7 @@ class ListTimeline:
         shape, values = _bounds(bounds, limit)
         return await _prepared_ids(
             reads,
-            _LIST_BIG[self.info.replies_policy, shape, _lateral(reads)],
+            _LIST_BIG[self.info.replies_policy, shape, not reads.fast.sqlite],
             me=self.owner,
             list_id=self.info.id,
             accounts=IdList(sources.big_accounts),

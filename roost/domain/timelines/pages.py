@@ -155,7 +155,7 @@ async def tag_page(
     ):
         # SQLite plans the IN form well (walking the newest posts); the join
         # is PostgreSQL's, for one tag (with more, a post could come twice).
-        joined = len(any_keys) == 1 and reads.fast.dialect.name != "sqlite"
+        joined = len(any_keys) == 1 and not reads.fast.sqlite
         shape = (len(any_keys), len(all_keys), len(none_keys), only_media, origin, joined)
         read = _TAGS.get(shape)
         if read is None:
