@@ -41,6 +41,9 @@ log = logging.getLogger("roost.web")
 
 TTL_S = 60.0
 CAPACITY = 5000
+# Posts this process announced and purged for itself, remembered so that
+# their events, which come back over the bus, are not purged for again.
+ANNOUNCED_KEPT = 1024
 # What shared caches and browsers may keep a page for anonymous visitors.
 PUBLIC_MAX_AGE_S = 15
 
@@ -76,6 +79,8 @@ class PageCache:
         self.misses = 0
         # Moves on every purge: a page rendered across one is not kept.
         self.generation = 0
+        # Posts purged for by this process's own listener, oldest first.
+        self._announced: dict[int, None] = {}
 
     def get(self, key: str) -> Entry | None:
         entry = self._entries.get(key)
@@ -116,6 +121,24 @@ class PageCache:
             )
         )
 
+    def shows_posts(self) -> bool:
+        """Whether any page kept shows a post (a new reply can only make
+        such a page out of date by way of its parent)."""
+        return any(e.statuses for e in self._entries.values())
+
+    def announced(self, status_id: int) -> None:
+        """This process purged for its own new post ``status_id``."""
+        self._announced[status_id] = None
+        while len(self._announced) > ANNOUNCED_KEPT:
+            del self._announced[next(iter(self._announced))]
+
+    def purged_already(self, status_id: int) -> bool:
+        """Whether ``status_id`` is a post this process announced (once)."""
+        if status_id not in self._announced:
+            return False
+        del self._announced[status_id]
+        return True
+
     def clear(self) -> None:
         self.generation += 1
         self._entries.clear()
@@ -137,8 +160,7 @@ def pages_for(db: Database) -> PageCache:
 
 
 async def _parent_of(db: Database, status_id: int) -> int | None:
-    async with db.read() as conn:
-        return await parent_of(conn, status_id)
+    return await parent_of(db.fast, status_id)
 
 
 def page_cache_listener(db: Database) -> Callable[[object], Any]:
@@ -154,6 +176,7 @@ def page_cache_listener(db: Database) -> Callable[[object], Any]:
                 else await _parent_of(db, event.status_id)
             )
             pages.forget_post(event.status_id, event.author_id, parent)
+            pages.announced(event.status_id)
         elif isinstance(event, (domain.StatusEdited, domain.StatusRewritten)):
             pages.forget_statuses([event.status_id])
         elif isinstance(event, domain.StatusDeleted):
@@ -188,8 +211,16 @@ async def forget_changed_elsewhere(bus: Any, db: Database) -> None:
 async def _on_stream_event(event: stream.StreamEvent, db: Database) -> None:
     pages = pages_for(db)
     if event.kind == stream.STATUS_CREATED and event.status_id and event.author_id:
-        parent = await _parent_of(db, event.status_id)
-        pages.forget_post(event.status_id, event.author_id, parent)
+        # Every process hears every post: its own it purged for when it
+        # committed, and the parent is read only when a page kept could be
+        # its thread's (a scaled server read it per post, per process).
+        if pages.purged_already(event.status_id):
+            return
+        pages.forget_post(event.status_id, event.author_id, None)
+        if pages.shows_posts():
+            parent = await _parent_of(db, event.status_id)
+            if parent is not None:
+                pages.forget_statuses([parent])
     elif event.kind in (stream.STATUS_EDITED, stream.STATUS_REWRITTEN) and event.status_id:
         pages.forget_statuses([event.status_id])
     elif event.kind == stream.STATUS_DELETED and event.status_id:

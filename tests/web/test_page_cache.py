@@ -4,10 +4,18 @@ change or a suspension (the same purge paths as the post caches)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from urllib.parse import urlsplit
 
+import pytest
+
+from roost.db.engine import Database
 from roost.domain.accounts.moderation import do_suspend_account
+from roost.domain.statuses.actions import NewStatus, do_create_status
+from roost.domain.types import Viewer
 from roost.streaming.events import STATUS_CREATED, StreamEvent
+from roost.web import cache
 from roost.web.cache import _on_stream_event, pages_for
 from tests.conftest import Roost
 
@@ -97,7 +105,29 @@ def test_given_an_event_from_a_newer_process_then_its_unknown_fields_are_ignored
     assert StreamEvent.from_dict(newer) == StreamEvent(STATUS_CREATED, status_id=8, author_id=2)
 
 
-def test_given_a_created_event_that_does_not_name_the_parent_then_it_is_read(
+def _reply_made_elsewhere(roost: Roost, author_id: int, text: str, parent_id: int) -> int:
+    """A reply written as another process writes it: through a database
+    handle of its own, whose commit this process's listeners do not hear."""
+    settings = roost.client.app.state.services.settings  # type: ignore[attr-defined]
+
+    async def write() -> int:
+        other = Database(settings)
+        try:
+            async with other.write() as tx:
+                return await do_create_status(
+                    tx,
+                    Viewer(account_id=author_id),
+                    NewStatus(text=text, in_reply_to_id=parent_id),
+                    base_url=settings.base_url,
+                    max_chars=settings.max_post_chars,
+                )
+        finally:
+            await other.dispose()
+
+    return roost.run(write)
+
+
+def test_given_a_reply_made_elsewhere_when_its_event_is_heard_then_its_parent_is_read(
     roost: Roost,
 ) -> None:
     # Given the thread page of alice's post is cached
@@ -105,12 +135,100 @@ def test_given_a_created_event_that_does_not_name_the_parent_then_it_is_read(
     post = alice.post_status("a question")
     path = _path(post["url"])
     roost.client.get(path)
-    reply = bob.post_status("@alice an answer", in_reply_to_id=post["id"])
-    roost.client.get(path)
     pages = pages_for(roost.db)
     assert pages.get(path) is not None
-    # When an event heard over the bus names the reply but not its parent
-    event = StreamEvent(STATUS_CREATED, status_id=int(reply["id"]), author_id=int(bob.id))
+    # When another process writes bob's reply and its event (which names the
+    # reply but not its parent) is heard over the bus
+    reply_id = _reply_made_elsewhere(roost, int(bob.id), "an answer", int(post["id"]))
+    event = StreamEvent(STATUS_CREATED, status_id=reply_id, author_id=int(bob.id))
     roost.run(lambda: _on_stream_event(event, roost.db))
     # Then the parent is read back and its thread's page forgotten
     assert pages.get(path) is None
+    assert "an answer" in roost.client.get(path).text
+
+
+class _Handle:
+    """Stands for a database handle: the key of a page cache of its own."""
+
+
+def _entry(accounts: set[int], statuses: set[int]) -> cache.Entry:
+    return cache.Entry(
+        body=b"page",
+        headers={},
+        media_type="text/html",
+        stored_at=time.monotonic(),
+        accounts=frozenset(accounts),
+        statuses=frozenset(statuses),
+        listing=False,
+    )
+
+
+def test_given_a_post_this_process_announced_when_its_event_comes_back_then_nothing_is_purged_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given bob's reply 30 to post 20, purged for by this process when it
+    # committed, and the thread page kept since (showing both)
+    handle = _Handle()
+    pages = pages_for(handle)  # type: ignore[arg-type]
+    pages.forget_post(30, 2, 20)
+    pages.announced(30)
+    pages.put("/@alice/20", _entry({1, 2}, {20, 30}))
+    read: list[int] = []
+
+    async def parent_of(_db: object, status_id: int) -> int | None:
+        read.append(status_id)
+        return 20
+
+    monkeypatch.setattr(cache, "_parent_of", parent_of)
+    event = StreamEvent(STATUS_CREATED, status_id=30, author_id=2)
+    # When the reply's own event comes back over the bus
+    asyncio.run(_on_stream_event(event, handle))  # type: ignore[arg-type]
+    # Then the page stays and nothing was read
+    assert pages.get("/@alice/20") is not None and read == []
+    # And a second hearing of it (not this process's to skip) purges as any
+    asyncio.run(_on_stream_event(event, handle))  # type: ignore[arg-type]
+    assert pages.get("/@alice/20") is None
+
+
+def test_given_a_page_showing_only_the_parent_when_a_reply_is_heard_then_the_parent_is_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a kept page that shows post 20 but neither the reply nor its author
+    handle = _Handle()
+    pages = pages_for(handle)  # type: ignore[arg-type]
+    pages.put("/@alice/20", _entry({1}, {20}))
+    pages.put("/@carol/50", _entry({3}, {50}))
+
+    async def parent_of(_db: object, status_id: int) -> int | None:
+        return 20 if status_id == 30 else None
+
+    monkeypatch.setattr(cache, "_parent_of", parent_of)
+    # When another process's reply 30 to it is heard
+    event = StreamEvent(STATUS_CREATED, status_id=30, author_id=2)
+    asyncio.run(_on_stream_event(event, handle))  # type: ignore[arg-type]
+    # Then the parent's page goes, and the unrelated one stays
+    assert pages.get("/@alice/20") is None
+    assert pages.get("/@carol/50") is not None
+
+
+def test_given_no_kept_page_shows_a_post_when_a_reply_is_heard_then_no_parent_is_read(
+    roost: Roost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given only a listing is kept (the hashtag page with no post on it)
+    alice = roost.account("alice")
+    post = alice.post_status("a question")
+    roost.client.get("/tags/nothinghere")
+    pages = pages_for(roost.db)
+    assert pages.get("/tags/nothinghere") is not None and not pages.shows_posts()
+    read: list[int] = []
+
+    async def parent_of(_db: Database, status_id: int) -> int | None:
+        read.append(status_id)
+        return int(post["id"])
+
+    monkeypatch.setattr(cache, "_parent_of", parent_of)
+    # When another process's reply is heard
+    event = StreamEvent(STATUS_CREATED, status_id=10**15, author_id=int(alice.id))
+    roost.run(lambda: _on_stream_event(event, roost.db))
+    # Then the listing is forgotten, and no parent was read for it
+    assert pages.get("/tags/nothinghere") is None and read == []

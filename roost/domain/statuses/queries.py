@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
-from sqlalchemy import CompoundSelect, literal_column, null, select, union_all
+from sqlalchemy import CompoundSelect, bindparam, literal_column, null, select, union_all
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from roost.db.fastread import FastReader, Prepared
 from roost.db.tables import (
     accounts,
     applications,
@@ -300,12 +301,17 @@ def account_statuses_query(
     return query
 
 
-async def parent_of(conn: AsyncConnection, status_id: int) -> int | None:
+# A page cache asks this of posts other processes made (roost/web/cache.py):
+# a prepared read, not a SQLAlchemy transaction of its own (four round trips).
+_PARENT = Prepared(
+    lambda: select(statuses.c.in_reply_to_id).where(statuses.c.id == bindparam("status_id"))
+)
+
+
+async def parent_of(reader: FastReader, status_id: int) -> int | None:
     """The id of the post ``status_id`` replies to (None: none, or no such post)."""
-    row = (
-        await conn.execute(select(statuses.c.in_reply_to_id).where(statuses.c.id == status_id))
-    ).first()
-    return None if row is None else row.in_reply_to_id
+    rows = await reader.all(_PARENT, status_id=status_id)
+    return None if not rows else rows[0][0]
 
 
 Marks = Literal["favourites", "bookmarks"]
