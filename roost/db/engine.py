@@ -30,11 +30,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import CompoundSelect, Executable, Select, TextClause
 from sqlalchemy.sql.dml import UpdateBase
-from sqlalchemy.util import await_
 
 from roost.caching import SharedBytes
 from roost.config import Settings
 from roost.db.fastread import FastReader
+from roost.db.liveness import check_at_checkout
 from roost.db.sqlite_driver import one_hop_dbapi
 from roost.db.storage import StorageWatch, disk_full
 from roost.errors import StorageFull, Unavailable
@@ -134,27 +134,6 @@ def configure_sqlite(engine: AsyncEngine, statistics: StatisticsGeneration | Non
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def ping_in_one_round_trip(engine: AsyncEngine) -> None:
-    """The pool's check that a connection is alive (``pool_pre_ping``) as one
-    ``SELECT 1`` in the simple protocol. SQLAlchemy's asyncpg dialect wraps
-    its check in a transaction of its own (BEGIN, the query, ROLLBACK: three
-    round trips at every checkout, more than most requests' reads). A simple
-    query prepares nothing and leaves no transaction open, so it is safe
-    wherever the wrapped one is (a pooler in transaction mode included). A
-    failure is translated as the dialect's own ping does, so a lost link is
-    still seen as a disconnect and the connection replaced before anyone
-    uses it."""
-
-    def do_ping(dbapi_connection: Any) -> bool:
-        try:
-            await_(dbapi_connection._connection.execute("SELECT 1"))
-        except Exception as error:
-            dbapi_connection._handle_exception(error)
-        return True
-
-    engine.sync_engine.dialect.do_ping = do_ping  # type: ignore[method-assign]
-
-
 def _fast_reader(settings: Settings, engine: AsyncEngine, url: str) -> FastReader:
     """Read connections for the hot paths (roost/db/fastread.py), pointed at
     the same database as ``engine``."""
@@ -192,7 +171,6 @@ class Database:
                 pool_size=settings.db_pool_size,
                 max_overflow=settings.db_pool_size // 2,
                 pool_timeout=10,
-                pool_pre_ping=True,
                 connect_args={
                     "server_settings": {
                         "statement_timeout": str(settings.db_statement_timeout_ms),
@@ -206,7 +184,8 @@ class Database:
         if self.is_sqlite:
             configure_sqlite(self.engine, self._statistics)
         else:
-            ping_in_one_round_trip(self.engine)
+            # Asked only when idle a while, not at every checkout.
+            check_at_checkout(self.engine)
         self.fast = _fast_reader(settings, self.engine, self.url)
         # SQLite allows one writer; queueing writers here is cheaper than letting
         # them collide on the file lock.

@@ -1,7 +1,8 @@
 """The pool's check that a PostgreSQL connection is alive before it is lent
-(``pool_pre_ping``, roost/db/engine.py): one ``SELECT 1`` in the simple protocol, not the
-dialect's transaction around it (three round trips at every checkout), and
-still a connection whose link died is replaced before anyone uses it."""
+(roost/db/liveness.py): no question at all for a connection given back a
+moment ago that asyncpg has not seen closed; one ``SELECT 1`` in the simple
+protocol for one idle a while; and a connection whose link died is replaced
+before anyone uses it."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
+import pytest
 from sqlalchemy import text
 
 from roost.config import load_settings
+from roost.db import liveness
 from roost.db.engine import Database
 
 
@@ -20,11 +23,11 @@ async def _raw(conn: Any) -> Any:
     return (await conn.get_raw_connection()).driver_connection
 
 
-def test_given_a_pooled_connection_when_it_is_lent_again_then_the_check_is_one_simple_query(
-    postgres_url: str, tmp_path: Path
-) -> None:
+def _lent_twice(url: str, tmp_path: Path) -> list[str]:
+    """What the second of two checkouts of one pooled connection sent."""
+
     async def body() -> list[str]:
-        db = Database(load_settings(data_dir=tmp_path, database_url=postgres_url))
+        db = Database(load_settings(data_dir=tmp_path, database_url=url))
         try:
             async with db.read() as conn:
                 await conn.execute(text("SELECT 1"))
@@ -37,7 +40,20 @@ def test_given_a_pooled_connection_when_it_is_lent_again_then_the_check_is_one_s
         finally:
             await db.dispose()
 
-    assert asyncio.run(body()) == ["SELECT 1"]
+    return asyncio.run(body())
+
+
+def test_given_a_connection_given_back_a_moment_ago_when_lent_again_then_nothing_is_asked(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    assert _lent_twice(postgres_url, tmp_path) == []
+
+
+def test_given_a_connection_idle_a_while_when_lent_again_then_the_check_is_one_simple_query(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(liveness, "ASK_AFTER_IDLE_S", 0.0)
+    assert _lent_twice(postgres_url, tmp_path) == ["SELECT 1"]
 
 
 def test_given_a_pooled_connection_whose_backend_died_when_read_then_the_read_still_answers(
@@ -62,3 +78,31 @@ def test_given_a_pooled_connection_whose_backend_died_when_read_then_the_read_st
             await db.dispose()
 
     assert asyncio.run(body()) != 0  # a new backend, the dead one's link replaced
+
+
+def test_given_a_connection_idle_a_while_whose_backend_died_when_read_then_the_read_answers(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the check asks every connection, and the pooled one's backend is
+    # terminated (the read right after must not depend on asyncpg having
+    # seen the close: asked, it fails, and is replaced)
+    monkeypatch.setattr(liveness, "ASK_AFTER_IDLE_S", 0.0)
+
+    async def body() -> tuple[int, int]:
+        db = Database(load_settings(data_dir=tmp_path, database_url=postgres_url))
+        try:
+            async with db.read() as conn:
+                pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            admin = await asyncpg.connect(postgres_url)
+            try:
+                assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+            finally:
+                await admin.close()
+            async with db.read() as conn:
+                again = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            return int(pid), int(again)
+        finally:
+            await db.dispose()
+
+    pid, again = asyncio.run(body())
+    assert again != pid
