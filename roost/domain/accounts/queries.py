@@ -88,13 +88,16 @@ async def local_accounts_named(
     """username key -> (id, username) for the names that exist and are active."""
     if not usernames:
         return {}
-    rows = await conn.execute(
-        select(accounts.c.id, accounts.c.username, accounts.c.username_key).where(
-            accounts.c.username_key.in_([u.lower() for u in usernames]),
-            accounts.c.suspended_at.is_(None),
-        )
-    )
+    rows = await conn.execute(_LOCAL_NAMED, {"keys": [u.lower() for u in usernames]})
     return {row.username_key: (row.id, row.username) for row in rows}
+
+
+# Every post with a mention asks this: built once (SQLAlchemy builds and
+# keys a statement anew at each call otherwise).
+_LOCAL_NAMED = select(accounts.c.id, accounts.c.username, accounts.c.username_key).where(
+    accounts.c.username_key.in_(bindparam("keys", expanding=True)),
+    accounts.c.suspended_at.is_(None),
+)
 
 
 async def remote_accounts_named(

@@ -38,7 +38,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select
+from sqlalchemy import BindParameter, ColumnElement, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.clock import utcnow
@@ -300,7 +300,7 @@ async def moved_to_uri(conn: AsyncConnection, base: str, account_id: int) -> str
 MOVED_POSTS_NO_MORE = "This account has moved to another account and posts no more"
 
 
-def not_moved(account_id: int) -> ColumnElement[bool]:
+def not_moved(account_id: int | BindParameter[int]) -> ColumnElement[bool]:
     """SQL true while the account ``account_id`` has not moved: a condition of
     the statement that counts a new post (roost/domain/statuses/actions.py),
     which refuses it with ``MOVED_POSTS_NO_MORE`` when it matched no row."""

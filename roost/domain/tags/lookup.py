@@ -32,7 +32,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from roost.clock import utcnow
@@ -121,10 +121,14 @@ async def tags_named(tx: Tx, names: Iterable[str]) -> dict[str, tuple[int, str]]
 
 
 async def _ids(tx: Tx, keys: list[str]) -> dict[str, tuple[int, str]]:
-    rows = await tx.execute(
-        select(tags.c.id, tags.c.name_key, tags.c.name).where(tags.c.name_key.in_(keys))
-    )
+    rows = await tx.execute(_IDS, {"keys": keys})
     return {row.name_key: (int(row.id), str(row.name)) for row in rows}
+
+
+# Every post with a tag asks this: built once.
+_IDS = select(tags.c.id, tags.c.name_key, tags.c.name).where(
+    tags.c.name_key.in_(bindparam("keys", expanding=True))
+)
 
 
 def _insert_absent(tx: Tx) -> Any:
