@@ -160,6 +160,19 @@ async def _status_caches(services: Services, subject: Subject) -> PurgeResult:
     return PurgeResult(before - len(SHARED), detail)
 
 
+async def _account_objects(services: Services, subject: Subject) -> PurgeResult:
+    """This process's kept ``Account`` objects (their names and notes): those
+    of notifications' senders and of posts' authors. Other processes' are of
+    rows the erasure changed, which no read makes again, until their bounded
+    caches let them go."""
+    from roost.domain.accounts.interned import forget_all
+    from roost.domain.statuses.feed_rows import Authors
+
+    count = forget_all() + len(Authors.cache)
+    Authors.cache.clear()
+    return PurgeResult(count)
+
+
 async def _rate_limits(services: Services, subject: Subject) -> PurgeResult:
     """The password-attempt counts kept for the account (with the addresses
     they came from): in Redis (scaled mode) and in this process. Other
@@ -174,6 +187,7 @@ async def _rate_limits(services: Services, subject: Subject) -> PurgeResult:
 
 register_purge("timelines", _timelines)
 register_purge("post caches", _status_caches)
+register_purge("account objects", _account_objects)
 register_purge("rate limits", _rate_limits)
 register_purge("exports", _exports)
 register_purge("search index", _search)

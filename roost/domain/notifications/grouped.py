@@ -42,6 +42,7 @@ from roost.db.tables import accounts, notifications
 from roost.db.types import Id
 from roost.domain import privacy
 from roost.domain.accounts import moved
+from roost.domain.accounts.interned import interned
 from roost.domain.graph.mutes import mute_time
 from roost.domain.markers.queries import markers_of
 from roost.domain.notifications.groups import GROUPABLE, shown_key, ungrouped_id
@@ -384,7 +385,7 @@ def _entities(
     return GroupedPage(
         groups=kept,
         accounts=[
-            cleared_accounts[a].derive(lambda v: moved.with_target(Account.from_row(v), targets))
+            cleared_accounts[a].derive(lambda v: moved.with_target(interned(v), targets))
             for a in shown_accounts
         ],
         statuses=[cleared_statuses[s] for s in shown_statuses],

@@ -24,6 +24,7 @@ from roost.db.tables import accounts, notifications, statuses
 from roost.db.types import Id
 from roost.domain import privacy
 from roost.domain.accounts import moved
+from roost.domain.accounts.interned import interned
 from roost.domain.graph.mutes import mute_time, muted_ids
 from roost.domain.markers.queries import markers_of
 from roost.domain.pagination import newest_first, page_of
@@ -379,7 +380,7 @@ def _notification_view(
             id=row["id"],
             type=row["type"],
             created_at=row["created_at"],
-            account=moved.with_target(Account.from_row(sender), targets or {}),
+            account=moved.with_target(interned(sender), targets or {}),
             status=post,
             group_key=row["group_key"],
             report=report,

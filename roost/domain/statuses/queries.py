@@ -24,6 +24,7 @@ from roost.db.tables import (
     tags,
 )
 from roost.domain import privacy
+from roost.domain.accounts.interned import interned
 from roost.domain.cards.queries import cards_for
 from roost.domain.media import queries as media_queries
 from roost.domain.pagination import newest_first, page_of
@@ -78,7 +79,7 @@ async def hydrate(
     mention_rows, tag_map = await links(conn, status_ids)
     account_ids |= {account_id for _status_id, account_id in mention_rows}
     account_map = {
-        row.value["id"]: Account.from_row(row.value)
+        row.value["id"]: interned(row.value)
         for row in await privacy.visible_accounts(
             conn, viewer, select(accounts).where(accounts.c.id.in_(account_ids))
         )
