@@ -12,9 +12,16 @@ loop reads the socket all along. So a connection is lent as it is when:
 
 Only a connection idle for longer is asked (``SELECT 1`` in the simple
 protocol: no prepare, no transaction, safe behind a pooler in transaction
-mode), for a link that a firewall or NAT dropped without a word. A
-connection found closed or failing is replaced before anyone uses it; the
-others in the pool are judged each on its own at their next checkout.
+mode), for a link that a firewall or NAT dropped without a word (it gets
+``ASK_TIMEOUT_S`` to answer). A connection found closed or failing is
+replaced before anyone uses it; the others in the pool are judged each on
+its own at their next checkout.
+
+What this gives up: a connection given back a moment ago whose close
+asyncpg has not read yet (the loop busy, or a failover that keeps the
+address and answers only what is sent) is lent, and the request that uses
+it fails (503) where a ping would have replaced it first. A restart closes
+every connection, which the loop reads between requests.
 
 The prepared reads' pool (asyncpg's own, roost/db/fastread.py) never asked:
 it replaces a connection it has seen closed when one is acquired.
@@ -33,6 +40,9 @@ from sqlalchemy.util import await_
 # Longer than any pause between requests under load, far shorter than the
 # idle timeouts of firewalls and NATs (minutes).
 ASK_AFTER_IDLE_S = 5.0
+
+# How long the question may take before the connection is taken for dead.
+ASK_TIMEOUT_S = 2.0
 
 _GIVEN_BACK = "roost_given_back_at"
 
@@ -55,6 +65,8 @@ def check_at_checkout(engine: AsyncEngine) -> None:
             # Just opened, or working a moment ago.
             return
         try:
-            await_(raw.execute("SELECT 1"))
+            # A silently dropped link answers nothing: give up on it soon
+            # rather than hold the request until TCP does (minutes).
+            await_(raw.execute("SELECT 1", timeout=ASK_TIMEOUT_S))
         except Exception as error:
             raise DisconnectionError(f"the connection failed its check: {error!r}") from error

@@ -251,6 +251,8 @@ def install(db: Database) -> None:
     (again is harmless)."""
     from roost.erasure.registry import purges, register_purge
 
-    db.listeners.append(page_cache_listener(db))
+    # Ahead of the listener that publishes on the bus: a post is noted as
+    # purged for before its own event can come back over the bus.
+    db.listeners.insert(0, page_cache_listener(db))
     if "web page cache" not in purges():
         register_purge("web page cache", _erasure_purge)

@@ -84,25 +84,38 @@ def test_given_a_connection_idle_a_while_whose_backend_died_when_read_then_the_r
     postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given the check asks every connection, and the pooled one's backend is
-    # terminated (the read right after must not depend on asyncpg having
-    # seen the close: asked, it fails, and is replaced)
+    # terminated while asyncpg is taken, once, not to have seen the close (so
+    # the question, not the driver's own state, finds the link dead)
     monkeypatch.setattr(liveness, "ASK_AFTER_IDLE_S", 0.0)
+    real = asyncpg.connection.Connection.is_closed
+    unseen: list[object] = []
 
     async def body() -> tuple[int, int]:
         db = Database(load_settings(data_dir=tmp_path, database_url=postgres_url))
         try:
             async with db.read() as conn:
                 pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+                dead = await _raw(conn)
             admin = await asyncpg.connect(postgres_url)
             try:
                 assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
             finally:
                 await admin.close()
-            async with db.read() as conn:
-                again = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+
+            def is_closed(connection: Any) -> bool:
+                if connection is dead and not unseen:
+                    unseen.append(connection)
+                    return False
+                return bool(real(connection))
+
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(asyncpg.connection.Connection, "is_closed", is_closed)
+                async with db.read() as conn:
+                    again = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
             return int(pid), int(again)
         finally:
             await db.dispose()
 
     pid, again = asyncio.run(body())
-    assert again != pid
+    # When read, then the check's question found it dead and it was replaced
+    assert unseen and again != pid

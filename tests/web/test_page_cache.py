@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from roost.db.engine import Database
+from roost.domain import events as domain_events
 from roost.domain.accounts.moderation import do_suspend_account
 from roost.domain.statuses.actions import NewStatus, do_create_status
 from roost.domain.types import Viewer
@@ -188,6 +189,24 @@ def test_given_a_post_this_process_announced_when_its_event_comes_back_then_noth
     # And a second hearing of it (not this process's to skip) purges as any
     asyncio.run(_on_stream_event(event, handle))  # type: ignore[arg-type]
     assert pages.get("/@alice/20") is None
+
+
+def test_given_this_process_commits_a_post_then_its_listener_notes_it_before_the_bus_hears(
+    roost: Roost,
+) -> None:
+    # Given the listeners of a server's database, in the order they run
+    listeners = roost.db.listeners
+    handle = _Handle()
+    pages = pages_for(handle)  # type: ignore[arg-type]
+    own = cache.page_cache_listener(handle)  # type: ignore[arg-type]
+    # When this process's listener hears its own new post
+    asyncio.run(own(domain_events.StatusCreated(30, 2, 20, parent_known=True)))
+    # Then the post is noted (its echo from the bus will be skipped once)
+    assert pages.purged_already(30) and not pages.purged_already(30)
+    # And the page cache's listener runs before the one that publishes
+    names = [getattr(f, "__qualname__", "") for f in listeners]
+    assert names[0].startswith("page_cache_listener")
+    assert any(name.startswith("bus_listener") for name in names[1:])
 
 
 def test_given_a_page_showing_only_the_parent_when_a_reply_is_heard_then_the_parent_is_read(

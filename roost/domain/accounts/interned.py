@@ -6,8 +6,10 @@ from each row renders each afresh, and fills that cache with objects no
 later page asks for, pushing out those that timelines share. A page of
 notifications made 40 senders' objects and JSON per request this way. Rows
 with the same values give the same object here; a change to the account
-(any column) makes a new one. Bounded: the oldest go first. Erasure drops
-them all (roost/erasure/stores.py, "account objects").
+(any column) makes a new one. Bounded: the oldest go first. An erasure
+drops them all in the process that runs it (roost/erasure/stores.py,
+"account objects"); other processes' go as their bounded caches turn over,
+as the rendered JSON that holds them does.
 """
 
 from __future__ import annotations
