@@ -7,11 +7,16 @@ domain event.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from roost.domain import events as domain
+from roost.domain.timelines import fanout
 from roost.streaming import events
 from roost.streaming.bus import EventBus
+from roost.timelines.store import TimelineStore
+
+log = logging.getLogger("roost.timelines")
 
 
 def _stream_event(event: object) -> events.StreamEvent | None:
@@ -56,6 +61,23 @@ def _stream_event(event: object) -> events.StreamEvent | None:
             events.ANNOUNCEMENT_REACTION, announcement_id=event.announcement_id, name=event.name
         )
     return None
+
+
+def lists_listener(store: TimelineStore) -> Callable[[object], Awaitable[None]]:
+    """A list's kept timeline dropped as soon as its change commits, before
+    the answer: the owner who adds a member and opens the list sees their
+    posts. Best effort: the ``list.changed`` job committed with the change
+    drops it too, waiting out a Redis outage, so a failure here is logged,
+    not raised (the change is made)."""
+
+    async def listen(event: object) -> None:
+        if isinstance(event, domain.ListTimelineChanged):
+            try:
+                await fanout.list_changed(store, event.owner_id, event.list_id)
+            except Exception as error:
+                log.info("list %d: kept timeline left to its job (%r)", event.list_id, error)
+
+    return listen
 
 
 def bus_listener(bus: EventBus) -> Callable[[object], Awaitable[None]]:

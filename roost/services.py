@@ -21,7 +21,7 @@ from roost.domain.accounts.sign_in import PasswordGate
 from roost.domain.jobs import JobContext
 from roost.domain.statuses.shared import forget_changed_posts, forget_changed_posts_in
 from roost.domain.timelines.reads import Timelines
-from roost.listeners import bus_listener
+from roost.listeners import bus_listener, lists_listener
 from roost.media.store import media_store
 from roost.observability.metrics import Metrics
 from roost.ratelimit import MemoryRateLimiter, RateLimiter
@@ -90,6 +90,7 @@ class Services:
 def build_services(settings: Settings, db: Database | None = None) -> Services:
     services = _build(settings, db)
     services.db.listeners.append(bus_listener(services.bus))
+    services.db.listeners.append(lists_listener(services.timelines.store))
     services.db.listeners.append(forget_changed_posts)
     return services
 

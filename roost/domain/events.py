@@ -48,6 +48,17 @@ class StatusDeleted:
 
 
 @dataclass(frozen=True, slots=True)
+class ListTimelineChanged:
+    """What a list's timeline shows changed (its members or replies policy),
+    or the list is gone: the process that made the change drops the list's
+    kept timeline at once, so that its owner's next read is current (the
+    ``list.changed`` job does it too, for a Redis that was away)."""
+
+    owner_id: int
+    list_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class AccountChanged:
     """What others see of the account changed: its profile (names, note,
     fields, images, settings), or it was suspended or reinstated. Caches of

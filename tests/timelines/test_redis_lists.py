@@ -119,6 +119,28 @@ def test_given_a_cached_list_when_a_member_is_added_then_their_posts_show(
     assert scaled.cached_list_ids(alice, close) == [int(from_bob["id"]), int(older["id"])]
 
 
+def test_given_a_cached_list_when_its_owner_adds_a_member_then_the_next_read_shows_them_at_once(
+    scaled: Scaled,
+) -> None:
+    # Given alice's list of bob, read (so kept in Redis), and carol's post
+    alice, bob, carol = _people(scaled, "alice", "bob", "carol")
+    alice.follow(bob)
+    alice.follow(carol)
+    close = _make_list(alice, bob)
+    older = carol.post_status("before joining")
+    from_bob = bob.post_status("member")
+    scaled.roost.drain_jobs()
+    assert _read(alice, close) == [from_bob["id"]]
+    assert scaled.cached_list_ids(alice, close) == [int(from_bob["id"])]
+
+    # When alice adds carol, and reads the list before any job has run
+    _add(alice, close, carol)
+
+    # Then carol's post is there: the change dropped the kept list as it
+    # committed, not only in its job
+    assert _read(alice, close) == [from_bob["id"], older["id"]]
+
+
 def test_given_a_cached_list_when_a_member_is_removed_then_their_posts_are_gone(
     scaled: Scaled,
 ) -> None:
@@ -451,3 +473,37 @@ def test_given_a_list_being_rebuilt_when_it_changes_then_the_stale_rebuild_is_no
     monkeypatch.setattr(ListTimeline, "contents", original)
     assert _read(alice, close) == [post["id"]]
     assert scaled.cached_list_ids(alice, close) == [int(post["id"])]
+
+
+def test_given_redis_away_when_a_list_change_commits_then_the_change_stands_and_the_job_remains(
+    scaled: Scaled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given Redis refuses the listener's drop of the kept list
+    from roost.domain.timelines import fanout
+
+    async def refused(*_args: Any) -> None:
+        raise ConnectionError("redis is away")
+
+    monkeypatch.setattr(fanout, "list_changed", refused)
+    alice, bob = _people(scaled, "alice", "bob")
+    alice.follow(bob)
+    close = _make_list(alice)
+    # When alice adds bob, then the change is made all the same
+    _add(alice, close, bob)
+    members = alice.get(f"/api/v1/lists/{close}/accounts").json()
+    assert [m["id"] for m in members] == [bob.id]
+    # And the list.changed job is still queued to drop the kept list
+    from sqlalchemy import func, select
+
+    from roost.db.tables import jobs
+
+    async def queued() -> int:
+        async with scaled.roost.db.read() as conn:
+            counted = await conn.execute(
+                select(func.count())
+                .select_from(jobs)
+                .where(jobs.c.kind == "list.changed", jobs.c.state == "queued")
+            )
+            return int(counted.scalar_one())
+
+    assert scaled.roost.run(queued) >= 1

@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, update
 from roost.clock import utcnow
 from roost.db.engine import Tx
 from roost.db.tables import follows, list_accounts, lists
+from roost.domain.events import ListTimelineChanged
 from roost.domain.lists.jobs import ListChanged
 from roost.domain.lists.queries import REPLIES_POLICIES, owned_list
 from roost.domain.types import Viewer
@@ -31,6 +32,7 @@ async def _changed(tx: Tx, viewer: Viewer, list_id: int) -> None:
     Redis outage)."""
     assert viewer.account_id is not None
     await enqueue(tx, ListChanged(account_id=viewer.account_id, list_id=list_id))
+    tx.emit(ListTimelineChanged(owner_id=viewer.account_id, list_id=list_id))
 
 
 @dataclass(frozen=True)
