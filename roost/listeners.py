@@ -1,8 +1,9 @@
-"""Turning committed domain events into stream events on the bus.
+"""What committed domain events set off outside the domain: stream events
+on the bus, and a changed list's kept timeline dropped at once.
 
-Wiring, above the domain and the bus both (roost/services.py installs it on
-every database): the domain does not know who listens, and the bus knows no
-domain event.
+Wiring, above the domain, the bus and the timeline stores (roost/services.py
+installs these on every database): the domain does not know who listens, and
+the bus knows no domain event.
 """
 
 from __future__ import annotations
