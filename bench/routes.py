@@ -45,7 +45,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -576,7 +576,8 @@ def _share_of(filename: str, function: str) -> str:
     if "orjson" in function or "json.dumps" in function or "json.loads" in function:
         return "JSON"
     if any(
-        part in f for part in ("/sqlalchemy/", "/aiosqlite/", "/asyncpg/", "sqlite3", "/roost/db/")
+        part in f
+        for part in ("/sqlalchemy/", "/aiosqlite/", "/asyncpg/", "sqlite3", "/roost/db/", "/redis/")
     ) or any(part in function for part in ("sqlite3", "asyncpg", "_sqlite")):
         return "database"
     if any(
@@ -655,25 +656,65 @@ async def call_in_process(client: Any, route: Route, token: str, n: int) -> None
         raise RuntimeError(f"{route.name}: {answer.status_code} {answer.text[:200]}")
 
 
-def profile(scratch: Path, posts: int, requests: int, only: list[str], top: int) -> int:
-    """Each route called ``requests`` times in process under cProfile."""
+def profile(
+    scratch: Path, posts: int, requests: int, only: list[str], top: int, *, scaled_mode: bool
+) -> int:
+    """Each route called ``requests`` times in process under cProfile: on
+    SQLite in ``scratch``, or (``scaled_mode``) on a fresh PostgreSQL
+    database and a private Redis, as ``roost serve`` runs when scaled (jobs
+    left to a worker, which is not started: posting's jobs wait)."""
+    from roost.config import load_settings
+
+    if not scaled_mode:
+        data_dir = scratch / "data"
+        settings = load_settings(
+            data_dir=data_dir, database_url="", redis_url="", domain="localhost"
+        )
+        seeded = _seeded_in(data_dir, settings, posts)
+        os.environ.update(
+            {
+                k: v
+                for k, v in _server.server_env(data_dir, **_server.CAPACITY).items()
+                if k.startswith("ROOST_")
+            }
+        )
+        return _profiled(load_settings(data_dir=data_dir), seeded, requests, only, top)
+    from bench import _scaled
+
+    with _scaled.stack() as stack:
+        settings = stack.settings(domain="localhost")
+        seeded = asyncio.run(seed(settings, posts=posts, bulk=0, rng=random.Random(11)))
+        os.environ.update(
+            {k: v for k, v in stack.env(**_server.CAPACITY).items() if k.startswith("ROOST_")}
+            | {"ROOST_DOMAIN": "localhost"}
+        )
+        return _profiled(
+            load_settings(data_dir=stack.data_dir),
+            seeded,
+            requests,
+            only,
+            top,
+            backends=stack.backend_cpu_seconds,
+        )
+
+
+def _profiled(
+    settings: Any,
+    seeded: Seeded,
+    requests: int,
+    only: list[str],
+    top: int,
+    *,
+    backends: Callable[[], dict[int, float]] | None = None,
+) -> int:
+    """``profile``'s measurement, on an app made from ``settings``;
+    ``backends`` gives the database's and Redis's CPU seconds by process
+    (scaled), counted per request apart from the app's."""
     import aiosqlite.core
     import httpx
 
     from roost.app import create_app
-    from roost.config import load_settings
 
-    data_dir = scratch / "data"
-    settings = load_settings(data_dir=data_dir, database_url="", redis_url="", domain="localhost")
-    seeded = _seeded_in(data_dir, settings, posts)
-    os.environ.update(
-        {
-            k: v
-            for k, v in _server.server_env(data_dir, **_server.CAPACITY).items()
-            if k.startswith("ROOST_")
-        }
-    )
-    settings = load_settings(data_dir=data_dir)
     profilers: list[cProfile.Profile] = []
     plain_worker = aiosqlite.core._connection_worker_thread
 
@@ -709,32 +750,47 @@ def profile(scratch: Path, posts: int, requests: int, only: list[str], top: int)
                     old.create_stats()
                     old.stats = {}  # type: ignore[attr-defined]
                 mine = cProfile.Profile()
+                backend_before = backends() if backends else {}
                 cpu_before = time.process_time()
                 mine.enable()
                 for n in range(requests):
                     await call(route, 100 + n)
                 mine.disable()
                 cpu = time.process_time() - cpu_before
-                table[route.name] = _split(mine, profilers) | {"cpu_ms": cpu * 1000 / requests}
+                backend = _backend_spent(backend_before, backends()) if backends else 0.0
+                table[route.name] = _split(mine, profilers) | {
+                    "cpu_ms": cpu * 1000 / requests,
+                    "backend_ms": backend * 1000 / requests,
+                }
                 if top:
                     _print_top(route.name, mine, top)
         return table
 
     table = asyncio.run(body())
-    print(f"\nwhere the time goes, in process ({requests} requests per route, cProfile)")
-    print(f"{'route':<22}{'CPU ms':>8}" + "".join(f"{s:>13}" for s in SHARES))
+    mode = "scaled" if backends else "embedded"
+    print(f"\nwhere the time goes, in process, {mode} ({requests} requests per route, cProfile)")
+    print(
+        f"{'route':<22}{'CPU ms':>8}"
+        + (f"{'+db/redis':>10}" if backends else "")
+        + "".join(f"{s:>13}" for s in SHARES)
+    )
     for name, split in table.items():
         total = sum(split[s] for s in SHARES) or 1.0
         print(
             f"{name:<22}{split['cpu_ms']:>8.2f}"
+            + (f"{split['backend_ms']:>10.2f}" if backends else "")
             + "".join(f"{split[s] / total:>13.0%}" for s in SHARES)
         )
     figures = {
         f"{name.replace(',', '').replace(' ', '_')}_{share}": _results.higher(split[share])
         for name, split in table.items()
-        for share in (*SHARES, "cpu_ms")
+        for share in (*SHARES, "cpu_ms", *(("backend_ms",) if backends else ()))
     }
-    _results.record("routes_profile", figures, extra={"requests": requests})
+    _results.record(
+        "routes_profile_scaled" if backends else "routes_profile",
+        figures,
+        extra={"requests": requests},
+    )
     return 0
 
 
@@ -920,7 +976,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         with tempfile.TemporaryDirectory(prefix="roost-bench-") as scratch:
             where = args.keep or Path(scratch)
-            return profile(where, args.posts, args.requests, args.route, args.top)
+            return profile(
+                where, args.posts, args.requests, args.route, args.top, scaled_mode=args.scaled
+            )
     print(f"load generator: {_load.generator(builtin=args.builtin)}")
     modes = [False, True] if args.both else [args.scaled]
     runs: dict[str, list[Measured]] = {}

@@ -121,6 +121,10 @@ class _Compiled:
             _result_processor(column[3], dialect) for column in compiled._result_columns
         ]
         self.any_processor = any(p is not None for p in self.processors)
+        # Only the columns that need converting are touched per row: most
+        # (ids, text, numbers) arrive as they are wanted, and a generator
+        # over every column of every row was a visible share of a page.
+        self._converted = [(i, p) for i, p in enumerate(self.processors) if p is not None]
         self._expanded: dict[tuple[int, ...], str] = {}
 
     def statement(self, values: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -164,13 +168,27 @@ class _Compiled:
     def rows(self, raw: Sequence[Sequence[Any]], *, processed: bool = True) -> list[Row]:
         if not processed or not self.any_processor:
             return [tuple(r) for r in raw]
-        procs = self.processors
-        return [tuple(v if p is None else p(v) for p, v in zip(procs, r, strict=True)) for r in raw]
+        converted = self._converted
+        width = len(self.processors)
+        out: list[Row] = []
+        for r in raw:
+            values = list(r)
+            if len(values) != width:
+                raise ValueError(f"a row of {len(values)} columns, not {width}")
+            for i, p in converted:
+                values[i] = p(values[i])
+            out.append(tuple(values))
+        return out
 
     def process(self, values: Sequence[Any], start: int = 0) -> Row:
         """Raw values of columns ``start``... as SQLAlchemy would hand them back."""
-        procs = self.processors[start:]
-        return tuple(v if p is None else p(v) for p, v in zip(procs, values, strict=True))
+        if len(values) != len(self.processors) - start:
+            raise ValueError(f"{len(values)} values for {len(self.processors) - start} columns")
+        row = list(values)
+        for i, p in self._converted:
+            if i >= start:
+                row[i - start] = p(row[i - start])
+        return tuple(row)
 
 
 def _bucket(count: int) -> int:

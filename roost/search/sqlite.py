@@ -52,7 +52,10 @@ BATCH = 2000
 # Up to this many matches in the interactions' range, FTS5's list of them is
 # intersected with the interactions; past it (common words), the interactions'
 # own words are read instead, and common words match among the first few.
-_FEW_MATCHES = 256
+# With the one more listed to tell "more", 256 ids: on SQLite a list of ids is
+# padded to a power of two (roost/db/fastread.py), and 257 made each of the
+# five interaction lists 512 long.
+_FEW_MATCHES = 255
 
 _DELETE = text("DELETE FROM search_statuses WHERE rowid IN :ids").bindparams(
     bindparam("ids", expanding=True)

@@ -138,3 +138,13 @@ def test_given_a_longer_history_when_searching_then_no_more_rows_are_read(
 
     # Then a search reads no more rows than before
     assert long == short
+
+
+def test_given_the_matches_listed_for_interactions_then_their_ids_fill_a_list_unpadded() -> None:
+    # The matches listed (one more than few, to tell there are more) are asked
+    # about in five lists of ids; on SQLite a list is padded to a power of two,
+    # and one past it doubled every list.
+    from roost.db.fastread import _bucket
+
+    listed = sqlite._FEW_MATCHES + 1
+    assert _bucket(listed) == listed
