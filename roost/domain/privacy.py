@@ -61,7 +61,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import FromClause
 
 from roost.db.fastread import FastReader, IdList, Prepared, Row, id_list
-from roost.db.tables import accounts, blocks, follows, mentions, spam_holds, statuses
+from roost.db.tables import (
+    account_moves,
+    accounts,
+    blocks,
+    follows,
+    mentions,
+    spam_holds,
+    statuses,
+)
 from roost.domain.types import ACCOUNT_COLUMNS, Viewer, Visibility
 from roost.errors import NotFound
 from roost.visibility import LISTED
@@ -470,9 +478,16 @@ def _policy_read(build: Callable[[Viewer], Select[Any]], kind: str) -> Select[An
 
 def _listed_accounts(kind: str) -> Select[Any]:
     viewer = parametric_viewer(kind)
-    return select(*(accounts.c[name] for name in ACCOUNT_COLUMNS)).where(
-        id_list(accounts.c.id, "ids"), listed_account_clause(viewer)
+    # Where each moved, in the same read: the page that shows these accounts
+    # shows their ``moved`` too, and asking apart was a round trip per page.
+    moved_to = (
+        select(account_moves.c.target_account_id)
+        .where(account_moves.c.account_id == accounts.c.id)
+        .scalar_subquery()
     )
+    return select(
+        *(accounts.c[name] for name in ACCOUNT_COLUMNS), moved_to.label("moved_to")
+    ).where(id_list(accounts.c.id, "ids"), listed_account_clause(viewer))
 
 
 _LISTED_ACCOUNTS = {kind: Prepared(partial(_listed_accounts, kind)) for kind in VIEWER_KINDS}
@@ -480,17 +495,25 @@ _LISTED_ACCOUNTS = {kind: Prepared(partial(_listed_accounts, kind)) for kind in 
 
 async def listed_accounts_by_ids(
     reader: FastReader, viewer: Viewer, ids: Iterable[int]
-) -> list[Visible[dict[str, Any]]]:
+) -> tuple[list[Visible[dict[str, Any]]], dict[int, int]]:
     """``visible_accounts`` of the accounts ``ids`` (as a list: no blocks
     either way), in one prepared read; each row as a dict of the columns an
-    ``Account`` has."""
+    ``Account`` has. With them, those of them that moved: the id of the
+    account each moved to (whether that one may be shown is the caller's to
+    ask, as roost/domain/accounts/moved.py ``shown_targets`` does)."""
     wanted = IdList(sorted(set(ids)))
     if not wanted:
-        return []
+        return [], {}
     rows = await reader.all(
         _LISTED_ACCOUNTS[viewer_kind(viewer)], ids=wanted, **viewer_parameters(viewer)
     )
-    return [Visible(dict(zip(ACCOUNT_COLUMNS, row, strict=True)), viewer, _POLICY) for row in rows]
+    width = len(ACCOUNT_COLUMNS)
+    listed = [
+        Visible(dict(zip(ACCOUNT_COLUMNS, row[:width], strict=True)), viewer, _POLICY)
+        for row in rows
+    ]
+    moves = {int(row[0]): int(row[width]) for row in rows if row[width] is not None}
+    return listed, moves
 
 
 def _heard_ids(kind: str) -> Select[Any]:

@@ -133,6 +133,13 @@ def test_given_alice_moved_then_her_posts_boosts_and_notifications_show_moved(
     assert mention["status"]["account"]["moved"] == shown
     grouped = bob.get("/api/v2/notifications", params={"types[]": "mention"}).json()
     assert [a["moved"] for a in grouped["accounts"] if a["id"] == alice.id] == [shown]
+    # Asked as apps ask on every refresh (no types: the prepared reads).
+    every = bob.get("/api/v1/notifications").json()
+    assert [n["account"]["moved"] for n in every if n["type"] == "mention"] == [shown]
+    assert all("moved" not in n["account"] for n in every if n["account"]["id"] != alice.id)
+    grouped = bob.get("/api/v2/notifications").json()
+    assert [a["moved"] for a in grouped["accounts"] if a["id"] == alice.id] == [shown]
+    assert all("moved" not in a for a in grouped["accounts"] if a["id"] != alice.id)
     assert shown["id"] == new.id and "moved" not in shown
     # In search and in lists of accounts too.
     found = bob.get("/api/v2/search", params={"q": "alice", "type": "accounts"}).json()

@@ -221,9 +221,10 @@ def test_given_a_suspended_account_then_the_prepared_account_read_lists_only_tho
 
     # When a stranger's page asks for two of them by id
     async def listed() -> list[int]:
-        found = await privacy.listed_accounts_by_ids(
+        found, moves = await privacy.listed_accounts_by_ids(
             roost.db.fast, Viewer(account_id=int(stranger.id)), [int(shown.id), int(gone.id)]
         )
+        assert moves == {}  # neither moved
         return sorted(int(v.value["id"]) for v in found)
 
     # Then only the one asked for and not suspended comes back (not the other)

@@ -6,8 +6,9 @@ author of a post or a boost, the sender of a notification, in search and in
 lists of accounts, as on ``GET /api/v1/accounts/:id``. The target shows when
 the viewer may see it (the privacy policy's account check, as there). A page
 asks ``account_moves`` once for all its accounts (for posts, as a branch of
-the page's facts query, roost/domain/statuses/extras.py) and reads the
-targets only when some moved, which few do.
+the page's facts query, roost/domain/statuses/extras.py; for notifications'
+senders, as a column of their read, ``privacy.listed_accounts_by_ids``) and
+reads the targets only when some moved, which few do.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from typing import Any
 from sqlalchemy import String, cast, literal, null, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from roost.db.fastread import FastReader, IdList, Prepared, id_list
 from roost.db.tables import account_moves
 from roost.domain import privacy
 from roost.domain.types import Account, Viewer
@@ -49,21 +49,6 @@ async def moved_targets(conn: AsyncConnection, account_ids: Iterable[int]) -> di
         )
     )
     return {int(r.account_id): int(r.target_account_id) for r in rows}
-
-
-_MOVES = Prepared(
-    lambda: select(account_moves.c.account_id, account_moves.c.target_account_id).where(
-        id_list(account_moves.c.account_id, "ids")
-    )
-)
-
-
-async def moved_targets_read(reader: FastReader, account_ids: Iterable[int]) -> dict[int, int]:
-    """``moved_targets`` in one prepared read (roost/db/fastread.py)."""
-    wanted = IdList(sorted(set(account_ids)))
-    if not wanted:
-        return {}
-    return {int(a): int(t) for a, t in await reader.all(_MOVES, raw=True, ids=wanted)}
 
 
 async def shown_targets(

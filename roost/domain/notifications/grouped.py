@@ -341,15 +341,13 @@ async def _with_entities_read(
     is ``visible_accounts`` of a list, ``feed.by_ids`` is
     ``statuses_by_ids``); a connection only for a moved account's target."""
     account_ids = list(dict.fromkeys(a for g in groups for a in g.sample_account_ids))
-    cleared_accounts = {
-        row.value["id"]: row
-        for row in await privacy.listed_accounts_by_ids(reads.fast, viewer, account_ids)
-    }
+    listed, moved_to = await privacy.listed_accounts_by_ids(reads.fast, viewer, account_ids)
+    cleared_accounts = {row.value["id"]: row for row in listed}
     status_ids = list(dict.fromkeys(g.status_id for g in groups if g.status_id is not None))
     posts = await by_ids(reads, viewer, status_ids)
     kept = _kept(groups, cleared_accounts, posts)
-    shown_accounts = list(dict.fromkeys(a for g in kept for a in g.sample_account_ids))
-    moves = await moved.moved_targets_read(reads.fast, shown_accounts)
+    shown_accounts = {a for g in kept for a in g.sample_account_ids}
+    moves = {a: t for a, t in moved_to.items() if a in shown_accounts}
     targets = await moved.shown_targets(await reads.conn(), viewer, moves) if moves else {}
     return _entities(kept, cleared_accounts, posts, targets)
 

@@ -292,12 +292,9 @@ async def _views(
     senders: dict[int, Visible[Any]]
     if conn is None:
         assert reads is not None
-        senders = {
-            r.value["id"]: r
-            for r in await privacy.listed_accounts_by_ids(reads.fast, viewer, from_ids)
-        }
         # Senders that moved show where (``moved``, roost/domain/accounts/moved.py).
-        moves = await moved.moved_targets_read(reads.fast, senders)
+        listed, moves = await privacy.listed_accounts_by_ids(reads.fast, viewer, from_ids)
+        senders = {r.value["id"]: r for r in listed}
     else:
         senders = {
             r.value["id"]: r
