@@ -571,12 +571,6 @@ def _share_of(filename: str, function: str) -> str:
         return "client"
     if "put_nowait" in function and "SimpleQueue" in function:
         return "database"  # handing a statement to the SQLite driver's thread
-    if any(part in f for part in ("/asyncio/", "/selectors.py")) or any(
-        part in function for part in ("_socket.socket", "select.epoll", "_contextvars.Context")
-    ):
-        # Turns of the loop, futures, tasks and sockets: what each round trip
-        # to a server (PostgreSQL, Redis) costs beyond its driver's own work.
-        return "event loop"
     if "orjson" in f or "/json/" in f or function in ("<built-in method orjson.dumps>",):
         return "JSON"
     if "orjson" in function or "json.dumps" in function or "json.loads" in function:
@@ -586,6 +580,16 @@ def _share_of(filename: str, function: str) -> str:
         for part in ("/sqlalchemy/", "/aiosqlite/", "/asyncpg/", "sqlite3", "/roost/db/", "/redis/")
     ) or any(part in function for part in ("sqlite3", "asyncpg", "_sqlite")):
         return "database"
+    if (
+        "site-packages" not in f and any(part in f for part in ("/asyncio/", "/selectors.py"))
+    ) or any(
+        part in function for part in ("_socket.socket", "select.epoll", "_contextvars.Context")
+    ):
+        # The standard library's loop: turns, futures, tasks and sockets,
+        # what each round trip to a server (PostgreSQL, Redis) costs beyond
+        # its driver's own work. (redis-py's and SQLAlchemy's asyncio
+        # packages are the database's, above.)
+        return "event loop"
     if any(
         part in f
         for part in (
@@ -1085,9 +1089,10 @@ def both_table(runs: dict[str, list[Measured]]) -> None:
         if one and other and one.cpu_ms and (other.cpu_ms + other.backend_cpu_ms):
             # The most each could serve on this machine's CPU alone: embedded
             # is one process's one core (its reads run in that process);
-            # scaled shares every core among the server, PostgreSQL and
-            # Redis. Their ratio is what scaled / embedded could be at best
-            # (the load generator's own CPU is left out of both).
+            # scaled, the smaller of its server's one core (its CPU ms count
+            # the worker's too, idle during reads) and every core shared with
+            # PostgreSQL and Redis. Their ratio is what scaled / embedded
+            # could be at best (the load generator's CPU is left out of both).
             embedded_bound = 1000 / one.cpu_ms
             scaled_bound = min(
                 cores * 1000 / (other.cpu_ms + other.backend_cpu_ms), 1000 / other.cpu_ms
