@@ -259,6 +259,9 @@ def test_given_common_notifications_when_read_then_no_connection_is_checked_out(
     assert sorted((n["type"], n["account"]["username"]) for n in notified) == _SHOWN
     assert gone not in {(n.get("status") or {}).get("id") for n in notified}
     assert [s for s in seen if s != "prepared"] == []
+    # Five: the page; its posts; the parent one replies to; the accounts (the
+    # senders with the posts' mentions, and their moves); the posts' facts.
+    assert len(seen) <= 5, seen
     assert checked_out == []
 
 
@@ -282,4 +285,6 @@ def test_given_common_notifications_when_grouped_then_no_connection_is_checked_o
     assert all(g["notifications_count"] == 1 for g in groups)
     assert gone not in {s["id"] for s in data["statuses"]}
     assert [s for s in seen if s != "prepared"] == []
+    # The senders come with the posts' mentions, not in a read of their own.
+    assert len(seen) <= 8, seen
     assert checked_out == []

@@ -54,7 +54,7 @@ from roost.domain.notifications.queries import (
 )
 from roost.domain.privacy import Visible
 from roost.domain.reports.queries import MANAGE as MANAGE_REPORTS
-from roost.domain.statuses.feed import by_ids
+from roost.domain.statuses.feed import Accounts, by_ids
 from roost.domain.statuses.queries import statuses_by_ids
 from roost.domain.timelines.quiet import read_time
 from roost.domain.types import Account, Page, StatusView, Viewer
@@ -337,14 +337,16 @@ async def _with_entities(
 async def _with_entities_read(
     reads: ReadScope, viewer: Viewer, groups: list[NotificationGroup]
 ) -> GroupedPage:
-    """``_with_entities`` through prepared reads (``listed_accounts_by_ids``
-    is ``visible_accounts`` of a list, ``feed.by_ids`` is
-    ``statuses_by_ids``); a connection only for a moved account's target."""
-    account_ids = list(dict.fromkeys(a for g in groups for a in g.sample_account_ids))
-    listed, moved_to = await privacy.listed_accounts_by_ids(reads.fast, viewer, account_ids)
-    cleared_accounts = {row.value["id"]: row for row in listed}
+    """``_with_entities`` through prepared reads (``feed.by_ids`` is
+    ``statuses_by_ids``, and the accounts it reads beside the posts are
+    ``visible_accounts`` of a list); a connection only for a moved account's
+    target."""
+    # The accounts are read with the posts' mentions (one read), with their moves.
+    beside = Accounts(wanted={a for g in groups for a in g.sample_account_ids})
     status_ids = list(dict.fromkeys(g.status_id for g in groups if g.status_id is not None))
-    posts = await by_ids(reads, viewer, status_ids)
+    posts = await by_ids(reads, viewer, status_ids, beside=beside)
+    cleared_accounts = {row.value["id"]: row for row in beside.listed}
+    moved_to = beside.moves
     kept = _kept(groups, cleared_accounts, posts)
     shown_accounts = {a for g in kept for a in g.sample_account_ids}
     moves = {a: t for a, t in moved_to.items() if a in shown_accounts}

@@ -32,7 +32,7 @@ from roost.domain.privacy import Visible
 from roost.domain.reports.model import Report
 from roost.domain.reports.queries import MANAGE as MANAGE_REPORTS
 from roost.domain.reports.queries import report_by_id
-from roost.domain.statuses.feed import by_ids
+from roost.domain.statuses.feed import Accounts, by_ids
 from roost.domain.statuses.queries import statuses_by_ids
 from roost.domain.strikes.model import Warning
 from roost.domain.strikes.queries import warnings_by_id
@@ -289,12 +289,16 @@ async def _views(
         return await reads.conn()
 
     from_ids = {r["from_account_id"] for r in rows}
+    status_ids = [r["status_id"] for r in rows if r["status_id"] is not None]
     senders: dict[int, Visible[Any]]
     if conn is None:
         assert reads is not None
-        # Senders that moved show where (``moved``, roost/domain/accounts/moved.py).
-        listed, moves = await privacy.listed_accounts_by_ids(reads.fast, viewer, from_ids)
-        senders = {r.value["id"]: r for r in listed}
+        # The senders are read with the posts' mentions, and carry their
+        # moves: a sender that moved shows where (roost/domain/accounts/moved.py).
+        beside = Accounts(wanted=from_ids)
+        found = await by_ids(reads, viewer, status_ids, beside=beside)
+        senders = {r.value["id"]: r for r in beside.listed}
+        moves = beside.moves
     else:
         senders = {
             r.value["id"]: r
@@ -303,13 +307,8 @@ async def _views(
             )
         }
         moves = await moved.moved_targets(conn, senders)
+        found = await statuses_by_ids(conn, viewer, status_ids)
     targets = await moved.shown_targets(await connection(), viewer, moves) if moves else {}
-    status_ids = [r["status_id"] for r in rows if r["status_id"] is not None]
-    found = (
-        await by_ids(reads, viewer, status_ids)
-        if reads is not None
-        else await statuses_by_ids(await connection(), viewer, status_ids)
-    )
     posts = {v.value.status.id: v for v in found}
     report_ids = [r["report_id"] for r in rows if r["report_id"]]
     reported = await _reports(await connection(), viewer, report_ids) if report_ids else {}

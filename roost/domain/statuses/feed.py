@@ -10,7 +10,8 @@ queries; timelines, read on every refresh of every app, take this shorter road:
 2. only if the page has boosts or replies: the boosted originals and
    replied-to parents, through the policy again, with the same columns;
 3. only if the posts mention anyone: which of those accounts the policy lets
-   the viewer see named.
+   the viewer see named (with any other accounts the caller shows beside
+   the posts, as a page of notifications does its senders: ``Accounts``).
 
 What does not depend on the viewer or change without an edit (text, rendered
 HTML, mentions, hashtags, media, application) comes from the caches of
@@ -25,21 +26,18 @@ their originals, by the step ``hydrate`` uses too
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
-from functools import partial
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Select, select
-
 from roost.db.engine import ReadScope
-from roost.db.fastread import IdList, Prepared, Row, id_list
-from roost.db.tables import accounts, statuses
+from roost.db.fastread import IdList, Row, id_list
+from roost.db.tables import statuses
 from roost.domain import privacy
+from roost.domain.accounts.interned import interned
 from roost.domain.privacy import PolicyRead, Visible
 from roost.domain.statuses.assembly import assemble
 from roost.domain.statuses.extras import with_page_extras
 from roost.domain.statuses.feed_rows import (
-    ACCOUNT_NAMES,
     AUTHOR_ID,
     BOOKMARKED,
     BOOSTED,
@@ -67,17 +65,29 @@ from roost.domain.types import Account, StatusView, Viewer, Visibility
 _BY_IDS = PolicyRead(lambda viewer: feed_select(viewer).where(id_list(statuses.c.id, "ids")))
 
 
-def _listed_accounts(kind: str) -> Select[Any]:
-    """Those of the accounts ``ids`` the viewer may see named (mentions), as
-    they are now."""
-    viewer = privacy.parametric_viewer(kind)
-    return select(*(accounts.c[name] for name in ACCOUNT_NAMES)).where(
-        id_list(accounts.c.id, "ids"), privacy.listed_account_id(viewer, accounts.c.id)
-    )
-
-
 VIEWER_HAS_FILTERS = "viewer_has_filters"
-_LISTED = {kind: Prepared(partial(_listed_accounts, kind)) for kind in privacy.VIEWER_KINDS}
+
+
+@dataclass
+class Accounts:
+    """Accounts a caller shows beside a page of posts, read in the same read
+    as the posts' mentions (one round trip, not two): ``wanted`` the ids
+    asked; after ``present``, ``listed`` the cleared rows of those the viewer
+    may see and ``moves`` where those of them that moved went
+    (``privacy.listed_accounts_by_ids``), and ``read`` whether it ran."""
+
+    wanted: set[int]
+    listed: list[Visible[dict[str, Any]]] = field(default_factory=list)
+    moves: dict[int, int] = field(default_factory=dict)
+    read: bool = False
+
+    async def read_alone(self, reads: ReadScope, viewer: Viewer) -> None:
+        """The read on its own, for a page that had no posts to mention anyone."""
+        if not self.read:
+            self.listed, self.moves = await privacy.listed_accounts_by_ids(
+                reads.fast, viewer, self.wanted
+            )
+            self.read = True
 
 
 async def present(
@@ -86,6 +96,7 @@ async def present(
     rows: Sequence[Visible[Row]],
     *,
     parts: Mapping[int, Shared] | None = None,
+    beside: Accounts | None = None,
 ) -> list[Visible[StatusView]]:
     """Cleared ``feed_select`` rows -> cleared views, in the rows' order.
 
@@ -93,7 +104,8 @@ async def present(
     ``queries.hydrate``; a reply names its parent only if the viewer may see it.
     ``parts``: the shared parts of some of the posts, as their caller has
     them (a post just written: roost/domain/statuses/written.py); those are
-    neither looked up in the caches nor put there.
+    neither looked up in the caches nor put there. ``beside``: accounts read
+    with the mentions (see ``Accounts``).
     """
     if not rows:
         return []
@@ -128,15 +140,18 @@ async def present(
         shared.update(await shared_for(reads, asked))
     mentioned = {m for meta in every if meta[ID] in shared for m in shared[meta[ID]].mentions}
     listed: dict[int, Account] = {}
-    if mentioned:
+    wanted = beside.wanted if beside is not None else set()
+    if mentioned or wanted:
         # Mentions are rare enough on a page that asking only when there are
         # some saves most pages a round trip.
-        for named in await reads.fast.all(
-            _LISTED[privacy.viewer_kind(viewer)],
-            ids=IdList(mentioned),
-            **privacy.viewer_parameters(viewer),
-        ):
-            listed[named[0]] = Account(*named)
+        found, moves = await privacy.listed_accounts_by_ids(reads.fast, viewer, mentioned | wanted)
+        for named in found:
+            if named.value["id"] in mentioned:
+                listed[named.value["id"]] = interned(named.value)
+        if beside is not None:
+            beside.listed = [a for a in found if a.value["id"] in wanted]
+            beside.moves = {a: t for a, t in moves.items() if a in wanted}
+            beside.read = True
     authors = Authors(reads.fast.compiled(_BY_IDS.prepared(viewer)))
 
     def view(meta: Row, reblog: StatusView | None) -> StatusView | None:
@@ -188,12 +203,17 @@ async def present(
     return await with_page_extras(reads, viewer, result, load=quoted_views)
 
 
-async def by_ids(reads: ReadScope, viewer: Viewer, ids: Sequence[int]) -> list[Visible[StatusView]]:
+async def by_ids(
+    reads: ReadScope, viewer: Viewer, ids: Sequence[int], *, beside: Accounts | None = None
+) -> list[Visible[StatusView]]:
     """The posts among ``ids`` the viewer may see, in the order given: what
     ``queries.statuses_by_ids`` gives, through one prepared read of the
-    policy and the presenter above."""
-    if not ids:
-        return []
-    rows = await _BY_IDS.rows(reads.fast, viewer, raw=True, ids=IdList(dict.fromkeys(ids)))
-    views = {v.value.status.id: v for v in await present(reads, viewer, rows)}
+    policy and the presenter above. ``beside``: accounts to read with the
+    posts' mentions (read on their own if no post is shown)."""
+    views: dict[int, Visible[StatusView]] = {}
+    if ids:
+        rows = await _BY_IDS.rows(reads.fast, viewer, raw=True, ids=IdList(dict.fromkeys(ids)))
+        views = {v.value.status.id: v for v in await present(reads, viewer, rows, beside=beside)}
+    if beside is not None:
+        await beside.read_alone(reads, viewer)
     return [views[i] for i in ids if i in views]
