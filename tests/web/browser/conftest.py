@@ -88,6 +88,13 @@ def server(settings: Settings, tmp_path: Path, request: pytest.FixtureRequest) -
         "outbound_allow_private": "true",
         "sign_in_attempts": "50",
         "landing_page_posts": "true",
+        # The suite runs its drills beside these servers, and on two cores a
+        # server process can wait tens of milliseconds to be scheduled at all:
+        # admission control (its own drills: tests/drills, bench.overload)
+        # then refused a page's navigation 503 as queueing behind an
+        # overload. A browser journey asks nothing of it; a test that does
+        # sets its own value with the marker below.
+        "max_queue_ms": "1000",
     }
     marker = request.node.get_closest_marker("server_settings")
     if marker is not None:
