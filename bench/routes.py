@@ -1066,6 +1066,7 @@ def both_table(runs: dict[str, list[Measured]]) -> None:
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     figures: dict[str, _results.Figure] = {}
     for name, by_mode in rows.items():
+        slug = "".join(c for c in name if c not in ",()").replace(" ", "_")
         cells: list[str] = []
         for mode in ("embedded", "scaled"):
             found = by_mode.get(mode)
@@ -1077,7 +1078,7 @@ def both_table(runs: dict[str, list[Measured]]) -> None:
             shown_share = f"{share:.0%}" if m.route.kind in ("read", "post", "home") else ""
             cpu = f"{m.cpu_ms:.2f}" + (f" + {m.backend_cpu_ms:.2f}" if mode == "scaled" else "")
             cells += [f"{r.rps:.1f}", shown_share, f"{r.p99_ms:.1f}", cpu]
-            key = f"{mode}_" + "".join(c for c in name if c not in ",()").replace(" ", "_")
+            key = f"{mode}_{slug}"
             figures |= _results.load_figures(key, r)
             figures[f"{key}_home_share"] = _results.higher(share)
             figures[f"{key}_cpu_ms"] = _results.lower(m.cpu_ms, "ms")
@@ -1086,7 +1087,7 @@ def both_table(runs: dict[str, list[Measured]]) -> None:
             f"{other.result.rps / one.result.rps:.0%}" if one and other and one.result.rps else ""
         )
         bound = ""
-        if one and other and one.cpu_ms and (other.cpu_ms + other.backend_cpu_ms):
+        if one and other and one.cpu_ms and other.cpu_ms:
             # The most each could serve on this machine's CPU alone: embedded
             # is one process's one core (its reads run in that process);
             # scaled, the smaller of its server's one core (its CPU ms count
@@ -1098,9 +1099,7 @@ def both_table(runs: dict[str, list[Measured]]) -> None:
                 cores * 1000 / (other.cpu_ms + other.backend_cpu_ms), 1000 / other.cpu_ms
             )
             bound = f"{scaled_bound / embedded_bound:.0%}"
-            figures[f"bound_{''.join(c for c in name if c not in ',()').replace(' ', '_')}"] = (
-                _results.higher(scaled_bound / embedded_bound)
-            )
+            figures[f"bound_{slug}"] = _results.higher(scaled_bound / embedded_bound)
         print(f"| {name} | " + " | ".join(cells) + f" | {ratio} | {bound} |")
     _results.record("routes_both", figures, extra={"modes": list(runs)})
 

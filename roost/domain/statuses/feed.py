@@ -33,7 +33,6 @@ from roost.db.engine import ReadScope
 from roost.db.fastread import IdList, Row, id_list
 from roost.db.tables import statuses
 from roost.domain import privacy
-from roost.domain.accounts.interned import interned
 from roost.domain.privacy import PolicyRead, Visible
 from roost.domain.statuses.assembly import assemble
 from roost.domain.statuses.extras import with_page_extras
@@ -147,7 +146,7 @@ async def present(
         found, moves = await privacy.listed_accounts_by_ids(reads.fast, viewer, mentioned | wanted)
         for named in found:
             if named.value["id"] in mentioned:
-                listed[named.value["id"]] = interned(named.value)
+                listed[named.value["id"]] = Account.from_row(named.value)
         if beside is not None:
             beside.listed = [a for a in found if a.value["id"] in wanted]
             beside.moves = {a: t for a, t in moves.items() if a in wanted}
