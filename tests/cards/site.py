@@ -20,6 +20,10 @@ class Site:
     hits: Counter[str] = field(default_factory=Counter)
     agents: list[str] = field(default_factory=list)
     slow_s: float = 3.0
+    # Paths whose requests wait for one another: each answers only once as
+    # many requests as the barrier's parties are in, so a test can make sure
+    # two fetches truly overlapped instead of hoping the scheduler does.
+    together: dict[str, threading.Barrier] = field(default_factory=dict)
 
     def page(self, path: str, body: str, *, status: int = 200, kind: str = "text/html") -> None:
         self.pages[path] = (status, {"Content-Type": kind}, body.encode())
@@ -50,6 +54,9 @@ def handler_for(site: Site) -> type[BaseHTTPRequestHandler]:
             site.agents.append(self.headers.get("User-Agent", ""))
             if path == "/slow":
                 time.sleep(site.slow_s)
+            if path in site.together:
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    site.together[path].wait(timeout=10)
             status, headers, body = site.pages.get(path, (404, {}, b"missing"))
             self.send_response(status)
             for name, value in headers.items():

@@ -275,6 +275,7 @@ def test_a_page_on_an_allowed_host_cannot_send_the_fetch_to_a_private_address(
 @ALLOWED
 def test_two_posts_linking_a_new_address_at_once_share_one_card(roost: Roost, site: Site) -> None:
     import asyncio
+    import threading
 
     from sqlalchemy import func, select
 
@@ -283,6 +284,10 @@ def test_two_posts_linking_a_new_address_at_once_share_one_card(roost: Roost, si
 
     alice, bob = roost.account("alice"), roost.account("bob")
     site.page("/news", opengraph("Breaking"))
+    # Neither fetch is answered until both have asked: under a loaded machine
+    # one job could otherwise finish before the other read, and the race this
+    # test is about would not happen.
+    site.together["/news"] = threading.Barrier(2)
     first = alice.post_status(f"{site.url}/news")
     second = bob.post_status(f"{site.url}/news")
     services = roost.client.app.state.services  # type: ignore[attr-defined]
