@@ -255,7 +255,7 @@ def _own_rules_for(viewer: Viewer, table: FromClause) -> ColumnElement[bool]:
             .correlate(table)
             .exists(),
         ),
-        and_(
+        and_(  # mentioned in a post that is not listed
             c.visibility.in_((int(Visibility.PRIVATE), int(Visibility.DIRECT))),
             select(mentions.c.status_id)
             .where(mentions.c.status_id == c.id, mentions.c.account_id == me)

@@ -230,3 +230,33 @@ def test_given_a_suspended_account_then_the_prepared_account_read_lists_only_tho
     # Then only the one asked for and not suspended comes back (not the other)
     assert roost.run(listed) == [int(shown.id)]
     assert int(other.id) not in roost.run(listed)
+
+
+def test_given_a_moved_account_then_the_prepared_account_read_names_where_it_went(
+    roost: Roost,
+) -> None:
+    # Given alice, who moved to alice2, and bob, who did not
+    from roost.domain import privacy
+    from roost.domain.types import Viewer
+    from tests.api.test_account_moves import PASSWORD
+
+    alice, alice2, bob = (roost.account(n) for n in ("alice", "alice2", "bob"))
+    stranger = roost.account("stranger")
+    assert alice2.post("/api/v1/roost/aliases", json={"acct": "alice"}).status_code == 200
+    moved = alice.post("/api/v1/roost/account/move", json={"acct": "alice2", "password": PASSWORD})
+    assert moved.status_code == 200, moved.text
+    roost.drain_jobs()
+
+    # When a page asks for all three by id
+    async def listed() -> tuple[list[int], dict[int, int]]:
+        found, moves = await privacy.listed_accounts_by_ids(
+            roost.db.fast,
+            Viewer(account_id=int(stranger.id)),
+            [int(alice.id), int(alice2.id), int(bob.id)],
+        )
+        return sorted(int(v.value["id"]) for v in found), moves
+
+    # Then all three are listed, and only alice's move is named, by her id
+    found, moves = roost.run(listed)
+    assert found == sorted([int(alice.id), int(alice2.id), int(bob.id)])
+    assert moves == {int(alice.id): int(alice2.id)}

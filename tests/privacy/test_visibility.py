@@ -3,13 +3,18 @@ suspended accounts. A post one may not see answers 404, never 403."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
+from sqlalchemy import select
 
 from roost.clock import utcnow
-from roost.db.tables import spam_holds
+from roost.db.fastread import IdList, id_list
+from roost.db.tables import spam_holds, statuses
 from roost.domain.graph.counts import do_suspend, do_unsuspend
-from roost.domain.privacy import Visible, visible_status_ids
+from roost.domain.privacy import PolicyRead, Visible, hidden_by_own_block, visible_status_ids
 from roost.domain.types import Viewer
+from roost.visibility import Visibility
 from tests.conftest import Roost, User
 
 # Every route that names a post in its path, with its method.
@@ -140,6 +145,61 @@ def test_given_a_private_boost_then_only_the_boosters_followers_see_the_boost(
     boost_id = boost.json()["id"]
     assert carol.get(f"/api/v1/statuses/{boost_id}").status_code == 200
     assert_hidden(roost, boost_id, None, alice)
+
+
+def test_given_a_public_boost_of_a_followers_only_post_then_only_her_followers_see_it(
+    roost: Roost,
+) -> None:
+    """A boost is shown only where its original may be: the boost's own row
+    cannot vouch for it (a remote server's Announce says what it likes)."""
+    # Given alice's followers-only post, boosted by her, the boost's own row
+    # saying public
+    alice, follower, stranger = (roost.account(n) for n in ("alice", "follower", "stranger"))
+    follower.follow(alice)
+    private = alice.post_status("followers only", visibility="private")
+    boost = alice.post(f"/api/v1/statuses/{private['id']}/reblog").json()
+
+    async def made_public() -> None:
+        async with roost.db.write() as tx:
+            await tx.execute(
+                statuses.update()
+                .where(statuses.c.id == int(boost["id"]))
+                .values(visibility=int(Visibility.PUBLIC))
+            )
+
+    roost.run(made_public)
+
+    # When the policy is asked about both
+    async def cleared(viewer: User | None) -> set[int]:
+        who = Viewer(account_id=int(viewer.id) if viewer is not None else None)
+        async with roost.db.read() as conn:
+            return await visible_status_ids(conn, who, [int(boost["id"]), int(private["id"])])
+
+    # Then her follower sees both, and neither a stranger nor a visitor sees either
+    assert roost.run(lambda: cleared(follower)) == {int(boost["id"]), int(private["id"])}
+    assert roost.run(lambda: cleared(stranger)) == set()
+    assert roost.run(lambda: cleared(None)) == set()
+
+
+def test_given_a_blocked_authors_posts_then_only_the_public_ones_are_hidden_by_the_block_alone(
+    roost: Roost,
+) -> None:
+    # Given bob, whom carol blocks, with a public, an unlisted and a
+    # followers-only post
+    bob, carol = roost.account("bob"), roost.account("carol")
+    posts = {
+        kind: int(bob.post_status(kind, visibility=kind)["id"])
+        for kind in ("public", "unlisted", "private")
+    }
+    assert carol.post(f"/api/v1/accounts/{bob.id}/block").status_code == 200
+
+    # When asked which of them carol misses only because of her own block
+    async def own_block() -> set[int]:
+        async with roost.db.read() as conn:
+            return await hidden_by_own_block(conn, int(carol.id), posts.values())
+
+    # Then the public and unlisted ones: the followers-only one was never hers
+    assert roost.run(own_block) == {posts["public"], posts["unlisted"]}
 
 
 def test_given_a_public_reply_to_a_hidden_post_then_the_parent_is_not_revealed(
@@ -349,3 +409,31 @@ def test_given_blocks_when_following_then_refused_across_a_block_either_way_and_
     assert dave.post(f"/api/v1/accounts/{erin.id}/follow").status_code == 200
     assert erin.post(f"/api/v1/accounts/{dave.id}/follow").status_code == 200
     assert bob.post(f"/api/v1/accounts/{carol.id}/follow").status_code == 200
+
+
+# A prepared read of the policy, built once here as modules build theirs.
+_CREATED = PolicyRead(
+    lambda viewer: select(statuses.c.id, statuses.c.created_at).where(id_list(statuses.c.id, "ids"))
+)
+
+
+def test_given_a_prepared_policy_read_then_its_rows_come_converted_unless_asked_raw(
+    roost: Roost,
+) -> None:
+    # Given a public post
+    alice = roost.account("alice")
+    post = alice.post_status("a dated post")
+
+    # When a reader asks for it through a prepared read, as callers do
+    async def read(**raw: bool) -> list[Visible[tuple[object, ...]]]:
+        return await _CREATED.rows(
+            roost.db.fast, Viewer(account_id=None), ids=IdList([int(post["id"])]), **raw
+        )
+
+    # Then its date is a date, as SQLAlchemy would give it, unless raw was asked
+    [row] = roost.run(read)
+    created = row.value[1]
+    assert isinstance(created, datetime) and created.tzinfo is not None
+    assert created.isoformat()[:19] == post["created_at"][:19]
+    [raw] = roost.run(lambda: read(raw=True))
+    assert int(raw.value[0]) == int(post["id"])

@@ -147,3 +147,29 @@ def test_a_link_shared_by_several_accounts_trends_with_its_card_and_history(
     assert link["url"] == site.url + "/story" and link["description"] == "Long read"
     assert (link["history"][0]["uses"], link["history"][0]["accounts"]) == ("2", "2")
     assert roost.client.get("/api/v1/trends/links", params={"offset": 1}).json() == []
+
+
+def test_given_a_post_and_a_boost_of_it_then_only_the_post_itself_may_trend(
+    roost: Roost,
+) -> None:
+    from sqlalchemy import select
+
+    from roost.db.tables import statuses
+    from roost.domain.privacy import trendable_post
+
+    # Given alice's public post, boosted by bob (the boost's row is public too)
+    alice, bob = roost.account("alice"), roost.account("bob")
+    post = alice.post_status("a heron caught a fish")
+    boost = bob.post(f"/api/v1/statuses/{post['id']}/reblog").json()
+
+    # When the policy says which of the two may make anything trend
+    async def trendable() -> set[int]:
+        asked = [int(post["id"]), int(boost["id"])]
+        async with roost.db.read() as conn:
+            rows = await conn.execute(
+                select(statuses.c.id).where(statuses.c.id.in_(asked), trendable_post())
+            )
+            return {int(row.id) for row in rows}
+
+    # Then the post does, and the boost (counted as the post's activity) does not
+    assert roost.run(trendable) == {int(post["id"])}
