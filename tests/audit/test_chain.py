@@ -368,3 +368,49 @@ def test_given_an_account_no_entry_names_when_erased_then_the_receipt_counts_no_
     after = _entries(roost)
     assert after[: len(before)] == before  # not one of them blanked
     assert after[-1].action == "account.erase"
+
+
+def test_given_two_staff_actions_at_once_when_both_append_then_the_log_stays_one_chain(
+    roost: Roost,
+) -> None:
+    """Scaled, staff act through several processes: two appends that overlap
+    must not both take the same place after the head (one would then fail, or
+    the chain would fork). The second waits for the first to commit."""
+    import asyncio
+
+    async def append(tx: Any, name: str) -> int:
+        return await record(
+            tx,
+            action="test.action",
+            permission="manage_settings",
+            by=CONSOLE,
+            subject_type="setting",
+            subject_id=name,
+        )
+
+    async def overlapping() -> tuple[int, int, bool]:
+        second_done = asyncio.Event()
+
+        async def second() -> int:
+            async with roost.db.write() as tx:
+                seq = await append(tx, "second")
+            second_done.set()
+            return seq
+
+        # Given a first append, made but not yet committed
+        async with roost.db.write() as tx:
+            first = await append(tx, "first")
+            # When a second transaction appends meanwhile
+            waiting = asyncio.create_task(second())
+            await asyncio.sleep(0.5)
+            waited = not second_done.is_set()
+        return first, await waiting, waited
+
+    first, second, waited = roost.run(overlapping)
+
+    # Then the second waited for the first, took the next place, and the
+    # log verifies as one chain
+    assert waited
+    assert (first, second) == (1, 2)
+    assert [e.subject_id for e in _entries(roost)] == ["first", "second"]
+    assert _verify(roost).intact
