@@ -389,13 +389,9 @@ def test_given_two_staff_actions_at_once_when_both_append_then_the_log_stays_one
         )
 
     async def overlapping() -> tuple[int, int, bool]:
-        second_done = asyncio.Event()
-
         async def second() -> int:
             async with roost.db.write() as tx:
-                seq = await append(tx, "second")
-            second_done.set()
-            return seq
+                return await append(tx, "second")
 
         # Given a first append, made but not yet committed
         async with roost.db.write() as tx:
@@ -403,7 +399,7 @@ def test_given_two_staff_actions_at_once_when_both_append_then_the_log_stays_one
             # When a second transaction appends meanwhile
             waiting = asyncio.create_task(second())
             await asyncio.sleep(0.5)
-            waited = not second_done.is_set()
+            waited = not waiting.done()
         return first, await waiting, waited
 
     first, second, waited = roost.run(overlapping)

@@ -57,6 +57,18 @@ def assert_hidden(roost: Roost, status_id: str, *viewers: User | None) -> None:
             assert status_id not in response.text
 
 
+def cleared(roost: Roost, viewer: User | None, *post_ids: str) -> set[int]:
+    """Of ``post_ids``, those the policy itself clears for ``viewer`` (None:
+    anonymous), asked directly rather than through a route."""
+
+    async def ask() -> set[int]:
+        who = Viewer(account_id=int(viewer.id) if viewer is not None else None)
+        async with roost.db.read() as conn:
+            return await visible_status_ids(conn, who, [int(i) for i in post_ids])
+
+    return roost.run(ask)
+
+
 def suspend(roost: Roost, user: User, suspended: bool = True) -> None:
     async def change() -> None:
         async with roost.db.write() as tx:
@@ -170,15 +182,12 @@ def test_given_a_public_boost_of_a_followers_only_post_then_only_her_followers_s
     roost.run(made_public)
 
     # When the policy is asked about both
-    async def cleared(viewer: User | None) -> set[int]:
-        who = Viewer(account_id=int(viewer.id) if viewer is not None else None)
-        async with roost.db.read() as conn:
-            return await visible_status_ids(conn, who, [int(boost["id"]), int(private["id"])])
+    both = (boost["id"], private["id"])
 
     # Then her follower sees both, and neither a stranger nor a visitor sees either
-    assert roost.run(lambda: cleared(follower)) == {int(boost["id"]), int(private["id"])}
-    assert roost.run(lambda: cleared(stranger)) == set()
-    assert roost.run(lambda: cleared(None)) == set()
+    assert cleared(roost, follower, *both) == {int(boost["id"]), int(private["id"])}
+    assert cleared(roost, stranger, *both) == set()
+    assert cleared(roost, None, *both) == set()
 
 
 def test_given_a_blocked_authors_posts_then_only_the_public_ones_are_hidden_by_the_block_alone(
@@ -302,12 +311,7 @@ def test_given_one_suspended_account_then_everyone_elses_posts_stay_visible(
     # the policy itself, not only in what the API builds around it.
     assert bob.get(f"/api/v1/statuses/{boost['id']}").status_code == 404
 
-    async def cleared() -> set[int]:
-        async with roost.db.read() as conn:
-            asked = [int(boost["id"]), int(post["id"])]
-            return await visible_status_ids(conn, Viewer(account_id=int(bob.id)), asked)
-
-    assert roost.run(cleared) == {int(post["id"])}
+    assert cleared(roost, bob, boost["id"], post["id"]) == {int(post["id"])}
     assert boost["id"] not in ids(roost.client.get("/api/v1/timelines/public").json())
     assert bob.get(f"/api/v1/statuses/{post['id']}").status_code == 200
     assert roost.client.get(f"/api/v1/statuses/{post['id']}").status_code == 200
@@ -349,17 +353,11 @@ def test_given_a_post_held_as_spam_after_it_was_boosted_then_the_boost_is_hidden
 
     # The policy alone hides the boost (not only the API's second look at the
     # boosted post): a link to it, say a reply's parent, is not named either.
-    async def cleared(viewer: User) -> set[int]:
-        async with roost.db.read() as conn:
-            return await visible_status_ids(
-                conn, Viewer(account_id=int(viewer.id)), [int(boost["id"]), int(post["id"])]
-            )
-
-    assert roost.run(lambda: cleared(reader)) == set()
+    assert cleared(roost, reader, boost["id"], post["id"]) == set()
     # Its author still sees it, and so the boost of it (and only what was
     # asked about is answered).
-    assert roost.run(lambda: cleared(spammer)) == {int(post["id"]), int(boost["id"])}
-    assert int(unasked["id"]) not in roost.run(lambda: cleared(spammer))
+    assert cleared(roost, spammer, boost["id"], post["id"]) == {int(post["id"]), int(boost["id"])}
+    assert int(unasked["id"]) not in cleared(roost, spammer, boost["id"], post["id"])
 
 
 def test_given_a_suspended_account_when_followed_or_unfollowed_then_counts_stay_right(
